@@ -1,0 +1,107 @@
+package commands
+
+import "time"
+
+// ChatKind says where a message was sent. Secrets, codes and account names
+// only ever go to Private chats.
+type ChatKind int
+
+const (
+	Private ChatKind = iota // a one-to-one chat between the person and the bot
+	Group                   // anything with more people in it (groups, channels, rooms)
+)
+
+// Request is one incoming message, already stripped of its platform.
+type Request struct {
+	// Person is the stable id of the sender, as the adapter knows them,
+	// e.g. "telegram:123456789", "matrix:@alice:example.org", "local".
+	Person string
+	// Platform is "telegram", "matrix" or "console"; it picks the wording of
+	// a few replies (buttons exist, messages can be deleted).
+	Platform string
+	Chat     ChatKind
+	// Text is the message text, or the caption of a file or photo, or the
+	// Data of a pressed Button (then Callback is true).
+	Text     string
+	Callback bool
+	// Attachment is a file or photo that came with the message, if any.
+	Attachment *Attachment
+}
+
+// Attachment is a file or image a person sent. Adapters enforce a size
+// limit (MaxAttachmentBytes) before they download it.
+type Attachment struct {
+	Name  string // file name as sent, may be empty; never trusted for the format
+	MIME  string // as the platform reports it, may be empty
+	Image bool   // sent as a photo/image (try QR decoding)
+	Data  []byte
+}
+
+// MaxAttachmentBytes is the largest file or image an adapter hands over.
+const MaxAttachmentBytes = 10 << 20
+
+// Reply is one platform-neutral answer. Adapters render it their way:
+// Parts as text with monospace code spans, Image as a photo, File as a
+// document, Buttons as an inline keyboard (or a numbered list where there
+// are no buttons).
+type Reply struct {
+	Parts   []Part
+	Image   *File
+	File    *File
+	Buttons [][]Button
+
+	// DeleteRequest asks the adapter to delete (redact) the message this is a
+	// reply to, because it carried a secret. The adapter must tell the person
+	// when it could not; see DeleteFailedNotice.
+	DeleteRequest bool
+	// ExpiresAt, when not zero, asks the adapter to delete this reply at that
+	// time (exports, codes: so the chat history holds no old secrets).
+	ExpiresAt time.Time
+	// CodeValidUntil, when not zero, is when the code in this reply stops
+	// being valid: adapters that can edit messages mark it expired then.
+	CodeValidUntil time.Time
+	// Sensitive replies carry a code, a secret or an account name. Adapters
+	// must never send them outside a private chat; commands already refuses
+	// such requests in groups, this is the second lock.
+	Sensitive bool
+}
+
+// Part is a run of text; Code runs are shown monospace (one tap copies the
+// code on Telegram).
+type Part struct {
+	Text string
+	Code bool
+}
+
+// Button is one inline button. Data is a command line (at most 64 bytes)
+// that the adapter sends back as Request.Text with Callback set when the
+// button is pressed.
+type Button struct {
+	Label string
+	Data  string
+}
+
+// File is a named blob sent to the person: a QR PNG, an export vault.
+type File struct {
+	Name    string
+	MIME    string
+	Data    []byte
+	Caption string
+}
+
+// DeleteFailedNotice is what adapters append when a DeleteRequest could not
+// be honoured, so the person removes the secret themselves.
+const DeleteFailedNotice = "I could not delete your message that contains the secret. Please delete it yourself now"
+
+// PlainText joins the parts of a reply, code spans unmarked.
+func (r Reply) PlainText() string {
+	n := 0
+	for _, p := range r.Parts {
+		n += len(p.Text)
+	}
+	b := make([]byte, 0, n)
+	for _, p := range r.Parts {
+		b = append(b, p.Text...)
+	}
+	return string(b)
+}

@@ -1,0 +1,56 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store keeps sealed records. It never sees a plaintext secret, name or
+// person id: core seals every value and derives every owner and id before
+// they reach it. storage/bolt implements it over bbolt.
+//
+// Errors: ErrNotFound for a missing record; ErrCorrupt (wrapped) when the
+// underlying file is damaged; other errors are I/O failures.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction: all of fn's writes land
+	// together or not at all, and are durable when Update returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one transaction of a Store. It is valid only inside the function
+// given to View or Update. Returned byte slices are copies the caller owns.
+type Tx interface {
+	Get(ref Ref) ([]byte, error)
+	Put(ref Ref, sealed []byte) error
+	Delete(ref Ref) error
+	// List returns the ids stored under kind and owner, in byte order.
+	List(kind, owner string) ([]string, error)
+}
+
+// Ref names one record: a kind (a fixed word such as "vault" or "person"),
+// an opaque owner and an opaque id. Owner may be empty for global records.
+type Ref struct {
+	Kind  string
+	Owner string
+	ID    string
+}
+
+// Store errors.
+var (
+	ErrNotFound = errors.New("record not found")
+	ErrCorrupt  = errors.New("database is corrupt")
+)
+
+// Clock tells the time. Tests pass a fake one; nothing in core calls time.Now.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
