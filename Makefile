@@ -1,0 +1,41 @@
+# authbot — few targets; CI (.ci/run) calls `make test`, the README's test command.
+#
+# The goolm tag selects mautrix's pure-Go olm/megolm, so no libolm is needed.
+# Tests run with -race, which needs cgo; release builds use CGO_ENABLED=0.
+
+GO        ?= go
+TAGS      := goolm
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: test build chat lint bench fuzz dendrite
+
+test: dendrite
+	$(GO) vet -tags $(TAGS) ./...
+	$(GO) test -tags $(TAGS) -race -timeout 12m ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o bin/authbot ./cmd/authbot
+
+chat:
+	$(GO) run ./cmd/authbot chat
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet -tags $(TAGS) ./...
+
+bench:
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target for a short while; found crashers land in testdata/fuzz.
+FUZZTIME ?= 10s
+fuzz:
+	@for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$spec/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$spec $$f"; $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$spec || exit 1; \
+	  done; \
+	done
+
+# Installs the pinned Dendrite the Matrix integration tests run against.
+dendrite:
+	@if [ -x scripts/dendrite.sh ]; then scripts/dendrite.sh install; fi

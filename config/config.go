@@ -1,0 +1,382 @@
+// Package config loads and validates authbot's YAML configuration. Secrets
+// may come from the environment or from *_file keys instead of the file
+// itself; every error names the key at fault and says what is wrong.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. The zero value is not valid; use Load
+// or Default.
+type Config struct {
+	DataDir  string   `yaml:"data_dir"`
+	Log      Log      `yaml:"log"`
+	Codes    Codes    `yaml:"codes"`
+	Telegram Telegram `yaml:"telegram"`
+	Matrix   Matrix   `yaml:"matrix"`
+	Users    []User   `yaml:"users"`
+}
+
+// Log sets how authbot logs. Logs never hold secrets, codes or account names.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Codes sets how long code and export messages stay in a chat.
+type Codes struct {
+	// DeleteAfter is how long a message with a code stays before the bot
+	// deletes it. 0 keeps it (not recommended).
+	DeleteAfter Duration `yaml:"delete_after"`
+	// ExportDeleteAfter is how long an exported secret (link, QR) stays.
+	ExportDeleteAfter Duration `yaml:"export_delete_after"`
+}
+
+// Telegram is the Telegram adapter's section. It runs when a token is set.
+type Telegram struct {
+	Token     string   `yaml:"token"`
+	TokenFile string   `yaml:"token_file"`
+	APIURL    string   `yaml:"api_url"`
+	Webhook   *Webhook `yaml:"webhook"`
+}
+
+// Webhook switches Telegram from long polling to webhook delivery.
+type Webhook struct {
+	Listen     string `yaml:"listen"`      // address to listen on, e.g. 127.0.0.1:8443
+	URL        string `yaml:"url"`         // public https URL Telegram calls
+	Secret     string `yaml:"secret"`      // X-Telegram-Bot-Api-Secret-Token
+	SecretFile string `yaml:"secret_file"` // or read it from this file
+}
+
+// Matrix is the Matrix adapter's section. It runs when a homeserver is set.
+type Matrix struct {
+	Homeserver      string `yaml:"homeserver"`
+	UserID          string `yaml:"user_id"`
+	Password        string `yaml:"password"`
+	PasswordFile    string `yaml:"password_file"`
+	AccessToken     string `yaml:"access_token"`
+	AccessTokenFile string `yaml:"access_token_file"`
+	DeviceID        string `yaml:"device_id"`
+}
+
+// User is one person allowed to use the bot. A person may have both a
+// Telegram and a Matrix identity and sees the same accounts on both.
+type User struct {
+	Name     string `yaml:"name"`
+	Telegram int64  `yaml:"telegram"`
+	Matrix   string `yaml:"matrix"`
+	Admin    bool   `yaml:"admin"`
+}
+
+// Env is how Load sees the environment; main passes os.Getenv.
+type Env func(key string) string
+
+// Environment variables that override the file.
+const (
+	EnvMasterKey        = "AUTHBOT_MASTER_KEY"
+	EnvTelegramToken    = "AUTHBOT_TELEGRAM_TOKEN"
+	EnvMatrixPassword   = "AUTHBOT_MATRIX_PASSWORD"
+	EnvMatrixAccessTok  = "AUTHBOT_MATRIX_ACCESS_TOKEN"
+	defaultDeleteAfter  = 2 * time.Minute
+	defaultExportDelete = time.Minute
+)
+
+// Default is the configuration used when there is no file (authbot chat).
+func Default(dataDir string) *Config {
+	c := &Config{DataDir: dataDir}
+	c.applyDefaults()
+	return c
+}
+
+// Load reads the file at path, applies environment overrides and defaults,
+// and validates the result.
+func Load(path string, env Env) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if len(data) > 1<<20 {
+		return nil, fmt.Errorf("config %s: larger than 1 MiB", path)
+	}
+	c, err := Parse(data, env)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if !filepath.IsAbs(c.DataDir) {
+		// A relative data_dir means relative to the config file, so the
+		// same config works whatever the working directory is.
+		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), c.DataDir))
+		if err != nil {
+			return nil, fmt.Errorf("config %s: data_dir: %w", path, err)
+		}
+		c.DataDir = abs
+	}
+	return c, nil
+}
+
+// Parse parses YAML config text. Unknown keys are errors: a typo must not
+// silently turn a setting off.
+func Parse(data []byte, env Env) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	if err := c.applyEnvAndFiles(env); err != nil {
+		return nil, err
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) applyEnvAndFiles(env Env) error {
+	if v := env(EnvTelegramToken); v != "" {
+		c.Telegram.Token = v
+	}
+	if v := env(EnvMatrixPassword); v != "" {
+		c.Matrix.Password = v
+	}
+	if v := env(EnvMatrixAccessTok); v != "" {
+		c.Matrix.AccessToken = v
+	}
+	files := []struct {
+		key  string
+		file string
+		dst  *string
+	}{
+		{"telegram.token_file", c.Telegram.TokenFile, &c.Telegram.Token},
+		{"matrix.password_file", c.Matrix.PasswordFile, &c.Matrix.Password},
+		{"matrix.access_token_file", c.Matrix.AccessTokenFile, &c.Matrix.AccessToken},
+	}
+	if c.Telegram.Webhook != nil {
+		files = append(files, struct {
+			key  string
+			file string
+			dst  *string
+		}{"telegram.webhook.secret_file", c.Telegram.Webhook.SecretFile, &c.Telegram.Webhook.Secret})
+	}
+	for _, f := range files {
+		if f.file == "" || *f.dst != "" {
+			continue
+		}
+		b, err := os.ReadFile(f.file)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.key, err)
+		}
+		*f.dst = strings.TrimSpace(string(b))
+		if *f.dst == "" {
+			return fmt.Errorf("%s: the file %s is empty", f.key, f.file)
+		}
+	}
+	return nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.Codes.DeleteAfter == 0 {
+		c.Codes.DeleteAfter = Duration(defaultDeleteAfter)
+	}
+	if c.Codes.ExportDeleteAfter == 0 {
+		c.Codes.ExportDeleteAfter = Duration(defaultExportDelete)
+	}
+}
+
+// Validate checks every key and names the first one at fault.
+func (c *Config) Validate() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
+	}
+	if c.Codes.DeleteAfter < 0 {
+		return fmt.Errorf("codes.delete_after: must not be negative")
+	}
+	if c.Codes.ExportDeleteAfter < 0 {
+		return fmt.Errorf("codes.export_delete_after: must not be negative")
+	}
+	if err := c.Telegram.validate(); err != nil {
+		return err
+	}
+	if err := c.Matrix.validate(); err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	tg := map[int64]bool{}
+	mx := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("users[%d]", i)
+		if strings.TrimSpace(u.Name) == "" {
+			return fmt.Errorf("%s.name: required (a short name for the person)", key)
+		}
+		if names[strings.ToLower(u.Name)] {
+			return fmt.Errorf("%s.name: %q is used twice", key, u.Name)
+		}
+		names[strings.ToLower(u.Name)] = true
+		if u.Telegram == 0 && u.Matrix == "" {
+			return fmt.Errorf("%s: give a telegram user id or a matrix user id (or both)", key)
+		}
+		if u.Telegram < 0 {
+			return fmt.Errorf("%s.telegram: %d is not a Telegram user id (user ids are positive)", key, u.Telegram)
+		}
+		if u.Telegram != 0 {
+			if tg[u.Telegram] {
+				return fmt.Errorf("%s.telegram: %d belongs to another user too", key, u.Telegram)
+			}
+			tg[u.Telegram] = true
+		}
+		if u.Matrix != "" {
+			if !validMatrixID(u.Matrix) {
+				return fmt.Errorf("%s.matrix: %q is not a Matrix user id like @alice:example.org", key, u.Matrix)
+			}
+			if mx[u.Matrix] {
+				return fmt.Errorf("%s.matrix: %s belongs to another user too", key, u.Matrix)
+			}
+			mx[u.Matrix] = true
+		}
+	}
+	if (c.Telegram.Enabled() || c.Matrix.Enabled()) && len(c.Users) == 0 {
+		return fmt.Errorf("users: empty, so nobody could use the bot; add at least one person")
+	}
+	return nil
+}
+
+// Enabled reports whether the Telegram adapter should run.
+func (t Telegram) Enabled() bool { return t.Token != "" }
+
+func (t Telegram) validate() error {
+	if t.Token != "" && !strings.Contains(t.Token, ":") {
+		return fmt.Errorf("telegram.token: does not look like a BotFather token (123456:ABC...)")
+	}
+	if t.APIURL != "" {
+		if err := checkURL(t.APIURL); err != nil {
+			return fmt.Errorf("telegram.api_url: %w", err)
+		}
+	}
+	if w := t.Webhook; w != nil {
+		if w.Listen == "" {
+			return fmt.Errorf("telegram.webhook.listen: required in webhook mode (e.g. 127.0.0.1:8443)")
+		}
+		if err := checkURL(w.URL); err != nil {
+			return fmt.Errorf("telegram.webhook.url: %w", err)
+		}
+		if len(w.Secret) < 16 {
+			return fmt.Errorf("telegram.webhook.secret: required, at least 16 characters (A-Z, a-z, 0-9, _ and -)")
+		}
+		for _, r := range w.Secret {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				return fmt.Errorf("telegram.webhook.secret: only A-Z, a-z, 0-9, _ and - are allowed")
+			}
+		}
+	}
+	return nil
+}
+
+// Enabled reports whether the Matrix adapter should run.
+func (m Matrix) Enabled() bool { return m.Homeserver != "" }
+
+func (m Matrix) validate() error {
+	if !m.Enabled() {
+		return nil
+	}
+	if err := checkURL(m.Homeserver); err != nil {
+		return fmt.Errorf("matrix.homeserver: %w", err)
+	}
+	if !validMatrixID(m.UserID) {
+		return fmt.Errorf("matrix.user_id: %q is not a Matrix user id like @authbot:example.org", m.UserID)
+	}
+	if m.Password == "" && m.AccessToken == "" {
+		return fmt.Errorf("matrix.password: required (or matrix.access_token, or %s)", EnvMatrixPassword)
+	}
+	return nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	return nil
+}
+
+func validMatrixID(s string) bool {
+	local, server, ok := strings.Cut(strings.TrimPrefix(s, "@"), ":")
+	return strings.HasPrefix(s, "@") && ok && local != "" && server != ""
+}
+
+// String prints the config with every secret replaced by <redacted>.
+func (c Config) String() string {
+	red := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "<redacted>"
+	}
+	c.Telegram.Token = red(c.Telegram.Token)
+	c.Matrix.Password = red(c.Matrix.Password)
+	c.Matrix.AccessToken = red(c.Matrix.AccessToken)
+	if c.Telegram.Webhook != nil {
+		w := *c.Telegram.Webhook
+		w.Secret = red(w.Secret)
+		c.Telegram.Webhook = &w
+	}
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		return "<config>"
+	}
+	return string(out)
+}
+
+// Duration is a time.Duration written as "90s" or "2m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 90s or 2m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as text.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
