@@ -28,6 +28,10 @@ type Tx interface {
 	Delete(ref Ref) error
 	// List returns the ids stored under kind and owner, in byte order.
 	List(kind, owner string) ([]string, error)
+	// Owners returns the non-empty owners that have at least one record
+	// under kind, in byte order. Global records (empty owner) are not
+	// listed: List(kind, "") reaches them.
+	Owners(kind string) ([]string, error)
 }
 
 // Ref names one record: a kind (a fixed word such as "vault" or "person"),
