@@ -1,0 +1,324 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/otp"
+)
+
+// command is one entry of the command table.
+type command struct {
+	name string
+	args string // how the arguments are written, for /help
+	help string // one line for /help and the platforms' command menus
+	// menu puts the command in the platforms' command menus.
+	menu bool
+	run  func(h *Handler, ctx context.Context, req Request, args string) []Reply
+}
+
+// MenuItem is one line of a platform's command menu (Telegram setMyCommands).
+type MenuItem struct {
+	Command     string
+	Description string
+}
+
+// Menu returns the commands a platform should list, in order.
+func Menu() []MenuItem {
+	var out []MenuItem
+	for _, c := range commandTable() {
+		if c.menu {
+			out = append(out, MenuItem{Command: c.name, Description: c.help})
+		}
+	}
+	return out
+}
+
+func commandTable() []*command {
+	return []*command{
+		{name: "code", args: "[NAME]", help: "Get the current code (all codes without a name)", menu: true, run: (*Handler).cmdCode},
+		{name: "list", help: "List your accounts", menu: true, run: (*Handler).cmdList},
+		{name: "add", args: "NAME KEY | LINK", help: "Store an account from its backup key or otpauth:// link", menu: true, run: (*Handler).cmdAdd},
+		{name: "rename", args: "OLD NEW", help: "Rename an account", menu: true, run: (*Handler).cmdRename},
+		{name: "del", args: "NAME", help: "Delete an account (asks first)", menu: true, run: (*Handler).cmdDel},
+		{name: "cancel", help: "Stop what I am waiting for", run: (*Handler).cmdCancel},
+		{name: "help", help: "Show what I can do", menu: true, run: (*Handler).cmdHelp},
+		{name: "start", help: "Say hello", run: (*Handler).cmdStart},
+	}
+}
+
+func (h *Handler) cmdStart(ctx context.Context, req Request, args string) []Reply {
+	intro := "Hello! I keep the backup keys of your two-factor accounts and give you the current code whenever you ask.\n\n"
+	return []Reply{{Parts: append(plain(intro), h.helpParts()...)}}
+}
+
+func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply {
+	return []Reply{{Parts: h.helpParts()}}
+}
+
+func (h *Handler) helpParts() []Part {
+	var b strings.Builder
+	b.WriteString("What I can do:\n")
+	for _, c := range commandTable() {
+		if c.name == "start" {
+			continue
+		}
+		line := "/" + c.name
+		if c.args != "" {
+			line += " " + c.args
+		}
+		fmt.Fprintf(&b, "%s — %s\n", line, c.help)
+	}
+	b.WriteString("\nYou can also paste an otpauth:// link, or send a screenshot of a QR code.\n")
+	b.WriteString("Example: /add binance JBSW Y3DP EHPK 3PXP, then /code binance.")
+	return plain(b.String())
+}
+
+func (h *Handler) cmdCancel(ctx context.Context, req Request, args string) []Reply {
+	if _, ok := h.takePending(req.Person); ok {
+		return []Reply{{Parts: plain("OK, cancelled.")}}
+	}
+	return []Reply{{Parts: plain("There was nothing to cancel.")}}
+}
+
+// cmdCode: /code NAME gives one code; /code alone gives all codes, or a
+// keyboard to pick from on platforms with buttons.
+func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply {
+	if args == "" {
+		if req.Platform == "telegram" && !req.Callback {
+			return h.pickAccount(ctx, req, "Which account?")
+		}
+		codes, err := h.svc.Codes(ctx, req.Person)
+		if err != nil {
+			return h.fail(err)
+		}
+		return []Reply{h.codesReply(codes)}
+	}
+	c, err := h.svc.Code(ctx, req.Person, args)
+	if amb, ok := asAmbiguous(err); ok {
+		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one?", len(amb.Matches), args), amb.Matches, "/code")}
+	}
+	if err != nil {
+		return h.fail(err)
+	}
+	return []Reply{h.codeReply(c)}
+}
+
+func asAmbiguous(err error) (*core.AmbiguousError, bool) {
+	amb, ok := err.(*core.AmbiguousError)
+	return amb, ok
+}
+
+// pickAccount answers with one button per account.
+func (h *Handler) pickAccount(ctx context.Context, req Request, question string) []Reply {
+	list, err := h.svc.List(ctx, req.Person)
+	if err != nil {
+		return h.fail(err)
+	}
+	if len(list) == 0 {
+		return h.fail(core.ErrNoAccounts)
+	}
+	return []Reply{h.choose(question, list, "/code")}
+}
+
+// choose lists accounts as buttons whose data runs cmd on that account.
+// Buttons carry the account id, not its name: ids always fit Telegram's
+// 64-byte callback limit and never match the wrong account.
+func (h *Handler) choose(question string, accounts []core.Summary, cmd string) Reply {
+	r := Reply{Parts: plain(question), Sensitive: true}
+	var row []Button
+	for _, a := range accounts {
+		row = append(row, Button{Label: a.Label, Data: cmd + " #" + a.ID})
+		if len(row) == 2 {
+			r.Buttons = append(r.Buttons, row)
+			row = nil
+		}
+	}
+	if row != nil {
+		r.Buttons = append(r.Buttons, row)
+	}
+	return r
+}
+
+func (h *Handler) secondsLeft(c core.Code) int {
+	return int(math.Ceil(c.ValidUntil.Sub(h.opts.Clock.Now()).Seconds()))
+}
+
+func (h *Handler) codeReply(c core.Code) Reply {
+	now := h.opts.Clock.Now()
+	r := Reply{Sensitive: true, ExpiresAt: now.Add(h.opts.CodeDeleteAfter)}
+	r.Parts = []Part{{Text: c.Account.Label + ": "}, {Text: c.Code, Code: true}}
+	if c.Account.Kind == otp.HOTP {
+		r.Parts = append(r.Parts, Part{Text: " (counter-based: valid until you use it; the next /code gives a new one)"})
+	} else {
+		r.Parts = append(r.Parts, Part{Text: fmt.Sprintf(" — valid for %d s", h.secondsLeft(c))})
+		r.CodeValidUntil = c.ValidUntil
+	}
+	r.Buttons = [][]Button{{{Label: "Refresh", Data: "/code #" + c.Account.ID}}}
+	return r
+}
+
+func (h *Handler) codesReply(codes []core.Code) Reply {
+	now := h.opts.Clock.Now()
+	r := Reply{Sensitive: true, ExpiresAt: now.Add(h.opts.CodeDeleteAfter)}
+	for i, c := range codes {
+		if i > 0 {
+			r.Parts = append(r.Parts, Part{Text: "\n"})
+		}
+		if c.Code == "" {
+			r.Parts = append(r.Parts, Part{Text: c.Account.Label + ": counter-based, send /code " + c.Account.Label})
+			continue
+		}
+		r.Parts = append(r.Parts, Part{Text: c.Account.Label + ": "}, Part{Text: c.Code, Code: true},
+			Part{Text: fmt.Sprintf(" — %d s", h.secondsLeft(c))})
+		if r.CodeValidUntil.IsZero() || c.ValidUntil.Before(r.CodeValidUntil) {
+			r.CodeValidUntil = c.ValidUntil
+		}
+	}
+	r.Buttons = [][]Button{{{Label: "Refresh", Data: "/code"}}}
+	return r
+}
+
+func (h *Handler) cmdList(ctx context.Context, req Request, args string) []Reply {
+	list, err := h.svc.List(ctx, req.Person)
+	if err != nil {
+		return h.fail(err)
+	}
+	if len(list) == 0 {
+		return h.fail(core.ErrNoAccounts)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Your accounts (%d):", len(list))
+	for _, a := range list {
+		b.WriteString("\n• " + a.Label)
+		var extra []string
+		if a.Issuer != "" && !strings.EqualFold(a.Issuer, a.Label) {
+			extra = append(extra, a.Issuer)
+		}
+		if a.User != "" {
+			extra = append(extra, a.User)
+		}
+		if a.Kind != otp.TOTP {
+			extra = append(extra, strings.ToUpper(string(a.Kind)))
+		}
+		if len(extra) > 0 {
+			b.WriteString(" (" + strings.Join(extra, ", ") + ")")
+		}
+	}
+	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
+}
+
+// cmdAdd: /add NAME KEY, /add LINK, /add NAME LINK, /add NAME (the next
+// message is the key), /add alone.
+func (h *Handler) cmdAdd(ctx context.Context, req Request, args string) []Reply {
+	if args == "" {
+		h.setPending(req.Person, pending{kind: "add"})
+		return []Reply{{Parts: plain("Send me the new account as NAME KEY (for example: binance JBSW Y3DP EHPK 3PXP), or paste its otpauth:// link, or send a screenshot of its QR code. /cancel to stop.")}}
+	}
+	fields := strings.Fields(args)
+	if len(fields) == 1 && !strings.Contains(strings.ToLower(args), "://") && !looksSecret(args) {
+		label := core.CleanLabel(fields[0])
+		h.setPending(req.Person, pending{kind: "add", label: label})
+		return []Reply{{Parts: plain(fmt.Sprintf("Now send me the backup key for %s (the text shown next to the QR code while you set up 2FA). /cancel to stop.", label))}}
+	}
+	return h.addFromText(ctx, req, "", args)
+}
+
+// addFromText stores an account from "NAME KEY", "LINK", "NAME LINK" or,
+// when label is given, a bare "KEY" or "LINK". The message carried a
+// secret, so every reply asks for it to be deleted.
+func (h *Handler) addFromText(ctx context.Context, req Request, label, text string) []Reply {
+	deleted := deletionNote(req)
+	text = strings.TrimSpace(text)
+	lower := strings.ToLower(text)
+	if strings.HasPrefix(lower, "otpauth-migration://") {
+		return h.importText(ctx, req, text)
+	}
+	var key otp.Key
+	if i := strings.Index(lower, "otpauth://"); i >= 0 {
+		if label == "" && i > 0 {
+			label = strings.TrimSpace(text[:i])
+		}
+		k, err := otp.ParseURI(text[i:])
+		if err != nil {
+			return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
+		}
+		key = k
+	} else {
+		keyText := text
+		if label == "" {
+			name, rest, ok := strings.Cut(text, " ")
+			if !ok {
+				return []Reply{{Parts: plain("Give the account a name before the key, for example: /add binance JBSW Y3DP EHPK 3PXP." + deleted), DeleteRequest: true}}
+			}
+			label, keyText = name, rest
+		}
+		secret, err := otp.ParseSecret(keyText)
+		if err != nil {
+			return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
+		}
+		key = otp.Key{Issuer: "", Params: otp.Default(otp.TOTP)}
+		key.Params.Secret = secret
+	}
+	sum, err := h.svc.Add(ctx, req.Person, core.NewAccount{Label: label, Key: key})
+	if err != nil {
+		return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
+	}
+	msg := fmt.Sprintf("Added %s. Send /code %s for its code.", sum.Label, sum.Label)
+	if sum.Kind == otp.HOTP {
+		msg += " It is counter-based: each /code uses the next counter."
+	}
+	return []Reply{{Parts: plain(msg + deleted), DeleteRequest: true, Sensitive: true}}
+}
+
+// deletionNote tells the person what happens to the message that carried
+// a secret, on platforms where the bot deletes it.
+func deletionNote(req Request) string {
+	if req.Platform == "console" {
+		return ""
+	}
+	return "\nI am deleting your message with the key from this chat."
+}
+
+func (h *Handler) cmdRename(ctx context.Context, req Request, args string) []Reply {
+	fields := strings.Fields(args)
+	if len(fields) != 2 {
+		return []Reply{{Parts: plain("Use: /rename OLD NEW, for example /rename binance binance-main.")}}
+	}
+	sum, err := h.svc.Rename(ctx, req.Person, fields[0], fields[1])
+	if err != nil {
+		return h.fail(err)
+	}
+	return []Reply{{Parts: plain(fmt.Sprintf("Renamed to %s.", sum.Label)), Sensitive: true}}
+}
+
+// cmdDel asks first; "/del NAME yes" (or the button) deletes. The button
+// carries the account id, so it deletes exactly what was shown.
+func (h *Handler) cmdDel(ctx context.Context, req Request, args string) []Reply {
+	if args == "" {
+		return []Reply{{Parts: plain("Use: /del NAME. I will ask before deleting anything.")}}
+	}
+	query, confirmed := strings.CutSuffix(args, " yes")
+	sum, err := h.svc.Resolve(ctx, req.Person, query)
+	if amb, ok := asAmbiguous(err); ok {
+		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to delete?", len(amb.Matches), query), amb.Matches, "/del")}
+	}
+	if err != nil {
+		return h.fail(err)
+	}
+	if !confirmed {
+		return []Reply{{
+			Parts: plain(fmt.Sprintf("Delete %s? Its backup key will be gone from here for good; make sure 2FA is off at the service or the key is stored elsewhere. Send /del %s yes to confirm.",
+				sum.Label, sum.Label)),
+			Buttons:   [][]Button{{{Label: "Yes, delete " + sum.Label, Data: "/del #" + sum.ID + " yes"}, {Label: "Keep it", Data: "/cancel"}}},
+			Sensitive: true,
+		}}
+	}
+	if _, err := h.svc.Delete(ctx, req.Person, sum.ID); err != nil {
+		return h.fail(err)
+	}
+	return []Reply{{Parts: plain(fmt.Sprintf("Deleted %s.", sum.Label)), Sensitive: true}}
+}

@@ -1,0 +1,123 @@
+// Package console is the stdin/stdout adapter: the same commands as in a
+// chat, read line by line, answered as plain text, for the single local
+// person. It is how a newcomer tries authbot and how scripts drive it.
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+// Handler is what the console needs from the command language.
+type Handler interface {
+	Handle(ctx context.Context, req commands.Request) []commands.Reply
+}
+
+// Person is the id the console acts as.
+const Person = "local"
+
+// Options configure a console session.
+type Options struct {
+	// Prompt prints "> " before each line (when stdin is a terminal).
+	Prompt bool
+	// SaveDir is where images and files from replies are written (0600).
+	SaveDir string
+}
+
+// Run reads commands from in until EOF or ctx ends and writes the answers
+// to out.
+func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Options) error {
+	r := bufio.NewReaderSize(in, 64<<10)
+	w := bufio.NewWriter(out)
+	defer w.Flush()
+	for {
+		if opts.Prompt {
+			fmt.Fprint(w, "> ")
+		}
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("write answer: %w", err)
+		}
+		line, err := readLine(r, commands.MaxMessageBytes+1)
+		if errors.Is(err, io.EOF) && line == "" {
+			return nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read command: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		req := commands.Request{Person: Person, Platform: "console", Chat: commands.Private, Text: line}
+		for _, rep := range h.Handle(ctx, req) {
+			render(w, rep, opts.SaveDir)
+		}
+	}
+}
+
+// readLine reads one line, keeping at most limit bytes of it: the rest of
+// an over-long line is read and dropped so the next line starts clean.
+func readLine(r *bufio.Reader, limit int) (string, error) {
+	var b []byte
+	for {
+		chunk, isPrefix, err := r.ReadLine()
+		if len(b) < limit {
+			b = append(b, chunk[:min(len(chunk), limit-len(b))]...)
+		}
+		if err != nil {
+			return string(b), err
+		}
+		if !isPrefix {
+			return string(b), nil
+		}
+	}
+}
+
+func render(w io.Writer, rep commands.Reply, saveDir string) {
+	fmt.Fprintln(w, rep.PlainText())
+	for _, row := range rep.Buttons {
+		for _, b := range row {
+			fmt.Fprintf(w, "  [%s] send: %s\n", b.Label, b.Data)
+		}
+	}
+	for _, f := range []*commands.File{rep.Image, rep.File} {
+		if f == nil {
+			continue
+		}
+		path, err := save(saveDir, f)
+		if err != nil {
+			fmt.Fprintf(w, "(could not save %s: %v)\n", f.Name, err)
+			continue
+		}
+		fmt.Fprintf(w, "Saved %s (readable only by you). Delete it once you are done with it.\n", path)
+		if f.Caption != "" {
+			fmt.Fprintln(w, f.Caption)
+		}
+	}
+}
+
+// save writes f under dir with a name that cannot escape it.
+func save(dir string, f *commands.File) (string, error) {
+	if dir == "" {
+		dir = "."
+	}
+	name := filepath.Base(filepath.Clean("/" + f.Name))
+	if name == "/" || name == "." {
+		name = "authbot-file"
+	}
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, f.Data, 0o600)
+}

@@ -1,0 +1,403 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/hotp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/seal"
+)
+
+// memStore is a fake Store: a map, with Update working on a copy that
+// replaces the original only when fn succeeds (bbolt's all-or-nothing).
+type memStore struct {
+	mu   sync.Mutex
+	data map[Ref][]byte
+}
+
+func newMemStore() *memStore { return &memStore{data: map[Ref][]byte{}} }
+
+type memTx struct {
+	data     map[Ref][]byte
+	writable bool
+}
+
+func (s *memStore) View(ctx context.Context, fn func(Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fn(&memTx{data: s.data})
+}
+
+func (s *memStore) Update(ctx context.Context, fn func(Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cp := make(map[Ref][]byte, len(s.data))
+	for k, v := range s.data {
+		cp[k] = v
+	}
+	if err := fn(&memTx{data: cp, writable: true}); err != nil {
+		return err
+	}
+	s.data = cp
+	return nil
+}
+
+func (t *memTx) Get(r Ref) ([]byte, error) {
+	v, ok := t.data[r]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return bytes.Clone(v), nil
+}
+
+func (t *memTx) Put(r Ref, v []byte) error {
+	if !t.writable {
+		return errors.New("read-only transaction")
+	}
+	t.data[r] = bytes.Clone(v)
+	return nil
+}
+
+func (t *memTx) Delete(r Ref) error {
+	if !t.writable {
+		return errors.New("read-only transaction")
+	}
+	delete(t.data, r)
+	return nil
+}
+
+func (t *memTx) List(kind, owner string) ([]string, error) {
+	var ids []string
+	for r := range t.data {
+		if r.Kind == kind && r.Owner == owner {
+			ids = append(ids, r.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+func (t *memTx) Owners(kind string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for r := range t.data {
+		if r.Kind == kind && !seen[r.Owner] {
+			seen[r.Owner] = true
+			out = append(out, r.Owner)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.t }
+
+// rfcSecret is RFC 6238's 20-byte SHA1 seed, "12345678901234567890".
+var rfcSecret = []byte("12345678901234567890")
+
+func newTestService(t *testing.T) (*Service, *memStore, *fakeClock, seal.Key) {
+	t.Helper()
+	store := newMemStore()
+	clock := &fakeClock{t: time.Unix(1_700_000_015, 0)}
+	key, err := seal.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := NewService(context.Background(), store, key, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, store, clock, key
+}
+
+func totpKey(issuer string, secret []byte) otp.Key {
+	p := otp.Default(otp.TOTP)
+	p.Secret = secret
+	return otp.Key{Issuer: issuer, Params: p}
+}
+
+func mustAdd(t *testing.T, svc *Service, person, label string, k otp.Key) Summary {
+	t.Helper()
+	s, err := svc.Add(context.Background(), person, NewAccount{Label: label, Key: k})
+	if err != nil {
+		t.Fatalf("add %s: %v", label, err)
+	}
+	return s
+}
+
+func TestCodeMatchesIndependentTOTP(t *testing.T) {
+	svc, _, clock, _ := newTestService(t)
+	ctx := context.Background()
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	for _, at := range []int64{59, 1111111109, 1234567890, 2000000000} {
+		clock.t = time.Unix(at, 0)
+		c, err := svc.Code(ctx, "alice", "BIN")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := totp.GenerateCode(otp.EncodeSecret(rfcSecret), clock.t)
+		if c.Code != want {
+			t.Errorf("t=%d: code %s, want %s", at, c.Code, want)
+		}
+		step := at / 30
+		if got := c.ValidUntil.Unix(); got != (step+1)*30 {
+			t.Errorf("t=%d: valid until %d, want %d", at, got, (step+1)*30)
+		}
+	}
+}
+
+func TestHOTPCounterAdvancesAndPersists(t *testing.T) {
+	svc, store, clock, key := newTestService(t)
+	ctx := context.Background()
+	p := otp.Default(otp.HOTP)
+	p.Secret = rfcSecret
+	mustAdd(t, svc, "alice", "vpn", otp.Key{Params: p})
+	// RFC 4226 Appendix D, counters 0..4.
+	want := []string{"755224", "287082", "359152", "969429", "338314"}
+	for i, w := range want[:3] {
+		c, err := svc.Code(ctx, "alice", "vpn")
+		if err != nil || c.Code != w {
+			t.Fatalf("code %d = %q, %v; want %s", i, c.Code, err, w)
+		}
+	}
+	// A new service over the same store (a restart) continues the count.
+	svc2, err := NewService(ctx, store, key, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want[3:] {
+		c, err := svc2.Code(ctx, "alice", "vpn")
+		if err != nil || c.Code != w {
+			t.Fatalf("after restart code %d = %q, %v; want %s", i, c.Code, err, w)
+		}
+		independent, _ := hotp.GenerateCode(otp.EncodeSecret(rfcSecret), uint64(3+i))
+		if c.Code != independent {
+			t.Fatalf("pquerna says %s", independent)
+		}
+	}
+}
+
+func TestResolveByNameAndPrefix(t *testing.T) {
+	svc, _, _, _ := newTestService(t)
+	ctx := context.Background()
+	for i, l := range []string{"git", "github", "gitlab", "Binance"} {
+		mustAdd(t, svc, "alice", l, totpKey("", bytes.Repeat([]byte{byte(i + 1)}, 20)))
+	}
+	tests := []struct {
+		query   string
+		want    string
+		matches int
+	}{
+		{"git", "git", 0},         // exact beats prefix
+		{"GITH", "github", 0},     // case-insensitive unique prefix
+		{"binance", "Binance", 0}, // exact, any case
+		{"gi", "", 3},             // several
+		{"nope", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			s, err := svc.Resolve(ctx, "alice", tt.query)
+			var amb *AmbiguousError
+			var nf *NotFoundError
+			switch {
+			case tt.want != "":
+				if err != nil || s.Label != tt.want {
+					t.Fatalf("got %q, %v; want %s", s.Label, err, tt.want)
+				}
+			case tt.matches > 0:
+				if !errors.As(err, &amb) || len(amb.Matches) != tt.matches {
+					t.Fatalf("got %v; want %d matches", err, tt.matches)
+				}
+			default:
+				if !errors.As(err, &nf) {
+					t.Fatalf("got %v; want not found", err)
+				}
+			}
+		})
+	}
+	if _, err := svc.Resolve(ctx, "bob", "git"); !errors.Is(err, ErrNoAccounts) {
+		t.Errorf("another person sees alice's accounts: %v", err)
+	}
+}
+
+func TestAddRefusesDuplicatesAndTakenNames(t *testing.T) {
+	svc, _, _, _ := newTestService(t)
+	ctx := context.Background()
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	var dup *DuplicateError
+	if _, err := svc.Add(ctx, "alice", NewAccount{Label: "other", Key: totpKey("", rfcSecret)}); !errors.As(err, &dup) || dup.Label != "binance" {
+		t.Errorf("same secret again: %v", err)
+	}
+	var taken *NameTakenError
+	if _, err := svc.Add(ctx, "alice", NewAccount{Label: "BINANCE", Key: totpKey("", bytes.Repeat([]byte{9}, 20))}); !errors.As(err, &taken) {
+		t.Errorf("same name again: %v", err)
+	}
+	// The same secret for another person is their business.
+	mustAdd(t, svc, "bob", "binance", totpKey("Binance", rfcSecret))
+	// No label: made from the issuer, then made unique.
+	k := totpKey("Binance", bytes.Repeat([]byte{7}, 20))
+	s, err := svc.Add(ctx, "alice", NewAccount{Key: k})
+	if err != nil || s.Label != "binance-2" {
+		t.Errorf("derived label = %q, %v", s.Label, err)
+	}
+	bad := totpKey("", []byte{1})
+	bad.Params.Digits = 3
+	if _, err := svc.Add(ctx, "alice", NewAccount{Label: "x", Key: bad}); err == nil {
+		t.Error("invalid parameters were stored")
+	}
+}
+
+func TestAddManyIsAllOrNothing(t *testing.T) {
+	svc, _, _, _ := newTestService(t)
+	ctx := context.Background()
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	good := totpKey("GitHub", bytes.Repeat([]byte{2}, 20))
+	broken := totpKey("Broken", nil)
+	if _, err := svc.AddMany(ctx, "alice", []NewAccount{{Key: good}, {Key: broken}}); err == nil {
+		t.Fatal("an import with an invalid entry succeeded")
+	}
+	list, _ := svc.List(ctx, "alice")
+	if len(list) != 1 {
+		t.Fatalf("failed import changed the vault: %d accounts", len(list))
+	}
+	rep, err := svc.AddMany(ctx, "alice", []NewAccount{{Key: good}, {Key: totpKey("Binance", rfcSecret)}, {Key: good}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Added) != 1 || len(rep.Duplicates) != 2 {
+		t.Errorf("added %d, duplicates %d; want 1 and 2", len(rep.Added), len(rep.Duplicates))
+	}
+}
+
+func TestRenameAndDelete(t *testing.T) {
+	svc, _, _, _ := newTestService(t)
+	ctx := context.Background()
+	a := mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	mustAdd(t, svc, "alice", "github", totpKey("GitHub", bytes.Repeat([]byte{2}, 20)))
+	var taken *NameTakenError
+	if _, err := svc.Rename(ctx, "alice", "binance", "GitHub"); !errors.As(err, &taken) {
+		t.Errorf("rename onto a taken name: %v", err)
+	}
+	if s, err := svc.Rename(ctx, "alice", "bin", "exchange"); err != nil || s.Label != "exchange" {
+		t.Fatalf("rename: %q %v", s.Label, err)
+	}
+	if _, err := svc.Code(ctx, "alice", "exchange"); err != nil {
+		t.Errorf("code after rename: %v", err)
+	}
+	if _, err := svc.Delete(ctx, "alice", a.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := svc.List(ctx, "alice")
+	if len(list) != 1 || list[0].Label != "github" {
+		t.Errorf("after delete: %+v", list)
+	}
+}
+
+func TestWrongMasterKeyIsNamed(t *testing.T) {
+	svc, store, clock, _ := newTestService(t)
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	other, _ := seal.NewKey()
+	if _, err := NewService(context.Background(), store, other, clock); !errors.Is(err, ErrWrongMasterKey) {
+		t.Errorf("wrong key: %v", err)
+	}
+}
+
+func TestMissingKeyCheckWithDataIsCorrupt(t *testing.T) {
+	svc, store, clock, key := newTestService(t)
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	delete(store.data, Ref{Kind: kindMeta, ID: "keycheck"})
+	before := len(store.data)
+	if _, err := NewService(context.Background(), store, key, clock); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("got %v, want ErrCorrupt", err)
+	}
+	if len(store.data) != before {
+		t.Error("a failed start wrote to the store")
+	}
+}
+
+func TestRecordMovedToAnotherPersonFailsToOpen(t *testing.T) {
+	svc, store, _, _ := newTestService(t)
+	ctx := context.Background()
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	mustAdd(t, svc, "mallory", "mine", totpKey("Mine", bytes.Repeat([]byte{5}, 20)))
+	alice, mallory := svc.owner("alice"), svc.owner("mallory")
+	// Copy alice's index and account records over mallory's.
+	for r, v := range store.data {
+		if r.Owner == alice {
+			store.data[Ref{Kind: r.Kind, Owner: mallory, ID: r.ID}] = v
+		}
+	}
+	var bad *CorruptRecordError
+	if _, err := svc.List(ctx, "mallory"); !errors.As(err, &bad) {
+		t.Fatalf("moved index opened: %v", err)
+	}
+	// Alice's own vault is untouched.
+	if _, err := svc.Code(ctx, "alice", "binance"); err != nil {
+		t.Errorf("alice after the attack: %v", err)
+	}
+}
+
+func TestTamperedAccountIsAnErrorNotEmpty(t *testing.T) {
+	svc, store, _, _ := newTestService(t)
+	ctx := context.Background()
+	s := mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	ref := accountRef(svc.owner("alice"), s.ID)
+	store.data[ref][len(store.data[ref])-1] ^= 1
+	var bad *CorruptRecordError
+	if _, err := svc.Code(ctx, "alice", "binance"); !errors.As(err, &bad) {
+		t.Fatalf("tampered record: %v", err)
+	}
+	if _, err := svc.Codes(ctx, "alice"); !errors.As(err, &bad) {
+		t.Fatalf("tampered record in all codes: %v", err)
+	}
+}
+
+func TestCheckConfirmsAndRecoveryCodes(t *testing.T) {
+	svc, _, clock, _ := newTestService(t)
+	ctx := context.Background()
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	prev, _ := totp.GenerateCode(otp.EncodeSecret(rfcSecret), clock.t.Add(-30*time.Second))
+	if s, ok, err := svc.Check(ctx, "alice", "binance", prev); err != nil || !ok || !s.Confirmed {
+		t.Fatalf("previous-step code: ok=%v err=%v", ok, err)
+	}
+	if _, ok, _ := svc.Check(ctx, "alice", "binance", "000000"); ok {
+		t.Error("a wrong code matched")
+	}
+	s, err := svc.SetRecoveryCodes(ctx, "alice", "binance", []string{"abcd-efgh", "ijkl-mnop"})
+	if err != nil || s.RecoveryLeft != 2 {
+		t.Fatalf("set: %+v %v", s, err)
+	}
+	if s, err = svc.UseRecoveryCode(ctx, "alice", "binance", "ABCD EFGH"); err != nil || s.RecoveryLeft != 1 {
+		t.Fatalf("use: %+v %v", s, err)
+	}
+	if _, err = svc.UseRecoveryCode(ctx, "alice", "binance", "abcd-efgh"); !errors.Is(err, ErrNotRecoveryCode) {
+		t.Errorf("used twice: %v", err)
+	}
+}
+
+func TestCleanLabel(t *testing.T) {
+	tests := map[string]string{
+		"  binance ":             "binance",
+		"work  github":           "work-github",
+		"/code":                  "code",
+		"a\x00b":                 "ab",
+		strings.Repeat("x", 100): strings.Repeat("x", MaxLabelLen),
+		"   ":                    "",
+	}
+	for in, want := range tests {
+		if got := CleanLabel(in); got != want {
+			t.Errorf("CleanLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
