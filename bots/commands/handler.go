@@ -24,6 +24,15 @@ type Options struct {
 	ExportDeleteAfter time.Duration
 	// PendingTimeout is how long "/add" alone waits for the key.
 	PendingTimeout time.Duration
+	// Observer, if set, is told about every handled message (metrics).
+	Observer Observer
+}
+
+// Observer learns what was handled: the command word (a known command,
+// "text", "file" or "unknown" — never what the person typed), how long it
+// took, and whether it failed on the bot's side.
+type Observer interface {
+	Observe(platform, command string, took time.Duration, failed bool)
 }
 
 // MaxMessageBytes bounds what the handler reads of one message: no
@@ -76,10 +85,21 @@ func New(svc *core.Service, opts Options) *Handler {
 // Handle answers one message. It never returns an empty slice, and never
 // puts a raw error into a reply.
 func (h *Handler) Handle(ctx context.Context, req Request) []Reply {
-	start := h.opts.Clock.Now()
+	start := time.Now() // wall time for metrics, whatever the clock says
 	replies := h.handle(ctx, req)
-	h.opts.Log.Debug("handled", "platform", req.Platform, "command", commandName(req.Text),
-		"took", h.opts.Clock.Now().Sub(start))
+	took := time.Since(start)
+	name := commandName(req.Text)
+	if req.Attachment != nil {
+		name = "file"
+	}
+	failed := false
+	for _, r := range replies {
+		failed = failed || r.failed
+	}
+	h.opts.Log.Debug("handled", "platform", req.Platform, "command", name, "took", took, "failed", failed)
+	if h.opts.Observer != nil {
+		h.opts.Observer.Observe(req.Platform, name, took, failed)
+	}
 	return replies
 }
 
@@ -246,6 +266,13 @@ func looksSecret(text string) bool {
 // explain turns an error from core into a sentence for the person. An
 // unexpected error is logged in full and the person gets a generic line.
 func (h *Handler) explain(err error) string {
+	msg, _ := h.describe(err)
+	return msg
+}
+
+// describe is explain that also says whether err was one a person causes
+// (expected) rather than a failure on the bot's side.
+func (h *Handler) describe(err error) (string, bool) {
 	var (
 		nf  *core.NotFoundError
 		amb *core.AmbiguousError
@@ -258,34 +285,34 @@ func (h *Handler) explain(err error) string {
 	)
 	switch {
 	case errors.Is(err, core.ErrNoAccounts):
-		return "You have no accounts yet. Add one with /add NAME KEY."
+		return "You have no accounts yet. Add one with /add NAME KEY.", true
 	case errors.As(err, &nf):
-		return fmt.Sprintf("No account matches %q. Send /list to see your accounts.", nf.Query)
+		return fmt.Sprintf("No account matches %q. Send /list to see your accounts.", nf.Query), true
 	case errors.As(err, &amb):
-		return fmt.Sprintf("%d accounts match. Be more specific: %s.", len(amb.Matches), labels(amb.Matches))
+		return fmt.Sprintf("%d accounts match. Be more specific: %s.", len(amb.Matches), labels(amb.Matches)), true
 	case errors.As(err, &tk):
-		return fmt.Sprintf("You already have an account called %s. Pick another name, or /rename the old one.", tk.Label)
+		return fmt.Sprintf("You already have an account called %s. Pick another name, or /rename the old one.", tk.Label), true
 	case errors.As(err, &dup):
-		return fmt.Sprintf("That backup key is already stored as %s, so I did not add it again.", dup.Label)
+		return fmt.Sprintf("That backup key is already stored as %s, so I did not add it again.", dup.Label), true
 	case errors.Is(err, core.ErrBadLabel):
-		return "That name is not usable. Names are up to 64 characters, for example binance or work-github."
+		return "That name is not usable. Names are up to 64 characters, for example binance or work-github.", true
 	case errors.As(err, &se):
-		return "That backup key is not right: " + se.Error() + ". Check it and send it again; nothing was stored."
+		return "That backup key is not right: " + se.Error() + ". Check it and send it again; nothing was stored.", true
 	case errors.As(err, &ue):
-		return "That link is not right: " + ue.Error() + ". Nothing was stored."
+		return "That link is not right: " + ue.Error() + ". Nothing was stored.", true
 	case errors.As(err, &pe):
-		return "Those settings are not right: " + pe.Error() + ". Nothing was stored."
+		return "Those settings are not right: " + pe.Error() + ". Nothing was stored.", true
 	case errors.As(err, &bad):
 		h.opts.Log.Error("record cannot be opened", "err", err)
-		return "I could not open that stored account: its record is damaged or was sealed with another key. Nothing was changed; please tell the person who runs this bot."
+		return "I could not open that stored account: its record is damaged or was sealed with another key. Nothing was changed; please tell the person who runs this bot.", false
 	case errors.Is(err, core.ErrCorrupt):
 		h.opts.Log.Error("database corrupt", "err", err)
-		return "The database is damaged, so I changed nothing. Please tell the person who runs this bot."
+		return "The database is damaged, so I changed nothing. Please tell the person who runs this bot.", false
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "I am shutting down or too busy; please send that again in a moment."
+		return "I am shutting down or too busy; please send that again in a moment.", false
 	}
 	h.opts.Log.Error("command failed", "err", err)
-	return "Something went wrong on my side and nothing was changed. Please try again; if it keeps happening, tell the person who runs this bot."
+	return "Something went wrong on my side and nothing was changed. Please try again; if it keeps happening, tell the person who runs this bot.", false
 }
 
 func labels(s []core.Summary) string {
@@ -299,5 +326,12 @@ func labels(s []core.Summary) string {
 func plain(s string) []Part { return []Part{{Text: s}} }
 
 func (h *Handler) fail(err error) []Reply {
-	return []Reply{{Parts: plain(h.explain(err))}}
+	return []Reply{h.failReply(err)}
+}
+
+// failReply explains err; an unexpected error marks the reply failed for
+// the Observer.
+func (h *Handler) failReply(err error) Reply {
+	msg, expected := h.describe(err)
+	return Reply{Parts: plain(msg), failed: !expected}
 }

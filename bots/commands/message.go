@@ -64,6 +64,8 @@ type Reply struct {
 	// must never send them outside a private chat; commands already refuses
 	// such requests in groups, this is the second lock.
 	Sensitive bool
+
+	failed bool // the bot failed (not the person's input); for the Observer
 }
 
 // Part is a run of text; Code runs are shown monospace (one tap copies the
