@@ -1,0 +1,96 @@
+package transfer
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/authbot/authbot/core/otp"
+)
+
+// FreeOTP+ JSON export: {"tokenOrder": [...], "tokens": [{"algo", "counter",
+// "digits", "issuerExt", "issuerInt", "label", "period", "secret": [signed
+// bytes], "type"}]}.
+
+type freeOTPToken struct {
+	Algo      str   `json:"algo"`
+	Counter   num   `json:"counter"`
+	Digits    num   `json:"digits"`
+	IssuerExt str   `json:"issuerExt"`
+	IssuerInt str   `json:"issuerInt"`
+	Label     str   `json:"label"`
+	Period    num   `json:"period"`
+	Secret    []num `json:"secret"`
+	Type      str   `json:"type"`
+}
+
+func importFreeOTPPlus(top map[string]json.RawMessage) (*Result, error) {
+	list, err := decodeEntries(top["tokens"])
+	if err != nil {
+		return nil, err
+	}
+	c := newCollector("FreeOTP+")
+	for i, raw := range list {
+		n := i + 1
+		var t freeOTPToken
+		if err := json.Unmarshal(raw, &t); err != nil {
+			c.bad(n, "", "", entryError(err))
+			continue
+		}
+		issuer := firstNonEmpty(string(t.IssuerExt), string(t.IssuerInt))
+		account := string(t.Label)
+		if len(t.Secret) == 0 || len(t.Secret) > otp.MaxSecretBytes {
+			c.bad(n, issuer, account, "the secret is missing or too long")
+			continue
+		}
+		secret := make([]byte, len(t.Secret))
+		ok := true
+		for j, v := range t.Secret {
+			// Java writes bytes signed: -128..127 (0..255 accepted too).
+			if v < -128 || v > 255 {
+				ok = false
+				break
+			}
+			secret[j] = byte(v)
+		}
+		if !ok {
+			c.bad(n, issuer, account, "the secret is not a list of bytes")
+			continue
+		}
+		var k otp.Key
+		k.Issuer, k.Account = issuer, account
+		switch strings.ToUpper(string(t.Type)) {
+		case "", "TOTP":
+			k.Params.Kind = otp.TOTP
+			// FreeOTP has no Steam type; Steam Guard keys are kept as TOTP
+			// with issuer "Steam" (Aegis reads them the same way).
+			if strings.EqualFold(issuer, "Steam") {
+				k.Params.Kind = otp.Steam
+			}
+		case "HOTP":
+			k.Params.Kind = otp.HOTP
+			// FreeOTP stores the counter of the last code shown: it sets
+			// counter-1 when it reads a link and increments before each
+			// code. Ours is the counter the next code uses.
+			if t.Counter < -1 {
+				c.bad(n, issuer, account, "the counter is negative")
+				continue
+			}
+			k.Params.Counter = uint64(t.Counter + 1)
+		case "STEAM":
+			k.Params.Kind = otp.Steam
+		default:
+			c.bad(n, issuer, account, fmt.Sprintf("%s codes are not supported", clip(string(t.Type), 20)))
+			continue
+		}
+		algo, err := parseAlgorithm(string(t.Algo))
+		if err != nil {
+			c.bad(n, issuer, account, err.Error())
+			continue
+		}
+		k.Params.Secret, k.Params.Algorithm = secret, algo
+		k.Params.Digits, k.Params.Period = t.Digits.int(), t.Period.int()
+		c.add(n, k)
+	}
+	return c.result(), nil
+}

@@ -1,0 +1,281 @@
+// Package transfer reads the export files of other authenticator apps and
+// writes files they can read, so people can move their accounts into authbot
+// and out again.
+//
+// Import recognises a file by its content, never its name: Aegis vaults
+// (plain and encrypted), 2FAS backups, andOTP backups (plain and encrypted),
+// Google Authenticator transfer links (otpauth-migration://), Bitwarden and
+// Bitwarden Authenticator exports (JSON and CSV), FreeOTP+ JSON, Authenticator
+// Pro / Stratum backups (plain and encrypted), Ente Auth's plain-text export
+// and any text with one otpauth:// link per line. ExportAegis writes an
+// encrypted Aegis vault; GoogleMigrationURIs writes Google transfer links.
+//
+// Every file is hostile until parsed: sizes are capped before parsing, JSON
+// nesting is bounded, key-derivation costs read from a file are capped before
+// they are run, and a bad entry is reported (without its secret) rather than
+// failing the whole file.
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/authbot/authbot/core/otp"
+)
+
+// Limits on what Import accepts.
+const (
+	// MaxInput is the largest file Import reads: real exports of a few
+	// hundred accounts are well under 1 MiB, even with icons.
+	MaxInput = 5 << 20
+	// MaxEntries is the most accounts one file may hold.
+	MaxEntries = 10_000
+	// maxDepth bounds JSON nesting; real exports nest 4 or 5 levels.
+	maxDepth = 64
+	// maxText bounds the issuer and account names kept from a file.
+	maxText = 256
+)
+
+// Supported names the formats Import reads, for messages to people.
+const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator transfer QR codes " +
+	"(otpauth-migration:// links), Bitwarden (.json or .csv), FreeOTP+ (.json), " +
+	"Authenticator Pro (.json, .authpro), Ente Auth (plain-text export) and otpauth:// links, one per line"
+
+// Errors returned by Import, for errors.Is. Their texts can be shown to a
+// person; wrapped errors add the detail after a colon.
+var (
+	ErrUnknownFormat    = errors.New("not a file I can import")
+	ErrPasswordRequired = errors.New("this file is encrypted: I need its password")
+	ErrWrongPassword    = errors.New("wrong password for this file")
+	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 10,000 accounts)")
+	ErrCorruptFile      = errors.New("the file is damaged or incomplete")
+	// ErrImage: the file is a picture. The caller should look for QR codes
+	// in it (core/qr) and import their text.
+	ErrImage = errors.New("this is an image, not an export file: send it as a photo of the QR code")
+)
+
+// Result is what one imported file holds.
+type Result struct {
+	// Format names the app and variant, e.g. "Aegis (encrypted)".
+	Format string
+	// Keys are the accounts that could be read, in file order.
+	Keys []otp.Key
+	// Bad lists the entries that were skipped and why.
+	Bad []Problem
+	// Batch is set for a Google Authenticator transfer link: which part of
+	// how many it is. The caller collects parts (by Batch.ID) across
+	// messages and tells the person which are still missing.
+	Batch *Batch
+	// Parts lists every transfer-link part in this input when it held more
+	// than one (Batch is then the first); nil otherwise.
+	Parts []Batch
+}
+
+// Problem is one entry that could not be imported. Entry is safe to show: a
+// position and the issuer and account name, never the secret.
+type Problem struct {
+	Entry  string
+	Reason string
+}
+
+// Batch places one Google Authenticator transfer QR code within its export.
+type Batch struct {
+	ID    int32 // shared by all parts of one export
+	Index int   // 0-based
+	Size  int   // number of parts, at least 1
+}
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorruptFile, fmt.Sprintf(format, args...))
+}
+
+func unknown(why string) error {
+	return fmt.Errorf("%w: %s; supported formats are %s", ErrUnknownFormat, why, Supported)
+}
+
+// Import reads an export file of another authenticator app. password is
+// used only for encrypted files; when one is needed and password is empty,
+// Import returns ErrPasswordRequired and the caller asks for it.
+//
+// Errors: ErrTooLarge, ErrUnknownFormat, ErrImage, ErrPasswordRequired,
+// ErrWrongPassword, ErrCorruptFile (each possibly wrapped with detail), or
+// ctx's error. A file with some bad entries is not an error: the good ones
+// are in Result.Keys and the bad ones in Result.Bad.
+func Import(ctx context.Context, data []byte, password string) (*Result, error) {
+	if len(data) > MaxInput {
+		return nil, ErrTooLarge
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM from Windows editors
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil, unknown("the file is empty")
+	case hasPrefix(data, "PK\x03\x04", "PK\x05\x06"):
+		return nil, unknown("this is a zip archive; unzip it and send the file inside")
+	case isImage(data):
+		return nil, ErrImage
+	case hasPrefix(data, authProHeader):
+		return importAuthProEncrypted(ctx, data, password)
+	case hasPrefix(data, authProLegacyHeader):
+		return importAuthProLegacy(ctx, data, password)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if trimmed[0] == '{' || trimmed[0] == '[' {
+		if utf8.Valid(trimmed) {
+			return importJSON(ctx, trimmed, password)
+		}
+	}
+	if utf8.Valid(data) {
+		return importText(string(data))
+	}
+	// andOTP's encrypted backups are bare ciphertext with no marker: the
+	// last guess, made only for binary that is long enough.
+	if len(data) >= andOTPMinLen {
+		return importAndOTPEncrypted(ctx, data, password)
+	}
+	return nil, unknown("I do not recognise its content")
+}
+
+func hasPrefix(b []byte, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if bytes.HasPrefix(b, []byte(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isImage(b []byte) bool {
+	return hasPrefix(b, "\x89PNG\r\n\x1a\n", "\xff\xd8\xff", "GIF87a", "GIF89a") ||
+		(len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP")
+}
+
+// collector gathers keys and problems from one file, finishing each key
+// (defaults, validation) and reporting duplicates.
+type collector struct {
+	res  *Result
+	seen map[string]int // identity of a key -> its entry number
+}
+
+func newCollector(format string) *collector {
+	return &collector{res: &Result{Format: format}, seen: map[string]int{}}
+}
+
+// bad records entry number n (1-based) as skipped.
+func (c *collector) bad(n int, issuer, account, reason string) {
+	c.res.Bad = append(c.res.Bad, Problem{Entry: entryName(n, issuer, account), Reason: reason})
+}
+
+// add finishes k and keeps it, or records why entry n was skipped.
+func (c *collector) add(n int, k otp.Key) {
+	k.Issuer = cleanText(k.Issuer)
+	k.Account = cleanText(k.Account)
+	p := &k.Params
+	if p.Algorithm == "" {
+		p.Algorithm = otp.SHA1
+	}
+	switch p.Kind {
+	case otp.Steam:
+		// Steam Guard is fixed; apps store whatever digits they like.
+		p.Algorithm, p.Digits, p.Period, p.Counter = otp.SHA1, otp.SteamDigits, otp.DefaultPeriod, 0
+	case otp.TOTP:
+		if p.Period == 0 {
+			p.Period = otp.DefaultPeriod
+		}
+		p.Counter = 0
+	case otp.HOTP:
+		p.Period = 0
+	}
+	if p.Digits == 0 {
+		p.Digits = otp.DefaultDigits
+	}
+	if err := p.Validate(); err != nil {
+		c.bad(n, k.Issuer, k.Account, err.Error())
+		return
+	}
+	id := strings.ToLower(k.Issuer) + "\x00" + strings.ToLower(k.Account) + "\x00" + string(p.Kind) + "\x00" + string(p.Secret)
+	if first, dup := c.seen[id]; dup {
+		c.bad(n, k.Issuer, k.Account, fmt.Sprintf("the same account as entry %d", first))
+		return
+	}
+	c.seen[id] = n
+	c.res.Keys = append(c.res.Keys, k)
+}
+
+func (c *collector) result() *Result { return c.res }
+
+// entryName describes entry n for a person: "entry 3 (GitHub: alice)".
+func entryName(n int, issuer, account string) string {
+	issuer, account = clip(cleanText(issuer), 40), clip(cleanText(account), 40)
+	switch {
+	case issuer != "" && account != "":
+		return fmt.Sprintf("entry %d (%s: %s)", n, issuer, account)
+	case issuer != "" || account != "":
+		return fmt.Sprintf("entry %d (%s)", n, issuer+account)
+	}
+	return fmt.Sprintf("entry %d", n)
+}
+
+// cleanText makes a name from a file safe to store and show: valid UTF-8,
+// no control or invisible format characters, trimmed, bounded.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	return clip(strings.TrimSpace(s), maxText)
+}
+
+// clip cuts s to at most n bytes on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// parseAlgorithm reads an algorithm name as apps write it ("SHA1",
+// "sha256", "HmacSHA512"); "" means SHA1.
+func parseAlgorithm(s string) (otp.Algorithm, error) {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	u = strings.TrimPrefix(u, "HMAC")
+	u = strings.ReplaceAll(strings.ReplaceAll(u, "-", ""), "_", "")
+	switch u {
+	case "", "SHA1":
+		return otp.SHA1, nil
+	case "SHA256":
+		return otp.SHA256, nil
+	case "SHA512":
+		return otp.SHA512, nil
+	case "MD5":
+		return "", errors.New("the MD5 algorithm is not supported")
+	}
+	return "", fmt.Errorf("unknown algorithm %q", clip(s, 20))
+}
+
+// decodeSecret reads a base32 secret from a file. Files may carry old keys
+// shorter than the 80 bits otp.ParseSecret insists on for typed keys; those
+// still work, so they are decoded here rather than refused.
+func decodeSecret(s string) ([]byte, error) {
+	b, err := otp.ParseSecret(s)
+	if err == nil {
+		return b, nil
+	}
+	if !errors.Is(err, otp.ErrSecretTooShort) {
+		return nil, err
+	}
+	return decodeShortBase32(s)
+}

@@ -1,0 +1,148 @@
+package transfer
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/authbot/authbot/core/otp"
+)
+
+// 2FAS backup (.2fas): {"schemaVersion": N, "services": [...]} or, when
+// protected, "servicesEncrypted": "b64(ciphertext+tag):b64(salt):b64(iv)"
+// with the key PBKDF2-HMAC-SHA256(password, salt, 10,000 iterations, 256 bit)
+// and AES-GCM; the plaintext is the JSON array of services.
+
+const twoFASIterations = 10_000
+
+type twoFASService struct {
+	Name   str `json:"name"`
+	Secret str `json:"secret"`
+	OTP    struct {
+		Label     str `json:"label"`
+		Account   str `json:"account"`
+		Issuer    str `json:"issuer"`
+		Digits    num `json:"digits"`
+		Period    num `json:"period"`
+		Algorithm str `json:"algorithm"`
+		TokenType str `json:"tokenType"`
+		Counter   num `json:"counter"`
+	} `json:"otp"`
+}
+
+func import2FAS(ctx context.Context, top map[string]json.RawMessage, password string) (*Result, error) {
+	var enc string
+	if raw, ok := top["servicesEncrypted"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &enc); err != nil {
+			return nil, corrupt("the encrypted 2FAS data is not a string")
+		}
+	}
+	if enc == "" {
+		list, err := decodeEntries(top["services"])
+		if err != nil {
+			return nil, err
+		}
+		return twoFASEntries(list, "2FAS")
+	}
+	parts := strings.Split(enc, ":")
+	if len(parts) != 3 {
+		return nil, corrupt("the encrypted 2FAS data has %d parts instead of 3", len(parts))
+	}
+	var raw [3][]byte
+	for i, p := range parts {
+		b, err := base64.StdEncoding.DecodeString(p)
+		if err != nil {
+			return nil, corrupt("the encrypted 2FAS data is not valid base64")
+		}
+		raw[i] = b
+	}
+	sealed, salt, iv := raw[0], raw[1], raw[2]
+	if len(iv) != gcmNonceSize || len(sealed) < gcmTagSize || len(salt) == 0 {
+		return nil, corrupt("the encrypted 2FAS data is not in the expected form")
+	}
+	if password == "" {
+		return nil, ErrPasswordRequired
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key, err := pbkdf2Key(sha256New, password, salt, twoFASIterations)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := gcmOpen(key, iv, sealed)
+	if errors.Is(err, errAuth) {
+		return nil, ErrWrongPassword
+	}
+	if err != nil {
+		return nil, corrupt("%v", err)
+	}
+	if err := checkJSON(plain); err != nil {
+		return nil, err
+	}
+	list, err := decodeEntries(plain)
+	if err != nil {
+		return nil, err
+	}
+	return twoFASEntries(list, "2FAS (encrypted)")
+}
+
+func twoFASEntries(list []json.RawMessage, format string) (*Result, error) {
+	c := newCollector(format)
+	for i, raw := range list {
+		n := i + 1
+		var s twoFASService
+		if err := json.Unmarshal(raw, &s); err != nil {
+			c.bad(n, "", "", entryError(err))
+			continue
+		}
+		issuer := firstNonEmpty(string(s.OTP.Issuer), string(s.Name))
+		account := firstNonEmpty(string(s.OTP.Account), string(s.OTP.Label))
+		var k otp.Key
+		k.Issuer, k.Account = issuer, account
+		switch strings.ToUpper(string(s.OTP.TokenType)) {
+		case "", "TOTP":
+			k.Params.Kind = otp.TOTP
+		case "HOTP":
+			k.Params.Kind = otp.HOTP
+		case "STEAM":
+			k.Params.Kind = otp.Steam
+		default:
+			c.bad(n, issuer, account, fmt.Sprintf("%s codes are not supported", clip(string(s.OTP.TokenType), 20)))
+			continue
+		}
+		secret, err := decodeSecret(string(s.Secret))
+		if err != nil {
+			c.bad(n, issuer, account, err.Error())
+			continue
+		}
+		algo, err := parseAlgorithm(string(s.OTP.Algorithm))
+		if err != nil {
+			c.bad(n, issuer, account, err.Error())
+			continue
+		}
+		k.Params.Secret, k.Params.Algorithm = secret, algo
+		k.Params.Digits, k.Params.Period = s.OTP.Digits.int(), s.OTP.Period.int()
+		if k.Params.Kind == otp.HOTP {
+			if s.OTP.Counter < 0 {
+				c.bad(n, issuer, account, "the counter is negative")
+				continue
+			}
+			k.Params.Counter = uint64(s.OTP.Counter)
+		}
+		c.add(n, k)
+	}
+	return c.result(), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
