@@ -1,0 +1,204 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// callTimeout bounds one Bot API request (not getUpdates, which long-polls).
+const callTimeout = 30 * time.Second
+
+// errGaveUp wraps the last error once retries are used up.
+var errGaveUp = errors.New("gave up after retries")
+
+// permanent reports errors that a retry cannot fix: Telegram understood the
+// request and refused it.
+func permanent(err error) bool {
+	var mig *bot.MigrateError
+	return errors.Is(err, bot.ErrorBadRequest) || errors.Is(err, bot.ErrorForbidden) ||
+		errors.Is(err, bot.ErrorUnauthorized) || errors.Is(err, bot.ErrorNotFound) ||
+		errors.Is(err, bot.ErrorConflict) || errors.As(err, &mig)
+}
+
+// do runs one Bot API call with retries: a 429 waits the retry_after the
+// server asked for (capped by MaxRetryWait), network errors and 5xx back
+// off exponentially; both are bounded by RetryAttempts. fn must build its
+// params afresh on every call (upload readers are consumed once).
+func (b *Bot) do(ctx context.Context, method string, fn func(ctx context.Context) error) error {
+	backoff := 250 * time.Millisecond
+	var err error
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		err = fn(cctx)
+		cancel()
+		if err == nil || permanent(err) || ctx.Err() != nil {
+			return err
+		}
+		if attempt >= b.cfg.RetryAttempts {
+			return fmt.Errorf("%s: %w: %w", method, errGaveUp, err)
+		}
+		wait := backoff
+		var tmr *bot.TooManyRequestsError
+		if errors.As(err, &tmr) {
+			wait = time.Duration(max(tmr.RetryAfter, 1)) * time.Second
+			if wait > b.cfg.MaxRetryWait {
+				return fmt.Errorf("%s: retry_after %d s is too long: %w", method, tmr.RetryAfter, err)
+			}
+			b.log.Warn("telegram: rate limited", "method", method, "retry_after", tmr.RetryAfter)
+		} else {
+			backoff = min(backoff*2, 10*time.Second)
+			b.log.Warn("telegram: call failed, retrying", "method", method, "err", safeErr(err), "in", wait)
+		}
+		if !sleepCtx(ctx, wait) {
+			return err
+		}
+	}
+}
+
+var tokenRE = regexp.MustCompile(`bot[0-9]+:[A-Za-z0-9_-]+`)
+
+// safeErr is an error text fit for the log: the library quotes whole
+// response bodies (which hold message text) when they do not decode, and
+// download links hold the token.
+func safeErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if i := strings.Index(s, "error decode response"); i >= 0 {
+		return s[:i] + "error decode response body (body not logged)"
+	}
+	s = tokenRE.ReplaceAllString(s, "bot***")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+var commandRE = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// setMenu registers the command menu. Only English descriptions exist, so
+// only the default (all languages) list is set.
+func (b *Bot) setMenu(ctx context.Context) error {
+	var cmds []models.BotCommand
+	for _, m := range b.cfg.Menu {
+		c := strings.TrimPrefix(m.Command, "/")
+		d := strings.TrimSpace(m.Description)
+		if !commandRE.MatchString(c) || d == "" {
+			b.log.Warn("telegram: menu item skipped, Telegram would refuse it", "command", c)
+			continue
+		}
+		if len([]rune(d)) > 256 {
+			d = string([]rune(d)[:255]) + "…"
+		}
+		cmds = append(cmds, models.BotCommand{Command: c, Description: d})
+		if len(cmds) == 100 {
+			break
+		}
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	return b.do(ctx, "setMyCommands", func(ctx context.Context) error {
+		_, err := b.api.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: cmds})
+		return err
+	})
+}
+
+// apiReply is the Bot API envelope.
+type apiReply struct {
+	OK          bool            `json:"ok"`
+	Result      json.RawMessage `json:"result"`
+	ErrorCode   int             `json:"error_code"`
+	Description string          `json:"description"`
+	Parameters  struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// maxUpdatesBody bounds a getUpdates answer: 100 updates of at most a few
+// KiB each.
+const maxUpdatesBody = 16 << 20
+
+// getUpdates is our own poll call: the library has no public one, and its
+// poller confirms updates before they are handled (see the package doc).
+// Errors are the library's error types, so do() and permanent() apply.
+func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]*models.Update, error) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("offset", strconv.FormatInt(offset, 10))
+	_ = w.WriteField("timeout", strconv.Itoa(int(timeout/time.Second)))
+	_ = w.WriteField("limit", strconv.Itoa(limit))
+	_ = w.WriteField("allowed_updates", `["message","callback_query"]`)
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout+callTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodPost, b.baseURL+"/bot"+b.cfg.Token+"/getUpdates", &body)
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: %s", safeErr(err))
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := b.client.Do(req)
+	if err != nil {
+		// The URL in the error holds the token.
+		return nil, fmt.Errorf("getUpdates: %s", safeErr(err))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxUpdatesBody))
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: read: %s", safeErr(err))
+	}
+	var r apiReply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("getUpdates: undecodable answer (HTTP %d)", resp.StatusCode)
+	}
+	if !r.OK {
+		switch r.ErrorCode {
+		case http.StatusTooManyRequests:
+			return nil, &bot.TooManyRequestsError{Message: r.Description, RetryAfter: r.Parameters.RetryAfter}
+		case http.StatusUnauthorized:
+			return nil, fmt.Errorf("%w, %s", bot.ErrorUnauthorized, r.Description)
+		case http.StatusNotFound:
+			return nil, fmt.Errorf("%w, %s", bot.ErrorNotFound, r.Description)
+		case http.StatusConflict:
+			return nil, fmt.Errorf("%w, %s", bot.ErrorConflict, r.Description)
+		}
+		return nil, fmt.Errorf("getUpdates: error %d %s", r.ErrorCode, r.Description)
+	}
+	// Decode one by one so a single update the library's models cannot
+	// read does not block the queue forever; it still has an id to skip.
+	var items []json.RawMessage
+	if err := json.Unmarshal(r.Result, &items); err != nil {
+		return nil, fmt.Errorf("getUpdates: result is not a list")
+	}
+	out := make([]*models.Update, 0, len(items))
+	for _, it := range items {
+		u := &models.Update{}
+		if err := json.Unmarshal(it, u); err != nil {
+			var id struct {
+				ID int64 `json:"update_id"`
+			}
+			if json.Unmarshal(it, &id) != nil || id.ID == 0 {
+				continue
+			}
+			u = &models.Update{ID: id.ID} // handled as "nothing to do"
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}

@@ -1,0 +1,438 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+// Texts the adapter itself says (everything else comes from the handler).
+const (
+	refusalText = "Sorry, this is a private bot. Your Telegram user id is %d: ask the person who runs it to add you."
+	privateOnly = "Codes and secrets are only given in a private chat. Tap the button to open one."
+	openPrivate = "Open a private chat"
+	tooLarge    = "That file is too large: I read files up to %d MB."
+	fetchFailed = "I could not download that file from Telegram. Please send it again."
+)
+
+// maxTextLen bounds the text handed to the handler; Telegram's own limit
+// is 4096 characters, captions 1024.
+const maxTextLen = 16 << 10
+
+// handleUpdate is the one entry point for an update, run by the dispatcher.
+func (b *Bot) handleUpdate(ctx context.Context, u *models.Update) {
+	b.handlerCnt.Add(1)
+	switch {
+	case u.Message != nil:
+		b.handleMessage(ctx, u.Message)
+	case u.CallbackQuery != nil:
+		b.handleCallback(ctx, u.CallbackQuery)
+	}
+}
+
+// incoming is what the adapter knows of where a request came from.
+type incoming struct {
+	chatID  int64
+	private bool
+	msgID   int // the person's message (0 for a button press)
+}
+
+func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
+	if m.From == nil || m.From.IsBot {
+		return
+	}
+	in := incoming{chatID: m.Chat.ID, private: m.Chat.Type == models.ChatTypePrivate, msgID: m.ID}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	if !in.private {
+		// In a group only commands are for us (with privacy mode off the bot
+		// sees every message), and "/cmd@otherbot" is someone else's.
+		var ok bool
+		if text, ok = b.forUs(text); !ok {
+			return
+		}
+	} else {
+		text, _ = b.forUs(text) // strip a "@ourbot" suffix if present
+	}
+	person, known := b.cfg.People[m.From.ID]
+	if !known {
+		b.refuse(ctx, in, m.From.ID)
+		return
+	}
+	if len(text) > maxTextLen {
+		text = text[:maxTextLen]
+	}
+	req := commands.Request{Person: person, Platform: "telegram", Chat: commands.Group, Text: text}
+	if in.private {
+		req.Chat = commands.Private
+	}
+	att, problem := b.attachment(ctx, m)
+	if problem != "" {
+		b.deliver(ctx, in, []commands.Reply{{Parts: []commands.Part{{Text: problem}}}})
+		return
+	}
+	req.Attachment = att
+	if req.Text == "" && req.Attachment == nil {
+		return // stickers, joins and the like
+	}
+	start := time.Now()
+	replies := b.cfg.Handler.Handle(ctx, req)
+	b.deliver(ctx, in, replies)
+	b.log.Debug("telegram: message handled", "private", in.private, "replies", len(replies), "took", time.Since(start))
+}
+
+// forUs strips "@ourbot" from a leading command and reports whether the
+// text is a command for this bot.
+func (b *Bot) forUs(text string) (string, bool) {
+	if !strings.HasPrefix(text, "/") {
+		return text, false
+	}
+	end := strings.IndexAny(text, " \n")
+	if end < 0 {
+		end = len(text)
+	}
+	cmd, at, hasAt := strings.Cut(text[:end], "@")
+	if hasAt {
+		if !strings.EqualFold(at, b.Username()) {
+			return text, false
+		}
+		return cmd + text[end:], true
+	}
+	return text, true
+}
+
+// refuse answers someone not in the config: their user id, nothing else.
+func (b *Bot) refuse(ctx context.Context, in incoming, userID int64) {
+	b.log.Info("telegram: refused an unknown user", "private", in.private)
+	text := fmt.Sprintf(refusalText, userID)
+	err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
+		_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: in.chatID, Text: text})
+		return err
+	})
+	if err != nil {
+		b.log.Warn("telegram: refusal not sent", "err", safeErr(err))
+	}
+}
+
+func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
+	// Answer at once so the button stops spinning, whatever happens next.
+	ack := &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID}
+	person, known := b.cfg.People[q.From.ID]
+	if !known {
+		ack.Text = fmt.Sprintf("Your Telegram user id is %d: ask the person who runs this bot to add you.", q.From.ID)
+	}
+	if err := b.do(ctx, "answerCallbackQuery", func(ctx context.Context) error {
+		_, err := b.api.AnswerCallbackQuery(ctx, ack)
+		return err
+	}); err != nil {
+		b.log.Debug("telegram: answerCallbackQuery failed", "err", safeErr(err))
+	}
+	if !known || q.Data == "" || len(q.Data) > maxCallbackLen {
+		return
+	}
+	in := incoming{chatID: q.From.ID, private: true}
+	if m := q.Message.Message; m != nil {
+		in.chatID, in.private = m.Chat.ID, m.Chat.Type == models.ChatTypePrivate
+	} else if m := q.Message.InaccessibleMessage; m != nil {
+		in.chatID, in.private = m.Chat.ID, m.Chat.Type == models.ChatTypePrivate
+	}
+	req := commands.Request{Person: person, Platform: "telegram", Chat: commands.Group, Text: q.Data, Callback: true}
+	if in.private {
+		req.Chat = commands.Private
+	}
+	b.deliver(ctx, in, b.cfg.Handler.Handle(ctx, req))
+}
+
+// attachment downloads the photo or file of m, if any. problem is a text
+// for the person when it cannot be used.
+func (b *Bot) attachment(ctx context.Context, m *models.Message) (att *commands.Attachment, problem string) {
+	var fileID string
+	var size int64
+	switch {
+	case len(m.Photo) > 0:
+		// Telegram sends several sizes; the largest has the sharpest QR.
+		best := m.Photo[0]
+		for _, p := range m.Photo[1:] {
+			if p.Width*p.Height > best.Width*best.Height || (p.Width*p.Height == best.Width*best.Height && p.FileSize > best.FileSize) {
+				best = p
+			}
+		}
+		fileID, size = best.FileID, int64(best.FileSize)
+		att = &commands.Attachment{Image: true, MIME: "image/jpeg"}
+	case m.Document != nil:
+		d := m.Document
+		fileID, size = d.FileID, d.FileSize
+		att = &commands.Attachment{Name: d.FileName, MIME: d.MimeType, Image: strings.HasPrefix(d.MimeType, "image/")}
+	default:
+		return nil, ""
+	}
+	limitMB := commands.MaxAttachmentBytes >> 20
+	if size > commands.MaxAttachmentBytes {
+		return nil, fmt.Sprintf(tooLarge, limitMB)
+	}
+	data, err := b.download(ctx, fileID)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Sprintf(tooLarge, limitMB)
+	case err != nil:
+		b.log.Warn("telegram: download failed", "err", safeErr(err))
+		return nil, fetchFailed
+	}
+	att.Data = data
+	return att, ""
+}
+
+var errTooLarge = errors.New("file too large")
+
+// download fetches a file via getFile, refusing anything over
+// MaxAttachmentBytes both from the reported size and while reading.
+func (b *Bot) download(ctx context.Context, fileID string) ([]byte, error) {
+	var f *models.File
+	err := b.do(ctx, "getFile", func(ctx context.Context) error {
+		var err error
+		f, err = b.api.GetFile(ctx, &bot.GetFileParams{FileID: fileID})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if f.FileSize > commands.MaxAttachmentBytes {
+		return nil, errTooLarge
+	}
+	if f.FilePath == "" || strings.Contains(f.FilePath, "..") {
+		return nil, errors.New("getFile: no usable file_path")
+	}
+	var data []byte
+	err = b.do(ctx, "download", func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.api.FileDownloadLink(f), nil)
+		if err != nil {
+			return errors.New("download: bad link") // the link holds the token
+		}
+		resp, err := b.client.Do(req)
+		if err != nil {
+			return fmt.Errorf("download: %s", safeErr(err))
+		}
+		defer resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusNotFound:
+			return fmt.Errorf("%w, download: HTTP 404", bot.ErrorNotFound)
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("download: HTTP %d", resp.StatusCode)
+		case resp.ContentLength > commands.MaxAttachmentBytes:
+			return errTooLarge
+		}
+		var buf bytes.Buffer
+		n, err := io.Copy(&buf, io.LimitReader(resp.Body, commands.MaxAttachmentBytes+1))
+		if err != nil {
+			return fmt.Errorf("download: %s", safeErr(err))
+		}
+		if n > commands.MaxAttachmentBytes {
+			return errTooLarge
+		}
+		data = buf.Bytes()
+		return nil
+	})
+	if errors.Is(err, errTooLarge) {
+		return nil, errTooLarge
+	}
+	return data, err
+}
+
+// deleteReason turns Telegram's refusal into a reason a person understands.
+func deleteReason(err error, private bool) string {
+	switch {
+	case errors.Is(err, bot.ErrorForbidden):
+		return "Telegram does not allow me to delete messages here"
+	case errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "can't be deleted"):
+		if private {
+			return "Telegram refused: messages older than 48 hours cannot be deleted by bots"
+		}
+		return "Telegram refused: in a group I need to be an admin allowed to delete messages"
+	case errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "not found"):
+		return "Telegram says the message is gone already; check that it is"
+	}
+	return "Telegram did not answer in time"
+}
+
+// deliver sends the handler's replies into the chat, honouring
+// DeleteRequest, Sensitive, ExpiresAt and CodeValidUntil.
+func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply) {
+	var notice string
+	for _, r := range replies {
+		if r.DeleteRequest && in.msgID != 0 {
+			err := b.do(ctx, "deleteMessage", func(ctx context.Context) error {
+				_, err := b.api.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: in.chatID, MessageID: in.msgID})
+				return err
+			})
+			if err != nil {
+				b.log.Warn("telegram: could not delete a secret-bearing message", "err", safeErr(err))
+				notice = commands.DeleteFailedNotice + " (" + deleteReason(err, in.private) + ")."
+			}
+			break
+		}
+	}
+	var extra *inlineButton
+	if !in.private {
+		// Second lock: nothing sensitive leaves a private chat, whatever
+		// the handler returned.
+		kept := replies[:0:0]
+		dropped := false
+		for _, r := range replies {
+			if r.Sensitive {
+				dropped = true
+				continue
+			}
+			kept = append(kept, r)
+		}
+		if dropped {
+			kept = append(kept, commands.Reply{Parts: []commands.Part{{Text: privateOnly}}})
+		}
+		replies = kept
+		if u := b.Username(); u != "" {
+			extra = &inlineButton{Text: openPrivate, URL: "https://t.me/" + u}
+		}
+	}
+	if notice != "" {
+		if len(replies) == 0 {
+			replies = []commands.Reply{{}}
+		}
+		last := &replies[len(replies)-1]
+		parts := append([]commands.Part(nil), last.Parts...)
+		if len(parts) > 0 {
+			parts = append(parts, commands.Part{Text: "\n\n"})
+		}
+		last.Parts = append(parts, commands.Part{Text: notice})
+	}
+	for i, r := range replies {
+		var x *inlineButton
+		if i == len(replies)-1 {
+			x = extra
+		}
+		if err := b.send(ctx, in.chatID, r, x); err != nil {
+			b.log.Warn("telegram: reply not sent", "err", safeErr(err))
+		}
+	}
+}
+
+// send renders one reply: text (split to fit), then image, then file.
+func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *inlineButton) error {
+	kb, dropped := keyboard(r.Buttons, extra)
+	if dropped > 0 {
+		b.log.Warn("telegram: buttons dropped (no label or callback data over 64 bytes)", "count", dropped)
+	}
+	var markup any
+	if kb != nil {
+		markup = kb
+	}
+	var sent []int
+	var codeMsg int
+	chunks := renderChunks(r.Parts, maxMessageLen)
+	for i, c := range chunks {
+		p := &bot.SendMessageParams{ChatID: chatID, Text: c.html, ParseMode: models.ParseModeHTML,
+			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: bot.True()}}
+		last := i == len(chunks)-1
+		if last && markup != nil && r.Image == nil && r.File == nil {
+			p.ReplyMarkup = markup
+		}
+		var msg *models.Message
+		err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
+			var err error
+			msg, err = b.api.SendMessage(ctx, p)
+			return err
+		})
+		if err != nil {
+			b.schedule(chatID, sent, 0, r, nil)
+			return err
+		}
+		sent = append(sent, msg.ID)
+		if c.hasCode {
+			codeMsg = msg.ID
+		}
+	}
+	for _, f := range []*commands.File{r.Image, r.File} {
+		if f == nil || len(f.Data) == 0 {
+			continue
+		}
+		capHTML, fits := caption(f.Caption)
+		if !fits {
+			// Too long for a caption: send it as text first.
+			if err := b.send(ctx, chatID, commands.Reply{Parts: []commands.Part{{Text: f.Caption}}, ExpiresAt: r.ExpiresAt, Sensitive: r.Sensitive}, nil); err != nil {
+				return err
+			}
+		}
+		name := f.Name
+		if name == "" {
+			name = "file"
+		}
+		isLast := f == r.File || r.File == nil
+		var msg *models.Message
+		err := b.do(ctx, "send file", func(ctx context.Context) error {
+			up := &models.InputFileUpload{Filename: name, Data: bytes.NewReader(f.Data)}
+			var rm models.ReplyMarkup
+			if isLast && markup != nil {
+				rm = markup
+			}
+			var err error
+			if f == r.Image {
+				msg, err = b.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+			} else {
+				msg, err = b.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+			}
+			return err
+		})
+		if err != nil {
+			b.schedule(chatID, sent, 0, r, nil)
+			return err
+		}
+		sent = append(sent, msg.ID)
+	}
+	b.schedule(chatID, sent, codeMsg, r, kb)
+	return nil
+}
+
+// schedule arranges the expiry edit and the deletion of sent messages.
+func (b *Bot) schedule(chatID int64, sent []int, codeMsg int, r commands.Reply, kb *inlineKeyboard) {
+	if codeMsg != 0 && !r.CodeValidUntil.IsZero() && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
+		text := expiredText(kb != nil && len(kb.InlineKeyboard) > 0)
+		b.sched.add(r.CodeValidUntil, func(ctx context.Context) {
+			p := &bot.EditMessageTextParams{ChatID: chatID, MessageID: codeMsg, Text: text}
+			if kb != nil {
+				p.ReplyMarkup = kb
+			}
+			err := b.do(ctx, "editMessageText", func(ctx context.Context) error {
+				_, err := b.api.EditMessageText(ctx, p)
+				return err
+			})
+			if err != nil && !strings.Contains(err.Error(), "not found") {
+				b.log.Warn("telegram: expiry edit failed", "err", safeErr(err))
+			}
+		})
+	}
+	if r.ExpiresAt.IsZero() {
+		return
+	}
+	for _, id := range sent {
+		b.sched.add(r.ExpiresAt, func(ctx context.Context) {
+			err := b.do(ctx, "deleteMessage", func(ctx context.Context) error {
+				_, err := b.api.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: chatID, MessageID: id})
+				return err
+			})
+			// "not found": the person deleted it first; nothing to do.
+			if err != nil && !strings.Contains(err.Error(), "not found") {
+				b.log.Warn("telegram: expired message not deleted", "err", safeErr(err))
+			}
+		})
+	}
+}

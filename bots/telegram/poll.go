@@ -1,0 +1,175 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// tracker knows which fetched updates are still being handled, so that the
+// offset sent to Telegram never confirms an update before it is done.
+type tracker struct {
+	mu       sync.Mutex
+	inflight map[int64]struct{}
+	maxSeen  int64
+	progress chan struct{} // closed and replaced whenever an update finishes
+}
+
+func newTracker() *tracker {
+	return &tracker{inflight: map[int64]struct{}{}, progress: make(chan struct{})}
+}
+
+// start records a fetched update; it returns false for one already seen
+// (Telegram sends unconfirmed updates again on every poll).
+func (t *tracker) start(id int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id <= t.maxSeen {
+		return false
+	}
+	t.maxSeen = id
+	t.inflight[id] = struct{}{}
+	return true
+}
+
+func (t *tracker) finish(id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.inflight, id)
+	close(t.progress)
+	t.progress = make(chan struct{})
+}
+
+// offset is the lowest update id not fully handled: every id below it is
+// done and may be confirmed.
+func (t *tracker) offset() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	low := t.maxSeen + 1
+	for id := range t.inflight {
+		low = min(low, id)
+	}
+	return low
+}
+
+// state returns the number of updates in flight and a channel closed at
+// the next finish.
+func (t *tracker) state() (int, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.inflight), t.progress
+}
+
+// pollLimit is how many updates one getUpdates may return (Telegram's max);
+// it also bounds the updates in flight.
+const pollLimit = 100
+
+// poll fetches updates until ctx is done, dispatching each new one.
+func (b *Bot) poll(ctx, workCtx context.Context) error {
+	// A webhook left from another run makes getUpdates fail with 409.
+	if err := b.do(ctx, "deleteWebhook", func(ctx context.Context) error {
+		_, err := b.api.DeleteWebhook(ctx, &bot.DeleteWebhookParams{})
+		return err
+	}); err != nil && ctx.Err() == nil {
+		b.log.Warn("telegram: deleteWebhook failed", "err", safeErr(err))
+	}
+	b.track = newTracker()
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		n, progress := b.track.state()
+		if n >= pollLimit {
+			// Telegram would only send the same unfinished updates again.
+			select {
+			case <-progress:
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		timeout := b.cfg.PollTimeout
+		if n > 0 {
+			// Unfinished updates come back at once; do not long-poll.
+			timeout = 0
+		}
+		ups, err := b.getUpdates(ctx, b.track.offset(), timeout, pollLimit)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, bot.ErrorUnauthorized) || errors.Is(err, bot.ErrorNotFound) {
+				return fmt.Errorf("telegram: the Bot API refused the token: %s", safeErr(err))
+			}
+			var tmr *bot.TooManyRequestsError
+			wait := min(max(backoff*2, 200*time.Millisecond), 10*time.Second)
+			backoff = wait
+			if errors.As(err, &tmr) {
+				wait = min(time.Duration(max(tmr.RetryAfter, 1))*time.Second, b.cfg.MaxRetryWait)
+			} else if errors.Is(err, bot.ErrorConflict) {
+				// Someone set a webhook (or another instance polls).
+				_, _ = b.api.DeleteWebhook(ctx, &bot.DeleteWebhookParams{})
+			}
+			b.log.Warn("telegram: getUpdates failed", "err", safeErr(err), "retry_in", wait)
+			if !sleepCtx(ctx, wait) {
+				return nil
+			}
+			continue
+		}
+		backoff = 0
+		fresh := 0
+		for _, u := range ups {
+			if !b.track.start(u.ID) {
+				continue
+			}
+			fresh++
+			b.disp.submit(workCtx, chatKey(u), u, b.track.finish)
+		}
+		if fresh == 0 && len(ups) > 0 {
+			// Only unfinished updates came back: wait for one to finish
+			// (or a second, to pick up new ones) instead of spinning.
+			t := time.NewTimer(time.Second)
+			select {
+			case <-progress:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+	}
+	return nil
+}
+
+// confirm tells Telegram that every finished update is handled, so a
+// graceful restart does not handle them again. Updates still unfinished
+// (after the shutdown grace) stay unconfirmed and come back next run.
+func (b *Bot) confirm(ctx context.Context) {
+	if b.track == nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := b.getUpdates(cctx, b.track.offset(), 0, 1); err != nil {
+		b.log.Warn("telegram: could not confirm the last updates; they will be handled again", "err", safeErr(err))
+	}
+}
+
+// chatKey orders updates: one chat's updates are handled one at a time.
+func chatKey(u *models.Update) int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		if m := u.CallbackQuery.Message.Message; m != nil {
+			return m.Chat.ID
+		}
+		if m := u.CallbackQuery.Message.InaccessibleMessage; m != nil {
+			return m.Chat.ID
+		}
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}

@@ -1,0 +1,287 @@
+// Package telegram is authbot's Telegram adapter: it receives updates from
+// the Bot API (long polling by default, or a webhook), hands each message to
+// the command language in bots/commands, and renders the replies the
+// Telegram way: HTML with <code> spans a tap copies, inline keyboards,
+// photos and documents, messages that are edited when their code expires and
+// deleted when they expire. It is transport only: it parses no commands.
+//
+// # Who is served
+//
+// Only the people in Config.People (Telegram user id → authbot person name).
+// Anyone else gets one short refusal that tells them their own user id, and
+// nothing is stored for them. Codes and secrets only go to private chats:
+// the handler refuses in groups, and the adapter never sends a Sensitive
+// reply outside a private chat (a second lock); group answers carry a button
+// that opens the private chat.
+//
+// # Delivery across crashes
+//
+// go-telegram/bot's own poller confirms an update to Telegram (by asking for
+// the next offset) as soon as it is queued, before a handler has run, so a
+// crash loses it. This package polls getUpdates itself and only ever asks
+// for offset = the lowest update id not yet fully handled. Telegram keeps
+// unconfirmed updates (up to 24 hours), so after a crash or kill -9 the
+// updates that were being handled are fetched and handled again:
+// at-least-once instead of at-most-once, with no state file to go stale
+// (an offset file would be wrong after a token change, and Telegram picks
+// random ids after a week of silence). Handling twice is harmless here: an
+// /add that was stored already answers that the account exists, and the
+// message with the secret still gets deleted, which matters more. On a
+// graceful shutdown the last offset is confirmed, so nothing is repeated.
+// In webhook mode the 200 answer is only sent after the update was handled,
+// which gives Telegram's own retry the same at-least-once effect; recently
+// seen update ids are remembered to drop Telegram's duplicate deliveries.
+//
+// Scheduled edits and deletions (code expiry, ExpiresAt) live in memory
+// only: a restart forgets them, so a code message sent just before a crash
+// stays in the chat (the code in it is expired by then anyway).
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+// Handler answers one request; *commands.Handler is the real one.
+type Handler interface {
+	Handle(ctx context.Context, req commands.Request) []commands.Reply
+}
+
+// Clock tells the time (core.Clock fits).
+type Clock interface {
+	Now() time.Time
+}
+
+// MenuItem is one command listed in Telegram's command menu.
+type MenuItem struct {
+	Command     string // without the slash, lowercase
+	Description string
+}
+
+// Webhook turns on webhook delivery instead of long polling.
+type Webhook struct {
+	Listen string // address of our own HTTP server, e.g. 127.0.0.1:8443
+	URL    string // the public URL Telegram posts to; its path is served
+	Secret string // X-Telegram-Bot-Api-Secret-Token, checked in constant time
+}
+
+// Config is everything the adapter needs; main fills it from config.Config.
+type Config struct {
+	Token   string
+	APIURL  string // "" means https://api.telegram.org
+	Webhook *Webhook
+	// People maps a Telegram user id to the authbot person name passed as
+	// Request.Person. Nobody else is served.
+	People  map[int64]string
+	Handler Handler
+	Menu    []MenuItem
+	Log     *slog.Logger
+	Clock   Clock
+	// Workers is how many updates are handled at once (default 8). Updates
+	// of one chat are always handled in order, one at a time.
+	Workers int
+	// HTTPClient is used for every Bot API call and file download; its
+	// Timeout should be zero (each call has its own deadline).
+	HTTPClient *http.Client
+	// PollTimeout is the long-poll wait of getUpdates (default 50 s).
+	PollTimeout time.Duration
+	// ShutdownGrace bounds how long Run waits for in-flight updates after
+	// its context is done (default 20 s).
+	ShutdownGrace time.Duration
+	// RetryAttempts bounds attempts per Bot API call on 429 and network
+	// errors (default 5); MaxRetryWait caps one 429 wait (default 60 s).
+	RetryAttempts int
+	MaxRetryWait  time.Duration
+}
+
+// Bot is a running Telegram adapter.
+type Bot struct {
+	cfg     Config
+	api     *bot.Bot
+	log     *slog.Logger
+	client  *http.Client
+	baseURL string
+
+	username   atomic.Value // string, from getMe
+	sched      *scheduler
+	disp       *dispatcher
+	track      *tracker // polling mode only
+	webhookLn  atomic.Value // net.Addr
+	seenHooks  *recentIDs
+	handlerCnt atomic.Int64 // handled updates, for tests and logs
+}
+
+// New checks cfg and builds the adapter; it does no I/O. Run starts it.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Token == "" || !strings.Contains(cfg.Token, ":") {
+		return nil, errors.New("telegram: token missing or not a BotFather token")
+	}
+	if cfg.Handler == nil {
+		return nil, errors.New("telegram: no handler")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = 50 * time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 20 * time.Second
+	}
+	if cfg.RetryAttempts <= 0 {
+		cfg.RetryAttempts = 5
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = time.Minute
+	}
+	if cfg.HTTPClient == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		cfg.HTTPClient = &http.Client{Transport: tr}
+	}
+	if w := cfg.Webhook; w != nil && (w.Listen == "" || w.URL == "" || w.Secret == "") {
+		return nil, errors.New("telegram: webhook needs listen, url and secret")
+	}
+	base := strings.TrimRight(cfg.APIURL, "/")
+	if base == "" {
+		base = "https://api.telegram.org"
+	}
+	b := &Bot{cfg: cfg, log: cfg.Log, client: cfg.HTTPClient, baseURL: base, seenHooks: newRecentIDs(4096)}
+	api, err := bot.New(cfg.Token,
+		bot.WithServerURL(base),
+		bot.WithSkipGetMe(), // Run calls getMe itself, with retries
+		bot.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient),
+		// The library's defaults log whole updates (message text) and
+		// errors that may quote response bodies: never let them log.
+		bot.WithDefaultHandler(func(context.Context, *bot.Bot, *models.Update) {}),
+		bot.WithErrorsHandler(func(err error) { b.log.Debug("telegram library error", "err", safeErr(err)) }),
+		bot.WithDebugHandler(func(string, ...any) {}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	b.api = api
+	b.username.Store("")
+	b.sched = newScheduler(cfg.Clock)
+	b.disp = newDispatcher(cfg.Workers, b.handleUpdate, b.log)
+	return b, nil
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Username is the bot's @username once Run has called getMe.
+func (b *Bot) Username() string { return b.username.Load().(string) }
+
+// WebhookAddr is the address the webhook server listens on, once it does.
+func (b *Bot) WebhookAddr() net.Addr {
+	a, _ := b.webhookLn.Load().(net.Addr)
+	return a
+}
+
+// Run connects to the Bot API and serves updates until ctx is done. It then
+// stops taking updates, lets in-flight ones finish (up to ShutdownGrace),
+// and returns nil. It returns an error early only when the Bot API refuses
+// the token or the webhook server cannot listen.
+func (b *Bot) Run(ctx context.Context) error {
+	if err := b.hello(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	// Work (handlers, scheduled edits) gets its own context so a shutdown
+	// lets in-flight commands finish; it is cancelled after the grace.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	var schedWG sync.WaitGroup
+	schedWG.Add(1)
+	go func() {
+		defer schedWG.Done()
+		b.sched.run(workCtx)
+	}()
+
+	var err error
+	if b.cfg.Webhook != nil {
+		err = b.serveWebhook(ctx, workCtx)
+	} else {
+		err = b.poll(ctx, workCtx)
+	}
+
+	// Wait for in-flight updates, then stop the scheduler.
+	done := make(chan struct{})
+	go func() { b.disp.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(b.cfg.ShutdownGrace):
+		b.log.Warn("telegram: shutdown grace over, abandoning in-flight updates")
+	}
+	if b.cfg.Webhook == nil && err == nil {
+		b.confirm(workCtx)
+	}
+	cancelWork()
+	schedWG.Wait()
+	b.log.Info("telegram: stopped", "handled", b.handlerCnt.Load())
+	return err
+}
+
+// hello calls getMe until it works (the API may be unreachable at start),
+// then sets the command menu.
+func (b *Bot) hello(ctx context.Context) error {
+	delay := 500 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		me, err := b.api.GetMe(cctx)
+		cancel()
+		if err == nil {
+			b.username.Store(me.Username)
+			b.log.Info("telegram: connected", "bot", me.Username)
+			break
+		}
+		if errors.Is(err, bot.ErrorUnauthorized) || errors.Is(err, bot.ErrorNotFound) {
+			return fmt.Errorf("telegram: the Bot API refused the token: %s", safeErr(err))
+		}
+		b.log.Warn("telegram: getMe failed, retrying", "err", safeErr(err), "in", delay)
+		if !sleepCtx(ctx, delay) {
+			return ctx.Err()
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+	if err := b.setMenu(ctx); err != nil {
+		// A missing menu is cosmetic: keep serving.
+		b.log.Warn("telegram: setMyCommands failed", "err", safeErr(err))
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
