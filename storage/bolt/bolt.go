@@ -84,7 +84,8 @@ var _ core.Store = (*Store)(nil)
 // An existing file is first opened read-only and checked: its size against
 // the pages its metadata claims, a read of every bucket, key and value, and
 // bbolt's consistency check (tx.Check). Measured on a 2-core machine
-// (BenchmarkOpenCheck) this costs about 1 ms for 1000 records, small next to
+// (BenchmarkOpenCheck vs BenchmarkOpenNoCheck) this takes Open of a
+// 1000-record file from 0.1 ms to 0.7 ms, small next to
 // process start, and it catches a damaged file before any write could make
 // things worse. A file that fails is reported as core.ErrCorrupt and is not
 // modified.
@@ -161,8 +162,12 @@ func openErr(path string, err error) error {
 	switch {
 	case errors.Is(err, bbolt.ErrTimeout):
 		return &lockedError{path: path}
-	case errors.Is(err, bbolt.ErrInvalid), errors.Is(err, bbolt.ErrChecksum), errors.Is(err, bbolt.ErrVersionMismatch):
-		return corruptErr(path, err)
+	case errors.Is(err, bbolt.ErrInvalid):
+		return corruptErr(path, fmt.Errorf("not a database file, or both its header pages are damaged: %w", err))
+	case errors.Is(err, bbolt.ErrChecksum):
+		return corruptErr(path, fmt.Errorf("both header pages fail their checksum: %w", err))
+	case errors.Is(err, bbolt.ErrVersionMismatch):
+		return corruptErr(path, fmt.Errorf("unknown file format version: %w", err))
 	}
 	return pathErr("open database", path, err)
 }
