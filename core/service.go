@@ -34,6 +34,7 @@ type Service struct {
 	store  Store
 	clock  Clock
 	master seal.Key
+	root   seal.Key // derivation root, stable across key rotations (rotate.go)
 	ids    seal.Key // HMAC key for opaque owner ids
 }
 
@@ -41,10 +42,21 @@ type Service struct {
 // the check record on a new database) and returns the service.
 // Errors: ErrWrongMasterKey, a wrapped ErrCorrupt, or a Store error.
 func NewService(ctx context.Context, store Store, master seal.Key, clock Clock) (*Service, error) {
-	s := &Service{store: store, clock: clock, master: master, ids: seal.Derive(&master, "owner-ids")}
+	s := &Service{store: store, clock: clock, master: master}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}
+	// The ids come from the derivation root, not the master key, so a
+	// master key rotation (rotate.go) leaves every owner id in place.
+	err := store.View(ctx, func(tx Tx) error {
+		var err error
+		s.root, err = loadRoot(tx, &s.master)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.ids = seal.Derive(&s.root, "owner-ids")
 	return s, nil
 }
 
