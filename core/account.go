@@ -52,9 +52,15 @@ func (a *Account) summary() Summary {
 	return s
 }
 
-// Key returns the account as an otp.Key, for exports.
+// Key returns the account as an otp.Key, for exports. An account added
+// with a bare key has no issuer; its label stands in, so the other app (and
+// a later import) shows a name rather than an empty line.
 func (a *Account) Key() otp.Key {
-	return otp.Key{Issuer: a.Issuer, Account: a.User, Params: a.OTP}
+	issuer := a.Issuer
+	if issuer == "" {
+		issuer = a.Label
+	}
+	return otp.Key{Issuer: issuer, Account: a.User, Params: a.OTP}
 }
 
 // MaxLabelLen bounds account names; longer ones are refused.

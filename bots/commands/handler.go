@@ -12,6 +12,7 @@ import (
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/recovery"
 )
 
 // Options tune the handler. Zero values get sensible defaults.
@@ -45,16 +46,21 @@ type Handler struct {
 	opts Options
 	cmds map[string]*command
 
+	recovery *recovery.Base // nil if the embedded file failed to load
+
 	mu      sync.Mutex
-	pending map[string]pending // by person
+	pending map[string]pending     // by person
+	batches map[string]*batchState // Google export parts seen, by person|batch
 }
 
 // pending is a question the bot asked and waits to have answered by the
 // person's next message.
 type pending struct {
-	kind    string // "add": the next message is a key or link
-	label   string // the account name given with /add, if any
-	expires time.Time
+	kind     string // "add": the next message is a key or link
+	label    string // the account name given with /add, if any
+	data     []byte // an encrypted file waiting for its password
+	attempts int    // wrong passwords so far
+	expires  time.Time
 }
 
 // New returns a handler over svc.
@@ -74,11 +80,22 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.PendingTimeout == 0 {
 		opts.PendingTimeout = 5 * time.Minute
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}}
+	if base, err := recovery.Load(); err != nil {
+		// A test keeps the embedded file valid; should it still fail, the
+		// rest of the bot works and /recover says so.
+		opts.Log.Error("recovery guidance unavailable", "err", err)
+	} else {
+		h.recovery = base
+	}
 	h.cmds = map[string]*command{}
 	for _, c := range commandTable() {
 		h.cmds[c.name] = c
 	}
+	// Telegram command names allow only a-z, 0-9 and _, so a tapped
+	// /recovery_codes must work like the documented /recovery-codes.
+	h.cmds["recovery_codes"] = h.cmds["recovery-codes"]
+	h.cmds["delete"] = h.cmds["del"]
 	return h
 }
 
@@ -126,8 +143,17 @@ func (h *Handler) handle(ctx context.Context, req Request) []Reply {
 
 	name, args := splitCommand(text)
 	if name == "" {
-		if p, ok := h.takePending(req.Person); ok && p.kind == "add" {
-			return h.addFromText(ctx, req, p.label, text)
+		if p, ok := h.takePending(req.Person); ok {
+			switch p.kind {
+			case "add":
+				return h.addFromText(ctx, req, p.label, text)
+			case "import-password":
+				return h.importPassword(ctx, req, p, text)
+			case "export-password":
+				return h.exportAll(ctx, req, text)
+			case "recovery-codes":
+				return h.storeRecoveryCodes(ctx, req, p.label, text)
+			}
 		}
 		return h.freeText(ctx, req, text)
 	}

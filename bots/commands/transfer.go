@@ -1,13 +1,345 @@
 package commands
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/qr"
+	"github.com/authbot/authbot/core/transfer"
+)
+
+// Import and export: files and QR screenshots in, otpauth links, QR codes
+// and encrypted Aegis vaults out.
+
+// maxPasswordTries is how many wrong passwords an encrypted import takes
+// before the file is forgotten and must be sent again.
+const maxPasswordTries = 3
+
+// minExportPassword is the shortest password an export file may have.
+const minExportPassword = 8
 
 // attachment handles a file or photo: QR codes and other apps' exports.
 func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
-	return []Reply{{Parts: plain("I cannot read files yet."), DeleteRequest: true}}
+	a := req.Attachment
+	if len(a.Data) > MaxAttachmentBytes {
+		return []Reply{{Parts: plain(fmt.Sprintf("That file is too large for me (%d MB); exports and QR screenshots are far smaller. Nothing was stored.", len(a.Data)>>20)), DeleteRequest: true}}
+	}
+	if a.Image {
+		return h.importImage(ctx, req, a.Data)
+	}
+	res, err := transfer.Import(ctx, a.Data, "")
+	switch {
+	case errors.Is(err, transfer.ErrImage):
+		return h.importImage(ctx, req, a.Data)
+	case errors.Is(err, transfer.ErrPasswordRequired):
+		h.setPending(req.Person, pending{kind: "import-password", data: a.Data})
+		return []Reply{{Parts: plain("This export is encrypted. Send me its password in your next message (I delete that message as soon as I have read it), or /cancel."), DeleteRequest: true}}
+	case err != nil:
+		return []Reply{{Parts: plain(importFailure(err) + deletionNote(req)), DeleteRequest: true}}
+	}
+	return h.storeImport(ctx, req, res)
 }
 
-// importText handles a pasted otpauth-migration:// link.
+// importImage looks for QR codes in a picture and imports what they hold.
+func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Reply {
+	texts, err := qr.Decode(ctx, img)
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case errors.Is(err, qr.ErrNoQR):
+			msg = "I found no QR code in that picture. Send a screenshot where the whole QR code is sharp and visible, or type /add NAME KEY with the key shown next to it."
+		case errors.Is(err, qr.ErrNotImage), errors.Is(err, qr.ErrImageTooLarge):
+			msg = upperFirst(err.Error()) + "."
+		default:
+			msg = h.explain(err)
+		}
+		return []Reply{{Parts: plain(msg + deletionNote(req)), DeleteRequest: true}}
+	}
+	var replies []Reply
+	for _, text := range texts {
+		lower := strings.ToLower(text)
+		switch {
+		case strings.HasPrefix(lower, "otpauth-migration://"):
+			replies = append(replies, h.importText(ctx, req, text)...)
+		case strings.HasPrefix(lower, "otpauth://"):
+			replies = append(replies, h.addFromText(ctx, req, "", text)...)
+		default:
+			replies = append(replies, Reply{Parts: plain("That QR code is not a 2FA code (it holds no otpauth:// link)." + deletionNote(req)), DeleteRequest: true})
+		}
+	}
+	return replies
+}
+
+// importText handles a pasted otpauth-migration:// link (or several, one
+// per line, or any text export).
 func (h *Handler) importText(ctx context.Context, req Request, text string) []Reply {
-	return []Reply{{Parts: plain("I cannot import Google Authenticator exports yet."), DeleteRequest: true}}
+	res, err := transfer.Import(ctx, []byte(text), "")
+	if err != nil {
+		return []Reply{{Parts: plain(importFailure(err) + deletionNote(req)), DeleteRequest: true}}
+	}
+	return h.storeImport(ctx, req, res)
+}
+
+// importPassword is the person's answer to "send me the password".
+func (h *Handler) importPassword(ctx context.Context, req Request, p pending, password string) []Reply {
+	res, err := transfer.Import(ctx, p.data, password)
+	if errors.Is(err, transfer.ErrWrongPassword) {
+		p.attempts++
+		if p.attempts >= maxPasswordTries {
+			return []Reply{{Parts: plain("That password is wrong too. I have forgotten the file; send it again to start over."), DeleteRequest: true}}
+		}
+		h.setPending(req.Person, p)
+		return []Reply{{Parts: plain(fmt.Sprintf("That password does not open the file (%d of %d tries). Send it again, or /cancel.", p.attempts, maxPasswordTries)), DeleteRequest: true}}
+	}
+	if err != nil {
+		return []Reply{{Parts: plain(importFailure(err)), DeleteRequest: true}}
+	}
+	replies := h.storeImport(ctx, req, res)
+	replies[0].DeleteRequest = true
+	return replies
+}
+
+func importFailure(err error) string {
+	switch {
+	case errors.Is(err, transfer.ErrUnknownFormat):
+		return "I cannot import that file: I did not recognise its format. I read exports of " + transfer.Supported + ". Nothing was stored."
+	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword):
+		return upperFirst(err.Error()) + ". Nothing was stored."
+	}
+	return "I could not read that file. Nothing was stored."
+}
+
+// storeImport adds what a file held, all in one transaction, and reports
+// what was added, what was already there and what could not be read.
+func (h *Handler) storeImport(ctx context.Context, req Request, res *transfer.Result) []Reply {
+	accounts := make([]core.NewAccount, len(res.Keys))
+	for i, k := range res.Keys {
+		accounts[i] = core.NewAccount{Key: k}
+	}
+	var rep core.ImportReport
+	if len(accounts) > 0 {
+		var err error
+		if rep, err = h.svc.AddMany(ctx, req.Person, accounts); err != nil {
+			r := h.failReply(err)
+			r.Parts = plain(r.PlainText() + " Nothing from this file was stored.")
+			r.DeleteRequest = true
+			return []Reply{r}
+		}
+	}
+	var b strings.Builder
+	switch n := len(rep.Added); {
+	case n == 0 && len(rep.Duplicates) == 0 && len(res.Bad) == 0:
+		b.WriteString("That " + res.Format + " held no accounts.")
+	case n == 0:
+		b.WriteString("Nothing new imported from " + res.Format + ".")
+	default:
+		fmt.Fprintf(&b, "Imported %d %s from %s: %s.", n, plural(n, "account", "accounts"), res.Format, summaryLabels(rep.Added))
+	}
+	for _, d := range rep.Duplicates {
+		fmt.Fprintf(&b, "\nAlready stored, not added again: %s (as %s).", d.Incoming, d.Existing)
+	}
+	if len(res.Bad) > 0 {
+		fmt.Fprintf(&b, "\nCould not import %d %s:", len(res.Bad), plural(len(res.Bad), "entry", "entries"))
+		for _, p := range res.Bad {
+			fmt.Fprintf(&b, "\n• %s: %s", p.Entry, p.Reason)
+		}
+	}
+	if missing := h.noteBatchParts(req.Person, res); missing != "" {
+		b.WriteString("\n" + missing)
+	}
+	b.WriteString(deletionNote(req))
+	return []Reply{{Parts: plain(b.String()), DeleteRequest: true, Sensitive: true}}
+}
+
+// noteBatchParts remembers which parts of a Google Authenticator export
+// arrived and says which are still missing.
+func (h *Handler) noteBatchParts(person string, res *transfer.Result) string {
+	parts := res.Parts
+	if parts == nil && res.Batch != nil {
+		parts = []transfer.Batch{*res.Batch}
+	}
+	if len(parts) == 0 || parts[0].Size <= 1 {
+		return ""
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.opts.Clock.Now()
+	var out []string
+	seenBatch := map[int32]bool{}
+	for _, p := range parts {
+		key := fmt.Sprintf("%s|%d", person, p.ID)
+		st := h.batches[key]
+		if st == nil || now.After(st.expires) {
+			st = &batchState{seen: map[int]bool{}, size: p.Size}
+			h.batches[key] = st
+		}
+		st.seen[p.Index] = true
+		st.expires = now.Add(time.Hour)
+		seenBatch[p.ID] = true
+	}
+	for id := range seenBatch {
+		key := fmt.Sprintf("%s|%d", person, id)
+		st := h.batches[key]
+		var missing []string
+		for i := 0; i < st.size; i++ {
+			if !st.seen[i] {
+				missing = append(missing, fmt.Sprint(i+1))
+			}
+		}
+		if len(missing) == 0 {
+			out = append(out, fmt.Sprintf("All %d parts of that Google Authenticator export are in.", st.size))
+			delete(h.batches, key)
+			continue
+		}
+		out = append(out, fmt.Sprintf("That Google Authenticator export has %d parts; still missing: part %s. Scan or send the other QR codes too.",
+			st.size, strings.Join(missing, ", ")))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+// batchState tracks the parts of one multi-QR Google export.
+type batchState struct {
+	size    int
+	seen    map[int]bool
+	expires time.Time
+}
+
+func summaryLabels(s []core.Summary) string {
+	const show = 20
+	l := labels(s[:min(len(s), show)])
+	if len(s) > show {
+		l += fmt.Sprintf(" and %d more (see /list)", len(s)-show)
+	}
+	return l
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// cmdExport: /export NAME asks, /export NAME yes shows the link and QR;
+// /export alone (or "all") asks for a password and sends an encrypted
+// Aegis vault plus Google Authenticator transfer QR codes.
+func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Reply {
+	if args == "" || strings.EqualFold(args, "all") {
+		if _, err := h.svc.List(ctx, req.Person); err != nil {
+			return h.fail(err)
+		}
+		h.setPending(req.Person, pending{kind: "export-password"})
+		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", minExportPassword))}}
+	}
+	query, confirmed := strings.CutSuffix(args, " yes")
+	acct, err := h.svc.Export(ctx, req.Person, query)
+	if amb, ok := asAmbiguous(err); ok {
+		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}
+	}
+	if err != nil {
+		return h.fail(err)
+	}
+	if !confirmed {
+		return []Reply{{
+			Parts: plain(fmt.Sprintf("Show the backup key of %s? Anyone who sees it can make its codes. I delete the message after %s. Send /export %s yes to confirm.",
+				acct.Label, h.opts.ExportDeleteAfter, acct.Label)),
+			Buttons:   [][]Button{{{Label: "Show it", Data: "/export #" + acct.ID + " yes"}, {Label: "Cancel", Data: "/cancel"}}},
+			Sensitive: true,
+		}}
+	}
+	key := acct.Key()
+	uri := key.URI()
+	png, err := qr.Encode(uri, 512)
+	if err != nil {
+		return h.fail(err)
+	}
+	expires := h.opts.Clock.Now().Add(h.opts.ExportDeleteAfter)
+	text := []Part{
+		{Text: acct.Label + " — scan the QR code with your new phone's authenticator app, or type the key:\n"},
+		{Text: otp.EncodeSecret(key.Params.Secret), Code: true},
+		{Text: "\nLink: "}, {Text: uri, Code: true},
+		{Text: fmt.Sprintf("\nThis message is deleted in %s.", h.opts.ExportDeleteAfter)},
+	}
+	return []Reply{{
+		Parts: text, Sensitive: true, ExpiresAt: expires,
+		Image: &File{Name: acct.Label + "-qr.png", MIME: "image/png", Data: png, Caption: acct.Label},
+	}}
+}
+
+// exportAll answers the export password.
+func (h *Handler) exportAll(ctx context.Context, req Request, password string) []Reply {
+	if len([]rune(password)) < minExportPassword {
+		h.setPending(req.Person, pending{kind: "export-password"})
+		return []Reply{{Parts: plain(fmt.Sprintf("That password is too short; use at least %d characters. Send another, or /cancel.", minExportPassword)), DeleteRequest: true}}
+	}
+	accounts, err := h.svc.ExportAll(ctx, req.Person)
+	if err != nil {
+		r := h.failReply(err)
+		r.DeleteRequest = true
+		return []Reply{r}
+	}
+	keys := make([]otp.Key, len(accounts))
+	for i, a := range accounts {
+		keys[i] = a.Key()
+	}
+	vault, err := transfer.ExportAegis(keys, password)
+	if err != nil {
+		r := h.failReply(err)
+		r.DeleteRequest = true
+		return []Reply{r}
+	}
+	expires := h.opts.Clock.Now().Add(h.opts.ExportDeleteAfter)
+	replies := []Reply{{
+		Parts: plain(fmt.Sprintf("Your %d %s as an encrypted Aegis vault, opened with the password you just chose. Save the file somewhere safe; this message is deleted in %s.",
+			len(keys), plural(len(keys), "account", "accounts"), h.opts.ExportDeleteAfter)),
+		File:          &File{Name: "authbot-export.json", MIME: "application/json", Data: vault},
+		DeleteRequest: true, Sensitive: true, ExpiresAt: expires,
+	}}
+	uris, skipped, err := transfer.GoogleMigrationURIs(keys)
+	if err != nil {
+		return append(replies, h.failReply(err))
+	}
+	for i, u := range uris {
+		png, err := qr.Encode(u, 768)
+		if err != nil {
+			return append(replies, h.failReply(err))
+		}
+		replies = append(replies, Reply{
+			Parts:     plain(fmt.Sprintf("Google Authenticator transfer code %d of %d: in Google Authenticator choose Transfer accounts → Import accounts and scan it.", i+1, len(uris))),
+			Image:     &File{Name: fmt.Sprintf("google-transfer-%d-of-%d.png", i+1, len(uris)), MIME: "image/png", Data: png},
+			Sensitive: true, ExpiresAt: expires,
+		})
+	}
+	if len(skipped) > 0 {
+		var names []string
+		for _, k := range skipped {
+			names = append(names, describeKey(k))
+		}
+		replies = append(replies, Reply{Parts: plain("Google Authenticator cannot hold these, so they are only in the vault file: " + strings.Join(names, ", ") + "."), Sensitive: true, ExpiresAt: expires})
+	}
+	return replies
+}
+
+func describeKey(k otp.Key) string {
+	switch {
+	case k.Issuer != "" && k.Account != "":
+		return k.Issuer + " (" + k.Account + ")"
+	case k.Issuer != "":
+		return k.Issuer
+	}
+	return k.Account
 }

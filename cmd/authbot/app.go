@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/keyfile"
+)
+
+// app is everything the subcommands share: the open database, the
+// service over it, and the command language on top.
+type app struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	clock     core.Clock
+	masterKey seal.Key
+	store     *bolt.Store
+	svc       *core.Service
+	handler   *commands.Handler
+}
+
+// dbFile is the database's name inside the data dir.
+const dbFile = "authbot.db"
+
+// openApp opens (creating on first run) the data dir, the master key and
+// the database, and checks that the key opens the database.
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	key, source, err := keyfile.Load(cfg.DataDir, getenv(config.EnvMasterKey))
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if source == keyfile.Created {
+		log.Info("created a new master key; back it up, without it the database cannot be opened",
+			"file", filepath.Join(cfg.DataDir, keyfile.FileName))
+	}
+	store, err := bolt.Open(ctx, filepath.Join(cfg.DataDir, dbFile), bolt.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	clock := core.SystemClock{}
+	svc, err := core.NewService(ctx, store, key, clock)
+	if err != nil {
+		store.Close()
+		if errors.Is(err, core.ErrWrongMasterKey) {
+			return nil, fmt.Errorf("%w: check %s or the master.key file in %s", err, config.EnvMasterKey, cfg.DataDir)
+		}
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	h := commands.New(svc, commands.Options{
+		Clock:             clock,
+		Log:               log,
+		CodeDeleteAfter:   cfg.Codes.DeleteAfter.D(),
+		ExportDeleteAfter: cfg.Codes.ExportDeleteAfter.D(),
+	})
+	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h}, nil
+}
+
+func (a *app) Close() error {
+	seal.Zero(&a.masterKey)
+	return a.store.Close()
+}
+
+// newLogger builds the structured logger. Logs carry no secrets, codes or
+// account names: only command words, ids that are already opaque, errors.
+func newLogger(w io.Writer, cfg config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.Level)))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

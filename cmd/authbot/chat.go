@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/term"
+
+	"github.com/authbot/authbot/bots/console"
+	"github.com/authbot/authbot/config"
+)
+
+func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", defaultDataDir(getenv), "data directory (database and master key)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg := config.Default(*dataDir)
+	cfg.Log.Level = "warn" // the console is for answers; problems still show
+	a, err := openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	interactive := false
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		interactive = true
+		fmt.Fprintf(stdout, "authbot %s — data in %s. Send /help to see the commands, Ctrl-D to leave.\n", version, cfg.DataDir)
+	}
+	return console.Run(ctx, a.handler, stdin, stdout, console.Options{Prompt: interactive, SaveDir: filepath.Join(cfg.DataDir, "exports")})
+}
+
+// defaultDataDir is $XDG_DATA_HOME/authbot, else ~/.local/share/authbot,
+// else ./authbot-data.
+func defaultDataDir(getenv env) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "authbot")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "authbot")
+	}
+	return "authbot-data"
+}

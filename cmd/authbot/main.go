@@ -1,0 +1,67 @@
+// Command authbot is a self-hosted two-factor authenticator that lives in
+// Telegram and Matrix chats. This is the thin main: subcommands, flags,
+// signals and wiring; everything else lives in the packages it builds.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// errUsage marks a command-line mistake: usage is printed, exit status 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	switch {
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "authbot:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `authbot — your two-factor codes in Telegram and Matrix
+
+Usage:
+  authbot chat [--data DIR]       use authbot right here: type commands, get answers
+  authbot serve --config FILE     run the chat bots set up in FILE
+  authbot version                 print the version
+
+Run "authbot chat" and send /help to see the chat commands.
+`
+
+// env is how run reads the environment; tests pass their own.
+type env func(string) string
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "chat":
+		return runChat(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "serve":
+		return runServe(ctx, args[1:], stderr, getenv)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "authbot", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "authbot: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}

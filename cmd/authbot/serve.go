@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/authbot/authbot/config"
+)
+
+// runner is a chat adapter: Run blocks until ctx ends and returns once
+// in-flight commands have finished.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := config.Load(*path, config.Env(getenv))
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.Log)
+	a, err := openApp(ctx, cfg, log, getenv)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	var runners []runner
+	if cfg.Telegram.Enabled() {
+		r, err := newTelegram(ctx, a)
+		if err != nil {
+			return fmt.Errorf("telegram: %w", err)
+		}
+		runners = append(runners, r)
+	}
+	if cfg.Matrix.Enabled() {
+		r, err := newMatrix(ctx, a)
+		if err != nil {
+			return fmt.Errorf("matrix: %w", err)
+		}
+		runners = append(runners, r)
+	}
+	if len(runners) == 0 {
+		return errors.New("no chat adapter is configured: fill in the telegram or matrix section (or use authbot chat)")
+	}
+	log.Info("authbot serving", "version", version, "adapters", len(runners), "people", len(cfg.Users))
+
+	// One adapter failing stops the others: a half-running bot is harder to
+	// notice than one that exits.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(runners))
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := r.Run(ctx)
+			if err != nil && ctx.Err() == nil {
+				errs <- err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	err = <-errs
+	if err == nil {
+		log.Info("authbot stopped")
+	}
+	return err
+}
