@@ -118,7 +118,7 @@ type Bot struct {
 	username   atomic.Value // string, from getMe
 	sched      *scheduler
 	disp       *dispatcher
-	track      *tracker // polling mode only
+	track      *tracker     // polling mode only
 	webhookLn  atomic.Value // net.Addr
 	seenHooks  *recentIDs
 	handlerCnt atomic.Int64 // handled updates, for tests and logs
