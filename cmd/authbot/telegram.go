@@ -2,10 +2,39 @@ package main
 
 import (
 	"context"
-	"errors"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/telegram"
 )
 
-// newTelegram is replaced by the Telegram adapter's wiring.
-func newTelegram(ctx context.Context, a *app) (runner, error) {
-	return nil, errors.New("the Telegram adapter is not built yet")
+// newTelegram builds the Telegram adapter from the telegram section and the
+// users list. It does no network I/O: Run connects (and retries getMe until
+// the Bot API answers).
+func newTelegram(_ context.Context, a *app) (runner, error) {
+	tc := a.cfg.Telegram
+	people := map[int64]string{}
+	for _, u := range a.cfg.Users {
+		if u.Telegram != 0 {
+			// The person id is the config name, so someone with both a
+			// Telegram and a Matrix identity sees the same accounts.
+			people[u.Telegram] = u.Name
+		}
+	}
+	var menu []telegram.MenuItem
+	for _, m := range commands.Menu() {
+		menu = append(menu, telegram.MenuItem{Command: m.Command, Description: m.Description})
+	}
+	cfg := telegram.Config{
+		Token:   tc.Token,
+		APIURL:  tc.APIURL,
+		People:  people,
+		Handler: a.handler,
+		Menu:    menu,
+		Log:     a.log.With("adapter", "telegram"),
+		Clock:   a.clock,
+	}
+	if w := tc.Webhook; w != nil {
+		cfg.Webhook = &telegram.Webhook{Listen: w.Listen, URL: w.URL, Secret: w.Secret}
+	}
+	return telegram.New(cfg)
 }
