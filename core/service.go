@@ -122,7 +122,7 @@ type indexEntry struct {
 	Summary
 	// Fingerprint is a keyed hash of the secret, to report duplicates
 	// without opening every account.
-	Fingerprint string `json:"fp"`
+	Fingerprint string
 }
 
 // openVault loads owner's data key and index. With create, a missing
@@ -163,7 +163,7 @@ func (s *Service) openVault(tx Tx, owner string, create bool) (*vault, error) {
 	if err != nil {
 		return nil, &CorruptRecordError{What: "account index", Err: err}
 	}
-	if err := json.Unmarshal(plain, &v.index); err != nil {
+	if v.index, err = decodeIndex(plain); err != nil {
 		return nil, &CorruptRecordError{What: "account index", Err: err}
 	}
 	return v, nil
@@ -229,11 +229,7 @@ func (v *vault) saveIndex() error {
 	sort.Slice(v.index, func(i, j int) bool {
 		return strings.ToLower(v.index[i].Label) < strings.ToLower(v.index[j].Label)
 	})
-	plain, err := json.Marshal(v.index)
-	if err != nil {
-		return err
-	}
-	sealed, err := seal.Seal(&v.key, plain, indexAD(v.owner))
+	sealed, err := seal.Seal(&v.key, encodeIndex(v.index), indexAD(v.owner))
 	if err != nil {
 		return err
 	}

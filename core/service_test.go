@@ -401,3 +401,41 @@ func TestCleanLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexCodecRoundTripAndDamage(t *testing.T) {
+	in := []indexEntry{
+		{Summary: Summary{ID: "a1", Label: "binance", Issuer: "Binance", User: "ann@example.org", Kind: otp.TOTP, Confirmed: true, RecoveryCodes: 10, RecoveryLeft: 7}, Fingerprint: "fp1"},
+		{Summary: Summary{ID: "b2", Label: "vpn", Kind: otp.HOTP}, Fingerprint: "fp2"},
+	}
+	b := encodeIndex(in)
+	out, err := decodeIndex(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 || out[0] != in[0] || out[1] != in[1] {
+		t.Fatalf("round trip: %+v", out)
+	}
+	for cut := 0; cut < len(b); cut++ {
+		if _, err := decodeIndex(b[:cut]); err == nil {
+			t.Fatalf("truncated to %d bytes decoded", cut)
+		}
+	}
+	if _, err := decodeIndex(append(bytes.Clone(b), 0)); err == nil {
+		t.Fatal("trailing byte accepted")
+	}
+}
+
+func FuzzDecodeIndex(f *testing.F) {
+	f.Add(encodeIndex([]indexEntry{{Summary: Summary{ID: "a", Label: "b", Kind: otp.TOTP}, Fingerprint: "c"}}))
+	f.Add([]byte{1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, err := decodeIndex(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeIndex(encodeIndex(out))
+		if err != nil || len(again) != len(out) {
+			t.Fatalf("re-encoded index does not decode: %v", err)
+		}
+	})
+}
