@@ -105,6 +105,9 @@ func (h *Handler) importPassword(ctx context.Context, req Request, p pending, pa
 	return replies
 }
 
+// ImportFailure explains why a file could not be imported, for a person.
+func ImportFailure(err error) string { return importFailure(err) }
+
 func importFailure(err error) string {
 	switch {
 	case errors.Is(err, transfer.ErrUnknownFormat):
@@ -118,6 +121,22 @@ func importFailure(err error) string {
 // storeImport adds what a file held, all in one transaction, and reports
 // what was added, what was already there and what could not be read.
 func (h *Handler) storeImport(ctx context.Context, req Request, res *transfer.Result) []Reply {
+	_, text, err := h.Import(ctx, req.Person, res)
+	if err != nil {
+		r := h.failReply(err)
+		r.Parts = plain(r.PlainText() + " Nothing from this file was stored.")
+		r.DeleteRequest = true
+		return []Reply{r}
+	}
+	return []Reply{{Parts: plain(text + deletionNote(req)), DeleteRequest: true, Sensitive: true}}
+}
+
+// Import stores the accounts of an imported file for person in one
+// transaction and describes the outcome for the person: what was added,
+// what was already stored, which entries could not be read, and which
+// parts of a multi-part Google export are still missing. authbot import
+// uses it too.
+func (h *Handler) Import(ctx context.Context, person string, res *transfer.Result) (core.ImportReport, string, error) {
 	accounts := make([]core.NewAccount, len(res.Keys))
 	for i, k := range res.Keys {
 		accounts[i] = core.NewAccount{Key: k}
@@ -125,11 +144,8 @@ func (h *Handler) storeImport(ctx context.Context, req Request, res *transfer.Re
 	var rep core.ImportReport
 	if len(accounts) > 0 {
 		var err error
-		if rep, err = h.svc.AddMany(ctx, req.Person, accounts); err != nil {
-			r := h.failReply(err)
-			r.Parts = plain(r.PlainText() + " Nothing from this file was stored.")
-			r.DeleteRequest = true
-			return []Reply{r}
+		if rep, err = h.svc.AddMany(ctx, person, accounts); err != nil {
+			return rep, "", err
 		}
 	}
 	var b strings.Builder
@@ -150,11 +166,10 @@ func (h *Handler) storeImport(ctx context.Context, req Request, res *transfer.Re
 			fmt.Fprintf(&b, "\n• %s: %s", p.Entry, p.Reason)
 		}
 	}
-	if missing := h.noteBatchParts(req.Person, res); missing != "" {
+	if missing := h.noteBatchParts(person, res); missing != "" {
 		b.WriteString("\n" + missing)
 	}
-	b.WriteString(deletionNote(req))
-	return []Reply{{Parts: plain(b.String()), DeleteRequest: true, Sensitive: true}}
+	return rep, b.String(), nil
 }
 
 // noteBatchParts remembers which parts of a Google Authenticator export

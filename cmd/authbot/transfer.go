@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/console"
+	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/qr"
+	"github.com/authbot/authbot/core/transfer"
+)
+
+// runImport: authbot import [--data DIR] FILE, for the local person that
+// authbot chat serves. Exit status is non-zero when nothing was imported.
+func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", defaultDataDir(getenv), "data directory (database and master key)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: authbot import [--data DIR] FILE")
+		return errUsage
+	}
+	data, err := readLimited(fs.Arg(0), transfer.MaxInput)
+	if err != nil {
+		return err
+	}
+	res, err := transfer.Import(ctx, data, "")
+	if errors.Is(err, transfer.ErrPasswordRequired) {
+		var pw string
+		if pw, err = readPassword(stdin, stderr, "Password of "+fs.Arg(0)+": "); err != nil {
+			return err
+		}
+		res, err = transfer.Import(ctx, data, pw)
+	}
+	var results []*transfer.Result
+	switch {
+	case errors.Is(err, transfer.ErrImage):
+		texts, qerr := qr.Decode(ctx, data)
+		if qerr != nil {
+			return fmt.Errorf("%s: %w", fs.Arg(0), qerr)
+		}
+		for _, t := range texts {
+			r, err := transfer.Import(ctx, []byte(t), "")
+			if err != nil {
+				return fmt.Errorf("%s: %s", fs.Arg(0), commands.ImportFailure(err))
+			}
+			results = append(results, r)
+		}
+	case err != nil:
+		return fmt.Errorf("%s: %s", fs.Arg(0), commands.ImportFailure(err))
+	default:
+		results = append(results, res)
+	}
+
+	cfg := config.Default(*dataDir)
+	cfg.Log.Level = "warn"
+	a, err := openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	added := 0
+	for _, r := range results {
+		rep, text, err := a.handler.Import(ctx, console.Person, r)
+		if err != nil {
+			return fmt.Errorf("import %s: nothing was stored: %w", fs.Arg(0), err)
+		}
+		added += len(rep.Added)
+		fmt.Fprintln(stdout, text)
+	}
+	if added == 0 {
+		return errors.New("nothing was imported")
+	}
+	return nil
+}
+
+// runExport: authbot export [--data DIR] NAME prints one account's link;
+// authbot export [--data DIR] --out FILE writes every account to an
+// encrypted Aegis vault.
+func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", defaultDataDir(getenv), "data directory (database and master key)")
+	out := fs.String("out", "", "write all accounts to this encrypted Aegis vault file")
+	if err := fs.Parse(args); err != nil || (fs.NArg() == 0) == (*out == "") || fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "usage: authbot export [--data DIR] NAME   or   authbot export [--data DIR] --out FILE")
+		return errUsage
+	}
+	cfg := config.Default(*dataDir)
+	cfg.Log.Level = "warn"
+	a, err := openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if fs.NArg() == 1 {
+		acct, err := a.svc.Export(ctx, console.Person, fs.Arg(0))
+		if err != nil {
+			return fmt.Errorf("export %s: %w", fs.Arg(0), err)
+		}
+		k := acct.Key()
+		fmt.Fprintf(stdout, "%s\nbackup key: %s\n", k.URI(), otp.EncodeSecret(k.Params.Secret))
+		return nil
+	}
+	accounts, err := a.svc.ExportAll(ctx, console.Person)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	pw, err := readPassword(stdin, stderr, "Password for the export file (at least 8 characters): ")
+	if err != nil {
+		return err
+	}
+	if len([]rune(pw)) < 8 {
+		return errors.New("the password is too short: use at least 8 characters")
+	}
+	keys := make([]otp.Key, len(accounts))
+	for i, acct := range accounts {
+		keys[i] = acct.Key()
+	}
+	vault, err := transfer.ExportAegis(keys, pw)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if _, err := f.Write(vault); err != nil {
+		f.Close()
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(stdout, "Wrote %d accounts to %s (an encrypted Aegis vault; Aegis and 2FAS open it with the password).\n", len(keys), *out)
+	return nil
+}
+
+// readPassword asks on the terminal without echo, or reads the first line
+// of stdin when it is not a terminal (scripts).
+func readPassword(stdin io.Reader, stderr io.Writer, prompt string) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password given (on a pipe, the first line of stdin is the password)")
+	}
+	return line, nil
+}
+
+// readLimited reads a file, refusing one over limit bytes before reading
+// it all.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %w", path, transfer.ErrTooLarge)
+	}
+	return data, nil
+}
