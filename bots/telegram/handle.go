@@ -250,6 +250,11 @@ func (b *Bot) download(ctx context.Context, fileID string) ([]byte, error) {
 	return data, err
 }
 
+// isNotFound reports Telegram's "message to delete/edit not found".
+func isNotFound(err error) bool {
+	return err != nil && errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "not found")
+}
+
 // deleteReason turns Telegram's refusal into a reason a person understands.
 func deleteReason(err error, private bool) string {
 	switch {
@@ -260,8 +265,6 @@ func deleteReason(err error, private bool) string {
 			return "Telegram refused: messages older than 48 hours cannot be deleted by bots"
 		}
 		return "Telegram refused: in a group I need to be an admin allowed to delete messages"
-	case errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "not found"):
-		return "Telegram says the message is gone already; check that it is"
 	}
 	return "Telegram did not answer in time"
 }
@@ -276,6 +279,11 @@ func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply
 				_, err := b.api.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: in.chatID, MessageID: in.msgID})
 				return err
 			})
+			if isNotFound(err) {
+				// Gone already (the person deleted it, or an earlier run
+				// did before a crash): the secret is out of the chat.
+				err = nil
+			}
 			if err != nil {
 				b.log.Warn("telegram: could not delete a secret-bearing message", "err", safeErr(err))
 				notice = commands.DeleteFailedNotice + " (" + deleteReason(err, in.private) + ")."
@@ -415,7 +423,7 @@ func (b *Bot) schedule(chatID int64, sent []int, codeMsg int, r commands.Reply, 
 				_, err := b.api.EditMessageText(ctx, p)
 				return err
 			})
-			if err != nil && !strings.Contains(err.Error(), "not found") {
+			if err != nil && !isNotFound(err) {
 				b.log.Warn("telegram: expiry edit failed", "err", safeErr(err))
 			}
 		})
@@ -430,7 +438,7 @@ func (b *Bot) schedule(chatID int64, sent []int, codeMsg int, r commands.Reply, 
 				return err
 			})
 			// "not found": the person deleted it first; nothing to do.
-			if err != nil && !strings.Contains(err.Error(), "not found") {
+			if err != nil && !isNotFound(err) {
 				b.log.Warn("telegram: expired message not deleted", "err", safeErr(err))
 			}
 		})
