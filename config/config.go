@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,6 +27,60 @@ type Config struct {
 	Telegram Telegram `yaml:"telegram"`
 	Matrix   Matrix   `yaml:"matrix"`
 	Users    []User   `yaml:"users"`
+	Metrics  Metrics  `yaml:"metrics"`
+	Backup   Backup   `yaml:"backup"`
+}
+
+// Metrics serves /healthz and Prometheus /metrics when Listen is set.
+type Metrics struct {
+	Listen string `yaml:"listen"` // e.g. 127.0.0.1:9090; empty: off
+}
+
+// Backup makes serve write an encrypted backup every Every into Dir and
+// keep the newest Keep. Exactly one of Recipient and PassphraseFile.
+type Backup struct {
+	Dir            string   `yaml:"dir"`
+	Every          Duration `yaml:"every"`
+	Keep           int      `yaml:"keep"`
+	Recipient      string   `yaml:"recipient"`       // age public key, age1...
+	PassphraseFile string   `yaml:"passphrase_file"` // file holding a passphrase
+}
+
+// Enabled reports whether scheduled backups are configured.
+func (b Backup) Enabled() bool { return b.Dir != "" }
+
+func (b Backup) validate() error {
+	if !b.Enabled() {
+		if b.Every != 0 || b.Keep != 0 || b.Recipient != "" || b.PassphraseFile != "" {
+			return fmt.Errorf("backup.dir: required when any other backup key is set")
+		}
+		return nil
+	}
+	if b.Every < Duration(time.Minute) {
+		return fmt.Errorf("backup.every: required, at least 1m (e.g. 24h)")
+	}
+	if b.Keep < 1 || b.Keep > 10000 {
+		return fmt.Errorf("backup.keep: required, how many backups to keep (1 to 10000)")
+	}
+	if (b.Recipient == "") == (b.PassphraseFile == "") {
+		return fmt.Errorf("backup.recipient: give exactly one of backup.recipient (an age1... key) or backup.passphrase_file")
+	}
+	if b.Recipient != "" && !strings.HasPrefix(b.Recipient, "age1") {
+		return fmt.Errorf("backup.recipient: %q is not an age public key (age1...)", b.Recipient)
+	}
+	return nil
+}
+
+func (m Metrics) validate() error {
+	if m.Listen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(m.Listen)
+	if err != nil || port == "" {
+		return fmt.Errorf("metrics.listen: %q is not host:port (e.g. 127.0.0.1:9090)", m.Listen)
+	}
+	_ = host // empty host means all interfaces, allowed (containers)
+	return nil
 }
 
 // Log sets how authbot logs. Logs never hold secrets, codes or account names.
@@ -234,6 +289,12 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Matrix.validate(); err != nil {
+		return err
+	}
+	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
+	if err := c.Backup.validate(); err != nil {
 		return err
 	}
 	names := map[string]bool{}

@@ -1,0 +1,115 @@
+package observe
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serve starts the handler on a real loopback port and returns its base URL.
+func serve(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, ln, h) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestMetricsOverHTTP(t *testing.T) {
+	m := New(3)
+	m.Observe("telegram", "code", 2*time.Millisecond, false)
+	m.Observe("telegram", "code", 3*time.Millisecond, false)
+	m.Observe("matrix", "add", 40*time.Millisecond, true)
+	m.Observe("console", strings.Repeat("x", 100), time.Millisecond, false)
+	base := serve(t, m.Handler(nil, nil))
+	code, body := get(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	for _, want := range []string{
+		`authbot_commands_total{command="code",platform="telegram"} 2`,
+		`authbot_commands_total{command="add",platform="matrix"} 1`,
+		`authbot_command_errors_total{command="add",platform="matrix"} 1`,
+		`authbot_command_duration_seconds_bucket{platform="telegram",le="0.005"} 2`,
+		`authbot_command_duration_seconds_count{platform="matrix"} 1`,
+		`authbot_people 3`,
+		`command="` + strings.Repeat("x", maxLabelLen) + `"`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, `authbot_command_errors_total{command="code"`) {
+		t.Error("a success counted as an error")
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	var healthErr error
+	var logged []error
+	m := New(1)
+	base := serve(t, m.Handler(func(ctx context.Context) error { return healthErr },
+		func(err error) { logged = append(logged, err) }))
+	tests := []struct {
+		name     string
+		err      error
+		wantCode int
+		wantBody string
+	}{
+		{"healthy", nil, 200, "ok\n"},
+		{"database gone", errors.New("open /secret/path/authbot.db: input/output error"), 503, "unhealthy\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			healthErr = tt.err
+			code, body := get(t, base+"/healthz")
+			if code != tt.wantCode || body != tt.wantBody {
+				t.Fatalf("got %d %q", code, body)
+			}
+			err := Check(context.Background(), base+"/healthz")
+			if (err == nil) != (tt.err == nil) {
+				t.Fatalf("Check: %v", err)
+			}
+		})
+	}
+	if len(logged) != 2 { // the GET and the Check of the unhealthy case
+		t.Errorf("logged %d health errors, want 2", len(logged))
+	}
+	if err := Check(context.Background(), "http://127.0.0.1:1/healthz"); err == nil {
+		t.Error("Check of a closed port passed")
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	m := New(1)
+	for b.Loop() {
+		m.Observe("telegram", "code", time.Millisecond, false)
+	}
+}
