@@ -35,7 +35,9 @@ const dbFile = "authbot.db"
 
 // openApp opens (creating on first run) the data dir, the master key and
 // the database, and checks that the key opens the database.
-func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env) (*app, error) {
+// extra adjusts the command handler's options (serve adds the metrics
+// Observer, see ops.go).
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env, extra ...func(*commands.Options)) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -51,6 +53,13 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if source == keyfile.FromFile {
+		// Finish or undo a key rotation that was interrupted (rotate.go).
+		if key, err = settleRotation(ctx, cfg.DataDir, store, key, log); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	clock := core.SystemClock{}
 	svc, err := core.NewService(ctx, store, key, clock)
 	if err != nil {
@@ -60,12 +69,16 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 		}
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	h := commands.New(svc, commands.Options{
+	hopts := commands.Options{
 		Clock:             clock,
 		Log:               log,
 		CodeDeleteAfter:   cfg.Codes.DeleteAfter.D(),
 		ExportDeleteAfter: cfg.Codes.ExportDeleteAfter.D(),
-	})
+	}
+	for _, f := range extra {
+		f(&hopts)
+	}
+	h := commands.New(svc, hopts)
 	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h}, nil
 }
 

@@ -37,6 +37,10 @@ const usage = `authbot — your two-factor codes in Telegram and Matrix
 Usage:
   authbot chat [--data DIR]       use authbot right here: type commands, get answers
   authbot serve --config FILE     run the chat bots set up in FILE
+  authbot backup --out FILE ...   write an encrypted backup (database and master key)
+  authbot restore --in FILE --data DIR ...   check a backup and restore it
+  authbot rotate-key [--data DIR] re-wrap every key under a new master key
+  authbot healthcheck [--url URL] exit 0 if the running bot's /healthz answers ok
   authbot version                 print the version
 
 Run "authbot chat" and send /help to see the chat commands.
@@ -55,6 +59,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runChat(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "serve":
 		return runServe(ctx, args[1:], stderr, getenv)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr, getenv)
+	case "restore":
+		return runRestore(ctx, args[1:], stdout, stderr, getenv)
+	case "rotate-key":
+		return runRotateKey(ctx, args[1:], stdout, stderr, getenv)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "authbot", version)
 		return nil

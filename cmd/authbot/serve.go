@@ -29,7 +29,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 		return err
 	}
 	log := newLogger(stderr, cfg.Log)
-	a, err := openApp(ctx, cfg, log, getenv)
+	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
+	a, err := openApp(ctx, cfg, log, getenv, withObserver)
 	if err != nil {
 		return err
 	}
@@ -58,6 +59,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	// One adapter failing stops the others: a half-running bot is harder to
 	// notice than one that exits.
 	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := operator.Start(ctx, a); err != nil {
+		return err
+	}
+	defer operator.Wait() // after cancel (deferred later, runs first)
 	defer cancel()
 	errs := make(chan error, len(runners))
 	var wg sync.WaitGroup

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/authbot/authbot/backup"
+	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/keyfile"
+)
+
+// How `authbot backup` gets a consistent copy while `serve` runs: bbolt
+// holds an exclusive lock on authbot.db for its writer, so a second process
+// cannot open the file, not even read-only. `serve` therefore answers on a
+// unix socket in the data dir (backup.sock, 0600) with a snapshot taken
+// inside one read transaction, and `authbot backup` asks it there. When no
+// serve answers (the bot is stopped), the backup opens the database itself,
+// read-only. Either way the copy is opened with the master key and every
+// record is checked before the backup file is written.
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "backup file to write (required)")
+	dataDir := fs.String("data", "", "data directory (default: data_dir of --config, else the chat data dir)")
+	cfgPath := fs.String("config", "", "configuration file whose data_dir to back up")
+	passFile := fs.String("passphrase-file", "", "file holding the backup passphrase")
+	recipient := fs.String("recipient", "", "age public key (age1...) to encrypt to, instead of a passphrase")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *out == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: authbot backup --out FILE [--data DIR | --config FILE] (--passphrase-file F | --recipient AGE_KEY)")
+		return errUsage
+	}
+	dir, err := resolveDataDir(*dataDir, *cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	r, err := backupRecipient(*passFile, *recipient, 0)
+	if err != nil {
+		return err
+	}
+	key, err := existingKey(dir, getenv)
+	if err != nil {
+		return err
+	}
+	defer seal.Zero(&key)
+	snapshot := func(ctx context.Context, w io.Writer) (int64, error) {
+		n, err := backup.Fetch(ctx, filepath.Join(dir, backup.SocketName), w)
+		if !errors.Is(err, backup.ErrNoServer) {
+			return n, err
+		}
+		store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{ReadOnly: true})
+		if errors.Is(err, bolt.ErrLocked) {
+			return 0, fmt.Errorf("%w; stop it (authbot chat), or back up through a running authbot serve", err)
+		}
+		if err != nil {
+			return 0, err
+		}
+		defer store.Close()
+		return store.Backup(ctx, w)
+	}
+	m, err := writeBackup(ctx, *out, r, &key, snapshot)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s: %d people, %d accounts, all records checked\n", *out, m.People, m.Accounts)
+	return nil
+}
+
+// resolveDataDir picks the data dir from --data, else --config's
+// data_dir, else the chat default.
+func resolveDataDir(dataDir, cfgPath string, getenv env) (string, error) {
+	switch {
+	case dataDir != "" && cfgPath != "":
+		return "", fmt.Errorf("give --data or --config, not both: %w", errUsage)
+	case dataDir != "":
+		return dataDir, nil
+	case cfgPath != "":
+		cfg, err := config.Load(cfgPath, config.Env(getenv))
+		if err != nil {
+			return "", err
+		}
+		return cfg.DataDir, nil
+	}
+	return defaultDataDir(getenv), nil
+}
+
+// backupRecipient builds the age recipient from exactly one of the flags.
+func backupRecipient(passFile, recipient string, workFactor int) (age.Recipient, error) {
+	switch {
+	case (passFile == "") == (recipient == ""):
+		return nil, fmt.Errorf("give exactly one of --passphrase-file or --recipient: %w", errUsage)
+	case recipient != "":
+		return backup.ParseRecipient(recipient)
+	}
+	pass, err := readPassphrase(passFile)
+	if err != nil {
+		return nil, err
+	}
+	return backup.PassphraseRecipient(pass, workFactor)
+}
+
+// readPassphrase reads a passphrase file: bounded, trailing newline cut.
+func readPassphrase(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("passphrase file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
+	if err != nil {
+		return "", fmt.Errorf("passphrase file: %w", err)
+	}
+	pass := strings.TrimRight(string(b), "\r\n")
+	if pass == "" {
+		return "", fmt.Errorf("passphrase file %s is empty", path)
+	}
+	return pass, nil
+}
+
+// existingKey loads the master key without ever creating one: a backup or
+// a rotation of a data dir that has no key is a mistake to report.
+func existingKey(dir string, getenv env) (seal.Key, error) {
+	fromEnv := getenv(config.EnvMasterKey)
+	if fromEnv == "" {
+		if _, err := os.Stat(filepath.Join(dir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
+		return seal.Key{}, fmt.Errorf("no database in %s: %w", dir, err)
+	}
+	key, _, err := keyfile.Load(dir, fromEnv)
+	if err != nil {
+		return seal.Key{}, fmt.Errorf("master key: %w", err)
+	}
+	return key, nil
+}
+
+// writeBackup writes a checked, encrypted backup to out atomically (see
+// backupTo).
+func writeBackup(ctx context.Context, out string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+	var m backup.Manifest
+	err := backup.WriteFileAtomic(ctx, out, func(ctx context.Context, f *os.File) error {
+		var err error
+		m, err = backupTo(ctx, f, filepath.Dir(out), r, key, snapshot)
+		return err
+	})
+	return m, err
+}
+
+// backupTo takes a snapshot into a temporary file in tmpDir, checks it
+// (opens every record with key), and only then writes the encrypted backup
+// to w. Used by `authbot backup` and by serve's schedule.
+func backupTo(ctx context.Context, w io.Writer, tmpDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+	var m backup.Manifest
+	tmp, err := os.CreateTemp(tmpDir, ".authbot-snapshot-*.db")
+	if err != nil {
+		return m, fmt.Errorf("backup: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := snapshot(ctx, tmp)
+	if err != nil {
+		return m, fmt.Errorf("backup: snapshot: %w", err)
+	}
+	rep, err := checkDatabase(ctx, tmp.Name(), key)
+	if err != nil {
+		return m, fmt.Errorf("backup: the snapshot did not check out, nothing written: %w", err)
+	}
+	m = backup.Manifest{Created: time.Now().UTC(), Version: version, People: rep.People, Accounts: rep.Accounts}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return m, fmt.Errorf("backup: %w", err)
+	}
+	return m, backup.Write(w, r, tmp, n, key, m)
+}
+
+// checkDatabase opens the bbolt file at path read-only (bbolt's own
+// checks), checks key against it and opens every record.
+func checkDatabase(ctx context.Context, path string, key *seal.Key) (core.Report, error) {
+	store, err := bolt.Open(ctx, path, bolt.Options{ReadOnly: true})
+	if err != nil {
+		return core.Report{}, err
+	}
+	defer store.Close()
+	if err := core.CheckMasterKey(ctx, store, key); err != nil {
+		if errors.Is(err, core.ErrNotFound) {
+			return core.Report{}, errors.New("the database has no key check record (never opened by authbot)")
+		}
+		return core.Report{}, err
+	}
+	svc, err := core.NewService(ctx, store, *key, core.SystemClock{})
+	if err != nil {
+		return core.Report{}, err
+	}
+	return svc.Verify(ctx)
+}

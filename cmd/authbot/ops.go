@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/authbot/authbot/backup"
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/observe"
+)
+
+// What `serve` runs beside the chat adapters for operators: the backup
+// snapshot socket (always), the metrics/healthz server (metrics.listen) and
+// scheduled backups (backup.dir). Kept here so serve.go only calls
+// newOps/Start/Wait.
+
+// ops is the operator side of serve.
+type ops struct {
+	metrics *observe.Metrics
+	wg      sync.WaitGroup
+}
+
+// newOps prepares metrics before the app opens, so the command handler is
+// built with the Observer. The returned option goes to openApp.
+func newOps(cfg *config.Config) (*ops, func(*commands.Options)) {
+	o := &ops{metrics: observe.New(len(cfg.Users))}
+	return o, func(opts *commands.Options) { opts.Observer = o.metrics }
+}
+
+// Start starts the side services; they stop when ctx ends (Wait waits).
+// Failing to start any of them is an error: an operator who asked for
+// metrics or backups must not get a bot that silently runs without.
+func (o *ops) Start(ctx context.Context, a *app) error {
+	sock, err := backup.Listen(filepath.Join(a.cfg.DataDir, backup.SocketName), a.store.Backup)
+	if err != nil {
+		return err
+	}
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		if err := sock.Serve(ctx); err != nil {
+			a.log.Error("backup socket stopped", "err", err)
+		}
+	}()
+	if addr := a.cfg.Metrics.Listen; addr != "" {
+		health := func(ctx context.Context) error {
+			// The database answers a read transaction: the one thing every
+			// command needs. Adapters report their own connection trouble.
+			return a.store.View(ctx, func(core.Tx) error { return nil })
+		}
+		h := o.metrics.Handler(health, func(err error) { a.log.Warn("health check failed", "err", err) })
+		ready := make(chan error, 1)
+		o.wg.Add(1)
+		go func() {
+			defer o.wg.Done()
+			err := observe.Serve(ctx, addr, h)
+			ready <- err
+			if err != nil && ctx.Err() == nil {
+				a.log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		select { // a taken port shows at once; don't wait for it otherwise
+		case err := <-ready:
+			if err != nil {
+				return err
+			}
+		default:
+		}
+		a.log.Info("metrics and healthz", "listen", addr)
+	}
+	if b := a.cfg.Backup; b.Enabled() {
+		r, err := backupRecipient(b.PassphraseFile, b.Recipient, 0)
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		s := &backup.Scheduler{
+			Dir: b.Dir, Every: b.Every.D(), Keep: b.Keep,
+			Write: func(ctx context.Context, f *os.File) error {
+				_, err := backupTo(ctx, f, b.Dir, r, &a.masterKey, a.store.Backup)
+				return err
+			},
+			OnError: func(err error) { a.log.Error("scheduled backup failed", "err", err) },
+			OnDone:  func(path string) { a.log.Info("scheduled backup written", "file", path) },
+		}
+		o.wg.Add(1)
+		go func() {
+			defer o.wg.Done()
+			_ = s.Run(ctx)
+		}()
+	}
+	return nil
+}
+
+// Wait waits for the side services to stop after ctx ended.
+func (o *ops) Wait() { o.wg.Wait() }
+
+func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:9090/healthz", "the running bot's /healthz (metrics.listen)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	if err := observe.Check(ctx, *url); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/authbot/authbot/backup"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/keyfile"
+)
+
+// restore never touches the target until the backup has been decrypted
+// into a fresh directory beside it and every record in it opened with the
+// included key. Only then is the target swapped: an existing data dir is
+// renamed aside (DIR.old-<time>), never deleted.
+
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "backup file to restore (required)")
+	dataDir := fs.String("data", "", "data directory to restore into (required)")
+	passFile := fs.String("passphrase-file", "", "file holding the backup passphrase")
+	identity := fs.String("identity", "", "age identity file (AGE-SECRET-KEY-...) for a backup made with --recipient")
+	force := fs.Bool("force", false, "replace an existing data dir (it is moved aside, not deleted)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *in == "" || *dataDir == "" || fs.NArg() > 0 || (*passFile == "") == (*identity == "") {
+		fmt.Fprintln(stderr, "usage: authbot restore --in FILE --data DIR (--passphrase-file F | --identity FILE) [--force]")
+		return errUsage
+	}
+	var ids []age.Identity
+	if *passFile != "" {
+		pass, err := readPassphrase(*passFile)
+		if err != nil {
+			return err
+		}
+		id, err := backup.PassphraseIdentity(pass)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	} else {
+		f, err := os.Open(*identity)
+		if err != nil {
+			return fmt.Errorf("identity file: %w", err)
+		}
+		ids, err = backup.ParseIdentities(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	m, moved, err := restore(ctx, *in, filepath.Clean(*dataDir), *force, ids...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s (made %s): %d people, %d accounts, all records checked\n",
+		*dataDir, m.Created.Format(time.RFC3339), m.People, m.Accounts)
+	if moved != "" {
+		fmt.Fprintf(stdout, "the previous data dir was moved to %s; delete it once you are sure\n", moved)
+	}
+	if getenv(keyfile.EnvVar) != "" {
+		fmt.Fprintf(stdout, "note: %s is set; unset it, or set it to the key in %s, or the restored data will not open\n",
+			keyfile.EnvVar, filepath.Join(*dataDir, keyfile.FileName))
+	}
+	return nil
+}
+
+// restore unpacks and checks the backup, then swaps it into dir. It
+// returns the manifest and where an existing dir was moved.
+func restore(ctx context.Context, in, dir string, force bool, ids ...age.Identity) (backup.Manifest, string, error) {
+	var m backup.Manifest
+	exists, err := nonEmptyDir(dir)
+	if err != nil {
+		return m, "", err
+	}
+	if exists && !force {
+		return m, "", fmt.Errorf("%s exists and is not empty; restore into a new directory, or add --force to move it aside", dir)
+	}
+	if exists {
+		// Refuse while a bot has it open: swapping the directory under a
+		// running process would lose what it writes next.
+		s, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+		if errors.Is(err, bolt.ErrLocked) {
+			return m, "", fmt.Errorf("%w: stop authbot before restoring over its data dir", err)
+		}
+		if err == nil {
+			s.Close()
+		}
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return m, "", fmt.Errorf("restore: %w", err)
+	}
+	stage, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".restore-*")
+	if err != nil {
+		return m, "", fmt.Errorf("restore: %w", err)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			os.RemoveAll(stage)
+		}
+	}()
+	m, key, err := unpack(in, stage, ids...)
+	if err != nil {
+		return m, "", err
+	}
+	defer seal.Zero(&key)
+	rep, err := checkDatabase(ctx, filepath.Join(stage, dbFile), &key)
+	if err != nil {
+		return m, "", fmt.Errorf("the backup does not check out, nothing was changed: %w", err)
+	}
+	m.People, m.Accounts = rep.People, rep.Accounts
+	if err := keyfile.Write(stage, key); err != nil {
+		return m, "", err
+	}
+	var moved string
+	if exists {
+		moved = fmt.Sprintf("%s.old-%s", dir, time.Now().UTC().Format("20060102T150405Z"))
+		if err := os.Rename(dir, moved); err != nil {
+			return m, "", fmt.Errorf("move the old data dir aside: %w", err)
+		}
+	} else if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return m, "", fmt.Errorf("restore: %w", err)
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		return m, moved, fmt.Errorf("move the restored data into place: %w", err)
+	}
+	keep = true
+	return m, moved, backup.SyncDir(parent)
+}
+
+// unpack decrypts the backup into dir/authbot.db (fsynced) and returns the
+// key it carried.
+func unpack(in, dir string, ids ...age.Identity) (backup.Manifest, seal.Key, error) {
+	f, err := os.Open(in)
+	if err != nil {
+		return backup.Manifest{}, seal.Key{}, fmt.Errorf("backup file: %w", err)
+	}
+	defer f.Close()
+	db, err := os.OpenFile(filepath.Join(dir, dbFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return backup.Manifest{}, seal.Key{}, fmt.Errorf("restore: %w", err)
+	}
+	defer db.Close()
+	m, key, err := backup.Read(f, db, ids...)
+	if err != nil {
+		return m, key, fmt.Errorf("%s: %w", in, err)
+	}
+	if err := db.Sync(); err != nil {
+		seal.Zero(&key)
+		return m, seal.Key{}, fmt.Errorf("restore: %w", err)
+	}
+	return m, key, nil
+}
+
+func nonEmptyDir(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("data dir: %w", err)
+	}
+	return len(entries) > 0, nil
+}
