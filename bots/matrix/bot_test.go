@@ -1,0 +1,119 @@
+//go:build goolm
+
+package matrix
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+const botPassword = "bot-password-123"
+
+// runningBot is an in-process bot under test.
+type runningBot struct {
+	t      *testing.T
+	bot    *Bot
+	cfg    Config
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// botConfig registers a fresh bot account and returns a config for it.
+func botConfig(t *testing.T, h *homeserver, h2 Handler, users map[id.UserID]string) Config {
+	t.Helper()
+	local := h.register(t, "bot", botPassword)
+	return Config{
+		Homeserver: h.url,
+		UserID:     id.UserID(h.userID(local)),
+		Password:   botPassword,
+		StateDir:   t.TempDir() + "/matrix",
+		PickleKey:  []byte("0123456789abcdef0123456789abcdef"),
+		Users:      users,
+		Handler:    h2,
+		Log:        testLogger(t),
+		RetryMin:   100 * time.Millisecond,
+		RetryMax:   time.Second,
+	}
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() || os.Getenv("AUTHBOT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startBot runs a bot until the test ends (or stop is called) and waits
+// until its first sync is done.
+func startBot(t *testing.T, cfg Config) *runningBot {
+	t.Helper()
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rb := &runningBot{t: t, bot: b, cfg: cfg, cancel: cancel, done: make(chan error, 1)}
+	go func() { rb.done <- b.Run(ctx) }()
+	t.Cleanup(func() { rb.stop() })
+	select {
+	case <-b.ready:
+	case err := <-rb.done:
+		rb.done <- err
+		t.Fatalf("bot stopped at start: %v", err)
+	case <-time.After(waitFor):
+		t.Fatal("bot did not finish its first sync")
+	}
+	return rb
+}
+
+// stop shuts the bot down and checks that Run returned cleanly.
+func (rb *runningBot) stop() {
+	rb.t.Helper()
+	if rb.cancel == nil {
+		return
+	}
+	rb.cancel()
+	rb.cancel = nil
+	select {
+	case err := <-rb.done:
+		if err != nil {
+			rb.t.Errorf("bot Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		rb.t.Error("bot did not stop within 30 s")
+	}
+}
+
+func (rb *runningBot) id() id.UserID { return rb.cfg.UserID }
+
+// fakeHandler records requests and answers with reply.
+type fakeHandler struct {
+	mu    sync.Mutex
+	reqs  []commands.Request
+	reply func(commands.Request) []commands.Reply
+}
+
+func (f *fakeHandler) Handle(_ context.Context, req commands.Request) []commands.Reply {
+	f.mu.Lock()
+	f.reqs = append(f.reqs, req)
+	fn := f.reply
+	f.mu.Unlock()
+	if fn == nil {
+		return []commands.Reply{{Parts: []commands.Part{{Text: "ok: " + req.Text}}}}
+	}
+	return fn(req)
+}
+
+func (f *fakeHandler) requests() []commands.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]commands.Request(nil), f.reqs...)
+}

@@ -1,0 +1,283 @@
+//go:build goolm
+
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/attachment"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+// Texts the adapter itself says.
+const (
+	privateOnlyText   = "I only send that in a private chat with you. Open a direct chat with me and ask there."
+	attachmentTooBig  = "That file is too large for me (the limit is 10 MiB)."
+	attachmentFailed  = "I could not download that file. Please send it again."
+	redactForbidden   = "I am not allowed to remove messages in this room (my power level is too low). Create the direct chat as a trusted private chat, or give me moderator rights"
+	redactFailedOther = "the homeserver did not let me remove it"
+)
+
+// handle serves one message: builds the request, asks the handler, removes
+// the message when it carried a secret, and sends the replies.
+func (b *Bot) handle(ctx context.Context, evt *event.Event) {
+	person := b.cfg.Users[evt.Sender]
+	msg := evt.Content.AsMessage()
+	if msg.RelatesTo != nil && msg.RelatesTo.Type == event.RelReplace {
+		return // an edit: answering it again would repeat the command
+	}
+	kind := b.chatKind(ctx, evt.RoomID, evt.Sender)
+	req := commands.Request{Person: person, Platform: Platform, Chat: kind}
+	switch msg.MsgType {
+	case event.MsgText:
+		msg.RemoveReplyFallback()
+		req.Text = msg.Body
+	case event.MsgImage, event.MsgFile:
+		att, err := b.download(ctx, msg)
+		if err != nil {
+			b.log.Info("matrix: attachment not read", "room", evt.RoomID, "err", err)
+			text := attachmentFailed
+			if errors.Is(err, errTooLarge) {
+				text = attachmentTooBig
+			}
+			// The file may well hold a secret: remove it all the same.
+			notice := b.redactRequest(ctx, evt)
+			b.sendText(ctx, evt.RoomID, joinNotice(text, notice))
+			return
+		}
+		req.Attachment = att
+		// In Matrix a caption is the body when a separate file name is set.
+		if msg.FileName != "" && msg.FileName != msg.Body {
+			req.Text = msg.Body
+		}
+	default:
+		return // notices (other bots), emotes, locations: nothing to answer
+	}
+
+	replies := b.cfg.Handler.Handle(ctx, req)
+	// Remove the secret first, before anything else goes out.
+	var notice string
+	if slices.ContainsFunc(replies, func(r commands.Reply) bool { return r.DeleteRequest }) {
+		notice = b.redactRequest(ctx, evt)
+	}
+	for _, r := range replies {
+		b.send(ctx, evt.RoomID, evt.Sender, r)
+	}
+	if notice != "" {
+		b.sendText(ctx, evt.RoomID, notice)
+	}
+}
+
+func joinNotice(text, notice string) string {
+	if notice == "" {
+		return text
+	}
+	return text + "\n\n" + notice
+}
+
+// redactRequest removes the person's message. It returns "" on success or
+// the text that tells the person to remove it themselves.
+func (b *Bot) redactRequest(ctx context.Context, evt *event.Event) string {
+	_, err := b.cli.RedactEvent(ctx, evt.RoomID, evt.ID, mautrix.ReqRedact{Reason: "contained a secret"})
+	if err == nil {
+		return ""
+	}
+	b.log.Warn("matrix: could not redact a message with a secret", "room", evt.RoomID, "err", err)
+	reason := redactFailedOther
+	if errors.Is(err, mautrix.MForbidden) {
+		reason = redactForbidden
+	}
+	return commands.DeleteFailedNotice + ": " + reason + "."
+}
+
+// chatKind is Private only when the room holds exactly the bot and the
+// sender (joined or invited: an invitee can read what is posted next).
+// When the membership is unknown it says Group, the safe answer.
+func (b *Bot) chatKind(ctx context.Context, room id.RoomID, sender id.UserID) commands.ChatKind {
+	members, err := b.cli.StateStore.GetRoomJoinedOrInvitedMembers(ctx, room)
+	if err != nil {
+		b.log.Warn("matrix: room members unknown, treating as a group", "room", room, "err", err)
+		return commands.Group
+	}
+	return kindOf(members, b.cli.UserID, sender)
+}
+
+func kindOf(members []id.UserID, self, sender id.UserID) commands.ChatKind {
+	if len(members) == 2 && slices.Contains(members, self) && slices.Contains(members, sender) && self != sender {
+		return commands.Private
+	}
+	return commands.Group
+}
+
+var errTooLarge = errors.New("attachment too large")
+
+// download fetches (and, for encrypted rooms, decrypts and checks) a file or
+// image, never reading more than commands.MaxAttachmentBytes.
+func (b *Bot) download(ctx context.Context, msg *event.MessageEventContent) (*commands.Attachment, error) {
+	if msg.Info != nil && msg.Info.Size > commands.MaxAttachmentBytes {
+		return nil, errTooLarge
+	}
+	uriStr := msg.URL
+	if msg.File != nil {
+		uriStr = msg.File.URL
+	}
+	uri, err := uriStr.Parse()
+	if err != nil {
+		return nil, fmt.Errorf("attachment url: %w", err)
+	}
+	resp, err := b.cli.Download(ctx, uri)
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("download: status %d", resp.StatusCode)
+	}
+	if resp.ContentLength > commands.MaxAttachmentBytes {
+		return nil, errTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, commands.MaxAttachmentBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
+	}
+	if len(data) > commands.MaxAttachmentBytes {
+		return nil, errTooLarge
+	}
+	if msg.File != nil {
+		// AES-CTR keeps the size; DecryptInPlace checks the SHA-256 from
+		// the (encrypted, so trustworthy) event before decrypting.
+		if err := msg.File.DecryptInPlace(data); err != nil {
+			return nil, fmt.Errorf("decrypt attachment: %w", err)
+		}
+	}
+	att := &commands.Attachment{Image: msg.MsgType == event.MsgImage, Data: data}
+	att.Name = msg.FileName
+	if att.Name == "" {
+		att.Name = msg.Body
+	}
+	if len(att.Name) > 255 {
+		att.Name = att.Name[:255]
+	}
+	if msg.Info != nil {
+		att.MIME = msg.Info.MimeType
+	}
+	return att, nil
+}
+
+// send renders and sends one reply, then schedules its expiry.
+func (b *Bot) send(ctx context.Context, room id.RoomID, sender id.UserID, r commands.Reply) {
+	// Second lock: whatever the handler said, nothing sensitive leaves a
+	// private chat. Membership is checked again, now, as it may have changed.
+	if r.Sensitive && b.chatKind(ctx, room, sender) != commands.Private {
+		b.log.Warn("matrix: held back a sensitive reply outside a private chat", "room", room)
+		b.sendText(ctx, room, privateOnlyText)
+		return
+	}
+	var sent []id.EventID
+	var textEvent id.EventID
+	if content := renderText(r); content != nil {
+		if evtID, err := b.sendContent(ctx, room, content); err == nil {
+			sent = append(sent, evtID)
+			textEvent = evtID
+		}
+	}
+	for _, f := range []*commands.File{r.Image, r.File} {
+		if f == nil {
+			continue
+		}
+		if evtID, err := b.sendFile(ctx, room, f, f == r.Image); err == nil {
+			sent = append(sent, evtID)
+		}
+	}
+	now := b.cfg.Clock.Now()
+	if !r.CodeValidUntil.IsZero() && textEvent != "" && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
+		b.sched.add(job{Action: actionExpire, Room: room, Event: textEvent, At: r.CodeValidUntil}, now)
+	}
+	if !r.ExpiresAt.IsZero() {
+		for _, e := range sent {
+			b.sched.add(job{Action: actionRedact, Room: room, Event: e, At: r.ExpiresAt}, now)
+		}
+	}
+}
+
+func (b *Bot) sendText(ctx context.Context, room id.RoomID, text string) {
+	_, _ = b.sendContent(ctx, room, renderText(commands.Reply{Parts: []commands.Part{{Text: text}}}))
+}
+
+// sendContent sends an m.room.message; mautrix encrypts it when the room is
+// encrypted, so replies follow the room's encryption state.
+func (b *Bot) sendContent(ctx context.Context, room id.RoomID, content *event.MessageEventContent) (id.EventID, error) {
+	resp, err := b.cli.SendMessageEvent(ctx, room, event.EventMessage, content)
+	if err != nil {
+		b.log.Warn("matrix: could not send a reply", "room", room, "err", err)
+		return "", err
+	}
+	return resp.EventID, nil
+}
+
+// sendFile uploads f and posts it as m.image or m.file. In an encrypted
+// room the upload is encrypted (AES-CTR with a fresh key that travels in
+// the encrypted event), so the media store never sees the QR code.
+func (b *Bot) sendFile(ctx context.Context, room id.RoomID, f *commands.File, image bool) (id.EventID, error) {
+	encrypted, err := b.cli.StateStore.IsEncrypted(ctx, room)
+	if err != nil {
+		b.log.Warn("matrix: room encryption state unknown, not sending a file", "room", room, "err", err)
+		return "", err
+	}
+	content := &event.MessageEventContent{
+		MsgType:  event.MsgFile,
+		Body:     f.Name,
+		FileName: f.Name,
+		Info:     &event.FileInfo{MimeType: f.MIME, Size: len(f.Data)},
+	}
+	if image {
+		content.MsgType = event.MsgImage
+	}
+	if f.Caption != "" {
+		content.Body = f.Caption
+	}
+	data, mime := f.Data, f.MIME
+	var ef *attachment.EncryptedFile
+	if encrypted {
+		ef = attachment.NewEncryptedFile()
+		data = ef.Encrypt(f.Data) // a copy: the caller's bytes stay as they are
+		mime = "application/octet-stream"
+	}
+	up, err := b.cli.UploadBytes(ctx, data, mime)
+	if err != nil {
+		b.log.Warn("matrix: could not upload a file", "room", room, "err", err)
+		return "", err
+	}
+	if ef != nil {
+		content.File = &event.EncryptedFileInfo{EncryptedFile: *ef, URL: up.ContentURI.CUString()}
+	} else {
+		content.URL = up.ContentURI.CUString()
+	}
+	return b.sendContent(ctx, room, content)
+}
+
+// runJob carries out one scheduled job: redact an expired reply, or edit a
+// code reply to say the code has expired.
+func (b *Bot) runJob(ctx context.Context, j job) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	switch j.Action {
+	case actionRedact:
+		_, err := b.cli.RedactEvent(ctx, j.Room, j.Event, mautrix.ReqRedact{Reason: "expired"})
+		return err
+	case actionExpire:
+		_, err := b.cli.SendMessageEvent(ctx, j.Room, event.EventMessage, expiredEdit(j.Event))
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,354 @@
+//go:build goolm
+
+// Package matrix is authbot's Matrix adapter: an end-to-end-encrypted bot
+// over maunium.net/go/mautrix. It is transport only. It logs in, keeps its
+// device and olm/megolm state in a SQLite file, joins the DMs that configured
+// people open with it, hands every message to the command handler and
+// renders the replies as Matrix messages.
+//
+// Crypto is mautrix's pure-Go olm ("goolm" build tag) and the SQLite driver is
+// modernc.org/sqlite, so the package builds with CGO_ENABLED=0. Every file
+// here carries the goolm tag: without it mautrix would need libolm via cgo.
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+	_ "modernc.org/sqlite" // pure-Go SQLite, registers database/sql driver "sqlite"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/core"
+)
+
+// Platform is the Request.Platform this adapter sets.
+const Platform = "matrix"
+
+// Handler is what the adapter needs from bots/commands.
+type Handler interface {
+	Handle(ctx context.Context, req commands.Request) []commands.Reply
+}
+
+// Config is everything the bot needs. Users maps a Matrix user id to the
+// config user's name, which becomes Request.Person: a person with both a
+// Telegram and a Matrix identity then sees the same accounts.
+type Config struct {
+	Homeserver string
+	UserID     id.UserID
+	// Password logs in at every start, reusing the device id kept in the
+	// crypto store. AccessToken (with DeviceID, or looked up by whoami) is
+	// the alternative. Neither is ever written to disk by the adapter.
+	Password    string
+	AccessToken string
+	DeviceID    id.DeviceID
+	// StateDir holds crypto.db (olm account, sessions, device lists, sync
+	// token, room state) and pending.json (replies still to be redacted).
+	StateDir string
+	// PickleKey encrypts the olm and megolm pickles in crypto.db. It must
+	// stay the same across restarts; authbot derives it from the master key.
+	PickleKey []byte
+	Users     map[id.UserID]string
+	Handler   Handler
+	Log       *slog.Logger
+	Clock     core.Clock
+	// DeviceName is shown to people in their device lists.
+	DeviceName string
+	// RetryMin and RetryMax bound the back-off between failed syncs and
+	// failed start-ups (defaults 1 s and 30 s).
+	RetryMin, RetryMax time.Duration
+}
+
+// Errors a person running the bot must be told about.
+var (
+	// ErrMismatchedDevice means the crypto store belongs to another device
+	// than the access token's: use the device id the store was made with,
+	// or move the store away to start over as a new device.
+	ErrMismatchedDevice = errors.New("the access token is for another device than the stored Matrix crypto state")
+)
+
+// Bot is one running Matrix bot. Create it with New and start it with Run.
+type Bot struct {
+	cfg Config
+	log *slog.Logger
+
+	cli    *mautrix.Client
+	helper *cryptohelper.CryptoHelper
+	sched  *scheduler
+	sync   *syncer
+
+	workCtx context.Context // outlives Run's ctx for a grace period, so in-flight replies finish
+
+	qmu      sync.Mutex
+	queues   map[id.RoomID]chan *event.Event
+	stopping chan struct{}
+	stopped  bool
+	workers  sync.WaitGroup
+	joinOnce sync.Map // room id -> struct{}: joins/leaves in flight
+
+	ready     chan struct{} // closed after the first successful sync
+	readyOnce sync.Once
+}
+
+// New checks cfg and prepares a bot; it does no I/O.
+func New(cfg Config) (*Bot, error) {
+	switch {
+	case cfg.Homeserver == "":
+		return nil, errors.New("matrix: homeserver is required")
+	case cfg.UserID == "":
+		return nil, errors.New("matrix: user id is required")
+	case cfg.Password == "" && cfg.AccessToken == "":
+		return nil, errors.New("matrix: a password or an access token is required")
+	case cfg.StateDir == "":
+		return nil, errors.New("matrix: state dir is required")
+	case len(cfg.PickleKey) < 16:
+		return nil, errors.New("matrix: pickle key must be at least 16 bytes")
+	case cfg.Handler == nil:
+		return nil, errors.New("matrix: handler is required")
+	}
+	if _, _, err := cfg.UserID.Parse(); err != nil {
+		return nil, fmt.Errorf("matrix: user id %q: %w", cfg.UserID, err)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = core.SystemClock{}
+	}
+	if cfg.DeviceName == "" {
+		cfg.DeviceName = "authbot"
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
+	}
+	return &Bot{
+		cfg:      cfg,
+		log:      cfg.Log,
+		queues:   map[id.RoomID]chan *event.Event{},
+		stopping: make(chan struct{}),
+		ready:    make(chan struct{}),
+	}, nil
+}
+
+// shutdownGrace is how long in-flight replies may take after Run's context
+// is done before their requests are cancelled too.
+const shutdownGrace = 15 * time.Second
+
+// Run logs in, syncs and serves until ctx is done, then finishes in-flight
+// work and closes the crypto store. It retries start-up and sync with
+// back-off while the homeserver cannot be reached; it returns an error for
+// what retrying cannot fix (wrong password, mismatched device, bad store).
+func (b *Bot) Run(ctx context.Context) error {
+	if err := os.MkdirAll(b.cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("matrix: create state dir: %w", err)
+	}
+	// The directory may predate us with looser rights; the crypto DB inside
+	// holds room state and device lists in plaintext.
+	if err := os.Chmod(b.cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("matrix: protect state dir: %w", err)
+	}
+	if err := b.start(ctx); err != nil {
+		return err
+	}
+	defer b.helper.Close()
+
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	b.workCtx = workCtx
+
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		b.sched.run(ctx, b.runJob)
+	}()
+
+	syncErr := b.syncLoop(ctx)
+
+	// Shutdown: no new work, let the running work finish (bounded).
+	b.qmu.Lock()
+	b.stopped = true
+	close(b.stopping)
+	b.qmu.Unlock()
+	done := make(chan struct{})
+	go func() { b.workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		cancelWork()
+		<-done
+	}
+	<-schedDone
+	if err := b.sched.save(); err != nil {
+		b.log.Warn("matrix: could not save pending redactions", "err", err)
+	}
+	if syncErr != nil && !errors.Is(syncErr, context.Canceled) {
+		return syncErr
+	}
+	return nil
+}
+
+// start creates the client and the crypto machinery, retrying while the
+// homeserver is unreachable.
+func (b *Bot) start(ctx context.Context) error {
+	delay := b.cfg.RetryMin
+	for {
+		err := b.login(ctx)
+		if err == nil {
+			return nil
+		}
+		if !retryable(err) {
+			return err
+		}
+		b.log.Warn("matrix: homeserver not reachable, retrying", "err", err, "in", delay)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("matrix: start: %w", ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, b.cfg.RetryMax)
+	}
+}
+
+func (b *Bot) login(ctx context.Context) error {
+	if b.helper != nil { // an earlier attempt got as far as opening the DB
+		b.helper.Close()
+		b.helper = nil
+	}
+	cli, err := mautrix.NewClient(b.cfg.Homeserver, "", "")
+	if err != nil {
+		return fmt.Errorf("matrix: homeserver: %w", err)
+	}
+	cli.Log = zerologTo(b.log)
+	b.sync = newSyncer(b)
+	cli.Syncer = b.sync
+	b.cli = cli
+
+	if b.cfg.AccessToken != "" {
+		cli.UserID = b.cfg.UserID
+		cli.AccessToken = b.cfg.AccessToken
+		cli.DeviceID = b.cfg.DeviceID
+		who, err := cli.Whoami(ctx)
+		if err != nil {
+			return fmt.Errorf("matrix: check access token: %w", err)
+		}
+		if who.UserID != b.cfg.UserID {
+			return fmt.Errorf("matrix: the access token belongs to %s, not to user_id %s", who.UserID, b.cfg.UserID)
+		}
+		if cli.DeviceID == "" {
+			cli.DeviceID = who.DeviceID
+		} else if who.DeviceID != "" && who.DeviceID != cli.DeviceID {
+			return fmt.Errorf("matrix: the access token is for device %s, not device_id %s", who.DeviceID, cli.DeviceID)
+		}
+		if cli.DeviceID == "" {
+			return errors.New("matrix: the homeserver did not say which device the access token is for; set matrix.device_id")
+		}
+	}
+
+	db, err := openCryptoDB(filepath.Join(b.cfg.StateDir, "crypto.db"))
+	if err != nil {
+		return fmt.Errorf("matrix: open crypto store: %w", err)
+	}
+	helper, err := cryptohelper.NewCryptoHelper(cli, b.cfg.PickleKey, db)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("matrix: crypto: %w", err)
+	}
+	b.helper = helper
+	if b.cfg.AccessToken == "" {
+		// The helper logs in with the device id found in the crypto store,
+		// so every start is the same device with the same keys.
+		helper.LoginAs = b.passwordLogin()
+	}
+	helper.DecryptErrorCallback = func(evt *event.Event, err error) {
+		b.log.Debug("matrix: could not decrypt an event", "room", evt.RoomID, "err", err)
+	}
+	if err := helper.Init(ctx); err != nil {
+		if errors.Is(err, mautrix.MForbidden) {
+			return fmt.Errorf("matrix: log in as %s: the homeserver refused the password: %w", b.cfg.UserID, err)
+		}
+		if b.cfg.AccessToken != "" && isDeviceMismatch(err) {
+			return fmt.Errorf("matrix: %w (%v)", ErrMismatchedDevice, err)
+		}
+		return fmt.Errorf("matrix: crypto init: %w", err)
+	}
+	cli.Crypto = helper
+	if err := protectFiles(b.cfg.StateDir); err != nil {
+		return err
+	}
+	sched, err := loadScheduler(filepath.Join(b.cfg.StateDir, "pending.json"), b.cfg.Clock)
+	if err != nil {
+		return err
+	}
+	b.sched = sched
+	b.log.Info("matrix: logged in", "user", cli.UserID, "device", cli.DeviceID)
+	return nil
+}
+
+func (b *Bot) passwordLogin() *mautrix.ReqLogin {
+	return &mautrix.ReqLogin{
+		Type:                     mautrix.AuthTypePassword,
+		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: string(b.cfg.UserID)},
+		Password:                 b.cfg.Password,
+		InitialDeviceDisplayName: b.cfg.DeviceName,
+	}
+}
+
+// relogin gets a new access token for the same device after the homeserver
+// dropped the old one (M_UNKNOWN_TOKEN).
+func (b *Bot) relogin(ctx context.Context) error {
+	if b.cfg.Password == "" {
+		return errors.New("matrix: the homeserver no longer accepts the access token; set a new one")
+	}
+	req := b.passwordLogin()
+	req.DeviceID = b.cli.DeviceID
+	req.StoreCredentials = true
+	if _, err := b.cli.Login(ctx, req); err != nil {
+		return fmt.Errorf("matrix: log in again: %w", err)
+	}
+	return nil
+}
+
+// openCryptoDB opens the SQLite file that holds all E2EE state. The pragmas
+// mirror mautrix's own cgo-only "sqlite3-fk-wal" driver: foreign keys on,
+// WAL, a busy timeout and immediate write transactions.
+func openCryptoDB(path string) (*dbutil.Database, error) {
+	// Create it 0600 before SQLite does (SQLite would use the umask).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	uri := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
+	return dbutil.NewWithDialect(uri, "sqlite")
+}
+
+// protectFiles makes every file in the state dir (the DB and its WAL and
+// shared-memory files) readable by the owner only.
+func protectFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("matrix: state dir: %w", err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o600); err != nil {
+				return fmt.Errorf("matrix: protect %s: %w", e.Name(), err)
+			}
+		}
+	}
+	return nil
+}

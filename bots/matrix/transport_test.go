@@ -1,0 +1,233 @@
+//go:build goolm
+
+package matrix
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/crypto/attachment"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+// These tests drive the adapter against the real Dendrite with a fake
+// command handler: they check transport (encryption, rendering, redaction,
+// membership rules), not the command language.
+
+// dmWithBot starts a bot for one person and opens a DM between them.
+func dmWithBot(t *testing.T, h *homeserver, f *fakeHandler, encrypted bool, preset string) (*person, *runningBot, id.RoomID) {
+	t.Helper()
+	alice := newPerson(t, h, "alice")
+	cfg := botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"})
+	bot := startBot(t, cfg)
+	room := alice.room(encrypted, preset, bot.id())
+	alice.waitJoined(room, bot.id())
+	return alice, bot, room
+}
+
+func TestEncryptedDMReplyIsRendered(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
+		return []commands.Reply{{
+			Parts:     []commands.Part{{Text: "binance <x>: "}, {Text: "123456", Code: true}},
+			Buttons:   [][]commands.Button{{{Label: "Again", Data: "/code binance"}}},
+			Sensitive: true,
+		}}
+	}}
+	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
+	since := time.Now()
+	alice.send(room, "/code binance")
+	reply := alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
+	if !decrypted(reply) {
+		t.Error("the reply in an encrypted room was not encrypted")
+	}
+	msg := reply.Content.AsMessage()
+	if msg.MsgType != event.MsgText || msg.Format != event.FormatHTML {
+		t.Errorf("msgtype %q format %q, want m.text with HTML", msg.MsgType, msg.Format)
+	}
+	if !strings.Contains(msg.FormattedBody, "binance &lt;x&gt;: <code>123456</code>") {
+		t.Errorf("formatted body %q lacks the escaped text and the code span", msg.FormattedBody)
+	}
+	if !strings.Contains(msg.Body, "binance <x>: 123456") || !strings.Contains(msg.Body, "1. /code binance") {
+		t.Errorf("plain body %q lacks the text or the numbered command", msg.Body)
+	}
+	reqs := f.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("handler got %d requests, want 1", len(reqs))
+	}
+	want := commands.Request{Person: "alice", Platform: "matrix", Chat: commands.Private, Text: "/code binance"}
+	if got := reqs[0]; got.Person != want.Person || got.Platform != want.Platform || got.Chat != want.Chat || got.Text != want.Text || got.Attachment != nil {
+		t.Errorf("request = %+v, want %+v", got, want)
+	}
+}
+
+func TestUnencryptedDMGetsPlainReply(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	alice, bot, room := dmWithBot(t, h, &fakeHandler{}, false, "trusted_private_chat")
+	since := time.Now()
+	alice.send(room, "/help")
+	reply := alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
+	if decrypted(reply) {
+		t.Error("the reply in an unencrypted room was encrypted")
+	}
+	if got := reply.Content.AsMessage().Body; got != "ok: /help" {
+		t.Errorf("reply body %q", got)
+	}
+}
+
+func TestSecretMessageIsRedacted(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
+		return []commands.Reply{{Parts: []commands.Part{{Text: "Saved. I deleted your message."}}, DeleteRequest: true}}
+	}}
+	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
+	since := time.Now()
+	secret := alice.send(room, "/add binance JBSWY3DPEHPK3PXP")
+	red := alice.wait("redaction of the secret", redactionOf(room, secret))
+	if red.Sender != bot.id() {
+		t.Errorf("redacted by %s, want the bot", red.Sender)
+	}
+	alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	orig, err := alice.cli.GetEvent(ctx, room, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orig.Content.Raw) != 0 {
+		t.Errorf("the server still holds content for the secret message: %v keys", len(orig.Content.Raw))
+	}
+	for _, e := range alice.seen(replyFrom(room, bot.id(), since)) {
+		if strings.Contains(e.Content.AsMessage().Body, commands.DeleteFailedNotice) {
+			t.Errorf("got a delete-failed notice although the redaction worked: %q", e.Content.AsMessage().Body)
+		}
+	}
+}
+
+func TestRedactionForbiddenIsExplained(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
+		return []commands.Reply{{Parts: []commands.Part{{Text: "Saved."}}, DeleteRequest: true}}
+	}}
+	// private_chat leaves the bot at power level 0: it may not redact.
+	alice, bot, room := dmWithBot(t, h, f, true, "private_chat")
+	since := time.Now()
+	alice.send(room, "/add binance JBSWY3DPEHPK3PXP")
+	alice.wait("the delete-failed notice", func(evt *event.Event) bool {
+		return replyFrom(room, bot.id(), since)(evt) &&
+			strings.Contains(evt.Content.AsMessage().Body, commands.DeleteFailedNotice)
+	})
+}
+
+func TestOutsiderInviteIsRefused(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	alice := newPerson(t, h, "alice")
+	outsider := newPerson(t, h, "bob-outsider")
+	f := &fakeHandler{}
+	bot := startBot(t, botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"}))
+	room := outsider.room(true, "trusted_private_chat", bot.id())
+	outsider.waitMembership(room, bot.id(), event.MembershipLeave)
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("handler got %d requests from an outsider's room", n)
+	}
+	// A configured person in the same bot still gets served.
+	dm := alice.room(true, "trusted_private_chat", bot.id())
+	alice.waitJoined(dm, bot.id())
+}
+
+func TestGroupRoomGetsNoSecrets(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	alice := newPerson(t, h, "alice")
+	carol := newPerson(t, h, "carol")
+	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
+		// A broken handler that ignores Chat: the adapter's second lock
+		// must still keep the code out of the room.
+		return []commands.Reply{{Parts: []commands.Part{{Text: "binance: "}, {Text: "987654", Code: true}}, Sensitive: true}}
+	}}
+	bot := startBot(t, botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice", carol.id(): "carol"}))
+	room := alice.room(true, "trusted_private_chat", bot.id(), carol.id())
+	alice.waitJoined(room, bot.id())
+	since := time.Now()
+	alice.send(room, "/code binance")
+	reply := alice.wait("the bot's refusal", replyFrom(room, bot.id(), since))
+	if body := reply.Content.AsMessage().Body; strings.Contains(body, "987654") || !strings.Contains(body, "private chat") {
+		t.Errorf("group reply %q: want a refusal without the code", body)
+	}
+	if reqs := f.requests(); len(reqs) != 1 || reqs[0].Chat != commands.Group {
+		t.Errorf("requests %+v: want one with Chat=Group", reqs)
+	}
+}
+
+func TestEncryptedAttachmentIsDecrypted(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
+		return []commands.Reply{{Parts: []commands.Part{{Text: "read it"}}, DeleteRequest: true}}
+	}}
+	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	png := bytes.Repeat([]byte("\x89PNG fake image bytes "), 50)
+	ef := attachment.NewEncryptedFile()
+	up, err := alice.cli.UploadBytes(ctx, ef.Encrypt(png), "application/octet-stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	sent := alice.sendContent(room, &event.MessageEventContent{
+		MsgType:  event.MsgImage,
+		Body:     "qr.png",
+		FileName: "qr.png",
+		Info:     &event.FileInfo{MimeType: "image/png", Size: len(png)},
+		File:     &event.EncryptedFileInfo{EncryptedFile: *ef, URL: up.ContentURI.CUString()},
+	})
+	alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
+	alice.wait("redaction of the image", redactionOf(room, sent))
+	reqs := f.requests()
+	if len(reqs) != 1 || reqs[0].Attachment == nil {
+		t.Fatalf("requests %+v: want one with an attachment", reqs)
+	}
+	a := reqs[0].Attachment
+	if !a.Image || a.MIME != "image/png" || a.Name != "qr.png" || !bytes.Equal(a.Data, png) || reqs[0].Text != "" {
+		t.Errorf("attachment %q %q image=%v, %d bytes (equal %v), text %q", a.Name, a.MIME, a.Image, len(a.Data), bytes.Equal(a.Data, png), reqs[0].Text)
+	}
+}
+
+func TestRepliesExpire(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
+		now := time.Now()
+		return []commands.Reply{{
+			Parts:          []commands.Part{{Text: "123456", Code: true}},
+			Sensitive:      true,
+			CodeValidUntil: now.Add(500 * time.Millisecond),
+			ExpiresAt:      now.Add(1500 * time.Millisecond),
+		}}
+	}}
+	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
+	since := time.Now()
+	alice.send(room, "/code binance")
+	reply := alice.wait("the code reply", replyFrom(room, bot.id(), since))
+	edit := alice.wait("the expiry edit", func(evt *event.Event) bool {
+		msg := evt.Content.AsMessage()
+		return evt.RoomID == room && evt.Type == event.EventMessage && msg.RelatesTo != nil &&
+			msg.RelatesTo.Type == event.RelReplace && msg.RelatesTo.EventID == reply.ID
+	})
+	if nc := edit.Content.AsMessage().NewContent; nc == nil || nc.Body != expiredText {
+		t.Errorf("edit new content %+v", nc)
+	}
+	alice.wait("redaction of the code reply", redactionOf(room, reply.ID))
+}
