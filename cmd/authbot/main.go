@@ -37,6 +37,11 @@ const usage = `authbot — your two-factor codes in Telegram and Matrix
 Usage:
   authbot chat [--data DIR]       use authbot right here: type commands, get answers
   authbot serve --config FILE     run the chat bots set up in FILE
+  authbot import [--data DIR] FILE
+                                  import another authenticator's export (Aegis, 2FAS,
+                                  andOTP, Google, Bitwarden, Ente, FreeOTP+, Authenticator Pro)
+  authbot export [--data DIR] NAME | --out FILE
+                                  print one account's link, or write all to an encrypted Aegis vault
   authbot backup --out FILE ...   write an encrypted backup (database and master key)
   authbot restore --in FILE --data DIR ...   check a backup and restore it
   authbot rotate-key [--data DIR] re-wrap every key under a new master key
@@ -57,6 +62,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "chat":
 		return runChat(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "import":
+		return runImport(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "export":
+		return runExport(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "serve":
 		return runServe(ctx, args[1:], stderr, getenv)
 	case "backup":
