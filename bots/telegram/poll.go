@@ -129,9 +129,10 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			b.disp.submit(workCtx, chatKey(u), u, b.track.finish)
 		}
 		if fresh == 0 && len(ups) > 0 {
-			// Only unfinished updates came back: wait for one to finish
-			// (or a second, to pick up new ones) instead of spinning.
-			t := time.NewTimer(time.Second)
+			// Only unfinished updates came back: wait for one to finish,
+			// or a moment to pick up new ones, instead of spinning. The
+			// pause bounds re-polling to 50/s while a handler is stuck.
+			t := time.NewTimer(20 * time.Millisecond)
 			select {
 			case <-progress:
 			case <-t.C:

@@ -100,8 +100,12 @@ func (p *proc) log() string {
 // with telegram ids 2001, 2002, ...
 func writeConfig(t testing.TB, dir, apiURL string, extraUsers int, deleteAfter string) string {
 	t.Helper()
+	logLevel := "debug"
+	if _, bench := t.(*testing.B); bench {
+		logLevel = "info" // measure the bot, not its logging
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "data_dir: %s\nlog:\n  level: debug\ncodes:\n  delete_after: %s\n", filepath.Join(dir, "data"), deleteAfter)
+	fmt.Fprintf(&b, "data_dir: %s\nlog:\n  level: %s\ncodes:\n  delete_after: %s\n", filepath.Join(dir, "data"), logLevel, deleteAfter)
 	fmt.Fprintf(&b, "telegram:\n  token: %q\n  api_url: %q\n", token, apiURL)
 	fmt.Fprintf(&b, "users:\n  - name: alice\n    telegram: %d\n    admin: true\n  - name: bob\n    telegram: %d\n", alice, bob)
 	for i := range extraUsers {
