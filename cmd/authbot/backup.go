@@ -50,7 +50,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	r, err := backupRecipient(*passFile, *recipient, 0)
+	r, err := backupRecipient(*passFile, *recipient, testScryptWorkFactor)
 	if err != nil {
 		return err
 	}
@@ -81,6 +81,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fmt.Fprintf(stdout, "backup written to %s: %d people, %d accounts, all records checked\n", *out, m.People, m.Accounts)
 	return nil
 }
+
+// testScryptWorkFactor is 0 (age's default, about a second of scrypt) except
+// in this package's tests, which lower it so they stay fast under -race.
+// Never set outside tests: it weakens passphrase backups.
+var testScryptWorkFactor = 0
 
 // resolveDataDir picks the data dir from --data, else --config's
 // data_dir, else the chat default.

@@ -23,6 +23,11 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	cfg := config.Default(*dataDir)
 	cfg.Log.Level = "warn" // the console is for answers; problems still show
+	if l := getenv("AUTHBOT_LOG_LEVEL"); l != "" {
+		// Hidden knob for tests and debugging (the log-secrets test runs
+		// every command at debug level and greps stderr).
+		cfg.Log.Level = l
+	}
 	a, err := openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
 	if err != nil {
 		return err

@@ -1,0 +1,5 @@
+//go:build goolm
+
+package main
+
+func init() { testTags = "goolm" }
