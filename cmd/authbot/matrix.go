@@ -1,0 +1,46 @@
+//go:build goolm
+
+package main
+
+import (
+	"context"
+	"path/filepath"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/matrix"
+	"github.com/authbot/authbot/core/seal"
+)
+
+// newMatrix builds the Matrix adapter from the matrix section and the users
+// list. It does no network I/O: Run logs in (and retries while the
+// homeserver cannot be reached).
+func newMatrix(_ context.Context, a *app) (runner, error) {
+	mc := a.cfg.Matrix
+	people := map[id.UserID]string{}
+	for _, u := range a.cfg.Users {
+		if u.Matrix != "" {
+			// The person id is the config name, so someone with both a
+			// Telegram and a Matrix identity sees the same accounts.
+			people[id.UserID(u.Matrix)] = u.Name
+		}
+	}
+	// The olm/megolm pickles in crypto.db are encrypted with a key derived
+	// from the master key: the file alone opens nothing.
+	pickle := seal.Derive(&a.masterKey, "matrix-pickle")
+	pickleKey := append([]byte(nil), pickle[:]...)
+	seal.Zero(&pickle)
+	return matrix.New(matrix.Config{
+		Homeserver:  mc.Homeserver,
+		UserID:      id.UserID(mc.UserID),
+		Password:    mc.Password,
+		AccessToken: mc.AccessToken,
+		DeviceID:    id.DeviceID(mc.DeviceID),
+		StateDir:    filepath.Join(a.cfg.DataDir, "matrix"),
+		PickleKey:   pickleKey,
+		Users:       people,
+		Handler:     a.handler,
+		Log:         a.log.With("adapter", "matrix"),
+		Clock:       a.clock,
+	})
+}
