@@ -19,7 +19,15 @@ type Account struct {
 	Added         time.Time      `json:"added"`
 	Confirmed     time.Time      `json:"confirmed,omitzero"` // when /check matched a code from the person's phone
 	RecoveryCodes []RecoveryCode `json:"recovery_codes,omitempty"`
+
+	// Vault is the shared vault the account lives in ("" for the
+	// person's own); set when read, never stored.
+	Vault string `json:"-"`
 }
+
+// Name is how the person types the account: "aws" or, in a shared vault,
+// "team/aws".
+func (a *Account) Name() string { return qualified(a.Vault, a.Label) }
 
 // RecoveryCode is one single-use code the service issued for emergencies.
 type RecoveryCode struct {
@@ -39,11 +47,23 @@ type Summary struct {
 	// RecoveryCodes is how many codes are stored, RecoveryLeft how many are unused.
 	RecoveryCodes int `json:"recovery_codes,omitempty"`
 	RecoveryLeft  int `json:"recovery_left,omitempty"`
+	// Vault is the shared vault the account lives in, "" for the person's own.
+	Vault string `json:"vault,omitempty"`
+}
+
+// Name is how the person types the account: "aws" or "team/aws".
+func (s Summary) Name() string { return qualified(s.Vault, s.Label) }
+
+func qualified(vault, label string) string {
+	if vault == "" {
+		return label
+	}
+	return vault + "/" + label
 }
 
 func (a *Account) summary() Summary {
 	s := Summary{ID: a.ID, Label: a.Label, Issuer: a.Issuer, User: a.User, Kind: a.OTP.Kind,
-		Confirmed: !a.Confirmed.IsZero(), RecoveryCodes: len(a.RecoveryCodes)}
+		Confirmed: !a.Confirmed.IsZero(), RecoveryCodes: len(a.RecoveryCodes), Vault: a.Vault}
 	for _, c := range a.RecoveryCodes {
 		if c.Used.IsZero() {
 			s.RecoveryLeft++

@@ -26,14 +26,28 @@ type Code struct {
 	ValidUntil time.Time
 }
 
-// Add stores one account for person. Errors: ErrBadLabel, *NameTakenError,
-// *DuplicateError, an otp validation error, or a storage error.
+// Add stores one account for person. A label "team/aws" stores it in the
+// shared vault team, for its admins and managers. Errors: ErrBadLabel,
+// *NameTakenError, *DuplicateError, *NoVaultError, *RoleError, ErrLocked,
+// an otp validation error, or a storage error.
 func (s *Service) Add(ctx context.Context, person string, na NewAccount) (Summary, error) {
 	var out Summary
-	err := s.update(ctx, person, true, func(v *vault) error {
-		sum, err := s.add(v, na, false)
-		out = sum
-		return err
+	err := s.update(ctx, person, true, func(sp *spaces) error {
+		v, label, err := sp.target(na.Label)
+		if err != nil {
+			return err
+		}
+		if err := v.needManage(); err != nil {
+			return err
+		}
+		na.Label = label
+		if out, err = s.add(v, na, false); err != nil {
+			return err
+		}
+		if v.shared() {
+			return s.auditTx(ctx, sp.tx, Event{Type: EventAccountAdded, Person: person, Vault: v.name, Account: out.Label})
+		}
+		return nil
 	})
 	return out, err
 }
@@ -55,7 +69,10 @@ type Duplicate struct {
 // duplicates, not doubled; labels are made unique.
 func (s *Service) AddMany(ctx context.Context, person string, keys []NewAccount) (ImportReport, error) {
 	var rep ImportReport
-	err := s.update(ctx, person, true, func(v *vault) error {
+	err := s.update(ctx, person, true, func(sp *spaces) error {
+		// Imports go to the person's own vault only: the duplicate check
+		// then never compares against a shared vault's secrets.
+		v := sp.own
 		rep = ImportReport{}
 		for _, na := range keys {
 			sum, err := s.add(v, na, true)
@@ -97,6 +114,13 @@ func (s *Service) add(v *vault, na NewAccount, uniquify bool) (Summary, error) {
 		}
 	}
 	label := CleanLabel(na.Label)
+	if strings.Contains(label, "/") {
+		// "/" separates a vault's name from a label: never inside one.
+		if !uniquify {
+			return Summary{}, ErrBadLabel
+		}
+		label = strings.ReplaceAll(label, "/", "-")
+	}
 	switch {
 	case na.Label != "" && label == "":
 		return Summary{}, ErrBadLabel
@@ -119,15 +143,17 @@ func (s *Service) add(v *vault, na NewAccount, uniquify bool) (Summary, error) {
 	if err := v.putAccount(a); err != nil {
 		return Summary{}, err
 	}
-	return a.summary(), nil
+	out := a.summary()
+	out.Vault = v.name
+	return out, nil
 }
 
 func defaultLabel(k otp.Key) string {
 	if l := CleanLabel(strings.ToLower(k.Issuer)); l != "" {
-		return l
+		return strings.ReplaceAll(l, "/", "-")
 	}
 	if l := CleanLabel(strings.ToLower(k.Account)); l != "" {
-		return l
+		return strings.ReplaceAll(l, "/", "-")
 	}
 	return "account"
 }
@@ -144,14 +170,16 @@ func (v *vault) uniqueLabel(base string) string {
 	}
 }
 
-// List returns person's accounts sorted by label, without secrets.
-// A person with nothing stored gets an empty list.
+// List returns person's accounts, their own first and then each shared
+// vault's, sorted by label, without secrets. A person with nothing stored
+// gets an empty list.
 func (s *Service) List(ctx context.Context, person string) ([]Summary, error) {
 	var out []Summary
-	err := s.view(ctx, person, func(v *vault) error {
-		out = make([]Summary, len(v.index))
-		for i, e := range v.index {
-			out[i] = e.Summary
+	err := s.view(ctx, person, func(sp *spaces) error {
+		for _, v := range sp.all() {
+			for i := range v.index {
+				out = append(out, v.sum(&v.index[i]))
+			}
 		}
 		return nil
 	})
@@ -165,10 +193,10 @@ func (s *Service) List(ctx context.Context, person string) ([]Summary, error) {
 // *NotFoundError, *AmbiguousError.
 func (s *Service) Resolve(ctx context.Context, person, query string) (Summary, error) {
 	var out Summary
-	err := s.view(ctx, person, func(v *vault) error {
-		e, err := v.find(query)
+	err := s.view(ctx, person, func(sp *spaces) error {
+		v, e, err := sp.find(query)
 		if err == nil {
-			out = e.Summary
+			out = v.sum(e)
 		}
 		return err
 	})
@@ -177,17 +205,19 @@ func (s *Service) Resolve(ctx context.Context, person, query string) (Summary, e
 
 // Code returns the current code of the account query names. For HOTP the
 // counter advances and is stored in the same transaction that computes the
-// code, so no code is ever handed out twice.
+// code, so no code is ever handed out twice. A code from a shared vault is
+// audited in the transaction that releases it; the person's own codes are
+// audited with the next write (audit.go).
 func (s *Service) Code(ctx context.Context, person, query string) (Code, error) {
 	var out Code
-	var hotp bool
-	err := s.view(ctx, person, func(v *vault) error {
-		e, err := v.find(query)
+	var write bool
+	err := s.view(ctx, person, func(sp *spaces) error {
+		v, e, err := sp.find(query)
 		if err != nil {
 			return err
 		}
-		if e.Kind == otp.HOTP {
-			hotp, out.Account = true, e.Summary
+		if e.Kind == otp.HOTP || v.shared() {
+			write, out.Account = true, v.sum(e)
 			return nil
 		}
 		a, err := v.account(e.ID)
@@ -197,20 +227,35 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 		out, err = s.code(a)
 		return err
 	})
-	if err != nil || !hotp {
+	if err != nil {
 		return out, err
 	}
+	if !write {
+		return out, s.bufferAudit(ctx, Event{Type: EventCode, Person: person, Account: out.Account.Label})
+	}
 	id := out.Account.ID
-	err = s.update(ctx, person, false, func(v *vault) error {
-		a, err := v.account(id)
+	err = s.update(ctx, person, false, func(sp *spaces) error {
+		v, e, err := sp.find("#" + id)
+		if err != nil {
+			return err
+		}
+		if err := s.checkApproval(sp, v, e); err != nil {
+			return err
+		}
+		a, err := v.account(e.ID)
 		if err != nil {
 			return err
 		}
 		if out, err = s.code(a); err != nil {
 			return err
 		}
-		a.OTP.Counter++
-		return v.putAccount(a)
+		if a.OTP.Kind == otp.HOTP {
+			a.OTP.Counter++
+			if err := v.putAccount(a); err != nil {
+				return err
+			}
+		}
+		return s.auditTx(ctx, sp.tx, Event{Type: EventCode, Person: person, Vault: v.name, Account: a.Label})
 	})
 	return out, err
 }
@@ -225,46 +270,92 @@ func (s *Service) code(a *Account) (Code, error) {
 
 // Codes returns the current codes of all time-based accounts, and the HOTP
 // accounts with an empty Code (their counter only moves on request).
+// Accounts of vaults that need approval are left out.
 func (s *Service) Codes(ctx context.Context, person string) ([]Code, error) {
 	var out []Code
-	err := s.view(ctx, person, func(v *vault) error {
-		if len(v.index) == 0 {
-			return ErrNoAccounts
-		}
-		for _, e := range v.index {
-			if e.Kind == otp.HOTP {
-				out = append(out, Code{Account: e.Summary})
+	var events []Event
+	err := s.view(ctx, person, func(sp *spaces) error {
+		n := 0
+		for _, v := range sp.all() {
+			n += len(v.index)
+			if v.shared() && v.meta.Approval {
 				continue
 			}
-			a, err := v.account(e.ID)
-			if err != nil {
-				return err
+			for i := range v.index {
+				e := &v.index[i]
+				if e.Kind == otp.HOTP {
+					out = append(out, Code{Account: v.sum(e)})
+					continue
+				}
+				a, err := v.account(e.ID)
+				if err != nil {
+					return err
+				}
+				c, err := s.code(a)
+				if err != nil {
+					return err
+				}
+				out = append(out, c)
+				events = append(events, Event{Type: EventCode, Person: person, Vault: v.name, Account: a.Label})
 			}
-			c, err := s.code(a)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
+		}
+		if n == 0 {
+			return ErrNoAccounts
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	var shared []Event
+	for _, e := range events {
+		if e.Vault == "" {
+			if err := s.bufferAudit(ctx, e); err != nil {
+				return nil, err
+			}
+		} else {
+			shared = append(shared, e)
+		}
+	}
+	if len(shared) > 0 {
+		// Shared codes are released only once their audit is durable.
+		err = s.writeTx(ctx, func(tx Tx) error {
+			for _, e := range shared {
+				if err := s.auditTx(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
-// Rename gives the account query names a new label.
+// Rename gives the account query names a new label. In a shared vault it
+// needs a manager or admin; "team/new" and "new" both name the new label
+// there. Moving between vaults is not a rename: ErrBadLabel.
 func (s *Service) Rename(ctx context.Context, person, query, newLabel string) (Summary, error) {
 	var out Summary
-	err := s.update(ctx, person, false, func(v *vault) error {
-		e, err := v.find(query)
+	err := s.update(ctx, person, false, func(sp *spaces) error {
+		v, e, err := sp.find(query)
 		if err != nil {
 			return err
 		}
+		if err := v.needManage(); err != nil {
+			return err
+		}
+		if name, rest, ok := strings.Cut(newLabel, "/"); ok && v.shared() && equalFold(name, v.name) {
+			newLabel = rest
+		}
 		label := CleanLabel(newLabel)
-		if label == "" {
+		if label == "" || strings.Contains(label, "/") {
 			return ErrBadLabel
 		}
 		if v.labelTaken(label, e.ID) {
-			return &NameTakenError{Label: label}
+			return &NameTakenError{Label: qualified(v.name, label)}
 		}
 		a, err := v.account(e.ID)
 		if err != nil {
@@ -278,29 +369,49 @@ func (s *Service) Rename(ctx context.Context, person, query, newLabel string) (S
 }
 
 // Delete removes the account with the given id (ids come from Resolve, so
-// a confirmation deletes exactly what the person confirmed).
+// a confirmation deletes exactly what the person confirmed). In a shared
+// vault it needs a manager or admin.
 func (s *Service) Delete(ctx context.Context, person, id string) (Summary, error) {
 	var out Summary
-	err := s.update(ctx, person, false, func(v *vault) error {
-		for i, e := range v.index {
-			if e.ID == id {
-				out = e.Summary
+	err := s.update(ctx, person, false, func(sp *spaces) error {
+		v, e, err := sp.find("#" + id)
+		if err != nil {
+			return &NotFoundError{Query: id}
+		}
+		if err := v.needManage(); err != nil {
+			return err
+		}
+		out = v.sum(e)
+		for i := range v.index {
+			if v.index[i].ID == id {
 				v.index = append(v.index[:i], v.index[i+1:]...)
-				return v.tx.Delete(accountRef(v.owner, id))
+				break
 			}
 		}
-		return &NotFoundError{Query: id}
+		v.dirty = true
+		if err := sp.tx.Delete(v.accountRef(id)); err != nil {
+			return err
+		}
+		if v.shared() {
+			return s.auditTx(ctx, sp.tx, Event{Type: EventAccountDel, Person: person, Vault: v.name, Account: out.Label})
+		}
+		return nil
 	})
 	return out, err
 }
 
 // Export returns the account with its secret, for /export. Callers must
-// only send it to its owner in a private chat.
+// only send it to the person in a private chat. A codes-only member of a
+// shared vault gets a *RoleError. The export is audited before it is
+// returned.
 func (s *Service) Export(ctx context.Context, person, query string) (Account, error) {
 	var out Account
-	err := s.view(ctx, person, func(v *vault) error {
-		e, err := v.find(query)
+	err := s.view(ctx, person, func(sp *spaces) error {
+		v, e, err := sp.find(query)
 		if err != nil {
+			return err
+		}
+		if err := v.needManage(); err != nil {
 			return err
 		}
 		a, err := v.account(e.ID)
@@ -309,37 +420,71 @@ func (s *Service) Export(ctx context.Context, person, query string) (Account, er
 		}
 		return err
 	})
-	return out, err
+	if err != nil {
+		return Account{}, err
+	}
+	err = s.writeTx(ctx, func(tx Tx) error {
+		return s.auditTx(ctx, tx, Event{Type: EventExport, Person: person, Vault: out.Vault, Account: out.Label})
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return out, nil
 }
 
-// ExportAll returns every account of person with its secret.
+// ExportAll returns every account of person with its secret: their own and
+// those of shared vaults where they are a manager or admin (codes-only
+// vaults are skipped). Every account is audited before anything is returned.
 func (s *Service) ExportAll(ctx context.Context, person string) ([]Account, error) {
 	var out []Account
-	err := s.view(ctx, person, func(v *vault) error {
-		if len(v.index) == 0 {
-			return ErrNoAccounts
-		}
-		for _, e := range v.index {
-			a, err := v.account(e.ID)
-			if err != nil {
-				return err
+	err := s.view(ctx, person, func(sp *spaces) error {
+		for _, v := range sp.all() {
+			if !v.mayManage() {
+				continue
 			}
-			out = append(out, *a)
+			for _, e := range v.index {
+				a, err := v.account(e.ID)
+				if err != nil {
+					return err
+				}
+				out = append(out, *a)
+			}
+		}
+		if len(out) == 0 {
+			return ErrNoAccounts
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	err = s.writeTx(ctx, func(tx Tx) error {
+		for _, a := range out {
+			if err := s.auditTx(ctx, tx, Event{Type: EventExport, Person: person, Vault: a.Vault, Account: a.Label}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Check compares a code from the person's own app with the stored secret,
 // one step either way, and remembers a match: the backup key was typed or
-// scanned right.
+// scanned right. In a shared vault it needs a manager or admin (it tests
+// guesses against the secret).
 func (s *Service) Check(ctx context.Context, person, query, code string) (Summary, bool, error) {
 	var out Summary
 	var ok bool
-	err := s.update(ctx, person, false, func(v *vault) error {
-		e, err := v.find(query)
+	err := s.update(ctx, person, false, func(sp *spaces) error {
+		v, e, err := sp.find(query)
 		if err != nil {
+			return err
+		}
+		if err := v.needManage(); err != nil {
 			return err
 		}
 		a, err := v.account(e.ID)
@@ -361,12 +506,16 @@ func (s *Service) Check(ctx context.Context, person, query, code string) (Summar
 	return out, ok, err
 }
 
-// SetRecoveryCodes replaces the stored recovery codes of an account.
+// SetRecoveryCodes replaces the stored recovery codes of an account
+// (managers and admins only in a shared vault).
 func (s *Service) SetRecoveryCodes(ctx context.Context, person, query string, codes []string) (Summary, error) {
 	var out Summary
-	err := s.update(ctx, person, false, func(v *vault) error {
-		e, err := v.find(query)
+	err := s.update(ctx, person, false, func(sp *spaces) error {
+		v, e, err := sp.find(query)
 		if err != nil {
+			return err
+		}
+		if err := v.needManage(); err != nil {
 			return err
 		}
 		a, err := v.account(e.ID)
@@ -384,15 +533,20 @@ func (s *Service) SetRecoveryCodes(ctx context.Context, person, query string, co
 }
 
 // UseRecoveryCode marks one recovery code as used. code is matched
-// ignoring case, spaces and dashes. Errors: ErrNotRecoveryCode.
+// ignoring case, spaces and dashes. Errors: ErrNotRecoveryCode; in a shared
+// vault a *RoleError for codes-only members (a yes/no on a guessed code
+// would reveal recovery codes).
 func (s *Service) UseRecoveryCode(ctx context.Context, person, query, code string) (Summary, error) {
 	norm := func(c string) string {
 		return strings.ToLower(strings.NewReplacer(" ", "", "-", "").Replace(c))
 	}
 	var out Summary
-	err := s.update(ctx, person, false, func(v *vault) error {
-		e, err := v.find(query)
+	err := s.update(ctx, person, false, func(sp *spaces) error {
+		v, e, err := sp.find(query)
 		if err != nil {
+			return err
+		}
+		if err := v.needManage(); err != nil {
 			return err
 		}
 		a, err := v.account(e.ID)

@@ -22,6 +22,16 @@ const (
 	kindIndex   = "index"
 )
 
+// Kinds of shared-vault records (vault.go). Shared vaults use their own
+// account and index kinds so tools that walk personal records (Verify,
+// RotateMasterKey) keep working on personal owners only.
+const (
+	kindVaultMeta    = "vaultmeta"     // owner "", id vault id: sealed under the vault key
+	kindVaultKey     = "vaultkey"      // owner member, id vault id: vault key wrapped under the member's data key
+	kindVaultAccount = "vault-account" // owner vault id
+	kindVaultIndex   = "vault-index"   // owner vault id
+)
+
 // keyCheckText is sealed under a key derived from the master key when a
 // database is created, so a wrong master key is told apart from a corrupt
 // record at start-up instead of at the first /code.
@@ -36,13 +46,27 @@ type Service struct {
 	master seal.Key
 	root   seal.Key // derivation root, stable across key rotations (rotate.go)
 	ids    seal.Key // HMAC key for opaque owner ids
+
+	// locks holds the data keys of people who unlocked with their
+	// passphrase, until they expire (lock.go).
+	locks *lockCache
+	// audit buffers personal code events between writes (audit.go).
+	audit *auditBuffer
+	// opts are the tunables of NewServiceWith.
+	opts ServiceOptions
 }
 
 // NewService checks that master opens the database behind store (creating
 // the check record on a new database) and returns the service.
 // Errors: ErrWrongMasterKey, a wrapped ErrCorrupt, or a Store error.
 func NewService(ctx context.Context, store Store, master seal.Key, clock Clock) (*Service, error) {
-	s := &Service{store: store, clock: clock, master: master}
+	return NewServiceWith(ctx, store, master, clock, ServiceOptions{})
+}
+
+// NewServiceWith is NewService with options.
+func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clock, opts ServiceOptions) (*Service, error) {
+	opts.defaults()
+	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}
@@ -108,12 +132,31 @@ func (s *Service) owner(person string) string {
 	return seal.OpaqueID(&s.ids, "person:"+person)
 }
 
-// vault is one person's accounts opened inside a transaction.
+// vault is one set of accounts opened inside a transaction: a person's own
+// (name "") or a shared vault (vault.go). Both are sealed the same way, under
+// their own key; only the record kinds and the key's wrapping differ.
 type vault struct {
 	tx    Tx
 	owner string
 	key   seal.Key
 	index []indexEntry
+
+	// Shared vaults only.
+	name     string     // the vault's name: "team" in "team/aws"
+	role     Role       // the acting person's role in it
+	meta     *vaultMeta // its sealed metadata
+	kAccount string     // record kinds: personal or shared
+	kIndex   string
+	dirty    bool // the index changed and must be saved
+}
+
+func (v *vault) shared() bool { return v.meta != nil }
+
+// sum is e's summary as the person sees it: with the vault's name.
+func (v *vault) sum(e *indexEntry) Summary {
+	out := e.Summary
+	out.Vault = v.name
+	return out
 }
 
 // indexEntry is what the sealed index keeps per account, so /code and
@@ -128,45 +171,75 @@ type indexEntry struct {
 // openVault loads owner's data key and index. With create, a missing
 // person gets a new data key; without, ErrNoAccounts.
 func (s *Service) openVault(tx Tx, owner string, create bool) (*vault, error) {
-	v := &vault{tx: tx, owner: owner}
+	v := &vault{tx: tx, owner: owner, kAccount: kindAccount, kIndex: kindIndex}
+	key, created, err := s.personKey(tx, owner, create)
+	if err != nil {
+		return nil, err
+	}
+	v.key = key
+	if created {
+		return v, nil
+	}
+	return v, v.loadIndex()
+}
+
+// personKey returns owner's data key: from the unlocked keys in memory,
+// else unwrapped with the master key. With create, a person with no key
+// and no lock gets a new one (created is then true); without, ErrNoAccounts.
+// A person whose key is wrapped only under a passphrase and who has not
+// unlocked gets ErrLocked: there is nothing the master key can open.
+func (s *Service) personKey(tx Tx, owner string, create bool) (key seal.Key, created bool, err error) {
+	if k, ok := s.locks.get(owner, s.now()); ok {
+		return k, false, nil
+	}
 	personRef := Ref{Kind: kindPerson, ID: owner}
 	wrapped, err := tx.Get(personRef)
 	switch {
-	case errors.Is(err, ErrNotFound) && create:
-		if v.key, err = seal.NewKey(); err != nil {
-			return nil, err
-		}
-		w, err := seal.Wrap(&s.master, &v.key, personAD(owner))
-		if err != nil {
-			return nil, err
-		}
-		if err := tx.Put(personRef, w); err != nil {
-			return nil, err
-		}
-		return v, nil
 	case errors.Is(err, ErrNotFound):
-		return nil, ErrNoAccounts
+		locked, lerr := isLocked(tx, owner)
+		if lerr != nil {
+			return key, false, lerr
+		}
+		if locked {
+			return key, false, ErrLocked
+		}
+		if !create {
+			return key, false, ErrNoAccounts
+		}
+		if key, err = seal.NewKey(); err != nil {
+			return key, false, err
+		}
+		w, err := seal.Wrap(&s.master, &key, personAD(owner))
+		if err != nil {
+			return key, false, err
+		}
+		return key, true, tx.Put(personRef, w)
 	case err != nil:
-		return nil, err
+		return key, false, err
 	}
-	if v.key, err = seal.Unwrap(&s.master, wrapped, personAD(owner)); err != nil {
-		return nil, &CorruptRecordError{What: "person key", Err: err}
+	if key, err = seal.Unwrap(&s.master, wrapped, personAD(owner)); err != nil {
+		return key, false, &CorruptRecordError{What: "person key", Err: err}
 	}
-	sealed, err := tx.Get(Ref{Kind: kindIndex, Owner: owner, ID: "accounts"})
+	return key, false, nil
+}
+
+// loadIndex reads and opens v's index; a vault with no index yet has none.
+func (v *vault) loadIndex() error {
+	sealed, err := v.tx.Get(v.indexRef())
 	if errors.Is(err, ErrNotFound) {
-		return v, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	plain, err := seal.Open(&v.key, sealed, indexAD(owner))
+	plain, err := seal.Open(&v.key, sealed, indexAD(v.owner))
 	if err != nil {
-		return nil, &CorruptRecordError{What: "account index", Err: err}
+		return &CorruptRecordError{What: "account index", Err: err}
 	}
 	if v.index, err = decodeIndex(plain); err != nil {
-		return nil, &CorruptRecordError{What: "account index", Err: err}
+		return &CorruptRecordError{What: "account index", Err: err}
 	}
-	return v, nil
+	return nil
 }
 
 // Associated data binds every sealed value to its owner and id, so a
@@ -175,10 +248,13 @@ func personAD(owner string) []byte      { return []byte("person|" + owner) }
 func indexAD(owner string) []byte       { return []byte("index|" + owner) }
 func accountAD(owner, id string) []byte { return []byte("account|" + owner + "|" + id) }
 func accountRef(owner, id string) Ref   { return Ref{Kind: kindAccount, Owner: owner, ID: id} }
-func (v *vault) indexRef() Ref          { return Ref{Kind: kindIndex, Owner: v.owner, ID: "accounts"} }
+func (v *vault) indexRef() Ref          { return Ref{Kind: v.kIndex, Owner: v.owner, ID: "accounts"} }
+func (v *vault) accountRef(id string) Ref {
+	return Ref{Kind: v.kAccount, Owner: v.owner, ID: id}
+}
 
 func (v *vault) account(id string) (*Account, error) {
-	sealed, err := v.tx.Get(accountRef(v.owner, id))
+	sealed, err := v.tx.Get(v.accountRef(id))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			// The index names an account that is not there: damage, not absence.
@@ -194,6 +270,7 @@ func (v *vault) account(id string) (*Account, error) {
 	if err := json.Unmarshal(plain, &a); err != nil {
 		return nil, &CorruptRecordError{What: "account", Err: err}
 	}
+	a.Vault = v.name
 	return &a, nil
 }
 
@@ -207,10 +284,12 @@ func (v *vault) putAccount(a *Account) error {
 	if err != nil {
 		return err
 	}
-	if err := v.tx.Put(accountRef(v.owner, a.ID), sealed); err != nil {
+	if err := v.tx.Put(v.accountRef(a.ID), sealed); err != nil {
 		return err
 	}
+	v.dirty = true
 	e := indexEntry{Summary: a.summary(), Fingerprint: v.fingerprint(a.OTP.Secret)}
+	e.Vault = ""
 	for i := range v.index {
 		if v.index[i].ID == a.ID {
 			v.index[i] = e
@@ -245,84 +324,12 @@ func (v *vault) labelTaken(label, exceptID string) bool {
 	return false
 }
 
-// find resolves what a person typed: an exact label (any case) wins, then a
-// unique label prefix, then a unique issuer prefix.
-func (v *vault) find(query string) (*indexEntry, error) {
-	q := strings.ToLower(strings.TrimSpace(query))
-	if q == "" {
-		return nil, &NotFoundError{Query: query}
-	}
-	if len(v.index) == 0 {
-		return nil, ErrNoAccounts
-	}
-	if strings.HasPrefix(q, "#") { // buttons refer to accounts by id
-		for i := range v.index {
-			if "#"+strings.ToLower(v.index[i].ID) == q {
-				return &v.index[i], nil
-			}
-		}
-		return nil, &NotFoundError{Query: query}
-	}
-	for i := range v.index {
-		if strings.ToLower(v.index[i].Label) == q {
-			return &v.index[i], nil
-		}
-	}
-	for _, field := range []func(e *indexEntry) string{
-		func(e *indexEntry) string { return e.Label },
-		func(e *indexEntry) string { return e.Issuer },
-	} {
-		var matches []*indexEntry
-		for i := range v.index {
-			if strings.HasPrefix(strings.ToLower(field(&v.index[i])), q) {
-				matches = append(matches, &v.index[i])
-			}
-		}
-		if len(matches) == 1 {
-			return matches[0], nil
-		}
-		if len(matches) > 1 {
-			sums := make([]Summary, len(matches))
-			for i, m := range matches {
-				sums[i] = m.Summary
-			}
-			return nil, &AmbiguousError{Matches: sums}
-		}
-	}
-	return nil, &NotFoundError{Query: query}
-}
-
 func newID() string {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("crypto/rand failed: " + err.Error()) // the OS has no entropy: nothing is safe
 	}
 	return hex.EncodeToString(b[:])
-}
-
-func (s *Service) view(ctx context.Context, person string, fn func(v *vault) error) error {
-	owner := s.owner(person)
-	return s.store.View(ctx, func(tx Tx) error {
-		v, err := s.openVault(tx, owner, false)
-		if err != nil {
-			return err
-		}
-		return fn(v)
-	})
-}
-
-func (s *Service) update(ctx context.Context, person string, create bool, fn func(v *vault) error) error {
-	owner := s.owner(person)
-	return s.store.Update(ctx, func(tx Tx) error {
-		v, err := s.openVault(tx, owner, create)
-		if err != nil {
-			return err
-		}
-		if err := fn(v); err != nil {
-			return err
-		}
-		return v.saveIndex()
-	})
 }
 
 // now is the service's time, truncated to the second like every OTP step.

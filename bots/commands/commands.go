@@ -48,6 +48,7 @@ func commandTable() []*command {
 		{name: "recover", args: "[NAME]", help: "What to do when a phone is lost; a checklist without a name", menu: true, run: (*Handler).cmdRecover},
 		{name: "recovery-codes", args: "NAME CODES…", help: "Store an account's one-time recovery codes", run: (*Handler).cmdRecoveryCodes},
 		{name: "check", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, run: (*Handler).cmdCheck},
+		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, run: (*Handler).cmdVault},
 		{name: "cancel", help: "Stop what I am waiting for", run: (*Handler).cmdCancel},
 		{name: "help", help: "Show what I can do", menu: true, run: (*Handler).cmdHelp},
 		{name: "start", help: "Say hello", run: (*Handler).cmdStart},
@@ -135,7 +136,7 @@ func (h *Handler) choose(question string, accounts []core.Summary, cmd string) R
 	r := Reply{Parts: plain(question), Sensitive: true}
 	var row []Button
 	for _, a := range accounts {
-		row = append(row, Button{Label: a.Label, Data: cmd + " #" + a.ID})
+		row = append(row, Button{Label: a.Name(), Data: cmd + " #" + a.ID})
 		if len(row) == 2 {
 			r.Buttons = append(r.Buttons, row)
 			row = nil
@@ -154,7 +155,7 @@ func (h *Handler) secondsLeft(c core.Code) int {
 func (h *Handler) codeReply(c core.Code) Reply {
 	now := h.opts.Clock.Now()
 	r := Reply{Sensitive: true, ExpiresAt: now.Add(h.opts.CodeDeleteAfter)}
-	r.Parts = []Part{{Text: c.Account.Label + ": "}, {Text: c.Code, Code: true}}
+	r.Parts = []Part{{Text: c.Account.Name() + ": "}, {Text: c.Code, Code: true}}
 	if c.Account.Kind == otp.HOTP {
 		r.Parts = append(r.Parts, Part{Text: " (counter-based: valid until you use it; the next /code gives a new one)"})
 	} else {
@@ -173,10 +174,10 @@ func (h *Handler) codesReply(codes []core.Code) Reply {
 			r.Parts = append(r.Parts, Part{Text: "\n"})
 		}
 		if c.Code == "" {
-			r.Parts = append(r.Parts, Part{Text: c.Account.Label + ": counter-based, send /code " + c.Account.Label})
+			r.Parts = append(r.Parts, Part{Text: c.Account.Name() + ": counter-based, send /code " + c.Account.Name()})
 			continue
 		}
-		r.Parts = append(r.Parts, Part{Text: c.Account.Label + ": "}, Part{Text: c.Code, Code: true},
+		r.Parts = append(r.Parts, Part{Text: c.Account.Name() + ": "}, Part{Text: c.Code, Code: true},
 			Part{Text: fmt.Sprintf(" — %d s", h.secondsLeft(c))})
 		if r.CodeValidUntil.IsZero() || c.ValidUntil.Before(r.CodeValidUntil) {
 			r.CodeValidUntil = c.ValidUntil
@@ -197,7 +198,7 @@ func (h *Handler) cmdList(ctx context.Context, req Request, args string) []Reply
 	var b strings.Builder
 	fmt.Fprintf(&b, "Your accounts (%d):", len(list))
 	for _, a := range list {
-		b.WriteString("\n• " + a.Label)
+		b.WriteString("\n• " + a.Name())
 		var extra []string
 		if a.Issuer != "" && !strings.EqualFold(a.Issuer, a.Label) {
 			extra = append(extra, a.Issuer)
@@ -271,7 +272,7 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 	if err != nil {
 		return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
 	}
-	msg := fmt.Sprintf("Added %s. Send /code %s for its code.", sum.Label, sum.Label)
+	msg := fmt.Sprintf("Added %s. Send /code %s for its code.", sum.Name(), sum.Name())
 	if sum.Kind == otp.HOTP {
 		msg += " It is counter-based: each /code uses the next counter."
 	}
@@ -296,7 +297,7 @@ func (h *Handler) cmdRename(ctx context.Context, req Request, args string) []Rep
 	if err != nil {
 		return h.fail(err)
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Renamed to %s.", sum.Label)), Sensitive: true}}
+	return []Reply{{Parts: plain(fmt.Sprintf("Renamed to %s.", sum.Name())), Sensitive: true}}
 }
 
 // cmdDel asks first; "/del NAME yes" (or the button) deletes. The button
@@ -316,13 +317,13 @@ func (h *Handler) cmdDel(ctx context.Context, req Request, args string) []Reply 
 	if !confirmed {
 		return []Reply{{
 			Parts: plain(fmt.Sprintf("Delete %s? Its backup key will be gone from here for good; make sure 2FA is off at the service or the key is stored elsewhere. Send /del %s yes to confirm.",
-				sum.Label, sum.Label)),
-			Buttons:   [][]Button{{{Label: "Yes, delete " + sum.Label, Data: "/del #" + sum.ID + " yes"}, {Label: "Keep it", Data: "/cancel"}}},
+				sum.Name(), sum.Name())),
+			Buttons:   [][]Button{{{Label: "Yes, delete " + sum.Name(), Data: "/del #" + sum.ID + " yes"}, {Label: "Keep it", Data: "/cancel"}}},
 			Sensitive: true,
 		}}
 	}
 	if _, err := h.svc.Delete(ctx, req.Person, sum.ID); err != nil {
 		return h.fail(err)
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Deleted %s.", sum.Label)), Sensitive: true}}
+	return []Reply{{Parts: plain(fmt.Sprintf("Deleted %s.", sum.Name())), Sensitive: true}}
 }

@@ -27,6 +27,9 @@ type Options struct {
 	PendingTimeout time.Duration
 	// Observer, if set, is told about every handled message (metrics).
 	Observer Observer
+	// IsPerson, if set, says whether a name is one of the bot's people;
+	// /vault add refuses others. Nil accepts any name.
+	IsPerson func(name string) bool
 }
 
 // Observer learns what was handled: the command word (a known command,
@@ -103,6 +106,7 @@ func New(svc *core.Service, opts Options) *Handler {
 // puts a raw error into a reply.
 func (h *Handler) Handle(ctx context.Context, req Request) []Reply {
 	start := time.Now() // wall time for metrics, whatever the clock says
+	ctx = core.WithPlatform(ctx, req.Platform)
 	replies := h.handle(ctx, req)
 	took := time.Since(start)
 	name := commandName(req.Text)
@@ -309,6 +313,9 @@ func (h *Handler) describe(err error) (string, bool) {
 		ue  *otp.URIError
 		pe  *otp.ParamsError
 	)
+	if msg, ok := describeTeam(err); ok {
+		return msg, true
+	}
 	switch {
 	case errors.Is(err, core.ErrNoAccounts):
 		return "You have no accounts yet. Add one with /add NAME KEY.", true
@@ -344,7 +351,7 @@ func (h *Handler) describe(err error) (string, bool) {
 func labels(s []core.Summary) string {
 	out := make([]string, len(s))
 	for i, x := range s {
-		out[i] = x.Label
+		out[i] = x.Name()
 	}
 	return strings.Join(out, ", ")
 }

@@ -30,7 +30,7 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 		if err != nil {
 			return h.fail(err)
 		}
-		return []Reply{{Parts: plain(fmt.Sprintf("Marked as used. %s has %d unused recovery %s left.", sum.Label, sum.RecoveryLeft, plural(sum.RecoveryLeft, "code", "codes"))),
+		return []Reply{{Parts: plain(fmt.Sprintf("Marked as used. %s has %d unused recovery %s left.", sum.Name(), sum.RecoveryLeft, plural(sum.RecoveryLeft, "code", "codes"))),
 			DeleteRequest: true, Sensitive: true}}
 	}
 	st := h.recoveryState(args)
@@ -92,13 +92,13 @@ func (h *Handler) recoverChecklist(ctx context.Context, req Request) []Reply {
 	var noCodes, unconfirmed, ok []string
 	for _, a := range list {
 		if a.RecoveryCodes == 0 {
-			noCodes = append(noCodes, a.Label)
+			noCodes = append(noCodes, a.Name())
 		}
 		if !a.Confirmed {
-			unconfirmed = append(unconfirmed, a.Label)
+			unconfirmed = append(unconfirmed, a.Name())
 		}
 		if a.RecoveryCodes > 0 && a.Confirmed {
-			ok = append(ok, a.Label)
+			ok = append(ok, a.Name())
 		}
 	}
 	var b strings.Builder
@@ -111,7 +111,7 @@ func (h *Handler) recoverChecklist(ctx context.Context, req Request) []Reply {
 	}
 	for _, a := range list {
 		if a.RecoveryCodes > 0 && a.RecoveryLeft <= 2 {
-			fmt.Fprintf(&b, "\n\n%s has only %d unused recovery %s left: make new ones at the service.", a.Label, a.RecoveryLeft, plural(a.RecoveryLeft, "code", "codes"))
+			fmt.Fprintf(&b, "\n\n%s has only %d unused recovery %s left: make new ones at the service.", a.Name(), a.RecoveryLeft, plural(a.RecoveryLeft, "code", "codes"))
 		}
 	}
 	if len(ok) > 0 {
@@ -136,7 +136,7 @@ func (h *Handler) cmdRecoveryCodes(ctx context.Context, req Request, args string
 	}
 	if strings.TrimSpace(codes) == "" {
 		h.setPending(req.Person, pending{kind: "recovery-codes", label: "#" + sum.ID})
-		return []Reply{{Parts: plain(fmt.Sprintf("Send me the recovery codes for %s, separated by spaces or new lines. I delete your message after reading it. /cancel to stop.", sum.Label)), Sensitive: true}}
+		return []Reply{{Parts: plain(fmt.Sprintf("Send me the recovery codes for %s, separated by spaces or new lines. I delete your message after reading it. /cancel to stop.", sum.Name())), Sensitive: true}}
 	}
 	return h.storeRecoveryCodes(ctx, req, "#"+sum.ID, codes)
 }
@@ -161,7 +161,7 @@ func (h *Handler) storeRecoveryCodes(ctx context.Context, req Request, query, te
 		return []Reply{r}
 	}
 	return []Reply{{Parts: plain(fmt.Sprintf("Stored %d recovery %s for %s, sealed like its key. /recover %s shows how many are left.%s",
-		len(codes), plural(len(codes), "code", "codes"), sum.Label, sum.Label, deletionNote(req))), DeleteRequest: true, Sensitive: true}}
+		len(codes), plural(len(codes), "code", "codes"), sum.Name(), sum.Name(), deletionNote(req))), DeleteRequest: true, Sensitive: true}}
 }
 
 // cmdCheck compares a code from the person's phone with the stored key.
@@ -179,7 +179,7 @@ func (h *Handler) cmdCheck(ctx context.Context, req Request, args string) []Repl
 		return h.fail(err)
 	}
 	if ok {
-		return []Reply{{Parts: plain(fmt.Sprintf("It matches: the backup key stored for %s is right. I noted it as checked.", sum.Label)), Sensitive: true}}
+		return []Reply{{Parts: plain(fmt.Sprintf("It matches: the backup key stored for %s is right. I noted it as checked.", sum.Name())), Sensitive: true}}
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("That code does not match %s. Check that you typed the code your app shows for this account right now, and that both clocks are right. If it still does not match, the key stored here is wrong: /del it and add it again.", sum.Label)), Sensitive: true}}
+	return []Reply{{Parts: plain(fmt.Sprintf("That code does not match %s. Check that you typed the code your app shows for this account right now, and that both clocks are right. If it still does not match, the key stored here is wrong: /del it and add it again.", sum.Name())), Sensitive: true}}
 }

@@ -261,20 +261,28 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", minExportPassword))}}
 	}
 	query, confirmed := strings.CutSuffix(args, " yes")
+	if !confirmed {
+		// Only ask: the secret is neither read nor audited yet.
+		sum, err := h.svc.Exportable(ctx, req.Person, query)
+		if amb, ok := asAmbiguous(err); ok {
+			return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}
+		}
+		if err != nil {
+			return h.fail(err)
+		}
+		return []Reply{{
+			Parts: plain(fmt.Sprintf("Show the backup key of %s? Anyone who sees it can make its codes. I delete the message after %s. Send /export %s yes to confirm.",
+				sum.Name(), h.opts.ExportDeleteAfter, sum.Name())),
+			Buttons:   [][]Button{{{Label: "Show it", Data: "/export #" + sum.ID + " yes"}, {Label: "Cancel", Data: "/cancel"}}},
+			Sensitive: true,
+		}}
+	}
 	acct, err := h.svc.Export(ctx, req.Person, query)
 	if amb, ok := asAmbiguous(err); ok {
 		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}
 	}
 	if err != nil {
 		return h.fail(err)
-	}
-	if !confirmed {
-		return []Reply{{
-			Parts: plain(fmt.Sprintf("Show the backup key of %s? Anyone who sees it can make its codes. I delete the message after %s. Send /export %s yes to confirm.",
-				acct.Label, h.opts.ExportDeleteAfter, acct.Label)),
-			Buttons:   [][]Button{{{Label: "Show it", Data: "/export #" + acct.ID + " yes"}, {Label: "Cancel", Data: "/cancel"}}},
-			Sensitive: true,
-		}}
 	}
 	key := acct.Key()
 	uri := key.URI()
@@ -284,7 +292,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 	}
 	expires := h.opts.Clock.Now().Add(h.opts.ExportDeleteAfter)
 	text := []Part{
-		{Text: acct.Label + " — scan the QR code with your new phone's authenticator app, or type the key:\n"},
+		{Text: acct.Name() + " — scan the QR code with your new phone's authenticator app, or type the key:\n"},
 		{Text: otp.EncodeSecret(key.Params.Secret), Code: true},
 		{Text: "\nLink: "}, {Text: uri, Code: true},
 		{Text: fmt.Sprintf("\nThis message is deleted in %s.", h.opts.ExportDeleteAfter)},

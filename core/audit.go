@@ -1,0 +1,332 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/authbot/authbot/core/seal"
+)
+
+// The audit log.
+//
+// Every code given out, every secret shown or exported and every
+// membership change is appended as one record of kind "audit", id the
+// sequence number (16 hex digits, so byte order is numeric order). Each
+// record is sealed under a key derived from the derivation root (not the
+// master key itself, so a master key rotation leaves the log readable),
+// with associated data binding its sequence number, and carries the hash
+// of the record before it: a record swapped, removed from the middle or
+// edited is found when the log is read. A head record ("meta/audithead")
+// holds the last sequence number and hash, so a truncated tail is found
+// too. The log holds who, what, when and where — never a code or secret.
+//
+// Codes from a person's own accounts are buffered in memory and written
+// with the next write transaction (or FlushAudit), so /code stays a read
+// transaction without an fsync; a crash can lose the entries of the last
+// moments for personal accounts only. Everything about shared vaults is
+// written in the transaction that does it, before any code is released.
+
+// EventType names what happened.
+type EventType string
+
+// Event types.
+const (
+	EventCode          EventType = "code"           // a code was given out
+	EventExport        EventType = "export"         // a secret was shown or exported
+	EventVaultCreated  EventType = "vault-created"  //
+	EventMemberAdded   EventType = "member-added"   // Subject joined with role Detail
+	EventRoleChanged   EventType = "role-changed"   // Subject's role became Detail
+	EventMemberRemoved EventType = "member-removed" // Subject left; the key was rotated
+	EventAccountAdded  EventType = "account-added"  // into a shared vault
+	EventAccountDel    EventType = "account-deleted"
+	EventApproval      EventType = "approval"   // Detail: requested, approved, denied
+	EventLock          EventType = "lock"       // Detail: locked, unlocked, wrong passphrase
+	EventRateLimited   EventType = "rate-limit" // a person hit a rate limit
+)
+
+// Event is one audit entry.
+type Event struct {
+	Seq      uint64    `json:"seq"`
+	Time     time.Time `json:"time"`
+	Type     EventType `json:"type"`
+	Person   string    `json:"person"`             // who acted
+	Platform string    `json:"platform,omitempty"` // telegram, matrix, console
+	Vault    string    `json:"vault,omitempty"`    // shared vault name, "" for the person's own
+	Account  string    `json:"account,omitempty"`  // account label
+	Subject  string    `json:"subject,omitempty"`  // the other person of a membership change or approval
+	Detail   string    `json:"detail,omitempty"`
+	Prev     string    `json:"prev,omitempty"` // hash of the previous record
+}
+
+const kindAudit = "audit"
+
+var (
+	auditHeadRef = Ref{Kind: kindMeta, ID: "audithead"}
+	auditHeadAD  = []byte("meta|audithead")
+)
+
+type auditHead struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+func auditID(seq uint64) string  { return fmt.Sprintf("%016x", seq) }
+func auditAD(id string) []byte   { return []byte("audit|" + id) }
+func auditRef(id string) Ref     { return Ref{Kind: kindAudit, ID: id} }
+func hashRecord(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:16]) }
+
+// auditBuffer holds events not yet written (see above).
+type auditBuffer struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// maxAuditBuffer is how many buffered events force a write.
+const maxAuditBuffer = 256
+
+func (b *auditBuffer) add(e Event) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.events = append(b.events, e)
+	return len(b.events)
+}
+
+func (b *auditBuffer) take() []Event {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.events
+	b.events = nil
+	return out
+}
+
+// giveBack returns events a failed transaction did not write.
+func (b *auditBuffer) giveBack(es []Event) {
+	if len(es) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.events = append(es, b.events...)
+}
+
+type platformKey struct{}
+
+// WithPlatform returns ctx carrying the platform a request came from, for
+// the audit log. bots/commands sets it once per message, so service
+// methods need no extra parameter.
+func WithPlatform(ctx context.Context, platform string) context.Context {
+	return context.WithValue(ctx, platformKey{}, platform)
+}
+
+func platformOf(ctx context.Context) string {
+	p, _ := ctx.Value(platformKey{}).(string)
+	return p
+}
+
+func (s *Service) auditKey() seal.Key { return s.DeriveKey("audit") }
+
+// stamp fills in the time and platform of e.
+func (s *Service) stamp(ctx context.Context, e Event) Event {
+	if e.Time.IsZero() {
+		e.Time = s.now().UTC()
+	}
+	if e.Platform == "" {
+		e.Platform = platformOf(ctx)
+	}
+	return e
+}
+
+// bufferAudit keeps e for the next write; a full buffer is written now.
+func (s *Service) bufferAudit(ctx context.Context, e Event) error {
+	if s.audit.add(s.stamp(ctx, e)) < maxAuditBuffer {
+		return nil
+	}
+	return s.FlushAudit(ctx)
+}
+
+// FlushAudit writes buffered audit events. Call it on a timer and before
+// shutting down.
+func (s *Service) FlushAudit(ctx context.Context) error {
+	return s.writeTx(ctx, func(Tx) error { return nil })
+}
+
+// writeTx is Store.Update that also writes buffered audit events.
+func (s *Service) writeTx(ctx context.Context, fn func(tx Tx) error) error {
+	var taken []Event
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		taken = s.audit.take()
+		return appendAudit(tx, s.auditKey(), taken)
+	})
+	if err != nil {
+		s.audit.giveBack(taken)
+	}
+	return err
+}
+
+// auditTx appends e in tx, after anything buffered (older) is written by
+// writeTx.
+func (s *Service) auditTx(ctx context.Context, tx Tx, e Event) error {
+	return appendAudit(tx, s.auditKey(), []Event{s.stamp(ctx, e)})
+}
+
+func appendAudit(tx Tx, key seal.Key, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	defer seal.Zero(&key)
+	head, err := readHead(tx, &key)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		head.Seq++
+		e.Seq, e.Prev = head.Seq, head.Hash
+		plain, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		id := auditID(e.Seq)
+		sealed, err := seal.Seal(&key, plain, auditAD(id))
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(auditRef(id), sealed); err != nil {
+			return err
+		}
+		head.Hash = hashRecord(sealed)
+	}
+	plain, err := json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	sealed, err := seal.Seal(&key, plain, auditHeadAD)
+	if err != nil {
+		return err
+	}
+	return tx.Put(auditHeadRef, sealed)
+}
+
+func readHead(tx Tx, key *seal.Key) (auditHead, error) {
+	var h auditHead
+	sealed, err := tx.Get(auditHeadRef)
+	if errors.Is(err, ErrNotFound) {
+		return h, nil
+	}
+	if err != nil {
+		return h, err
+	}
+	plain, err := seal.Open(key, sealed, auditHeadAD)
+	if err != nil {
+		return h, &CorruptRecordError{What: "audit head", Err: err}
+	}
+	if err := json.Unmarshal(plain, &h); err != nil {
+		return h, &CorruptRecordError{What: "audit head", Err: err}
+	}
+	return h, nil
+}
+
+// AuditFilter selects entries. Zero values select everything.
+type AuditFilter struct {
+	Vault string // only this shared vault's entries
+	Limit int    // only the newest Limit entries (0: all)
+}
+
+// readAudit reads the whole log, checks the chain, and returns the
+// entries f selects, oldest first. Errors: *CorruptRecordError when a
+// record fails to open or the chain is broken (records removed, swapped
+// or edited).
+func (s *Service) readAudit(tx Tx, f AuditFilter) ([]Event, error) {
+	key := s.auditKey()
+	defer seal.Zero(&key)
+	head, err := readHead(tx, &key)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := tx.List(kindAudit, "")
+	if err != nil {
+		return nil, err
+	}
+	broken := func(why string) error {
+		return &CorruptRecordError{What: "audit log", Err: errors.New(why)}
+	}
+	if uint64(len(ids)) != head.Seq {
+		return nil, broken(fmt.Sprintf("%d records, head says %d", len(ids), head.Seq))
+	}
+	var out []Event
+	prev := ""
+	for i, id := range ids {
+		if n, err := strconv.ParseUint(id, 16, 64); err != nil || n != uint64(i+1) {
+			return nil, broken("sequence gap")
+		}
+		sealed, err := tx.Get(auditRef(id))
+		if err != nil {
+			return nil, err
+		}
+		plain, err := seal.Open(&key, sealed, auditAD(id))
+		if err != nil {
+			return nil, &CorruptRecordError{What: "audit record", Err: err}
+		}
+		var e Event
+		if err := json.Unmarshal(plain, &e); err != nil {
+			return nil, &CorruptRecordError{What: "audit record", Err: err}
+		}
+		if e.Seq != uint64(i+1) || e.Prev != prev {
+			return nil, broken("chain broken")
+		}
+		prev = hashRecord(sealed)
+		if f.Vault == "" || equalFold(e.Vault, f.Vault) {
+			out = append(out, e)
+		}
+	}
+	if prev != head.Hash {
+		return nil, broken("head does not match the last record")
+	}
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[len(out)-f.Limit:]
+	}
+	return out, nil
+}
+
+// AuditLog returns the log for the operator (authbot audit), after writing
+// anything buffered. Errors: *CorruptRecordError, a Store error.
+func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]Event, error) {
+	if err := s.FlushAudit(ctx); err != nil {
+		return nil, err
+	}
+	var out []Event
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = s.readAudit(tx, f)
+		return err
+	})
+	return out, err
+}
+
+// VaultAudit returns the newest limit entries about the shared vault name,
+// for one of its admins. Errors: *NoVaultError, *RoleError,
+// *CorruptRecordError.
+func (s *Service) VaultAudit(ctx context.Context, person, vaultName string, limit int) ([]Event, error) {
+	if err := s.FlushAudit(ctx); err != nil {
+		return nil, err
+	}
+	var out []Event
+	err := s.view(ctx, person, func(sp *spaces) error {
+		v, err := sp.adminVault(vaultName)
+		if err != nil {
+			return err
+		}
+		out, err = s.readAudit(sp.tx, AuditFilter{Vault: v.name, Limit: limit})
+		return err
+	})
+	return out, noVault(err, vaultName)
+}

@@ -1,0 +1,479 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authbot/authbot/core/seal"
+)
+
+// Shared vaults.
+//
+// A shared vault is stored like a person's own accounts: an index and
+// account records sealed under the vault's own random key. That key is
+// wrapped once per member under the member's personal data key (kind
+// "vaultkey", owner = the member's opaque id, id = the vault id), so only
+// members can open it, and the master key alone opens it only through a
+// member's data key — a locked member's copy needs their passphrase. The
+// vault's name, members, roles and settings are one record sealed under
+// the vault key. A person's memberships are their "vaultkey" records.
+//
+// Removing a member rotates the key: a new key, every record re-sealed
+// under it, re-wrapped for the remaining members, the removed member's
+// wrapped key deleted, all in one transaction. Whoever kept the old key
+// (and an old copy of the database) can read what was there before, never
+// what is written after.
+
+// Role is what a member may do in a shared vault.
+type Role string
+
+// Roles. CodesOnly is the default for new members.
+const (
+	RoleAdmin     Role = "admin"   // everything, and changes membership
+	RoleManager   Role = "manager" // adds, renames, deletes and exports accounts
+	RoleCodesOnly Role = "codes"   // gets codes, never the secret
+)
+
+// ParseRole reads a role as a person types it. Errors: ErrBadRole.
+func ParseRole(s string) (Role, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "admin":
+		return RoleAdmin, nil
+	case "manager":
+		return RoleManager, nil
+	case "codes", "codes-only", "member", "":
+		return RoleCodesOnly, nil
+	}
+	return "", ErrBadRole
+}
+
+// mayManage is true for roles that may see and change secrets. The
+// person's own vault has no role: everything in it is theirs.
+func (v *vault) mayManage() bool {
+	return !v.shared() || v.role == RoleAdmin || v.role == RoleManager
+}
+
+// needManage returns a *RoleError unless the person may see or change the
+// secrets in v.
+func (v *vault) needManage() error {
+	if v.mayManage() {
+		return nil
+	}
+	return &RoleError{Vault: v.name, Role: v.role}
+}
+
+// Errors about shared vaults a person must be told.
+var (
+	ErrBadVaultName = errors.New("vault name is empty or invalid")
+	ErrBadRole      = errors.New("unknown role")
+	ErrLastAdmin    = errors.New("a vault needs at least one admin")
+	ErrSelf         = errors.New("people cannot remove or demote themselves this way")
+)
+
+// NoVaultError says the person is not a member of a vault by that name.
+// It reads the same whether or not such a vault exists, so non-members
+// learn nothing.
+type NoVaultError struct{ Name string }
+
+func (e *NoVaultError) Error() string { return "not a member of such a vault" }
+
+// VaultExistsError says the name is taken.
+type VaultExistsError struct{ Name string }
+
+func (e *VaultExistsError) Error() string { return "a vault with that name exists" }
+
+// RoleError says the person's role in a vault does not allow the action.
+type RoleError struct {
+	Vault string
+	Role  Role
+	Admin bool // the action needs an admin (membership changes)
+}
+
+func (e *RoleError) Error() string { return "the person's role in the vault does not allow this" }
+
+// MemberLockedError says a member's data key is locked by their
+// passphrase, so the vault key cannot be wrapped for them right now.
+type MemberLockedError struct{ Person string }
+
+func (e *MemberLockedError) Error() string { return "a member's vault is locked" }
+
+// MemberError says the person is already / not a member.
+type MemberError struct {
+	Person string
+	Member bool // true: already a member
+}
+
+func (e *MemberError) Error() string { return "membership does not allow this" }
+
+// Member is one person in a shared vault.
+type Member struct {
+	Person string `json:"person"`
+	Role   Role   `json:"role"`
+}
+
+// vaultMeta is the sealed description of a shared vault.
+type vaultMeta struct {
+	Name    string    `json:"name"`
+	Members []Member  `json:"members"`
+	Gen     int       `json:"gen"` // key generation: +1 on every rotation
+	Created time.Time `json:"created"`
+	// Approval, when set, makes codes need an admin's approval (approval.go).
+	Approval bool `json:"approval,omitempty"`
+}
+
+func (m *vaultMeta) member(person string) (int, bool) {
+	for i, x := range m.Members {
+		if x.Person == person {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+func (m *vaultMeta) admins() int {
+	n := 0
+	for _, x := range m.Members {
+		if x.Role == RoleAdmin {
+			n++
+		}
+	}
+	return n
+}
+
+// VaultInfo is what a member is shown about a vault.
+type VaultInfo struct {
+	Name     string
+	Role     Role // the asking person's role
+	Members  []Member
+	Accounts int
+	Gen      int
+	Approval bool
+}
+
+// MaxVaultNameLen bounds vault names.
+const MaxVaultNameLen = 32
+
+// cleanVaultName checks a vault name: letters, digits, '-', '_' and '.'.
+func cleanVaultName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > MaxVaultNameLen {
+		return "", ErrBadVaultName
+	}
+	for _, r := range s {
+		ok := r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !ok {
+			return "", ErrBadVaultName
+		}
+	}
+	return s, nil
+}
+
+// vaultID is the opaque id of the vault with that name: names are unique
+// (any case), and a keyed hash lets /vault new find a clash without a
+// plaintext name list in the database.
+func (s *Service) vaultID(name string) string {
+	return seal.OpaqueID(&s.ids, "vault:"+strings.ToLower(name))
+}
+
+func vaultKeyAD(member, id string) []byte { return []byte("vaultkey|" + member + "|" + id) }
+func vaultMetaAD(id string) []byte        { return []byte("vaultmeta|" + id) }
+func vaultKeyRef(member, id string) Ref   { return Ref{Kind: kindVaultKey, Owner: member, ID: id} }
+func vaultMetaRef(id string) Ref          { return Ref{Kind: kindVaultMeta, ID: id} }
+
+// errNotMember: the person holds a wrapped key but is not in the members
+// list (should not happen: removal deletes it; treated as no membership).
+var errNotMember = errors.New("not a member")
+
+// openShared opens the shared vault id for person with their data key.
+func (s *Service) openShared(tx Tx, pkey *seal.Key, person, owner, id string) (*vault, error) {
+	w, err := tx.Get(vaultKeyRef(owner, id))
+	if err != nil {
+		return nil, err
+	}
+	vk, err := seal.Unwrap(pkey, w, vaultKeyAD(owner, id))
+	if err != nil {
+		return nil, &CorruptRecordError{What: "vault key", Err: err}
+	}
+	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex}
+	if err := v.loadMeta(); err != nil {
+		return nil, err
+	}
+	i, ok := v.meta.member(person)
+	if !ok {
+		return nil, errNotMember
+	}
+	v.name, v.role = v.meta.Name, v.meta.Members[i].Role
+	return v, v.loadIndex()
+}
+
+func (v *vault) loadMeta() error {
+	sealed, err := v.tx.Get(vaultMetaRef(v.owner))
+	if errors.Is(err, ErrNotFound) {
+		return &CorruptRecordError{What: "vault", Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	plain, err := seal.Open(&v.key, sealed, vaultMetaAD(v.owner))
+	if err != nil {
+		return &CorruptRecordError{What: "vault", Err: err}
+	}
+	v.meta = &vaultMeta{}
+	if err := json.Unmarshal(plain, v.meta); err != nil {
+		return &CorruptRecordError{What: "vault", Err: err}
+	}
+	return nil
+}
+
+func (v *vault) saveMeta() error {
+	plain, err := json.Marshal(v.meta)
+	if err != nil {
+		return err
+	}
+	sealed, err := seal.Seal(&v.key, plain, vaultMetaAD(v.owner))
+	if err != nil {
+		return err
+	}
+	return v.tx.Put(vaultMetaRef(v.owner), sealed)
+}
+
+func sortVaults(vs []*vault) {
+	sort.Slice(vs, func(i, j int) bool { return strings.ToLower(vs[i].name) < strings.ToLower(vs[j].name) })
+}
+
+// memberKey returns the data key of another person (a member being added,
+// or staying after a removal), creating one for a person with nothing
+// stored yet. Errors: *MemberLockedError.
+func (s *Service) memberKey(tx Tx, person string) (seal.Key, error) {
+	k, _, err := s.personKey(tx, s.owner(person), true)
+	if errors.Is(err, ErrLocked) {
+		return k, &MemberLockedError{Person: person}
+	}
+	return k, err
+}
+
+func (s *Service) wrapFor(tx Tx, v *vault, person string) error {
+	pk, err := s.memberKey(tx, person)
+	if err != nil {
+		return err
+	}
+	defer seal.Zero(&pk)
+	owner := s.owner(person)
+	w, err := seal.Wrap(&pk, &v.key, vaultKeyAD(owner, v.owner))
+	if err != nil {
+		return err
+	}
+	return tx.Put(vaultKeyRef(owner, v.owner), w)
+}
+
+// CreateVault makes a shared vault with person as its only member and
+// admin. Errors: ErrBadVaultName, *VaultExistsError, ErrLocked, a Store error.
+func (s *Service) CreateVault(ctx context.Context, person, name string) (VaultInfo, error) {
+	name, err := cleanVaultName(name)
+	if err != nil {
+		return VaultInfo{}, err
+	}
+	var out VaultInfo
+	err = s.update(ctx, person, true, func(sp *spaces) error {
+		id := s.vaultID(name)
+		if _, err := sp.tx.Get(vaultMetaRef(id)); err == nil {
+			return &VaultExistsError{Name: name}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		key, err := seal.NewKey()
+		if err != nil {
+			return err
+		}
+		v := &vault{tx: sp.tx, owner: id, key: key, kAccount: kindVaultAccount, kIndex: kindVaultIndex,
+			name: name, role: RoleAdmin,
+			meta: &vaultMeta{Name: name, Members: []Member{{Person: person, Role: RoleAdmin}}, Gen: 1, Created: s.now().UTC()}}
+		if err := v.saveMeta(); err != nil {
+			return err
+		}
+		if err := s.wrapFor(sp.tx, v, person); err != nil {
+			return err
+		}
+		out = v.info()
+		return s.auditTx(ctx, sp.tx, Event{Type: EventVaultCreated, Person: person, Vault: name})
+	})
+	return out, err
+}
+
+func (v *vault) info() VaultInfo {
+	return VaultInfo{Name: v.name, Role: v.role, Members: append([]Member(nil), v.meta.Members...),
+		Accounts: len(v.index), Gen: v.meta.Gen, Approval: v.meta.Approval}
+}
+
+// Vaults lists the shared vaults person is a member of.
+func (s *Service) Vaults(ctx context.Context, person string) ([]VaultInfo, error) {
+	var out []VaultInfo
+	err := s.view(ctx, person, func(sp *spaces) error {
+		for _, v := range sp.shared {
+			out = append(out, v.info())
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNoAccounts) {
+		return nil, nil
+	}
+	return out, err
+}
+
+// adminVault opens the vault name for a membership change by person.
+// Errors: *NoVaultError (also for vaults the person is not in),
+// *RoleError{Admin: true}.
+func (sp *spaces) adminVault(name string) (*vault, error) {
+	v := sp.vaultNamed(strings.TrimSpace(name))
+	if v == nil {
+		return nil, &NoVaultError{Name: name}
+	}
+	if v.role != RoleAdmin {
+		return nil, &RoleError{Vault: v.name, Role: v.role, Admin: true}
+	}
+	return v, nil
+}
+
+// AddMember adds member to the vault with role, or changes the role of a
+// member already in it. Only the vault's admins may. Errors: *NoVaultError,
+// *RoleError, *MemberLockedError, ErrLastAdmin, ErrSelf.
+func (s *Service) AddMember(ctx context.Context, person, vaultName, member string, role Role) (VaultInfo, error) {
+	var out VaultInfo
+	err := s.update(ctx, person, false, func(sp *spaces) error {
+		v, err := sp.adminVault(vaultName)
+		if err != nil {
+			return err
+		}
+		ev := Event{Type: EventMemberAdded, Person: person, Vault: v.name, Subject: member, Detail: string(role)}
+		if i, ok := v.meta.member(member); ok {
+			if v.meta.Members[i].Role == role {
+				return &MemberError{Person: member, Member: true}
+			}
+			if member == person {
+				return ErrSelf
+			}
+			v.meta.Members[i].Role = role
+			ev.Type = EventRoleChanged
+		} else {
+			v.meta.Members = append(v.meta.Members, Member{Person: member, Role: role})
+			if err := s.wrapFor(sp.tx, v, member); err != nil {
+				return err
+			}
+		}
+		if err := v.saveMeta(); err != nil {
+			return err
+		}
+		out = v.info()
+		return s.auditTx(ctx, sp.tx, ev)
+	})
+	return out, noVault(err, vaultName)
+}
+
+// noVault turns "this person has nothing stored" into "not in that vault".
+func noVault(err error, name string) error {
+	if errors.Is(err, ErrNoAccounts) {
+		return &NoVaultError{Name: name}
+	}
+	return err
+}
+
+// RemoveMember takes member out of the vault and rotates its key (see the
+// comment at the top of this file). Only admins may; the last admin cannot
+// be removed. Errors: *NoVaultError, *RoleError, *MemberError,
+// ErrLastAdmin, *MemberLockedError (a remaining member is locked: their
+// copy of the new key cannot be made until they unlock).
+func (s *Service) RemoveMember(ctx context.Context, person, vaultName, member string) (VaultInfo, error) {
+	var out VaultInfo
+	err := s.update(ctx, person, false, func(sp *spaces) error {
+		v, err := sp.adminVault(vaultName)
+		if err != nil {
+			return err
+		}
+		i, ok := v.meta.member(member)
+		if !ok {
+			return &MemberError{Person: member}
+		}
+		if v.meta.Members[i].Role == RoleAdmin && v.meta.admins() == 1 {
+			return ErrLastAdmin
+		}
+		v.meta.Members = append(v.meta.Members[:i], v.meta.Members[i+1:]...)
+		if err := sp.tx.Delete(vaultKeyRef(s.owner(member), v.owner)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := s.rekey(sp.tx, v); err != nil {
+			return err
+		}
+		out = v.info()
+		return s.auditTx(ctx, sp.tx, Event{Type: EventMemberRemoved, Person: person, Vault: v.name, Subject: member})
+	})
+	return out, noVault(err, vaultName)
+}
+
+// rekey gives v a new key: every account, the index and the metadata are
+// re-sealed under it and it is wrapped for every member in v.meta. The
+// index is marked dirty so update saves it under the new key.
+func (s *Service) rekey(tx Tx, v *vault) error {
+	accounts := make([]*Account, 0, len(v.index))
+	for _, e := range v.index {
+		a, err := v.account(e.ID)
+		if err != nil {
+			return err
+		}
+		accounts = append(accounts, a)
+	}
+	ids, err := tx.List(v.kAccount, v.owner)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(accounts) {
+		return fmt.Errorf("vault has %d account records but its index names %d: %w", len(ids), len(accounts), ErrCorrupt)
+	}
+	old := v.key
+	defer seal.Zero(&old)
+	if v.key, err = seal.NewKey(); err != nil {
+		return err
+	}
+	v.meta.Gen++
+	v.index = v.index[:0]
+	for _, a := range accounts {
+		// putAccount re-seals under the new key and recomputes the
+		// fingerprint, which is keyed by the vault key too.
+		if err := v.putAccount(a); err != nil {
+			return err
+		}
+	}
+	v.dirty = true
+	if err := v.saveMeta(); err != nil {
+		return err
+	}
+	for _, m := range v.meta.Members {
+		if err := s.wrapFor(tx, v, m.Person); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkApproval is where vaults that need approval refuse codes (approval.go).
+func (s *Service) checkApproval(sp *spaces, v *vault, e *indexEntry) error { return nil }
+
+// Exportable resolves query like Export and checks the person may see its
+// secret, without reading or auditing the secret: for the question asked
+// before an export. Errors as Export.
+func (s *Service) Exportable(ctx context.Context, person, query string) (Summary, error) {
+	var out Summary
+	err := s.view(ctx, person, func(sp *spaces) error {
+		v, e, err := sp.find(query)
+		if err != nil {
+			return err
+		}
+		out = v.sum(e)
+		return v.needManage()
+	})
+	return out, err
+}
