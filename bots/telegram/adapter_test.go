@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -525,5 +526,34 @@ func TestBadTokenFailsRun(t *testing.T) {
 	defer cancel()
 	if err := b.Run(ctx); err == nil || strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("Run: %v (want an error that does not show the token)", err)
+	}
+}
+
+// TestNoGoroutineLeak: after Run returns, nothing it started is left
+// running, scheduled edits and deletions included.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	h := &fakeHandler{reply: func(r commands.Request) []commands.Reply {
+		return []commands.Reply{{Parts: []commands.Part{{Text: "1", Code: true}}, Sensitive: true,
+			CodeValidUntil: time.Now().Add(time.Hour), ExpiresAt: time.Now().Add(2 * time.Hour)}}
+	}}
+	hs := start(t, h, nil)
+	for i := range 20 {
+		n := hs.api.NumCalls()
+		hs.api.SendText(telegramtest.Private(alice+int64(i%2)), telegramtest.User{ID: alice + int64(i%2)}, "/code")
+		hs.wait(n, telegramtest.Method("sendMessage", 0))
+	}
+	if err := hs.stop(); err != nil {
+		t.Fatal(err)
+	}
+	hs.api.Close()
+	http.DefaultClient.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond) // goroutines exit asynchronously
+	}
+	if n := runtime.NumGoroutine(); n > before+2 {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after Run returned:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }

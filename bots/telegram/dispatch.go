@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -73,8 +75,14 @@ func (d *dispatcher) drain(ctx context.Context, key int64) {
 func (d *dispatcher) run(ctx context.Context, j job) {
 	defer func() {
 		if r := recover(); r != nil {
-			// The panic value and stack name code, not message contents.
-			d.log.Error("telegram: handler panicked", "update", j.u.ID, "panic", r, "stack", string(debug.Stack()))
+			// A runtime error names code, not message contents; any other
+			// panic value might quote what a person sent, so only its type
+			// is logged. The stack is code only.
+			what := fmt.Sprintf("%T", r)
+			if re, ok := r.(runtime.Error); ok {
+				what = re.Error()
+			}
+			d.log.Error("telegram: handler panicked", "update", j.u.ID, "panic", what, "stack", string(debug.Stack()))
 		}
 		if j.done != nil {
 			j.done(j.u.ID)

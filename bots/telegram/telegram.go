@@ -242,6 +242,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	cancelWork()
 	schedWG.Wait()
+	b.client.CloseIdleConnections()
 	b.log.Info("telegram: stopped", "handled", b.handlerCnt.Load())
 	return err
 }
