@@ -3,8 +3,8 @@ package telegram
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 
