@@ -98,6 +98,12 @@ func (b *auditBuffer) add(e Event) int {
 	return len(b.events)
 }
 
+func (b *auditBuffer) empty() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.events) == 0
+}
+
 func (b *auditBuffer) take() []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -154,6 +160,9 @@ func (s *Service) bufferAudit(ctx context.Context, e Event) error {
 // FlushAudit writes buffered audit events. Call it on a timer and before
 // shutting down.
 func (s *Service) FlushAudit(ctx context.Context) error {
+	if s.audit.empty() {
+		return nil // also keeps read-only stores (authbot audit) working
+	}
 	return s.writeTx(ctx, func(Tx) error { return nil })
 }
 
@@ -237,8 +246,19 @@ func readHead(tx Tx, key *seal.Key) (auditHead, error) {
 
 // AuditFilter selects entries. Zero values select everything.
 type AuditFilter struct {
-	Vault string // only this shared vault's entries
-	Limit int    // only the newest Limit entries (0: all)
+	Vault  string // only this shared vault's entries
+	Person string // only what this person did in their own vault
+	Limit  int    // only the newest Limit entries (0: all)
+}
+
+func (f *AuditFilter) selects(e *Event) bool {
+	switch {
+	case f.Vault != "" && !equalFold(e.Vault, f.Vault):
+		return false
+	case f.Person != "" && (e.Person != f.Person || e.Vault != ""):
+		return false
+	}
+	return true
 }
 
 // readAudit reads the whole log, checks the chain, and returns the
@@ -284,7 +304,7 @@ func (s *Service) readAudit(tx Tx, f AuditFilter) ([]Event, error) {
 			return nil, broken("chain broken")
 		}
 		prev = hashRecord(sealed)
-		if f.Vault == "" || equalFold(e.Vault, f.Vault) {
+		if f.selects(&e) {
 			out = append(out, e)
 		}
 	}
@@ -329,4 +349,10 @@ func (s *Service) VaultAudit(ctx context.Context, person, vaultName string, limi
 		return err
 	})
 	return out, noVault(err, vaultName)
+}
+
+// MyAudit returns the newest limit entries of what person did with their
+// own accounts (their vaults' entries are for the vaults' admins).
+func (s *Service) MyAudit(ctx context.Context, person string, limit int) ([]Event, error) {
+	return s.AuditLog(ctx, AuditFilter{Person: person, Limit: limit})
 }

@@ -49,6 +49,7 @@ func commandTable() []*command {
 		{name: "recovery-codes", args: "NAME CODES…", help: "Store an account's one-time recovery codes", run: (*Handler).cmdRecoveryCodes},
 		{name: "check", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, run: (*Handler).cmdCheck},
 		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, run: (*Handler).cmdVault},
+		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", run: (*Handler).cmdAudit},
 		{name: "cancel", help: "Stop what I am waiting for", run: (*Handler).cmdCancel},
 		{name: "help", help: "Show what I can do", menu: true, run: (*Handler).cmdHelp},
 		{name: "start", help: "Say hello", run: (*Handler).cmdStart},

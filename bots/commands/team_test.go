@@ -134,3 +134,19 @@ func TestCodesOnlyCannotGetSecretAnyWay(t *testing.T) {
 	// The manager may export.
 	r.expect("carol", "/export team/aws yes", teamSecret)
 }
+
+func TestAuditCommand(t *testing.T) {
+	r := teamRig(t)
+	want, _ := totp.GenerateCode(teamSecret, r.clock.t)
+	r.expect("bob", "/code team/aws", want)
+	out := r.expect("alice", "/audit team", "Recent activity in team", "bob (console) got a code for team/aws", "alice (console) added bob (codes)")
+	if strings.Contains(out, want) {
+		t.Errorf("/audit shows the code: %q", out)
+	}
+	r.expect("bob", "/audit team", "Only the admins of team")
+	r.expect("dave", "/audit team", "You are not in a shared vault called team")
+	r.expect("alice", "/code demo", "No account matches")
+	r.expect("alice", "/add demo "+demoKey, "Added demo")
+	r.expect("alice", "/code demo", "demo: ")
+	r.expect("alice", "/audit", "Your recent activity", "alice (console) got a code for demo")
+}

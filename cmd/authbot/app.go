@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/config"
@@ -83,8 +84,13 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 }
 
 func (a *app) Close() error {
+	// Personal /code audit entries are buffered (core/audit.go): write them
+	// before the database closes.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ferr := a.svc.FlushAudit(ctx)
 	seal.Zero(&a.masterKey)
-	return a.store.Close()
+	return errors.Join(ferr, a.store.Close())
 }
 
 // newLogger builds the structured logger. Logs carry no secrets, codes or

@@ -45,6 +45,8 @@ Usage:
   authbot backup --out FILE ...   write an encrypted backup (database and master key)
   authbot restore --in FILE --data DIR ...   check a backup and restore it
   authbot rotate-key [--data DIR] re-wrap every key under a new master key
+  authbot audit [--data DIR | --config FILE] [--vault NAME] [--limit N] [--json]
+                                  print the audit log: who got which code, exports, membership
   authbot healthcheck [--url URL] exit 0 if the running bot's /healthz answers ok
   authbot version                 print the version
 
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRestore(ctx, args[1:], stdout, stderr, getenv)
 	case "rotate-key":
 		return runRotateKey(ctx, args[1:], stdout, stderr, getenv)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr, getenv)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
