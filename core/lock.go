@@ -1,9 +1,13 @@
 package core
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/authbot/authbot/core/seal"
 )
@@ -82,4 +86,263 @@ func (c *lockCache) drop(owner string) {
 		seal.Zero(&u.key)
 		delete(c.keys, owner)
 	}
+}
+
+// The personal lock.
+//
+// /lock PASSPHRASE wraps the person's data key under a key derived from the
+// passphrase with Argon2id (salt random per passphrase, costs stored beside
+// it) and deletes the copy wrapped under the master key: from then on the
+// operator's master key alone opens nothing of theirs — not their accounts,
+// not their copies of shared vault keys. /unlock keeps the data key in
+// memory for ServiceOptions.UnlockFor. Wrong passphrases are counted in a
+// sealed record that survives restarts; from the third on, each failure
+// makes the next attempt wait twice as long (8 s, 16 s, ... capped at a
+// day), and attempts are refused during the wait. Unlocks run one at a time
+// (unlockMu): Argon2id takes 64 MiB per call, and parallel guesses must not
+// slip past the counter.
+
+// Lock errors a person must be told.
+var (
+	ErrWeakPassphrase = errors.New("passphrase too short")
+	ErrNotLocked      = errors.New("no passphrase is set")
+)
+
+// MinPassphrase is the shortest passphrase /lock accepts, in characters.
+const MinPassphrase = 10
+
+// WrongPassphraseError says the passphrase did not open the key. Until,
+// when not zero, is when the next attempt is allowed.
+type WrongPassphraseError struct {
+	Failures int
+	Until    time.Time
+}
+
+func (e *WrongPassphraseError) Error() string { return "wrong passphrase" }
+
+// LockoutError says an attempt came during the wait after failures.
+type LockoutError struct{ Until time.Time }
+
+func (e *LockoutError) Error() string { return "too many wrong passphrases; wait" }
+
+// lockRecord is stored sealed under the "lock" sub-key at lockRef(owner).
+type lockRecord struct {
+	Salt    []byte            `json:"salt"`
+	Params  seal.Argon2Params `json:"params"`
+	Wrapped []byte            `json:"wrapped"` // the data key under the passphrase key
+}
+
+// lockFailures counts wrong passphrases, at failRef(owner).
+type lockFailures struct {
+	Count int       `json:"count"`
+	Until time.Time `json:"until"`
+}
+
+const kindLockFail = "lockfail"
+
+func failRef(owner string) Ref  { return Ref{Kind: kindLockFail, ID: owner} }
+func lockAD(owner string) []byte { return []byte("lock|" + owner) }
+func failAD(owner string) []byte { return []byte("lockfail|" + owner) }
+
+// lockDelay is the wait after n wrong passphrases in a row.
+func lockDelay(n int) time.Duration {
+	if n < 3 {
+		return 0
+	}
+	if n > 16 {
+		return 24 * time.Hour
+	}
+	return min(time.Duration(1<<n)*time.Second, 24*time.Hour)
+}
+
+func (s *Service) getSealedJSON(tx Tx, ref Ref, ad []byte, what string, v any) (bool, error) {
+	sealed, err := tx.Get(ref)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	k := s.DeriveKey("lock")
+	defer seal.Zero(&k)
+	plain, err := seal.Open(&k, sealed, ad)
+	if err != nil {
+		return false, &CorruptRecordError{What: what, Err: err}
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return false, &CorruptRecordError{What: what, Err: err}
+	}
+	return true, nil
+}
+
+func (s *Service) putSealedJSON(tx Tx, ref Ref, ad []byte, v any) error {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	k := s.DeriveKey("lock")
+	defer seal.Zero(&k)
+	sealed, err := seal.Seal(&k, plain, ad)
+	if err != nil {
+		return err
+	}
+	return tx.Put(ref, sealed)
+}
+
+// SetPassphrase locks person's data key under pass (see above), or changes
+// the passphrase of a person who is unlocked. The person is locked when it
+// returns. Errors: ErrWeakPassphrase, ErrLocked (locked and not unlocked).
+func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error {
+	if utf8.RuneCountInString(pass) < MinPassphrase {
+		return ErrWeakPassphrase
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return err
+	}
+	p := s.opts.Argon2
+	kek := seal.PassphraseKey([]byte(pass), salt, p) // slow: outside the transaction
+	defer seal.Zero(&kek)
+	owner := s.owner(person)
+	err := s.writeTx(ctx, func(tx Tx) error {
+		key, _, err := s.personKey(tx, owner, true)
+		if err != nil {
+			return err
+		}
+		defer seal.Zero(&key)
+		w, err := seal.Wrap(&kek, &key, personAD(owner))
+		if err != nil {
+			return err
+		}
+		if err := s.putSealedJSON(tx, lockRef(owner), lockAD(owner), lockRecord{Salt: salt, Params: p, Wrapped: w}); err != nil {
+			return err
+		}
+		for _, ref := range []Ref{{Kind: kindPerson, ID: owner}, failRef(owner)} {
+			if err := tx.Delete(ref); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "passphrase set"})
+	})
+	if err == nil {
+		s.locks.drop(owner)
+	}
+	return err
+}
+
+// LockNow forgets person's unlocked key. Errors: ErrNotLocked.
+func (s *Service) LockNow(ctx context.Context, person string) error {
+	owner := s.owner(person)
+	err := s.store.View(ctx, func(tx Tx) error {
+		locked, err := isLocked(tx, owner)
+		if err == nil && !locked {
+			return ErrNotLocked
+		}
+		return err
+	})
+	if err == nil {
+		s.locks.drop(owner)
+	}
+	return err
+}
+
+// Unlock opens person's data key with pass and keeps it in memory until
+// the returned time. Errors: ErrNotLocked, *LockoutError,
+// *WrongPassphraseError.
+func (s *Service) Unlock(ctx context.Context, person, pass string) (time.Time, error) {
+	s.unlockMu.Lock()
+	defer s.unlockMu.Unlock()
+	owner := s.owner(person)
+	var rec lockRecord
+	var fails lockFailures
+	err := s.store.View(ctx, func(tx Tx) error {
+		ok, err := s.getSealedJSON(tx, lockRef(owner), lockAD(owner), "lock", &rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotLocked
+		}
+		_, err = s.getSealedJSON(tx, failRef(owner), failAD(owner), "lock failures", &fails)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := s.now()
+	if now.Before(fails.Until) {
+		return time.Time{}, &LockoutError{Until: fails.Until}
+	}
+	kek := seal.PassphraseKey([]byte(pass), rec.Salt, rec.Params)
+	defer seal.Zero(&kek)
+	key, uerr := seal.Unwrap(&kek, rec.Wrapped, personAD(owner))
+	if uerr != nil {
+		fails.Count++
+		fails.Until = time.Time{}
+		if d := lockDelay(fails.Count); d > 0 {
+			fails.Until = now.Add(d)
+		}
+		err := s.writeTx(ctx, func(tx Tx) error {
+			if err := s.putSealedJSON(tx, failRef(owner), failAD(owner), fails); err != nil {
+				return err
+			}
+			return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "wrong passphrase"})
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.Time{}, &WrongPassphraseError{Failures: fails.Count, Until: fails.Until}
+	}
+	err = s.writeTx(ctx, func(tx Tx) error {
+		if fails.Count > 0 {
+			if err := tx.Delete(failRef(owner)); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "unlocked"})
+	})
+	if err != nil {
+		seal.Zero(&key)
+		return time.Time{}, err
+	}
+	until := now.Add(s.opts.UnlockFor)
+	s.locks.put(owner, key, until)
+	return until, nil
+}
+
+// RemovePassphrase undoes SetPassphrase for a person who is unlocked: the
+// data key is wrapped under the master key again. Errors: ErrNotLocked,
+// ErrLocked.
+func (s *Service) RemovePassphrase(ctx context.Context, person string) error {
+	owner := s.owner(person)
+	err := s.writeTx(ctx, func(tx Tx) error {
+		locked, err := isLocked(tx, owner)
+		if err != nil {
+			return err
+		}
+		if !locked {
+			return ErrNotLocked
+		}
+		key, ok := s.locks.get(owner, s.now())
+		if !ok {
+			return ErrLocked
+		}
+		w, err := seal.Wrap(&s.master, &key, personAD(owner))
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(Ref{Kind: kindPerson, ID: owner}, w); err != nil {
+			return err
+		}
+		for _, ref := range []Ref{lockRef(owner), failRef(owner)} {
+			if err := tx.Delete(ref); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "passphrase removed"})
+	})
+	if err == nil {
+		s.locks.drop(owner)
+	}
+	return err
 }

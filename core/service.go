@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authbot/authbot/core/seal"
@@ -49,7 +50,8 @@ type Service struct {
 
 	// locks holds the data keys of people who unlocked with their
 	// passphrase, until they expire (lock.go).
-	locks *lockCache
+	locks    *lockCache
+	unlockMu sync.Mutex // one Unlock at a time (lock.go)
 	// audit buffers personal code events between writes (audit.go).
 	audit *auditBuffer
 	// opts are the tunables of NewServiceWith.

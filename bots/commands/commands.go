@@ -50,6 +50,8 @@ func commandTable() []*command {
 		{name: "check", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, run: (*Handler).cmdCheck},
 		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, run: (*Handler).cmdVault},
 		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", run: (*Handler).cmdAudit},
+		{name: "lock", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", run: (*Handler).cmdLock},
+		{name: "unlock", args: "PASSPHRASE", help: "Open your locked accounts for a while", run: (*Handler).cmdUnlock},
 		{name: "cancel", help: "Stop what I am waiting for", run: (*Handler).cmdCancel},
 		{name: "help", help: "Show what I can do", menu: true, run: (*Handler).cmdHelp},
 		{name: "start", help: "Say hello", run: (*Handler).cmdStart},

@@ -271,8 +271,11 @@ func looksSecret(text string) bool {
 		return true
 	}
 	name, args := splitCommand(strings.TrimSpace(text))
-	if name == "add" || name == "recovery-codes" || name == "check" {
+	if name == "add" || name == "recovery-codes" || name == "check" || name == "unlock" {
 		return args != ""
+	}
+	if name == "lock" {
+		return args != "" && args != "off"
 	}
 	if name != "" {
 		return false
@@ -314,6 +317,9 @@ func (h *Handler) describe(err error) (string, bool) {
 		pe  *otp.ParamsError
 	)
 	if msg, ok := describeTeam(err); ok {
+		return msg, true
+	}
+	if msg, ok := h.describeLock(err); ok {
 		return msg, true
 	}
 	switch {
