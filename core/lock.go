@@ -140,7 +140,7 @@ type lockFailures struct {
 
 const kindLockFail = "lockfail"
 
-func failRef(owner string) Ref  { return Ref{Kind: kindLockFail, ID: owner} }
+func failRef(owner string) Ref   { return Ref{Kind: kindLockFail, ID: owner} }
 func lockAD(owner string) []byte { return []byte("lock|" + owner) }
 func failAD(owner string) []byte { return []byte("lockfail|" + owner) }
 
