@@ -1,0 +1,185 @@
+//go:build goolm
+
+package matrix
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
+)
+
+// These tests run the real command handler over a real bolt database, so
+// the whole path is real: Dendrite, E2EE, the adapter, commands, core.
+
+func realHandler(t *testing.T) *commands.Handler {
+	t.Helper()
+	ctx := context.Background()
+	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := seal.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = svc.FlushAudit(context.Background())
+		_ = store.Close()
+	})
+	return commands.New(svc, commands.Options{
+		Clock:             core.SystemClock{},
+		Log:               testLogger(t),
+		CodeDeleteAfter:   time.Minute,
+		ExportDeleteAfter: time.Minute,
+	})
+}
+
+// testSecret is RFC 6238's SHA-1 test key ("12345678901234567890") in base32.
+const testSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+var codeSpan = regexp.MustCompile(`<code>(\d{6,8})</code>`)
+
+// checkCode asserts that reply carries the TOTP code for testSecret valid at
+// some moment between from and to, computed independently with pquerna/otp.
+func checkCode(t *testing.T, reply *event.Event, from, to time.Time) {
+	t.Helper()
+	if !decrypted(reply) {
+		t.Error("the code reply was not encrypted")
+	}
+	msg := reply.Content.AsMessage()
+	m := codeSpan.FindStringSubmatch(msg.FormattedBody)
+	if m == nil {
+		t.Fatalf("no <code> span with a code in %q", msg.FormattedBody)
+	}
+	var want []string
+	for at := from.Add(-time.Second); !at.After(to.Add(time.Second)); at = at.Add(time.Second) {
+		c, err := totp.GenerateCode(testSecret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c)
+	}
+	if !slices.Contains(want, m[1]) {
+		t.Errorf("code %s is not the RFC 6238 code for the secret (want one of %v)", m[1], slices.Compact(want))
+	}
+	if !strings.Contains(msg.Body, m[1]) {
+		t.Errorf("plain body %q lacks the code", msg.Body)
+	}
+}
+
+func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	handler := realHandler(t)
+	alice := newPerson(t, h, "alice")
+	cfg := botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"})
+	bot := startBot(t, cfg)
+	room := alice.room(true, "trusted_private_chat", bot.id())
+	alice.waitJoined(room, bot.id())
+
+	// Encrypted /add: the bot stores it and redacts the message.
+	since := time.Now()
+	add := alice.send(room, "/add binance "+testSecret)
+	red := alice.wait("redaction of the /add message", redactionOf(room, add))
+	if red.Sender != bot.id() {
+		t.Errorf("the /add message was redacted by %s", red.Sender)
+	}
+	addReply := alice.wait("the /add reply", replyFrom(room, bot.id(), since))
+	if strings.Contains(addReply.Content.AsMessage().Body, testSecret) {
+		t.Error("the /add reply repeats the secret")
+	}
+
+	// Encrypted /code: the decrypted reply has the right code.
+	since = time.Now()
+	alice.send(room, "/code binance")
+	reply := alice.wait("the /code reply", func(evt *event.Event) bool {
+		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
+	})
+	checkCode(t, reply, since, time.Now())
+
+	// Restart: same device, same keys, and decryption still works.
+	device := bot.bot.cli.DeviceID
+	identity := bot.bot.helper.Machine().OwnIdentity().IdentityKey
+	bot.stop()
+	bot = startBot(t, cfg)
+	if got := bot.bot.cli.DeviceID; got != device {
+		t.Errorf("device after restart = %s, want %s", got, device)
+	}
+	if got := bot.bot.helper.Machine().OwnIdentity().IdentityKey; got != identity {
+		t.Error("identity key changed across the restart")
+	}
+	since = time.Now()
+	alice.send(room, "/code binance")
+	reply = alice.wait("the /code reply after restart", func(evt *event.Event) bool {
+		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
+	})
+	checkCode(t, reply, since, time.Now())
+}
+
+func TestGroupRoomRealHandlerPostsNoCode(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	handler := realHandler(t)
+	alice := newPerson(t, h, "alice")
+	carol := newPerson(t, h, "carol")
+	bot := startBot(t, botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"}))
+	dm := alice.room(true, "trusted_private_chat", bot.id())
+	alice.waitJoined(dm, bot.id())
+	since := time.Now()
+	alice.send(dm, "/add binance "+testSecret)
+	alice.wait("the /add reply", replyFrom(dm, bot.id(), since))
+
+	group := alice.room(true, "trusted_private_chat", bot.id(), carol.id())
+	alice.waitJoined(group, bot.id())
+	since = time.Now()
+	alice.send(group, "/code binance")
+	reply := alice.wait("the bot's answer in the group", replyFrom(group, bot.id(), since))
+	body := reply.Content.AsMessage().Body
+	if codeSpan.MatchString(reply.Content.AsMessage().FormattedBody) || regexp.MustCompile(`\d{6}`).MatchString(body) || strings.Contains(body, "binance") {
+		t.Errorf("group answer %q carries a code or an account name", body)
+	}
+	// Nothing else from the bot in the group carries a code either.
+	for _, e := range alice.seen(replyFrom(group, bot.id(), since)) {
+		if regexp.MustCompile(`\d{6}`).MatchString(e.Content.AsMessage().Body) {
+			t.Errorf("group message %q carries digits that may be a code", e.Content.AsMessage().Body)
+		}
+	}
+}
+
+func TestSurvivesHomeserverRestart(t *testing.T) {
+	h := needHomeserver(t)
+	// Not parallel: it restarts the shared homeserver. Sequential tests run
+	// before the parallel ones resume, so nothing else is mid-flight.
+	alice, bot, room := dmWithBot(t, h, &fakeHandler{}, true, "trusted_private_chat")
+	since := time.Now()
+	alice.send(room, "before")
+	alice.wait("reply before the restart", replyFrom(room, bot.id(), since))
+
+	h.restart(t)
+
+	since = time.Now()
+	alice.send(room, "after")
+	reply := alice.wait("reply after the restart", func(evt *event.Event) bool {
+		return replyFrom(room, bot.id(), since)(evt) && evt.Content.AsMessage().Body == "ok: after"
+	})
+	if !decrypted(reply) {
+		t.Error("reply after the restart was not encrypted")
+	}
+}
