@@ -4,6 +4,7 @@ package matrix
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -12,11 +13,14 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/attachment"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
 )
@@ -181,5 +185,95 @@ func TestSurvivesHomeserverRestart(t *testing.T) {
 	})
 	if !decrypted(reply) {
 		t.Error("reply after the restart was not encrypted")
+	}
+}
+
+func TestEncryptedQRImageAddsAccount(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	handler := realHandler(t)
+	alice := newPerson(t, h, "alice")
+	bot := startBot(t, botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"}))
+	room := alice.room(true, "trusted_private_chat", bot.id())
+	alice.waitJoined(room, bot.id())
+
+	png, err := qr.Encode("otpauth://totp/GitHub:alice?secret="+testSecret+"&issuer=GitHub", 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	ef := attachment.NewEncryptedFile()
+	up, err := alice.cli.UploadBytes(ctx, ef.Encrypt(png), "application/octet-stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	img := alice.sendContent(room, &event.MessageEventContent{
+		MsgType: event.MsgImage, Body: "screenshot.png", FileName: "screenshot.png",
+		Info: &event.FileInfo{MimeType: "image/png", Size: len(png)},
+		File: &event.EncryptedFileInfo{EncryptedFile: *ef, URL: up.ContentURI.CUString()},
+	})
+	alice.wait("redaction of the QR image", redactionOf(room, img))
+	alice.wait("the reply to the QR image", replyFrom(room, bot.id(), since))
+
+	since = time.Now()
+	alice.send(room, "/code github")
+	reply := alice.wait("the /code reply", func(evt *event.Event) bool {
+		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
+	})
+	checkCode(t, reply, since, time.Now())
+}
+
+func TestAccessTokenLogin(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	alice := newPerson(t, h, "alice")
+	cfg := botConfig(t, h, &fakeHandler{}, map[id.UserID]string{alice.id(): "alice"})
+	// Get a token the way an operator would (e.g. from Element's settings).
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	cli, err := mautrix.NewClient(h.url, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.Login(ctx, &mautrix.ReqLogin{
+		Type:       mautrix.AuthTypePassword,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: string(cfg.UserID)},
+		Password:   botPassword,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Password, cfg.AccessToken = "", resp.AccessToken
+	bot := startBot(t, cfg)
+	if bot.bot.cli.DeviceID != resp.DeviceID {
+		t.Errorf("device %s, want the token's %s", bot.bot.cli.DeviceID, resp.DeviceID)
+	}
+	room := alice.room(true, "trusted_private_chat", bot.id())
+	alice.waitJoined(room, bot.id())
+	since := time.Now()
+	alice.send(room, "hello")
+	if r := alice.wait("reply", replyFrom(room, bot.id(), since)); !decrypted(r) {
+		t.Error("reply not encrypted")
+	}
+
+	// The same store with a token for another device is refused, clearly.
+	bot.stop()
+	resp2, err := cli.Login(ctx, &mautrix.ReqLogin{
+		Type:       mautrix.AuthTypePassword,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: string(cfg.UserID)},
+		Password:   botPassword,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AccessToken = resp2.AccessToken
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(ctx); !errors.Is(err, ErrMismatchedDevice) {
+		t.Errorf("Run with another device's token = %v, want ErrMismatchedDevice", err)
 	}
 }

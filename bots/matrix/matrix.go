@@ -222,11 +222,13 @@ func (b *Bot) start(ctx context.Context) error {
 	}
 }
 
-func (b *Bot) login(ctx context.Context) error {
-	if b.helper != nil { // an earlier attempt got as far as opening the DB
-		b.helper.Close()
-		b.helper = nil
-	}
+func (b *Bot) login(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil && b.helper != nil { // got as far as opening the DB
+			b.helper.Close()
+			b.helper = nil
+		}
+	}()
 	cli, err := mautrix.NewClient(b.cfg.Homeserver, "", "")
 	if err != nil {
 		return fmt.Errorf("matrix: homeserver: %w", err)

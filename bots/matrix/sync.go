@@ -264,6 +264,9 @@ func (w slogWriter) Write(p []byte) (int, error) {
 		level = slog.LevelError
 	}
 	msg, _ := rec["message"].(string)
+	if e, _ := rec["error"].(string); msg == "Request canceled" || strings.Contains(e, context.Canceled.Error()) {
+		return len(p), nil // our own shutdown, not worth a warning
+	}
 	attrs := make([]any, 0, 2*len(rec))
 	for k, v := range rec {
 		if k != "level" && k != "message" && k != "time" {

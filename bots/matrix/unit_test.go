@@ -1,0 +1,256 @@
+//go:build goolm
+
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+func TestRenderText(t *testing.T) {
+	tests := []struct {
+		name        string
+		reply       commands.Reply
+		body, html  string
+		wantNothing bool
+	}{
+		{
+			name:  "code span",
+			reply: commands.Reply{Parts: []commands.Part{{Text: "binance: "}, {Text: "123 456", Code: true}}},
+			body:  "binance: 123 456",
+			html:  "binance: <code>123 456</code>",
+		},
+		{
+			name:  "hostile text is escaped",
+			reply: commands.Reply{Parts: []commands.Part{{Text: "<script>&\"x\"\n"}, {Text: "</code><b>", Code: true}}},
+			body:  "<script>&\"x\"\n</code><b>",
+			html:  "&lt;script&gt;&amp;&#34;x&#34;<br><code>&lt;/code&gt;&lt;b&gt;</code>",
+		},
+		{
+			name: "buttons become a numbered list",
+			reply: commands.Reply{
+				Parts:   []commands.Part{{Text: "Which one?"}},
+				Buttons: [][]commands.Button{{{Label: "Binance (a)", Data: "/code binance"}}, {{Label: "/code <x>", Data: "/code <x>"}, {Label: "", Data: " "}}},
+			},
+			body: "Which one?\n\nReply with one of:\n1. /code binance (Binance (a))\n2. /code <x>",
+			html: "Which one?<p>Reply with one of:</p><ol><li><code>/code binance</code> (Binance (a))</li><li><code>/code &lt;x&gt;</code></li></ol>",
+		},
+		{name: "image only has no text", reply: commands.Reply{Image: &commands.File{Name: "qr.png"}}, wantNothing: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := renderText(tt.reply)
+			if tt.wantNothing {
+				if got != nil {
+					t.Fatalf("renderText = %+v, want nil", got)
+				}
+				return
+			}
+			if got.MsgType != event.MsgText || got.Format != event.FormatHTML {
+				t.Errorf("msgtype %q format %q", got.MsgType, got.Format)
+			}
+			if got.Body != tt.body {
+				t.Errorf("body\n got %q\nwant %q", got.Body, tt.body)
+			}
+			if got.FormattedBody != tt.html {
+				t.Errorf("html\n got %q\nwant %q", got.FormattedBody, tt.html)
+			}
+		})
+	}
+}
+
+func TestExpiredEdit(t *testing.T) {
+	e := expiredEdit("$abc")
+	if e.RelatesTo == nil || e.RelatesTo.Type != event.RelReplace || e.RelatesTo.EventID != "$abc" {
+		t.Errorf("relates_to = %+v", e.RelatesTo)
+	}
+	if e.NewContent == nil || e.NewContent.Body != expiredText {
+		t.Errorf("new content = %+v", e.NewContent)
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	const self, alice, bob = id.UserID("@bot:x"), id.UserID("@alice:x"), id.UserID("@bob:x")
+	tests := []struct {
+		name    string
+		members []id.UserID
+		sender  id.UserID
+		want    commands.ChatKind
+	}{
+		{"dm", []id.UserID{alice, self}, alice, commands.Private},
+		{"three people", []id.UserID{alice, self, bob}, alice, commands.Group},
+		{"sender not a member", []id.UserID{bob, self}, alice, commands.Group},
+		{"membership unknown", nil, alice, commands.Group},
+		{"bot alone", []id.UserID{self}, alice, commands.Group},
+		{"duplicate entries", []id.UserID{self, self}, self, commands.Group},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := kindOf(tt.members, self, tt.sender); got != tt.want {
+				t.Errorf("kindOf = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		n    int
+		want time.Duration
+	}{{0, time.Second}, {1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {6, 30 * time.Second}, {1000, 30 * time.Second}}
+	for _, tt := range tests {
+		if got := backoff(time.Second, 30*time.Second, tt.n); got != tt.want {
+			t.Errorf("backoff(%d) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+		{"wrapped network error", fmt.Errorf("whoami: %w", &net.OpError{Op: "read", Err: errors.New("reset")}), true},
+		{"rate limited", mautrix.MLimitExceeded, true},
+		{"bad password", fmt.Errorf("login: %w", mautrix.MForbidden), false},
+		{"canceled", context.Canceled, false},
+		{"other", errors.New("mismatching device ID in client and crypto store"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := retryable(tt.err); got != tt.want {
+				t.Errorf("retryable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func TestSchedulerDueAndPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pending.json")
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, err := loadScheduler(path, fixedClock{t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.add(job{Action: actionRedact, Room: "!r", Event: "$late", At: t0.Add(2 * time.Minute)}, t0)
+	s.add(job{Action: actionExpire, Room: "!r", Event: "$soon", At: t0.Add(30 * time.Second)}, t0)
+	if due := s.due(t0); len(due) != 0 {
+		t.Fatalf("due at t0 = %v, want none", due)
+	}
+	// A restart reloads the jobs in time order.
+	s2, err := loadScheduler(path, fixedClock{t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, ok := s2.next(); !ok || !at.Equal(t0.Add(30*time.Second)) {
+		t.Errorf("next after reload = %v %v", at, ok)
+	}
+	due := s2.due(t0.Add(time.Minute))
+	if len(due) != 1 || due[0].Event != "$soon" {
+		t.Errorf("due at +1m = %v, want $soon", due)
+	}
+	due = s2.due(t0.Add(time.Hour))
+	if len(due) != 1 || due[0].Event != "$late" {
+		t.Errorf("due at +1h = %v, want $late", due)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("pending file mode = %v, %v; want 0600", info.Mode().Perm(), err)
+	}
+}
+
+func TestSchedulerRejectsDamagedFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]string{
+		"not json":       "{",
+		"unknown action": `[{"action":"rm -rf","room":"!r","event":"$e","at":"2026-01-01T00:00:00Z"}]`,
+	}
+	for name, content := range tests {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name+".json")
+			os.WriteFile(path, []byte(content), 0o600)
+			s, err := loadScheduler(path, fixedClock{})
+			if name == "not json" {
+				if err == nil {
+					t.Error("a damaged file was accepted")
+				}
+				return
+			}
+			if err != nil || len(s.jobs) != 0 {
+				t.Errorf("jobs %v, err %v: unknown actions must be dropped", s.jobs, err)
+			}
+		})
+	}
+}
+
+func TestSchedulerRunRetries(t *testing.T) {
+	s, err := loadScheduler(filepath.Join(t.TempDir(), "pending.json"), fixedClock{time.Unix(1000, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.add(job{Action: actionRedact, Room: "!r", Event: "$away", At: time.Unix(900, 0)}, time.Unix(1000, 0))
+	s.add(job{Action: actionRedact, Room: "!r", Event: "$forbidden", At: time.Unix(900, 0)}, time.Unix(1000, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan id.EventID, 4)
+	go func() {
+		s.run(ctx, func(_ context.Context, j job) error {
+			ran <- j.Event
+			if j.Event == "$forbidden" {
+				return mautrix.MForbidden
+			}
+			return errors.New("connection refused")
+		})
+	}()
+	got := map[id.EventID]bool{<-ran: true, <-ran: true}
+	cancel()
+	if !got["$away"] || !got["$forbidden"] {
+		t.Errorf("ran %v", got)
+	}
+	// The fixed clock never reaches the retry time, so the failed job waits.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.jobs) != 1 || s.jobs[0].Event != "$away" || s.jobs[0].Tries != 1 || !s.jobs[0].At.Equal(time.Unix(1000, 0).Add(retryDelay)) {
+		t.Errorf("after a run: %+v, want $away retried once in 30 s ($forbidden dropped)", s.jobs)
+	}
+}
+
+func TestNewChecksConfig(t *testing.T) {
+	ok := Config{Homeserver: "http://x", UserID: "@bot:x", Password: "p", StateDir: "d", PickleKey: make([]byte, 32), Handler: &fakeHandler{}}
+	if _, err := New(ok); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	tests := map[string]func(*Config){
+		"no homeserver": func(c *Config) { c.Homeserver = "" },
+		"bad user id":   func(c *Config) { c.UserID = "bot" },
+		"no secret":     func(c *Config) { c.Password = "" },
+		"short pickle":  func(c *Config) { c.PickleKey = []byte("k") },
+		"no handler":    func(c *Config) { c.Handler = nil },
+		"no state dir":  func(c *Config) { c.StateDir = "" },
+	}
+	for name, mutate := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := ok
+			mutate(&c)
+			if _, err := New(c); err == nil {
+				t.Error("New accepted it")
+			}
+		})
+	}
+}
