@@ -384,6 +384,11 @@ func (m Matrix) validate() error {
 	if m.Password == "" && m.AccessToken == "" {
 		return fmt.Errorf("matrix.password: required (or matrix.access_token, or %s)", EnvMatrixPassword)
 	}
+	if m.DeviceID != "" && m.AccessToken == "" {
+		// With a password the bot keeps its device id in data_dir/matrix
+		// itself; a configured one could only disagree with it.
+		return fmt.Errorf("matrix.device_id: only used with matrix.access_token (with a password the bot remembers its device in data_dir/matrix)")
+	}
 	return nil
 }
 
