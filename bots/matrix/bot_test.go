@@ -19,7 +19,7 @@ const botPassword = "bot-password-123"
 
 // runningBot is an in-process bot under test.
 type runningBot struct {
-	t      *testing.T
+	t      testing.TB
 	bot    *Bot
 	cfg    Config
 	cancel context.CancelFunc
@@ -27,7 +27,7 @@ type runningBot struct {
 }
 
 // botConfig registers a fresh bot account and returns a config for it.
-func botConfig(t *testing.T, h *homeserver, h2 Handler, users map[id.UserID]string) Config {
+func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]string) Config {
 	t.Helper()
 	local := h.register(t, "bot", botPassword)
 	return Config{
@@ -44,7 +44,7 @@ func botConfig(t *testing.T, h *homeserver, h2 Handler, users map[id.UserID]stri
 	}
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() || os.Getenv("AUTHBOT_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
 	}
@@ -53,7 +53,7 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // startBot runs a bot until the test ends (or stop is called) and waits
 // until its first sync is done.
-func startBot(t *testing.T, cfg Config) *runningBot {
+func startBot(t testing.TB, cfg Config) *runningBot {
 	t.Helper()
 	b, err := New(cfg)
 	if err != nil {

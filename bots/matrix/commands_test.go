@@ -28,7 +28,7 @@ import (
 // These tests run the real command handler over a real bolt database, so
 // the whole path is real: Dendrite, E2EE, the adapter, commands, core.
 
-func realHandler(t *testing.T) *commands.Handler {
+func realHandler(t testing.TB) *commands.Handler {
 	t.Helper()
 	ctx := context.Background()
 	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})

@@ -48,7 +48,7 @@ func runTests(m *testing.M) int {
 
 // needHomeserver fails the test when Dendrite could not be started under
 // CI=true, and skips it (saying why) only outside CI.
-func needHomeserver(t *testing.T) *homeserver {
+func needHomeserver(t testing.TB) *homeserver {
 	t.Helper()
 	if hsErr != nil {
 		if os.Getenv("CI") == "true" {
@@ -227,7 +227,7 @@ func (h *homeserver) stop() {
 }
 
 // restart stops the homeserver and starts it again on the same port and data.
-func (h *homeserver) restart(t *testing.T) {
+func (h *homeserver) restart(t testing.TB) {
 	t.Helper()
 	h.halt()
 	if err := h.launch(); err != nil {
@@ -241,7 +241,7 @@ func (h *homeserver) userID(local string) string { return "@" + local + ":" + h.
 // register creates an account by shared-secret registration (Synapse's
 // admin API, which Dendrite implements) and returns its localpart, made
 // unique per test so parallel tests never share a user.
-func (h *homeserver) register(t *testing.T, base, password string) string {
+func (h *homeserver) register(t testing.TB, base, password string) string {
 	t.Helper()
 	local := base
 	for i := 2; ; i++ {

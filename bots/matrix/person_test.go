@@ -25,7 +25,7 @@ const waitFor = 45 * time.Second
 // human side: it creates rooms, sends (encrypted) messages and records
 // everything it sees.
 type person struct {
-	t      *testing.T
+	t      testing.TB
 	cli    *mautrix.Client
 	helper *cryptohelper.CryptoHelper
 	cancel context.CancelFunc
@@ -39,7 +39,7 @@ type person struct {
 const personPassword = "person-password-1"
 
 // newPerson registers a fresh user named like base and logs it in.
-func newPerson(t *testing.T, h *homeserver, base string) *person {
+func newPerson(t testing.TB, h *homeserver, base string) *person {
 	t.Helper()
 	local := h.register(t, base, personPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)

@@ -21,7 +21,7 @@ import (
 // membership rules), not the command language.
 
 // dmWithBot starts a bot for one person and opens a DM between them.
-func dmWithBot(t *testing.T, h *homeserver, f *fakeHandler, encrypted bool, preset string) (*person, *runningBot, id.RoomID) {
+func dmWithBot(t testing.TB, h *homeserver, f *fakeHandler, encrypted bool, preset string) (*person, *runningBot, id.RoomID) {
 	t.Helper()
 	alice := newPerson(t, h, "alice")
 	cfg := botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"})
