@@ -231,3 +231,21 @@ func TestRepliesExpire(t *testing.T) {
 	}
 	alice.wait("redaction of the code reply", redactionOf(room, reply.ID))
 }
+
+func TestLeavesRoomWhenAlone(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	alice, bot, room := dmWithBot(t, h, &fakeHandler{}, true, "trusted_private_chat")
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if _, err := alice.cli.LeaveRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitFor)
+	for !bot.bot.cli.StateStore.IsMembership(ctx, room, bot.id(), event.MembershipLeave) {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot stayed in a room with nobody else in it")
+		}
+		time.Sleep(50 * time.Millisecond) // polling another client's state, not timing logic
+	}
+}
