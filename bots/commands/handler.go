@@ -27,6 +27,8 @@ type Options struct {
 	PendingTimeout time.Duration
 	// Observer, if set, is told about every handled message (metrics).
 	Observer Observer
+	// RateLimits are the per-person budgets; nil means DefaultRateLimits.
+	RateLimits *RateLimits
 	// IsPerson, if set, says whether a name is one of the bot's people;
 	// /vault add refuses others. Nil accepts any name.
 	IsPerson func(name string) bool
@@ -50,6 +52,7 @@ type Handler struct {
 	cmds map[string]*command
 
 	recovery *recovery.Base // nil if the embedded file failed to load
+	limiter  *limiter
 
 	mu      sync.Mutex
 	pending map[string]pending     // by person
@@ -83,7 +86,11 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.PendingTimeout == 0 {
 		opts.PendingTimeout = 5 * time.Minute
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}}
+	limits := DefaultRateLimits
+	if opts.RateLimits != nil {
+		limits = *opts.RateLimits
+	}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}, limiter: newLimiter(limits)}
 	if base, err := recovery.Load(); err != nil {
 		// A test keeps the embedded file valid; should it still fail, the
 		// rest of the bot works and /recover says so.
@@ -139,6 +146,19 @@ func (h *Handler) handle(ctx context.Context, req Request) []Reply {
 
 	if req.Chat != Private {
 		return h.group(req, text, secretish)
+	}
+	// Rate limits are middleware: one check for every command, file and
+	// pasted text, before anything is opened.
+	class := "write"
+	if req.Attachment == nil {
+		name, _ := splitCommand(text)
+		class = rateClass(commandName(text))
+		if name == "" && h.hasPending(req.Person) {
+			class = "secret" // answers to a question: export or import passwords, keys, codes
+		}
+	}
+	if ok, wait := h.limiter.take(req.Person, class, h.opts.Clock.Now()); !ok {
+		return limited(class, wait, secretish)
 	}
 	if req.Attachment != nil {
 		h.clearPending(req.Person)
@@ -225,6 +245,13 @@ func (h *Handler) takePending(person string) (pending, bool) {
 		}
 	}
 	return p, ok
+}
+
+func (h *Handler) hasPending(person string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.pending[person]
+	return ok
 }
 
 func (h *Handler) clearPending(person string) {

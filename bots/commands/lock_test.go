@@ -13,8 +13,13 @@ import (
 	"github.com/authbot/authbot/storage/bolt"
 )
 
-// cheapRig is newRig with cheap Argon2 costs, so lock tests stay fast.
+// cheapRig is newRig with cheap Argon2 costs, so lock tests stay fast, and
+// without rate limits (ratelimit_test.go tests those).
 func cheapRig(t *testing.T) *rig {
+	return limitedRig(t, &commands.RateLimits{})
+}
+
+func limitedRig(t *testing.T, limits *commands.RateLimits) *rig {
 	t.Helper()
 	ctx := context.Background()
 	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
@@ -29,7 +34,7 @@ func cheapRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{t: t, h: commands.New(svc, commands.Options{Clock: clock}), svc: svc, clock: clock}
+	return &rig{t: t, h: commands.New(svc, commands.Options{Clock: clock, RateLimits: limits}), svc: svc, clock: clock}
 }
 
 func TestLockCommands(t *testing.T) {

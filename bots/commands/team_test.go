@@ -49,7 +49,7 @@ func (r *rig) expect(person, text string, wants ...string) string {
 const teamSecret = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
 
 func teamRig(t *testing.T) *rig {
-	r := newRig(t)
+	r := cheapRig(t)
 	r.expect("alice", "/vault new team", "Made the shared vault team")
 	r.expect("alice", "/vault add team bob", "bob is now in team as codes only")
 	r.expect("alice", "/vault add team carol manager", "carol is now in team as manager")

@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"time"
+)
+
+// Rate limits: a token bucket per person and command class, driven by the
+// handler's clock and kept in memory. A runaway client or a stolen phone
+// gets a clear answer instead of thousands of codes; a person typing gets
+// nowhere near the limits. Buckets are per person, not per chat, so a
+// person linked on two platforms shares one budget.
+
+// Rate is one class's budget: Burst requests at once, refilled at PerMinute.
+type Rate struct {
+	PerMinute float64
+	Burst     float64
+}
+
+// RateLimits are the budgets per command class. A zero Rate means no limit
+// for that class.
+type RateLimits struct {
+	Code   Rate // /code, its buttons
+	Secret Rate // /export, /check, /recovery-codes, /audit, answers to questions
+	Lock   Rate // /lock, /unlock: core adds growing waits after wrong passphrases
+	Write  Rate // /add, /rename, /del, /vault, pasted links, files
+	Other  Rate // everything else
+}
+
+// DefaultRateLimits are used when Options.RateLimits is nil.
+var DefaultRateLimits = RateLimits{
+	Code:   Rate{PerMinute: 30, Burst: 20},
+	Secret: Rate{PerMinute: 10, Burst: 10},
+	Lock:   Rate{PerMinute: 5, Burst: 5},
+	Write:  Rate{PerMinute: 20, Burst: 20},
+	Other:  Rate{PerMinute: 60, Burst: 30},
+}
+
+// rateClass sorts a command word (as commandName gives it) into a class.
+func rateClass(name string) string {
+	switch name {
+	case "code":
+		return "code"
+	case "export", "check", "recovery-codes", "recovery_codes", "audit":
+		return "secret"
+	case "lock", "unlock":
+		return "lock"
+	case "add", "rename", "del", "delete", "vault", "file", "text":
+		return "write"
+	}
+	return "other"
+}
+
+func (l *RateLimits) rate(class string) Rate {
+	switch class {
+	case "code":
+		return l.Code
+	case "secret":
+		return l.Secret
+	case "lock":
+		return l.Lock
+	case "write":
+		return l.Write
+	}
+	return l.Other
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// limiter holds the buckets.
+type limiter struct {
+	limits RateLimits
+	mu     sync.Mutex
+	b      map[string]*bucket // person|class
+	seen   int                // takes since the last sweep
+}
+
+func newLimiter(l RateLimits) *limiter { return &limiter{limits: l, b: map[string]*bucket{}} }
+
+// take spends one token of person's class budget at now. When none is
+// left it returns how long until one is.
+func (l *limiter) take(person, class string, now time.Time) (ok bool, wait time.Duration) {
+	r := l.limits.rate(class)
+	if r.PerMinute <= 0 || r.Burst <= 0 {
+		return true, 0
+	}
+	perSec := r.PerMinute / 60
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	key := person + "|" + class
+	b, found := l.b[key]
+	if !found {
+		b = &bucket{tokens: r.Burst, at: now}
+		l.b[key] = b
+	}
+	if d := now.Sub(b.at).Seconds(); d > 0 {
+		b.tokens = math.Min(r.Burst, b.tokens+d*perSec)
+		b.at = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / perSec * float64(time.Second))
+}
+
+// sweep drops buckets that have refilled completely, now and then, so the
+// map holds only people who were active lately.
+func (l *limiter) sweep(now time.Time) {
+	l.seen++
+	if l.seen < 1024 {
+		return
+	}
+	l.seen = 0
+	for k, b := range l.b {
+		if now.Sub(b.at) > time.Hour {
+			delete(l.b, k)
+		}
+	}
+}
+
+// limited is the reply when a person is over a budget.
+func limited(class string, wait time.Duration, secretish bool) []Reply {
+	what := map[string]string{
+		"code": "codes", "secret": "exports and checks", "lock": "lock and unlock attempts", "write": "changes",
+	}[class]
+	if what == "" {
+		what = "commands"
+	}
+	return []Reply{{Parts: plain(fmt.Sprintf("You are asking for %s faster than I allow. Please wait %s and send it again.", what, waitWords(wait))),
+		DeleteRequest: secretish}}
+}
