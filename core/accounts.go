@@ -278,7 +278,7 @@ func (s *Service) Codes(ctx context.Context, person string) ([]Code, error) {
 		n := 0
 		for _, v := range sp.all() {
 			n += len(v.index)
-			if v.shared() && v.meta.Approval {
+			if v.shared() && v.meta.Approval && v.role != RoleAdmin {
 				continue
 			}
 			for i := range v.index {

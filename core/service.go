@@ -52,6 +52,8 @@ type Service struct {
 	// passphrase, until they expire (lock.go).
 	locks    *lockCache
 	unlockMu sync.Mutex // one Unlock at a time (lock.go)
+	// approvals holds code requests and grants (approval.go).
+	approvals *approvals
 	// audit buffers personal code events between writes (audit.go).
 	audit *auditBuffer
 	// opts are the tunables of NewServiceWith.
@@ -68,7 +70,7 @@ func NewService(ctx context.Context, store Store, master seal.Key, clock Clock) 
 // NewServiceWith is NewService with options.
 func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clock, opts ServiceOptions) (*Service, error) {
 	opts.defaults()
-	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}}
+	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}, approvals: newApprovals()}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}

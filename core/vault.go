@@ -459,9 +459,6 @@ func (s *Service) rekey(tx Tx, v *vault) error {
 	return nil
 }
 
-// checkApproval is where vaults that need approval refuse codes (approval.go).
-func (s *Service) checkApproval(sp *spaces, v *vault, e *indexEntry) error { return nil }
-
 // Exportable resolves query like Export and checks the person may see its
 // secret, without reading or auditing the secret: for the question asked
 // before an export. Errors as Export.

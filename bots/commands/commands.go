@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -52,6 +53,8 @@ func commandTable() []*command {
 		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", run: (*Handler).cmdAudit},
 		{name: "lock", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", run: (*Handler).cmdLock},
 		{name: "unlock", args: "PASSPHRASE", help: "Open your locked accounts for a while", run: (*Handler).cmdUnlock},
+		{name: "approve", args: "ID [once|MINUTES]", help: "Approve a request for a code", run: (*Handler).cmdApprove},
+		{name: "deny", args: "ID", help: "Refuse a request for a code", run: (*Handler).cmdDeny},
 		{name: "cancel", help: "Stop what I am waiting for", run: (*Handler).cmdCancel},
 		{name: "help", help: "Show what I can do", menu: true, run: (*Handler).cmdHelp},
 		{name: "start", help: "Say hello", run: (*Handler).cmdStart},
@@ -105,7 +108,19 @@ func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply
 		}
 		return []Reply{h.codesReply(codes)}
 	}
-	c, err := h.svc.Code(ctx, req.Person, args)
+	query, reason := args, ""
+	c, err := h.svc.Code(ctx, req.Person, query)
+	var nf *core.NotFoundError
+	if errors.As(err, &nf) && strings.Contains(args, " ") {
+		// "/code team/aws REASON": names never hold spaces, so the rest
+		// is the reason for an approval request.
+		query, reason, _ = strings.Cut(args, " ")
+		c, err = h.svc.Code(ctx, req.Person, query)
+	}
+	var need *core.ApprovalNeededError
+	if errors.As(err, &need) {
+		return h.codeWithApproval(ctx, req, query, strings.TrimSpace(reason), need)
+	}
 	if amb, ok := asAmbiguous(err); ok {
 		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one?", len(amb.Matches), args), amb.Matches, "/code")}
 	}

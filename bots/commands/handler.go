@@ -349,6 +349,9 @@ func (h *Handler) describe(err error) (string, bool) {
 	if msg, ok := h.describeLock(err); ok {
 		return msg, true
 	}
+	if msg, ok := describeApproval(err); ok {
+		return msg, true
+	}
 	switch {
 	case errors.Is(err, core.ErrNoAccounts):
 		return "You have no accounts yet. Add one with /add NAME KEY.", true

@@ -60,6 +60,13 @@ type Reply struct {
 	// CodeValidUntil, when not zero, is when the code in this reply stops
 	// being valid: adapters that can edit messages mark it expired then.
 	CodeValidUntil time.Time
+	// To, when not empty, is the person (config user name, like
+	// Request.Person) this reply is for instead of the sender: adapters
+	// send it to that person's private chat on their own platform, and drop
+	// it (logging the person's name only) when the person has no identity
+	// there. Approval requests to a vault's admins and the code that
+	// follows an approval use it.
+	To string
 	// Sensitive replies carry a code, a secret or an account name. Adapters
 	// must never send them outside a private chat; commands already refuses
 	// such requests in groups, this is the second lock.

@@ -17,6 +17,7 @@ const vaultUsage = "Use:\n" +
 	"/vault new NAME — make a shared vault (you are its admin)\n" +
 	"/vault add NAME PERSON [codes|manager|admin] — add someone (codes-only by default) or change their role\n" +
 	"/vault remove NAME PERSON — take someone out (the vault gets a new key)\n" +
+	"/vault approval NAME on|off — codes need an admin's approval\n" +
 	"/vault list — your vaults and their members\n" +
 	"Then /add NAME/ACCOUNT KEY and /code NAME/ACCOUNT."
 
@@ -54,6 +55,15 @@ func (h *Handler) cmdVault(ctx context.Context, req Request, args string) []Repl
 		}
 		return []Reply{{Parts: plain(fmt.Sprintf("%s is now in %s as %s. They get codes with /code %s/NAME.",
 			rest[1], info.Name, roleWords(role), info.Name)), Sensitive: true}}
+	case sub == "approval" && len(rest) == 2 && (rest[1] == "on" || rest[1] == "off"):
+		info, err := h.svc.SetApproval(ctx, req.Person, rest[0], rest[1] == "on")
+		if err != nil {
+			return h.fail(err)
+		}
+		if info.Approval {
+			return []Reply{{Parts: plain(fmt.Sprintf("Codes in %s now need an admin's approval: members send /code %s/NAME REASON.", info.Name, info.Name))}}
+		}
+		return []Reply{{Parts: plain(fmt.Sprintf("Codes in %s no longer need approval.", info.Name))}}
 	case sub == "remove" && len(rest) == 2:
 		info, err := h.svc.RemoveMember(ctx, req.Person, rest[0], rest[1])
 		if err != nil {

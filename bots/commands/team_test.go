@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pquerna/otp/totp"
 
@@ -149,4 +150,46 @@ func TestAuditCommand(t *testing.T) {
 	r.expect("alice", "/add demo "+demoKey, "Added demo")
 	r.expect("alice", "/code demo", "demo: ")
 	r.expect("alice", "/audit", "Your recent activity", "alice (console) got a code for demo")
+}
+
+func TestApprovalFlow(t *testing.T) {
+	r := teamRig(t)
+	want, _ := totp.GenerateCode(teamSecret, r.clock.t)
+	r.expect("bob", "/vault approval team on", "Only the admins of team")
+	r.expect("alice", "/vault approval team on", "now need an admin's approval")
+	r.expect("bob", "/code team/aws", "need an admin's approval", "/code team/aws REASON")
+	out, reps := r.as("bob", "/code team/aws deploy hotfix")
+	if strings.Contains(out, want) {
+		t.Fatalf("code given before approval: %q", out)
+	}
+	if len(reps) != 2 || reps[0].To != "" || reps[1].To != "alice" || !strings.Contains(reps[1].PlainText(), `bob asks for a code for team/aws: "deploy hotfix"`) {
+		t.Fatalf("request replies: %+v", reps)
+	}
+	approve := reps[1].Buttons[0][1].Data // once
+	deny := reps[1].Buttons[0][2].Data
+	// Bob cannot approve his own request.
+	r.expect("bob", approve, "Only the admins of team")
+	out, reps = r.as("alice", approve)
+	if len(reps) != 2 || reps[1].To != "bob" || !strings.Contains(reps[1].PlainText(), want) || !strings.Contains(out, "Approved") {
+		t.Fatalf("approve: %+v", reps)
+	}
+	// Once means once.
+	r.expect("bob", "/code team/aws", "need an admin's approval")
+	r.expect("alice", deny, "no longer open")
+	// Deny.
+	_, reps = r.as("bob", "/code aws again please")
+	id := strings.Fields(reps[1].Buttons[0][2].Data)[1]
+	_, reps = r.as("alice", "/deny "+id)
+	if len(reps) != 2 || reps[1].To != "bob" || !strings.Contains(reps[1].PlainText(), "did not approve") {
+		t.Fatalf("deny: %+v", reps)
+	}
+	// Approval for a time; the admin never needs one.
+	_, reps = r.as("bob", "/code team/aws oncall")
+	id = strings.Fields(reps[1].Buttons[0][0].Data)[1]
+	r.expect("alice", "/approve "+id+" 10", "for 10 minutes")
+	r.expect("bob", "/code team/aws", want)
+	r.clock.t = r.clock.t.Add(11 * time.Minute)
+	r.expect("bob", "/code team/aws", "need an admin's approval")
+	r.expect("alice", "/code team/aws", "team/aws: ")
+	r.expect("alice", "/audit team", "requested: deploy hotfix", "approved once", "denied", "approved for 10m0s")
 }
