@@ -26,8 +26,9 @@ func newMatrix(_ context.Context, a *app) (runner, error) {
 		}
 	}
 	// The olm/megolm pickles in crypto.db are encrypted with a key derived
-	// from the master key: the file alone opens nothing.
-	pickle := seal.Derive(&a.masterKey, "matrix-pickle")
+	// from the master key's derivation root: the file alone opens nothing,
+	// and rotate-key does not change it (the pickles stay readable).
+	pickle := a.svc.DeriveKey("matrix-pickle")
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
 	return matrix.New(matrix.Config{
