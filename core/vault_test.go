@@ -379,3 +379,32 @@ func BenchmarkCodeVault20(b *testing.B) {
 		}
 	}
 }
+
+func TestVerifyVaults(t *testing.T) {
+	svc, store, _ := teamFixture(t)
+	ctx := context.Background()
+	rep, err := svc.VerifyVaults(ctx)
+	if err != nil || rep.Vaults != 1 || rep.Accounts != 1 {
+		t.Fatalf("sound: %+v %v", rep, err)
+	}
+	if r, err := svc.Verify(ctx); err != nil {
+		t.Fatalf("Verify with a shared vault: %+v %v", r, err)
+	}
+	// Damage one vault account record.
+	err = store.Update(ctx, func(tx core.Tx) error {
+		owners, err := tx.Owners("vault-account")
+		if err != nil || len(owners) != 1 {
+			return fmt.Errorf("owners %v %v", owners, err)
+		}
+		ids, _ := tx.List("vault-account", owners[0])
+		b, _ := tx.Get(core.Ref{Kind: "vault-account", Owner: owners[0], ID: ids[0]})
+		b[len(b)-1] ^= 1
+		return tx.Put(core.Ref{Kind: "vault-account", Owner: owners[0], ID: ids[0]}, b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := svc.VerifyVaults(ctx); !errors.Is(err, core.ErrCorrupt) || len(rep.Problems) != 1 {
+		t.Errorf("damaged: %+v %v", rep, err)
+	}
+}
