@@ -46,9 +46,9 @@ const (
 	EventMemberRemoved EventType = "member-removed" // Subject left; the key was rotated
 	EventAccountAdded  EventType = "account-added"  // into a shared vault
 	EventAccountDel    EventType = "account-deleted"
-	EventApproval      EventType = "approval"   // Detail: requested, approved, denied
-	EventLock          EventType = "lock"       // Detail: locked, unlocked, wrong passphrase
-	EventRateLimited   EventType = "rate-limit" // a person hit a rate limit
+	EventApproval      EventType = "approval" // Detail: requested, approved, denied
+	EventLock          EventType = "lock"     // Detail: locked, unlocked, wrong passphrase
+	EventPeople        EventType = "people"   // Detail: invited, joined, linked, removed
 )
 
 // Event is one audit entry.

@@ -54,6 +54,8 @@ type Service struct {
 	unlockMu sync.Mutex // one Unlock at a time (lock.go)
 	// approvals holds code requests and grants (approval.go).
 	approvals *approvals
+	// links holds one-time link codes (people.go).
+	links *linkCodes
 	// audit buffers personal code events between writes (audit.go).
 	audit *auditBuffer
 	// opts are the tunables of NewServiceWith.
@@ -70,7 +72,8 @@ func NewService(ctx context.Context, store Store, master seal.Key, clock Clock) 
 // NewServiceWith is NewService with options.
 func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clock, opts ServiceOptions) (*Service, error) {
 	opts.defaults()
-	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}, approvals: newApprovals()}
+	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}, approvals: newApprovals(),
+		links: &linkCodes{codes: map[string]linkCode{}}}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}

@@ -29,6 +29,11 @@ type Options struct {
 	Observer Observer
 	// RateLimits are the per-person budgets; nil means DefaultRateLimits.
 	RateLimits *RateLimits
+	// IsAdmin, if set, says whether a person is one of the bot's admins
+	// (config admin: true); /invite and /remove need it. Nil: nobody is.
+	IsAdmin func(person string) bool
+	// TelegramBot is the bot's Telegram username, for invite deep links.
+	TelegramBot string
 	// IsPerson, if set, says whether a name is one of the bot's people;
 	// /vault add refuses others. Nil accepts any name.
 	IsPerson func(name string) bool
@@ -350,6 +355,9 @@ func (h *Handler) describe(err error) (string, bool) {
 		return msg, true
 	}
 	if msg, ok := describeApproval(err); ok {
+		return msg, true
+	}
+	if msg, ok := describePeople(err); ok {
 		return msg, true
 	}
 	switch {

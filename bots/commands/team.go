@@ -46,7 +46,7 @@ func (h *Handler) cmdVault(ctx context.Context, req Request, args string) []Repl
 			}
 			role = r
 		}
-		if !h.knownPerson(rest[1]) {
+		if !h.knownPerson(rest[1]) && !h.knownRuntime(ctx, rest[1]) {
 			return []Reply{{Parts: plain(fmt.Sprintf("I do not know anyone called %s. Use the names from the bot's people list.", rest[1]))}}
 		}
 		info, err := h.svc.AddMember(ctx, req.Person, rest[0], rest[1], role)
@@ -192,7 +192,7 @@ func auditLine(e core.Event) string {
 		core.EventCode: "got a code for", core.EventExport: "exported", core.EventVaultCreated: "made the vault",
 		core.EventMemberAdded: "added", core.EventRoleChanged: "changed the role of", core.EventMemberRemoved: "removed",
 		core.EventAccountAdded: "added the account", core.EventAccountDel: "deleted the account",
-		core.EventApproval: "approval", core.EventLock: "lock", core.EventRateLimited: "was rate-limited",
+		core.EventApproval: "approval", core.EventLock: "lock", core.EventPeople: "people",
 	}[e.Type]
 	if what == "" {
 		what = string(e.Type)

@@ -1,0 +1,174 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/authbot/authbot/core"
+)
+
+// Runtime people: /invite NAME, /people, /remove NAME (the bot's admins),
+// /link (any person), and HandleStranger for the messages that make a
+// stranger a person: /start TOKEN (Telegram deep link), /join TOKEN, and
+// /link CODE from a second identity.
+
+func (h *Handler) isAdmin(person string) bool {
+	return h.opts.IsAdmin != nil && h.opts.IsAdmin(person)
+}
+
+const adminsOnly = "Only the bot's admins can do that."
+
+func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Reply {
+	if !h.isAdmin(req.Person) {
+		return []Reply{{Parts: plain(adminsOnly)}}
+	}
+	name := strings.TrimSpace(args)
+	if name == "" || strings.Contains(name, " ") {
+		return []Reply{{Parts: plain("Use: /invite NAME — the name they will have here, for example /invite bob.")}}
+	}
+	if h.opts.IsPerson != nil && h.opts.IsPerson(name) {
+		return h.fail(core.ErrPersonExists)
+	}
+	token, expires, err := h.svc.CreateInvite(ctx, req.Person, name)
+	if err != nil {
+		return h.fail(err)
+	}
+	tg := "send /start " + token + " to this bot on Telegram"
+	if h.opts.TelegramBot != "" {
+		tg = fmt.Sprintf("open https://t.me/%s?start=%s", h.opts.TelegramBot, token)
+	}
+	return []Reply{{
+		Parts: []Part{{Text: fmt.Sprintf("Invite for %s, usable once until %s UTC. Send them this: %s, or on Matrix send ", name, expires.Format("Jan 2 15:04"), tg)},
+			{Text: "/join " + token, Code: true}, {Text: " to the bot in a direct chat."}},
+		Sensitive: true,
+		ExpiresAt: expires,
+	}}
+}
+
+func (h *Handler) cmdPeople(ctx context.Context, req Request, args string) []Reply {
+	people, err := h.svc.People(ctx)
+	if err != nil {
+		return h.fail(err)
+	}
+	if len(people) == 0 {
+		return []Reply{{Parts: plain("Nobody was added with /invite yet; the people in the config file are the only ones here."), Sensitive: true}}
+	}
+	var b strings.Builder
+	b.WriteString("People added here (the config file's people are not listed):")
+	for _, p := range people {
+		var on []string
+		for _, id := range p.Identities {
+			on = append(on, id.Platform)
+		}
+		fmt.Fprintf(&b, "\n• %s — %s", p.Name, strings.Join(on, ", "))
+		if p.AddedBy != "" && p.AddedBy != p.Name {
+			fmt.Fprintf(&b, ", invited by %s", p.AddedBy)
+		}
+	}
+	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
+}
+
+func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Reply {
+	if !h.isAdmin(req.Person) {
+		return []Reply{{Parts: plain(adminsOnly)}}
+	}
+	name := strings.TrimSpace(args)
+	if name == "" {
+		return []Reply{{Parts: plain("Use: /remove NAME. Everything only they could read is deleted.")}}
+	}
+	if err := h.svc.RemovePerson(ctx, req.Person, name); err != nil {
+		return h.fail(err)
+	}
+	return []Reply{{Parts: plain(fmt.Sprintf("Removed %s and everything only they could read.", name)), Sensitive: true}}
+}
+
+func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply {
+	if args != "" {
+		return []Reply{{Parts: plain("You are already known here. Send /link alone to get a code for your other chat account.")}}
+	}
+	code, expires, err := h.svc.LinkCode(ctx, req.Person)
+	if err != nil {
+		return h.fail(err)
+	}
+	return []Reply{{
+		Parts: []Part{{Text: "From your other chat account (Telegram or Matrix), send this to the bot within 10 minutes: "},
+			{Text: "/link " + code, Code: true}, {Text: ". It then sees the same accounts."}},
+		Sensitive: true,
+		ExpiresAt: expires,
+	}}
+}
+
+// HandleStranger answers a message from an identity that is neither a
+// config user nor a known runtime person. Only a private "/start TOKEN",
+// "/join TOKEN" or "/link CODE" does anything: it registers the identity
+// and returns the person's name, which the adapter uses as Request.Person
+// from then on (see PersonFor). Anything else returns no replies, and the
+// adapter answers with its usual refusal.
+func (h *Handler) HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, text string) (person string, replies []Reply) {
+	name, arg := splitCommand(strings.TrimSpace(text))
+	if chat != Private || arg == "" || len(arg) > 64 || (name != "start" && name != "join" && name != "link") {
+		return "", nil
+	}
+	if ok, wait := h.limiter.take("stranger:"+platform+":"+identity, "lock", h.opts.Clock.Now()); !ok {
+		return "", limited("lock", wait, false)
+	}
+	ctx = core.WithPlatform(ctx, platform)
+	id := core.Identity{Platform: platform, ID: identity}
+	var err error
+	if name == "link" {
+		person, err = h.svc.Link(ctx, arg, id)
+	} else {
+		person, err = h.svc.AcceptInvite(ctx, arg, id)
+	}
+	if err != nil {
+		return "", h.fail(err)
+	}
+	verb := "Welcome, " + person + "! "
+	if name == "link" {
+		verb = "Linked: this chat account is " + person + " now, with the same accounts. "
+	}
+	return person, []Reply{{Parts: append(plain(verb), h.helpParts()...)}}
+}
+
+// PersonFor returns the runtime person an identity belongs to, "" for
+// none: adapters call it for senders that are not config users.
+func (h *Handler) PersonFor(ctx context.Context, platform, identity string) (string, error) {
+	return h.svc.PersonFor(ctx, core.Identity{Platform: platform, ID: identity})
+}
+
+// knownRuntime is whether name was added at runtime.
+func (h *Handler) knownRuntime(ctx context.Context, name string) bool {
+	people, err := h.svc.People(ctx)
+	if err != nil {
+		return false
+	}
+	for _, p := range people {
+		if strings.EqualFold(p.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// describePeople explains the people errors; ok is false for others.
+func describePeople(err error) (string, bool) {
+	switch {
+	case errors.Is(err, core.ErrInviteInvalid):
+		return "That invite is unknown, used or expired. Ask for a new one.", true
+	case errors.Is(err, core.ErrLinkInvalid):
+		return "That link code is unknown, used or expired. Send /link again from the account you already use.", true
+	case errors.Is(err, core.ErrIdentityTaken):
+		return "This chat account already belongs to someone here.", true
+	case errors.Is(err, core.ErrPersonExists):
+		return "Someone here already has that name. Pick another.", true
+	case errors.Is(err, core.ErrNoPerson):
+		return "Nobody by that name was added with /invite. People in the config file are removed there.", true
+	case errors.Is(err, core.ErrBadPersonName):
+		return fmt.Sprintf("That name is not usable: up to %d letters, digits, '-', '_' or '.'.", core.MaxVaultNameLen), true
+	case errors.Is(err, core.ErrInVaults):
+		return "They are still in shared vaults: remove them there first (/vault remove VAULT NAME), so each vault gets a new key.", true
+	}
+	return "", false
+}

@@ -1,0 +1,99 @@
+package commands_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
+)
+
+func peopleRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := context.Background()
+	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, _ := seal.NewKey()
+	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
+	svc, err := core.NewService(ctx, store, key, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := commands.New(svc, commands.Options{Clock: clock, RateLimits: &commands.RateLimits{}, TelegramBot: "authbot_demo_bot",
+		IsAdmin:  func(p string) bool { return p == "alice" },
+		IsPerson: func(p string) bool { return p == "alice" || p == "carol" }})
+	return &rig{t: t, h: h, svc: svc, clock: clock}
+}
+
+func TestInviteJoinLinkRemove(t *testing.T) {
+	r := peopleRig(t)
+	ctx := context.Background()
+	r.expect("carol", "/invite bob", "Only the bot's admins")
+	r.expect("alice", "/invite carol", "already has that name")
+	_, reps := r.as("alice", "/invite bob")
+	text := reps[0].PlainText()
+	if !strings.Contains(text, "https://t.me/authbot_demo_bot?start=") || !reps[0].Sensitive || reps[0].ExpiresAt.IsZero() {
+		t.Fatalf("invite: %+v", reps[0])
+	}
+	token := strings.TrimPrefix(reps[0].Parts[1].Text, "/join ")
+	// Strangers: only private /start, /join, /link do anything.
+	if p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Group, "/start "+token); p != "" || reps != nil {
+		t.Errorf("group join: %q %+v", p, reps)
+	}
+	if p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Private, "/code x"); p != "" || reps != nil {
+		t.Errorf("stranger command: %q %+v", p, reps)
+	}
+	p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Private, "/start "+token)
+	if p != "bob" || !strings.Contains(reps[0].PlainText(), "Welcome, bob!") {
+		t.Fatalf("join: %q %+v", p, reps)
+	}
+	if p, reps := r.h.HandleStranger(ctx, "matrix", "@eve:x", commands.Private, "/join "+token); p != "" || !strings.Contains(reps[0].PlainText(), "used or expired") {
+		t.Errorf("second use of the invite: %q %+v", p, reps)
+	}
+	if got, _ := r.h.PersonFor(ctx, "telegram", "555"); got != "bob" {
+		t.Errorf("PersonFor = %q", got)
+	}
+	// Bob links his Matrix account.
+	r.expect("bob", "/add mine "+demoKey, "Added mine")
+	_, reps = r.as("bob", "/link")
+	code := strings.TrimPrefix(reps[0].Parts[1].Text, "/link ")
+	if p, _ := r.h.HandleStranger(ctx, "matrix", "@bob:example.org", commands.Private, "/link "+code); p != "bob" {
+		t.Fatalf("link: %q", p)
+	}
+	if got, _ := r.h.PersonFor(ctx, "matrix", "@bob:example.org"); got != "bob" {
+		t.Errorf("linked PersonFor = %q", got)
+	}
+	if _, reps := r.h.HandleStranger(ctx, "matrix", "@x:y", commands.Private, "/link "+code); !strings.Contains(reps[0].PlainText(), "used or expired") {
+		t.Errorf("link code reused: %+v", reps)
+	}
+	r.expect("alice", "/people", "bob — telegram, matrix, invited by alice")
+	// Runtime people can join vaults.
+	r.expect("alice", "/vault new fam", "Made")
+	r.expect("alice", "/vault add fam bob", "bob is now in fam")
+	r.expect("alice", "/remove bob", "still in shared vaults")
+	r.expect("alice", "/vault remove fam bob", "bob is out of fam")
+	r.expect("carol", "/remove bob", "Only the bot's admins")
+	r.expect("alice", "/remove carol", "People in the config file are removed there")
+	r.expect("alice", "/remove bob", "Removed bob")
+	if got, _ := r.h.PersonFor(ctx, "telegram", "555"); got != "" {
+		t.Errorf("removed bob still maps: %q", got)
+	}
+	if list, err := r.svc.List(ctx, "bob"); err != nil || len(list) != 0 {
+		t.Errorf("removed bob's accounts: %v %v", list, err)
+	}
+	// An expired invite.
+	_, reps = r.as("alice", "/invite dave")
+	token = strings.TrimPrefix(reps[0].Parts[1].Text, "/join ")
+	r.clock.t = r.clock.t.Add(core.InviteTTL)
+	if p, _ := r.h.HandleStranger(ctx, "matrix", "@dave:x", commands.Private, "/join "+token); p != "" {
+		t.Errorf("expired invite accepted")
+	}
+}

@@ -1,0 +1,348 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authbot/authbot/core/seal"
+)
+
+// People added at runtime.
+//
+// Config users are the operator's; everyone else arrives with an invite: an
+// admin's /invite NAME makes a one-time token (a Telegram deep link, or a
+// code to send on Matrix) that registers the platform identity that
+// presents it. One person may hold identities on several platforms: /link
+// on one side gives a one-time code that, sent from the other side, links
+// that identity to the same person. Records:
+//
+//	kind "people",   id OpaqueID("people:"+name)          sealed Person
+//	kind "identity", id OpaqueID("identity:"+plat+":"+id)  sealed person name
+//	kind "invite",   id OpaqueID("invite:"+token)          sealed invite
+//
+// all under a sub-key of the derivation root, so the file holds no names
+// and no identity can be looked up without the key. Link codes live in
+// memory (ten minutes; a restart forgets them).
+
+// Identity is one chat identity: platform "telegram" with the numeric user
+// id, or "matrix" with the user id "@bob:example.org".
+type Identity struct {
+	Platform string `json:"platform"`
+	ID       string `json:"id"`
+}
+
+// Person is someone added at runtime (or a config user with linked extra
+// identities).
+type Person struct {
+	Name       string     `json:"name"`
+	Identities []Identity `json:"identities"`
+	Added      time.Time  `json:"added"`
+	AddedBy    string     `json:"added_by,omitempty"`
+}
+
+// People errors a person must be told.
+var (
+	ErrInviteInvalid = errors.New("invite unknown, used or expired")
+	ErrLinkInvalid   = errors.New("link code unknown, used or expired")
+	ErrIdentityTaken = errors.New("that chat identity already belongs to someone")
+	ErrPersonExists  = errors.New("a person with that name exists")
+	ErrNoPerson      = errors.New("no such person")
+	ErrBadPersonName = errors.New("person name is empty or invalid")
+	ErrInVaults      = errors.New("the person is still a member of shared vaults")
+)
+
+const (
+	kindPeople   = "people"
+	kindIdentity = "identity"
+	kindInvite   = "invite"
+)
+
+// InviteTTL is how long an invite stays usable.
+const InviteTTL = 48 * time.Hour
+
+// linkTTL is how long a link code stays usable.
+const linkTTL = 10 * time.Minute
+
+type invite struct {
+	Name    string    `json:"name"`
+	By      string    `json:"by"`
+	Expires time.Time `json:"expires"`
+}
+
+type linkCodes struct {
+	mu    sync.Mutex
+	codes map[string]linkCode
+}
+
+type linkCode struct {
+	person  string
+	expires time.Time
+}
+
+func (s *Service) peopleKey() seal.Key { return s.DeriveKey("people") }
+
+func (s *Service) peopleRef(name string) Ref {
+	return Ref{Kind: kindPeople, ID: seal.OpaqueID(&s.ids, "people:"+strings.ToLower(name))}
+}
+
+func (s *Service) identityRef(id Identity) Ref {
+	return Ref{Kind: kindIdentity, ID: seal.OpaqueID(&s.ids, "identity:"+id.Platform+":"+id.ID)}
+}
+
+func (s *Service) inviteRef(token string) Ref {
+	return Ref{Kind: kindInvite, ID: seal.OpaqueID(&s.ids, "invite:"+token)}
+}
+
+func (s *Service) getPeopleJSON(tx Tx, ref Ref, v any) (bool, error) {
+	sealed, err := tx.Get(ref)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	k := s.peopleKey()
+	defer seal.Zero(&k)
+	plain, err := seal.Open(&k, sealed, []byte(ref.Kind+"|"+ref.ID))
+	if err != nil {
+		return false, &CorruptRecordError{What: ref.Kind, Err: err}
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return false, &CorruptRecordError{What: ref.Kind, Err: err}
+	}
+	return true, nil
+}
+
+func (s *Service) putPeopleJSON(tx Tx, ref Ref, v any) error {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	k := s.peopleKey()
+	defer seal.Zero(&k)
+	sealed, err := seal.Seal(&k, plain, []byte(ref.Kind+"|"+ref.ID))
+	if err != nil {
+		return err
+	}
+	return tx.Put(ref, sealed)
+}
+
+// CreateInvite makes a one-time invite for a new person called name.
+// Callers check that by is an admin and that name is not a config user.
+// Errors: ErrBadPersonName, ErrPersonExists.
+func (s *Service) CreateInvite(ctx context.Context, by, name string) (token string, expires time.Time, err error) {
+	name, err = cleanVaultName(name)
+	if err != nil {
+		return "", time.Time{}, ErrBadPersonName
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", time.Time{}, err
+	}
+	// 26 characters of [a-z2-7]: fits Telegram's start parameter and is
+	// easy to type on Matrix.
+	token = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	expires = s.now().Add(InviteTTL).UTC()
+	err = s.writeTx(ctx, func(tx Tx) error {
+		var p Person
+		if ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p); err != nil || ok {
+			if err == nil {
+				err = ErrPersonExists
+			}
+			return err
+		}
+		if err := s.putPeopleJSON(tx, s.inviteRef(token), invite{Name: name, By: by, Expires: expires}); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: by, Subject: name, Detail: "invited"})
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return token, expires, nil
+}
+
+// AcceptInvite registers id as the person the invite token names and uses
+// the invite up. Errors: ErrInviteInvalid, ErrIdentityTaken.
+func (s *Service) AcceptInvite(ctx context.Context, token string, id Identity) (string, error) {
+	token = strings.ToLower(strings.TrimSpace(token))
+	if token == "" || len(token) > 64 {
+		return "", ErrInviteInvalid
+	}
+	var name string
+	err := s.writeTx(ctx, func(tx Tx) error {
+		var inv invite
+		ok, err := s.getPeopleJSON(tx, s.inviteRef(token), &inv)
+		if err != nil {
+			return err
+		}
+		if !ok || !s.now().Before(inv.Expires) {
+			return ErrInviteInvalid
+		}
+		if err := tx.Delete(s.inviteRef(token)); err != nil {
+			return err
+		}
+		name = inv.Name
+		if err := s.addIdentity(tx, name, inv.By, id); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: name, Subject: inv.By, Detail: "joined on " + id.Platform})
+	})
+	return name, err
+}
+
+func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
+	var taken string
+	if ok, err := s.getPeopleJSON(tx, s.identityRef(id), &taken); err != nil || ok {
+		if err == nil {
+			err = ErrIdentityTaken
+		}
+		return err
+	}
+	var p Person
+	ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		p = Person{Name: name, Added: s.now().UTC(), AddedBy: by}
+	}
+	p.Identities = append(p.Identities, id)
+	if err := s.putPeopleJSON(tx, s.peopleRef(name), p); err != nil {
+		return err
+	}
+	return s.putPeopleJSON(tx, s.identityRef(id), name)
+}
+
+// PersonFor returns the runtime person an identity belongs to, or "" when
+// it belongs to nobody added at runtime (adapters check config users first).
+func (s *Service) PersonFor(ctx context.Context, id Identity) (string, error) {
+	var name string
+	err := s.store.View(ctx, func(tx Tx) error {
+		_, err := s.getPeopleJSON(tx, s.identityRef(id), &name)
+		return err
+	})
+	return name, err
+}
+
+// LinkCode returns a one-time code that links another identity to person
+// when sent from it (see Link).
+func (s *Service) LinkCode(ctx context.Context, person string) (string, time.Time, error) {
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", time.Time{}, err
+	}
+	code := strings.ToLower(base32.StdEncoding.EncodeToString(b[:])) // 8 characters
+	expires := s.now().Add(linkTTL)
+	l := s.links
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c, lc := range l.codes {
+		if !s.now().Before(lc.expires) {
+			delete(l.codes, c)
+		}
+	}
+	if len(l.codes) >= 1000 {
+		return "", time.Time{}, errors.New("too many open link codes")
+	}
+	l.codes[code] = linkCode{person: person, expires: expires}
+	return code, expires, nil
+}
+
+// Link attaches id to the person who asked for code, and uses the code up.
+// Errors: ErrLinkInvalid, ErrIdentityTaken.
+func (s *Service) Link(ctx context.Context, code string, id Identity) (string, error) {
+	code = strings.ToLower(strings.TrimSpace(code))
+	l := s.links
+	l.mu.Lock()
+	lc, ok := l.codes[code]
+	delete(l.codes, code)
+	l.mu.Unlock()
+	if !ok || !s.now().Before(lc.expires) {
+		return "", ErrLinkInvalid
+	}
+	err := s.writeTx(ctx, func(tx Tx) error {
+		if err := s.addIdentity(tx, lc.person, lc.person, id); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: lc.person, Detail: "linked " + id.Platform})
+	})
+	return lc.person, err
+}
+
+// People lists the people added at runtime (and config users with linked
+// identities), by name.
+func (s *Service) People(ctx context.Context) ([]Person, error) {
+	var out []Person
+	err := s.store.View(ctx, func(tx Tx) error {
+		ids, err := tx.List(kindPeople, "")
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var p Person
+			if _, err := s.getPeopleJSON(tx, Ref{Kind: kindPeople, ID: id}, &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// RemovePerson deletes a runtime person: their identities, their data key
+// (master- or passphrase-wrapped), their accounts and index. A person who
+// is still in shared vaults is refused (ErrInVaults): remove them there
+// first, so each vault's key is rotated. Callers check that by is an admin
+// and that name is not a config user. Errors: ErrNoPerson, ErrInVaults.
+func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
+	owner := s.owner(name)
+	err := s.writeTx(ctx, func(tx Tx) error {
+		var p Person
+		ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNoPerson
+		}
+		if vs, err := tx.List(kindVaultKey, owner); err != nil || len(vs) > 0 {
+			if err == nil {
+				err = ErrInVaults
+			}
+			return err
+		}
+		for _, id := range p.Identities {
+			if err := tx.Delete(s.identityRef(id)); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		ids, err := tx.List(kindAccount, owner)
+		if err != nil {
+			return err
+		}
+		refs := []Ref{s.peopleRef(name), {Kind: kindPerson, ID: owner}, lockRef(owner), failRef(owner), {Kind: kindIndex, Owner: owner, ID: "accounts"}}
+		for _, id := range ids {
+			refs = append(refs, accountRef(owner, id))
+		}
+		for _, ref := range refs {
+			if err := tx.Delete(ref); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: by, Subject: name, Detail: "removed"})
+	})
+	if err == nil {
+		s.locks.drop(owner)
+	}
+	return err
+}
