@@ -213,5 +213,19 @@ func checkDatabase(ctx context.Context, path string, key *seal.Key) (core.Report
 	if err != nil {
 		return core.Report{}, err
 	}
-	return svc.Verify(ctx)
+	rep, err := svc.Verify(ctx)
+	if err != nil {
+		return rep, err
+	}
+	// Shared vaults are sealed under their own keys, which Verify does not
+	// open: a backup whose vaults cannot be read is no backup.
+	vrep, err := svc.VerifyVaults(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("verify shared vaults: %w", err)
+	}
+	rep.Accounts += vrep.Accounts
+	for _, p := range vrep.Problems {
+		rep.Problems = append(rep.Problems, "shared vault: "+p)
+	}
+	return rep, nil
 }
