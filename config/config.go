@@ -29,6 +29,66 @@ type Config struct {
 	Users    []User   `yaml:"users"`
 	Metrics  Metrics  `yaml:"metrics"`
 	Backup   Backup   `yaml:"backup"`
+	Lock     Lock     `yaml:"lock"`
+	// RateLimits are per-person budgets per command class; a class left
+	// out keeps its default (see config.example.yaml).
+	RateLimits RateLimits `yaml:"rate_limits"`
+}
+
+// Lock tunes the personal passphrase lock.
+type Lock struct {
+	// UnlockFor is how long /unlock keeps a locked person's data open.
+	UnlockFor Duration `yaml:"unlock_for"`
+}
+
+// Rate is one command class's budget: Burst at once, refilled at
+// PerMinute. PerMinute 0 turns the limit off for that class.
+type Rate struct {
+	PerMinute float64 `yaml:"per_minute"`
+	Burst     float64 `yaml:"burst"`
+}
+
+// RateLimits has one optional Rate per command class; nil keeps the
+// built-in default for that class. Off turns every limit off (load tests).
+type RateLimits struct {
+	Off    bool  `yaml:"off"`
+	Code   *Rate `yaml:"code"`   // /code and its buttons
+	Secret *Rate `yaml:"secret"` // /export, /check, /recovery-codes, /audit, answers to questions
+	Lock   *Rate `yaml:"lock"`   // /lock, /unlock, invites and links from strangers
+	Write  *Rate `yaml:"write"`  // /add, /rename, /del, /vault, pasted links, files
+	Other  *Rate `yaml:"other"`  // everything else
+}
+
+// maxUnlockFor bounds lock.unlock_for: an unlock that lasts days is no lock.
+const maxUnlockFor = 24 * time.Hour
+
+func (l Lock) validate() error {
+	if l.UnlockFor < Duration(time.Minute) || l.UnlockFor > Duration(maxUnlockFor) {
+		return fmt.Errorf("lock.unlock_for: must be between 1m and 24h (e.g. 15m)")
+	}
+	return nil
+}
+
+func (r RateLimits) validate() error {
+	classes := []struct {
+		name string
+		r    *Rate
+	}{{"code", r.Code}, {"secret", r.Secret}, {"lock", r.Lock}, {"write", r.Write}, {"other", r.Other}}
+	for _, c := range classes {
+		if c.r == nil {
+			continue
+		}
+		key := "rate_limits." + c.name
+		switch {
+		case c.r.PerMinute < 0 || c.r.PerMinute > 1e6 || c.r.PerMinute != c.r.PerMinute:
+			return fmt.Errorf("%s.per_minute: must be between 0 (no limit) and 1000000", key)
+		case c.r.Burst < 0 || c.r.Burst > 1e6 || c.r.Burst != c.r.Burst:
+			return fmt.Errorf("%s.burst: must be between 0 and 1000000", key)
+		case c.r.PerMinute > 0 && c.r.Burst < 1:
+			return fmt.Errorf("%s.burst: required, at least 1, when per_minute is set", key)
+		}
+	}
+	return nil
 }
 
 // Metrics serves /healthz and Prometheus /metrics when Listen is set.
@@ -145,6 +205,7 @@ const (
 	EnvMatrixAccessTok  = "AUTHBOT_MATRIX_ACCESS_TOKEN"
 	defaultDeleteAfter  = 2 * time.Minute
 	defaultExportDelete = time.Minute
+	defaultUnlockFor    = 15 * time.Minute
 )
 
 // Default is the configuration used when there is no file (authbot chat).
@@ -265,6 +326,9 @@ func (c *Config) applyDefaults() {
 	if c.Codes.ExportDeleteAfter == 0 {
 		c.Codes.ExportDeleteAfter = Duration(defaultExportDelete)
 	}
+	if c.Lock.UnlockFor == 0 {
+		c.Lock.UnlockFor = Duration(defaultUnlockFor)
+	}
 }
 
 // Validate checks every key and names the first one at fault.
@@ -295,6 +359,12 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Backup.validate(); err != nil {
+		return err
+	}
+	if err := c.Lock.validate(); err != nil {
+		return err
+	}
+	if err := c.RateLimits.validate(); err != nil {
 		return err
 	}
 	names := map[string]bool{}
