@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -57,6 +58,23 @@ func (t *tracker) offset() int64 {
 	return low
 }
 
+// seen is the highest update id fetched so far.
+func (t *tracker) seen() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.maxSeen
+}
+
+// windowFull reports whether the limit updates from the offset on have all
+// been fetched already (update ids are consecutive), so a poll can bring
+// nothing new until the oldest unfinished one is done.
+func (t *tracker) windowFull(limit int) bool {
+	low := t.offset()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.inflight) > 0 && t.maxSeen-low+1 >= int64(limit)
+}
+
 // state returns the number of updates in flight and a channel closed at
 // the next finish.
 func (t *tracker) state() (int, <-chan struct{}) {
@@ -82,8 +100,10 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		n, progress := b.track.state()
-		if n >= pollLimit {
-			// Telegram would only send the same unfinished updates again.
+		if n >= pollLimit || b.track.windowFull(pollLimit) {
+			// Telegram would only send the same unfinished updates again:
+			// it answers from the offset, the oldest unfinished update, and
+			// every id in the next pollLimit has been fetched already.
 			select {
 			case <-progress:
 			case <-ctx.Done():
@@ -96,7 +116,7 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			// Unfinished updates come back at once; do not long-poll.
 			timeout = 0
 		}
-		ups, err := b.getUpdates(ctx, b.track.offset(), timeout, pollLimit)
+		ups, err := b.getUpdates(ctx, b.track.offset(), timeout, pollLimit, b.track.seen())
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -153,7 +173,7 @@ func (b *Bot) confirm(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := b.getUpdates(cctx, b.track.offset(), 0, 1); err != nil {
+	if _, err := b.getUpdates(cctx, b.track.offset(), 0, 1, math.MaxInt64); err != nil {
 		b.log.Warn("telegram: could not confirm the last updates; they will be handled again", "err", safeErr(err))
 	}
 }

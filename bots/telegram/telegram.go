@@ -169,7 +169,7 @@ func New(cfg Config) (*Bot, error) {
 	api, err := bot.New(cfg.Token,
 		bot.WithServerURL(base),
 		bot.WithSkipGetMe(), // Run calls getMe itself, with retries
-		bot.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient),
+		bot.WithHTTPClient(cfg.PollTimeout, libraryClient(cfg.HTTPClient)),
 		// The library's defaults log whole updates (message text) and
 		// errors that may quote response bodies: never let them log.
 		bot.WithDefaultHandler(func(context.Context, *bot.Bot, *models.Update) {}),
