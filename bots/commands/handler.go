@@ -34,6 +34,10 @@ type Options struct {
 	IsAdmin func(person string) bool
 	// TelegramBot is the bot's Telegram username, for invite deep links.
 	TelegramBot string
+	// TelegramBotName, if set and TelegramBot is empty, returns the
+	// username: the Telegram adapter only learns it from getMe once it
+	// runs, after the handler was built. "" while unknown.
+	TelegramBotName func() string
 	// IsPerson, if set, says whether a name is one of the bot's people;
 	// /vault add refuses others. Nil accepts any name.
 	IsPerson func(name string) bool

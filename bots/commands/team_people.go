@@ -36,8 +36,12 @@ func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Rep
 		return h.fail(err)
 	}
 	tg := "send /start " + token + " to this bot on Telegram"
-	if h.opts.TelegramBot != "" {
-		tg = fmt.Sprintf("open https://t.me/%s?start=%s", h.opts.TelegramBot, token)
+	bot := h.opts.TelegramBot
+	if bot == "" && h.opts.TelegramBotName != nil {
+		bot = h.opts.TelegramBotName()
+	}
+	if bot != "" {
+		tg = fmt.Sprintf("open https://t.me/%s?start=%s", bot, token)
 	}
 	return []Reply{{
 		Parts: []Part{{Text: fmt.Sprintf("Invite for %s, usable once until %s UTC. Send them this: %s, or on Matrix send ", name, expires.Format("Jan 2 15:04"), tg)},

@@ -29,6 +29,8 @@ type app struct {
 	store     *bolt.Store
 	svc       *core.Service
 	handler   *commands.Handler
+	// names holds what adapters learn once they run (people.go).
+	names *botNames
 }
 
 // dbFile is the database's name inside the data dir.
@@ -62,7 +64,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 		}
 	}
 	clock := core.SystemClock{}
-	svc, err := core.NewService(ctx, store, key, clock)
+	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{UnlockFor: cfg.Lock.UnlockFor.D()})
 	if err != nil {
 		store.Close()
 		if errors.Is(err, core.ErrWrongMasterKey) {
@@ -76,11 +78,13 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 		CodeDeleteAfter:   cfg.Codes.DeleteAfter.D(),
 		ExportDeleteAfter: cfg.Codes.ExportDeleteAfter.D(),
 	}
+	names := &botNames{}
+	peopleOptions(cfg, svc, names)(&hopts)
 	for _, f := range extra {
 		f(&hopts)
 	}
 	h := commands.New(svc, hopts)
-	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h}, nil
+	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h, names: names}, nil
 }
 
 func (a *app) Close() error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/authbot/authbot/config"
 )
@@ -16,6 +17,9 @@ import (
 type runner interface {
 	Run(ctx context.Context) error
 }
+
+// auditFlushEvery is how often serve writes buffered audit entries.
+const auditFlushEvery = 10 * time.Second
 
 func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -67,6 +71,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	defer cancel()
 	errs := make(chan error, len(runners))
 	var wg sync.WaitGroup
+	// Personal /code audit entries are buffered in memory; write them out
+	// now and then so a crash loses at most a few seconds of them.
+	// app.Close (deferred first, so run last) writes the rest.
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		flushAuditEvery(ctx, a, auditFlushEvery)
+	}()
+	defer func() { cancel(); <-flushed }()
 	for _, r := range runners {
 		wg.Add(1)
 		go func() {

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/core"
+)
+
+func TestRateLimitsFromConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		in   config.RateLimits
+		want commands.RateLimits
+	}{
+		{"defaults", config.RateLimits{}, commands.DefaultRateLimits},
+		{"off", config.RateLimits{Off: true, Code: &config.Rate{PerMinute: 1, Burst: 1}}, commands.RateLimits{}},
+		{"one class raised, one off", config.RateLimits{Code: &config.Rate{PerMinute: 6000, Burst: 500}, Other: &config.Rate{}},
+			func() commands.RateLimits {
+				l := commands.DefaultRateLimits
+				l.Code = commands.Rate{PerMinute: 6000, Burst: 500}
+				l.Other = commands.Rate{}
+				return l
+			}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rateLimits(tt.in); *got != tt.want {
+				t.Errorf("got %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPeopleWiring: admins come from the config, people from the config
+// and from accepted invites, and a person's platform ids from both.
+func TestPeopleWiring(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default(t.TempDir())
+	cfg.Users = []config.User{{Name: "alice", Telegram: 11, Matrix: "@alice:example.org", Admin: true}, {Name: "carol", Telegram: 33}}
+	a, err := openApp(ctx, cfg, newLogger(&bytes.Buffer{}, cfg.Log), opsNoEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var opts commands.Options
+	peopleOptions(cfg, a.svc, a.names)(&opts)
+	if !opts.IsAdmin("Alice") || opts.IsAdmin("carol") || opts.IsAdmin("bob") {
+		t.Error("IsAdmin should hold for config admins only")
+	}
+	if opts.IsPerson("bob") {
+		t.Error("bob is nobody yet")
+	}
+	tok, _, err := a.svc.CreateInvite(ctx, "alice", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.AcceptInvite(ctx, tok, core.Identity{Platform: "telegram", ID: "22"}); err != nil {
+		t.Fatal(err)
+	}
+	if !opts.IsPerson("bob") || !opts.IsPerson("carol") || opts.IsPerson("dave") {
+		t.Error("IsPerson should hold for config users and accepted invites")
+	}
+	for _, tt := range []struct {
+		platform, person string
+		want             []string
+	}{
+		{"telegram", "alice", []string{"11"}},
+		{"matrix", "alice", []string{"@alice:example.org"}},
+		{"telegram", "bob", []string{"22"}},
+		{"matrix", "bob", nil},
+		{"telegram", "dave", nil},
+	} {
+		got, err := identitiesOn(ctx, cfg, a.svc, tt.platform, tt.person)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("identitiesOn(%s, %s) = %v, %v; want %v", tt.platform, tt.person, got, err, tt.want)
+		}
+	}
+	if opts.TelegramBotName() != "" {
+		t.Error("no Telegram name before the adapter runs")
+	}
+	f := func() string { return "authbot_demo_bot" }
+	a.names.telegram.Store(&f)
+	if opts.TelegramBotName() != "authbot_demo_bot" {
+		t.Error("TelegramBotName should follow the adapter")
+	}
+}
