@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,15 +67,17 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	} else {
 		text, _ = b.forUs(text) // strip a "@ourbot" suffix if present
 	}
-	person, known := b.cfg.People[m.From.ID]
+	person, known := b.personOf(ctx, m.From.ID)
 	if !known {
-		b.refuse(ctx, in, m.From.ID)
+		if !b.stranger(ctx, in, m.From.ID, text) {
+			b.refuse(ctx, in, m.From.ID)
+		}
 		return
 	}
 	if len(text) > maxTextLen {
 		text = text[:maxTextLen]
 	}
-	req := commands.Request{Person: person, Platform: "telegram", Chat: commands.Group, Text: text}
+	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: text}
 	if in.private {
 		req.Chat = commands.Private
 	}
@@ -129,7 +132,7 @@ func (b *Bot) refuse(ctx context.Context, in incoming, userID int64) {
 func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	// Answer at once so the button stops spinning, whatever happens next.
 	ack := &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID}
-	person, known := b.cfg.People[q.From.ID]
+	person, known := b.personOf(ctx, q.From.ID)
 	if !known {
 		ack.Text = fmt.Sprintf("Your Telegram user id is %d: ask the person who runs this bot to add you.", q.From.ID)
 	}
@@ -148,7 +151,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	} else if m := q.Message.InaccessibleMessage; m != nil {
 		in.chatID, in.private = m.Chat.ID, m.Chat.Type == models.ChatTypePrivate
 	}
-	req := commands.Request{Person: person, Platform: "telegram", Chat: commands.Group, Text: q.Data, Callback: true}
+	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: q.Data, Callback: true}
 	if in.private {
 		req.Chat = commands.Private
 	}
@@ -272,6 +275,14 @@ func deleteReason(err error, private bool) string {
 // deliver sends the handler's replies into the chat, honouring
 // DeleteRequest, Sensitive, ExpiresAt and CodeValidUntil.
 func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply) {
+	// Replies for other people go to their private chats, after the
+	// secret-bearing message is deleted below.
+	var others []commands.Reply
+	if slices.ContainsFunc(replies, func(r commands.Reply) bool { return r.To != "" }) {
+		others = replies
+		replies = slices.DeleteFunc(slices.Clone(replies), func(r commands.Reply) bool { return r.To != "" })
+		defer func() { b.sendTo(ctx, others) }()
+	}
 	var notice string
 	for _, r := range replies {
 		if r.DeleteRequest && in.msgID != 0 {

@@ -85,7 +85,12 @@ type Config struct {
 	Webhook *Webhook
 	// People maps a Telegram user id to the authbot person name passed as
 	// Request.Person. Nobody else is served.
-	People  map[int64]string
+	People map[int64]string
+	// Recipients, if set, returns the Telegram user ids of a person who is
+	// not in People (runtime people): where a Reply.To for them goes.
+	Recipients func(ctx context.Context, person string) ([]int64, error)
+	// Handler answers requests; when it also implements Strangers, people
+	// added at runtime are served too.
 	Handler Handler
 	Menu    []MenuItem
 	Log     *slog.Logger

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/telegram"
@@ -25,9 +26,21 @@ func newTelegram(_ context.Context, a *app) (runner, error) {
 		menu = append(menu, telegram.MenuItem{Command: m.Command, Description: m.Description})
 	}
 	cfg := telegram.Config{
-		Token:   tc.Token,
-		APIURL:  tc.APIURL,
-		People:  people,
+		Token:  tc.Token,
+		APIURL: tc.APIURL,
+		People: people,
+		// Runtime people (invites, /link) are found through the handler;
+		// replies addressed to them go to the ids they joined with.
+		Recipients: func(ctx context.Context, person string) ([]int64, error) {
+			ids, err := identitiesOn(ctx, a.cfg, a.svc, telegram.Platform, person)
+			var out []int64
+			for _, s := range ids {
+				if n, perr := strconv.ParseInt(s, 10, 64); perr == nil && n > 0 {
+					out = append(out, n)
+				}
+			}
+			return out, err
+		},
 		Handler: a.handler,
 		Menu:    menu,
 		Log:     a.log.With("adapter", "telegram"),
@@ -36,5 +49,13 @@ func newTelegram(_ context.Context, a *app) (runner, error) {
 	if w := tc.Webhook; w != nil {
 		cfg.Webhook = &telegram.Webhook{Listen: w.Listen, URL: w.URL, Secret: w.Secret}
 	}
-	return telegram.New(cfg)
+	b, err := telegram.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Invite deep links need the bot's username, known once Run has
+	// called getMe.
+	name := b.Username
+	a.names.telegram.Store(&name)
+	return b, nil
 }
