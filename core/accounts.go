@@ -384,6 +384,7 @@ func (s *Service) Delete(ctx context.Context, person, id string) (Summary, error
 		out = v.sum(e)
 		for i := range v.index {
 			if v.index[i].ID == id {
+				v.mutableIndex()
 				v.index = append(v.index[:i], v.index[i+1:]...)
 				break
 			}

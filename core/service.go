@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -60,6 +59,8 @@ type Service struct {
 	audit *auditBuffer
 	// opts are the tunables of NewServiceWith.
 	opts ServiceOptions
+	// indexes caches decoded account indexes (indexcache.go).
+	indexes *indexCache
 }
 
 // NewService checks that master opens the database behind store (creating
@@ -73,7 +74,7 @@ func NewService(ctx context.Context, store Store, master seal.Key, clock Clock) 
 func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clock, opts ServiceOptions) (*Service, error) {
 	opts.defaults()
 	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}, approvals: newApprovals(),
-		links: &linkCodes{codes: map[string]linkCode{}}}
+		links: &linkCodes{codes: map[string]linkCode{}}, indexes: newIndexCache()}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}
@@ -136,7 +137,7 @@ func (s *Service) checkMasterKey(ctx context.Context) error {
 
 // owner is the opaque storage id of a person's own vault.
 func (s *Service) owner(person string) string {
-	return seal.OpaqueID(&s.ids, "person:"+person)
+	return s.indexes.owner(person, func() string { return seal.OpaqueID(&s.ids, "person:"+person) })
 }
 
 // vault is one set of accounts opened inside a transaction: a person's own
@@ -155,6 +156,9 @@ type vault struct {
 	kAccount string     // record kinds: personal or shared
 	kIndex   string
 	dirty    bool // the index changed and must be saved
+
+	cache       *indexCache
+	indexShared bool // index is the cache's copy: call mutableIndex before changing it
 }
 
 func (v *vault) shared() bool { return v.meta != nil }
@@ -178,7 +182,7 @@ type indexEntry struct {
 // openVault loads owner's data key and index. With create, a missing
 // person gets a new data key; without, ErrNoAccounts.
 func (s *Service) openVault(tx Tx, owner string, create bool) (*vault, error) {
-	v := &vault{tx: tx, owner: owner, kAccount: kindAccount, kIndex: kindIndex}
+	v := &vault{tx: tx, owner: owner, kAccount: kindAccount, kIndex: kindIndex, cache: s.indexes}
 	key, created, err := s.personKey(tx, owner, create)
 	if err != nil {
 		return nil, err
@@ -232,6 +236,24 @@ func (s *Service) personKey(tx Tx, owner string, create bool) (key seal.Key, cre
 
 // loadIndex reads and opens v's index; a vault with no index yet has none.
 func (v *vault) loadIndex() error {
+	cacheKey := v.kIndex + "|" + v.owner
+	if p, ok := v.tx.(Peeker); ok && v.cache != nil {
+		hit := false
+		err := p.Peek(v.indexRef(), func(sealed []byte) error {
+			v.index, hit = v.cache.get(cacheKey, sealed)
+			return nil
+		})
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if hit {
+			v.indexShared = true
+			return nil
+		}
+	}
 	sealed, err := v.tx.Get(v.indexRef())
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -246,6 +268,8 @@ func (v *vault) loadIndex() error {
 	if v.index, err = decodeIndex(plain); err != nil {
 		return &CorruptRecordError{What: "account index", Err: err}
 	}
+	v.cache.put(cacheKey, sealed, v.index)
+	v.indexShared = true
 	return nil
 }
 
@@ -274,7 +298,7 @@ func (v *vault) account(id string) (*Account, error) {
 		return nil, &CorruptRecordError{What: "account", Err: err}
 	}
 	var a Account
-	if err := json.Unmarshal(plain, &a); err != nil {
+	if err := decodeAccount(plain, &a); err != nil {
 		return nil, &CorruptRecordError{What: "account", Err: err}
 	}
 	a.Vault = v.name
@@ -283,11 +307,7 @@ func (v *vault) account(id string) (*Account, error) {
 
 // putAccount writes a and refreshes its index entry (not the index itself).
 func (v *vault) putAccount(a *Account) error {
-	plain, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	sealed, err := seal.Seal(&v.key, plain, accountAD(v.owner, a.ID))
+	sealed, err := seal.Seal(&v.key, encodeAccount(a), accountAD(v.owner, a.ID))
 	if err != nil {
 		return err
 	}
@@ -295,6 +315,7 @@ func (v *vault) putAccount(a *Account) error {
 		return err
 	}
 	v.dirty = true
+	v.mutableIndex()
 	e := indexEntry{Summary: a.summary(), Fingerprint: v.fingerprint(a.OTP.Secret)}
 	e.Vault = ""
 	for i := range v.index {
@@ -312,6 +333,7 @@ func (v *vault) fingerprint(secret []byte) string {
 }
 
 func (v *vault) saveIndex() error {
+	v.mutableIndex()
 	sort.Slice(v.index, func(i, j int) bool {
 		return strings.ToLower(v.index[i].Label) < strings.ToLower(v.index[j].Label)
 	})

@@ -439,3 +439,40 @@ func FuzzDecodeIndex(f *testing.F) {
 		}
 	})
 }
+
+func TestAccountCodecRoundTripAndDamage(t *testing.T) {
+	in := &Account{ID: "a1", Label: "binance", Issuer: "Binance", User: "ann@example.org",
+		OTP:   otp.Params{Kind: otp.HOTP, Secret: rfcSecret, Algorithm: otp.SHA256, Digits: 8, Counter: 42},
+		Added: time.Unix(1_700_000_000, 5).UTC(), Confirmed: time.Unix(1_700_000_100, 0).UTC(),
+		RecoveryCodes: []RecoveryCode{{Code: "aaaa-1111"}, {Code: "bbbb-2222", Used: time.Unix(1_700_000_200, 0).UTC()}}}
+	b := encodeAccount(in)
+	var out Account
+	if err := decodeAccount(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.ID != in.ID || out.Label != in.Label || out.Issuer != in.Issuer || out.User != in.User ||
+		!bytes.Equal(out.OTP.Secret, in.OTP.Secret) || out.OTP.Kind != in.OTP.Kind || out.OTP.Algorithm != in.OTP.Algorithm ||
+		out.OTP.Digits != 8 || out.OTP.Counter != 42 || !out.Added.Equal(in.Added) || !out.Confirmed.Equal(in.Confirmed) ||
+		len(out.RecoveryCodes) != 2 || out.RecoveryCodes[1] != in.RecoveryCodes[1] || !out.RecoveryCodes[0].Used.IsZero() {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", out, in)
+	}
+	for cut := 0; cut < len(b); cut++ {
+		if err := decodeAccount(b[:cut], &Account{}); err == nil {
+			t.Fatalf("truncated to %d bytes decoded", cut)
+		}
+	}
+}
+
+func FuzzDecodeAccount(f *testing.F) {
+	f.Add(encodeAccount(&Account{ID: "a", Label: "b", OTP: otp.Params{Kind: otp.TOTP, Secret: []byte("x")}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var a Account
+		if decodeAccount(b, &a) != nil {
+			return
+		}
+		var again Account
+		if err := decodeAccount(encodeAccount(&a), &again); err != nil || again.Label != a.Label || !bytes.Equal(again.OTP.Secret, a.OTP.Secret) {
+			t.Fatalf("re-encoded account does not decode: %v", err)
+		}
+	})
+}

@@ -34,6 +34,13 @@ type Tx interface {
 	Owners(kind string) ([]string, error)
 }
 
+// Peeker is an optional Tx extension: Peek calls fn with a record's bytes
+// without copying them, valid only during fn, never to be changed. core
+// uses it on the /code path to match a cached index against the store.
+type Peeker interface {
+	Peek(ref Ref, fn func(sealed []byte) error) error
+}
+
 // Ref names one record: a kind (a fixed word such as "vault" or "person"),
 // an opaque owner and an opaque id. Owner may be empty for global records.
 type Ref struct {

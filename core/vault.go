@@ -199,7 +199,7 @@ func (s *Service) openShared(tx Tx, pkey *seal.Key, person, owner, id string) (*
 	if err != nil {
 		return nil, &CorruptRecordError{What: "vault key", Err: err}
 	}
-	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex}
+	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex, cache: s.indexes}
 	if err := v.loadMeta(); err != nil {
 		return nil, err
 	}
@@ -439,7 +439,7 @@ func (s *Service) rekey(tx Tx, v *vault) error {
 		return err
 	}
 	v.meta.Gen++
-	v.index = v.index[:0]
+	v.index, v.indexShared = nil, false
 	for _, a := range accounts {
 		// putAccount re-seals under the new key and recomputes the
 		// fingerprint, which is keyed by the vault key too.

@@ -438,6 +438,28 @@ func (t *tx) Get(ref core.Ref) ([]byte, error) {
 	return out, err
 }
 
+// Peek calls fn with the record itself, without a copy; fn must not keep
+// or change it (it points into the memory map). core uses it to check a
+// cached index against the stored bytes without copying them.
+func (t *tx) Peek(ref core.Ref, fn func(sealed []byte) error) error {
+	if err := checkRef(ref); err != nil {
+		return err
+	}
+	return t.do(func() error {
+		b := t.bucket(ref.Kind, ref.Owner)
+		if b == nil {
+			return core.ErrNotFound
+		}
+		v := b.Get([]byte(ref.ID))
+		if v == nil {
+			return core.ErrNotFound
+		}
+		return fn(v)
+	})
+}
+
+var _ core.Peeker = (*tx)(nil)
+
 // Put stores a copy of sealed under ref, replacing any previous value.
 func (t *tx) Put(ref core.Ref, sealed []byte) error {
 	if err := checkRef(ref); err != nil {
