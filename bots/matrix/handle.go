@@ -31,12 +31,21 @@ const (
 // handle serves one message: builds the request, asks the handler, removes
 // the message when it carried a secret, and sends the replies.
 func (b *Bot) handle(ctx context.Context, evt *event.Event) {
-	person := b.cfg.Users[evt.Sender]
 	msg := evt.Content.AsMessage()
 	if msg.RelatesTo != nil && msg.RelatesTo.Type == event.RelReplace {
 		return // an edit: answering it again would repeat the command
 	}
 	kind := b.chatKind(ctx, evt.RoomID, evt.Sender)
+	person, known := b.personOf(ctx, evt.Sender)
+	if !known {
+		if msg.MsgType == event.MsgText {
+			msg.RemoveReplyFallback()
+			if len(msg.Body) <= commands.MaxMessageBytes {
+				b.stranger(ctx, evt, kind, msg.Body)
+			}
+		}
+		return
+	}
 	req := commands.Request{Person: person, Platform: Platform, Chat: kind}
 	switch msg.MsgType {
 	case event.MsgText:
@@ -70,11 +79,15 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 	if slices.ContainsFunc(replies, func(r commands.Reply) bool { return r.DeleteRequest }) {
 		notice = b.redactRequest(ctx, evt)
 	}
-	for _, r := range replies {
+	own, others := splitTo(replies)
+	for _, r := range own {
 		b.send(ctx, evt.RoomID, evt.Sender, r)
 	}
 	if notice != "" {
 		b.sendText(ctx, evt.RoomID, notice)
+	}
+	for _, r := range others {
+		b.sendTo(ctx, r)
 	}
 }
 

@@ -59,9 +59,14 @@ type Config struct {
 	// stay the same across restarts; authbot derives it from the master key.
 	PickleKey []byte
 	Users     map[id.UserID]string
-	Handler   Handler
-	Log       *slog.Logger
-	Clock     core.Clock
+	// Recipients, if set, returns the Matrix users of a person who is not
+	// in Users (runtime people): where a Reply.To for them goes.
+	Recipients func(ctx context.Context, person string) ([]id.UserID, error)
+	// Handler answers requests; when it also implements Strangers, people
+	// added at runtime are served too.
+	Handler Handler
+	Log     *slog.Logger
+	Clock   core.Clock
 	// DeviceName is shown to people in their device lists.
 	DeviceName string
 	// RetryMin and RetryMax bound the back-off between failed syncs and
@@ -95,6 +100,9 @@ type Bot struct {
 	stopped  bool
 	workers  sync.WaitGroup
 	joinOnce sync.Map // room id -> struct{}: joins/leaves in flight
+	// dmMu serialises finding or creating direct chats (people.go), so two
+	// replies for one person at once do not open two rooms.
+	dmMu sync.Mutex
 
 	ready     chan struct{} // closed after the first successful sync
 	readyOnce sync.Once

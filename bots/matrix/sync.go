@@ -139,7 +139,9 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 		if evt.Mautrix.EventSource&event.SourceInvite == 0 {
 			return
 		}
-		if _, known := b.cfg.Users[evt.Sender]; known {
+		if _, known := b.personOf(ctx, evt.Sender); known || b.acceptsStranger(m) {
+			// A stranger's direct chat is joined so they can send /join
+			// TOKEN; anything else from them makes the bot leave.
 			b.background(evt.RoomID, func(ctx context.Context) {
 				if _, err := b.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
 					b.log.Warn("matrix: could not join", "room", evt.RoomID, "err", err)
@@ -200,7 +202,11 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 		return
 	}
 	if _, known := b.cfg.Users[evt.Sender]; !known {
-		return // strangers in a shared room get nothing, not even a refusal
+		if _, ok := b.cfg.Handler.(Strangers); !ok {
+			return // strangers get nothing, not even a refusal
+		}
+		// Runtime people and strangers: handle() looks them up off the
+		// sync goroutine.
 	}
 	b.enqueue(evt)
 }

@@ -40,8 +40,18 @@ func newMatrix(_ context.Context, a *app) (runner, error) {
 		StateDir:    filepath.Join(a.cfg.DataDir, "matrix"),
 		PickleKey:   pickleKey,
 		Users:       people,
-		Handler:     a.handler,
-		Log:         a.log.With("adapter", "matrix"),
-		Clock:       a.clock,
+		// Runtime people (invites, /link) are found through the handler;
+		// replies addressed to them go to the ids they joined with.
+		Recipients: func(ctx context.Context, person string) ([]id.UserID, error) {
+			ids, err := identitiesOn(ctx, a.cfg, a.svc, matrix.Platform, person)
+			out := make([]id.UserID, 0, len(ids))
+			for _, s := range ids {
+				out = append(out, id.UserID(s))
+			}
+			return out, err
+		},
+		Handler: a.handler,
+		Log:     a.log.With("adapter", "matrix"),
+		Clock:   a.clock,
 	})
 }

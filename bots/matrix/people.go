@@ -1,0 +1,171 @@
+//go:build goolm
+
+package matrix
+
+import (
+	"context"
+	"slices"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+// People beyond the config: runtime people (invited with /invite, linked
+// with /link) are found through the handler, strangers may send /join
+// TOKEN or /link CODE in a direct chat, and replies addressed to another
+// person (Reply.To) go to that person's direct chat with the bot.
+
+// Strangers is what the adapter needs from the handler to serve people
+// added at runtime; *commands.Handler has it. A Handler without it serves
+// Config.Users only (an optional interface keeps transport fakes small).
+type Strangers interface {
+	PersonFor(ctx context.Context, platform, identity string) (string, error)
+	HandleStranger(ctx context.Context, platform, identity string, chat commands.ChatKind, text string) (person string, replies []commands.Reply)
+}
+
+// strangerRefusal answers a stranger whose message was no invite or link.
+const strangerRefusal = "Sorry, this is a private bot. Ask the person who runs it for an invite, then send /join CODE here."
+
+// personOf returns the authbot person behind a Matrix user: a config user
+// first, then a runtime person.
+func (b *Bot) personOf(ctx context.Context, user id.UserID) (string, bool) {
+	if p, ok := b.cfg.Users[user]; ok {
+		return p, true
+	}
+	s, ok := b.cfg.Handler.(Strangers)
+	if !ok {
+		return "", false
+	}
+	p, err := s.PersonFor(ctx, Platform, user.String())
+	if err != nil {
+		b.log.Warn("matrix: could not look up a sender", "err", err)
+		return "", false
+	}
+	return p, p != ""
+}
+
+// acceptsStranger reports whether an invite from someone unknown is
+// joined: only a direct chat, and only when the handler can turn a /join
+// TOKEN into a person.
+func (b *Bot) acceptsStranger(m *event.MemberEventContent) bool {
+	_, ok := b.cfg.Handler.(Strangers)
+	return ok && m.IsDirect
+}
+
+// stranger answers a message from someone unknown in a direct chat: an
+// invite or link makes them a person; anything else gets the refusal and
+// the bot leaves, so strangers' rooms do not pile up.
+func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.ChatKind, text string) {
+	s, ok := b.cfg.Handler.(Strangers)
+	if !ok || kind != commands.Private {
+		return // strangers in a shared room get nothing, not even a refusal
+	}
+	person, replies := s.HandleStranger(ctx, Platform, evt.Sender.String(), kind, text)
+	if person != "" {
+		b.log.Info("matrix: a new identity joined", "room", evt.RoomID)
+	}
+	for _, r := range replies {
+		b.send(ctx, evt.RoomID, evt.Sender, r)
+	}
+	if person != "" {
+		return
+	}
+	if len(replies) == 0 {
+		b.sendText(ctx, evt.RoomID, strangerRefusal)
+		if _, err := b.cli.LeaveRoom(ctx, evt.RoomID); err != nil {
+			b.log.Warn("matrix: could not leave a stranger's room", "room", evt.RoomID, "err", err)
+		}
+	}
+}
+
+// usersOf returns the Matrix users of person: the config's, then
+// Config.Recipients.
+func (b *Bot) usersOf(ctx context.Context, person string) []id.UserID {
+	var out []id.UserID
+	for u, p := range b.cfg.Users {
+		if p == person {
+			out = append(out, u)
+		}
+	}
+	if len(out) == 0 && b.cfg.Recipients != nil {
+		us, err := b.cfg.Recipients(ctx, person)
+		if err != nil {
+			b.log.Warn("matrix: could not look up a recipient", "err", err)
+		}
+		out = append(out, us...)
+	}
+	return out
+}
+
+// sendTo delivers a reply addressed to another person to their direct
+// chat with the bot, creating one when there is none. A person with no
+// Matrix identity is skipped with a log line (they may be on Telegram).
+func (b *Bot) sendTo(ctx context.Context, r commands.Reply) {
+	users := b.usersOf(ctx, r.To)
+	if len(users) == 0 {
+		b.log.Info("matrix: reply for a person without a Matrix identity dropped", "person", r.To)
+		return
+	}
+	r.To = ""
+	for _, u := range users {
+		room, err := b.dmWith(ctx, u)
+		if err != nil {
+			b.log.Warn("matrix: no direct chat for a reply to another person", "err", err)
+			continue
+		}
+		b.send(ctx, room, u, r)
+	}
+}
+
+// dmWith returns an encrypted room holding exactly the bot and user
+// (joined or invited), creating a trusted private chat when there is none.
+func (b *Bot) dmWith(ctx context.Context, user id.UserID) (id.RoomID, error) {
+	b.dmMu.Lock()
+	defer b.dmMu.Unlock()
+	if finder, ok := b.cli.StateStore.(interface {
+		FindSharedRooms(context.Context, id.UserID) ([]id.RoomID, error)
+	}); ok {
+		rooms, err := finder.FindSharedRooms(ctx, user)
+		if err != nil {
+			b.log.Warn("matrix: shared rooms unknown", "err", err)
+		}
+		for _, room := range rooms {
+			members, err := b.cli.StateStore.GetRoomJoinedOrInvitedMembers(ctx, room)
+			if err == nil && kindOf(members, b.cli.UserID, user) == commands.Private {
+				return room, nil
+			}
+		}
+	}
+	resp, err := b.cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+		Preset:   "trusted_private_chat", // the invitee gets power 100, as in DMs people open
+		IsDirect: true,
+		Invite:   []id.UserID{user},
+		InitialState: []*event.Event{{
+			Type:    event.StateEncryption,
+			Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}},
+		}},
+	})
+	if err != nil {
+		return "", err
+	}
+	b.log.Info("matrix: opened a direct chat for a reply", "room", resp.RoomID)
+	return resp.RoomID, nil
+}
+
+// splitTo separates replies for other people from the sender's own.
+func splitTo(replies []commands.Reply) (own, others []commands.Reply) {
+	if !slices.ContainsFunc(replies, func(r commands.Reply) bool { return r.To != "" }) {
+		return replies, nil
+	}
+	for _, r := range replies {
+		if r.To != "" {
+			others = append(others, r)
+		} else {
+			own = append(own, r)
+		}
+	}
+	return own, others
+}
