@@ -1,0 +1,132 @@
+//go:build goolm
+
+package matrix
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/commands"
+)
+
+// strangerHandler is a fakeHandler that also knows runtime people: "/join
+// good" makes the sender "carol".
+type strangerHandler struct {
+	fakeHandler
+	mu     sync.Mutex
+	people map[string]string // matrix id -> person
+}
+
+func (s *strangerHandler) PersonFor(_ context.Context, platform, identity string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.people[platform+":"+identity], nil
+}
+
+func (s *strangerHandler) HandleStranger(_ context.Context, platform, identity string, chat commands.ChatKind, text string) (string, []commands.Reply) {
+	if chat != commands.Private || text != "/join good" {
+		return "", nil
+	}
+	s.mu.Lock()
+	s.people[platform+":"+identity] = "carol"
+	s.mu.Unlock()
+	return "carol", []commands.Reply{{Parts: []commands.Part{{Text: "Welcome, carol!"}}}}
+}
+
+func (p *person) invitedTo(by id.UserID) id.RoomID {
+	p.t.Helper()
+	evt := p.wait("an invite from "+by.String(), func(evt *event.Event) bool {
+		return evt.Type == event.StateMember && evt.GetStateKey() == p.id().String() &&
+			evt.Sender == by && evt.Content.AsMember().Membership == event.MembershipInvite
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if _, err := p.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
+		p.t.Fatalf("join: %v", err)
+	}
+	return evt.RoomID
+}
+
+// TestReplyToOpensDirectChat: a reply addressed to another person (an
+// approval request) reaches them in a new encrypted direct chat, and the
+// next one in the same room.
+func TestReplyToOpensDirectChat(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	alice := newPerson(t, h, "alice")
+	bob := newPerson(t, h, "bob")
+	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
+		return []commands.Reply{
+			{Parts: []commands.Part{{Text: "asked bob"}}},
+			{To: "bob", Parts: []commands.Part{{Text: "alice asks: " + req.Text}}, Sensitive: true},
+			{To: "nobody", Parts: []commands.Part{{Text: "lost"}}},
+		}
+	}}
+	cfg := botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice", bob.id(): "bob"})
+	bot := startBot(t, cfg)
+	dm := alice.room(true, "trusted_private_chat", bot.id())
+	alice.waitJoined(dm, bot.id())
+	since := time.Now()
+	alice.send(dm, "one")
+	alice.wait("the reply to alice", replyFrom(dm, bot.id(), since))
+	room := bob.invitedTo(bot.id())
+	got := bob.wait("the reply to bob", replyFrom(room, bot.id(), since))
+	if !decrypted(got) || !strings.Contains(got.Content.AsMessage().Body, "alice asks: one") {
+		t.Fatalf("bob got %q (decrypted %v)", got.Content.AsMessage().Body, decrypted(got))
+	}
+	since = time.Now()
+	alice.send(dm, "two")
+	bob.wait("the second reply in the same room", func(evt *event.Event) bool {
+		return replyFrom(room, bot.id(), since)(evt) && strings.Contains(evt.Content.AsMessage().Body, "alice asks: two")
+	})
+}
+
+// TestStrangerJoinsWithInvite: a stranger's direct chat is joined, /join
+// with a good token makes them a person who is then served; a stranger
+// with nothing valid is refused and left.
+func TestStrangerJoinsWithInvite(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	alice := newPerson(t, h, "alice")
+	carol := newPerson(t, h, "carol")
+	eve := newPerson(t, h, "eve")
+	f := &strangerHandler{people: map[string]string{}}
+	bot := startBot(t, botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"}))
+
+	dm := carol.room(true, "trusted_private_chat", bot.id())
+	carol.waitJoined(dm, bot.id())
+	since := time.Now()
+	carol.send(dm, "/join good")
+	welcome := carol.wait("the welcome", replyFrom(dm, bot.id(), since))
+	if !strings.Contains(welcome.Content.AsMessage().Body, "Welcome, carol!") {
+		t.Fatalf("welcome %q", welcome.Content.AsMessage().Body)
+	}
+	since = time.Now()
+	carol.send(dm, "/code x")
+	carol.wait("a served reply", func(evt *event.Event) bool {
+		return replyFrom(dm, bot.id(), since)(evt) && strings.Contains(evt.Content.AsMessage().Body, "ok: /code x")
+	})
+	reqs := f.requests()
+	if len(reqs) != 1 || reqs[0].Person != "carol" || reqs[0].Chat != commands.Private {
+		t.Fatalf("requests %+v, want one from carol in a private chat", reqs)
+	}
+
+	edm := eve.room(true, "trusted_private_chat", bot.id())
+	eve.waitJoined(edm, bot.id())
+	since = time.Now()
+	eve.send(edm, "hello")
+	refusal := eve.wait("the refusal", replyFrom(edm, bot.id(), since))
+	if !strings.Contains(refusal.Content.AsMessage().Body, "private bot") {
+		t.Errorf("refusal %q", refusal.Content.AsMessage().Body)
+	}
+	eve.waitMembership(edm, bot.id(), event.MembershipLeave)
+	if n := len(f.requests()); n != 1 {
+		t.Errorf("handler got %d requests, want only carol's", n)
+	}
+}
