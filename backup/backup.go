@@ -5,7 +5,10 @@
 // A backup is ONE age-encrypted file (age-encryption.org/v1) holding a tar
 // archive with three entries: manifest.json (format version, time, sizes),
 // authbot.db (a consistent bbolt copy, whose records are sealed anyway) and
-// master.key (the key that opens them). Key and database travel together on
+// master.key (the key that opens them), then, in format 2, the Matrix
+// adapter's state (matrix/crypto.db, a consistent SQLite copy whose olm and
+// megolm pickles are encrypted with a key derived from the master key, and
+// matrix/pending.json) so a restored bot is the same Matrix device. Key and database travel together on
 // purpose: the file and its passphrase (or age identity) alone restore
 // everything on a new machine, even when the old server and its key file
 // are gone. age is the encryption because it is small, audited, has a
@@ -27,8 +30,11 @@ import (
 	"github.com/authbot/authbot/core/seal"
 )
 
-// Format is the version of the archive layout inside the age file.
-const Format = 1
+// Format is the newest version of the archive layout inside the age file.
+// Format 1 has the database and key only; format 2 adds extra files after
+// the database (see Allowed). A backup without extra files is written as
+// format 1, so older authbots still read it.
+const Format = 2
 
 // Entry names inside the archive.
 const (
@@ -66,6 +72,30 @@ type Manifest struct {
 	DBSize   int64     `json:"db_size"`
 	People   int       `json:"people"`
 	Accounts int       `json:"accounts"`
+	// Files are the extra files after the database and their sizes
+	// (format 2).
+	Files map[string]int64 `json:"files,omitempty"`
+}
+
+// File is an extra file stored after the database.
+type File struct {
+	Name string // one of Allowed
+	Size int64
+	Body io.Reader
+}
+
+// Names of the extra files, relative to the data dir.
+const (
+	MatrixCryptoDB = "matrix/crypto.db"
+	MatrixPending  = "matrix/pending.json"
+)
+
+// Allowed are the extra files a backup may hold, with their size limits.
+// Nothing else is accepted: a restore writes these names into the data
+// dir, so a name from the file must never choose a path.
+var Allowed = map[string]int64{
+	MatrixCryptoDB: 1 << 30,
+	MatrixPending:  16 << 20,
 }
 
 // PassphraseRecipient returns an age scrypt recipient for pass. workFactor
@@ -113,13 +143,27 @@ func ParseIdentities(r io.Reader) ([]age.Identity, error) {
 	return ids, nil
 }
 
-// Write writes a backup of the database read from db (dbSize bytes) and
-// key to w, encrypted to r. m.Format, m.DBSize are filled in.
-func Write(w io.Writer, r age.Recipient, db io.Reader, dbSize int64, key *seal.Key, m Manifest) error {
+// Write writes a backup of the database read from db (dbSize bytes), key
+// and the extra files to w, encrypted to r. m.Format, m.DBSize and m.Files
+// are filled in.
+func Write(w io.Writer, r age.Recipient, db io.Reader, dbSize int64, key *seal.Key, m Manifest, extra ...File) error {
 	if dbSize <= 0 || dbSize > MaxDBSize {
 		return fmt.Errorf("write backup: database size %d out of range", dbSize)
 	}
-	m.Format, m.DBSize = Format, dbSize
+	m.Format, m.DBSize, m.Files = 1, dbSize, nil
+	for _, f := range extra {
+		max, ok := Allowed[f.Name]
+		if !ok || f.Size < 0 || f.Size > max {
+			return fmt.Errorf("write backup: extra file %q (%d bytes) not allowed", f.Name, f.Size)
+		}
+		if _, dup := m.Files[f.Name]; dup {
+			return fmt.Errorf("write backup: %s twice", f.Name)
+		}
+		if m.Files == nil {
+			m.Format, m.Files = Format, map[string]int64{}
+		}
+		m.Files[f.Name] = f.Size
+	}
 	enc, err := age.Encrypt(w, r)
 	if err != nil {
 		return fmt.Errorf("write backup: %w", err)
@@ -152,6 +196,11 @@ func Write(w io.Writer, r age.Recipient, db io.Reader, dbSize int64, key *seal.K
 	if err := put(dbName, dbSize, db); err != nil {
 		return fmt.Errorf("write backup: %w", err)
 	}
+	for _, f := range extra {
+		if err := put(f.Name, f.Size, f.Body); err != nil {
+			return fmt.Errorf("write backup: %w", err)
+		}
+	}
 	if err := tw.Close(); err != nil {
 		return fmt.Errorf("write backup: %w", err)
 	}
@@ -162,12 +211,25 @@ func Write(w io.Writer, r age.Recipient, db io.Reader, dbSize int64, key *seal.K
 }
 
 // Read decrypts a backup with ids, copies its database to dbOut and returns
-// the manifest and master key. The caller must still check the database
-// (open it with the key and verify every record) before trusting it.
+// the manifest and master key; extra files are checked and discarded. The
+// caller must still check the database (open it with the key and verify
+// every record) before trusting it.
 //
 // Errors: ErrWrongSecret, ErrNotBackup (wrapped, with the reason), or an
 // I/O error from dbOut.
 func Read(r io.Reader, dbOut io.Writer, ids ...age.Identity) (Manifest, seal.Key, error) {
+	return ReadFiles(r, dbOut, nil, ids...)
+}
+
+// ExtraFunc returns where an extra file of the backup goes (name is one of
+// Allowed, size as the manifest says).
+type ExtraFunc func(name string, size int64) (io.Writer, error)
+
+// ReadFiles is Read that also copies each extra file to the writer extra
+// returns for it (nil extra: discard them). Every extra file must be named
+// in the manifest with its size, and every file the manifest names must be
+// there.
+func ReadFiles(r io.Reader, dbOut io.Writer, extra ExtraFunc, ids ...age.Identity) (Manifest, seal.Key, error) {
 	var m Manifest
 	dec, err := age.Decrypt(r, ids...)
 	if err != nil {
@@ -198,8 +260,13 @@ func Read(r io.Reader, dbOut io.Writer, ids ...age.Identity) (Manifest, seal.Key
 	if err := json.Unmarshal(mj, &m); err != nil {
 		return m, seal.Key{}, fmt.Errorf("%w: manifest: %w", ErrNotBackup, err)
 	}
-	if m.Format != Format {
-		return m, seal.Key{}, fmt.Errorf("%w: format %d, this authbot reads %d", ErrNotBackup, m.Format, Format)
+	if m.Format < 1 || m.Format > Format {
+		return m, seal.Key{}, fmt.Errorf("%w: format %d, this authbot reads 1 to %d", ErrNotBackup, m.Format, Format)
+	}
+	for name, size := range m.Files {
+		if max, ok := Allowed[name]; !ok || m.Format < 2 || size < 0 || size > max {
+			return m, seal.Key{}, fmt.Errorf("%w: manifest names an unexpected file", ErrNotBackup)
+		}
 	}
 	if _, err := next(keyName, maxKeySize); err != nil {
 		return m, seal.Key{}, err
@@ -229,8 +296,36 @@ func Read(r io.Reader, dbOut io.Writer, ids ...age.Identity) (Manifest, seal.Key
 	if n != h.Size {
 		return m, seal.Key{}, fmt.Errorf("%w: database truncated", ErrNotBackup)
 	}
-	if _, err := tr.Next(); err != io.EOF {
-		return m, seal.Key{}, fmt.Errorf("%w: unexpected data after the database", ErrNotBackup)
+	seen := map[string]bool{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return m, seal.Key{}, fmt.Errorf("%w: after the database: %w", ErrNotBackup, err)
+		}
+		size, ok := m.Files[h.Name]
+		if !ok || seen[h.Name] || h.Typeflag != tar.TypeReg || h.Size != size {
+			return m, seal.Key{}, fmt.Errorf("%w: unexpected data after the database", ErrNotBackup)
+		}
+		seen[h.Name] = true
+		w := io.Discard
+		if extra != nil {
+			if w, err = extra(h.Name, h.Size); err != nil {
+				return m, seal.Key{}, err
+			}
+		}
+		n, err := io.Copy(w, tr)
+		if err != nil {
+			return m, seal.Key{}, fmt.Errorf("%w: %s: %w", ErrNotBackup, h.Name, err)
+		}
+		if n != h.Size {
+			return m, seal.Key{}, fmt.Errorf("%w: %s truncated", ErrNotBackup, h.Name)
+		}
+	}
+	if len(seen) != len(m.Files) {
+		return m, seal.Key{}, fmt.Errorf("%w: a file the manifest names is missing", ErrNotBackup)
 	}
 	// Drain to the end so age checks the final chunk's authentication.
 	if _, err := io.Copy(io.Discard, io.LimitReader(dec, 1<<20)); err != nil {

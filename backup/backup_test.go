@@ -70,7 +70,7 @@ func TestRoundTrip(t *testing.T) {
 			if got != key || !bytes.Equal(out.Bytes(), db) {
 				t.Fatal("round trip changed the key or the database")
 			}
-			if m.People != 2 || m.Accounts != 3 || m.DBSize != int64(len(db)) || m.Format != Format {
+			if m.People != 2 || m.Accounts != 3 || m.DBSize != int64(len(db)) || m.Format != 1 {
 				t.Errorf("manifest %+v", m)
 			}
 		})

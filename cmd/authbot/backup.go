@@ -74,11 +74,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		defer store.Close()
 		return store.Backup(ctx, w)
 	}
-	m, err := writeBackup(ctx, *out, r, &key, snapshot)
+	m, err := writeBackup(ctx, *out, dir, r, &key, snapshot)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup written to %s: %d people, %d accounts, all records checked\n", *out, m.People, m.Accounts)
+	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
+		fmt.Fprintln(stdout, "the Matrix crypto state is included: a restored bot is the same Matrix device")
+	} else if hasMatrixState(dir) {
+		fmt.Fprintln(stderr, "note: the Matrix crypto state was not included (this build has no Matrix support); after a restore the Matrix bot logs in as a new device")
+	}
 	return nil
 }
 
@@ -157,28 +162,34 @@ func existingKey(dir string, getenv env) (seal.Key, error) {
 	return key, nil
 }
 
-// writeBackup writes a checked, encrypted backup to out atomically (see
-// backupTo).
-func writeBackup(ctx context.Context, out string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+// writeBackup writes a checked, encrypted backup of dataDir to out
+// atomically (see backupTo).
+func writeBackup(ctx context.Context, out, dataDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
 	var m backup.Manifest
 	err := backup.WriteFileAtomic(ctx, out, func(ctx context.Context, f *os.File) error {
 		var err error
-		m, err = backupTo(ctx, f, filepath.Dir(out), r, key, snapshot)
+		m, err = backupTo(ctx, f, filepath.Dir(out), dataDir, r, key, snapshot)
 		return err
 	})
 	return m, err
 }
 
-// backupTo takes a snapshot into a temporary file in tmpDir, checks it
+// backupTo takes a snapshot into temporary files in tmpDir, checks it
 // (opens every record with key), and only then writes the encrypted backup
-// to w. Used by `authbot backup` and by serve's schedule.
-func backupTo(ctx context.Context, w io.Writer, tmpDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+// to w. The Matrix adapter's state in dataDir goes with it when this build
+// can copy it (see matrixState). Used by `authbot backup` and by serve's
+// schedule.
+func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
 	var m backup.Manifest
-	tmp, err := os.CreateTemp(tmpDir, ".authbot-snapshot-*.db")
+	work, err := os.MkdirTemp(tmpDir, ".authbot-snapshot-*")
 	if err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer os.RemoveAll(work)
+	tmp, err := os.OpenFile(filepath.Join(work, dbFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return m, fmt.Errorf("backup: %w", err)
+	}
 	defer tmp.Close()
 	n, err := snapshot(ctx, tmp)
 	if err != nil {
@@ -188,11 +199,77 @@ func backupTo(ctx context.Context, w io.Writer, tmpDir string, r age.Recipient, 
 	if err != nil {
 		return m, fmt.Errorf("backup: the snapshot did not check out, nothing written: %w", err)
 	}
+	extra, err := matrixState(ctx, dataDir, work)
+	for _, f := range extra {
+		defer f.Body.(io.Closer).Close()
+	}
+	if err != nil {
+		return m, fmt.Errorf("backup: Matrix state: %w", err)
+	}
 	m = backup.Manifest{Created: time.Now().UTC(), Version: version, People: rep.People, Accounts: rep.Accounts}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
-	return m, backup.Write(w, r, tmp, n, key, m)
+	if err := backup.Write(w, r, tmp, n, key, m, extra...); err != nil {
+		return m, err
+	}
+	m.Files = map[string]int64{}
+	for _, f := range extra {
+		m.Files[f.Name] = f.Size
+	}
+	return m, nil
+}
+
+// hasMatrixState reports whether dataDir holds a Matrix crypto store.
+func hasMatrixState(dataDir string) bool {
+	_, err := os.Stat(filepath.Join(dataDir, filepath.FromSlash(backup.MatrixCryptoDB)))
+	return err == nil
+}
+
+// matrixState copies the Matrix adapter's state into work and returns it
+// as backup files (each Body an open *os.File for the caller to close):
+// crypto.db as a consistent SQLite copy (VACUUM INTO, safe while serve
+// runs) that passed SQLite's integrity check, and pending.json, which the
+// adapter replaces by rename, so one open file is one whole version.
+// Nothing when the data dir has no Matrix state or this build cannot copy
+// it (no goolm tag: runBackup says so).
+func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, error) {
+	if !backup.SQLiteSupported || !hasMatrixState(dataDir) {
+		return nil, nil
+	}
+	var files []backup.File
+	add := func(name, path string) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if max := backup.Allowed[name]; fi.Size() > max {
+			f.Close()
+			return fmt.Errorf("%s is %d bytes, more than the %d a backup holds", path, fi.Size(), max)
+		}
+		files = append(files, backup.File{Name: name, Size: fi.Size(), Body: f})
+		return nil
+	}
+	copyPath := filepath.Join(work, "crypto.db")
+	if err := backup.SnapshotSQLite(ctx, filepath.Join(dataDir, filepath.FromSlash(backup.MatrixCryptoDB)), copyPath); err != nil {
+		return nil, err
+	}
+	if err := backup.CheckSQLite(ctx, copyPath); err != nil {
+		return nil, err
+	}
+	if err := add(backup.MatrixCryptoDB, copyPath); err != nil {
+		return files, err
+	}
+	pending := filepath.Join(dataDir, filepath.FromSlash(backup.MatrixPending))
+	if err := add(backup.MatrixPending, pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return files, err
+	}
+	return files, nil
 }
 
 // checkDatabase opens the bbolt file at path read-only (bbolt's own

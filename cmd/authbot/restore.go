@@ -67,6 +67,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	fmt.Fprintf(stdout, "restored %s (made %s): %d people, %d accounts, all records checked\n",
 		*dataDir, m.Created.Format(time.RFC3339), m.People, m.Accounts)
+	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
+		fmt.Fprintln(stdout, "the Matrix crypto state was restored too: the Matrix bot stays the same device")
+	}
 	if moved != "" {
 		fmt.Fprintf(stdout, "the previous data dir was moved to %s; delete it once you are sure\n", moved)
 	}
@@ -123,6 +126,11 @@ func restore(ctx context.Context, in, dir string, force bool, ids ...age.Identit
 		return m, "", fmt.Errorf("the backup does not check out, nothing was changed: %w", err)
 	}
 	m.People, m.Accounts = rep.People, rep.Accounts
+	if _, ok := m.Files[backup.MatrixCryptoDB]; ok && backup.SQLiteSupported {
+		if err := backup.CheckSQLite(ctx, filepath.Join(stage, filepath.FromSlash(backup.MatrixCryptoDB))); err != nil {
+			return m, "", fmt.Errorf("the backup's Matrix crypto state does not check out, nothing was changed: %w", err)
+		}
+	}
 	if err := keyfile.Write(stage, key); err != nil {
 		return m, "", err
 	}
@@ -142,8 +150,9 @@ func restore(ctx context.Context, in, dir string, force bool, ids ...age.Identit
 	return m, moved, backup.SyncDir(parent)
 }
 
-// unpack decrypts the backup into dir/authbot.db (fsynced) and returns the
-// key it carried.
+// unpack decrypts the backup into dir/authbot.db and its extra files
+// (the Matrix state) into dir/matrix/, all fsynced, and returns the key it
+// carried.
 func unpack(in, dir string, ids ...age.Identity) (backup.Manifest, seal.Key, error) {
 	f, err := os.Open(in)
 	if err != nil {
@@ -155,13 +164,44 @@ func unpack(in, dir string, ids ...age.Identity) (backup.Manifest, seal.Key, err
 		return backup.Manifest{}, seal.Key{}, fmt.Errorf("restore: %w", err)
 	}
 	defer db.Close()
-	m, key, err := backup.Read(f, db, ids...)
+	var extra []*os.File
+	defer func() {
+		for _, x := range extra {
+			x.Close()
+		}
+	}()
+	// ReadFiles hands out only names from backup.Allowed that the manifest
+	// lists, so no name in the file chooses a path outside dir.
+	m, key, err := backup.ReadFiles(f, db, func(name string, _ int64) (io.Writer, error) {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("restore: %w", err)
+		}
+		x, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("restore: %w", err)
+		}
+		extra = append(extra, x)
+		return x, nil
+	}, ids...)
 	if err != nil {
 		return m, key, fmt.Errorf("%s: %w", in, err)
 	}
-	if err := db.Sync(); err != nil {
-		seal.Zero(&key)
-		return m, seal.Key{}, fmt.Errorf("restore: %w", err)
+	for _, x := range append(extra, db) {
+		if err := x.Sync(); err != nil {
+			seal.Zero(&key)
+			return m, seal.Key{}, fmt.Errorf("restore: %w", err)
+		}
+	}
+	dirs := []string{dir}
+	if len(extra) > 0 {
+		dirs = append(dirs, filepath.Join(dir, "matrix"))
+	}
+	for _, d := range dirs {
+		if err := backup.SyncDir(d); err != nil {
+			seal.Zero(&key)
+			return m, seal.Key{}, fmt.Errorf("restore: %w", err)
+		}
 	}
 	return m, key, nil
 }
