@@ -38,6 +38,10 @@ type Options struct {
 	// username: the Telegram adapter only learns it from getMe once it
 	// runs, after the handler was built. "" while unknown.
 	TelegramBotName func() string
+	// IsConfigUser, if set, says whether a name is a config file user:
+	// /remove refuses them (their data is the operator's to drop, and a
+	// config user with a linked identity has a runtime record too).
+	IsConfigUser func(name string) bool
 	// IsPerson, if set, says whether a name is one of the bot's people;
 	// /vault add refuses others. Nil accepts any name.
 	IsPerson func(name string) bool

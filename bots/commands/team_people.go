@@ -82,6 +82,9 @@ func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Rep
 	if name == "" {
 		return []Reply{{Parts: plain("Use: /remove NAME. Everything only they could read is deleted.")}}
 	}
+	if h.opts.IsConfigUser != nil && h.opts.IsConfigUser(name) {
+		return []Reply{{Parts: plain(name + " is in the config file: remove them there.")}}
+	}
 	if err := h.svc.RemovePerson(ctx, req.Person, name); err != nil {
 		return h.fail(err)
 	}

@@ -60,6 +60,7 @@ func peopleOptions(cfg *config.Config, svc *core.Service, names *botNames) func(
 			}
 			return false
 		}
+		o.IsConfigUser = func(name string) bool { return configured[strings.ToLower(name)] }
 		o.TelegramBotName = names.telegramName
 		o.RateLimits = rateLimits(cfg.RateLimits)
 	}

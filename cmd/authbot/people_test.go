@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/authbot/authbot/bots/commands"
@@ -79,6 +80,19 @@ func TestPeopleWiring(t *testing.T) {
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("identitiesOn(%s, %s) = %v, %v; want %v", tt.platform, tt.person, got, err, tt.want)
 		}
+	}
+	// A config user who linked another identity has a runtime record, but
+	// /remove must not drop their data: the config file is where they go.
+	code, _, err := a.svc.LinkCode(ctx, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.Link(ctx, code, core.Identity{Platform: "matrix", ID: "@carol:example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := a.handler.Handle(ctx, commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: "/remove carol"})
+	if len(rep) != 1 || len(rep[0].Parts) == 0 || !strings.Contains(rep[0].Parts[0].Text, "config file") {
+		t.Errorf("/remove of a config user answered %+v", rep)
 	}
 	if opts.TelegramBotName() != "" {
 		t.Error("no Telegram name before the adapter runs")
