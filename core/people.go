@@ -346,3 +346,39 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 	}
 	return err
 }
+
+// ExpectsNewcomers reports whether an unexpired invite or link code exists.
+// Only then may a chat adapter let an unknown identity open a chat with the
+// bot (on Matrix, joining a stranger's room): otherwise strangers are
+// refused outright.
+func (s *Service) ExpectsNewcomers(ctx context.Context) (bool, error) {
+	now := s.now()
+	s.links.mu.Lock()
+	for _, c := range s.links.codes {
+		if now.Before(c.expires) {
+			s.links.mu.Unlock()
+			return true, nil
+		}
+	}
+	s.links.mu.Unlock()
+	found := false
+	err := s.store.View(ctx, func(tx Tx) error {
+		ids, err := tx.List(kindInvite, "")
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var inv invite
+			ok, err := s.getPeopleJSON(tx, Ref{Kind: kindInvite, ID: id}, &inv)
+			if err != nil {
+				return err
+			}
+			if ok && now.Before(inv.Expires) {
+				found = true
+				return nil
+			}
+		}
+		return nil
+	})
+	return found, err
+}

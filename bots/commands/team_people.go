@@ -179,3 +179,14 @@ func describePeople(err error) (string, bool) {
 	}
 	return "", false
 }
+
+// ExpectsNewcomers reports whether someone unknown may be about to send an
+// invite token or link code: adapters that must open a chat first (Matrix)
+// accept a stranger's chat only then. An error counts as no.
+func (h *Handler) ExpectsNewcomers(ctx context.Context) bool {
+	ok, err := h.svc.ExpectsNewcomers(ctx)
+	if err != nil {
+		h.opts.Log.Error("checking for open invites", "err", err)
+	}
+	return ok && err == nil
+}

@@ -48,11 +48,17 @@ func (b *Bot) personOf(ctx context.Context, user id.UserID) (string, bool) {
 }
 
 // acceptsStranger reports whether an invite from someone unknown is
-// joined: only a direct chat, and only when the handler can turn a /join
-// TOKEN into a person.
-func (b *Bot) acceptsStranger(m *event.MemberEventContent) bool {
-	_, ok := b.cfg.Handler.(Strangers)
-	return ok && m.IsDirect
+// joined: only a direct chat, only when the handler can turn a /join
+// TOKEN into a person, and only while an invite or link code is open (so
+// strangers cannot make the bot join rooms at other times).
+func (b *Bot) acceptsStranger(ctx context.Context, m *event.MemberEventContent) bool {
+	if _, ok := b.cfg.Handler.(Strangers); !ok || !m.IsDirect {
+		return false
+	}
+	if e, ok := b.cfg.Handler.(interface{ ExpectsNewcomers(context.Context) bool }); ok {
+		return e.ExpectsNewcomers(ctx)
+	}
+	return true
 }
 
 // stranger answers a message from someone unknown in a direct chat: an

@@ -139,7 +139,7 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 		if evt.Mautrix.EventSource&event.SourceInvite == 0 {
 			return
 		}
-		if _, known := b.personOf(ctx, evt.Sender); known || b.acceptsStranger(m) {
+		if _, known := b.personOf(ctx, evt.Sender); known || b.acceptsStranger(ctx, m) {
 			// A stranger's direct chat is joined so they can send /join
 			// TOKEN; anything else from them makes the bot leave.
 			b.background(evt.RoomID, func(ctx context.Context) {
