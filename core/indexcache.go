@@ -12,24 +12,48 @@ import (
 // substituted index, and a locked person's index is never reached (their
 // data key cannot be unwrapped first). Opening and decoding the index was
 // about half the cost of a /code. It holds names and issuers, never
-// secrets, and no more than maxCachedIndexes vaults.
+// secrets, and no more than maxCacheBytes of them (estimated).
 type indexCache struct {
-	mu     sync.Mutex
-	m      map[string]cachedIndex
-	owners map[string]string // person id -> opaque owner id (an HMAC each time otherwise)
+	mu       sync.Mutex
+	m        map[string]cachedIndex
+	bytes    int // estimated size of everything in m
+	maxBytes int
+	owners   map[string]string // person id -> opaque owner id (an HMAC each time otherwise)
 }
 
 type cachedIndex struct {
 	sealed  []byte
 	entries []indexEntry // shared by readers: never modified (see mutableIndex)
+	cost    int
 }
 
-// maxCachedIndexes bounds the cache: 4096 vaults of 50 accounts are ~50 MB
-// at worst; when full it starts over.
+// maxCachedIndexes bounds the owner-id map (a few dozen bytes each).
 const maxCachedIndexes = 4096
 
+// maxCacheBytes bounds the decoded indexes by the memory they hold: 4 MiB
+// is about 240 vaults of 50 accounts, everyone in a family or a small team.
+// Bounded by count (4096 vaults) the cache held 17 MB at 1,000 people × 50
+// accounts, which doubled the Go heap and took authbot serve to 85 MB peak
+// RSS in BenchmarkLoad, over the 80 MB target; the decode it saves is a few
+// per cent of a /code's CPU there (the Bot API round trip dominates).
+const maxCacheBytes = 4 << 20
+
+// Estimated memory of one cached entry besides its strings' bytes: the
+// indexEntry struct and its share of the slice and map.
+const entryOverhead = 176
+
 func newIndexCache() *indexCache {
-	return &indexCache{m: map[string]cachedIndex{}, owners: map[string]string{}}
+	return &indexCache{m: map[string]cachedIndex{}, owners: map[string]string{}, maxBytes: maxCacheBytes}
+}
+
+// indexCost estimates what caching entries decoded from sealed keeps alive.
+func indexCost(key string, sealed []byte, entries []indexEntry) int {
+	n := len(key) + len(sealed) + 64
+	for i := range entries {
+		e := &entries[i]
+		n += entryOverhead + len(e.ID) + len(e.Label) + len(e.Issuer) + len(e.User) + len(e.Kind) + len(e.Vault) + len(e.Fingerprint)
+	}
+	return n
 }
 
 // owner returns person's opaque owner id, computing it with derive once.
@@ -67,12 +91,28 @@ func (c *indexCache) put(key string, sealed []byte, entries []indexEntry) {
 	if c == nil {
 		return
 	}
+	cost := indexCost(key, sealed, entries)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedIndexes {
-		clear(c.m)
+	if old, ok := c.m[key]; ok {
+		delete(c.m, key)
+		c.bytes -= old.cost
 	}
-	c.m[key] = cachedIndex{sealed: sealed, entries: entries}
+	if cost > c.maxBytes/4 {
+		return // one huge vault must not push everyone else out
+	}
+	// Evict at random (map order) until it fits: no bookkeeping per hit,
+	// and with more active vaults than fit, every vault keeps the same
+	// chance of a hit instead of the whole cache starting over.
+	for k, e := range c.m {
+		if c.bytes+cost <= c.maxBytes {
+			break
+		}
+		delete(c.m, k)
+		c.bytes -= e.cost
+	}
+	c.m[key] = cachedIndex{sealed: sealed, entries: entries, cost: cost}
+	c.bytes += cost
 }
 
 // mutableIndex gives v its own copy of an index shared with the cache
