@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -390,6 +391,9 @@ func (h *Handler) describe(err error) (string, bool) {
 	case errors.As(err, &bad):
 		h.opts.Log.Error("record cannot be opened", "err", err)
 		return "I could not open that stored account: its record is damaged or was sealed with another key. Nothing was changed; please tell the person who runs this bot.", false
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT):
+		h.opts.Log.Error("storage refuses writes", "err", err)
+		return "The bot's storage is full or read-only, so nothing was changed. What you stored before is safe. Please tell the person who runs this bot.", false
 	case errors.Is(err, core.ErrCorrupt):
 		h.opts.Log.Error("database corrupt", "err", err)
 		return "The database is damaged, so I changed nothing. Please tell the person who runs this bot.", false

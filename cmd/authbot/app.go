@@ -54,7 +54,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 	}
 	store, err := bolt.Open(ctx, filepath.Join(cfg.DataDir, dbFile), bolt.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err // bolt's errors name the file and the problem
 	}
 	if source == keyfile.FromFile {
 		// Finish or undo a key rotation that was interrupted (rotate.go).
