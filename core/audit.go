@@ -17,15 +17,18 @@ import (
 // The audit log.
 //
 // Every code given out, every secret shown or exported and every
-// membership change is appended as one record of kind "audit", id the
-// sequence number (16 hex digits, so byte order is numeric order). Each
-// record is sealed under a key derived from the derivation root (not the
-// master key itself, so a master key rotation leaves the log readable),
-// with associated data binding its sequence number, and carries the hash
-// of the record before it: a record swapped, removed from the middle or
-// edited is found when the log is read. A head record ("meta/audithead")
-// holds the last sequence number and hash, so a truncated tail is found
-// too. The log holds who, what, when and where — never a code or secret.
+// membership change is appended to the log. The events one transaction
+// appends form one block: a record of kind "audit", id the block number (16
+// hex digits, so byte order is numeric order). Writing a block rather than
+// a record per event keeps a code's share of the log small (one seal and
+// one Put per batch of up to 256 buffered codes). Each block is sealed
+// under a key derived from the derivation root (not the master key itself,
+// so a master key rotation leaves the log readable), with associated data
+// binding its number, and carries the hash of the block before it: a block
+// swapped, removed from the middle or edited is found when the log is read.
+// A head record ("meta/audithead") holds the last event and block numbers
+// and hash, so a truncated tail is found too. The log holds who, what, when
+// and where — never a code or secret.
 //
 // Codes from a person's own accounts are buffered in memory and written
 // with the next write transaction (or FlushAudit), so /code stays a read
@@ -62,7 +65,12 @@ type Event struct {
 	Account  string    `json:"account,omitempty"`  // account label
 	Subject  string    `json:"subject,omitempty"`  // the other person of a membership change or approval
 	Detail   string    `json:"detail,omitempty"`
-	Prev     string    `json:"prev,omitempty"` // hash of the previous record
+}
+
+// auditBlock is one record of the log: the events of one transaction.
+type auditBlock struct {
+	Prev   string  `json:"prev"` // hash of the previous block
+	Events []Event `json:"events"`
 }
 
 const kindAudit = "audit"
@@ -73,8 +81,9 @@ var (
 )
 
 type auditHead struct {
-	Seq  uint64 `json:"seq"`
-	Hash string `json:"hash"`
+	Seq    uint64 `json:"seq"`    // events so far
+	Blocks uint64 `json:"blocks"` // blocks so far
+	Hash   string `json:"hash"`   // of the last block
 }
 
 func auditID(seq uint64) string  { return fmt.Sprintf("%016x", seq) }
@@ -197,28 +206,31 @@ func appendAudit(tx Tx, key seal.Key, events []Event) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
+	block := auditBlock{Prev: head.Hash, Events: make([]Event, len(events))}
+	for i, e := range events {
 		head.Seq++
-		e.Seq, e.Prev = head.Seq, head.Hash
-		plain, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		id := auditID(e.Seq)
-		sealed, err := seal.Seal(&key, plain, auditAD(id))
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(auditRef(id), sealed); err != nil {
-			return err
-		}
-		head.Hash = hashRecord(sealed)
+		e.Seq = head.Seq
+		block.Events[i] = e
 	}
-	plain, err := json.Marshal(head)
+	head.Blocks++
+	id := auditID(head.Blocks)
+	plain, err := json.Marshal(block)
 	if err != nil {
 		return err
 	}
-	sealed, err := seal.Seal(&key, plain, auditHeadAD)
+	sealed, err := seal.Seal(&key, plain, auditAD(id))
+	if err != nil {
+		return err
+	}
+	if err := tx.Put(auditRef(id), sealed); err != nil {
+		return err
+	}
+	head.Hash = hashRecord(sealed)
+	plain, err = json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	sealed, err = seal.Seal(&key, plain, auditHeadAD)
 	if err != nil {
 		return err
 	}
@@ -279,14 +291,15 @@ func (s *Service) readAudit(tx Tx, f AuditFilter) ([]Event, error) {
 	broken := func(why string) error {
 		return &CorruptRecordError{What: "audit log", Err: errors.New(why)}
 	}
-	if uint64(len(ids)) != head.Seq {
-		return nil, broken(fmt.Sprintf("%d records, head says %d", len(ids), head.Seq))
+	if uint64(len(ids)) != head.Blocks {
+		return nil, broken(fmt.Sprintf("%d blocks, head says %d", len(ids), head.Blocks))
 	}
 	var out []Event
 	prev := ""
+	seq := uint64(0)
 	for i, id := range ids {
 		if n, err := strconv.ParseUint(id, 16, 64); err != nil || n != uint64(i+1) {
-			return nil, broken("sequence gap")
+			return nil, broken("block sequence gap")
 		}
 		sealed, err := tx.Get(auditRef(id))
 		if err != nil {
@@ -296,20 +309,26 @@ func (s *Service) readAudit(tx Tx, f AuditFilter) ([]Event, error) {
 		if err != nil {
 			return nil, &CorruptRecordError{What: "audit record", Err: err}
 		}
-		var e Event
-		if err := json.Unmarshal(plain, &e); err != nil {
+		var b auditBlock
+		if err := json.Unmarshal(plain, &b); err != nil {
 			return nil, &CorruptRecordError{What: "audit record", Err: err}
 		}
-		if e.Seq != uint64(i+1) || e.Prev != prev {
+		if b.Prev != prev || len(b.Events) == 0 {
 			return nil, broken("chain broken")
 		}
-		prev = hashRecord(sealed)
-		if f.selects(&e) {
-			out = append(out, e)
+		for j := range b.Events {
+			e := &b.Events[j]
+			if seq++; e.Seq != seq {
+				return nil, broken("event sequence gap")
+			}
+			if f.selects(e) {
+				out = append(out, *e)
+			}
 		}
+		prev = hashRecord(sealed)
 	}
-	if prev != head.Hash {
-		return nil, broken("head does not match the last record")
+	if prev != head.Hash || seq != head.Seq {
+		return nil, broken("head does not match the last block")
 	}
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[len(out)-f.Limit:]

@@ -114,7 +114,7 @@ func (sp *spaces) find(query string) (*vault, *indexEntry, error) {
 	if strings.HasPrefix(q, "#") {
 		for _, v := range vaults {
 			for i := range v.index {
-				if "#"+strings.ToLower(v.index[i].ID) == q {
+				if strings.EqualFold(v.index[i].ID, q[1:]) {
 					return v, &v.index[i], nil
 				}
 			}
@@ -161,14 +161,14 @@ func findIn(vaults []*vault, q, query string) (*vault, *indexEntry, error) {
 		}
 		return out
 	}
-	exact := collect(func(e *indexEntry) bool { return strings.ToLower(e.Label) == q })
+	exact := collect(func(e *indexEntry) bool { return strings.EqualFold(e.Label, q) })
 	if len(exact) > 0 && exact[0].v == vaults[0] {
 		return exact[0].v, exact[0].e, nil
 	}
 	for _, ms := range [][]match{
 		exact,
-		collect(func(e *indexEntry) bool { return strings.HasPrefix(strings.ToLower(e.Label), q) }),
-		collect(func(e *indexEntry) bool { return strings.HasPrefix(strings.ToLower(e.Issuer), q) }),
+		collect(func(e *indexEntry) bool { return hasPrefixFold(e.Label, q) }),
+		collect(func(e *indexEntry) bool { return hasPrefixFold(e.Issuer, q) }),
 	} {
 		if len(ms) == 1 {
 			return ms[0].v, ms[0].e, nil
@@ -196,4 +196,26 @@ func (sp *spaces) target(label string) (*vault, string, error) {
 		return v, rest, nil
 	}
 	return nil, "", &NoVaultError{Name: name}
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring case, without allocating:
+// prefix is already lower case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	if strings.EqualFold(s[:len(prefix)], prefix) {
+		return true
+	}
+	// A multi-byte case mapping can change lengths; fall back then.
+	return !isASCII(s) && strings.HasPrefix(strings.ToLower(s), prefix)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
