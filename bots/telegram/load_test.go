@@ -31,9 +31,8 @@ import (
 //
 //	go test -tags goolm -run '^$' -bench BenchmarkLoad -benchtime 4000x -v ./bots/telegram
 //
-// Keep b.N at or below 20 per person (20,000): the handler's per-person
-// /code budget is a burst of 20 and 30 a minute, and closed200 asks faster
-// than that, so more would measure rate-limit answers (and fail).
+// Benchmark configs turn the per-person rate limits off (writeConfig):
+// closed200 asks for codes far faster than a person may.
 //
 // Reported: p50/p99 update-to-reply (update queued at the fake → the
 // sendMessage with the code arriving there), codes per second, peak RSS of
