@@ -473,14 +473,10 @@ func (s *Service) ExportAll(ctx context.Context, person string) ([]Account, erro
 	return out, nil
 }
 
-// Check compares a code from the person's own app with the stored secret,
-// one step either way, and remembers a match: the backup key was typed or
-// scanned right. In a shared vault it needs a manager or admin (it tests
-// guesses against the secret).
-func (s *Service) Check(ctx context.Context, person, query, code string) (Summary, bool, error) {
-	var out Summary
-	var ok bool
-	err := s.update(ctx, person, false, func(sp *spaces) error {
+// manageAccount runs fn on the account query names, in one write
+// transaction; in a shared vault only a manager or admin may.
+func (s *Service) manageAccount(ctx context.Context, person, query string, fn func(v *vault, a *Account) error) error {
+	return s.update(ctx, person, false, func(sp *spaces) error {
 		v, e, err := sp.find(query)
 		if err != nil {
 			return err
@@ -492,6 +488,19 @@ func (s *Service) Check(ctx context.Context, person, query, code string) (Summar
 		if err != nil {
 			return err
 		}
+		return fn(v, a)
+	})
+}
+
+// Check compares a code from the person's own app with the stored secret,
+// one step either way, and remembers a match: the backup key was typed or
+// scanned right. In a shared vault it needs a manager or admin (it tests
+// guesses against the secret).
+func (s *Service) Check(ctx context.Context, person, query, code string) (Summary, bool, error) {
+	var out Summary
+	var ok bool
+	err := s.manageAccount(ctx, person, query, func(v *vault, a *Account) error {
+		var err error
 		if ok, err = otp.Verify(a.OTP, code, s.now(), 1); err != nil {
 			return err
 		}
@@ -511,18 +520,7 @@ func (s *Service) Check(ctx context.Context, person, query, code string) (Summar
 // (managers and admins only in a shared vault).
 func (s *Service) SetRecoveryCodes(ctx context.Context, person, query string, codes []string) (Summary, error) {
 	var out Summary
-	err := s.update(ctx, person, false, func(sp *spaces) error {
-		v, e, err := sp.find(query)
-		if err != nil {
-			return err
-		}
-		if err := v.needManage(); err != nil {
-			return err
-		}
-		a, err := v.account(e.ID)
-		if err != nil {
-			return err
-		}
+	err := s.manageAccount(ctx, person, query, func(v *vault, a *Account) error {
 		a.RecoveryCodes = a.RecoveryCodes[:0]
 		for _, c := range codes {
 			a.RecoveryCodes = append(a.RecoveryCodes, RecoveryCode{Code: c})
@@ -542,18 +540,7 @@ func (s *Service) UseRecoveryCode(ctx context.Context, person, query, code strin
 		return strings.ToLower(strings.NewReplacer(" ", "", "-", "").Replace(c))
 	}
 	var out Summary
-	err := s.update(ctx, person, false, func(sp *spaces) error {
-		v, e, err := sp.find(query)
-		if err != nil {
-			return err
-		}
-		if err := v.needManage(); err != nil {
-			return err
-		}
-		a, err := v.account(e.ID)
-		if err != nil {
-			return err
-		}
+	err := s.manageAccount(ctx, person, query, func(v *vault, a *Account) error {
 		for i := range a.RecoveryCodes {
 			rc := &a.RecoveryCodes[i]
 			if rc.Used.IsZero() && norm(rc.Code) == norm(code) {
