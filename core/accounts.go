@@ -79,9 +79,9 @@ func (s *Service) AddMany(ctx context.Context, person string, keys []NewAccount)
 			var dup *DuplicateError
 			switch {
 			case errors.As(err, &dup):
-				rep.Duplicates = append(rep.Duplicates, Duplicate{Incoming: describe(na.Key), Existing: dup.Label})
+				rep.Duplicates = append(rep.Duplicates, Duplicate{Incoming: Describe(na.Key), Existing: dup.Label})
 			case err != nil:
-				return fmt.Errorf("%s: %w", describe(na.Key), err)
+				return fmt.Errorf("%s: %w", Describe(na.Key), err)
 			default:
 				rep.Added = append(rep.Added, sum)
 			}
@@ -91,7 +91,9 @@ func (s *Service) AddMany(ctx context.Context, person string, keys []NewAccount)
 	return rep, err
 }
 
-func describe(k otp.Key) string {
+// Describe names an account for a person without its secret: "Issuer
+// (account)", or whichever of the two it has.
+func Describe(k otp.Key) string {
 	switch {
 	case k.Issuer != "" && k.Account != "":
 		return k.Issuer + " (" + k.Account + ")"

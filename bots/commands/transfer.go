@@ -350,19 +350,10 @@ func (h *Handler) exportAll(ctx context.Context, req Request, password string) [
 	if len(skipped) > 0 {
 		var names []string
 		for _, k := range skipped {
-			names = append(names, describeKey(k))
+			names = append(names, core.Describe(k))
 		}
 		replies = append(replies, Reply{Parts: plain("Google Authenticator cannot hold these, so they are only in the vault file: " + strings.Join(names, ", ") + "."), Sensitive: true, ExpiresAt: expires})
 	}
 	return replies
 }
 
-func describeKey(k otp.Key) string {
-	switch {
-	case k.Issuer != "" && k.Account != "":
-		return k.Issuer + " (" + k.Account + ")"
-	case k.Issuer != "":
-		return k.Issuer
-	}
-	return k.Account
-}
