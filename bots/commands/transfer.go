@@ -356,4 +356,3 @@ func (h *Handler) exportAll(ctx context.Context, req Request, password string) [
 	}
 	return replies
 }
-
