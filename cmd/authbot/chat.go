@@ -21,24 +21,31 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	cfg := config.Default(*dataDir)
-	cfg.Log.Level = "warn" // the console is for answers; problems still show
-	if l := getenv("AUTHBOT_LOG_LEVEL"); l != "" {
-		// Hidden knob for tests and debugging (the log-secrets test runs
-		// every command at debug level and greps stderr).
-		cfg.Log.Level = l
-	}
-	a, err := openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
+	a, err := openLocalApp(ctx, *dataDir, stderr, getenv)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	cfg := a.cfg
 	interactive := false
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		interactive = true
 		fmt.Fprintf(stdout, "authbot %s — data in %s. Send /help to see the commands, Ctrl-D to leave.\n", version, cfg.DataDir)
 	}
 	return console.Run(ctx, a.handler, stdin, stdout, console.Options{Prompt: interactive, SaveDir: filepath.Join(cfg.DataDir, "exports")})
+}
+
+// openLocalApp opens the data dir of the single local person that chat,
+// import and export serve, with no config file.
+func openLocalApp(ctx context.Context, dataDir string, stderr io.Writer, getenv env) (*app, error) {
+	cfg := config.Default(dataDir)
+	cfg.Log.Level = "warn" // the console is for answers; problems still show
+	if l := getenv("AUTHBOT_LOG_LEVEL"); l != "" {
+		// Hidden knob for tests and debugging (the log-secrets test runs
+		// every command at debug level and greps stderr).
+		cfg.Log.Level = l
+	}
+	return openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
 }
 
 // defaultDataDir is $XDG_DATA_HOME/authbot, else ~/.local/share/authbot,

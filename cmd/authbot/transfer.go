@@ -14,7 +14,6 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/console"
-	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/core/transfer"
@@ -62,9 +61,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		results = append(results, res)
 	}
 
-	cfg := config.Default(*dataDir)
-	cfg.Log.Level = "warn"
-	a, err := openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
+	a, err := openLocalApp(ctx, *dataDir, stderr, getenv)
 	if err != nil {
 		return err
 	}
@@ -96,9 +93,7 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stderr, "usage: authbot export [--data DIR] NAME   or   authbot export [--data DIR] --out FILE")
 		return errUsage
 	}
-	cfg := config.Default(*dataDir)
-	cfg.Log.Level = "warn"
-	a, err := openApp(ctx, cfg, newLogger(stderr, cfg.Log), getenv)
+	a, err := openLocalApp(ctx, *dataDir, stderr, getenv)
 	if err != nil {
 		return err
 	}
