@@ -8,7 +8,7 @@ TAGS      := goolm
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: test build chat lint bench fuzz dendrite
+.PHONY: test build chat fmt lint bench fuzz dendrite
 
 test: dendrite
 	$(GO) vet -tags $(TAGS) ./...
@@ -20,8 +20,10 @@ build:
 chat:
 	$(GO) run ./cmd/authbot chat
 
-lint:
+fmt:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+lint: fmt
 	$(GO) vet -tags $(TAGS) ./...
 
 bench:
