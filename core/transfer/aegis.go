@@ -196,26 +196,8 @@ func aegisEntries(raw []byte, format string) (*Result, error) {
 			c.bad(n, issuer, name, fmt.Sprintf("unknown kind of code %q", clip(string(e.Type), 20)))
 			continue
 		}
-		secret, err := decodeSecret(string(e.Info.Secret))
-		if err != nil {
-			c.bad(n, issuer, name, err.Error())
-			continue
-		}
-		algo, err := parseAlgorithm(string(e.Info.Algo))
-		if err != nil {
-			c.bad(n, issuer, name, err.Error())
-			continue
-		}
-		k.Params.Secret, k.Params.Algorithm = secret, algo
-		k.Params.Digits, k.Params.Period = e.Info.Digits.int(), e.Info.Period.int()
-		if k.Params.Kind == otp.HOTP {
-			if e.Info.Counter < 0 {
-				c.bad(n, issuer, name, "the counter is negative")
-				continue
-			}
-			k.Params.Counter = uint64(e.Info.Counter)
-		}
-		c.add(n, k)
+		c.addFields(n, issuer, name, k, fields{secret: string(e.Info.Secret), algorithm: string(e.Info.Algo),
+			digits: e.Info.Digits, period: e.Info.Period, counter: e.Info.Counter})
 	}
 	return c.result(), nil
 }

@@ -117,26 +117,8 @@ func andOTPEntries(list []json.RawMessage, format string) (*Result, error) {
 			c.bad(n, issuer, account, fmt.Sprintf("%s codes are not supported", clip(string(e.Type), 20)))
 			continue
 		}
-		secret, err := decodeSecret(string(e.Secret))
-		if err != nil {
-			c.bad(n, issuer, account, err.Error())
-			continue
-		}
-		algo, err := parseAlgorithm(string(e.Algorithm))
-		if err != nil {
-			c.bad(n, issuer, account, err.Error())
-			continue
-		}
-		k.Params.Secret, k.Params.Algorithm = secret, algo
-		k.Params.Digits, k.Params.Period = e.Digits.int(), e.Period.int()
-		if k.Params.Kind == otp.HOTP {
-			if e.Counter < 0 {
-				c.bad(n, issuer, account, "the counter is negative")
-				continue
-			}
-			k.Params.Counter = uint64(e.Counter)
-		}
-		c.add(n, k)
+		c.addFields(n, issuer, account, k, fields{secret: string(e.Secret), algorithm: string(e.Algorithm),
+			digits: e.Digits, period: e.Period, counter: e.Counter})
 	}
 	return c.result(), nil
 }

@@ -211,6 +211,37 @@ func (c *collector) add(n int, k otp.Key) {
 
 func (c *collector) result() *Result { return c.res }
 
+// fields are the parts of an entry that Aegis, 2FAS and andOTP spell alike.
+type fields struct {
+	secret, algorithm       string
+	digits, period, counter num
+}
+
+// addFields completes k (its kind, issuer and name already set) from f and
+// adds it, or records entry n as bad with the reason.
+func (c *collector) addFields(n int, issuer, name string, k otp.Key, f fields) {
+	secret, err := decodeSecret(f.secret)
+	if err != nil {
+		c.bad(n, issuer, name, err.Error())
+		return
+	}
+	algo, err := parseAlgorithm(f.algorithm)
+	if err != nil {
+		c.bad(n, issuer, name, err.Error())
+		return
+	}
+	k.Params.Secret, k.Params.Algorithm = secret, algo
+	k.Params.Digits, k.Params.Period = f.digits.int(), f.period.int()
+	if k.Params.Kind == otp.HOTP {
+		if f.counter < 0 {
+			c.bad(n, issuer, name, "the counter is negative")
+			return
+		}
+		k.Params.Counter = uint64(f.counter)
+	}
+	c.add(n, k)
+}
+
 // entryName describes entry n for a person: "entry 3 (GitHub: alice)".
 func entryName(n int, issuer, account string) string {
 	issuer, account = clip(cleanText(issuer), 40), clip(cleanText(account), 40)

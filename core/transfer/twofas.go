@@ -114,26 +114,8 @@ func twoFASEntries(list []json.RawMessage, format string) (*Result, error) {
 			c.bad(n, issuer, account, fmt.Sprintf("%s codes are not supported", clip(string(s.OTP.TokenType), 20)))
 			continue
 		}
-		secret, err := decodeSecret(string(s.Secret))
-		if err != nil {
-			c.bad(n, issuer, account, err.Error())
-			continue
-		}
-		algo, err := parseAlgorithm(string(s.OTP.Algorithm))
-		if err != nil {
-			c.bad(n, issuer, account, err.Error())
-			continue
-		}
-		k.Params.Secret, k.Params.Algorithm = secret, algo
-		k.Params.Digits, k.Params.Period = s.OTP.Digits.int(), s.OTP.Period.int()
-		if k.Params.Kind == otp.HOTP {
-			if s.OTP.Counter < 0 {
-				c.bad(n, issuer, account, "the counter is negative")
-				continue
-			}
-			k.Params.Counter = uint64(s.OTP.Counter)
-		}
-		c.add(n, k)
+		c.addFields(n, issuer, account, k, fields{secret: string(s.Secret), algorithm: string(s.OTP.Algorithm),
+			digits: s.OTP.Digits, period: s.OTP.Period, counter: s.OTP.Counter})
 	}
 	return c.result(), nil
 }
