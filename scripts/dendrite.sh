@@ -8,14 +8,14 @@
 #   scripts/dendrite.sh start DIR PORT      prepare, then run Dendrite in the foreground
 #   scripts/dendrite.sh adduser DIR PORT NAME PASSWORD   create an account (server must be up)
 #
-# DENDRITE_BIN overrides the install directory (default: .cache/dendrite/bin
-# in the repository). Building needs cgo and gcc (Dendrite's SQLite is
-# mattn/go-sqlite3); it takes about 2 minutes cold on 2 cores.
+# DENDRITE_BIN overrides the install directory (default: under the Go path,
+# $(go env GOPATH)/authbot-cache/dendrite-VERSION, so every clone and worktree
+# on a machine shares one build). Building needs cgo and gcc (Dendrite's SQLite
+# is mattn/go-sqlite3); it takes about 2 minutes cold on 2 cores.
 set -euo pipefail
 
 VERSION=v0.13.8
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${DENDRITE_BIN:-$ROOT/.cache/dendrite/bin}
+BIN=${DENDRITE_BIN:-$(go env GOPATH)/authbot-cache/dendrite-$VERSION}
 TOOLS="dendrite generate-keys generate-config create-account"
 # The shared secret only guards registration on a loopback test server.
 SECRET=${DENDRITE_SHARED_SECRET:-authbot-test-secret}
