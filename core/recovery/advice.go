@@ -105,7 +105,7 @@ func withKey(g *Guide, s *Service, st State, label string) {
 		case rc.Count == 1:
 			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %s too: on paper, or here with /recovery-codes %s CODE.", s.Name, rc.Name, label))
 		case rc.Count > 1:
-			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %s too (it gives %d): on paper, or here with /recovery-codes %s CODE1 CODE2 …", s.Name, rc.Name, rc.Count, label))
+			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %d %s too: on paper, or here with /recovery-codes %s CODE1 CODE2 …", s.Name, rc.Count, rc.Name, label))
 		default:
 			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %s too: on paper, or here with /recovery-codes %s CODE1 CODE2 …", s.Name, rc.Name, label))
 		}

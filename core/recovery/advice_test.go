@@ -189,7 +189,7 @@ func TestRecoveryCodeAdviceOnlyWhereTheServiceHasCodes(t *testing.T) {
 				if !strings.Contains(full, rc.Name) {
 					t.Errorf("%s: key held, no codes stored, but no word of its %s:\n%s", s.ID, rc.Name, full)
 				}
-				if rc.Count > 1 && !strings.Contains(full, fmt.Sprintf("it gives %d", rc.Count)) {
+				if rc.Count > 1 && !strings.Contains(full, fmt.Sprintf("%d %s", rc.Count, rc.Name)) {
 					t.Errorf("%s: the count the service gives (%d) is missing:\n%s", s.ID, rc.Count, full)
 				}
 			}
