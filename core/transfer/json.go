@@ -196,7 +196,7 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 	case has("entries") && isProtonEntries(top["entries"]):
 		return importProton(top)
 	case has("version", "salt", "content"):
-		return nil, unknown("this looks like Proton Authenticator's password-protected export, which I cannot open; in Proton Authenticator export again without a password")
+		return nil, unsupported("this looks like Proton Authenticator's password-protected export, which I cannot open; in Proton Authenticator export again without a password")
 	case has("entries"):
 		m, ok, err := parseSteamManifest(top)
 		if err != nil {

@@ -358,3 +358,22 @@ func (im *Importer) importSteamSet(ctx context.Context, m *steamManifest, plain 
 	}
 	return c.result(), nil
 }
+
+// SteamManifestFiles returns the .maFile names that data, a Steam
+// manifest.json, lists; ok is false when data is not one. authbot import
+// uses it to read the files beside a manifest. The names are the file's
+// content: callers must keep them to one folder (filepath.Base).
+func SteamManifestFiles(data []byte) (names []string, ok bool) {
+	top, isObj := jsonObject(data)
+	if !isObj {
+		return nil, false
+	}
+	m, ok, err := parseSteamManifest(top)
+	if !ok || err != nil {
+		return nil, false
+	}
+	for _, e := range m.entries {
+		names = append(names, e.filename)
+	}
+	return names, true
+}

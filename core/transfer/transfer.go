@@ -55,10 +55,16 @@ const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator tra
 // person; wrapped errors add the detail after a colon.
 var (
 	ErrUnknownFormat    = errors.New("not a file I can import")
+	// ErrUnsupported: the file was recognised but cannot be imported; the
+	// wrapped text names the format, says why and what to do instead.
+	ErrUnsupported = errors.New("I recognise this file but cannot import it")
 	ErrPasswordRequired = errors.New("this file is encrypted: I need its password")
 	ErrWrongPassword    = errors.New("wrong password for this file")
 	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 10,000 accounts)")
 	ErrCorruptFile      = errors.New("the file is damaged or incomplete")
+	// ErrSlowKDF is wrapped with ErrPasswordRequired when opening the file
+	// takes seconds (Ente's 1 GiB Argon2id), so the caller can say so.
+	ErrSlowKDF = errors.New("opening it takes a few seconds")
 	// ErrImage: the file is a picture. The caller should look for QR codes
 	// in it (core/qr) and import their text.
 	ErrImage = errors.New("this is an image, not an export file: send it as a photo of the QR code")
@@ -98,6 +104,8 @@ type Batch struct {
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorruptFile, fmt.Sprintf(format, args...))
 }
+
+func unsupported(why string) error { return fmt.Errorf("%w: %s", ErrUnsupported, why) }
 
 func unknown(why string) error {
 	return fmt.Errorf("%w: %s; supported formats are %s", ErrUnknownFormat, why, Supported)

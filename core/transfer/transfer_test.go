@@ -320,7 +320,7 @@ func TestImportRejects(t *testing.T) {
 		{"aegis scrypt N=2^30", aegisHuge, "test", ErrCorruptFile},
 		{"aegis scrypt 4 GiB", aegisMem, "test", ErrCorruptFile},
 		{"aegis short nonce", aegisNonce, "test", ErrCorruptFile},
-		{"aegis fingerprint only", aegisBio, "test", ErrUnknownFormat},
+		{"aegis fingerprint only", aegisBio, "test", ErrUnsupported},
 		{"aegis bad base64", []byte(`{"version":1,"header":{"slots":[],"params":{"nonce":"00","tag":"00"}},"db":"!!!"}`), "test", ErrCorruptFile},
 		{"2fas bad parts", []byte(`{"schemaVersion":4,"servicesEncrypted":"AAAA:AAAA"}`), "test", ErrCorruptFile},
 		{"2fas bad base64", []byte(`{"schemaVersion":4,"servicesEncrypted":"!!:AAAA:AAAA"}`), "test", ErrCorruptFile},
