@@ -81,10 +81,10 @@ type Handler struct {
 // pending is a question the bot asked and waits to have answered by the
 // person's next message.
 type pending struct {
-	kind     string // "add": the next message is a key or link
-	label    string // the account name given with /add, if any
+	kind     string   // "add": the next message is a key or link
+	label    string   // the account name given with /add, if any
 	files    [][]byte // import-password: the files waiting for their password; import-files: files waiting for the rest of their export
-	attempts int    // wrong passwords so far
+	attempts int      // wrong passwords so far
 	expires  time.Time
 }
 

@@ -54,10 +54,10 @@ const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator tra
 // Errors returned by Import, for errors.Is. Their texts can be shown to a
 // person; wrapped errors add the detail after a colon.
 var (
-	ErrUnknownFormat    = errors.New("not a file I can import")
+	ErrUnknownFormat = errors.New("not a file I can import")
 	// ErrUnsupported: the file was recognised but cannot be imported; the
 	// wrapped text names the format, says why and what to do instead.
-	ErrUnsupported = errors.New("I recognise this file but cannot import it")
+	ErrUnsupported      = errors.New("I recognise this file but cannot import it")
 	ErrPasswordRequired = errors.New("this file is encrypted: I need its password")
 	ErrWrongPassword    = errors.New("wrong password for this file")
 	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 10,000 accounts)")
