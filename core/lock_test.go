@@ -105,9 +105,11 @@ func TestLockedPersonNeedsPassphrase(t *testing.T) {
 		t.Errorf("bob: %v", err)
 	}
 	// Raw: no master-wrapped key for alice is left.
-	ids := seal.Derive(&r.master, "owner-ids")
-	alice := seal.OpaqueID(&ids, "person:alice")
-	err := r.store.View(ctx, func(tx core.Tx) error {
+	alice, err := op.StorageID(ctx, "alice")
+	if err != nil || alice == "" {
+		t.Fatalf("alice's storage id: %q %v", alice, err)
+	}
+	err = r.store.View(ctx, func(tx core.Tx) error {
 		if _, err := tx.Get(core.Ref{Kind: "person", ID: alice}); !errors.Is(err, core.ErrNotFound) {
 			t.Errorf("alice's master-wrapped key is still stored: %v", err)
 		}

@@ -89,6 +89,9 @@ func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clo
 		return nil, err
 	}
 	s.ids = seal.Derive(&s.root, "owner-ids")
+	if err := s.migrateOwners(ctx); err != nil {
+		return nil, fmt.Errorf("migrate people's storage ids: %w", err)
+	}
 	return s, nil
 }
 
@@ -133,11 +136,6 @@ func (s *Service) checkMasterKey(ctx context.Context) error {
 		}
 		return tx.Put(ref, sealed)
 	})
-}
-
-// owner is the opaque storage id of a person's own vault.
-func (s *Service) owner(person string) string {
-	return s.indexes.owner(person, func() string { return seal.OpaqueID(&s.ids, "person:"+person) })
 }
 
 // vault is one set of accounts opened inside a transaction: a person's own

@@ -39,7 +39,13 @@ func (sp *spaces) vaultNamed(name string) *vault {
 // with nothing stored (without create), ErrLocked, a *CorruptRecordError,
 // or a Store error.
 func (s *Service) openSpaces(tx Tx, person string, create bool) (*spaces, error) {
-	owner := s.owner(person)
+	owner, err := s.ownerOf(tx, person, create)
+	if err != nil {
+		return nil, err
+	}
+	if owner == "" {
+		return nil, ErrNoAccounts
+	}
 	own, err := s.openVault(tx, owner, create)
 	if err != nil {
 		return nil, err

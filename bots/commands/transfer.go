@@ -334,6 +334,11 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 		{Text: "\nLink: "}, {Text: uri, Code: true},
 		{Text: fmt.Sprintf("\nThis message is deleted in %s.", h.opts.ExportDeleteAfter)},
 	}
+	if key.Params.Kind == otp.Steam {
+		// Steam Guard codes are 5 characters from Steam's own alphabet; an
+		// app without Steam support reads the link as a plain 6-digit key.
+		text = append(text, Part{Text: "\nThis is a Steam Guard key: the link works only in apps that support Steam Guard (Aegis, 2FAS…). Google Authenticator accepts it but makes wrong codes."})
+	}
 	return []Reply{{
 		Parts: text, Sensitive: true, ExpiresAt: expires,
 		Image: &File{Name: acct.Label + "-qr.png", MIME: "image/png", Data: png, Caption: acct.Label},
