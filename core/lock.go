@@ -317,6 +317,10 @@ func (s *Service) Unlock(ctx context.Context, person, pass string) (time.Time, e
 				return err
 			}
 		}
+		// Locked since before key pairs existed: make theirs now.
+		if err := s.ensureKeyPair(tx, owner, &key); err != nil {
+			return err
+		}
 		return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "unlocked"})
 	})
 	if err != nil {

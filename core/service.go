@@ -92,6 +92,9 @@ func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clo
 	if err := s.migrateOwners(ctx); err != nil {
 		return nil, fmt.Errorf("migrate people's storage ids: %w", err)
 	}
+	if err := s.migrateKeyPairs(ctx); err != nil {
+		return nil, fmt.Errorf("migrate people's key pairs: %w", err)
+	}
 	return s, nil
 }
 
@@ -154,6 +157,7 @@ type vault struct {
 	kAccount string     // record kinds: personal or shared
 	kIndex   string
 	dirty    bool // the index changed and must be saved
+	boxed    bool // the acting person's copy of the key is sealed to their public key (keypair.go)
 
 	cache       *indexCache
 	indexShared bool // index is the cache's copy: call mutableIndex before changing it
@@ -220,6 +224,9 @@ func (s *Service) personKey(tx Tx, owner string, create bool) (key seal.Key, cre
 		}
 		w, err := seal.Wrap(&s.master, &key, personAD(owner))
 		if err != nil {
+			return key, false, err
+		}
+		if err := s.putKeyPair(tx, owner, &key); err != nil {
 			return key, false, err
 		}
 		return key, true, tx.Put(personRef, w)

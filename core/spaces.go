@@ -96,6 +96,15 @@ func (s *Service) update(ctx context.Context, person string, create bool, fn fun
 					return err
 				}
 			}
+			if v.boxed {
+				// Sealed to the public key while the person was locked:
+				// back to a data-key copy, which opens without an X25519
+				// exchange on every /code.
+				if err := putVaultKey(sp.tx, &sp.own.key, sp.own.owner, v.owner, &v.key); err != nil {
+					return err
+				}
+				v.boxed = false
+			}
 		}
 		return nil
 	})

@@ -208,15 +208,11 @@ var errNotMember = errors.New("not a member")
 
 // openShared opens the shared vault id for person with their data key.
 func (s *Service) openShared(tx Tx, pkey *seal.Key, person, owner, id string) (*vault, error) {
-	w, err := tx.Get(vaultKeyRef(owner, id))
+	vk, boxed, err := s.openVaultKey(tx, pkey, owner, id)
 	if err != nil {
 		return nil, err
 	}
-	vk, err := seal.Unwrap(pkey, w, vaultKeyAD(owner, id))
-	if err != nil {
-		return nil, &CorruptRecordError{What: "vault key", Err: err}
-	}
-	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex, cache: s.indexes}
+	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex, cache: s.indexes, boxed: boxed}
 	if err := v.loadMeta(); err != nil {
 		return nil, err
 	}
@@ -274,18 +270,31 @@ func (s *Service) memberKey(tx Tx, m *Member) (seal.Key, error) {
 	return k, err
 }
 
+// wrapFor writes m's copy of v's key: under their data key, or, when they
+// are locked, sealed to their public key (keypair.go).
 func (s *Service) wrapFor(tx Tx, v *vault, m *Member) error {
+	owner := s.memberOwner(m)
 	pk, err := s.memberKey(tx, m)
+	var ml *MemberLockedError
+	if errors.As(err, &ml) {
+		pub, _, ok, perr := s.keyPair(tx, owner)
+		if perr != nil {
+			return perr
+		}
+		if !ok {
+			return err // locked since before key pairs: nothing to seal to
+		}
+		w, err := seal.WrapTo(pub, &v.key, vaultKeyAD(owner, v.owner))
+		if err != nil {
+			return err
+		}
+		return tx.Put(vaultKeyRef(owner, v.owner), w)
+	}
 	if err != nil {
 		return err
 	}
 	defer seal.Zero(&pk)
-	owner := s.memberOwner(m)
-	w, err := seal.Wrap(&pk, &v.key, vaultKeyAD(owner, v.owner))
-	if err != nil {
-		return err
-	}
-	return tx.Put(vaultKeyRef(owner, v.owner), w)
+	return putVaultKey(tx, &pk, owner, v.owner, &v.key)
 }
 
 // CreateVault makes a shared vault with person as its only member and
