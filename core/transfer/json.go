@@ -187,6 +187,8 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 		return importAuthProJSON(top, "Authenticator Pro")
 	case has("tokens"):
 		return importFreeOTPPlus(top)
+	case has("passwordProtected", "data") && isBitwardenProtected(top):
+		return im.importBitwardenProtected(ctx, top, password)
 	case has("items"):
 		return importBitwardenJSON(top)
 	case has("kdfParams", "encryptedData"):
