@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -9,6 +10,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -98,6 +100,23 @@ func TestGenerateMoreFixtures(t *testing.T) {
 		write(kdf.file, []byte(fmt.Sprintf("{\n  \"encrypted\": true,\n  \"passwordProtected\": true,\n  \"salt\": %q,\n  %s,\n  \"encKeyValidation_DO_NOT_EDIT\": %q,\n  \"data\": %q\n}",
 			salt, params, cs([]byte("6f0e4c86-9b4e-4f5e-a5c1-0c1b2d3e4f50")), cs(bwPlain))))
 	}
+
+	// Ente Auth's encrypted export, sealed by the real libsodium
+	// (testdata/ente_export.c) exactly as Ente Auth calls it. Plaintext:
+	// the plain export fixture ente_auth.txt. Ente derives with up to
+	// 1 GiB; 16 MiB and 3 passes keep the tests fast (the cap and the
+	// 1 GiB cost are tested and benchmarked separately).
+	bin := filepath.Join(t.TempDir(), "ente_export")
+	if out, err := exec.Command("gcc", "-O1", "-o", bin, "testdata/ente_export.c", "-lsodium").CombinedOutput(); err != nil {
+		t.Fatalf("compile the Ente helper against libsodium (install gcc and libsodium-dev): %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, fixturePassword, "3", fmt.Sprint(16<<20))
+	cmd.Stdin = bytes.NewReader(readFixture(t, "ente_auth.txt"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("ente_encrypted.json", out)
 }
 
 // cbcSeal is AES-256-CBC with PKCS#7 padding.

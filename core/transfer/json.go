@@ -192,7 +192,7 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 	case has("items"):
 		return importBitwardenJSON(top)
 	case has("kdfParams", "encryptedData"):
-		return nil, unknown("Ente Auth's encrypted export cannot be read yet; in Ente Auth export again choosing plain text")
+		return im.importEnteEncrypted(ctx, data, password)
 	case has("services"):
 		return import2FAS(ctx, top, password)
 	case has("entries") && isProtonEntries(top["entries"]):
