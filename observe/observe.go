@@ -31,6 +31,9 @@ type Metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	people   prometheus.Gauge
+	// The message lifecycle (bots/outbox): how jobs ended, how many wait.
+	outboxJobs    *prometheus.CounterVec
+	outboxPending *prometheus.GaugeVec
 }
 
 // New returns metrics reporting people as the number of configured people.
@@ -57,8 +60,16 @@ func New(people int) *Metrics {
 			Help: "People configured to use the bot.",
 		}),
 	}
+	m.outboxJobs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "authbot_outbox_jobs_total",
+		Help: "Scheduled edits and deletions of chat messages, by platform, action and outcome (done, gone, retry, too_old, refused, gave_up, full, unreadable).",
+	}, []string{"platform", "action", "outcome"})
+	m.outboxPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "authbot_outbox_pending",
+		Help: "Scheduled edits and deletions waiting, by platform.",
+	}, []string{"platform"})
 	m.people.Set(float64(people))
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people,
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.outboxJobs, m.outboxPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -71,6 +82,16 @@ func (m *Metrics) Observe(platform, command string, took time.Duration, failed b
 		m.errors.WithLabelValues(platform, command).Inc()
 	}
 	m.latency.WithLabelValues(platform).Observe(took.Seconds())
+}
+
+// OutboxJob implements outbox.Observer.
+func (m *Metrics) OutboxJob(platform, action, outcome string) {
+	m.outboxJobs.WithLabelValues(label(platform), label(action), label(outcome)).Inc()
+}
+
+// OutboxPending implements outbox.Observer.
+func (m *Metrics) OutboxPending(platform string, n int) {
+	m.outboxPending.WithLabelValues(label(platform)).Set(float64(n))
 }
 
 // SetPeople updates the people gauge (after a config reload or an invite).

@@ -15,8 +15,13 @@ import (
 // newMatrix builds the Matrix adapter from the matrix section and the users
 // list. It does no network I/O: Run logs in (and retries while the
 // homeserver cannot be reached).
-func newMatrix(_ context.Context, a *app) (runner, error) {
+func newMatrix(ctx context.Context, a *app) (runner, error) {
 	mc := a.cfg.Matrix
+	// Matrix lets a room's moderators redact at any age: no MaxAge.
+	box, err := a.openOutbox(ctx, matrix.Platform, 0)
+	if err != nil {
+		return nil, err
+	}
 	people := map[id.UserID]string{}
 	for _, u := range a.cfg.Users {
 		if u.Matrix != "" {
@@ -51,6 +56,7 @@ func newMatrix(_ context.Context, a *app) (runner, error) {
 			return out, err
 		},
 		Handler: a.handler,
+		Outbox:  box,
 		Log:     a.log.With("adapter", "matrix"),
 		Clock:   a.clock,
 	})

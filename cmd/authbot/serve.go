@@ -39,6 +39,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 		return err
 	}
 	defer a.Close()
+	a.metrics = operator.metrics
 
 	var runners []runner
 	if cfg.Telegram.Enabled() {
