@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,8 @@ type Metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	people   prometheus.Gauge
+	active   prometheus.Gauge
+	standby  atomic.Bool
 	// The message lifecycle (bots/outbox): how jobs ended, how many wait.
 	outboxJobs    *prometheus.CounterVec
 	outboxPending *prometheus.GaugeVec
@@ -59,6 +62,10 @@ func New(people int) *Metrics {
 			Name: "authbot_people",
 			Help: "People configured to use the bot.",
 		}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "authbot_active",
+			Help: "1 while this process is the active instance (serves chats), 0 while it is a standby waiting for the lease (storage.driver: postgres).",
+		}),
 	}
 	m.outboxJobs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "authbot_outbox_jobs_total",
@@ -69,7 +76,8 @@ func New(people int) *Metrics {
 		Help: "Scheduled edits and deletions waiting, by platform.",
 	}, []string{"platform"})
 	m.people.Set(float64(people))
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.outboxJobs, m.outboxPending,
+	m.active.Set(1)
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.outboxJobs, m.outboxPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -92,6 +100,18 @@ func (m *Metrics) OutboxJob(platform, action, outcome string) {
 // OutboxPending implements outbox.Observer.
 func (m *Metrics) OutboxPending(platform string, n int) {
 	m.outboxPending.WithLabelValues(label(platform)).Set(float64(n))
+}
+
+// SetRole records whether this process is "active" or "standby". A
+// standby's /healthz answers 200 "standby": it is healthy, just waiting.
+func (m *Metrics) SetRole(role string) {
+	standby := role == "standby"
+	m.standby.Store(standby)
+	if standby {
+		m.active.Set(0)
+	} else {
+		m.active.Set(1)
+	}
 }
 
 // SetPeople updates the people gauge (after a config reload or an invite).
@@ -131,6 +151,10 @@ func (m *Metrics) Handler(health HealthFunc, onErr func(error)) http.Handler {
 				fmt.Fprintln(w, "unhealthy")
 				return
 			}
+		}
+		if m.standby.Load() {
+			fmt.Fprintln(w, "standby")
+			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
