@@ -88,7 +88,14 @@ func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clo
 	if err != nil {
 		return nil, err
 	}
-	s.ids = seal.Derive(&s.root, "owner-ids")
+	err = store.View(ctx, func(tx Tx) error {
+		var err error
+		s.ids, err = loadIDs(tx, &s.root)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.migrateOwners(ctx); err != nil {
 		return nil, fmt.Errorf("migrate people's storage ids: %w", err)
 	}
