@@ -3,7 +3,6 @@ package recovery
 import (
 	"fmt"
 	"strings"
-	"unicode"
 )
 
 // State is what authbot knows about the person's account when they ask
@@ -137,7 +136,7 @@ func withoutKey(g *Guide, s *Service, label string) {
 		codesFirst = true
 		g.Now = append(g.Now, codesLine(s))
 	default:
-		g.Now = append(g.Now, fmt.Sprintf("Follow %s's own help page for a lost authenticator, linked below.", s.Name))
+		g.Now = append(g.Now, fmt.Sprintf("Follow the official %s help page for a lost authenticator, linked below.", s.Name))
 	}
 	g.Then = append(g.Then, cloud)
 	if rc != nil && !codesFirst {
@@ -145,7 +144,7 @@ func withoutKey(g *Guide, s *Service, label string) {
 		// they look like.
 		if strings.Contains(strings.ToLower(s.NoBackup.Path.Text), strings.ToLower(rc.Name)) {
 			if rc.Shape != "" {
-				g.Then = append(g.Then, upperFirst(rc.Name)+": "+lowerFirst(rc.Shape))
+				g.Then = append(g.Then, upperFirst(rc.Name)+": "+rc.Shape)
 			}
 		} else {
 			g.Then = append(g.Then, codesLine(s))
@@ -179,7 +178,7 @@ func codesLine(s *Service) string {
 		l = fmt.Sprintf("Saved %s's %s? Enter one instead of the app code.", s.Name, rc.Name)
 	}
 	if rc.Shape != "" {
-		l += " " + rc.Shape
+		l += " " + upperFirst(rc.Shape)
 	}
 	return l
 }
@@ -190,7 +189,7 @@ func notTOTP(g *Guide, s *Service, st State, label string) {
 	if s.NoBackup != nil {
 		g.Now = append(g.Now, s.NoBackup.Path.Text)
 	} else {
-		g.Now = append(g.Now, fmt.Sprintf("Follow %s's own help page, linked below.", s.Name))
+		g.Now = append(g.Now, fmt.Sprintf("Follow the official %s help page, linked below.", s.Name))
 	}
 	if st.HaveKey {
 		g.Then = append(g.Then, s.NotTOTP.Text+fmt.Sprintf(" So the key stored as %s is not for %s's sign-in.", label, s.Name))
@@ -203,7 +202,7 @@ func notTOTP(g *Guide, s *Service, st State, label string) {
 		}
 	}
 	if rc := s.RecoveryCodes; rc != nil && rc.Shape != "" {
-		g.Then = append(g.Then, rc.Shape)
+		g.Then = append(g.Then, upperFirst(rc.Shape))
 	}
 	if nb := s.NoBackup; nb != nil {
 		if len(nb.AsksFor) > 0 {
@@ -225,18 +224,6 @@ func joinFacts(fs []Fact) string {
 		parts[i] = f.Text
 	}
 	return strings.Join(parts, "; ")
-}
-
-// lowerFirst lower-cases a sentence's first letter so it can follow a
-// colon; a leading digit or proper noun ("Microsoft's") is left alone.
-func lowerFirst(s string) string {
-	if len(s) < 2 || !unicode.IsUpper(rune(s[0])) || unicode.IsUpper(rune(s[1])) {
-		return s
-	}
-	if i := strings.IndexAny(s, " '"); i > 0 && s[i] == '\'' {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func upperFirst(s string) string {
