@@ -9,7 +9,8 @@
 // It checks what real Telegram rejects and a bot could get wrong: messages
 // over 4096 characters after entity parsing, broken HTML, callback data over
 // 64 bytes, empty copy_text buttons, edits and deletes of unknown messages,
-// deletion of other people's messages in groups.
+// deletion of other people's messages in groups, deletion of messages older
+// than 48 hours.
 package telegramtest
 
 import (
@@ -76,8 +77,13 @@ type Message struct {
 	Markup   string // reply_markup JSON, if any
 	Kind     string // "text", "photo", "document"
 	Deleted  bool
-	Edited   int // number of successful edits
+	Edited   int       // number of successful edits
+	Date     time.Time // when it was sent (see Age)
 }
+
+// MaxDeleteAge is Telegram's limit: bots cannot delete messages older than
+// 48 hours ("Bad Request: message can't be deleted").
+const MaxDeleteAge = 48 * time.Hour
 
 type fault struct {
 	retryAfter int  // >0: answer 429 with this retry_after
@@ -112,6 +118,10 @@ type Server struct {
 	// can't be deleted", like a group where the bot is no admin.
 	undeletable map[int64]bool
 	maxOffset   int64
+	// polling and maxPolling count getUpdates calls in flight: Telegram
+	// answers a second concurrent poller with 409 Conflict, and two
+	// processes polling at once is what a standby must never do.
+	polling, maxPolling int
 }
 
 type pendingUpdate struct {
@@ -198,9 +208,10 @@ func commandEntities(text string) []map[string]any {
 func (s *Server) newMessageLocked(chat Chat, from User, kind, text string) (map[string]any, int) {
 	s.nextMsg++
 	id := s.nextMsg
-	s.messages[id] = &Message{ID: id, ChatID: chat.ID, FromUser: from.ID, Text: text, Kind: kind}
+	now := time.Now()
+	s.messages[id] = &Message{ID: id, ChatID: chat.ID, FromUser: from.ID, Text: text, Kind: kind, Date: now}
 	msg := map[string]any{
-		"message_id": id, "date": time.Now().Unix(),
+		"message_id": id, "date": now.Unix(),
 		"chat": chatJSON(chat), "from": userJSON(from),
 	}
 	return msg, id
@@ -313,6 +324,14 @@ func (s *Server) PushRaw(key string, v any) int64 {
 	return s.pushLocked(key, v)
 }
 
+// MaxConcurrentPolls is the most getUpdates calls that were in flight at
+// once: more than 1 means two processes polled the bot at the same time.
+func (s *Server) MaxConcurrentPolls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxPolling
+}
+
 // Pending is the number of updates not yet confirmed by an offset.
 func (s *Server) Pending() int {
 	s.mu.Lock()
@@ -349,6 +368,20 @@ func (s *Server) Undeletable(chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.undeletable[chatID] = true
+}
+
+// Age makes message id older by d, as if it had been sent d earlier: past
+// MaxDeleteAge, deleteMessage refuses it like Telegram does. It reports
+// whether the message exists.
+func (s *Server) Age(id int, d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.messages[id]
+	if m == nil {
+		return false
+	}
+	m.Date = m.Date.Add(-d)
+	return true
 }
 
 // Calls returns a copy of every call so far.
@@ -561,7 +594,14 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		return
 	}
 	s.recordLocked(call)
+	s.polling++
+	s.maxPolling = max(s.maxPolling, s.polling)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling--
+		s.mu.Unlock()
+	}()
 	for {
 		s.mu.Lock()
 		// Updates below offset are confirmed: Telegram forgets them.
@@ -739,9 +779,10 @@ func checkText(text, parseMode string, max int) *apiError {
 func (s *Server) botMessageLocked(chatID int64, kind, text, markup string) (map[string]any, int) {
 	s.nextMsg++
 	id := s.nextMsg
-	s.messages[id] = &Message{ID: id, ChatID: chatID, FromBot: true, Text: text, Markup: markup, Kind: kind}
+	now := time.Now()
+	s.messages[id] = &Message{ID: id, ChatID: chatID, FromBot: true, Text: text, Markup: markup, Kind: kind, Date: now}
 	m := map[string]any{
-		"message_id": id, "date": time.Now().Unix(),
+		"message_id": id, "date": now.Unix(),
 		"chat": map[string]any{"id": chatID, "type": chatType(chatID)},
 		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "authbot", "username": BotUsername},
 	}
@@ -837,7 +878,7 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		if m == nil || m.Deleted || m.ChatID != chatID {
 			return nil, 0, badRequest("message to delete not found")
 		}
-		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot) {
+		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot) || time.Since(m.Date) > MaxDeleteAge {
 			return nil, 0, badRequest("message can't be deleted")
 		}
 		m.Deleted = true
