@@ -33,12 +33,20 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 		return err
 	}
 	log := newLogger(stderr, cfg.Log)
+	defer applyMemoryLimit(cfg, getenv, log)()
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
 	a, err := openApp(ctx, cfg, log, getenv, withObserver)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	// Invites handed out by someone no longer in the config (or removed)
+	// stop working.
+	if n, err := pruneInvites(ctx, cfg, a); err != nil {
+		log.Warn("could not prune invites", "err", err)
+	} else if n > 0 {
+		log.Info("invites of people no longer here removed", "count", n)
+	}
 
 	var runners []runner
 	if cfg.Telegram.Enabled() {
