@@ -22,12 +22,6 @@ import (
 // or Default.
 type Config struct {
 	DataDir  string   `yaml:"data_dir"`
-	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): the
-	// garbage collector works harder as the heap nears it, so a burst
-	// (a large import, a big picture) is collected instead of growing the
-	// process until the machine kills it. The GOMEMLIMIT environment
-	// variable, when set, wins.
-	MemoryLimit ByteSize `yaml:"memory_limit"`
 	Log      Log      `yaml:"log"`
 	Codes    Codes    `yaml:"codes"`
 	Telegram Telegram `yaml:"telegram"`
@@ -39,6 +33,12 @@ type Config struct {
 	// RateLimits are per-person budgets per command class; a class left
 	// out keeps its default (see config.example.yaml).
 	RateLimits RateLimits `yaml:"rate_limits"`
+	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): the
+	// garbage collector works harder as the heap nears it, so a burst
+	// (a large import, a big picture) is collected instead of growing the
+	// process until the machine kills it. The GOMEMLIMIT environment
+	// variable, when set, wins.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
 }
 
 // Lock tunes the personal passphrase lock.

@@ -72,7 +72,7 @@ type Handler struct {
 	limiter  *limiter
 
 	mu      sync.Mutex
-	pending map[string]pending     // by person
+	pending map[string]pending       // by person
 	batches map[batchKey]*batchState // Google export parts seen
 }
 

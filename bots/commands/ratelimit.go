@@ -121,7 +121,7 @@ const maxBuckets = 100_000
 // cannot pick whose budget is reset).
 func (l *limiter) evict(now time.Time) {
 	for k, b := range l.b {
-		if r := l.limits.rate(k[strings.LastIndexByte(k, '|')+1:]); r.PerMinute > 0 &&
+		if r := l.limits.rate(rateClass(k[strings.LastIndexByte(k, '|')+1:])); r.PerMinute > 0 &&
 			b.tokens+now.Sub(b.at).Seconds()*r.PerMinute/60 >= r.Burst {
 			delete(l.b, k)
 		}
