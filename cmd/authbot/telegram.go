@@ -41,10 +41,11 @@ func newTelegram(_ context.Context, a *app) (runner, error) {
 			}
 			return out, err
 		},
-		Handler: a.handler,
-		Menu:    menu,
-		Log:     a.log.With("adapter", "telegram"),
-		Clock:   a.clock,
+		Handler:  crashHook(a.handler, a.getenv),
+		Menu:     menu,
+		Progress: a.svc,
+		Log:      a.log.With("adapter", "telegram"),
+		Clock:    a.clock,
 	}
 	if w := tc.Webhook; w != nil {
 		cfg.Webhook = &telegram.Webhook{Listen: w.Listen, URL: w.URL, Secret: w.Secret}

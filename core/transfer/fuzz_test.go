@@ -27,11 +27,16 @@ func FuzzParseMigration(f *testing.F) {
 	})
 }
 
+// reviewPoisonLink is 63 bytes: version 1, batch_size 2^31-1, index 0,
+// batch id -1, no accounts.
+const reviewPoisonLink = "otpauth-migration://offline?data=EAEY/////4cAIAAo////////////AQ"
+
 // TestMigrationBatchSizeBounded is the review's 63-byte link (batch_size
 // 2^31-1, index 0, no accounts) and its moderate variant (1e6): refused
 // with a reason, not accepted as one part of millions.
 func TestMigrationBatchSizeBounded(t *testing.T) {
 	cases := map[string]string{
+		"the review's 63 bytes": reviewPoisonLink,
 		"2^31-1": "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 0xff, 0xff, 0xff, 0xff, 0x07, 0x20, 0x00, 0x28, 0x01}),
 		"1e6":    "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 0xc0, 0x84, 0x3d, 0x20, 0x00}),
 		"101":    "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 101, 0x20, 0x00}),
