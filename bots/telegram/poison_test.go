@@ -44,7 +44,9 @@ func TestServePoisonLinkRefused(t *testing.T) {
 	// The same as a QR photo.
 	n := api.NumCalls()
 	api.SendPhoto(telegramtest.Private(alice), telegramtest.User{ID: alice}, qrPNG(t, reviewPoisonLink), "", 0)
-	c, _ := e.wait(n, func(c telegramtest.Call) bool { return sendTo(alice)(c) && strings.Contains(c.Fields["text"], "Nothing was stored") })
+	c, _ := e.wait(n, func(c telegramtest.Call) bool {
+		return sendTo(alice)(c) && strings.Contains(c.Fields["text"], "Nothing was stored")
+	})
 	if !strings.Contains(c.Fields["text"], "at most 100") {
 		t.Fatalf("photo refusal: %q", c.Fields["text"])
 	}
@@ -143,7 +145,9 @@ func TestServeCrashLoopEnds(t *testing.T) {
 
 	n := api.NumCalls()
 	startCrashing(t, cfg, poison)
-	c, _ := e.wait(n, func(c telegramtest.Call) bool { return sendTo(alice)(c) && strings.Contains(c.Fields["text"], "could not handle") })
+	c, _ := e.wait(n, func(c telegramtest.Call) bool {
+		return sendTo(alice)(c) && strings.Contains(c.Fields["text"], "could not handle")
+	})
 	if strings.Count(c.Fields["text"], ".") > 1 || len(c.Fields["text"]) > 200 {
 		t.Fatalf("skip notice is not one short sentence: %q", c.Fields["text"])
 	}

@@ -37,9 +37,9 @@ const reviewPoisonLink = "otpauth-migration://offline?data=EAEY/////4cAIAAo/////
 func TestMigrationBatchSizeBounded(t *testing.T) {
 	cases := map[string]string{
 		"the review's 63 bytes": reviewPoisonLink,
-		"2^31-1": "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 0xff, 0xff, 0xff, 0xff, 0x07, 0x20, 0x00, 0x28, 0x01}),
-		"1e6":    "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 0xc0, 0x84, 0x3d, 0x20, 0x00}),
-		"101":    "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 101, 0x20, 0x00}),
+		"2^31-1":                "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 0xff, 0xff, 0xff, 0xff, 0x07, 0x20, 0x00, 0x28, 0x01}),
+		"1e6":                   "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 0xc0, 0x84, 0x3d, 0x20, 0x00}),
+		"101":                   "otpauth-migration://offline?data=" + base64.StdEncoding.EncodeToString([]byte{0x18, 101, 0x20, 0x00}),
 	}
 	for name, link := range cases {
 		t.Run(name, func(t *testing.T) {
