@@ -35,11 +35,21 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	log := newLogger(stderr, cfg.Log)
 	defer applyMemoryLimit(cfg, getenv, log)()
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
+	if cfg.Storage.Driver == config.DriverPostgres {
+		return serveWithLease(ctx, cfg, log, getenv, operator, withObserver) // lease.go
+	}
 	a, err := openApp(ctx, cfg, log, getenv, withObserver)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	return serveApp(ctx, a, operator)
+}
+
+// serveApp runs the chat adapters and the operator's side services until
+// ctx ends or an adapter fails.
+func serveApp(ctx context.Context, a *app, operator *ops) error {
+	cfg, log := a.cfg, a.log
 	// Invites handed out by someone no longer in the config (or removed)
 	// stop working.
 	if n, err := pruneInvites(ctx, cfg, a); err != nil {
@@ -47,7 +57,6 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	} else if n > 0 {
 		log.Info("invites of people no longer here removed", "count", n)
 	}
-
 	var runners []runner
 	if cfg.Telegram.Enabled() {
 		r, err := newTelegram(ctx, a)
@@ -101,7 +110,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	}
 	wg.Wait()
 	close(errs)
-	err = <-errs
+	err := <-errs
 	if err == nil {
 		log.Info("authbot stopped")
 	}
