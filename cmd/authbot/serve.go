@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 // ctx ends or an adapter fails.
 func serveApp(ctx context.Context, a *app, operator *ops) error {
 	cfg, log := a.cfg, a.log
+	a.metrics = operator.metrics // outbox jobs are counted too
 	// Invites handed out by someone no longer in the config (or removed)
 	// stop working.
 	if n, err := pruneInvites(ctx, cfg, a); err != nil {
