@@ -365,3 +365,47 @@ func TestRotateLegacyDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyDatabaseReadOnly: a read-only open (authbot audit, checking a
+// backup made by an older authbot) reads the legacy records unmigrated.
+func TestLegacyDatabaseReadOnly(t *testing.T) {
+	ctx := context.Background()
+	_, store, master := openLegacy(t)
+	path := store.Path()
+	store.Close()
+	// openLegacy migrated its copy; make a fresh unmigrated one.
+	b, err := os.ReadFile(filepath.Join("testdata", "legacy-v1", "authbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := bolt.Open(ctx, path, bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	svc, err := core.NewService(ctx, ro, master, fixedClock{time.Unix(1_800_000_000, 0)})
+	if err != nil {
+		t.Fatalf("read-only open of a legacy database: %v", err)
+	}
+	for _, c := range []struct {
+		person, query string
+		n             byte
+	}{{"alice", "github", 1}, {"carol", "steam", 5}, {"local", "mail", 4}, {"carol", "fam/netflix", 6}} {
+		got, err := svc.Resolve(ctx, c.person, c.query)
+		if err != nil || got.Label == "" {
+			t.Errorf("%s %s read-only: %v", c.person, c.query, err)
+		}
+	}
+	if got, err := svc.Code(ctx, "alice", "github"); err != nil || got.Code != wantCode(t, otp.TOTP, 1, 0) {
+		t.Errorf("code read-only: %v", err)
+	}
+	if _, err := svc.Verify(ctx); err != nil {
+		t.Errorf("verify read-only: %v", err)
+	}
+	if _, err := svc.VerifyVaults(ctx); err != nil {
+		t.Errorf("verify vaults read-only: %v", err)
+	}
+}
