@@ -20,6 +20,11 @@ import (
 // homeserver cannot be reached).
 func newMatrix(ctx context.Context, a *app) (runner, error) {
 	mc := a.cfg.Matrix
+	// Matrix lets a room's moderators redact at any age: no MaxAge.
+	box, err := a.openOutbox(ctx, matrix.Platform, 0)
+	if err != nil {
+		return nil, err
+	}
 	people := map[id.UserID]string{}
 	for _, u := range a.cfg.Users {
 		if u.Matrix != "" {
@@ -59,6 +64,7 @@ func newMatrix(ctx context.Context, a *app) (runner, error) {
 			return out, err
 		},
 		Handler: a.handler,
+		Outbox:  box,
 		Log:     a.log.With("adapter", "matrix"),
 		Clock:   a.clock,
 	})
