@@ -45,11 +45,12 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 			}
 			return out, err
 		},
-		Handler: a.handler,
-		Outbox:  box,
-		Menu:    menu,
-		Log:     a.log.With("adapter", "telegram"),
-		Clock:   a.clock,
+		Handler:  crashHook(a.handler, a.getenv),
+		Outbox:   box,
+		Menu:     menu,
+		Progress: a.svc,
+		Log:      a.log.With("adapter", "telegram"),
+		Clock:    a.clock,
 	}
 	if w := tc.Webhook; w != nil {
 		cfg.Webhook = &telegram.Webhook{Listen: w.Listen, URL: w.URL, Secret: w.Secret}
