@@ -58,6 +58,8 @@ func commandTable() []*command {
 		{name: "invite", args: "NAME", help: "Invite someone to this bot (admins)", run: (*Handler).cmdInvite},
 		{name: "people", help: "Who was added to this bot", run: (*Handler).cmdPeople},
 		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", run: (*Handler).cmdRemove},
+		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, run: (*Handler).cmdApp},
+		{name: "web", help: "Get a one-time link to your live codes in a browser", run: (*Handler).cmdWeb},
 		{name: "link", help: "Use this bot from your other chat account too", run: (*Handler).cmdLink},
 		{name: "cancel", help: "Stop what I am waiting for", run: (*Handler).cmdCancel},
 		{name: "help", help: "Show what I can do", menu: true, run: (*Handler).cmdHelp},

@@ -43,7 +43,7 @@ func rateClass(name string) string {
 	switch name {
 	case "code":
 		return "code"
-	case "export", "check", "recovery-codes", "recovery_codes", "audit":
+	case "export", "check", "recovery-codes", "recovery_codes", "audit", "web":
 		return "secret"
 	case "lock", "unlock":
 		return "lock"

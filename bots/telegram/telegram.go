@@ -93,6 +93,9 @@ type Config struct {
 	// added at runtime are served too.
 	Handler Handler
 	Menu    []MenuItem
+	// MenuApp, if set, is the https URL of the Mini App the bot's menu
+	// button opens (setChatMenuButton with a web_app).
+	MenuApp string
 	Log     *slog.Logger
 	Clock   Clock
 	// Workers is how many updates are handled at once (default 8). Updates
@@ -277,6 +280,9 @@ func (b *Bot) hello(ctx context.Context) error {
 	if err := b.setMenu(ctx); err != nil {
 		// A missing menu is cosmetic: keep serving.
 		b.log.Warn("telegram: setMyCommands failed", "err", safeErr(err))
+	}
+	if err := b.setMenuButton(ctx); err != nil {
+		b.log.Warn("telegram: setChatMenuButton failed", "err", safeErr(err))
 	}
 	return nil
 }

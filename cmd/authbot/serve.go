@@ -34,7 +34,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	}
 	log := newLogger(stderr, cfg.Log)
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
-	a, err := openApp(ctx, cfg, log, getenv, withObserver)
+	links := &webLinks{}
+	a, err := openApp(ctx, cfg, log, getenv, withObserver, withWeb(cfg, links))
 	if err != nil {
 		return err
 	}
@@ -57,6 +58,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	}
 	if len(runners) == 0 {
 		return errors.New("no chat adapter is configured: fill in the telegram or matrix section (or use authbot chat)")
+	}
+	if cfg.Web.Enabled() {
+		// The page is one more runner: when it cannot listen, serve stops.
+		w, err := newWeb(a, links, runners)
+		if err != nil {
+			return err
+		}
+		runners = append(runners, w)
 	}
 	log.Info("authbot serving", "version", version, "adapters", len(runners), "people", len(cfg.Users))
 
