@@ -20,10 +20,8 @@ func (h *Handler) isAdmin(person string) bool {
 
 const adminsOnly = "Only the bot's admins can do that."
 
+// cmdInvite is for admins only (the table says so; policy checks it).
 func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Reply {
-	if !h.isAdmin(req.Person) {
-		return []Reply{{Parts: plain(adminsOnly)}}
-	}
 	name := strings.TrimSpace(args)
 	if name == "" || strings.Contains(name, " ") {
 		return []Reply{{Parts: plain("Use: /invite NAME — the name they will have here, for example /invite bob.")}}
@@ -75,9 +73,6 @@ func (h *Handler) cmdPeople(ctx context.Context, req Request, args string) []Rep
 }
 
 func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Reply {
-	if !h.isAdmin(req.Person) {
-		return []Reply{{Parts: plain(adminsOnly)}}
-	}
 	name := strings.TrimSpace(args)
 	if name == "" {
 		return []Reply{{Parts: plain("Use: /remove NAME. Everything only they could read is deleted.")}}
@@ -89,6 +84,12 @@ func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Rep
 		return h.fail(err)
 	}
 	return []Reply{{Parts: plain(fmt.Sprintf("Removed %s and everything only they could read.", name)), Sensitive: true}}
+}
+
+// cmdJoin answers a known person who sends an invite token: invites are
+// for people the bot does not know yet (HandleStranger takes those).
+func (h *Handler) cmdJoin(ctx context.Context, req Request, args string) []Reply {
+	return []Reply{{Parts: plain("You are already known here; an invite is for someone the bot does not know yet.")}}
 }
 
 func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply {
@@ -115,11 +116,13 @@ func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply
 // adapter answers with its usual refusal.
 func (h *Handler) HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, text string) (person string, replies []Reply) {
 	name, arg := splitCommand(strings.TrimSpace(text))
-	if chat != Private || arg == "" || len(arg) > 64 || (name != "start" && name != "join" && name != "link") {
+	c := h.lookup(name)
+	if chat != Private || arg == "" || len(arg) > 64 || c == nil || !c.stranger {
 		return "", nil
 	}
-	if ok, wait := h.limiter.take("stranger:"+platform+":"+identity, "lock", h.opts.Clock.Now()); !ok {
-		return "", limited("lock", wait, false)
+	name = c.name
+	if ok, wait := h.limiter.take("stranger:"+platform+":"+identity, rateLock, h.opts.Clock.Now()); !ok {
+		return "", limited(rateLock, wait, false)
 	}
 	ctx = core.WithPlatform(ctx, platform)
 	id := core.Identity{Platform: platform, ID: identity}

@@ -84,8 +84,8 @@ func (h *Handler) pageErr(err error) *PageError {
 
 // limit spends one token of the /code class for person.
 func (h *Handler) limit(person string) *PageError {
-	if ok, wait := h.limiter.take(person, "code", h.opts.Clock.Now()); !ok {
-		return &PageError{Wait: wait, Message: limited("code", wait, false)[0].PlainText()}
+	if ok, wait := h.limiter.take(person, rateCode, h.opts.Clock.Now()); !ok {
+		return &PageError{Wait: wait, Message: limited(rateCode, wait, false)[0].PlainText()}
 	}
 	return nil
 }
