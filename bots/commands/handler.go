@@ -17,6 +17,7 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/recovery"
+	"github.com/authbot/authbot/core/transfer"
 )
 
 // Options tune the handler. Zero values get sensible defaults.
@@ -72,6 +73,7 @@ type Handler struct {
 
 	recovery *recovery.Base // nil if the embedded file failed to load
 	limiter  *limiter
+	importer *transfer.Importer // shared, so heavy key derivations run one at a time
 
 	mu      sync.Mutex
 	pending map[string]pending     // by person
@@ -81,10 +83,10 @@ type Handler struct {
 // pending is a question the bot asked and waits to have answered by the
 // person's next message.
 type pending struct {
-	kind     string // "add": the next message is a key or link
-	label    string // the account name given with /add, if any
-	data     []byte // an encrypted file waiting for its password
-	attempts int    // wrong passwords so far
+	kind     string   // "add": the next message is a key or link
+	label    string   // the account name given with /add, if any
+	files    [][]byte // import-password: the files waiting for their password; import-files: files waiting for the rest of their export
+	attempts int      // wrong passwords so far
 	expires  time.Time
 }
 
@@ -109,7 +111,7 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}, limiter: newLimiter(limits)}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter()}
 	if base, err := recovery.Load(); err != nil {
 		// A test keeps the embedded file valid; should it still fail, the
 		// rest of the bot works and /recover says so.
@@ -224,8 +226,7 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 		return limited(class, wait, p.secret)
 	}
 	if req.Attachment != nil {
-		h.clearPending(req.Person)
-		return h.attachment(ctx, req)
+		return h.attachment(ctx, req) // takes (and so clears) any pending question
 	}
 	if p.name == "" {
 		if q, ok := h.takePending(req.Person); ok {

@@ -175,6 +175,8 @@ func describePeople(err error) (string, bool) {
 		return "Someone here already has that name. Pick another.", true
 	case errors.Is(err, core.ErrNoPerson):
 		return "Nobody by that name was added with /invite. People in the config file are removed there.", true
+	case errors.Is(err, core.ErrReservedName):
+		return "That name is reserved for the person of authbot chat on the server. Pick another.", true
 	case errors.Is(err, core.ErrBadPersonName):
 		return fmt.Sprintf("That name is not usable: up to %d letters, digits, '-', '_' or '.'.", core.MaxVaultNameLen), true
 	case errors.Is(err, core.ErrInVaults):
