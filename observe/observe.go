@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,8 @@ type Metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	people   prometheus.Gauge
+	active   prometheus.Gauge
+	standby  atomic.Bool
 }
 
 // New returns metrics reporting people as the number of configured people.
@@ -56,9 +59,14 @@ func New(people int) *Metrics {
 			Name: "authbot_people",
 			Help: "People configured to use the bot.",
 		}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "authbot_active",
+			Help: "1 while this process is the active instance (serves chats), 0 while it is a standby waiting for the lease (storage.driver: postgres).",
+		}),
 	}
 	m.people.Set(float64(people))
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people,
+	m.active.Set(1)
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -71,6 +79,18 @@ func (m *Metrics) Observe(platform, command string, took time.Duration, failed b
 		m.errors.WithLabelValues(platform, command).Inc()
 	}
 	m.latency.WithLabelValues(platform).Observe(took.Seconds())
+}
+
+// SetRole records whether this process is "active" or "standby". A
+// standby's /healthz answers 200 "standby": it is healthy, just waiting.
+func (m *Metrics) SetRole(role string) {
+	standby := role == "standby"
+	m.standby.Store(standby)
+	if standby {
+		m.active.Set(0)
+	} else {
+		m.active.Set(1)
+	}
 }
 
 // SetPeople updates the people gauge (after a config reload or an invite).
@@ -110,6 +130,10 @@ func (m *Metrics) Handler(health HealthFunc, onErr func(error)) http.Handler {
 				fmt.Fprintln(w, "unhealthy")
 				return
 			}
+		}
+		if m.standby.Load() {
+			fmt.Fprintln(w, "standby")
+			return
 		}
 		fmt.Fprintln(w, "ok")
 	})

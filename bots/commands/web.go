@@ -24,7 +24,9 @@ const WebPlatform = "web"
 // WebPage is what /app and /web need from the web front end; *web.Server
 // has it. Options.Web nil means the page is off.
 type WebPage interface {
-	// AppURL is the page's address, for Telegram's web_app buttons.
+	// AppURL is the page's address, for Telegram's web_app buttons; ""
+	// while the page is not served (authbot chat), which /app and /web
+	// then say.
 	AppURL() string
 	// NewLink returns a single-use link that opens the page as person.
 	NewLink(ctx context.Context, person string) (link string, expires time.Time, err error)
@@ -161,8 +163,10 @@ func (h *Handler) PageAskApproval(ctx context.Context, person, id, reason string
 }
 
 // cmdApp answers /app with a button that opens the Mini App (Telegram).
+func (h *Handler) webOn() bool { return h.opts.Web != nil && h.opts.Web.AppURL() != "" }
+
 func (h *Handler) cmdApp(ctx context.Context, req Request, args string) []Reply {
-	if h.opts.Web == nil {
+	if !h.webOn() {
 		return []Reply{{Parts: plain(webOff)}}
 	}
 	if req.Platform != "telegram" {
@@ -180,7 +184,7 @@ const webOff = "The web page is not set up on this bot. The person who runs it c
 // cmdWeb answers /web with a single-use link to the page, which expires
 // with the message that carries it.
 func (h *Handler) cmdWeb(ctx context.Context, req Request, args string) []Reply {
-	if h.opts.Web == nil {
+	if !h.webOn() {
 		return []Reply{{Parts: plain(webOff)}}
 	}
 	link, expires, err := h.opts.Web.NewLink(ctx, req.Person)

@@ -373,3 +373,11 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkGuideText(b *testing.B) {
+	base := loadBase(b)
+	st := State{Name: "github", HaveKey: true, HasRecoveryCodes: true, RecoveryCodesLeft: 3}
+	for b.Loop() {
+		_ = base.Guide("github", "GitHub", st).Text()
+	}
+}
