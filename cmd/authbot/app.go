@@ -15,6 +15,7 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/observe"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -32,6 +33,8 @@ type app struct {
 	names *botNames
 	// web is the page /app and /web open, once serve starts it (web.go).
 	web *webLinks
+	// metrics, under serve, counts outbox jobs too (outbox.go).
+	metrics *observe.Metrics
 }
 
 // dbFile is the database's name inside the data dir.
