@@ -117,7 +117,9 @@ type Server struct {
 	// UndeletableChats are chats where deleteMessage fails with "message
 	// can't be deleted", like a group where the bot is no admin.
 	undeletable map[int64]bool
-	maxOffset   int64
+	// admin groups are where the bot may delete other people's messages.
+	admin     map[int64]bool
+	maxOffset int64
 	// polling and maxPolling count getUpdates calls in flight: Telegram
 	// answers a second concurrent poller with 409 Conflict, and two
 	// processes polling at once is what a standby must never do.
@@ -142,6 +144,7 @@ func New(token string) *Server {
 		files:       map[string][]byte{},
 		faults:      map[string][]fault{},
 		undeletable: map[int64]bool{},
+		admin:       map[int64]bool{},
 	}
 	s.srv = httptest.NewServer(s)
 	return s
@@ -368,6 +371,14 @@ func (s *Server) Undeletable(chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.undeletable[chatID] = true
+}
+
+// MakeAdmin makes the bot an admin of group chatID allowed to delete
+// messages: there it may delete what others sent.
+func (s *Server) MakeAdmin(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.admin[chatID] = true
 }
 
 // Age makes message id older by d, as if it had been sent d earlier: past
@@ -911,7 +922,7 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		if m == nil || m.Deleted || m.ChatID != chatID {
 			return nil, 0, badRequest("message to delete not found")
 		}
-		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot) || time.Since(m.Date) > MaxDeleteAge {
+		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot && !s.admin[chatID]) || time.Since(m.Date) > MaxDeleteAge {
 			return nil, 0, badRequest("message can't be deleted")
 		}
 		m.Deleted = true
