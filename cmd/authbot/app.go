@@ -33,6 +33,8 @@ type app struct {
 	names *botNames
 	// web is the page /app and /web open, once serve starts it (web.go).
 	web *webLinks
+	// getenv is the environment run was given.
+	getenv env
 	// metrics, under serve, counts outbox jobs too (outbox.go).
 	metrics *observe.Metrics
 }
@@ -99,7 +101,7 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 		f(&hopts)
 	}
 	h := commands.New(svc, hopts)
-	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h, names: names, web: links}, nil
+	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h, names: names, web: links, getenv: getenv}, nil
 }
 
 func (a *app) Close() error {

@@ -46,11 +46,12 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 			}
 			return out, err
 		},
-		Handler: a.handler,
-		Outbox:  box,
-		Menu:    menu,
-		Log:     a.log.With("adapter", "telegram"),
-		Clock:   a.clock,
+		Handler:  crashHook(a.handler, a.getenv),
+		Outbox:   box,
+		Menu:     menu,
+		Progress: a.svc,
+		Log:      a.log.With("adapter", "telegram"),
+		Clock:    a.clock,
 	}
 	if a.cfg.Web.Enabled() && strings.HasPrefix(a.cfg.Web.PublicURL, "https://") {
 		// The menu button opens the Mini App (Telegram opens https only).

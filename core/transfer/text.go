@@ -49,6 +49,10 @@ func importText(text string) (*Result, error) {
 			c.add(n, k)
 		case strings.HasPrefix(lower, migrationScheme+"://"):
 			migrations++
+			if migrations > MaxBatchSize {
+				// Each part is remembered until the others arrive.
+				return nil, ErrTooLarge
+			}
 			part, err := parseMigration(line)
 			if err != nil {
 				return nil, err

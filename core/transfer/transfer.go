@@ -36,8 +36,10 @@ const (
 	// MaxInput is the largest file Import reads: real exports of a few
 	// hundred accounts are well under 1 MiB, even with icons.
 	MaxInput = 5 << 20
-	// MaxEntries is the most accounts one file may hold.
-	MaxEntries = 10_000
+	// MaxEntries is the most accounts one file may hold. Real exports
+	// hold tens to a few hundred; the cap keeps one import's write
+	// transaction (which blocks everyone's writes) short.
+	MaxEntries = 2_000
 	// maxDepth bounds JSON nesting; real exports nest 4 or 5 levels.
 	maxDepth = 64
 	// maxText bounds the issuer and account names kept from a file.
@@ -60,7 +62,7 @@ var (
 	ErrUnsupported      = errors.New("I recognise this file but cannot import it")
 	ErrPasswordRequired = errors.New("this file is encrypted: I need its password")
 	ErrWrongPassword    = errors.New("wrong password for this file")
-	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 10,000 accounts)")
+	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 2,000 accounts or 100 transfer QR codes at a time; split it and send the parts one by one)")
 	ErrCorruptFile      = errors.New("the file is damaged or incomplete")
 	// ErrSlowKDF is wrapped with ErrPasswordRequired when opening the file
 	// takes seconds (Ente's 1 GiB Argon2id), so the caller can say so.
