@@ -271,6 +271,23 @@ func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
 			}
 		}
 	}
+	// Pending edits and deletions of chat messages (bots/outbox), one
+	// owner per platform.
+	platforms, err := tx.Owners(KindOutbox)
+	if err != nil {
+		return err
+	}
+	for _, p := range platforms {
+		ids, err := tx.List(KindOutbox, p)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := rt.resealWith(Ref{Kind: KindOutbox, Owner: p, ID: id}, OutboxAD(p, id), so.DeriveKey(PurposeOutbox), sn.DeriveKey(PurposeOutbox)); err != nil {
+				return err
+			}
+		}
+	}
 	n, err := rewriteAudit(tx, so.auditKey(), sn.auditKey(), nil)
 	if err != nil {
 		return err
