@@ -50,6 +50,8 @@ type Options struct {
 	// IsPerson, if set, says whether a name is one of the bot's people;
 	// /vault add refuses others. Nil accepts any name.
 	IsPerson func(name string) bool
+	// Web, if set, is the web page: /app and /web open it (web.go).
+	Web WebPage
 }
 
 // Observer learns what was handled: the command word (a known command,

@@ -7,16 +7,21 @@
 // Google Authenticator transfer links (otpauth-migration://), Bitwarden and
 // Bitwarden Authenticator exports (JSON and CSV), FreeOTP+ JSON, Authenticator
 // Pro / Stratum backups (plain and encrypted), Ente Auth's plain-text export,
+// Ente Auth's encrypted export, Bitwarden's password-protected export,
 // Steam Guard files (Steam Desktop Authenticator and steamguard-cli maFiles
 // with their manifest.json, plain and encrypted), WinAuth's text export and
-// its password-protected zip, Proton Authenticator, zip archives of any of
-// these, and any text with one otpauth:// link per line. ExportAegis writes an
-// encrypted Aegis vault; GoogleMigrationURIs writes Google transfer links.
+// its password-protected zip, LastPass Authenticator, Proton Authenticator,
+// Raivo OTP, zip archives of any of these (traditional and WinZip AES
+// encryption), and any text with otpauth:// links, one per line. Exports
+// spread over several files (Steam) go through Importer.ImportFiles.
+// ExportAegis writes an encrypted Aegis vault; GoogleMigrationURIs writes
+// Google transfer links.
 //
 // Every file is hostile until parsed: sizes are capped before parsing, JSON
 // nesting is bounded, key-derivation costs read from a file are capped before
 // they are run, and a bad entry is reported (without its secret) rather than
-// failing the whole file.
+// failing the whole file. Zip archives are held to limits on file count,
+// sizes (declared and actual) and compression ratio.
 package transfer
 
 import (
@@ -48,10 +53,11 @@ const (
 
 // Supported names the formats Import reads, for messages to people.
 const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator transfer QR codes " +
-	"(otpauth-migration:// links), Bitwarden (.json or .csv), FreeOTP+ (.json), " +
-	"Authenticator Pro (.json, .authpro), Ente Auth (plain-text export), Steam Desktop Authenticator and steamguard-cli " +
-	"(.maFile with its manifest.json, or a zip of the maFiles folder), WinAuth (.txt or password-protected .zip), " +
-	"Proton Authenticator (.json) and otpauth:// links, one per line"
+	"(otpauth-migration:// links), Bitwarden and Bitwarden Authenticator (.json, also password-protected, or .csv), " +
+	"FreeOTP+ (.json), Authenticator Pro (.json, .authpro), Ente Auth (plain text or encrypted export), " +
+	"Steam Desktop Authenticator and steamguard-cli (.maFile with its manifest.json, or a zip of the maFiles folder), " +
+	"WinAuth (.txt or password-protected .zip), LastPass Authenticator (.json), Proton Authenticator (.json, also password-protected), " +
+	"Raivo OTP (.zip or .json), and otpauth:// links, one per line (as Authy export tools write them)"
 
 // Errors returned by Import, for errors.Is. Their texts can be shown to a
 // person; wrapped errors add the detail after a colon.
@@ -323,4 +329,18 @@ func decodeSecret(s string) ([]byte, error) {
 		return nil, err
 	}
 	return decodeShortBase32(s)
+}
+
+// kindNotSupported is the reason an entry of another kind of code (mOTP,
+// Yandex Key, ...) is skipped, for the person.
+func kindNotSupported(kind string) string {
+	switch strings.ToLower(strings.TrimSpace(kind)) {
+	case "motp":
+		kind = "mOTP"
+	case "yandex":
+		kind = "Yandex Key"
+	default:
+		kind = clip(cleanText(kind), 20)
+	}
+	return kind + " codes are not supported: I make TOTP, HOTP and Steam Guard codes only, so keep this account in the app it came from"
 }
