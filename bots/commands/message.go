@@ -92,6 +92,9 @@ type Button struct {
 	// names instead of a button's #id): what text renderings show. Empty:
 	// Data is already what a person types.
 	Typed string
+	// WebApp, when set, makes this a Telegram Mini App button that opens
+	// the URL (Data is then unused). Only replies on Telegram carry one.
+	WebApp string
 }
 
 // Command is the command line to show for b where there are no buttons.

@@ -71,7 +71,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 		h.setPending(req.Person, pending{kind: "import-password", files: files})
 		msg := "This export is encrypted. Send me its password in your next message (I delete that message as soon as I have read it), or /cancel."
 		if errors.Is(err, transfer.ErrSlowKDF) {
-			msg += " Opening it takes a few seconds after that."
+			msg += " Opening it takes a few seconds after that (longer on a small, busy server)."
 		}
 		return []Reply{{Parts: plain(msg), DeleteRequest: true}}
 	case err != nil:
@@ -386,7 +386,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 			q = "Show the backup key of %s? I show it without asking only when the whole name comes before yes. Anyone who sees it can make its codes; I delete the message after %s. Answer yes or no."
 		}
 		return []Reply{{
-			Parts: plain(fmt.Sprintf(q, sum.Name(), h.opts.ExportDeleteAfter)),
+			Parts:     plain(fmt.Sprintf(q, sum.Name(), h.opts.ExportDeleteAfter)),
 			Buttons:   [][]Button{{{Label: "Show it", Data: "/export #" + sum.ID + " yes", Typed: "/export " + sum.Name() + " yes"}, {Label: "Cancel", Data: "/cancel"}}},
 			Sensitive: true,
 		}}

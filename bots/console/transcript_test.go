@@ -146,4 +146,3 @@ func diff(want, got string) string {
 	}
 	return b.String()
 }
-
