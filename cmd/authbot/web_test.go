@@ -40,7 +40,9 @@ func TestServeWebPage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	var stderr bytes.Buffer
-	go func() { errc <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv) }()
+	go func() {
+		errc <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv)
+	}()
 	defer func() {
 		cancel()
 		if err := <-errc; err != nil {
