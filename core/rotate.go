@@ -102,8 +102,9 @@ type RotateReport struct {
 	People int // people given a new data key and key pair
 	Locked int // locked people: their data key is under their passphrase, not the master key
 	Vaults int // shared vaults given a new key
-	// Unreachable counts shared vaults whose every member is locked: their
-	// key stays until one of them unlocks.
+	// Unreachable counts shared vaults whose every member is locked (or
+	// with a member locked since before key pairs): their key stays until
+	// a member unlocks.
 	Unreachable int
 	Records     int // records re-sealed in all
 }
@@ -429,6 +430,24 @@ func (rt *rotation) vaults(ctx context.Context) error {
 		if err := v.loadMeta(); err != nil {
 			return err
 		}
+		reach, err := rt.reachesAll(v)
+		if err != nil {
+			return err
+		}
+		if !reach {
+			// The vault keeps its key; the copies of the people re-keyed
+			// above move to their new data keys.
+			rt.r.Unreachable++
+			for i := range v.meta.Members {
+				owner := sn.memberOwner(&v.meta.Members[i])
+				if dk, ok := rt.data[owner]; ok {
+					if err := putVaultKey(tx, dk, owner, id, &vk); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
 		if err := v.loadIndex(); err != nil {
 			return err
 		}
@@ -462,9 +481,7 @@ func (rt *rotation) vaults(ctx context.Context) error {
 				return err
 			}
 			if !ok {
-				// Locked since before key pairs: no copy can be made for
-				// them; their old one is left to open nothing current.
-				continue
+				continue // a member entry with no data at all: nobody to give a key
 			}
 			w, err := seal.WrapTo(pub, &v.key, vaultKeyAD(owner, id))
 			if err != nil {
@@ -488,6 +505,29 @@ func (rt *rotation) vaults(ctx context.Context) error {
 		rt.r.Vaults++
 	}
 	return nil
+}
+
+// reachesAll reports whether a new key for v can be given to every member
+// who holds a copy of the old one: re-keyed now, or with a key pair to
+// seal to. A member locked since before key pairs has neither; the vault
+// then keeps its key (as one whose members are all locked does), rather
+// than lock them out of it.
+func (rt *rotation) reachesAll(v *vault) (bool, error) {
+	for i := range v.meta.Members {
+		owner := rt.sn.memberOwner(&v.meta.Members[i])
+		if _, ok := rt.data[owner]; ok {
+			continue
+		}
+		if _, err := rt.tx.Get(vaultKeyRef(owner, v.owner)); errors.Is(err, ErrNotFound) {
+			continue // holds no copy: nothing to lose
+		} else if err != nil {
+			return false, err
+		}
+		if _, _, ok, err := rt.sn.keyPair(rt.tx, owner); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // rewriteAudit re-seals every audit block from oldK to newK (zeroing
