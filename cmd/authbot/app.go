@@ -15,6 +15,7 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/observe"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -30,6 +31,8 @@ type app struct {
 	handler   *commands.Handler
 	// names holds what adapters learn once they run (people.go).
 	names *botNames
+	// metrics, under serve, counts outbox jobs too (outbox.go).
+	metrics *observe.Metrics
 }
 
 // dbFile is the database's name inside the data dir.

@@ -49,6 +49,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 // ctx ends or an adapter fails.
 func serveApp(ctx context.Context, a *app, operator *ops) error {
 	cfg, log := a.cfg, a.log
+	a.metrics = operator.metrics // outbox jobs are counted too
 	var runners []runner
 	if cfg.Telegram.Enabled() {
 		r, err := newTelegram(ctx, a)

@@ -11,8 +11,12 @@ import (
 // newTelegram builds the Telegram adapter from the telegram section and the
 // users list. It does no network I/O: Run connects (and retries getMe until
 // the Bot API answers).
-func newTelegram(_ context.Context, a *app) (runner, error) {
+func newTelegram(ctx context.Context, a *app) (runner, error) {
 	tc := a.cfg.Telegram
+	box, err := a.openOutbox(ctx, telegram.Platform, telegram.MaxDeleteAge)
+	if err != nil {
+		return nil, err
+	}
 	people := map[int64]string{}
 	for _, u := range a.cfg.Users {
 		if u.Telegram != 0 {
@@ -42,6 +46,7 @@ func newTelegram(_ context.Context, a *app) (runner, error) {
 			return out, err
 		},
 		Handler: a.handler,
+		Outbox:  box,
 		Menu:    menu,
 		Log:     a.log.With("adapter", "telegram"),
 		Clock:   a.clock,

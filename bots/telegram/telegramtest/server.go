@@ -9,7 +9,8 @@
 // It checks what real Telegram rejects and a bot could get wrong: messages
 // over 4096 characters after entity parsing, broken HTML, callback data over
 // 64 bytes, empty copy_text buttons, edits and deletes of unknown messages,
-// deletion of other people's messages in groups.
+// deletion of other people's messages in groups, deletion of messages older
+// than 48 hours.
 package telegramtest
 
 import (
@@ -76,8 +77,13 @@ type Message struct {
 	Markup   string // reply_markup JSON, if any
 	Kind     string // "text", "photo", "document"
 	Deleted  bool
-	Edited   int // number of successful edits
+	Edited   int       // number of successful edits
+	Date     time.Time // when it was sent (see Age)
 }
+
+// MaxDeleteAge is Telegram's limit: bots cannot delete messages older than
+// 48 hours ("Bad Request: message can't be deleted").
+const MaxDeleteAge = 48 * time.Hour
 
 type fault struct {
 	retryAfter int  // >0: answer 429 with this retry_after
@@ -202,9 +208,10 @@ func commandEntities(text string) []map[string]any {
 func (s *Server) newMessageLocked(chat Chat, from User, kind, text string) (map[string]any, int) {
 	s.nextMsg++
 	id := s.nextMsg
-	s.messages[id] = &Message{ID: id, ChatID: chat.ID, FromUser: from.ID, Text: text, Kind: kind}
+	now := time.Now()
+	s.messages[id] = &Message{ID: id, ChatID: chat.ID, FromUser: from.ID, Text: text, Kind: kind, Date: now}
 	msg := map[string]any{
-		"message_id": id, "date": time.Now().Unix(),
+		"message_id": id, "date": now.Unix(),
 		"chat": chatJSON(chat), "from": userJSON(from),
 	}
 	return msg, id
@@ -361,6 +368,20 @@ func (s *Server) Undeletable(chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.undeletable[chatID] = true
+}
+
+// Age makes message id older by d, as if it had been sent d earlier: past
+// MaxDeleteAge, deleteMessage refuses it like Telegram does. It reports
+// whether the message exists.
+func (s *Server) Age(id int, d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.messages[id]
+	if m == nil {
+		return false
+	}
+	m.Date = m.Date.Add(-d)
+	return true
 }
 
 // Calls returns a copy of every call so far.
@@ -758,9 +779,10 @@ func checkText(text, parseMode string, max int) *apiError {
 func (s *Server) botMessageLocked(chatID int64, kind, text, markup string) (map[string]any, int) {
 	s.nextMsg++
 	id := s.nextMsg
-	s.messages[id] = &Message{ID: id, ChatID: chatID, FromBot: true, Text: text, Markup: markup, Kind: kind}
+	now := time.Now()
+	s.messages[id] = &Message{ID: id, ChatID: chatID, FromBot: true, Text: text, Markup: markup, Kind: kind, Date: now}
 	m := map[string]any{
-		"message_id": id, "date": time.Now().Unix(),
+		"message_id": id, "date": now.Unix(),
 		"chat": map[string]any{"id": chatID, "type": chatType(chatID)},
 		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "authbot", "username": BotUsername},
 	}
@@ -856,7 +878,7 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		if m == nil || m.Deleted || m.ChatID != chatID {
 			return nil, 0, badRequest("message to delete not found")
 		}
-		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot) {
+		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot) || time.Since(m.Date) > MaxDeleteAge {
 			return nil, 0, badRequest("message can't be deleted")
 		}
 		m.Deleted = true
