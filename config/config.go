@@ -34,6 +34,15 @@ type Config struct {
 	// RateLimits are per-person budgets per command class; a class left
 	// out keeps its default (see config.example.yaml).
 	RateLimits RateLimits `yaml:"rate_limits"`
+	// Web is the web page of live codes (and Telegram Mini App); off
+	// unless listen and public_url are both set.
+	Web Web `yaml:"web"`
+	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): the
+	// garbage collector works harder as the heap nears it, so a burst
+	// (a large import, a big picture) is collected instead of growing the
+	// process until the machine kills it. The GOMEMLIMIT environment
+	// variable, when set, wins.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
 }
 
 // Storage chooses the database: bbolt (default: data_dir/authbot.db, one
@@ -375,6 +384,9 @@ func (c *Config) applyDefaults() {
 	if c.Lock.UnlockFor == 0 {
 		c.Lock.UnlockFor = Duration(defaultUnlockFor)
 	}
+	if c.MemoryLimit == 0 {
+		c.MemoryLimit = DefaultMemoryLimit
+	}
 	if c.Storage.Driver == "" {
 		c.Storage.Driver = DriverBolt
 	}
@@ -382,6 +394,9 @@ func (c *Config) applyDefaults() {
 
 // Validate checks every key and names the first one at fault.
 func (c *Config) Validate() error {
+	if c.MemoryLimit < minMemoryLimit {
+		return fmt.Errorf("memory_limit: at least 32MiB (e.g. 256MiB)")
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -417,6 +432,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.RateLimits.validate(); err != nil {
+		return err
+	}
+	if err := c.Web.validate(); err != nil {
 		return err
 	}
 	names := map[string]bool{}
@@ -569,3 +587,94 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Web is the web page of live codes: a Telegram Mini App and the
+// one-time links /web sends. It is served when Listen and PublicURL are
+// both set; TLS comes from a reverse proxy in front.
+type Web struct {
+	Listen    string `yaml:"listen"`     // address authbot listens on, e.g. 127.0.0.1:8080
+	PublicURL string `yaml:"public_url"` // https URL people open, e.g. https://codes.example.org
+	// InitDataMaxAge is how old Telegram's launch data (auth_date) may be.
+	InitDataMaxAge Duration `yaml:"init_data_max_age"`
+}
+
+// Enabled reports whether the web page is served.
+func (w Web) Enabled() bool { return w.Listen != "" && w.PublicURL != "" }
+
+// maxInitDataAge bounds web.init_data_max_age: Telegram's launch data is
+// a bearer credential for as long as it is accepted.
+const maxInitDataAge = 24 * time.Hour
+
+func (w Web) validate() error {
+	if (w.Listen == "") != (w.PublicURL == "") {
+		return fmt.Errorf("web: set both listen and public_url, or neither (the page is off then)")
+	}
+	if w.PublicURL != "" {
+		if err := checkURL(w.PublicURL); err != nil {
+			return fmt.Errorf("web.public_url: %w", err)
+		}
+		if u, _ := url.Parse(w.PublicURL); u.Path != "" && u.Path != "/" {
+			return fmt.Errorf("web.public_url: %q has a path; serve the page at the root of its own host name", w.PublicURL)
+		}
+	}
+	if w.InitDataMaxAge < 0 || w.InitDataMaxAge > Duration(maxInitDataAge) {
+		return fmt.Errorf("web.init_data_max_age: must be between 0 (default 1h) and 24h")
+	}
+	return nil
+}
+
+// DefaultMemoryLimit is memory_limit when the file leaves it out: the
+// bot's steady state is tens of MB, and image decoding is budgeted well
+// under this (core/qr).
+const DefaultMemoryLimit = ByteSize(256 << 20)
+
+const minMemoryLimit = ByteSize(32 << 20)
+
+// ByteSize is a number of bytes written as "256MiB", "1GiB", "512MB" or a
+// plain number in YAML.
+type ByteSize int64
+
+// UnmarshalYAML parses a size with an optional unit (KiB, MiB, GiB, KB,
+// MB, GB, B).
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a size like 256MiB or 1GiB", n.Line, n.Value)
+	}
+	*b = v
+	return nil
+}
+
+// MarshalYAML writes the size in MiB when it is a whole number of them.
+func (b ByteSize) MarshalYAML() (any, error) {
+	if b%(1<<20) == 0 {
+		return fmt.Sprintf("%dMiB", b>>20), nil
+	}
+	return int64(b), nil
+}
+
+// ParseByteSize reads "256MiB", "1 GiB", "512MB", "1048576".
+func ParseByteSize(s string) (ByteSize, error) {
+	s = strings.TrimSpace(s)
+	i := len(s)
+	for i > 0 && (s[i-1] < '0' || s[i-1] > '9') {
+		i--
+	}
+	num, unit := strings.TrimSpace(s[:i]), strings.ToLower(strings.TrimSpace(s[i:]))
+	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20, "mb": 1000 * 1000, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1000 * 1000 * 1000, "gib": 1 << 30}[unit]
+	if mult == 0 || num == "" {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	var v int64
+	for _, c := range num {
+		if c < '0' || c > '9' || v > (1<<62)/10 {
+			return 0, fmt.Errorf("bad size %q", s)
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if v > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q too large", s)
+	}
+	return ByteSize(v * mult), nil
+}

@@ -24,6 +24,9 @@ type Code struct {
 	Code string
 	// ValidUntil is when a TOTP/Steam code stops being valid; zero for HOTP.
 	ValidUntil time.Time
+	// Period is how long each TOTP/Steam code lasts (the web page's
+	// countdown ring); zero for HOTP.
+	Period time.Duration
 }
 
 // Add stores one account for person. A label "team/aws" stores it in the
@@ -269,7 +272,11 @@ func (s *Service) code(a *Account) (Code, error) {
 	if err != nil {
 		return Code{}, fmt.Errorf("code for account %s: %w", a.ID, err)
 	}
-	return Code{Account: a.summary(), Code: c, ValidUntil: until}, nil
+	out := Code{Account: a.summary(), Code: c, ValidUntil: until}
+	if a.OTP.Kind != otp.HOTP {
+		out.Period = time.Duration(a.OTP.Period) * time.Second
+	}
+	return out, nil
 }
 
 // Codes returns the current codes of all time-based accounts, and the HOTP

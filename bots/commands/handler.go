@@ -50,6 +50,8 @@ type Options struct {
 	// IsPerson, if set, says whether a name is one of the bot's people;
 	// /vault add refuses others. Nil accepts any name.
 	IsPerson func(name string) bool
+	// Web, if set, is the web page: /app and /web open it (web.go).
+	Web WebPage
 }
 
 // Observer learns what was handled: the command word (a known command,
@@ -74,8 +76,8 @@ type Handler struct {
 	importer *transfer.Importer // shared, so heavy key derivations run one at a time
 
 	mu      sync.Mutex
-	pending map[string]pending     // by person
-	batches map[string]*batchState // Google export parts seen, by person|batch
+	pending map[string]pending       // by person
+	batches map[batchKey]*batchState // Google export parts seen
 }
 
 // pending is a question the bot asked and waits to have answered by the
@@ -109,7 +111,7 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter()}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[batchKey]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter()}
 	if base, err := recovery.Load(); err != nil {
 		// A test keeps the embedded file valid; should it still fail, the
 		// rest of the bot works and /recover says so.

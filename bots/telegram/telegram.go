@@ -32,6 +32,15 @@
 // which gives Telegram's own retry the same at-least-once effect; recently
 // seen update ids are remembered to drop Telegram's duplicate deliveries.
 //
+// At-least-once has a trap: an update that crashes the process (out of
+// memory, a runtime fatal error no recover catches) would be fetched and
+// crash it again at every start, for as long as Telegram keeps it. With
+// Config.Progress set, the ids of the updates being handled are recorded
+// durably (ids and counts only, in the database) before any handler runs;
+// each start counts the ids it finds still recorded. An update found at
+// one start is handled again (a power cut loses nothing); one found at two
+// starts is skipped, and its sender is told in one sentence.
+//
 // Scheduled edits and deletions (code expiry, ExpiresAt) and the deletion
 // of a person's secret-bearing message are jobs in the persisted outbox
 // (bots/outbox): each is stored right after its message was sent, before
@@ -98,8 +107,15 @@ type Config struct {
 	// with Platform "telegram" and MaxAge MaxDeleteAge.
 	Outbox *outbox.Outbox
 	Menu   []MenuItem
-	Log    *slog.Logger
-	Clock  Clock
+	// MenuApp, if set, is the https URL of the Mini App the bot's menu
+	// button opens (setChatMenuButton with a web_app).
+	MenuApp string
+	// Progress, if set, keeps the ids of updates being handled across
+	// crashes: an update in progress at two crashes is skipped and its
+	// sender told, instead of crashing every start (*core.Service).
+	Progress Progress
+	Log      *slog.Logger
+	Clock    Clock
 	// Workers is how many updates are handled at once (default 8). Updates
 	// of one chat are always handled in order, one at a time.
 	Workers int
@@ -129,6 +145,7 @@ type Bot struct {
 	outbox     *outbox.Outbox
 	disp       *dispatcher
 	track      *tracker     // polling mode only
+	prog       *progress    // the durable record of updates in progress
 	webhookLn  atomic.Value // net.Addr
 	seenHooks  *recentIDs
 	handlerCnt atomic.Int64 // handled updates, for tests and logs
@@ -195,6 +212,7 @@ func New(cfg Config) (*Bot, error) {
 	b.api = api
 	b.username.Store("")
 	b.outbox = cfg.Outbox
+	b.prog = &progress{prior: map[int64]int{}, cur: map[int64]int{}} // until Run loads the record
 	b.disp = newDispatcher(cfg.Workers, b.handleUpdate, b.log)
 	return b, nil
 }
@@ -287,6 +305,9 @@ func (b *Bot) hello(ctx context.Context) error {
 	if err := b.setMenu(ctx); err != nil {
 		// A missing menu is cosmetic: keep serving.
 		b.log.Warn("telegram: setMyCommands failed", "err", safeErr(err))
+	}
+	if err := b.setMenuButton(ctx); err != nil {
+		b.log.Warn("telegram: setChatMenuButton failed", "err", safeErr(err))
 	}
 	return nil
 }

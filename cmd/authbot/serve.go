@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 		return err
 	}
 	log := newLogger(stderr, cfg.Log)
+	defer applyMemoryLimit(cfg, getenv, log)()
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
 	if cfg.Storage.Driver == config.DriverPostgres {
 		return serveWithLease(ctx, cfg, log, getenv, operator, withObserver) // lease.go
@@ -50,6 +51,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 func serveApp(ctx context.Context, a *app, operator *ops) error {
 	cfg, log := a.cfg, a.log
 	a.metrics = operator.metrics // outbox jobs are counted too
+	// Invites handed out by someone no longer in the config (or removed)
+	// stop working.
+	if n, err := pruneInvites(ctx, cfg, a); err != nil {
+		log.Warn("could not prune invites", "err", err)
+	} else if n > 0 {
+		log.Info("invites of people no longer here removed", "count", n)
+	}
 	var runners []runner
 	if cfg.Telegram.Enabled() {
 		r, err := newTelegram(ctx, a)
@@ -67,6 +75,14 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 	}
 	if len(runners) == 0 {
 		return errors.New("no chat adapter is configured: fill in the telegram or matrix section (or use authbot chat)")
+	}
+	if cfg.Web.Enabled() {
+		// The page is one more runner: when it cannot listen, serve stops.
+		w, err := newWeb(a, a.web, runners)
+		if err != nil {
+			return err
+		}
+		runners = append(runners, w)
 	}
 	log.Info("authbot serving", "version", version, "adapters", len(runners), "people", len(cfg.Users))
 

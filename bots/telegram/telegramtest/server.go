@@ -117,7 +117,9 @@ type Server struct {
 	// UndeletableChats are chats where deleteMessage fails with "message
 	// can't be deleted", like a group where the bot is no admin.
 	undeletable map[int64]bool
-	maxOffset   int64
+	// admin groups are where the bot may delete other people's messages.
+	admin     map[int64]bool
+	maxOffset int64
 	// polling and maxPolling count getUpdates calls in flight: Telegram
 	// answers a second concurrent poller with 409 Conflict, and two
 	// processes polling at once is what a standby must never do.
@@ -142,6 +144,7 @@ func New(token string) *Server {
 		files:       map[string][]byte{},
 		faults:      map[string][]fault{},
 		undeletable: map[int64]bool{},
+		admin:       map[int64]bool{},
 	}
 	s.srv = httptest.NewServer(s)
 	return s
@@ -368,6 +371,14 @@ func (s *Server) Undeletable(chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.undeletable[chatID] = true
+}
+
+// MakeAdmin makes the bot an admin of group chatID allowed to delete
+// messages: there it may delete what others sent.
+func (s *Server) MakeAdmin(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.admin[chatID] = true
 }
 
 // Age makes message id older by d, as if it had been sent d earlier: past
@@ -645,6 +656,7 @@ type button struct {
 	CallbackData *string          `json:"callback_data"`
 	URL          *string          `json:"url"`
 	CopyText     *json.RawMessage `json:"copy_text"`
+	WebApp       *json.RawMessage `json:"web_app"`
 }
 
 func checkMarkup(markup string) *apiError {
@@ -674,6 +686,13 @@ func checkMarkup(markup string) *apiError {
 			if b.URL != nil {
 				kinds++
 				if !strings.HasPrefix(*b.URL, "https://") && !strings.HasPrefix(*b.URL, "http://") && !strings.HasPrefix(*b.URL, "tg://") {
+					return badRequest("BUTTON_URL_INVALID")
+				}
+			}
+			if b.WebApp != nil {
+				kinds++
+				var wa struct{ URL string }
+				if json.Unmarshal(*b.WebApp, &wa) != nil || !strings.HasPrefix(wa.URL, "https://") {
 					return badRequest("BUTTON_URL_INVALID")
 				}
 			}
@@ -816,6 +835,31 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 			}
 		}
 		return true, 0, nil
+	case "setChatMenuButton":
+		// Real Telegram: menu_button is a MenuButton; a web_app one needs
+		// text and an https URL.
+		var mb struct {
+			Type   string `json:"type"`
+			Text   string `json:"text"`
+			WebApp *struct {
+				URL string `json:"url"`
+			} `json:"web_app"`
+		}
+		if f["menu_button"] != "" {
+			if err := json.Unmarshal([]byte(f["menu_button"]), &mb); err != nil {
+				return nil, 0, badRequest("can't parse menu button")
+			}
+			switch mb.Type {
+			case "default", "commands":
+			case "web_app":
+				if mb.Text == "" || mb.WebApp == nil || !strings.HasPrefix(mb.WebApp.URL, "https://") {
+					return nil, 0, badRequest("BUTTON_URL_INVALID")
+				}
+			default:
+				return nil, 0, badRequest("unsupported menu button type")
+			}
+		}
+		return true, 0, nil
 	case "deleteWebhook":
 		s.webhook = ""
 		return true, 0, nil
@@ -878,7 +922,7 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		if m == nil || m.Deleted || m.ChatID != chatID {
 			return nil, 0, badRequest("message to delete not found")
 		}
-		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot) || time.Since(m.Date) > MaxDeleteAge {
+		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot && !s.admin[chatID]) || time.Since(m.Date) > MaxDeleteAge {
 			return nil, 0, badRequest("message can't be deleted")
 		}
 		m.Deleted = true
