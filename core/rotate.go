@@ -113,16 +113,16 @@ type RotateReport struct {
 }
 
 var (
-	idsRef         = Ref{Kind: kindMeta, ID: "ids"}
-	idsAD          = []byte("meta|ids")
+	idsRef = Ref{Kind: kindMeta, ID: "ids"}
+	idsAD  = []byte("meta|ids")
 	// adapterPurposes are the DeriveKey purposes of keys that seal files
 	// outside the Store (the Matrix state dir). A rotation changes them;
 	// the old key is kept, under the new root, until the adapter has
 	// re-sealed its files (PendingDerivedKey).
 	adapterPurposes = []string{"matrix-pickle", "matrix-cross-signing"}
-	rotatedKinds   = []string{kindPeople, kindIdentity, kindInvite, kindRetired} // sealed under the "people" sub-key
-	rotatedLockAD  = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD}
-	errRotateFirst = errors.New("rotate master key: the database has no key check record yet; start authbot once first")
+	rotatedKinds    = []string{kindPeople, kindIdentity, kindInvite, kindRetired} // sealed under the "people" sub-key
+	rotatedLockAD   = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD}
+	errRotateFirst  = errors.New("rotate master key: the database has no key check record yet; start authbot once first")
 )
 
 // loadIDs returns the lookup key (see above): stored since the first
