@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
@@ -59,10 +60,36 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if *to != cfg.Storage.Driver {
 		fmt.Fprintf(stdout, "now set storage.driver: %s in %s and restart authbot\n", *to, *cfgPath)
 	}
-	if hasMatrixState(cfg.DataDir) {
-		fmt.Fprintln(stdout, "the Matrix crypto state stays in", filepath.Join(cfg.DataDir, "matrix"), "(copy that directory to every machine that runs authbot)")
+	rows, err := migrateMatrix(ctx, cfg, *from, *to)
+	switch {
+	case err != nil:
+		return fmt.Errorf("the records were copied, but the Matrix crypto state was not: %w", err)
+	case rows > 0:
+		fmt.Fprintf(stdout, "copied the Matrix crypto state (%d rows): the Matrix bot stays the same device\n", rows)
 	}
 	return nil
+}
+
+// migrateMatrix moves the Matrix crypto store along (SQLite in
+// data_dir/matrix <-> the same PostgreSQL database), when there is one.
+func migrateMatrix(ctx context.Context, cfg *config.Config, from, to string) (int, error) {
+	sqlitePath := filepath.Join(cfg.DataDir, filepath.FromSlash(backup.MatrixCryptoDB))
+	if from == config.DriverBolt {
+		if !hasMatrixState(cfg.DataDir) {
+			return 0, nil
+		}
+		if !matrixCopySupported {
+			return 0, errors.New("this build has no Matrix support")
+		}
+		return copyMatrixState(ctx, sqlitePath, "", "", cfg.Storage.DSN)
+	}
+	if !matrixCopySupported || !cfg.Matrix.Enabled() {
+		return 0, nil
+	}
+	if hasMatrixState(cfg.DataDir) {
+		return 0, fmt.Errorf("%s exists: %w (move it away first)", sqlitePath, errNotEmpty)
+	}
+	return copyMatrixState(ctx, "", cfg.Storage.DSN, sqlitePath, "")
 }
 
 // migrateKey loads the existing master key (never creates one).
