@@ -223,7 +223,7 @@ func (b *Bot) send(ctx context.Context, room id.RoomID, sender id.UserID, r comm
 	}
 	if !r.ExpiresAt.IsZero() {
 		for _, e := range sent {
-			jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: string(room), Message: string(e), At: r.ExpiresAt, Sent: now})
+			jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: string(room), Message: string(e), At: r.ExpiresAt, Sent: now, Tag: r.Tag})
 		}
 	}
 	// Stored before the handler returns; the replies are out already, so
