@@ -103,6 +103,8 @@ type Bot struct {
 	sync   *syncer
 
 	workCtx context.Context // outlives Run's ctx for a grace period, so in-flight replies finish
+	// handleEvent serves one message: b.handle (tests put in their own).
+	handleEvent func(ctx context.Context, evt *event.Event)
 
 	qmu      sync.Mutex
 	queues   map[id.RoomID]chan *event.Event
@@ -154,14 +156,16 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
 	}
-	return &Bot{
+	b := &Bot{
 		cfg:      cfg,
 		log:      cfg.Log,
 		outbox:   cfg.Outbox,
 		queues:   map[id.RoomID]chan *event.Event{},
 		stopping: make(chan struct{}),
 		ready:    make(chan struct{}),
-	}, nil
+	}
+	b.handleEvent = b.handle
+	return b, nil
 }
 
 // shutdownGrace is how long in-flight replies may take after Run's context
