@@ -66,6 +66,10 @@ type Config struct {
 	// stay the same across restarts; authbot derives it from the master key.
 	PickleKey []byte
 	Users     map[id.UserID]string
+	// Elsewhere, if set, is asked to deliver a reply for a person with no
+	// Matrix identity (an approval request for an admin who is only on
+	// Telegram); it reports whether it did.
+	Elsewhere func(ctx context.Context, r commands.Reply) bool
 	// Recipients, if set, returns the Matrix users of a person who is not
 	// in Users (runtime people): where a Reply.To for them goes.
 	Recipients func(ctx context.Context, person string) ([]id.UserID, error)
