@@ -57,10 +57,19 @@ type Config struct {
 	// token, room state). A pending.json left there by an older version
 	// (replies still to be redacted) is moved into the outbox at start-up.
 	StateDir string
+	// CryptoDB, if set, opens the crypto store instead of StateDir's
+	// crypto.db: with storage.driver postgres authbot keeps it in the same
+	// database, so a standby on another machine takes over as the same
+	// device with the same keys.
+	CryptoDB func() (*dbutil.Database, error)
 	// PickleKey encrypts the olm and megolm pickles in crypto.db. It must
 	// stay the same across restarts; authbot derives it from the master key.
 	PickleKey []byte
 	Users     map[id.UserID]string
+	// Elsewhere, if set, is asked to deliver a reply for a person with no
+	// Matrix identity (an approval request for an admin who is only on
+	// Telegram); it reports whether it did.
+	Elsewhere func(ctx context.Context, r commands.Reply) bool
 	// Recipients, if set, returns the Matrix users of a person who is not
 	// in Users (runtime people): where a Reply.To for them goes.
 	Recipients func(ctx context.Context, person string) ([]id.UserID, error)
@@ -98,6 +107,8 @@ type Bot struct {
 	sync   *syncer
 
 	workCtx context.Context // outlives Run's ctx for a grace period, so in-flight replies finish
+	// handleEvent serves one message: b.handle (tests put in their own).
+	handleEvent func(ctx context.Context, evt *event.Event)
 
 	qmu      sync.Mutex
 	queues   map[id.RoomID]chan *event.Event
@@ -149,14 +160,16 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
 	}
-	return &Bot{
+	b := &Bot{
 		cfg:      cfg,
 		log:      cfg.Log,
 		outbox:   cfg.Outbox,
 		queues:   map[id.RoomID]chan *event.Event{},
 		stopping: make(chan struct{}),
 		ready:    make(chan struct{}),
-	}, nil
+	}
+	b.handleEvent = b.handle
+	return b, nil
 }
 
 // shutdownGrace is how long in-flight replies may take after Run's context
@@ -278,7 +291,11 @@ func (b *Bot) login(ctx context.Context) (err error) {
 		}
 	}
 
-	db, err := openCryptoDB(filepath.Join(b.cfg.StateDir, "crypto.db"))
+	open := func() (*dbutil.Database, error) { return openCryptoDB(filepath.Join(b.cfg.StateDir, "crypto.db")) }
+	if b.cfg.CryptoDB != nil {
+		open = b.cfg.CryptoDB
+	}
+	db, err := open()
 	if err != nil {
 		return fmt.Errorf("matrix: open crypto store: %w", err)
 	}

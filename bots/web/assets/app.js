@@ -355,13 +355,19 @@
     setStatus(message || 'This page is closed. Open it again from the bot.', true);
   }
 
+  function idleWords() {
+    var s = state.idle;
+    if (s % 60 === 0) return s / 60 + (s === 60 ? ' minute' : ' minutes');
+    return s + (s === 1 ? ' second' : ' seconds');
+  }
+
   function endIdle() {
     if (state.ended) return;
     var kind = state.auth.kind;
     if (kind === 'cookie') api('/api/logout').catch(function () {});
     ended(kind === 'tma'
-      ? 'Closed after ' + Math.round(state.idle / 60) + ' minutes without use. Open it again from the menu button.'
-      : 'Closed after ' + Math.round(state.idle / 60) + ' minutes without use. Send /web in the chat for a new link.');
+      ? 'Closed after ' + idleWords() + ' without use. Open it again from the menu button.'
+      : 'Closed after ' + idleWords() + ' without use. Send /web in the chat for a new link.');
     if (kind === 'tma') postEvent('web_app_close');
   }
 
