@@ -107,7 +107,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.Fatalf("seeding failed for person %d: %q", i, c.Fields["text"])
 		}
 	}
-	var dbSize, onDisk int64 // bbolt grows the file ahead of use; the tail is sparse
+	var dbSize, onDisk int64                                // bbolt grows the file ahead of use; the tail is sparse
 	if os.Getenv("AUTHBOT_BENCH_POSTGRES_DSN_FILE") == "" { // no file on PostgreSQL
 		st, err := os.Stat(filepath.Join(dir, "data", "authbot.db"))
 		if err != nil {
