@@ -88,7 +88,9 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 		b.sendText(ctx, evt.RoomID, notice)
 	}
 	for _, r := range others {
-		b.sendTo(ctx, r)
+		if !b.elsewhere(ctx, r) {
+			b.sendTo(ctx, r)
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ func newMatrix(ctx context.Context, a *app) (runner, error) {
 	pickle := a.svc.DeriveKey("matrix-pickle")
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
-	return matrix.New(matrix.Config{
+	b, err := matrix.New(matrix.Config{
 		Homeserver:  mc.Homeserver,
 		UserID:      id.UserID(mc.UserID),
 		Password:    mc.Password,
@@ -76,11 +76,17 @@ func newMatrix(ctx context.Context, a *app) (runner, error) {
 			}
 			return out, err
 		},
-		Handler: a.handler,
-		Outbox:  box,
-		Log:     a.log.With("adapter", "matrix"),
-		Clock:   a.clock,
+		Handler:   a.handler,
+		Outbox:    box,
+		Elsewhere: a.reach.from(matrix.Platform),
+		Log:       a.log.With("adapter", "matrix"),
+		Clock:     a.clock,
 	})
+	if err != nil {
+		return nil, err
+	}
+	a.reach.add(matrix.Platform, b.Reach)
+	return b, nil
 }
 
 // repickleMatrix moves the Matrix store to the current pickle key after a
