@@ -444,3 +444,21 @@ func TestMenuFitsPlatforms(t *testing.T) {
 		}
 	}
 }
+
+// A code about to expire comes with the next one (RFC 6238 at the next step).
+func TestCodeShowsNextWhenTimeIsShort(t *testing.T) {
+	r := newRig(t)
+	r.say("/add demo " + demoKey)
+	r.clock.t = time.Unix(1_800_000_026, 0) // 4 s left
+	rep := r.say("/code demo")
+	now, _ := totp.GenerateCode(demoKey, r.clock.t)
+	next, _ := totp.GenerateCode(demoKey, time.Unix(1_800_000_030, 0))
+	want := "demo: " + now + ", then " + next + " from " + time.Unix(1_800_000_030, 0).Format("15:04:05")
+	if !strings.HasPrefix(rep.PlainText(), want) {
+		t.Errorf("reply %q, want it to start %q", rep.PlainText(), want)
+	}
+	r.clock.t = time.Unix(1_800_000_025, 0) // 5 s left: enough
+	if rep := r.say("/code demo"); strings.Contains(rep.PlainText(), "then") {
+		t.Errorf("5 s left gave the next code: %q", rep.PlainText())
+	}
+}
