@@ -236,6 +236,11 @@ func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply
 	if amb, ok := asAmbiguous(err); ok {
 		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one?", len(amb.Matches), args), amb.Matches, "/code")}
 	}
+	if errors.As(err, &nf) {
+		if n := h.nearestName(ctx, req.Person, query); n != "" {
+			return []Reply{{Parts: plain(fmt.Sprintf("No account matches %q. Did you mean /code %s?", query, n)), Sensitive: true}}
+		}
+	}
 	if err != nil {
 		return h.fail(err)
 	}
