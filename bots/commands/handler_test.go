@@ -118,7 +118,14 @@ func TestAddThenCode(t *testing.T) {
 
 func TestAddRejectsBrokenKeysAndStoresNothing(t *testing.T) {
 	tests := []struct{ text, want string }{
-		{"/add binance JBSWY3DPEHPK3PX1", "'1'"},
+		{"/add binance JBSWY3DPEHPK3PX1", "the 16th character, 1, is not used in backup keys; did you mean I?"},
+		{"/add binance JBSW Y3DP EHPK 3PX1", "the 4th group, 3PX1: 1 is not used in backup keys; did you mean I?"},
+		{"/add kraken 123456", "6-digit code from an app, not the backup key"},
+		{"/add google work JBSW Y3DP EHPK 3PXP", "Is the name 'google-work' and the key JBSW •••• •••• 3PXP?"},
+		{"/add google work jbsw y3dp ehpk 3pxp", "Is the name 'google-work' and the key JBSW •••• •••• 3PXP?"},
+		{"/add google JBSW Y3DP EHPK 3PXP work", "Is the name 'google-work' and the key JBSW •••• •••• 3PXP?"},
+		{"/add my bank JBSWY3DPEHPK3PXP", "Is the name 'my-bank' and the key JBSW •••• •••• 3PXP?"},
+		{"/add odd JBSWY3 DPEHPK3PXP", "Is the name 'odd' and the key JBSW •••• •••• 3PXP?"},
 		{"/add binance JBSWY3DP", "too short"},
 		{"/add binance", "Now send me the backup key"}, // asks, stores nothing
 		{"/add otpauth://totp/X?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", "MD5"},
@@ -434,6 +441,42 @@ func TestMenuFitsPlatforms(t *testing.T) {
 	for _, m := range commands.Menu() {
 		if !valid.MatchString(m.Command) || len(m.Description) < 3 || len(m.Description) > 256 {
 			t.Errorf("menu item %+v does not fit Telegram's limits", m)
+		}
+	}
+}
+
+// A code about to expire comes with the next one (RFC 6238 at the next step).
+func TestCodeShowsNextWhenTimeIsShort(t *testing.T) {
+	r := newRig(t)
+	r.say("/add demo " + demoKey)
+	r.clock.t = time.Unix(1_800_000_026, 0) // 4 s left
+	rep := r.say("/code demo")
+	now, _ := totp.GenerateCode(demoKey, r.clock.t)
+	next, _ := totp.GenerateCode(demoKey, time.Unix(1_800_000_030, 0))
+	want := "demo: " + now + ", then " + next + " from " + time.Unix(1_800_000_030, 0).Format("15:04:05")
+	if !strings.HasPrefix(rep.PlainText(), want) {
+		t.Errorf("reply %q, want it to start %q", rep.PlainText(), want)
+	}
+	r.clock.t = time.Unix(1_800_000_025, 0) // 5 s left: enough
+	if rep := r.say("/code demo"); strings.Contains(rep.PlainText(), "then") {
+		t.Errorf("5 s left gave the next code: %q", rep.PlainText())
+	}
+}
+
+// Suggestions come from the asking person's own names only.
+func TestSuggestionsNeverShowOthersNames(t *testing.T) {
+	r := newRig(t)
+	bob := func(text string) []commands.Reply {
+		return r.h.Handle(context.Background(), commands.Request{Person: "bob", Platform: "console", Chat: commands.Private, Text: text})
+	}
+	bob("/add binance " + demoKey)
+	r.say("/add gitlab KRSXG5CTMVRXEZLUKRSXG5CT")
+	for _, text := range []string{"/code binanse", "binance", "code binanse", "/cod binanse"} {
+		if got := r.say(text).PlainText(); strings.Contains(got, "binance") {
+			t.Errorf("%s: alice sees bob's name: %q", text, got)
+		}
+		if got := bob(text)[0].PlainText(); !strings.Contains(got, "/code binance") {
+			t.Errorf("%s: bob gets no suggestion: %q", text, got)
 		}
 	}
 }
