@@ -462,3 +462,43 @@ func TestCodeShowsNextWhenTimeIsShort(t *testing.T) {
 		t.Errorf("5 s left gave the next code: %q", rep.PlainText())
 	}
 }
+
+// Suggestions come from the asking person's own names only.
+func TestSuggestionsNeverShowOthersNames(t *testing.T) {
+	r := newRig(t)
+	bob := func(text string) []commands.Reply {
+		return r.h.Handle(context.Background(), commands.Request{Person: "bob", Platform: "console", Chat: commands.Private, Text: text})
+	}
+	bob("/add binance " + demoKey)
+	r.say("/add gitlab KRSXG5CTMVRXEZLUKRSXG5CT")
+	for _, text := range []string{"/code binanse", "binance", "code binanse", "/cod binanse"} {
+		if got := r.say(text).PlainText(); strings.Contains(got, "binance") {
+			t.Errorf("%s: alice sees bob's name: %q", text, got)
+		}
+		if got := bob(text)[0].PlainText(); !strings.Contains(got, "/code binance") {
+			t.Errorf("%s: bob gets no suggestion: %q", text, got)
+		}
+	}
+}
+
+// /help fits the person and the platform.
+func TestHelpFits(t *testing.T) {
+	r := newRig(t)
+	help := r.say("/help").PlainText()
+	for _, c := range []string{"/code", "/add", "/list", "/export", "/recover", "/check"} {
+		if !strings.Contains(help, c+" ") {
+			t.Errorf("everyday help lacks %s:\n%s", c, help)
+		}
+	}
+	for _, w := range []string{"screenshot", "button", "tap", "/vault", "/invite"} {
+		if strings.Contains(strings.ToLower(help), w) {
+			t.Errorf("console help mentions %q:\n%s", w, help)
+		}
+	}
+	if team := r.say("/help team").PlainText(); !strings.Contains(team, "/vault") || strings.Contains(team, "/invite") {
+		t.Errorf("/help team for a non-admin:\n%s", team)
+	}
+	if tg := r.send("telegram", "/help")[0].PlainText(); !strings.Contains(tg, "screenshot") {
+		t.Errorf("telegram help does not say screenshots work:\n%s", tg)
+	}
+}

@@ -12,7 +12,10 @@ import (
 func TestReachersCrossPlatforms(t *testing.T) {
 	var rs reachers
 	var got []string
-	rs.add("telegram", func(_ context.Context, r commands.Reply) bool { got = append(got, "telegram:"+r.To); return r.To == "alice" })
+	rs.add("telegram", func(_ context.Context, r commands.Reply) bool {
+		got = append(got, "telegram:"+r.To)
+		return r.To == "alice"
+	})
 	rs.add("matrix", func(_ context.Context, r commands.Reply) bool { got = append(got, "matrix:"+r.To); return false })
 	fromMatrix := rs.from("matrix")
 	if !fromMatrix(context.Background(), commands.Reply{To: "alice"}) {
