@@ -113,7 +113,7 @@ func postgresConfig(path string, getenv env) (*config.Config, error) {
 	if path == "" {
 		return nil, nil
 	}
-	cfg, err := config.Load(path, config.Env(getenv))
+	cfg, err := config.LoadOffline(path, config.Env(getenv))
 	if err != nil || cfg.Storage.Driver != config.DriverPostgres {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func resolveDataDir(dataDir, cfgPath string, getenv env) (string, error) {
 	case dataDir != "":
 		return dataDir, nil
 	case cfgPath != "":
-		cfg, err := config.Load(cfgPath, config.Env(getenv))
+		cfg, err := config.LoadOffline(cfgPath, config.Env(getenv))
 		if err != nil {
 			return "", err
 		}
