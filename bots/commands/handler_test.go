@@ -35,6 +35,8 @@ type rig struct {
 	h     *commands.Handler
 	svc   *core.Service
 	clock *fakeClock
+	// platform is what as() and expect() send on; "" is the console.
+	platform string
 }
 
 func newRig(t *testing.T) *rig {
