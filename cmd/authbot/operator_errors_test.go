@@ -1,11 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/authbot/authbot/bots/telegram/telegramtest"
 )
 
 // TestUsageErrorsArePrinted: exit status 2 never comes without a message
@@ -101,5 +109,137 @@ func TestOfflineCommandsNeedNoChatSecrets(t *testing.T) {
 	out := filepath.Join(base, "b.age")
 	if _, stderr, err := runCmd(t, "", "backup", "--config", cfg, "--passphrase-file", pass, "--out", out); err != nil {
 		t.Fatalf("backup: %v\n%s", err, stderr)
+	}
+}
+
+// TestBackupRefusals: --out never replaces an existing backup, and a
+// passphrase file others can read is refused like master.key.
+func TestBackupRefusals(t *testing.T) {
+	base := t.TempDir()
+	data := filepath.Join(base, "data")
+	if _, stderr, err := runCmd(t, "/add demo JBSWY3DPEHPK3PXP\n", "chat", "--data", data); err != nil {
+		t.Fatalf("chat: %v\n%s", err, stderr)
+	}
+	pass := filepath.Join(base, "pass")
+	if err := os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(base, "b.age")
+	_, _, err := runCmd(t, "", "backup", "--data", data, "--passphrase-file", pass, "--out", out)
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable passphrase: err = %v, want a chmod 600 refusal", err)
+	}
+	if err := os.Chmod(pass, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, []byte("the only good backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runCmd(t, "", "backup", "--data", data, "--passphrase-file", pass, "--out", out)
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("existing --out: err = %v, want a refusal", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "the only good backup" {
+		t.Errorf("existing backup was changed: %q", b)
+	}
+}
+
+// TestBusyMetricsPortStopsStart: a taken metrics.listen port stops serve
+// with the address in the message.
+func TestBusyMetricsPortStopsStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const token = "123456:busy-metrics-test"
+	api := telegramtest.New(token)
+	defer api.Close()
+	base := t.TempDir()
+	cfg := filepath.Join(base, "config.yaml")
+	yaml := fmt.Sprintf("data_dir: data\ntelegram:\n  token: %q\n  api_url: %q\nmetrics:\n  listen: %q\nusers:\n  - name: alice\n    telegram: 1\n", token, api.URL(), ln.Addr().String())
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	err = run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv)
+	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
+		t.Fatalf("serve err = %v, want the busy address named\n%s", err, stderr.String())
+	}
+}
+
+// TestHealthcheckWithConfig: the container's health check (healthcheck
+// --config, no metrics section) fails before serve is up and passes while
+// it runs; AUTHBOT_DATA_DIR places the data as the Dockerfile sets it.
+func TestHealthcheckWithConfig(t *testing.T) {
+	const token = "123456:healthcheck-test"
+	api := telegramtest.New(token)
+	defer api.Close()
+	base := t.TempDir()
+	data := filepath.Join(base, "volume")
+	cfg := filepath.Join(base, "config.yaml")
+	yaml := fmt.Sprintf("data_dir: ./elsewhere\ntelegram:\n  token: %q\n  api_url: %q\nusers:\n  - name: alice\n    telegram: 1\n", token, api.URL())
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "AUTHBOT_DATA_DIR" {
+			return data
+		}
+		return ""
+	}
+	check := func() error {
+		return run(context.Background(), []string{"healthcheck", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, getenv)
+	}
+	if err := check(); err == nil || !strings.Contains(err.Error(), "not serving") {
+		t.Fatalf("healthcheck before serve: %v, want not serving", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, getenv)
+	}()
+	defer func() { cancel(); <-errc }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthcheck while serving: %v", err)
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("serve stopped: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "authbot.db")); err != nil {
+		t.Errorf("AUTHBOT_DATA_DIR not used: %v", err)
+	}
+}
+
+// TestDockerfileImagesPinned: every base image names an exact version
+// (or digest), never a moving tag.
+func TestDockerfileImagesPinned(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := regexp.MustCompile(`^FROM (scratch|\S+:\d+\.\d+\.\d+\S*|\S+@sha256:[0-9a-f]{64})( AS \S+)?$`)
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "FROM ") {
+			n++
+			if !pinned.MatchString(l) {
+				t.Errorf("base image not pinned to a version: %s", l)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no FROM line")
 	}
 }
