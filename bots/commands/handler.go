@@ -116,10 +116,9 @@ func New(svc *core.Service, opts Options) *Handler {
 	for _, c := range commandTable() {
 		h.cmds[c.name] = c
 	}
-	// Telegram command names allow only a-z, 0-9 and _, so a tapped
-	// /recovery_codes must work like the documented /recovery-codes.
-	h.cmds["recovery_codes"] = h.cmds["recovery-codes"]
-	h.cmds["delete"] = h.cmds["del"]
+	for alias, name := range aliases {
+		h.cmds[alias] = h.cmds[name]
+	}
 	return h
 }
 
@@ -128,7 +127,9 @@ func New(svc *core.Service, opts Options) *Handler {
 func (h *Handler) Handle(ctx context.Context, req Request) []Reply {
 	start := time.Now() // wall time for metrics, whatever the clock says
 	ctx = core.WithPlatform(ctx, req.Platform)
-	replies := h.handle(ctx, req)
+	// "!code" on Matrix is "/code" from here on: one set of rules.
+	req.Text = Canonical(req.Prefix, req.Text)
+	replies := Localize(req.Prefix, h.handle(ctx, req))
 	took := time.Since(start)
 	name := commandName(req.Text)
 	if req.Attachment != nil {
@@ -200,7 +201,7 @@ func (h *Handler) handle(ctx context.Context, req Request) []Reply {
 	}
 	c, ok := h.cmds[name]
 	if !ok {
-		return []Reply{{Parts: plain(fmt.Sprintf("I don't know /%s. Send /help to see what I can do.", name)), DeleteRequest: secretish}}
+		return []Reply{{Parts: plain(fmt.Sprintf("I don't know %s%s. Send /help to see what I can do.", prefixOf(req), name)), DeleteRequest: secretish}}
 	}
 	return c.run(h, ctx, req, args)
 }
@@ -234,7 +235,12 @@ func (h *Handler) freeText(ctx context.Context, req Request, text string) []Repl
 	case text == "":
 		return []Reply{{Parts: plain("Send /help to see what I can do.")}}
 	}
-	return []Reply{{Parts: plain("Commands start with /. Send /help to see them, or /code NAME for a code.")}}
+	prefix := prefixOf(req)
+	if word, ok := strings.CutPrefix(text, prefix); ok && prefix != DefaultPrefix && word != "" && isWordByte(word[0]) {
+		// "!foo" on Matrix: an unknown command in the platform's own form.
+		return []Reply{{Parts: plain(fmt.Sprintf("I don't know %s%s. Send /help to see what I can do.", prefix, leadingWord(word)))}}
+	}
+	return []Reply{{Parts: plain("Commands start with " + prefix + ". Send /help to see them, or /code NAME for a code.")}}
 }
 
 func (h *Handler) setPending(person string, p pending) {

@@ -31,6 +31,10 @@ const (
 // handle serves one message: builds the request, asks the handler, removes
 // the message when it carried a secret, and sends the replies.
 func (b *Bot) handle(ctx context.Context, evt *event.Event) {
+	if evt.Type == event.EventReaction {
+		b.handleReaction(ctx, evt)
+		return
+	}
 	msg := evt.Content.AsMessage()
 	if msg.RelatesTo != nil && msg.RelatesTo.Type == event.RelReplace {
 		return // an edit: answering it again would repeat the command
@@ -46,11 +50,18 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 		}
 		return
 	}
-	req := commands.Request{Person: person, Platform: Platform, Chat: kind}
+	req := commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind}
 	switch msg.MsgType {
 	case event.MsgText:
 		msg.RemoveReplyFallback()
 		req.Text = msg.Body
+		// "1" answers the numbered options the bot last showed this person
+		// here, as a tapped button would.
+		if n := optionNumber(msg.Body); n > 0 {
+			if data, ok := b.choices.pick(evt.RoomID, evt.Sender, "", n, b.cfg.Clock.Now()); ok {
+				req.Text, req.Callback = data, true
+			}
+		}
 	case event.MsgImage, event.MsgFile:
 		att, err := b.download(ctx, msg)
 		if err != nil {
@@ -72,7 +83,31 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 	default:
 		return // notices (other bots), emotes, locations: nothing to answer
 	}
+	b.serve(ctx, evt, req)
+}
 
+// handleReaction treats a keycap reaction (1️⃣) to the message that showed
+// numbered options like typing the number.
+func (b *Bot) handleReaction(ctx context.Context, evt *event.Event) {
+	rel := evt.Content.AsReaction().RelatesTo
+	n := reactionNumber(rel.Key)
+	if n == 0 || rel.EventID == "" {
+		return
+	}
+	person, known := b.personOf(ctx, evt.Sender)
+	if !known {
+		return
+	}
+	data, ok := b.choices.pick(evt.RoomID, evt.Sender, rel.EventID, n, b.cfg.Clock.Now())
+	if !ok {
+		return
+	}
+	kind := b.chatKind(ctx, evt.RoomID, evt.Sender)
+	b.serve(ctx, evt, commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind, Text: data, Callback: true})
+}
+
+// serve asks the handler and delivers its replies for the request in evt.
+func (b *Bot) serve(ctx context.Context, evt *event.Event, req commands.Request) {
 	replies := b.cfg.Handler.Handle(ctx, req)
 	// Remove the secret first, before anything else goes out.
 	var notice string
@@ -80,8 +115,12 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 		notice = b.redactRequest(ctx, evt)
 	}
 	own, others := splitTo(replies)
+	replyTo := evt.ID
+	if evt.Type == event.EventReaction {
+		replyTo = evt.Content.AsReaction().RelatesTo.EventID
+	}
 	for _, r := range own {
-		b.send(ctx, evt.RoomID, evt.Sender, r)
+		b.send(ctx, evt.RoomID, evt.Sender, r, replyTo)
 	}
 	if notice != "" {
 		b.sendText(ctx, evt.RoomID, notice)
@@ -187,11 +226,13 @@ func (b *Bot) download(ctx context.Context, msg *event.MessageEventContent) (*co
 	return att, nil
 }
 
-// send renders and sends one reply, then schedules its expiry.
-func (b *Bot) send(ctx context.Context, room id.RoomID, sender id.UserID, r commands.Reply) {
+// send renders and sends one reply to user in room, then schedules its
+// expiry. A reply that carries a code is threaded to replyTo, the request
+// it answers. Its buttons become the numbered options user may answer.
+func (b *Bot) send(ctx context.Context, room id.RoomID, user id.UserID, r commands.Reply, replyTo id.EventID) {
 	// Second lock: whatever the handler said, nothing sensitive leaves a
 	// private chat. Membership is checked again, now, as it may have changed.
-	if r.Sensitive && b.chatKind(ctx, room, sender) != commands.Private {
+	if r.Sensitive && b.chatKind(ctx, room, user) != commands.Private {
 		b.log.Warn("matrix: held back a sensitive reply outside a private chat", "room", room)
 		b.sendText(ctx, room, privateOnlyText)
 		return
@@ -199,10 +240,21 @@ func (b *Bot) send(ctx context.Context, room id.RoomID, sender id.UserID, r comm
 	var sent []id.EventID
 	var textEvent id.EventID
 	if content := renderText(r); content != nil {
+		if hasCode(r) {
+			asReplyTo(content, replyTo)
+		}
 		if evtID, err := b.sendContent(ctx, room, content); err == nil {
 			sent = append(sent, evtID)
 			textEvent = evtID
 		}
+	}
+	var data []string
+	for _, btn := range choiceButtons(r) {
+		data = append(data, btn.Data)
+	}
+	if r.Parts != nil || len(data) > 0 {
+		// Only the newest options count: a reply without buttons clears them.
+		b.choices.offer(room, user, textEvent, data, b.cfg.Clock.Now())
 	}
 	for _, f := range []*commands.File{r.Image, r.File} {
 		if f == nil {

@@ -89,8 +89,9 @@ type Bot struct {
 
 	cli    *mautrix.Client
 	helper *cryptohelper.CryptoHelper
-	sched  *scheduler
-	sync   *syncer
+	sched   *scheduler
+	sync    *syncer
+	choices *choices
 
 	workCtx context.Context // outlives Run's ctx for a grace period, so in-flight replies finish
 
@@ -146,6 +147,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg:      cfg,
 		log:      cfg.Log,
 		queues:   map[id.RoomID]chan *event.Event{},
+		choices:  newChoices(),
 		stopping: make(chan struct{}),
 		ready:    make(chan struct{}),
 	}, nil
