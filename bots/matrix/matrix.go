@@ -87,8 +87,8 @@ type Bot struct {
 	cfg Config
 	log *slog.Logger
 
-	cli    *mautrix.Client
-	helper *cryptohelper.CryptoHelper
+	cli     *mautrix.Client
+	helper  *cryptohelper.CryptoHelper
 	sched   *scheduler
 	sync    *syncer
 	choices *choices
