@@ -31,16 +31,17 @@ func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]stri
 	t.Helper()
 	local := h.register(t, "bot", botPassword)
 	return Config{
-		Homeserver: h.url,
-		UserID:     id.UserID(h.userID(local)),
-		Password:   botPassword,
-		StateDir:   t.TempDir() + "/matrix",
-		PickleKey:  []byte("0123456789abcdef0123456789abcdef"),
-		Users:      users,
-		Handler:    h2,
-		Log:        testLogger(t),
-		RetryMin:   100 * time.Millisecond,
-		RetryMax:   time.Second,
+		Homeserver:      h.url,
+		UserID:          id.UserID(h.userID(local)),
+		Password:        botPassword,
+		StateDir:        t.TempDir() + "/matrix",
+		PickleKey:       []byte("0123456789abcdef0123456789abcdef"),
+		CrossSigningKey: []byte("cross-signing-seal-key-32-bytes!"),
+		Users:           users,
+		Handler:         h2,
+		Log:             testLogger(t),
+		RetryMin:        100 * time.Millisecond,
+		RetryMax:        time.Second,
 	}
 }
 

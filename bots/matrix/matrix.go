@@ -58,7 +58,13 @@ type Config struct {
 	// PickleKey encrypts the olm and megolm pickles in crypto.db. It must
 	// stay the same across restarts; authbot derives it from the master key.
 	PickleKey []byte
-	Users     map[id.UserID]string
+	// CrossSigningKey (32 bytes) seals the bot's cross-signing private keys
+	// in StateDir (crosssign.go); authbot derives it from the master key.
+	// Without it the bot is not cross-signed (Element shows a red shield).
+	// With an access token only, Password may still be set: it is then used
+	// only for the one upload of the cross-signing keys.
+	CrossSigningKey []byte
+	Users           map[id.UserID]string
 	// Recipients, if set, returns the Matrix users of a person who is not
 	// in Users (runtime people): where a Reply.To for them goes.
 	Recipients func(ctx context.Context, person string) ([]id.UserID, error)
@@ -297,6 +303,21 @@ func (b *Bot) login(ctx context.Context) (err error) {
 		return fmt.Errorf("matrix: crypto init: %w", err)
 	}
 	cli.Crypto = helper
+	if err := b.setupCrossSigning(ctx); err != nil {
+		switch {
+		case errors.Is(err, ErrCrossSigningNeedsPassword):
+			b.log.Warn("matrix: the bot is not cross-signed, so Element marks its messages with a red shield: " +
+				"the homeserver wants the account password once to publish the bot's keys; start authbot once with " +
+				"matrix.password (or AUTHBOT_MATRIX_PASSWORD) set beside the access token")
+		case retryable(err):
+			return err
+		default:
+			b.log.Warn("matrix: the bot is not cross-signed (Element marks its messages with a red shield)", "err", err)
+		}
+	}
+	if err := b.startVerification(ctx); err != nil {
+		return err
+	}
 	if err := protectFiles(b.cfg.StateDir); err != nil {
 		return err
 	}

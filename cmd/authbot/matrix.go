@@ -31,6 +31,11 @@ func newMatrix(_ context.Context, a *app) (runner, error) {
 	pickle := a.svc.DeriveKey("matrix-pickle")
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
+	// The bot's cross-signing private keys are sealed in its state dir under
+	// a key of their own, derived the same way (kept across rotations).
+	xs := a.svc.DeriveKey("matrix-cross-signing")
+	crossSigningKey := append([]byte(nil), xs[:]...)
+	seal.Zero(&xs)
 	return matrix.New(matrix.Config{
 		Homeserver:  mc.Homeserver,
 		UserID:      id.UserID(mc.UserID),
@@ -39,7 +44,9 @@ func newMatrix(_ context.Context, a *app) (runner, error) {
 		DeviceID:    id.DeviceID(mc.DeviceID),
 		StateDir:    filepath.Join(a.cfg.DataDir, "matrix"),
 		PickleKey:   pickleKey,
-		Users:       people,
+		// Cross-signing: see bots/matrix/crosssign.go.
+		CrossSigningKey: crossSigningKey,
+		Users:           people,
 		// Runtime people (invites, /link) are found through the handler;
 		// replies addressed to them go to the ids they joined with.
 		Recipients: func(ctx context.Context, person string) ([]id.UserID, error) {
