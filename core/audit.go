@@ -179,6 +179,10 @@ func (s *Service) FlushAudit(ctx context.Context) error {
 func (s *Service) writeTx(ctx context.Context, fn func(tx Tx) error) error {
 	var taken []Event
 	err := s.store.Update(ctx, func(tx Tx) error {
+		// A store may run fn again after a conflict: what an earlier
+		// attempt took goes back first, or it would be lost.
+		s.audit.giveBack(taken)
+		taken = nil
 		if err := fn(tx); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ type indexCache struct {
 	m        map[string]cachedIndex
 	bytes    int // estimated size of everything in m
 	maxBytes int
-	owners   map[string]string // person id -> opaque owner id (an HMAC each time otherwise)
+	owners   map[string]string // person id -> owner id (a people record read otherwise)
 }
 
 type cachedIndex struct {
@@ -56,22 +56,31 @@ func indexCost(key string, sealed []byte, entries []indexEntry) int {
 	return n
 }
 
-// owner returns person's opaque owner id, computing it with derive once.
-func (c *indexCache) owner(person string, derive func() string) string {
+// ownerCached returns person's owner id if it is known.
+func (c *indexCache) ownerCached(person string) (string, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	id, ok := c.owners[person]
-	c.mu.Unlock()
-	if ok {
-		return id
-	}
-	id = derive()
+	return id, ok
+}
+
+// setOwner remembers person's owner id (owners.go), so /code reads no
+// people record.
+func (c *indexCache) setOwner(person, owner string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.owners) >= maxCachedIndexes {
 		clear(c.owners)
 	}
-	c.owners[person] = id
-	c.mu.Unlock()
-	return id
+	c.owners[person] = owner
+}
+
+// dropOwners forgets every owner id: after a removal or a new person took
+// a name, the next lookup reads the people records again.
+func (c *indexCache) dropOwners() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.owners)
 }
 
 func (c *indexCache) get(key string, sealed []byte) ([]indexEntry, bool) {

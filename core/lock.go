@@ -203,8 +203,12 @@ func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error 
 	p := s.opts.Argon2
 	kek := seal.PassphraseKey([]byte(pass), salt, p) // slow: outside the transaction
 	defer seal.Zero(&kek)
-	owner := s.owner(person)
+	var owner string
 	err := s.writeTx(ctx, func(tx Tx) error {
+		var err error
+		if owner, err = s.ownerOf(tx, person, true); err != nil {
+			return err
+		}
 		key, _, err := s.personKey(tx, owner, true)
 		if err != nil {
 			return err
@@ -232,8 +236,15 @@ func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error 
 
 // LockNow forgets person's unlocked key. Errors: ErrNotLocked.
 func (s *Service) LockNow(ctx context.Context, person string) error {
-	owner := s.owner(person)
+	var owner string
 	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if owner, err = s.ownerOf(tx, person, false); err != nil || owner == "" {
+			if err == nil {
+				err = ErrNotLocked
+			}
+			return err
+		}
 		locked, err := isLocked(tx, owner)
 		if err == nil && !locked {
 			return ErrNotLocked
@@ -252,10 +263,17 @@ func (s *Service) LockNow(ctx context.Context, person string) error {
 func (s *Service) Unlock(ctx context.Context, person, pass string) (time.Time, error) {
 	s.unlockMu.Lock()
 	defer s.unlockMu.Unlock()
-	owner := s.owner(person)
+	var owner string
 	var rec lockRecord
 	var fails lockFailures
 	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if owner, err = s.ownerOf(tx, person, false); err != nil || owner == "" {
+			if err == nil {
+				err = ErrNotLocked
+			}
+			return err
+		}
 		ok, err := s.getSealedJSON(tx, lockRef(owner), lockAD(owner), "lock", &rec)
 		if err != nil {
 			return err
@@ -299,6 +317,10 @@ func (s *Service) Unlock(ctx context.Context, person, pass string) (time.Time, e
 				return err
 			}
 		}
+		// Locked since before key pairs existed: make theirs now.
+		if err := s.ensureKeyPair(tx, owner, &key); err != nil {
+			return err
+		}
 		return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "unlocked"})
 	})
 	if err != nil {
@@ -314,8 +336,15 @@ func (s *Service) Unlock(ctx context.Context, person, pass string) (time.Time, e
 // data key is wrapped under the master key again. Errors: ErrNotLocked,
 // ErrLocked.
 func (s *Service) RemovePassphrase(ctx context.Context, person string) error {
-	owner := s.owner(person)
+	var owner string
 	err := s.writeTx(ctx, func(tx Tx) error {
+		var err error
+		if owner, err = s.ownerOf(tx, person, false); err != nil || owner == "" {
+			if err == nil {
+				err = ErrNotLocked
+			}
+			return err
+		}
 		locked, err := isLocked(tx, owner)
 		if err != nil {
 			return err

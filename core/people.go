@@ -45,6 +45,12 @@ type Person struct {
 	Identities []Identity `json:"identities"`
 	Added      time.Time  `json:"added"`
 	AddedBy    string     `json:"added_by,omitempty"`
+	// Owner is the person's random storage id (owners.go).
+	Owner string `json:"owner,omitempty"`
+	// Config is set for a person first seen without an invite (a config
+	// user, or local): their record exists only to hold Owner and linked
+	// identities, and an invite of that name makes a new person.
+	Config bool `json:"config,omitempty"`
 }
 
 // People errors a person must be told.
@@ -62,6 +68,7 @@ const (
 	kindPeople   = "people"
 	kindIdentity = "identity"
 	kindInvite   = "invite"
+	kindRetired  = "retired" // id owner: the record of a name given to someone new (retire)
 )
 
 // InviteTTL is how long an invite stays usable.
@@ -142,6 +149,9 @@ func (s *Service) CreateInvite(ctx context.Context, by, name string) (token stri
 	if err != nil {
 		return "", time.Time{}, ErrBadPersonName
 	}
+	if reservedName(name) {
+		return "", time.Time{}, ErrReservedName
+	}
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", time.Time{}, err
@@ -152,7 +162,7 @@ func (s *Service) CreateInvite(ctx context.Context, by, name string) (token stri
 	expires = s.now().Add(InviteTTL).UTC()
 	err = s.writeTx(ctx, func(tx Tx) error {
 		var p Person
-		if ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p); err != nil || ok {
+		if ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p); err != nil || ok && !p.Config {
 			if err == nil {
 				err = ErrPersonExists
 			}
@@ -190,12 +200,46 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, id Identity) (
 			return err
 		}
 		name = inv.Name
+		if err := s.retire(tx, name); err != nil {
+			return err
+		}
 		if err := s.addIdentity(tx, name, inv.By, id); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: name, Subject: inv.By, Detail: "joined on " + id.Platform})
 	})
+	if err == nil {
+		s.indexes.dropOwners()
+	}
 	return name, err
+}
+
+// retire makes room for an invitee called name: a record left by a person
+// first seen without an invite (a config user since removed from the
+// config) is moved to kind "retired" under its owner id, with its linked
+// identities unlinked. Their data stays where it is, never lost, and
+// nothing of it reaches the newcomer, who gets a new owner id.
+func (s *Service) retire(tx Tx, name string) error {
+	var p Person
+	ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p)
+	if err != nil || !ok {
+		return err
+	}
+	if !p.Config {
+		return ErrPersonExists
+	}
+	if p.Owner == "" {
+		p.Owner = s.legacyOwner(p.Name)
+	}
+	for _, id := range p.Identities {
+		if err := tx.Delete(s.identityRef(id)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	if err := s.putPeopleJSON(tx, Ref{Kind: kindRetired, ID: p.Owner}, p); err != nil {
+		return err
+	}
+	return tx.Delete(s.peopleRef(name))
 }
 
 func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
@@ -212,7 +256,13 @@ func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
 		return err
 	}
 	if !ok {
-		p = Person{Name: name, Added: s.now().UTC(), AddedBy: by}
+		// A new invitee: a new random storage id, never one derived from
+		// the name (owners.go).
+		owner, err := seal.NewID()
+		if err != nil {
+			return err
+		}
+		p = Person{Name: name, Added: s.now().UTC(), AddedBy: by, Owner: owner}
 	}
 	p.Identities = append(p.Identities, id)
 	if err := s.putPeopleJSON(tx, s.peopleRef(name), p); err != nil {
@@ -269,6 +319,11 @@ func (s *Service) Link(ctx context.Context, code string, id Identity) (string, e
 		return "", ErrLinkInvalid
 	}
 	err := s.writeTx(ctx, func(tx Tx) error {
+		// A config user seen for the first time gets their record (and
+		// storage id) here; runtime people have one already.
+		if _, err := s.ownerOf(tx, lc.person, true); err != nil {
+			return err
+		}
 		if err := s.addIdentity(tx, lc.person, lc.person, id); err != nil {
 			return err
 		}
@@ -291,6 +346,9 @@ func (s *Service) People(ctx context.Context) ([]Person, error) {
 			if _, err := s.getPeopleJSON(tx, Ref{Kind: kindPeople, ID: id}, &p); err != nil {
 				return err
 			}
+			if p.Config && len(p.Identities) == 0 {
+				continue // only a storage id: a config user, not a runtime person
+			}
 			out = append(out, p)
 		}
 		return nil
@@ -305,15 +363,18 @@ func (s *Service) People(ctx context.Context) ([]Person, error) {
 // first, so each vault's key is rotated. Callers check that by is an admin
 // and that name is not a config user. Errors: ErrNoPerson, ErrInVaults.
 func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
-	owner := s.owner(name)
+	var owner string
 	err := s.writeTx(ctx, func(tx Tx) error {
 		var p Person
 		ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !ok || p.Config && len(p.Identities) == 0 {
 			return ErrNoPerson
+		}
+		if owner, err = s.ownerOf(tx, name, false); err != nil {
+			return err
 		}
 		if vs, err := tx.List(kindVaultKey, owner); err != nil || len(vs) > 0 {
 			if err == nil {
@@ -330,7 +391,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 		if err != nil {
 			return err
 		}
-		refs := []Ref{s.peopleRef(name), {Kind: kindPerson, ID: owner}, lockRef(owner), failRef(owner), {Kind: kindIndex, Owner: owner, ID: "accounts"}}
+		refs := []Ref{s.peopleRef(name), {Kind: kindPerson, ID: owner}, keyPairRef(owner), lockRef(owner), failRef(owner), {Kind: kindIndex, Owner: owner, ID: "accounts"}}
 		for _, id := range ids {
 			refs = append(refs, accountRef(owner, id))
 		}
@@ -343,6 +404,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 	})
 	if err == nil {
 		s.locks.drop(owner)
+		s.indexes.dropOwners()
 	}
 	return err
 }

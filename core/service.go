@@ -89,6 +89,12 @@ func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clo
 		return nil, err
 	}
 	s.ids = seal.Derive(&s.root, "owner-ids")
+	if err := s.migrateOwners(ctx); err != nil {
+		return nil, fmt.Errorf("migrate people's storage ids: %w", err)
+	}
+	if err := s.migrateKeyPairs(ctx); err != nil {
+		return nil, fmt.Errorf("migrate people's key pairs: %w", err)
+	}
 	return s, nil
 }
 
@@ -135,11 +141,6 @@ func (s *Service) checkMasterKey(ctx context.Context) error {
 	})
 }
 
-// owner is the opaque storage id of a person's own vault.
-func (s *Service) owner(person string) string {
-	return s.indexes.owner(person, func() string { return seal.OpaqueID(&s.ids, "person:"+person) })
-}
-
 // vault is one set of accounts opened inside a transaction: a person's own
 // (name "") or a shared vault (vault.go). Both are sealed the same way, under
 // their own key; only the record kinds and the key's wrapping differ.
@@ -156,6 +157,7 @@ type vault struct {
 	kAccount string     // record kinds: personal or shared
 	kIndex   string
 	dirty    bool // the index changed and must be saved
+	boxed    bool // the acting person's copy of the key is sealed to their public key (keypair.go)
 
 	cache       *indexCache
 	indexShared bool // index is the cache's copy: call mutableIndex before changing it
@@ -222,6 +224,9 @@ func (s *Service) personKey(tx Tx, owner string, create bool) (key seal.Key, cre
 		}
 		w, err := seal.Wrap(&s.master, &key, personAD(owner))
 		if err != nil {
+			return key, false, err
+		}
+		if err := s.putKeyPair(tx, owner, &key); err != nil {
 			return key, false, err
 		}
 		return key, true, tx.Put(personRef, w)

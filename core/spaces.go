@@ -39,7 +39,13 @@ func (sp *spaces) vaultNamed(name string) *vault {
 // with nothing stored (without create), ErrLocked, a *CorruptRecordError,
 // or a Store error.
 func (s *Service) openSpaces(tx Tx, person string, create bool) (*spaces, error) {
-	owner := s.owner(person)
+	owner, err := s.ownerOf(tx, person, create)
+	if err != nil {
+		return nil, err
+	}
+	if owner == "" {
+		return nil, ErrNoAccounts
+	}
 	own, err := s.openVault(tx, owner, create)
 	if err != nil {
 		return nil, err
@@ -89,6 +95,15 @@ func (s *Service) update(ctx context.Context, person string, create bool, fn fun
 				if err := v.saveIndex(); err != nil {
 					return err
 				}
+			}
+			if v.boxed {
+				// Sealed to the public key while the person was locked:
+				// back to a data-key copy, which opens without an X25519
+				// exchange on every /code.
+				if err := putVaultKey(sp.tx, &sp.own.key, sp.own.owner, v.owner, &v.key); err != nil {
+					return err
+				}
+				v.boxed = false
 			}
 		}
 		return nil

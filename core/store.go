@@ -8,7 +8,8 @@ import (
 
 // Store keeps sealed records. It never sees a plaintext secret, name or
 // person id: core seals every value and derives every owner and id before
-// they reach it. storage/bolt implements it over bbolt.
+// they reach it. storage/bolt implements it over bbolt, storage/postgres
+// over PostgreSQL; storage/storetest is the suite both pass.
 //
 // Errors: ErrNotFound for a missing record; ErrCorrupt (wrapped) when the
 // underlying file is damaged; other errors are I/O failures.
@@ -17,6 +18,9 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction: all of fn's writes land
 	// together or not at all, and are durable when Update returns nil.
+	// A store shared by several processes may run fn more than once
+	// (again after a serialization conflict), so fn's effects outside tx
+	// must be safe to repeat.
 	Update(ctx context.Context, fn func(Tx) error) error
 }
 

@@ -114,6 +114,10 @@ func (e *MemberError) Error() string { return "membership does not allow this" }
 type Member struct {
 	Person string `json:"person"`
 	Role   Role   `json:"role"`
+	// Owner is the member's storage id (owners.go): the name is a label,
+	// so a later person of the same name is not this member. Empty in
+	// vaults written before random owner ids (memberOwner).
+	Owner string `json:"owner,omitempty"`
 }
 
 // vaultMeta is the sealed description of a shared vault.
@@ -126,9 +130,22 @@ type vaultMeta struct {
 	Approval bool `json:"approval,omitempty"`
 }
 
-func (m *vaultMeta) member(person string) (int, bool) {
+// member finds the entry of the person stored under owner.
+func (s *Service) member(m *vaultMeta, owner string) (int, bool) {
+	for i := range m.Members {
+		if s.memberOwner(&m.Members[i]) == owner {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// memberNamed finds an entry by name (any case): for an entry whose name
+// now belongs to someone else (a config user removed, a new person of
+// that name invited), which only its name can still reach.
+func (m *vaultMeta) memberNamed(name string) (int, bool) {
 	for i, x := range m.Members {
-		if x.Person == person {
+		if strings.EqualFold(x.Person, name) {
 			return i, true
 		}
 	}
@@ -191,19 +208,15 @@ var errNotMember = errors.New("not a member")
 
 // openShared opens the shared vault id for person with their data key.
 func (s *Service) openShared(tx Tx, pkey *seal.Key, person, owner, id string) (*vault, error) {
-	w, err := tx.Get(vaultKeyRef(owner, id))
+	vk, boxed, err := s.openVaultKey(tx, pkey, owner, id)
 	if err != nil {
 		return nil, err
 	}
-	vk, err := seal.Unwrap(pkey, w, vaultKeyAD(owner, id))
-	if err != nil {
-		return nil, &CorruptRecordError{What: "vault key", Err: err}
-	}
-	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex, cache: s.indexes}
+	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex, cache: s.indexes, boxed: boxed}
 	if err := v.loadMeta(); err != nil {
 		return nil, err
 	}
-	i, ok := v.meta.member(person)
+	i, ok := s.member(v.meta, owner)
 	if !ok {
 		return nil, errNotMember
 	}
@@ -249,26 +262,39 @@ func sortVaults(vs []*vault) {
 // memberKey returns the data key of another person (a member being added,
 // or staying after a removal), creating one for a person with nothing
 // stored yet. Errors: *MemberLockedError.
-func (s *Service) memberKey(tx Tx, person string) (seal.Key, error) {
-	k, _, err := s.personKey(tx, s.owner(person), true)
+func (s *Service) memberKey(tx Tx, m *Member) (seal.Key, error) {
+	k, _, err := s.personKey(tx, s.memberOwner(m), true)
 	if errors.Is(err, ErrLocked) {
-		return k, &MemberLockedError{Person: person}
+		return k, &MemberLockedError{Person: m.Person}
 	}
 	return k, err
 }
 
-func (s *Service) wrapFor(tx Tx, v *vault, person string) error {
-	pk, err := s.memberKey(tx, person)
+// wrapFor writes m's copy of v's key: under their data key, or, when they
+// are locked, sealed to their public key (keypair.go).
+func (s *Service) wrapFor(tx Tx, v *vault, m *Member) error {
+	owner := s.memberOwner(m)
+	pk, err := s.memberKey(tx, m)
+	var ml *MemberLockedError
+	if errors.As(err, &ml) {
+		pub, _, ok, perr := s.keyPair(tx, owner)
+		if perr != nil {
+			return perr
+		}
+		if !ok {
+			return err // locked since before key pairs: nothing to seal to
+		}
+		w, err := seal.WrapTo(pub, &v.key, vaultKeyAD(owner, v.owner))
+		if err != nil {
+			return err
+		}
+		return tx.Put(vaultKeyRef(owner, v.owner), w)
+	}
 	if err != nil {
 		return err
 	}
 	defer seal.Zero(&pk)
-	owner := s.owner(person)
-	w, err := seal.Wrap(&pk, &v.key, vaultKeyAD(owner, v.owner))
-	if err != nil {
-		return err
-	}
-	return tx.Put(vaultKeyRef(owner, v.owner), w)
+	return putVaultKey(tx, &pk, owner, v.owner, &v.key)
 }
 
 // CreateVault makes a shared vault with person as its only member and
@@ -292,11 +318,11 @@ func (s *Service) CreateVault(ctx context.Context, person, name string) (VaultIn
 		}
 		v := &vault{tx: sp.tx, owner: id, key: key, kAccount: kindVaultAccount, kIndex: kindVaultIndex,
 			name: name, role: RoleAdmin,
-			meta: &vaultMeta{Name: name, Members: []Member{{Person: person, Role: RoleAdmin}}, Gen: 1, Created: s.now().UTC()}}
+			meta: &vaultMeta{Name: name, Members: []Member{{Person: person, Role: RoleAdmin, Owner: sp.own.owner}}, Gen: 1, Created: s.now().UTC()}}
 		if err := v.saveMeta(); err != nil {
 			return err
 		}
-		if err := s.wrapFor(sp.tx, v, person); err != nil {
+		if err := s.wrapFor(sp.tx, v, &v.meta.Members[0]); err != nil {
 			return err
 		}
 		out = v.info()
@@ -350,18 +376,41 @@ func (s *Service) AddMember(ctx context.Context, person, vaultName, member strin
 			return err
 		}
 		ev := Event{Type: EventMemberAdded, Person: person, Vault: v.name, Subject: member, Detail: string(role)}
-		if i, ok := v.meta.member(member); ok {
+		mo, err := s.ownerOf(sp.tx, member, true)
+		if err != nil {
+			return err
+		}
+		if i, ok := s.member(v.meta, mo); ok {
 			if v.meta.Members[i].Role == role {
 				return &MemberError{Person: member, Member: true}
 			}
-			if member == person {
+			if mo == sp.own.owner {
 				return ErrSelf
 			}
 			v.meta.Members[i].Role = role
 			ev.Type = EventRoleChanged
 		} else {
-			v.meta.Members = append(v.meta.Members, Member{Person: member, Role: role})
-			if err := s.wrapFor(sp.tx, v, member); err != nil {
+			// An entry of the same name is someone who no longer holds it
+			// (owners.go): it goes, and the key is rotated so they keep
+			// nothing, before the new person is let in.
+			ghost := false
+			for {
+				i, ok := v.meta.memberNamed(member)
+				if !ok {
+					break
+				}
+				if err := sp.tx.Delete(vaultKeyRef(s.memberOwner(&v.meta.Members[i]), v.owner)); err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				v.meta.Members = append(v.meta.Members[:i], v.meta.Members[i+1:]...)
+				ghost = true
+			}
+			v.meta.Members = append(v.meta.Members, Member{Person: member, Role: role, Owner: mo})
+			if ghost {
+				if err := s.rekey(sp.tx, v); err != nil {
+					return err
+				}
+			} else if err := s.wrapFor(sp.tx, v, &v.meta.Members[len(v.meta.Members)-1]); err != nil {
 				return err
 			}
 		}
@@ -394,15 +443,24 @@ func (s *Service) RemoveMember(ctx context.Context, person, vaultName, member st
 		if err != nil {
 			return err
 		}
-		i, ok := v.meta.member(member)
+		mo, err := s.ownerOf(sp.tx, member, false)
+		if err != nil {
+			return err
+		}
+		i, ok := s.member(v.meta, mo)
+		if !ok {
+			// Someone whose name now belongs to another person (or nobody).
+			i, ok = v.meta.memberNamed(member)
+		}
 		if !ok {
 			return &MemberError{Person: member}
 		}
 		if v.meta.Members[i].Role == RoleAdmin && v.meta.admins() == 1 {
 			return ErrLastAdmin
 		}
+		gone := s.memberOwner(&v.meta.Members[i])
 		v.meta.Members = append(v.meta.Members[:i], v.meta.Members[i+1:]...)
-		if err := sp.tx.Delete(vaultKeyRef(s.owner(member), v.owner)); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := sp.tx.Delete(vaultKeyRef(gone, v.owner)); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		if err := s.rekey(sp.tx, v); err != nil {
@@ -451,8 +509,8 @@ func (s *Service) rekey(tx Tx, v *vault) error {
 	if err := v.saveMeta(); err != nil {
 		return err
 	}
-	for _, m := range v.meta.Members {
-		if err := s.wrapFor(tx, v, m.Person); err != nil {
+	for i := range v.meta.Members {
+		if err := s.wrapFor(tx, v, &v.meta.Members[i]); err != nil {
 			return err
 		}
 	}

@@ -252,10 +252,13 @@ func TestRemovedMemberReadsNothingNew(t *testing.T) {
 	svc, store, master := teamFixture(t)
 	ctx := context.Background()
 	ids := seal.Derive(&master, "owner-ids") // no rotation yet: the root is the master key
-	bobOwner := seal.OpaqueID(&ids, "person:bob")
+	bobOwner, err := svc.StorageID(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
 	vaultID := seal.OpaqueID(&ids, "vault:team")
 	var oldVaultKey seal.Key
-	err := store.View(ctx, func(tx core.Tx) error {
+	err = store.View(ctx, func(tx core.Tx) error {
 		w, err := tx.Get(core.Ref{Kind: "person", ID: bobOwner})
 		if err != nil {
 			return err

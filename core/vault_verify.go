@@ -132,13 +132,9 @@ func (s *Service) VerifyVaults(ctx context.Context) (VaultReport, error) {
 // openSharedAny opens a shared vault with a member's key without asking
 // which person the member is (Verify does not know names).
 func (s *Service) openSharedAny(tx Tx, pkey *seal.Key, owner, id string) (*vault, error) {
-	w, err := tx.Get(vaultKeyRef(owner, id))
+	vk, _, err := s.openVaultKey(tx, pkey, owner, id)
 	if err != nil {
 		return nil, err
-	}
-	vk, err := seal.Unwrap(pkey, w, vaultKeyAD(owner, id))
-	if err != nil {
-		return nil, &CorruptRecordError{What: "vault key", Err: err}
 	}
 	v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex}
 	if err := v.loadMeta(); err != nil {

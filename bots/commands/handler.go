@@ -9,11 +9,15 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/hbollon/go-edlib"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/recovery"
+	"github.com/authbot/authbot/core/transfer"
 )
 
 // Options tune the handler. Zero values get sensible defaults.
@@ -67,6 +71,7 @@ type Handler struct {
 
 	recovery *recovery.Base // nil if the embedded file failed to load
 	limiter  *limiter
+	importer *transfer.Importer // shared, so heavy key derivations run one at a time
 
 	mu      sync.Mutex
 	pending map[string]pending     // by person
@@ -76,10 +81,10 @@ type Handler struct {
 // pending is a question the bot asked and waits to have answered by the
 // person's next message.
 type pending struct {
-	kind     string // "add": the next message is a key or link
-	label    string // the account name given with /add, if any
-	data     []byte // an encrypted file waiting for its password
-	attempts int    // wrong passwords so far
+	kind     string   // "add": the next message is a key or link
+	label    string   // the account name given with /add, if any
+	files    [][]byte // import-password: the files waiting for their password; import-files: files waiting for the rest of their export
+	attempts int      // wrong passwords so far
 	expires  time.Time
 }
 
@@ -104,7 +109,7 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}, limiter: newLimiter(limits)}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter()}
 	if base, err := recovery.Load(); err != nil {
 		// A test keeps the embedded file valid; should it still fail, the
 		// rest of the bot works and /recover says so.
@@ -115,12 +120,15 @@ func New(svc *core.Service, opts Options) *Handler {
 	h.cmds = map[string]*command{}
 	for _, c := range commandTable() {
 		h.cmds[c.name] = c
-	}
-	for alias, name := range aliases {
-		h.cmds[alias] = h.cmds[name]
+		for _, a := range c.aliases {
+			h.cmds[a] = c
+		}
 	}
 	return h
 }
+
+// lookup is the table entry for a command word or alias, nil for none.
+func (h *Handler) lookup(name string) *command { return h.cmds[name] }
 
 // Handle answers one message. It never returns an empty slice, and never
 // puts a raw error into a reply.
@@ -128,10 +136,10 @@ func (h *Handler) Handle(ctx context.Context, req Request) []Reply {
 	start := time.Now() // wall time for metrics, whatever the clock says
 	ctx = core.WithPlatform(ctx, req.Platform)
 	// "!code" on Matrix is "/code" from here on: one set of rules.
-	req.Text = Canonical(req.Prefix, req.Text)
+	req.Text = h.canonical(req)
 	replies := Localize(req.Prefix, h.handle(ctx, req))
 	took := time.Since(start)
-	name := commandName(req.Text)
+	name := h.commandName(req.Text)
 	if req.Attachment != nil {
 		name = "file"
 	}
@@ -148,76 +156,184 @@ func (h *Handler) Handle(ctx context.Context, req Request) []Reply {
 
 func (h *Handler) handle(ctx context.Context, req Request) []Reply {
 	text := req.Text
-	secretish := looksSecret(text) || req.Attachment != nil
-	if len(text) > MaxMessageBytes {
-		return []Reply{{Parts: plain(fmt.Sprintf(
-			"That message is too long for me (%d KB). Send one command at a time; a backup key is at most a few dozen characters.",
-			len(text)>>10)), DeleteRequest: secretish}}
-	}
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "")
 	}
 	text = strings.TrimSpace(text)
+	p := h.policyOf(text)
+	if req.Attachment != nil {
+		p.secret = true // a file or photo may hold a QR code or an export
+	}
+	if len(text) > MaxMessageBytes {
+		return []Reply{{Parts: plain(fmt.Sprintf(
+			"That message is too long for me (%d KB). Send one command at a time; a backup key is at most a few dozen characters.",
+			len(text)>>10)), DeleteRequest: p.secret}}
+	}
+	replies := h.apply(ctx, req, text, p)
+	if p.secret {
+		replies = deleteRequested(replies, req)
+	}
+	return replies
+}
 
+// policy is what the command table says about one message, with aliases
+// already resolved.
+type policy struct {
+	cmd    *command // nil: not a command, or an unknown one
+	name   string   // the command word as typed, lowercased; "" for text
+	args   string
+	secret bool // the message carries (or may carry) a secret: delete it
+}
+
+// policyOf reads text against the command table. An unknown command is
+// secret when its arguments look like a key, a link, a passphrase or a
+// recovery code; text that is not a command when it looks like a key or
+// link. A link to an authenticator is a secret whatever command it follows.
+func (h *Handler) policyOf(text string) policy {
+	name, args := splitCommand(text)
+	p := policy{name: name, args: args, cmd: h.lookup(name)}
+	switch {
+	case p.cmd != nil:
+		p.secret = p.cmd.secret != nil && p.cmd.secret(args)
+	case name != "":
+		p.secret = looksLikeSecret(args)
+	default:
+		p.secret = looksLikeKey(text)
+	}
+	p.secret = p.secret || hasOTPLink(text)
+	return p
+}
+
+// apply runs the rules in order (group, rate limit, admin) and then the
+// command.
+func (h *Handler) apply(ctx context.Context, req Request, text string, p policy) []Reply {
 	if req.Chat != Private {
-		return h.group(req, text, secretish)
+		return h.group(ctx, req, p)
 	}
 	// Rate limits are middleware: one check for every command, file and
 	// pasted text, before anything is opened.
-	class := "write"
-	if req.Attachment == nil {
-		name, _ := splitCommand(text)
-		class = rateClass(commandName(text))
-		if name == "" && h.hasPending(req.Person) {
-			class = "secret" // answers to a question: export or import passwords, keys, codes
-		}
+	class := rateWrite // files and pasted text
+	switch {
+	case req.Attachment != nil:
+	case p.cmd != nil:
+		class = p.cmd.rate
+	case p.name != "":
+		class = rateOther // an unknown command
+	case h.hasPending(req.Person):
+		class = rateSecret // answers to a question: export or import passwords, keys, codes
 	}
 	if ok, wait := h.limiter.take(req.Person, class, h.opts.Clock.Now()); !ok {
-		return limited(class, wait, secretish)
+		return limited(class, wait, p.secret)
 	}
 	if req.Attachment != nil {
-		h.clearPending(req.Person)
-		return h.attachment(ctx, req)
+		return h.attachment(ctx, req) // takes (and so clears) any pending question
 	}
-
-	name, args := splitCommand(text)
-	if name == "" {
-		if p, ok := h.takePending(req.Person); ok {
-			switch p.kind {
+	if p.name == "" {
+		if q, ok := h.takePending(req.Person); ok {
+			switch q.kind {
 			case "add":
-				return h.addFromText(ctx, req, p.label, text)
+				return h.addFromText(ctx, req, q.label, text)
 			case "import-password":
-				return h.importPassword(ctx, req, p, text)
+				return h.importPassword(ctx, req, q, text)
 			case "export-password":
 				return h.exportAll(ctx, req, text)
 			case "recovery-codes":
-				return h.storeRecoveryCodes(ctx, req, p.label, text)
+				return h.storeRecoveryCodes(ctx, req, q.label, text)
 			}
 		}
 		return h.freeText(ctx, req, text)
 	}
-	if name != "cancel" {
+	if p.cmd == nil || p.cmd.name != "cancel" {
 		h.clearPending(req.Person)
 	}
-	c, ok := h.cmds[name]
-	if !ok {
-		return []Reply{{Parts: plain(fmt.Sprintf("I don't know %s%s. Send /help to see what I can do.", prefixOf(req), name)), DeleteRequest: secretish}}
+	if p.cmd == nil {
+		return h.unknown(req, p)
 	}
-	return c.run(h, ctx, req, args)
+	if p.cmd.admin && !h.isAdmin(req.Person) {
+		return []Reply{{Parts: plain(adminsOnly)}}
+	}
+	return p.cmd.run(h, ctx, req, p.args)
+}
+
+// deleteRequested makes sure a message the table calls secret is deleted,
+// whatever the command answered: the first reply to the sender asks for it.
+func deleteRequested(replies []Reply, req Request) []Reply {
+	for i := range replies {
+		if replies[i].To == "" {
+			replies[i].DeleteRequest = true
+			return replies
+		}
+	}
+	note := "I am deleting your message: it carried a secret."
+	if req.Platform == "console" {
+		note = "Done."
+	}
+	return append(replies, Reply{Parts: plain(note), DeleteRequest: true})
+}
+
+// unknown answers a command that is not in the table, with the nearest
+// one as a suggestion.
+func (h *Handler) unknown(req Request, p policy) []Reply {
+	msg := fmt.Sprintf("I don't know %s%s.", prefixOf(req), p.name)
+	if c, spelling := h.nearest(p.name); c != nil {
+		msg += " Did you mean /" + spelling
+		if c.args != "" {
+			msg += " " + c.args
+		}
+		msg += "?"
+	}
+	msg += " Send /help to see what I can do."
+	if p.secret && req.Platform != "console" {
+		msg += "\nYour message looked like it carries a secret, so I am deleting it from this chat."
+	}
+	return []Reply{{Parts: plain(msg)}}
+}
+
+// maxSuggestDistance is how far (in edits: a letter added, dropped,
+// changed, or two swapped) a typo may be from a command to be suggested.
+const maxSuggestDistance = 2
+
+// nearest is the command (and its spelling) closest to word by optimal
+// string alignment distance (Damerau–Levenshtein with adjacent swaps, so
+// "unlokc" is one edit from "unlock"), nil when none is close enough.
+func (h *Handler) nearest(word string) (*command, string) {
+	var best *command
+	bestName, bestD := "", maxSuggestDistance+1
+	for _, c := range commandTable() {
+		for _, n := range append([]string{c.name}, c.aliases...) {
+			d := edlib.OSADamerauLevenshteinDistance(word, n)
+			if d < bestD && d < len([]rune(word)) {
+				best, bestName, bestD = c, n, d
+			}
+		}
+	}
+	return best, bestName
 }
 
 // group answers in a chat with other people in it: nothing secret, not
-// even which accounts exist.
-func (h *Handler) group(req Request, text string, secretish bool) []Reply {
-	name, _ := splitCommand(text)
-	if name == "" && !secretish {
-		return nil
+// even which accounts exist. Commands the table marks for groups run;
+// anything else gets "ask me in a private chat", and a message carrying a
+// secret is deleted.
+func (h *Handler) group(ctx context.Context, req Request, p policy) []Reply {
+	if p.name == "" && !p.secret {
+		return nil // chatter among the group's people
+	}
+	if p.cmd != nil && p.cmd.group && !p.secret {
+		var out []Reply
+		for _, r := range p.cmd.run(h, ctx, req, p.args) {
+			if !r.Sensitive && r.To == "" {
+				out = append(out, r)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
 	}
 	msg := "Codes and backup keys are only given in a private chat. Message me directly."
-	if secretish {
+	if p.secret {
 		msg = "That message carries a secret, so I am removing it from this chat. " + msg
 	}
-	return []Reply{{Parts: plain(msg), DeleteRequest: secretish}}
+	return []Reply{{Parts: plain(msg), DeleteRequest: p.secret}}
 }
 
 // freeText handles a message that is not a command: a pasted link, or
@@ -229,18 +345,13 @@ func (h *Handler) freeText(ctx context.Context, req Request, text string) []Repl
 		return h.addFromText(ctx, req, "", text)
 	case strings.HasPrefix(lower, "otpauth-migration://"):
 		return h.importText(ctx, req, text)
-	case looksSecret(text):
+	case looksLikeKey(text):
 		return []Reply{{Parts: plain("That looks like a backup key. To store it, send /add NAME KEY, for example /add binance JBSW Y3DP EHPK 3PXP."),
 			DeleteRequest: true}}
 	case text == "":
 		return []Reply{{Parts: plain("Send /help to see what I can do.")}}
 	}
-	prefix := prefixOf(req)
-	if word, ok := strings.CutPrefix(text, prefix); ok && prefix != DefaultPrefix && word != "" && isWordByte(word[0]) {
-		// "!foo" on Matrix: an unknown command in the platform's own form.
-		return []Reply{{Parts: plain(fmt.Sprintf("I don't know %s%s. Send /help to see what I can do.", prefix, leadingWord(word)))}}
-	}
-	return []Reply{{Parts: plain("Commands start with " + prefix + ". Send /help to see them, or /code NAME for a code.")}}
+	return []Reply{{Parts: plain("Commands start with " + prefixOf(req) + ". Send /help to see them, or /code NAME for a code.")}}
 }
 
 func (h *Handler) setPending(person string, p pending) {
@@ -295,14 +406,13 @@ func splitCommand(text string) (name, args string) {
 	return strings.ToLower(head), strings.TrimSpace(rest)
 }
 
-// commandName is the command word for logs: a known command or "other",
+// commandName is the command word for logs and metrics: a known
+// command's table name (whatever alias was typed), "text" or "unknown",
 // never what the person typed.
-func commandName(text string) string {
+func (h *Handler) commandName(text string) string {
 	name, _ := splitCommand(strings.TrimSpace(text))
-	for _, c := range commandTable() {
-		if c.name == name {
-			return name
-		}
+	if c := h.lookup(name); c != nil {
+		return c.name
 	}
 	if name == "" {
 		return "text"
@@ -310,23 +420,16 @@ func commandName(text string) string {
 	return "unknown"
 }
 
-// looksSecret is true for text that may carry a secret: a link or a long
-// run of base32. Such messages are deleted even when they are mistyped.
-func looksSecret(text string) bool {
+// hasOTPLink is true for text holding an authenticator link: its secret
+// is in it, whatever command (if any) came before.
+func hasOTPLink(text string) bool {
 	lower := strings.ToLower(text)
-	if strings.Contains(lower, "otpauth://") || strings.Contains(lower, "otpauth-migration://") {
-		return true
-	}
-	name, args := splitCommand(strings.TrimSpace(text))
-	if name == "add" || name == "recovery-codes" || name == "check" || name == "unlock" {
-		return args != ""
-	}
-	if name == "lock" {
-		return args != "" && args != "off"
-	}
-	if name != "" {
-		return false
-	}
+	return strings.Contains(lower, "otpauth://") || strings.Contains(lower, "otpauth-migration://")
+}
+
+// looksLikeKey is true for text with a long run of base32 (a backup key,
+// perhaps written in groups).
+func looksLikeKey(text string) bool {
 	run := 0
 	for _, r := range strings.ToUpper(text) {
 		switch {
@@ -341,6 +444,47 @@ func looksSecret(text string) bool {
 		}
 	}
 	return false
+}
+
+// looksLikeSecret judges the arguments of a command that is not in the
+// table (a typo: "/ad binance KEY", "/unlokc PASSPHRASE"). They may carry
+// a secret when they hold a link or a key, when there is more than one
+// word (NAME KEY, a passphrase of words, a list of recovery codes), or
+// when the one word is not a plain name: six or more characters with a
+// digit, a mix of cases or a symbol (a code, a recovery code, a token, a
+// passphrase). A plain word such as an account name does not: deleting
+// "/cod binance" would only puzzle.
+func looksLikeSecret(args string) bool {
+	if args == "" {
+		return false
+	}
+	if strings.Contains(args, "://") || looksLikeKey(args) {
+		return true
+	}
+	fields := strings.Fields(args)
+	if len(fields) > 1 {
+		return true
+	}
+	w := fields[0]
+	if len([]rune(w)) < 6 {
+		return false
+	}
+	var digit, upper, lower, symbol bool
+	for i, r := range w {
+		switch {
+		case unicode.IsDigit(r):
+			digit = true
+		case unicode.IsUpper(r):
+			upper = upper || i > 0 // "Binance" is a name, "hUnter" is not
+		case unicode.IsLower(r):
+			lower = true
+		case r == '-' || r == '_' || r == '.' || r == '/':
+			// in account names: work-github, team/aws
+		default:
+			symbol = true
+		}
+	}
+	return digit || (upper && lower) || symbol
 }
 
 // explain turns an error from core into a sentence for the person. An

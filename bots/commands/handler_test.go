@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"context"
+	"encoding/base32"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -323,7 +325,7 @@ func TestExportOneAsksThenShowsLinkAndQR(t *testing.T) {
 func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
 	r := newRig(t)
 	r.say("/add binance JBSWY3DPEHPK3PXPJBSWY3DP")
-	if rep := r.say("/recover"); !strings.Contains(rep.PlainText(), "Never checked") {
+	if rep := r.say("/recover"); !strings.Contains(rep.PlainText(), "/check binance CODE") {
 		t.Errorf("checklist: %q", rep.PlainText())
 	}
 	code, _ := totp.GenerateCode("JBSWY3DPEHPK3PXPJBSWY3DP", r.clock.t)
@@ -340,14 +342,80 @@ func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
 		t.Errorf("use code: %q", rep.PlainText())
 	}
 	guide := r.say("/recover binance").PlainText()
-	for _, want := range []string{"backup key", "/export binance", "2 unused"} {
+	for _, want := range []string{"Nothing is lost: /code binance still works", "/export binance"} {
 		if !strings.Contains(guide, want) {
 			t.Errorf("guidance lacks %q:\n%s", want, guide)
 		}
 	}
+	if strings.Contains(guide, "recovery code") {
+		t.Errorf("Binance gives no recovery codes, but the guidance speaks of them:\n%s", guide)
+	}
 	unknown := r.say("/recover someobscureservice").PlainText()
 	if !regexp.MustCompile(`(?i)recovery`).MatchString(unknown) {
 		t.Errorf("generic guidance: %q", unknown)
+	}
+	gh := r.say("/recover github").PlainText()
+	if !strings.Contains(gh, "Use a recovery code or request a reset") || strings.Contains(gh, "/export") {
+		t.Errorf("guidance without a key: %q", gh)
+	}
+}
+
+func TestRecoverChecklistNamesWhatToFix(t *testing.T) {
+	r := newRig(t)
+	key := func(i int) string {
+		return base32.StdEncoding.EncodeToString([]byte(fmt.Sprintf("checklist-key-%03d", i)))
+	}
+	for i, n := range []string{"alpha", "bravo", "charlie"} {
+		r.say("/add " + n + " " + key(i))
+	}
+	code, _ := totp.GenerateCode(key(0), r.clock.t)
+	r.say("/check alpha " + code)
+	r.say("/recovery-codes bravo aaaa-1111")
+	text := r.say("/recover").PlainText()
+	if !strings.Contains(text, "One account has neither") || !strings.Contains(text, "/check charlie CODE") {
+		t.Errorf("checklist:\n%s", text)
+	}
+	for _, fixed := range []string{"/check alpha", "/check bravo"} {
+		if strings.Contains(text, fixed) {
+			t.Errorf("checklist lists a fixed account (%s):\n%s", fixed, text)
+		}
+	}
+	if !strings.Contains(text, "bravo has 1 unused recovery code left") {
+		t.Errorf("checklist misses the last recovery code:\n%s", text)
+	}
+
+	// Many accounts: still one short screen, with a count of the rest.
+	for i := 0; i < 10; i++ {
+		r.say(fmt.Sprintf("/add acct%02d %s", i, key(100+i)))
+	}
+	text = r.say("/recover").PlainText()
+	if n := strings.Count(text, "\n") + 1; n > 12 || len(text) > 900 {
+		t.Errorf("checklist is %d lines, %d bytes:\n%s", n, len(text), text)
+	}
+	if !strings.Contains(text, "11 accounts have neither") || !strings.Contains(text, "and 5 more") {
+		t.Errorf("checklist:\n%s", text)
+	}
+}
+
+func TestExportSteamSaysWhichAppsWork(t *testing.T) {
+	r := newRig(t)
+	r.say("/add otpauth://totp/Steam:gaben?secret=JBSWY3DPEHPK3PXPJBSWY3DP&issuer=Steam&encoder=steam")
+	r.say("/add plain JBSWY3DPEHPK3PXP")
+	var steam string
+	for _, l := range r.labels() {
+		if l != "plain" {
+			steam = l
+		}
+	}
+	text := r.say("/export " + steam + " yes").PlainText()
+	if !strings.Contains(text, "only in apps that support Steam Guard") || !strings.Contains(text, "Google Authenticator accepts it but makes wrong codes") {
+		t.Errorf("steam export:\n%s", text)
+	}
+	if text := r.say("/export plain yes").PlainText(); strings.Contains(text, "Steam") {
+		t.Errorf("a plain export speaks of Steam:\n%s", text)
+	}
+	if text := r.say("/recover " + steam).PlainText(); !strings.Contains(text, "Steam Guard (Aegis, 2FAS…)") {
+		t.Errorf("steam guidance:\n%s", text)
 	}
 }
 
@@ -385,6 +453,10 @@ func TestMatrixPrefix(t *testing.T) {
 	}
 	if got := send("!nosuch")[0].PlainText(); !strings.Contains(got, "I don't know !nosuch") || !strings.Contains(got, "!help") {
 		t.Errorf("unknown: %q", got)
+	}
+	// A mistyped command with a secret: suggested in the ! form, deleted.
+	if got := send("!unlokc my long passphrase"); !got[0].DeleteRequest || !strings.Contains(got[0].PlainText(), "Did you mean !unlock") {
+		t.Errorf("mistyped !unlock: %+v", got[0])
 	}
 	if got := send("hello")[0].PlainText(); !strings.Contains(got, "Commands start with !.") {
 		t.Errorf("free text: %q", got)

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -28,10 +29,6 @@ const DefaultPrefix = "/"
 // MatrixPrefix is the prefix Matrix people type ("!code binance").
 const MatrixPrefix = "!"
 
-// strangerWords are the commands a stranger may send (HandleStranger); they
-// are not in the table for known people but appear in texts all the same.
-var strangerWords = []string{"join", "start", "link"}
-
 // prefixOf is the prefix texts for req should show.
 func prefixOf(req Request) string {
 	if req.Prefix == "" {
@@ -40,30 +37,39 @@ func prefixOf(req Request) string {
 	return req.Prefix
 }
 
-// isCommandWord reports whether w (lower case) names a command: the table's
-// names and aliases, or a stranger's command.
+// isCommandWord reports whether w (lower case) names a command of the
+// table, by its name or an alias.
 func isCommandWord(w string) bool {
 	if w == "" {
 		return false
 	}
 	for _, c := range commandTable() {
-		if c.name == w {
+		if c.name == w || slices.Contains(c.aliases, w) {
 			return true
 		}
 	}
-	for _, s := range strangerWords {
-		if s == w {
-			return true
-		}
-	}
-	_, alias := aliases[w]
-	return alias
+	return false
 }
 
-// aliases map other spellings to table names: Telegram command names allow
-// only a-z, 0-9 and _, so a tapped /recovery_codes must work like the
-// documented /recovery-codes.
-var aliases = map[string]string{"recovery_codes": "recovery-codes", "delete": "del"}
+// canonical is Canonical for one request: besides command words, any
+// "!word" is read as a command (an unknown one gets the unknown-command
+// rules: a suggestion, and deletion when its arguments look secret, as for
+// "/word") unless the bot waits for an answer from the person, which may
+// well start with "!".
+func (h *Handler) canonical(req Request) string {
+	prefix := req.Prefix
+	if prefix == "" || prefix == DefaultPrefix {
+		return req.Text
+	}
+	if c := Canonical(prefix, req.Text); c != req.Text || h.hasPending(req.Person) {
+		return c
+	}
+	rest, ok := strings.CutPrefix(strings.TrimLeft(req.Text, " \t\r\n"), prefix)
+	if ok && rest != "" && (rest[0] >= 'a' && rest[0] <= 'z' || rest[0] >= 'A' && rest[0] <= 'Z') {
+		return DefaultPrefix + rest
+	}
+	return req.Text
+}
 
 // Canonical turns text that starts with prefix and a command word ("!code
 // binance") into the canonical form ("/code binance"). Only command words

@@ -38,30 +38,27 @@ var DefaultRateLimits = RateLimits{
 	Other:  Rate{PerMinute: 60, Burst: 30},
 }
 
-// rateClass sorts a command word (as commandName gives it) into a class.
-func rateClass(name string) string {
-	switch name {
-	case "code":
-		return "code"
-	case "export", "check", "recovery-codes", "recovery_codes", "audit":
-		return "secret"
-	case "lock", "unlock":
-		return "lock"
-	case "add", "rename", "del", "delete", "vault", "file", "text":
-		return "write"
-	}
-	return "other"
-}
+// rateClass names a budget. Each command's class is in the command table;
+// files and pasted text are "write", answers to a question "secret".
+type rateClass string
 
-func (l *RateLimits) rate(class string) Rate {
+const (
+	rateCode   rateClass = "code"
+	rateSecret rateClass = "secret"
+	rateLock   rateClass = "lock"
+	rateWrite  rateClass = "write"
+	rateOther  rateClass = "other"
+)
+
+func (l *RateLimits) rate(class rateClass) Rate {
 	switch class {
-	case "code":
+	case rateCode:
 		return l.Code
-	case "secret":
+	case rateSecret:
 		return l.Secret
-	case "lock":
+	case rateLock:
 		return l.Lock
-	case "write":
+	case rateWrite:
 		return l.Write
 	}
 	return l.Other
@@ -84,7 +81,7 @@ func newLimiter(l RateLimits) *limiter { return &limiter{limits: l, b: map[strin
 
 // take spends one token of person's class budget at now. When none is
 // left it returns how long until one is.
-func (l *limiter) take(person, class string, now time.Time) (ok bool, wait time.Duration) {
+func (l *limiter) take(person string, class rateClass, now time.Time) (ok bool, wait time.Duration) {
 	r := l.limits.rate(class)
 	if r.PerMinute <= 0 || r.Burst <= 0 {
 		return true, 0
@@ -93,7 +90,7 @@ func (l *limiter) take(person, class string, now time.Time) (ok bool, wait time.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	key := person + "|" + class
+	key := person + "|" + string(class)
 	b, found := l.b[key]
 	if !found {
 		b = &bucket{tokens: r.Burst, at: now}
@@ -126,9 +123,9 @@ func (l *limiter) sweep(now time.Time) {
 }
 
 // limited is the reply when a person is over a budget.
-func limited(class string, wait time.Duration, secretish bool) []Reply {
-	what := map[string]string{
-		"code": "codes", "secret": "exports and checks", "lock": "lock and unlock attempts", "write": "changes",
+func limited(class rateClass, wait time.Duration, secretish bool) []Reply {
+	what := map[rateClass]string{
+		rateCode: "codes", rateSecret: "exports and checks", rateLock: "lock and unlock attempts", rateWrite: "changes",
 	}[class]
 	if what == "" {
 		what = "commands"

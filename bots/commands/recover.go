@@ -40,6 +40,7 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 	switch {
 	case err == nil:
 		st.Name, st.HaveKey, issuer = sum.Label, true, sum.Issuer
+		st.Steam = sum.Kind == otp.Steam
 		st.Confirmed = sum.Confirmed
 		st.HasRecoveryCodes, st.RecoveryCodesLeft = sum.RecoveryCodes > 0, sum.RecoveryLeft
 	case errors.As(err, &amb):
@@ -52,22 +53,10 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 	if h.recovery == nil {
 		return []Reply{{Parts: plain("Recovery guidance is not available right now."), failed: true}}
 	}
+	// The whole answer comes from core/recovery, so the screen-size and
+	// wording tests there measure exactly what the person reads.
 	g := h.recovery.Guide(st.Name, issuer, st)
-	var b strings.Builder
-	b.WriteString(g.Title)
-	for _, s := range g.Sections {
-		b.WriteString("\n\n" + s.Title)
-		for _, l := range s.Lines {
-			b.WriteString("\n• " + l)
-		}
-	}
-	if st.HaveKey && st.RecoveryCodesLeft > 0 {
-		fmt.Fprintf(&b, "\n\nUsed a recovery code? Send /recover %s used CODE so I keep count.", st.Name)
-	}
-	if st.HaveKey && !st.HasRecoveryCodes {
-		fmt.Fprintf(&b, "\n\nStore this account's recovery codes with /recovery-codes %s CODE1 CODE2 …", st.Name)
-	}
-	return []Reply{{Parts: plain(b.String()), Sensitive: st.HaveKey}}
+	return []Reply{{Parts: plain(g.Text()), Sensitive: st.HaveKey}}
 }
 
 func isNotFound(err error) bool {
@@ -79,8 +68,13 @@ func (h *Handler) recoveryState(name string) recovery.State {
 	return recovery.State{Name: core.CleanLabel(name)}
 }
 
-// recoverChecklist lists the person's accounts that lack recovery codes or
-// were never checked against the phone.
+// checklistMax bounds the accounts the checklist names, so it stays one
+// phone screen; the count says how many more there are.
+const checklistMax = 6
+
+// recoverChecklist lists the accounts that would be hardest to get back:
+// those with neither a /check (so the stored key is unproven) nor recovery
+// codes, each with the one command that fixes it.
 func (h *Handler) recoverChecklist(ctx context.Context, req Request) []Reply {
 	list, err := h.svc.List(ctx, req.Person)
 	if err != nil {
@@ -89,35 +83,45 @@ func (h *Handler) recoverChecklist(ctx context.Context, req Request) []Reply {
 	if len(list) == 0 {
 		return h.fail(core.ErrNoAccounts)
 	}
-	var noCodes, unconfirmed, ok []string
+	var todo, low []core.Summary
 	for _, a := range list {
-		if a.RecoveryCodes == 0 {
-			noCodes = append(noCodes, a.Name())
+		if a.RecoveryCodes == 0 && !a.Confirmed {
+			todo = append(todo, a)
 		}
-		if !a.Confirmed {
-			unconfirmed = append(unconfirmed, a.Name())
-		}
-		if a.RecoveryCodes > 0 && a.Confirmed {
-			ok = append(ok, a.Name())
+		if a.RecoveryCodes > 0 && a.RecoveryLeft <= 2 {
+			low = append(low, a)
 		}
 	}
 	var b strings.Builder
-	b.WriteString("Recovery checklist: every backup key here lets you move 2FA to a new phone; recovery codes are the next line of defence.")
-	if len(unconfirmed) > 0 {
-		fmt.Fprintf(&b, "\n\nNever checked against your phone (%d): %s.\nSend /check NAME CODE with the code your phone shows, to be sure the key here is right.", len(unconfirmed), strings.Join(unconfirmed, ", "))
+	switch len(todo) {
+	case 0:
+		b.WriteString("Every account here is checked against your phone or has recovery codes stored.")
+	case 1:
+		b.WriteString("One account has neither a /check nor recovery codes. Fix it while your phone still works:")
+	default:
+		fmt.Fprintf(&b, "%d accounts have neither a /check nor recovery codes. Fix each while your phone still works:", len(todo))
 	}
-	if len(noCodes) > 0 {
-		fmt.Fprintf(&b, "\n\nNo recovery codes stored (%d): %s.\nMost services give you one-time recovery codes in their security settings; store them with /recovery-codes NAME CODE1 CODE2 …", len(noCodes), strings.Join(noCodes, ", "))
+	for i, a := range todo {
+		if i == checklistMax {
+			fmt.Fprintf(&b, "\n• and %d more: /list shows them all.", len(todo)-checklistMax)
+			break
+		}
+		fmt.Fprintf(&b, "\n• /check %s CODE", a.Name())
 	}
-	for _, a := range list {
-		if a.RecoveryCodes > 0 && a.RecoveryLeft <= 2 {
-			fmt.Fprintf(&b, "\n\n%s has only %d unused recovery %s left: make new ones at the service.", a.Name(), a.RecoveryLeft, plural(a.RecoveryLeft, "code", "codes"))
+	if len(todo) > 0 {
+		b.WriteString("\nCODE is what your phone's authenticator app shows now for that account.")
+	}
+	for i, a := range low {
+		if i == 2 {
+			break
+		}
+		if a.RecoveryLeft == 1 {
+			fmt.Fprintf(&b, "\n%s has 1 unused recovery code left: make new ones at the service.", a.Name())
+		} else {
+			fmt.Fprintf(&b, "\n%s has %d unused recovery codes left: make new ones at the service.", a.Name(), a.RecoveryLeft)
 		}
 	}
-	if len(ok) > 0 {
-		fmt.Fprintf(&b, "\n\nChecked and with recovery codes: %s.", strings.Join(ok, ", "))
-	}
-	b.WriteString("\n\nFor what to do when a phone is lost: /recover NAME.")
+	b.WriteString("\nLost a phone? /recover NAME says what to do.")
 	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
 }
 

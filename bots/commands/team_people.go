@@ -20,10 +20,8 @@ func (h *Handler) isAdmin(person string) bool {
 
 const adminsOnly = "Only the bot's admins can do that."
 
+// cmdInvite is for admins only (the table says so; policy checks it).
 func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Reply {
-	if !h.isAdmin(req.Person) {
-		return []Reply{{Parts: plain(adminsOnly)}}
-	}
 	name := strings.TrimSpace(args)
 	if name == "" || strings.Contains(name, " ") {
 		return []Reply{{Parts: plain("Use: /invite NAME — the name they will have here, for example /invite bob.")}}
@@ -75,9 +73,6 @@ func (h *Handler) cmdPeople(ctx context.Context, req Request, args string) []Rep
 }
 
 func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Reply {
-	if !h.isAdmin(req.Person) {
-		return []Reply{{Parts: plain(adminsOnly)}}
-	}
 	name := strings.TrimSpace(args)
 	if name == "" {
 		return []Reply{{Parts: plain("Use: /remove NAME. Everything only they could read is deleted.")}}
@@ -89,6 +84,12 @@ func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Rep
 		return h.fail(err)
 	}
 	return []Reply{{Parts: plain(fmt.Sprintf("Removed %s and everything only they could read.", name)), Sensitive: true}}
+}
+
+// cmdJoin answers a known person who sends an invite token: invites are
+// for people the bot does not know yet (HandleStranger takes those).
+func (h *Handler) cmdJoin(ctx context.Context, req Request, args string) []Reply {
+	return []Reply{{Parts: plain("You are already known here; an invite is for someone the bot does not know yet.")}}
 }
 
 func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply {
@@ -122,11 +123,13 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 	// A stranger may have been sent the other platform's form of the
 	// command (an invite says "!join" for Matrix), so both are read here.
 	name, arg := splitCommand(strings.TrimSpace(Canonical(MatrixPrefix, text)))
-	if chat != Private || arg == "" || len(arg) > 64 || (name != "start" && name != "join" && name != "link") {
+	c := h.lookup(name)
+	if chat != Private || arg == "" || len(arg) > 64 || c == nil || !c.stranger {
 		return "", nil
 	}
-	if ok, wait := h.limiter.take("stranger:"+platform+":"+identity, "lock", h.opts.Clock.Now()); !ok {
-		return "", limited("lock", wait, false)
+	name = c.name
+	if ok, wait := h.limiter.take("stranger:"+platform+":"+identity, rateLock, h.opts.Clock.Now()); !ok {
+		return "", limited(rateLock, wait, false)
 	}
 	ctx = core.WithPlatform(ctx, platform)
 	id := core.Identity{Platform: platform, ID: identity}
@@ -179,6 +182,8 @@ func describePeople(err error) (string, bool) {
 		return "Someone here already has that name. Pick another.", true
 	case errors.Is(err, core.ErrNoPerson):
 		return "Nobody by that name was added with /invite. People in the config file are removed there.", true
+	case errors.Is(err, core.ErrReservedName):
+		return "That name is reserved for the person of authbot chat on the server. Pick another.", true
 	case errors.Is(err, core.ErrBadPersonName):
 		return fmt.Sprintf("That name is not usable: up to %d letters, digits, '-', '_' or '.'.", core.MaxVaultNameLen), true
 	case errors.Is(err, core.ErrInVaults):

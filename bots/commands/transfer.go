@@ -24,8 +24,20 @@ const maxPasswordTries = 3
 // minExportPassword is the shortest password an export file may have.
 const minExportPassword = 8
 
+// maxHeldFiles bounds the files kept in memory while a person sends the
+// parts of an export one by one (Steam's manifest.json and its maFiles).
+// They are never written anywhere and go when the question expires
+// (Options.PendingTimeout), on /cancel, or with the next command.
+const maxHeldFiles = 16
+
 // attachment handles a file or photo: QR codes and other apps' exports.
+// A file that is one part of an export (transfer.ErrNeedFile) is held in
+// memory until the rest arrives, in either order.
 func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
+	var held [][]byte
+	if p, ok := h.takePending(req.Person); ok && p.kind == "import-files" {
+		held = p.files
+	}
 	a := req.Attachment
 	if len(a.Data) > MaxAttachmentBytes {
 		return []Reply{{Parts: plain(fmt.Sprintf("That file is too large for me (%d MB); exports and QR screenshots are far smaller. Nothing was stored.", len(a.Data)>>20)), DeleteRequest: true}}
@@ -33,13 +45,35 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 	if a.Image {
 		return h.importImage(ctx, req, a.Data)
 	}
-	res, err := transfer.Import(ctx, a.Data, "")
+	files := append(append([][]byte{}, held...), a.Data)
+	res, err := h.importer.ImportFiles(ctx, files, "")
+	if len(held) > 0 {
+		// The new file may be a whole export of its own, not the missing
+		// part: then it is read alone and the held files are dropped.
+		alone, aloneErr := h.importer.ImportFiles(ctx, [][]byte{a.Data}, "")
+		combinedFits := err == nil || errors.Is(err, transfer.ErrPasswordRequired) || errors.Is(err, transfer.ErrNeedFile)
+		if aloneErr == nil || errors.Is(aloneErr, transfer.ErrPasswordRequired) || !combinedFits {
+			files, res, err = [][]byte{a.Data}, alone, aloneErr
+		}
+	}
+	var nf *transfer.NeedFileError
 	switch {
 	case errors.Is(err, transfer.ErrImage):
 		return h.importImage(ctx, req, a.Data)
+	case errors.As(err, &nf):
+		if len(files) > maxHeldFiles {
+			return []Reply{{Parts: plain(fmt.Sprintf("That is more than %d files for one export. Send a zip of the whole folder instead. Nothing was stored.", maxHeldFiles)), DeleteRequest: true}}
+		}
+		h.setPending(req.Person, pending{kind: "import-files", files: files})
+		return []Reply{{Parts: plain(fmt.Sprintf("%s. I keep %s in memory only, for %s; nothing is stored until the import is complete. /cancel to forget %s.",
+			upperFirst(nf.Error()), plural(len(files), "this file", "these files"), h.opts.PendingTimeout, plural(len(files), "it", "them"))), DeleteRequest: true}}
 	case errors.Is(err, transfer.ErrPasswordRequired):
-		h.setPending(req.Person, pending{kind: "import-password", data: a.Data})
-		return []Reply{{Parts: plain("This export is encrypted. Send me its password in your next message (I delete that message as soon as I have read it), or /cancel."), DeleteRequest: true}}
+		h.setPending(req.Person, pending{kind: "import-password", files: files})
+		msg := "This export is encrypted. Send me its password in your next message (I delete that message as soon as I have read it), or /cancel."
+		if errors.Is(err, transfer.ErrSlowKDF) {
+			msg += " Opening it takes a few seconds after that."
+		}
+		return []Reply{{Parts: plain(msg), DeleteRequest: true}}
 	case err != nil:
 		return []Reply{{Parts: plain(importFailure(err) + deletionNote(req)), DeleteRequest: true}}
 	}
@@ -79,7 +113,7 @@ func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Re
 // importText handles a pasted otpauth-migration:// link (or several, one
 // per line, or any text export).
 func (h *Handler) importText(ctx context.Context, req Request, text string) []Reply {
-	res, err := transfer.Import(ctx, []byte(text), "")
+	res, err := h.importer.Import(ctx, []byte(text), "")
 	if err != nil {
 		return []Reply{{Parts: plain(importFailure(err) + deletionNote(req)), DeleteRequest: true}}
 	}
@@ -88,7 +122,7 @@ func (h *Handler) importText(ctx context.Context, req Request, text string) []Re
 
 // importPassword is the person's answer to "send me the password".
 func (h *Handler) importPassword(ctx context.Context, req Request, p pending, password string) []Reply {
-	res, err := transfer.Import(ctx, p.data, password)
+	res, err := h.importer.ImportFiles(ctx, p.files, password)
 	if errors.Is(err, transfer.ErrWrongPassword) {
 		p.attempts++
 		if p.attempts >= maxPasswordTries {
@@ -110,9 +144,12 @@ func ImportFailure(err error) string { return importFailure(err) }
 
 func importFailure(err error) string {
 	switch {
+	case errors.Is(err, transfer.ErrUnsupported):
+		return upperFirst(err.Error()) + ". Nothing was stored."
 	case errors.Is(err, transfer.ErrUnknownFormat):
 		return "I cannot import that file: I did not recognise its format. I read exports of " + transfer.Supported + ". Nothing was stored."
-	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword):
+	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
+		errors.Is(err, transfer.ErrNeedFile):
 		return upperFirst(err.Error()) + ". Nothing was stored."
 	}
 	return "I could not read that file. Nothing was stored."
@@ -296,6 +333,11 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 		{Text: otp.EncodeSecret(key.Params.Secret), Code: true},
 		{Text: "\nLink: "}, {Text: uri, Code: true},
 		{Text: fmt.Sprintf("\nThis message is deleted in %s.", h.opts.ExportDeleteAfter)},
+	}
+	if key.Params.Kind == otp.Steam {
+		// Steam Guard codes are 5 characters from Steam's own alphabet; an
+		// app without Steam support reads the link as a plain 6-digit key.
+		text = append(text, Part{Text: "\nThis is a Steam Guard key: the link works only in apps that support Steam Guard (Aegis, 2FAS…). Google Authenticator accepts it but makes wrong codes."})
 	}
 	return []Reply{{
 		Parts: text, Sensitive: true, ExpiresAt: expires,

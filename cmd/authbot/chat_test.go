@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -125,5 +126,27 @@ func TestImportAndExportCLI(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, "", "import", "--data", data, "chat_test.go"); err == nil {
 		t.Error("a Go file imported")
+	}
+}
+
+// authbot import FILE reads the manifest.json beside an encrypted maFile,
+// or the maFiles a manifest.json lists.
+func TestImportSteamCLI(t *testing.T) {
+	dir := t.TempDir()
+	const steam = "../../core/transfer/testdata/steam/"
+	for i, c := range []struct{ file, stdin, want string }{
+		{steam + "sda-1-account-encrypted/1234.maFile", "password\n", "Imported 1 account from Steam Desktop Authenticator (encrypted)"},
+		// The two upstream accounts share one secret, so core keeps one.
+		{steam + "sgcli-2-account/manifest.json", "", "Imported 1 account from steamguard-cli"},
+		{steam + "sda-1-account/manifest.json", "", "Imported 1 account from Steam Desktop Authenticator"},
+	} {
+		out, stderr, err := runCmd(t, c.stdin, "import", "--data", filepath.Join(dir, fmt.Sprint(i)), c.file)
+		if err != nil || !strings.Contains(out, c.want) {
+			t.Errorf("import %s: %v\n%s%s", c.file, err, out, stderr)
+		}
+	}
+	_, _, err := runCmd(t, "wrong\n", "import", "--data", filepath.Join(dir, "w"), steam+"sda-1-account-encrypted/manifest.json")
+	if err == nil || !strings.Contains(err.Error(), "Wrong password") {
+		t.Errorf("wrong password: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
@@ -33,13 +34,27 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	res, err := transfer.Import(ctx, data, "")
+	im := transfer.NewImporter()
+	files := [][]byte{data}
+	res, err := im.ImportFiles(ctx, files, "")
+	if errors.Is(err, transfer.ErrNeedFile) {
+		// Steam: the manifest.json beside an encrypted maFile, or the
+		// maFiles a manifest.json lists.
+		if more := steamCompanions(fs.Arg(0), data); len(more) > 0 {
+			files = append(files, more...)
+			res, err = im.ImportFiles(ctx, files, "")
+		}
+	}
 	if errors.Is(err, transfer.ErrPasswordRequired) {
+		slow := errors.Is(err, transfer.ErrSlowKDF)
 		var pw string
 		if pw, err = readPassword(stdin, stderr, "Password of "+fs.Arg(0)+": "); err != nil {
 			return err
 		}
-		res, err = transfer.Import(ctx, data, pw)
+		if slow {
+			fmt.Fprintln(stderr, "Opening it takes a few seconds.")
+		}
+		res, err = im.ImportFiles(ctx, files, pw)
 	}
 	var results []*transfer.Result
 	switch {
@@ -49,7 +64,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return fmt.Errorf("%s: %w", fs.Arg(0), qerr)
 		}
 		for _, t := range texts {
-			r, err := transfer.Import(ctx, []byte(t), "")
+			r, err := im.Import(ctx, []byte(t), "")
 			if err != nil {
 				return fmt.Errorf("%s: %s", fs.Arg(0), commands.ImportFailure(err))
 			}
@@ -180,4 +195,30 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, transfer.ErrTooLarge)
 	}
 	return data, nil
+}
+
+// steamCompanions reads the files that complete a Steam export beside
+// path: for a manifest.json the maFiles it lists, for anything else the
+// manifest.json in the same folder. Files that are missing or too large
+// are left out; the import then says what is still missing.
+func steamCompanions(path string, data []byte) [][]byte {
+	dir := filepath.Dir(path)
+	var out [][]byte
+	read := func(name string) {
+		if b, err := readLimited(filepath.Join(dir, filepath.Base(name)), transfer.MaxInput); err == nil {
+			out = append(out, b)
+		}
+	}
+	if names, ok := transfer.SteamManifestFiles(data); ok {
+		for _, n := range names {
+			if n != "" && filepath.Base(n) != filepath.Base(path) {
+				read(n)
+			}
+		}
+		return out
+	}
+	if filepath.Base(path) != "manifest.json" {
+		read("manifest.json")
+	}
+	return out
 }

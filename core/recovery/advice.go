@@ -12,49 +12,43 @@ type State struct {
 	Name string
 	// HaveKey is true when authbot holds the backup key for the account.
 	HaveKey bool
-	// HasRecoveryCodes is true when the person told authbot they saved the
-	// service's recovery codes; RecoveryCodesLeft counts those not yet used
-	// (0 with HasRecoveryCodes true means "saved, count not tracked").
+	// Steam is true when the stored key makes Steam Guard codes, which
+	// only apps with Steam Guard support can make from an exported key.
+	Steam bool
+	// HasRecoveryCodes is true when the person stored the service's
+	// recovery codes here; RecoveryCodesLeft counts those not yet used.
 	HasRecoveryCodes  bool
 	RecoveryCodesLeft int
 	// Confirmed is true when a code from the stored key was accepted by the
-	// service, so the key is known to be the right one.
+	// person's own app (/check), so the key is known to be the right one.
 	Confirmed bool
 }
 
-// Section is one block of advice: a short title and plain-text lines. The
-// text holds no Markdown; adapters decide how to render it.
-type Section struct {
-	Title string
-	Lines []string
-}
-
-// Guide is the full /recover answer for one account: the matched service
-// (nil when the service is not in the knowledge base) and its sections.
+// Guide is the /recover answer for one account, built for someone who has
+// just lost a phone: Now holds what to do this minute, Then the rest in a
+// few short lines, Help the service's own page. Each line is one whole
+// sentence template, so a translation can reorder its words freely.
 type Guide struct {
-	Service  *Service
-	Title    string
-	Sections []Section
+	// Service is the matched entry, nil for a service not in the base.
+	Service *Service
+	// Title names the service (or the person's label) and says "do this now".
+	Title string
+	Now   []string
+	Then  []string
+	// Help is the address of the service's own help page, "" when unknown.
+	Help string
 }
 
 // Guide looks the account up by name and issuer and returns its advice; an
 // unknown service gets the generic advice, which names no service fact.
 func (b *Base) Guide(name, issuer string, st State) Guide {
 	s, _ := b.Lookup(name, issuer)
-	title := "Recovery guide"
-	if s != nil {
-		title = "Recovery guide for " + s.Name
-	} else if l := cleanLabel(st.Name); l != "" {
-		title = "Recovery guide for " + l
-	}
-	return Guide{Service: s, Title: title, Sections: b.Advice(s, st)}
+	return Advice(s, st)
 }
 
 // Advice returns the guidance for service s (nil for an unknown service) in
-// the person's situation st, in this order: the backup key, a lost phone
-// with the key still here, recovery codes, everything lost, and codes that
-// are rejected though nothing is lost.
-func (b *Base) Advice(s *Service, st State) []Section {
+// the person's situation st.
+func Advice(s *Service, st State) Guide {
 	label := cleanLabel(st.Name)
 	if label == "" && s != nil {
 		label = s.ID
@@ -62,151 +56,174 @@ func (b *Base) Advice(s *Service, st State) []Section {
 	if label == "" {
 		label = "NAME"
 	}
-	svc := "the service"
-	if s != nil {
-		svc = s.Name
-	}
-	if s != nil && s.NotTOTP {
-		return notTOTPAdvice(s, st, label)
-	}
-	out := []Section{
-		keySection(s, st, svc, label),
-		lostPhoneSection(st, svc, label),
-		codesSection(s, st, svc),
-		noBackupSection(s, svc),
-		clockSection(st, label),
-	}
-	return out
-}
-
-func keySection(s *Service, st State, svc, label string) Section {
-	var lines []string
-	if s != nil && s.KeyName != "" {
-		lines = append(lines, fmt.Sprintf("At %s the backup key is called the %q: the text behind the QR code shown when you turned on the authenticator app.", svc, s.KeyName))
-	} else {
-		lines = append(lines, "The backup key is the text behind the QR code shown when you turned on the authenticator app. Services call it the secret key, setup key or backup key.")
-	}
-	lines = append(lines,
-		"Whoever holds it can make valid codes: it restores 2FA on a new device.",
-		"It does not replace your password.")
+	g := Guide{Service: s}
 	switch {
-	case st.HaveKey && st.Confirmed:
-		lines = append(lines, fmt.Sprintf("authbot holds this key for %s, and %s has accepted a code made from it.", label, svc))
-	case st.HaveKey:
-		lines = append(lines, fmt.Sprintf("authbot holds this key for %s. Sign in once with a code from /code %s to be sure it is the right key.", label, label))
+	case s == nil:
+		g.Title = label + ": do this now"
 	default:
-		lines = append(lines, fmt.Sprintf("authbot does not hold a key for %s.", label))
-	}
-	return Section{Title: "Your backup key", Lines: lines}
-}
-
-func lostPhoneSection(st State, svc, label string) Section {
-	if !st.HaveKey {
-		return Section{Title: "Lost your phone?", Lines: []string{
-			"authbot has no key for this account, so it cannot make codes for it.",
-			"If another device still has the authenticator entry, use it now and move the key to authbot.",
-			"Otherwise use your recovery codes or another sign-in method (below).",
-		}}
-	}
-	return Section{Title: "Lost your phone?", Lines: []string{
-		fmt.Sprintf("Nothing is lost: /code %s still works now.", label),
-		fmt.Sprintf("To use a new phone, send /export %s and scan the QR code with the new authenticator app.", label),
-		fmt.Sprintf("Then consider setting up 2FA again at %s with a new key: the old phone may be in someone else's hands, and it still makes valid codes.", svc),
-		"If you do, add the new key to authbot and delete the old entry.",
-	}}
-}
-
-func codesSection(s *Service, st State, svc string) Section {
-	var lines []string
-	if s != nil && s.RecoveryCodes != nil {
-		l := fmt.Sprintf("%s calls its one-time codes %q.", svc, s.RecoveryCodes.Name)
-		if s.RecoveryCodes.Shape != "" {
-			l += " " + s.RecoveryCodes.Shape
-		}
-		lines = append(lines, l)
-	} else if s == nil {
-		lines = append(lines, "Many services give single-use recovery codes (also called backup codes) when 2FA is turned on.")
+		g.Title = s.Name + ": do this now"
+		g.Help = s.Sources[s.Help].URL
 	}
 	switch {
-	case st.HasRecoveryCodes && st.RecoveryCodesLeft > 0:
-		lines = append(lines, fmt.Sprintf("You have %d unused recovery %s left.", st.RecoveryCodesLeft, plural(st.RecoveryCodesLeft, "code", "codes")))
-	case st.HasRecoveryCodes:
-		lines = append(lines, "You told authbot you saved recovery codes.")
+	case s != nil && s.NotTOTP != nil:
+		notTOTP(&g, s, st, label)
+	case st.HaveKey:
+		withKey(&g, s, st, label)
+	default:
+		withoutKey(&g, s, label)
 	}
-	lines = append(lines, "Keep recovery codes apart from the backup key: if both sit in one place, one theft opens both factors.")
-	if s != nil && len(s.OtherFactors) > 0 {
-		lines = append(lines, fmt.Sprintf("Other ways %s accepts: %s.", svc, strings.Join(s.OtherFactors, "; ")))
-	}
-	return Section{Title: "Recovery codes and other sign-in methods", Lines: lines}
+	return g
 }
 
-func noBackupSection(s *Service, svc string) Section {
-	title := "Phone and key both gone?"
-	if s == nil || s.NoBackup == nil {
-		lines := []string{
-			"Try, in this order: saved recovery codes; another method you set up (text message, passkey, security key, a second app); a device where you are still signed in.",
-			"If none is left, look on the sign-in page for an account recovery or lost-2FA link and follow the service's own help pages.",
-			"Expect identity checks and a waiting period. Be wary of anyone offering to recover the account for you.",
+// scamWarning closes every answer without a key: people locked out of
+// money are the targets of fake "recovery services".
+const scamWarning = "Beware of anyone offering to recover the account for you."
+
+func withKey(g *Guide, s *Service, st State, label string) {
+	g.Now = append(g.Now, fmt.Sprintf("Nothing is lost: /code %s still works; to move it to your new phone, /export %s.", label, label))
+	if st.Steam {
+		g.Now = append(g.Now, "Only apps that support Steam Guard (Aegis, 2FAS…) make its codes; Google Authenticator makes wrong ones.")
+	}
+	if !st.Confirmed {
+		g.Then = append(g.Then, fmt.Sprintf("This key was never checked: sign in once with a code from /code %s to be sure it is the right one.", label))
+	}
+	if !st.Steam {
+		if s != nil {
+			g.Then = append(g.Then, fmt.Sprintf("The lost phone still makes valid codes: when you can, set up two-step login at %s again with a new key, add it here and /del the old one.", s.Name))
+		} else {
+			g.Then = append(g.Then, "The lost phone still makes valid codes: when you can, set up two-step login at the service again with a new key, add it here and /del the old one.")
 		}
-		if s != nil && len(s.Help) > 0 {
-			lines = append(lines, "Help pages to search for: "+quoteJoin(s.Help)+".")
+	}
+	if s != nil && s.RecoveryCodes != nil {
+		rc := s.RecoveryCodes
+		switch {
+		case st.HasRecoveryCodes && st.RecoveryCodesLeft > 0:
+			g.Then = append(g.Then, fmt.Sprintf("%s stored here, unused: %d. After using one, send /recover %s used CODE.", upperFirst(rc.Name), st.RecoveryCodesLeft, label))
+		case st.HasRecoveryCodes:
+			g.Then = append(g.Then, fmt.Sprintf("%s stored here, unused: none. Make new ones at %s.", upperFirst(rc.Name), s.Name))
+		case rc.Count == 1:
+			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %s too: on paper, or here with /recovery-codes %s CODE.", s.Name, rc.Name, label))
+		case rc.Count > 1:
+			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %d %s too: on paper, or here with /recovery-codes %s CODE1 CODE2 …", s.Name, rc.Count, rc.Name, label))
+		default:
+			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %s too: on paper, or here with /recovery-codes %s CODE1 CODE2 …", s.Name, rc.Name, label))
 		}
-		lines = append(lines, "Once back in: set up 2FA again with a new key, save new recovery codes apart from it, and sign out other sessions.")
-		return Section{Title: title, Lines: lines}
 	}
-	nb := s.NoBackup
-	lines := []string{nb.Path}
-	if len(nb.AsksFor) > 0 {
-		lines = append(lines, fmt.Sprintf("%s may ask for: %s.", svc, strings.Join(nb.AsksFor, "; ")))
-	}
-	if nb.Wait != "" {
-		lines = append(lines, nb.Wait)
-	}
-	if len(s.Help) > 0 {
-		lines = append(lines, fmt.Sprintf("%s help pages: %s.", svc, quoteJoin(s.Help)))
-	}
-	lines = append(lines, s.Notes...)
-	lines = append(lines, "Once back in: set up 2FA again with a new key, save new recovery codes apart from it, and sign out other sessions.")
-	return Section{Title: title, Lines: lines}
+	g.Then = append(g.Then, "Codes rejected? Check that the new phone and the computer authbot runs on set date and time automatically.")
 }
 
-func clockSection(st State, label string) Section {
-	lines := []string{
-		"Codes depend on the clock: check that the phone's date, time and time zone are set automatically.",
-		"Check that you use the entry for the right account.",
+func withoutKey(g *Guide, s *Service, label string) {
+	cloud := fmt.Sprintf("First: if your old authenticator app had cloud backup or sync, sign in to it on the new phone; if you wrote down the key from setup, /add %s KEY.", label)
+	if s != nil && s.KeyName != nil {
+		cloud = fmt.Sprintf("First: if your old authenticator app had cloud backup or sync, sign in to it on the new phone; if you wrote down %s's %q, /add %s KEY.", s.Name, s.KeyName.Text, label)
+	}
+	if s == nil {
+		g.Now = append(g.Now,
+			fmt.Sprintf("authbot holds no key for %s. Sign in as usual and, when asked for the code, look for the service's own link for a lost phone or for recovery codes.", label))
+		g.Then = append(g.Then,
+			cloud,
+			"Saved recovery codes, another method you set up (text message, passkey, security key) or a device where you are still signed in may get you in.",
+			"Some services cannot reset two-step login at all: do not delete the account or the old app before you have read the service's own help pages.",
+			scamWarning)
+		return
+	}
+	rc := s.RecoveryCodes
+	codesFirst := false
+	switch {
+	case s.NoBackup != nil:
+		g.Now = append(g.Now, s.NoBackup.Path.Text)
+	case rc != nil:
+		codesFirst = true
+		g.Now = append(g.Now, codesLine(s))
+	default:
+		g.Now = append(g.Now, fmt.Sprintf("Follow the official %s help page for a lost authenticator, linked below.", s.Name))
+	}
+	g.Then = append(g.Then, cloud)
+	if rc != nil && !codesFirst {
+		// A path that already says where the codes go needs only what
+		// they look like.
+		if strings.Contains(strings.ToLower(s.NoBackup.Path.Text), strings.ToLower(rc.Name)) {
+			if rc.Shape != "" {
+				g.Then = append(g.Then, upperFirst(rc.Name)+": "+rc.Shape)
+			}
+		} else {
+			g.Then = append(g.Then, codesLine(s))
+		}
+	}
+	if len(s.OtherFactors) > 0 {
+		g.Then = append(g.Then, fmt.Sprintf("Other ways in, if you set them up: %s.", joinFacts(s.OtherFactors)))
+	}
+	if nb := s.NoBackup; nb != nil {
+		if len(nb.AsksFor) > 0 {
+			g.Then = append(g.Then, fmt.Sprintf("%s may ask for %s.", s.Name, joinFacts(nb.AsksFor)))
+		}
+		if nb.Wait != nil {
+			g.Then = append(g.Then, nb.Wait.Text)
+		}
+	}
+	for _, n := range s.Notes {
+		g.Then = append(g.Then, n.Text)
+	}
+	g.Then = append(g.Then, scamWarning)
+}
+
+// codesLine tells how to sign in with the service's recovery codes, in the
+// number the service gives them.
+func codesLine(s *Service) string {
+	rc := s.RecoveryCodes
+	var l string
+	if rc.Count == 1 {
+		l = fmt.Sprintf("Saved %s's %s? Enter it instead of the app code.", s.Name, rc.Name)
+	} else {
+		l = fmt.Sprintf("Saved %s's %s? Enter one instead of the app code.", s.Name, rc.Name)
+	}
+	if rc.Shape != "" {
+		l += " " + upperFirst(rc.Shape)
+	}
+	return l
+}
+
+// notTOTP covers services such as Apple whose second factor is not a key an
+// authenticator app holds: there is nothing to keep or export.
+func notTOTP(g *Guide, s *Service, st State, label string) {
+	if s.NoBackup != nil {
+		g.Now = append(g.Now, s.NoBackup.Path.Text)
+	} else {
+		g.Now = append(g.Now, fmt.Sprintf("Follow the official %s help page, linked below.", s.Name))
 	}
 	if st.HaveKey {
-		lines = append(lines, fmt.Sprintf("Compare with /code %s: authbot keeps its own clock.", label))
+		g.Then = append(g.Then, s.NotTOTP.Text+fmt.Sprintf(" So the key stored as %s is not for %s's sign-in.", label, s.Name))
+	} else {
+		g.Then = append(g.Then, s.NotTOTP.Text+fmt.Sprintf(" authbot cannot hold a key for %s.", s.Name))
 	}
-	return Section{Title: "Codes rejected but nothing lost?", Lines: lines}
+	if len(s.OtherFactors) > 0 {
+		for _, f := range s.OtherFactors {
+			g.Then = append(g.Then, f.Text)
+		}
+	}
+	if rc := s.RecoveryCodes; rc != nil && rc.Shape != "" {
+		g.Then = append(g.Then, upperFirst(rc.Shape))
+	}
+	if nb := s.NoBackup; nb != nil {
+		if len(nb.AsksFor) > 0 {
+			g.Then = append(g.Then, fmt.Sprintf("%s may ask for %s.", s.Name, joinFacts(nb.AsksFor)))
+		}
+		if nb.Wait != nil {
+			g.Then = append(g.Then, nb.Wait.Text)
+		}
+	}
+	for _, n := range s.Notes {
+		g.Then = append(g.Then, n.Text)
+	}
+	g.Then = append(g.Then, scamWarning)
 }
 
-// notTOTPAdvice covers services such as Apple whose second factor is not an
-// authenticator-app code: there is no key to hold or export.
-func notTOTPAdvice(s *Service, st State, label string) []Section {
-	first := []string{
-		fmt.Sprintf("%s does not use authenticator-app codes, so there is no backup key for authbot to keep.", s.Name),
+func joinFacts(fs []Fact) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.Text
 	}
-	first = append(first, s.OtherFactors...)
-	if st.HaveKey {
-		first = append(first, fmt.Sprintf("The key stored as %s is not used by %s's own sign-in; check what it belongs to.", label, s.Name))
-	}
-	out := []Section{{Title: "How " + s.Name + " verifies you", Lines: first}}
-	if s.RecoveryCodes != nil {
-		var lines []string
-		if s.RecoveryCodes.Shape != "" {
-			lines = append(lines, s.RecoveryCodes.Shape)
-		}
-		lines = append(lines, "Keep it apart from your password and your devices.")
-		out = append(out, Section{Title: upperFirst(s.RecoveryCodes.Name), Lines: lines})
-	}
-	nb := noBackupSection(s, s.Name)
-	nb.Title = "Locked out?"
-	// The closing line about new keys and codes does not fit a service
-	// without authenticator codes; say what to check there instead.
-	nb.Lines[len(nb.Lines)-1] = "Once back in: check your trusted devices and phone numbers, and sign out devices you do not recognise."
-	out = append(out, nb)
-	return out
+	return strings.Join(parts, "; ")
 }
 
 func upperFirst(s string) string {
@@ -216,36 +233,23 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// Text renders the guide as the plain text authbot sends: the title, the
+// "do this now" lines, then the rest as bullets and the help link. It holds
+// no Markdown; every line is a whole sentence.
+func (g Guide) Text() string {
+	var b strings.Builder
+	b.WriteString(g.Title)
+	for _, l := range g.Now {
+		b.WriteString("\n" + l)
 	}
-	return many
-}
-
-func quoteJoin(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = "\"" + s + "\""
+	if len(g.Then) > 0 || g.Help != "" {
+		b.WriteString("\n")
 	}
-	return strings.Join(q, ", ")
-}
-
-// Text renders sections as plain text, a title line followed by its lines,
-// sections separated by a blank line. Adapters may render them otherwise.
-func Text(sections []Section) string {
-	var sb strings.Builder
-	for i, s := range sections {
-		if i > 0 {
-			sb.WriteString("\n")
-		}
-		sb.WriteString(s.Title)
-		sb.WriteString("\n")
-		for _, l := range s.Lines {
-			sb.WriteString("- ")
-			sb.WriteString(l)
-			sb.WriteString("\n")
-		}
+	for _, l := range g.Then {
+		b.WriteString("\n• " + l)
 	}
-	return sb.String()
+	if g.Help != "" {
+		b.WriteString("\n• Official help: " + g.Help)
+	}
+	return b.String()
 }

@@ -3,10 +3,12 @@
 // and the service's official path when everything is gone.
 //
 // The facts live in services.yaml, embedded at build time, so reviewers read
-// and extend plain data rather than code. Every fact there was checked
-// against the service's own help pages; where a fact could not be checked
-// the field is left out and the generic wording is used instead, because a
-// wrong instruction during a lock-out does more harm than a vague one.
+// and extend plain data rather than code. Every fact there names the source
+// it was checked against, and Parse refuses a fact whose source is not a
+// page on one of the service's own domains (or its official docs
+// repository), quoted: a wrong instruction during a lock-out does more harm
+// than a vague one, so a fact that cannot be sourced is left out and the
+// generic wording is used instead.
 //
 // The package does no I/O: Load parses the embedded file once, and Advice is
 // a pure function of the service entry and the person's State.
@@ -16,6 +18,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net/url"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -27,12 +31,30 @@ import (
 var servicesYAML []byte
 
 // ErrInvalid is returned (wrapped) by Load and Parse when the data file is
-// malformed or breaks a rule: a missing required field, a duplicate id or an
-// alias claimed by two services.
+// malformed or breaks a rule: a missing required field, a duplicate id, an
+// alias claimed by two services, or a fact without an official source.
 var ErrInvalid = errors.New("invalid recovery data")
 
 // maxDataSize bounds what Parse accepts; the embedded file is far smaller.
 const maxDataSize = 1 << 20
+
+// Fact is one sentence or phrase shown to the person, with the ids of the
+// sources (in the service's Sources, separated by spaces) it was checked
+// against.
+type Fact struct {
+	Text string `yaml:"text"`
+	Src  string `yaml:"src"`
+}
+
+// Source is a page a fact was checked against: its address, its title and
+// the words of the page the facts rely on. Copy is set when the text was
+// read in a stored copy of that page rather than at the address itself.
+type Source struct {
+	URL   string `yaml:"url"`
+	Title string `yaml:"title"`
+	Quote string `yaml:"quote"`
+	Copy  string `yaml:"copy"`
+}
 
 // Service is one entry of the knowledge base. Optional fields are empty when
 // the fact could not be confirmed from the service's own pages.
@@ -44,41 +66,55 @@ type Service struct {
 	// Aliases are lower-case names and issuer strings that mean this
 	// service ("github.com"). The id and name match without being listed.
 	Aliases []string `yaml:"aliases"`
-	// NotTOTP is set for services whose second factor is not an
-	// authenticator-app code (Apple): authbot cannot hold a key for them.
-	NotTOTP bool `yaml:"not_totp"`
+	// Domains are the service's own hosts ("github.com" also admits
+	// "docs.github.com"), or host/path for an official docs repository
+	// ("github.com/pypi/support"). Every source must lie on one of them.
+	Domains []string `yaml:"domains"`
+	// NotTOTP is set, with the sentence saying how the service verifies
+	// people instead, for services whose second factor is not a key an
+	// authenticator app can hold (Apple): authbot cannot hold one for them.
+	NotTOTP *Fact `yaml:"not_totp"`
 	// KeyName is what the service calls the authenticator secret it shows
-	// at setup ("setup key"); empty when not confirmed.
-	KeyName string `yaml:"key_name"`
-	// RecoveryCodes describes the service's one-time sign-in codes.
+	// at setup ("setup key"); nil when not confirmed.
+	KeyName *Fact `yaml:"key_name"`
+	// RecoveryCodes describes the service's one-time sign-in codes; nil
+	// when the service's pages mention none, and then no recovery-code
+	// advice is shown.
 	RecoveryCodes *RecoveryCodes `yaml:"recovery_codes"`
 	// OtherFactors lists other ways to pass the second step.
-	OtherFactors []string `yaml:"other_factors"`
+	OtherFactors []Fact `yaml:"other_factors"`
 	// NoBackup is the official path when neither key nor codes remain.
 	NoBackup *NoBackup `yaml:"no_backup"`
-	// Help holds titles of the service's own help pages.
-	Help []string `yaml:"help"`
 	// Notes are short service-specific warnings shown with the advice.
-	Notes []string `yaml:"notes"`
-	// Sources records where each fact was checked; not shown in chat.
-	Sources []string `yaml:"sources"`
+	Notes []Fact `yaml:"notes"`
+	// Help is the id of the source whose page authbot links to: the
+	// service's own page for a lost authenticator.
+	Help string `yaml:"help"`
+	// Sources are the pages the facts were checked against, by id.
+	Sources map[string]Source `yaml:"sources"`
 }
 
-// RecoveryCodes is what a service calls its single-use codes and what they
-// look like.
+// RecoveryCodes is what a service calls its single-use codes, how many it
+// gives and what they look like.
 type RecoveryCodes struct {
-	Name  string `yaml:"name"`
+	// Name is the service's own word, in the number it gives: "backup
+	// codes" for a set, "recovery code" for a single one.
+	Name string `yaml:"name"`
+	// Count is how many the service gives at a time; 0 when it does not say.
+	Count int `yaml:"count"`
+	// Shape is one sentence on what they look like or how they work.
 	Shape string `yaml:"shape"`
+	Src   string `yaml:"src"`
 }
 
 // NoBackup is a service's official way back in when every factor is lost.
 type NoBackup struct {
 	// Path says where to start and what happens, in one or two sentences.
-	Path string `yaml:"path"`
+	Path Fact `yaml:"path"`
 	// AsksFor lists what the service will ask the person to provide.
-	AsksFor []string `yaml:"asks_for"`
+	AsksFor []Fact `yaml:"asks_for"`
 	// Wait is the waiting period the service states, if any.
-	Wait string `yaml:"wait"`
+	Wait *Fact `yaml:"wait"`
 }
 
 // Base is the parsed, validated knowledge base. It is read-only after Load
@@ -105,7 +141,10 @@ func Parse(data []byte) (*Base, error) {
 		return nil, fmt.Errorf("%w: data is %d bytes, limit %d", ErrInvalid, len(data), maxDataSize)
 	}
 	var f file
-	if err := yaml.Unmarshal(data, &f); err != nil {
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	// A misspelt field would silently drop a fact (or its source): refuse it.
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: parse: %v", ErrInvalid, err)
 	}
 	if len(f.Services) == 0 {
@@ -150,9 +189,6 @@ func validate(s *Service) error {
 	if strings.TrimSpace(s.Name) == "" {
 		return errors.New("name is required")
 	}
-	if len(s.Sources) == 0 {
-		return errors.New("sources are required: every fact needs a checked source")
-	}
 	for _, a := range s.Aliases {
 		if a != strings.ToLower(a) {
 			return fmt.Errorf("alias %q must be lower-case", a)
@@ -161,16 +197,146 @@ func validate(s *Service) error {
 			return fmt.Errorf("alias %q has no letters or digits", a)
 		}
 	}
-	if s.NotTOTP && s.KeyName != "" {
+	if s.NotTOTP != nil && s.KeyName != nil {
 		return errors.New("key_name makes no sense for a service that is not_totp")
 	}
-	if s.RecoveryCodes != nil && strings.TrimSpace(s.RecoveryCodes.Name) == "" {
-		return errors.New("recovery_codes.name is required when recovery_codes is present")
+	if s.RecoveryCodes != nil {
+		rc := s.RecoveryCodes
+		if strings.TrimSpace(rc.Name) == "" {
+			return errors.New("recovery_codes.name is required when recovery_codes is present")
+		}
+		if rc.Count < 0 || rc.Count > 100 {
+			return fmt.Errorf("recovery_codes.count %d is out of range", rc.Count)
+		}
+		// The name is used as a noun phrase in sentences that depend on
+		// its number ("one of your backup codes", "your recovery code").
+		if rc.Count == 1 && strings.HasSuffix(rc.Name, "s") {
+			return fmt.Errorf("recovery_codes.name %q is plural but count is 1", rc.Name)
+		}
+		if rc.Count != 1 && !strings.HasSuffix(rc.Name, "s") {
+			return fmt.Errorf("recovery_codes.name %q is singular but count is %d", rc.Name, rc.Count)
+		}
 	}
-	if s.NoBackup != nil && strings.TrimSpace(s.NoBackup.Path) == "" {
+	if s.NoBackup != nil && strings.TrimSpace(s.NoBackup.Path.Text) == "" {
 		return errors.New("no_backup.path is required when no_backup is present")
 	}
+	return validateSources(s)
+}
+
+// validateSources enforces the data file's rule: every fact shown names a
+// source, every source is a quoted https page on one of the service's own
+// domains, and no source is left unused.
+func validateSources(s *Service) error {
+	if len(s.Domains) == 0 {
+		return errors.New("domains are required: the service's own hosts its sources must be on")
+	}
+	for _, d := range s.Domains {
+		if d != strings.ToLower(d) || strings.Contains(d, "://") || strings.TrimSpace(d) != d || d == "" {
+			return fmt.Errorf("domain %q must be a lower-case host or host/path", d)
+		}
+	}
+	if len(s.Sources) == 0 {
+		return errors.New("sources are required: every fact needs a checked source")
+	}
+	ids := make([]string, 0, len(s.Sources))
+	for id := range s.Sources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // errors in a stable order
+	for _, id := range ids {
+		src := s.Sources[id]
+		if strings.TrimSpace(src.Title) == "" || strings.TrimSpace(src.Quote) == "" {
+			return fmt.Errorf("source %q needs a title and a quote of the page", id)
+		}
+		if err := onDomains(src.URL, s.Domains); err != nil {
+			return fmt.Errorf("source %q: %v", id, err)
+		}
+	}
+	used := map[string]bool{}
+	check := func(field, text, src string) error {
+		if strings.TrimSpace(text) == "" {
+			return fmt.Errorf("%s is empty", field)
+		}
+		ids := strings.Fields(src)
+		if len(ids) == 0 {
+			return fmt.Errorf("%s (%q) names no source", field, text)
+		}
+		for _, id := range ids {
+			if _, ok := s.Sources[id]; !ok {
+				return fmt.Errorf("%s names source %q, which is not listed", field, id)
+			}
+			used[id] = true
+		}
+		return nil
+	}
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.NotTOTP != nil {
+		add(check("not_totp", s.NotTOTP.Text, s.NotTOTP.Src))
+	}
+	if s.KeyName != nil {
+		add(check("key_name", s.KeyName.Text, s.KeyName.Src))
+	}
+	if rc := s.RecoveryCodes; rc != nil {
+		add(check("recovery_codes", rc.Name, rc.Src))
+	}
+	for i, f := range s.OtherFactors {
+		add(check(fmt.Sprintf("other_factors[%d]", i), f.Text, f.Src))
+	}
+	if nb := s.NoBackup; nb != nil {
+		add(check("no_backup.path", nb.Path.Text, nb.Path.Src))
+		for i, f := range nb.AsksFor {
+			add(check(fmt.Sprintf("no_backup.asks_for[%d]", i), f.Text, f.Src))
+		}
+		if nb.Wait != nil {
+			add(check("no_backup.wait", nb.Wait.Text, nb.Wait.Src))
+		}
+	}
+	for i, f := range s.Notes {
+		add(check(fmt.Sprintf("notes[%d]", i), f.Text, f.Src))
+	}
+	add(check("help", "help page", s.Help))
+	if len(strings.Fields(s.Help)) > 1 {
+		add(errors.New("help names one source, the page authbot links to"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !used[id] {
+			return fmt.Errorf("source %q backs no fact", id)
+		}
+	}
 	return nil
+}
+
+// onDomains reports whether raw is an https address on one of domains: the
+// host itself or a subdomain of it, and for a host/path entry, under that
+// path.
+func onDomains(raw string, domains []string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return fmt.Errorf("url %q is not an https address", raw)
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, d := range domains {
+		dh, dp, _ := strings.Cut(d, "/")
+		if host != dh && !strings.HasSuffix(host, "."+dh) {
+			continue
+		}
+		if dp == "" {
+			return nil
+		}
+		// A docs repository: only that repository, not the whole host.
+		if host == dh && (u.Path == "/"+dp || strings.HasPrefix(u.Path, "/"+dp+"/")) {
+			return nil
+		}
+	}
+	return fmt.Errorf("url %q is not on the service's own domains %v", raw, domains)
 }
 
 // Services returns every entry in file order. The slice is a copy; the

@@ -243,6 +243,18 @@ func OpaqueID(k *Key, s string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
 }
 
+// NewID returns a random opaque id in the same form as OpaqueID: 16 bytes
+// from crypto/rand (collisions out of reach, as there), base64url without
+// padding. Used for people's storage ids, which must not follow from
+// anything a person can be named by.
+func NewID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
+		return "", fmt.Errorf("read random id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
 // Argon2Params are the cost parameters of PassphraseKey.
 type Argon2Params struct {
 	Time      uint32 // passes over memory

@@ -149,7 +149,7 @@ func aegisUnlock(ctx context.Context, slots []aegisSlot, password string) ([]byt
 		return master, nil
 	}
 	if tried == 0 {
-		return nil, unknown("this Aegis vault has no password slot (it can only be opened with a fingerprint on the phone); export it again with a password")
+		return nil, unsupported("this Aegis vault has no password slot (it can only be opened with a fingerprint on the phone); export it again with a password")
 	}
 	return nil, ErrWrongPassword
 }

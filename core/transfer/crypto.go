@@ -108,3 +108,46 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	}
 	return aead, nil
 }
+
+// cbcOpen decrypts AES-CBC with PKCS#7 padding. ok is false for a wrong
+// size or bad padding: CBC has no authentication, so a bad padding (or a
+// plaintext that does not parse afterwards) is the only sign of a wrong key.
+func cbcOpen(key, iv, ct []byte) (plain []byte, ok bool) {
+	if len(iv) != aes.BlockSize || len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
+		return nil, false
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, false
+	}
+	plain = make([]byte, len(ct))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, ct)
+	pad := int(plain[len(plain)-1])
+	if pad < 1 || pad > aes.BlockSize {
+		return nil, false
+	}
+	for _, b := range plain[len(plain)-pad:] {
+		if int(b) != pad {
+			return nil, false
+		}
+	}
+	return plain[:len(plain)-pad], true
+}
+
+// cbcFirstBlock decrypts only the first block of an AES-CBC ciphertext: a
+// cheap test of a key against many files before decrypting one in full.
+func cbcFirstBlock(key, iv, ct []byte) ([]byte, bool) {
+	if len(iv) != aes.BlockSize || len(ct) < aes.BlockSize {
+		return nil, false
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, false
+	}
+	out := make([]byte, aes.BlockSize)
+	block.Decrypt(out, ct[:aes.BlockSize])
+	for i := range out {
+		out[i] ^= iv[i]
+	}
+	return out, true
+}

@@ -157,7 +157,7 @@ func decodeShortBase32(s string) ([]byte, error) {
 }
 
 // importJSON recognises a JSON export by its keys.
-func importJSON(ctx context.Context, data []byte, password string) (*Result, error) {
+func (im *Importer) importJSON(ctx context.Context, data []byte, password string) (*Result, error) {
 	if err := checkJSON(data); err != nil {
 		return nil, err
 	}
@@ -177,6 +177,8 @@ func importJSON(ctx context.Context, data []byte, password string) (*Result, err
 		return true
 	}
 	switch {
+	case has("shared_secret"):
+		return importSteamMaFile(data)
 	case has("header", "db"):
 		return importAegis(ctx, top, password)
 	case has("servicesEncrypted"), has("services", "schemaVersion"):
@@ -191,6 +193,22 @@ func importJSON(ctx context.Context, data []byte, password string) (*Result, err
 		return nil, unknown("Ente Auth's encrypted export cannot be read yet; in Ente Auth export again choosing plain text")
 	case has("services"):
 		return import2FAS(ctx, top, password)
+	case has("entries") && isProtonEntries(top["entries"]):
+		return importProton(top)
+	case has("version", "salt", "content"):
+		return nil, unsupported("this looks like Proton Authenticator's password-protected export, which I cannot open; in Proton Authenticator export again without a password")
+	case has("entries"):
+		m, ok, err := parseSteamManifest(top)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return nil, m.needFiles()
+		}
+	case has("accounts"):
+		if raw := bytes.TrimSpace(top["accounts"]); len(raw) > 0 && raw[0] == '{' {
+			return importSteamAccounts(raw)
+		}
 	}
 	return nil, unknown("this JSON file is not an export I know")
 }

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/authbot/authbot/core/otp"
@@ -15,7 +16,7 @@ func importText(text string) (*Result, error) {
 		return importBitwardenCSV(text)
 	}
 	lines := strings.Split(text, "\n")
-	var links, migrations, ente int
+	var links, migrations, ente, winauth int
 	c := newCollector("")
 	n := 0
 	for _, line := range lines {
@@ -30,6 +31,15 @@ func importText(text string) (*Result, error) {
 			}
 			if strings.Contains(line, "codeDisplay=") {
 				ente++ // Ente Auth adds its display settings to each link
+			}
+			if k, reason, ok := winAuthSteam(line); ok {
+				winauth++
+				if reason != "" {
+					c.bad(n, k.Issuer, k.Account, reason)
+					continue
+				}
+				c.add(n, k)
+				continue
 			}
 			k, err := otp.ParseURI(line)
 			if err != nil {
@@ -63,6 +73,8 @@ func importText(text string) (*Result, error) {
 		return nil, unknown("I found no otpauth:// link in this text")
 	case migrations > 0 && links == 0:
 		res.Format = "Google Authenticator transfer"
+	case winauth > 0:
+		res.Format = "WinAuth"
 	case ente == links && migrations == 0:
 		res.Format = "Ente Auth (plain text)"
 	default:
@@ -75,4 +87,56 @@ func importText(text string) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// winAuthSteam reads a Steam line of WinAuth's text export:
+//
+//	otpauth://totp/Steam:NAME?secret=...&digits=5&issuer=Steam&deviceid=...&data=<URL-encoded maFile JSON>
+//
+// The JSON in data= holds the real shared_secret; secret= may be a
+// placeholder (steamguard-cli's sample has secret=ASDF), so data= wins and
+// secret= is read only when data= has no secret. ok is false for any other
+// line.
+func winAuthSteam(line string) (k otp.Key, reason string, ok bool) {
+	u, err := url.Parse(line)
+	if err != nil {
+		return otp.Key{}, "", false
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return otp.Key{}, "", false
+	}
+	data, hasData := q["data"]
+	_, hasDevice := q["deviceid"]
+	if !hasData && !hasDevice {
+		return otp.Key{}, "", false
+	}
+	k = otp.Key{Issuer: "Steam", Params: otp.Default(otp.Steam)}
+	label, _ := url.PathUnescape(strings.TrimPrefix(u.Path, "/"))
+	if i := strings.Index(label, ":"); i >= 0 {
+		label = label[i+1:]
+	}
+	k.Account = strings.TrimSpace(label)
+	if hasData && len(data[0]) > 0 {
+		raw := []byte(data[0])
+		if checkJSON(raw) != nil {
+			return k, "its Steam data is not valid JSON", true
+		}
+		key, name, why := steamKey(raw)
+		if why == "" {
+			if name != "" {
+				key.Account = name
+			}
+			return key, "", true
+		}
+		if !strings.Contains(why, "no shared_secret") {
+			return k, why, true
+		}
+	}
+	secret, err := decodeSecret(q.Get("secret"))
+	if err != nil {
+		return k, err.Error(), true
+	}
+	k.Params.Secret = secret
+	return k, "", true
 }

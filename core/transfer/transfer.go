@@ -6,8 +6,11 @@
 // (plain and encrypted), 2FAS backups, andOTP backups (plain and encrypted),
 // Google Authenticator transfer links (otpauth-migration://), Bitwarden and
 // Bitwarden Authenticator exports (JSON and CSV), FreeOTP+ JSON, Authenticator
-// Pro / Stratum backups (plain and encrypted), Ente Auth's plain-text export
-// and any text with one otpauth:// link per line. ExportAegis writes an
+// Pro / Stratum backups (plain and encrypted), Ente Auth's plain-text export,
+// Steam Guard files (Steam Desktop Authenticator and steamguard-cli maFiles
+// with their manifest.json, plain and encrypted), WinAuth's text export and
+// its password-protected zip, Proton Authenticator, zip archives of any of
+// these, and any text with one otpauth:// link per line. ExportAegis writes an
 // encrypted Aegis vault; GoogleMigrationURIs writes Google transfer links.
 //
 // Every file is hostile until parsed: sizes are capped before parsing, JSON
@@ -44,16 +47,24 @@ const (
 // Supported names the formats Import reads, for messages to people.
 const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator transfer QR codes " +
 	"(otpauth-migration:// links), Bitwarden (.json or .csv), FreeOTP+ (.json), " +
-	"Authenticator Pro (.json, .authpro), Ente Auth (plain-text export) and otpauth:// links, one per line"
+	"Authenticator Pro (.json, .authpro), Ente Auth (plain-text export), Steam Desktop Authenticator and steamguard-cli " +
+	"(.maFile with its manifest.json, or a zip of the maFiles folder), WinAuth (.txt or password-protected .zip), " +
+	"Proton Authenticator (.json) and otpauth:// links, one per line"
 
 // Errors returned by Import, for errors.Is. Their texts can be shown to a
 // person; wrapped errors add the detail after a colon.
 var (
-	ErrUnknownFormat    = errors.New("not a file I can import")
+	ErrUnknownFormat = errors.New("not a file I can import")
+	// ErrUnsupported: the file was recognised but cannot be imported; the
+	// wrapped text names the format, says why and what to do instead.
+	ErrUnsupported      = errors.New("I recognise this file but cannot import it")
 	ErrPasswordRequired = errors.New("this file is encrypted: I need its password")
 	ErrWrongPassword    = errors.New("wrong password for this file")
 	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 10,000 accounts)")
 	ErrCorruptFile      = errors.New("the file is damaged or incomplete")
+	// ErrSlowKDF is wrapped with ErrPasswordRequired when opening the file
+	// takes seconds (Ente's 1 GiB Argon2id), so the caller can say so.
+	ErrSlowKDF = errors.New("opening it takes a few seconds")
 	// ErrImage: the file is a picture. The caller should look for QR codes
 	// in it (core/qr) and import their text.
 	ErrImage = errors.New("this is an image, not an export file: send it as a photo of the QR code")
@@ -94,19 +105,14 @@ func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorruptFile, fmt.Sprintf(format, args...))
 }
 
+func unsupported(why string) error { return fmt.Errorf("%w: %s", ErrUnsupported, why) }
+
 func unknown(why string) error {
 	return fmt.Errorf("%w: %s; supported formats are %s", ErrUnknownFormat, why, Supported)
 }
 
-// Import reads an export file of another authenticator app. password is
-// used only for encrypted files; when one is needed and password is empty,
-// Import returns ErrPasswordRequired and the caller asks for it.
-//
-// Errors: ErrTooLarge, ErrUnknownFormat, ErrImage, ErrPasswordRequired,
-// ErrWrongPassword, ErrCorruptFile (each possibly wrapped with detail), or
-// ctx's error. A file with some bad entries is not an error: the good ones
-// are in Result.Keys and the bad ones in Result.Bad.
-func Import(ctx context.Context, data []byte, password string) (*Result, error) {
+// importOne reads one file that is not a zip archive.
+func (im *Importer) importOne(ctx context.Context, data []byte, password string) (*Result, error) {
 	if len(data) > MaxInput {
 		return nil, ErrTooLarge
 	}
@@ -117,8 +123,6 @@ func Import(ctx context.Context, data []byte, password string) (*Result, error) 
 	switch {
 	case len(bytes.TrimSpace(data)) == 0:
 		return nil, unknown("the file is empty")
-	case hasPrefix(data, "PK\x03\x04", "PK\x05\x06"):
-		return nil, unknown("this is a zip archive; unzip it and send the file inside")
 	case isImage(data):
 		return nil, ErrImage
 	case hasPrefix(data, authProHeader):
@@ -129,10 +133,13 @@ func Import(ctx context.Context, data []byte, password string) (*Result, error) 
 	trimmed := bytes.TrimSpace(data)
 	if trimmed[0] == '{' || trimmed[0] == '[' {
 		if utf8.Valid(trimmed) {
-			return importJSON(ctx, trimmed, password)
+			return im.importJSON(ctx, trimmed, password)
 		}
 	}
 	if utf8.Valid(data) {
+		if looksLikeEncryptedMaFile(data) {
+			return nil, needManifest()
+		}
 		return importText(string(data))
 	}
 	// andOTP's encrypted backups are bare ciphertext with no marker: the
@@ -151,6 +158,8 @@ func hasPrefix(b []byte, prefixes ...string) bool {
 	}
 	return false
 }
+
+func isZip(b []byte) bool { return hasPrefix(b, "PK\x03\x04", "PK\x05\x06") }
 
 func isImage(b []byte) bool {
 	return hasPrefix(b, "\x89PNG\r\n\x1a\n", "\xff\xd8\xff", "GIF87a", "GIF89a") ||

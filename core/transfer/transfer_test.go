@@ -118,7 +118,22 @@ func fixtures() []fixture {
 		}},
 		{file: "google_part2.txt", format: "Google Authenticator transfer", keys: []otp.Key{v[3], v[5]},
 			bad: []string{"entry 3 (MD5Corp: Old)", "entry 4 (NoSecret: Empty)"}},
+		{file: "upstream_proton_authenticator.json", format: "Proton Authenticator", keys: pick(0, 1, 2)},
+		{file: "upstream_aegis_steam.json", format: "Steam Guard", keys: []otp.Key{steamKeyB64("Sophia", aegisSteam)}},
+		{file: "upstream_aegis_steam_old.json", format: "Steam Guard (.maFile)", keys: []otp.Key{steamKeyB64("Sophia", aegisSteam)}},
+		{file: "steam/steamv2.maFile", format: "Steam Guard (.maFile)", keys: []otp.Key{steamKeyB64("afarihm", steamV2Secret)}},
+		{file: "upstream_winauth_steam.txt", format: "WinAuth", keys: []otp.Key{steamKeyB64("example", sgcliSecret), steamKeyB64("example2", sgcliSecret)}},
+		{file: "winauth.txt", format: "WinAuth", keys: winAuthKeys()},
+		{file: "winauth_protected.zip", password: fixturePassword, format: "WinAuth in a zip (password-protected)", keys: winAuthKeys()},
+		{file: "sda_folder.zip", password: "password", format: "Steam Desktop Authenticator (encrypted) in a zip", keys: []otp.Key{steamKeyB64("example", sgcliSecret)}},
 	}
+}
+
+// winAuthKeys are the accounts of winauth.txt.
+func winAuthKeys() []otp.Key {
+	v := vectors()
+	return []otp.Key{v[0], v[1], v[2], v[3], steamKeyB64("Sophia", aegisSteam),
+		key("Battle.net", "EU-1234-5678-9012", otp.TOTP, "KUVJJOM753IHTNDSZVCNKL7GII", otp.SHA1, 8, 30, 0)}
 }
 
 func TestImportFixtures(t *testing.T) {
@@ -285,7 +300,8 @@ func TestImportRejects(t *testing.T) {
 	}{
 		{"empty", nil, "", ErrUnknownFormat},
 		{"spaces", []byte(" \n\t "), "", ErrUnknownFormat},
-		{"zip", append([]byte("PK\x03\x04"), make([]byte, 100)...), "", ErrUnknownFormat},
+		{"broken zip", append([]byte("PK\x03\x04"), make([]byte, 100)...), "", ErrCorruptFile},
+		{"zip of nothing known", zipOf(t, 1, func(int) (string, []byte) { return "notes.txt", []byte("hello") }), "", ErrUnknownFormat},
 		{"png", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...), "", ErrImage},
 		{"jpeg", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 100)...), "", ErrImage},
 		{"over 5 MiB", make([]byte, MaxInput+1), "", ErrTooLarge},
@@ -304,7 +320,7 @@ func TestImportRejects(t *testing.T) {
 		{"aegis scrypt N=2^30", aegisHuge, "test", ErrCorruptFile},
 		{"aegis scrypt 4 GiB", aegisMem, "test", ErrCorruptFile},
 		{"aegis short nonce", aegisNonce, "test", ErrCorruptFile},
-		{"aegis fingerprint only", aegisBio, "test", ErrUnknownFormat},
+		{"aegis fingerprint only", aegisBio, "test", ErrUnsupported},
 		{"aegis bad base64", []byte(`{"version":1,"header":{"slots":[],"params":{"nonce":"00","tag":"00"}},"db":"!!!"}`), "test", ErrCorruptFile},
 		{"2fas bad parts", []byte(`{"schemaVersion":4,"servicesEncrypted":"AAAA:AAAA"}`), "test", ErrCorruptFile},
 		{"2fas bad base64", []byte(`{"schemaVersion":4,"servicesEncrypted":"!!:AAAA:AAAA"}`), "test", ErrCorruptFile},
