@@ -31,6 +31,8 @@ type Metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	people   prometheus.Gauge
+	// undecryptable counts Matrix messages the bot could not decrypt.
+	undecryptable *prometheus.CounterVec
 }
 
 // New returns metrics reporting people as the number of configured people.
@@ -56,9 +58,13 @@ func New(people int) *Metrics {
 			Name: "authbot_people",
 			Help: "People configured to use the bot.",
 		}),
+		undecryptable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authbot_matrix_undecryptable_total",
+			Help: "Matrix messages the bot could not decrypt, by reason (withheld_unverified, withheld_blacklisted, withheld_other, no_session, device_mismatch, other).",
+		}, []string{"reason"}),
 	}
 	m.people.Set(float64(people))
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people,
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.undecryptable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -71,6 +77,12 @@ func (m *Metrics) Observe(platform, command string, took time.Duration, failed b
 		m.errors.WithLabelValues(platform, command).Inc()
 	}
 	m.latency.WithLabelValues(platform).Observe(took.Seconds())
+}
+
+// Undecryptable counts one Matrix message the bot could not decrypt
+// (bots/matrix.DecryptObserver). reason is one of the adapter's fixed words.
+func (m *Metrics) Undecryptable(reason string) {
+	m.undecryptable.WithLabelValues(label(reason)).Inc()
 }
 
 // SetPeople updates the people gauge (after a config reload or an invite).

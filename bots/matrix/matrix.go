@@ -73,6 +73,8 @@ type Config struct {
 	Handler Handler
 	Log     *slog.Logger
 	Clock   core.Clock
+	// Metrics, if set, counts the messages the bot could not decrypt.
+	Metrics DecryptObserver
 	// DeviceName is shown to people in their device lists.
 	DeviceName string
 	// RetryMin and RetryMax bound the back-off between failed syncs and
@@ -98,6 +100,8 @@ type Bot struct {
 	sched   *scheduler
 	sync    *syncer
 	choices *choices
+	notices *noticeLimiter
+	started time.Time // wall time of Run: older undecryptable events get no notice
 
 	workCtx context.Context // outlives Run's ctx for a grace period, so in-flight replies finish
 
@@ -154,6 +158,7 @@ func New(cfg Config) (*Bot, error) {
 		log:      cfg.Log,
 		queues:   map[id.RoomID]chan *event.Event{},
 		choices:  newChoices(),
+		notices:  newNoticeLimiter(),
 		stopping: make(chan struct{}),
 		ready:    make(chan struct{}),
 	}, nil
@@ -176,6 +181,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := os.Chmod(b.cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("matrix: protect state dir: %w", err)
 	}
+	b.started = time.Now()
 	if err := b.start(ctx); err != nil {
 		return err
 	}
@@ -290,9 +296,7 @@ func (b *Bot) login(ctx context.Context) (err error) {
 		// so every start is the same device with the same keys.
 		helper.LoginAs = b.passwordLogin()
 	}
-	helper.DecryptErrorCallback = func(evt *event.Event, err error) {
-		b.log.Debug("matrix: could not decrypt an event", "room", evt.RoomID, "err", err)
-	}
+	helper.DecryptErrorCallback = b.onUndecryptable
 	if err := helper.Init(ctx); err != nil {
 		if errors.Is(err, mautrix.MForbidden) {
 			return fmt.Errorf("matrix: log in as %s: the homeserver refused the password: %w", b.cfg.UserID, err)

@@ -15,7 +15,7 @@ import (
 // newMatrix builds the Matrix adapter from the matrix section and the users
 // list. It does no network I/O: Run logs in (and retries while the
 // homeserver cannot be reached).
-func newMatrix(_ context.Context, a *app) (runner, error) {
+func newMatrix(_ context.Context, a *app, metrics matrix.DecryptObserver) (runner, error) {
 	mc := a.cfg.Matrix
 	people := map[id.UserID]string{}
 	for _, u := range a.cfg.Users {
@@ -60,5 +60,6 @@ func newMatrix(_ context.Context, a *app) (runner, error) {
 		Handler: a.handler,
 		Log:     a.log.With("adapter", "matrix"),
 		Clock:   a.clock,
+		Metrics: metrics,
 	})
 }

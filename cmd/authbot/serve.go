@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 		runners = append(runners, r)
 	}
 	if cfg.Matrix.Enabled() {
-		r, err := newMatrix(ctx, a)
+		r, err := newMatrix(ctx, a, operator.metrics)
 		if err != nil {
 			return fmt.Errorf("matrix: %w", err)
 		}
