@@ -30,9 +30,50 @@ type Config struct {
 	Metrics  Metrics  `yaml:"metrics"`
 	Backup   Backup   `yaml:"backup"`
 	Lock     Lock     `yaml:"lock"`
+	Storage  Storage  `yaml:"storage"`
 	// RateLimits are per-person budgets per command class; a class left
 	// out keeps its default (see config.example.yaml).
 	RateLimits RateLimits `yaml:"rate_limits"`
+}
+
+// Storage chooses the database: bbolt (default: data_dir/authbot.db, one
+// process) or PostgreSQL (several processes, one active; see README).
+type Storage struct {
+	Driver string `yaml:"driver"` // bolt or postgres
+	// DSNFile holds the PostgreSQL connection string (a secret: it has the
+	// password). AUTHBOT_POSTGRES_DSN overrides it.
+	DSNFile string `yaml:"dsn_file"`
+	// DSN is read from DSNFile or the environment, never from the file
+	// itself, and never printed.
+	DSN string `yaml:"-"`
+	// LeaseTTL is how long the active instance's lease lasts without a
+	// renewal: a standby takes over about this long after it dies.
+	LeaseTTL Duration `yaml:"lease_ttl"`
+}
+
+// Storage drivers.
+const (
+	DriverBolt     = "bolt"
+	DriverPostgres = "postgres"
+)
+
+func (s Storage) validate() error {
+	switch s.Driver {
+	case DriverBolt:
+		if s.DSNFile != "" || s.DSN != "" || s.LeaseTTL != 0 {
+			return fmt.Errorf("storage.dsn_file: only used with storage.driver: postgres")
+		}
+	case DriverPostgres:
+		if s.DSN == "" {
+			return fmt.Errorf("storage.dsn_file: required with storage.driver: postgres (a file holding postgres://user:password@host/db), or set %s", EnvPostgresDSN)
+		}
+		if s.LeaseTTL != 0 && (s.LeaseTTL < Duration(2*time.Second) || s.LeaseTTL > Duration(time.Minute)) {
+			return fmt.Errorf("storage.lease_ttl: must be between 2s and 1m (e.g. 5s)")
+		}
+	default:
+		return fmt.Errorf("storage.driver: %q is not bolt or postgres", s.Driver)
+	}
+	return nil
 }
 
 // Lock tunes the personal passphrase lock.
@@ -203,6 +244,7 @@ const (
 	EnvTelegramToken    = "AUTHBOT_TELEGRAM_TOKEN"
 	EnvMatrixPassword   = "AUTHBOT_MATRIX_PASSWORD"
 	EnvMatrixAccessTok  = "AUTHBOT_MATRIX_ACCESS_TOKEN"
+	EnvPostgresDSN      = "AUTHBOT_POSTGRES_DSN"
 	defaultDeleteAfter  = 2 * time.Minute
 	defaultExportDelete = time.Minute
 	defaultUnlockFor    = 15 * time.Minute
@@ -278,6 +320,9 @@ func (c *Config) applyEnvAndFiles(env Env) error {
 	if v := env(EnvMatrixAccessTok); v != "" {
 		c.Matrix.AccessToken = v
 	}
+	if v := env(EnvPostgresDSN); v != "" {
+		c.Storage.DSN = strings.TrimSpace(v)
+	}
 	files := []struct {
 		key  string
 		file string
@@ -286,6 +331,7 @@ func (c *Config) applyEnvAndFiles(env Env) error {
 		{"telegram.token_file", c.Telegram.TokenFile, &c.Telegram.Token},
 		{"matrix.password_file", c.Matrix.PasswordFile, &c.Matrix.Password},
 		{"matrix.access_token_file", c.Matrix.AccessTokenFile, &c.Matrix.AccessToken},
+		{"storage.dsn_file", c.Storage.DSNFile, &c.Storage.DSN},
 	}
 	if c.Telegram.Webhook != nil {
 		files = append(files, struct {
@@ -329,6 +375,9 @@ func (c *Config) applyDefaults() {
 	if c.Lock.UnlockFor == 0 {
 		c.Lock.UnlockFor = Duration(defaultUnlockFor)
 	}
+	if c.Storage.Driver == "" {
+		c.Storage.Driver = DriverBolt
+	}
 }
 
 // Validate checks every key and names the first one at fault.
@@ -362,6 +411,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Lock.validate(); err != nil {
+		return err
+	}
+	if err := c.Storage.validate(); err != nil {
 		return err
 	}
 	if err := c.RateLimits.validate(); err != nil {
@@ -486,6 +538,7 @@ func (c Config) String() string {
 	c.Telegram.Token = red(c.Telegram.Token)
 	c.Matrix.Password = red(c.Matrix.Password)
 	c.Matrix.AccessToken = red(c.Matrix.AccessToken)
+	c.Storage.DSN = red(c.Storage.DSN) // yaml:"-" already; belt and braces
 	if c.Telegram.Webhook != nil {
 		w := *c.Telegram.Webhook
 		w.Secret = red(w.Secret)

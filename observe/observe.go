@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,8 @@ type Metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	people   prometheus.Gauge
+	active   prometheus.Gauge
+	standby  atomic.Bool
 	// undecryptable counts Matrix messages the bot could not decrypt.
 	undecryptable *prometheus.CounterVec
 }
@@ -58,13 +61,18 @@ func New(people int) *Metrics {
 			Name: "authbot_people",
 			Help: "People configured to use the bot.",
 		}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "authbot_active",
+			Help: "1 while this process is the active instance (serves chats), 0 while it is a standby waiting for the lease (storage.driver: postgres).",
+		}),
 		undecryptable: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authbot_matrix_undecryptable_total",
 			Help: "Matrix messages the bot could not decrypt, by reason (withheld_unverified, withheld_blacklisted, withheld_other, no_session, device_mismatch, other).",
 		}, []string{"reason"}),
 	}
 	m.people.Set(float64(people))
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.undecryptable,
+	m.active.Set(1)
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.undecryptable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -77,6 +85,18 @@ func (m *Metrics) Observe(platform, command string, took time.Duration, failed b
 		m.errors.WithLabelValues(platform, command).Inc()
 	}
 	m.latency.WithLabelValues(platform).Observe(took.Seconds())
+}
+
+// SetRole records whether this process is "active" or "standby". A
+// standby's /healthz answers 200 "standby": it is healthy, just waiting.
+func (m *Metrics) SetRole(role string) {
+	standby := role == "standby"
+	m.standby.Store(standby)
+	if standby {
+		m.active.Set(0)
+	} else {
+		m.active.Set(1)
+	}
 }
 
 // Undecryptable counts one Matrix message the bot could not decrypt
@@ -122,6 +142,10 @@ func (m *Metrics) Handler(health HealthFunc, onErr func(error)) http.Handler {
 				fmt.Fprintln(w, "unhealthy")
 				return
 			}
+		}
+		if m.standby.Load() {
+			fmt.Fprintln(w, "standby")
+			return
 		}
 		fmt.Fprintln(w, "ok")
 	})

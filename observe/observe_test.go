@@ -118,3 +118,20 @@ func BenchmarkObserve(b *testing.B) {
 		m.Observe("telegram", "code", time.Millisecond, false)
 	}
 }
+
+func TestRole(t *testing.T) {
+	m := New(1)
+	base := serve(t, m.Handler(func(ctx context.Context) error { return nil }, nil))
+	for _, tt := range []struct{ role, body, gauge string }{
+		{"standby", "standby\n", "authbot_active 0"},
+		{"active", "ok\n", "authbot_active 1"},
+	} {
+		m.SetRole(tt.role)
+		if code, body := get(t, base+"/healthz"); code != 200 || body != tt.body {
+			t.Fatalf("%s: /healthz %d %q", tt.role, code, body)
+		}
+		if _, body := get(t, base+"/metrics"); !strings.Contains(body, tt.gauge) {
+			t.Fatalf("%s: metrics lack %q", tt.role, tt.gauge)
+		}
+	}
+}

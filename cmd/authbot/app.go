@@ -15,7 +15,6 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -26,7 +25,7 @@ type app struct {
 	log       *slog.Logger
 	clock     core.Clock
 	masterKey seal.Key
-	store     *bolt.Store
+	store     dataStore
 	svc       *core.Service
 	handler   *commands.Handler
 	// names holds what adapters learn once they run (people.go).
@@ -41,6 +40,12 @@ const dbFile = "authbot.db"
 // extra adjusts the command handler's options (serve adds the metrics
 // Observer, see ops.go).
 func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env, extra ...func(*commands.Options)) (*app, error) {
+	return openAppOn(ctx, cfg, log, getenv, nil, extra...)
+}
+
+// openAppOn is openApp on an already open store (nil: open the configured
+// one), which the app then does not close.
+func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env, store dataStore, extra ...func(*commands.Options)) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -52,9 +57,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 		log.Info("created a new master key; back it up, without it the database cannot be opened",
 			"file", filepath.Join(cfg.DataDir, keyfile.FileName))
 	}
-	store, err := bolt.Open(ctx, filepath.Join(cfg.DataDir, dbFile), bolt.Options{})
-	if err != nil {
-		return nil, err // bolt's errors name the file and the problem
+	if store == nil {
+		if store, err = openStore(ctx, cfg); err != nil {
+			return nil, err // bolt's errors name the file and the problem
+		}
+	} else {
+		store = noClose{store}
 	}
 	if source == keyfile.FromFile {
 		// Finish or undo a key rotation that was interrupted (rotate.go).
@@ -96,6 +104,11 @@ func (a *app) Close() error {
 	seal.Zero(&a.masterKey)
 	return errors.Join(ferr, a.store.Close())
 }
+
+// noClose is a store the app borrows: its Close does nothing.
+type noClose struct{ dataStore }
+
+func (noClose) Close() error { return nil }
 
 // newLogger builds the structured logger. Logs carry no secrets, codes or
 // account names: only command words, ids that are already opaque, errors.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,8 +24,9 @@ import (
 
 // ops is the operator side of serve.
 type ops struct {
-	metrics *observe.Metrics
-	wg      sync.WaitGroup
+	metrics   *observe.Metrics
+	wg        sync.WaitGroup
+	metricsUp bool // started by the lease loop, outliving one activation
 }
 
 // newOps prepares metrics before the app opens, so the command handler is
@@ -38,42 +40,28 @@ func newOps(cfg *config.Config) (*ops, func(*commands.Options)) {
 // Failing to start any of them is an error: an operator who asked for
 // metrics or backups must not get a bot that silently runs without.
 func (o *ops) Start(ctx context.Context, a *app) error {
-	sock, err := backup.Listen(filepath.Join(a.cfg.DataDir, backup.SocketName), a.store.Backup)
-	if err != nil {
-		return err
-	}
-	o.wg.Add(1)
-	go func() {
-		defer o.wg.Done()
-		if err := sock.Serve(ctx); err != nil {
-			a.log.Error("backup socket stopped", "err", err)
+	if a.cfg.Storage.Driver != config.DriverPostgres {
+		// bbolt's file is locked by serve: `authbot backup` asks here.
+		// PostgreSQL serves any number of readers, so it reads directly.
+		sock, err := backup.Listen(filepath.Join(a.cfg.DataDir, backup.SocketName), a.store.Backup)
+		if err != nil {
+			return err
 		}
-	}()
-	if addr := a.cfg.Metrics.Listen; addr != "" {
-		health := func(ctx context.Context) error {
-			// The database answers a read transaction: the one thing every
-			// command needs. Adapters report their own connection trouble.
-			return a.store.View(ctx, func(core.Tx) error { return nil })
-		}
-		h := o.metrics.Handler(health, func(err error) { a.log.Warn("health check failed", "err", err) })
-		ready := make(chan error, 1)
 		o.wg.Add(1)
 		go func() {
 			defer o.wg.Done()
-			err := observe.Serve(ctx, addr, h)
-			ready <- err
-			if err != nil && ctx.Err() == nil {
-				a.log.Error("metrics server stopped", "err", err)
+			if err := sock.Serve(ctx); err != nil {
+				a.log.Error("backup socket stopped", "err", err)
 			}
 		}()
-		select { // a taken port shows at once; don't wait for it otherwise
-		case err := <-ready:
-			if err != nil {
-				return err
-			}
-		default:
+	}
+	if !o.metricsUp {
+		// The database answers a read transaction: the one thing every
+		// command needs. Adapters report their own connection trouble.
+		health := func(ctx context.Context) error { return a.store.View(ctx, func(core.Tx) error { return nil }) }
+		if err := o.startMetrics(ctx, a.cfg, a.log, health, &o.wg); err != nil {
+			return err
 		}
-		a.log.Info("metrics and healthz", "listen", addr)
 	}
 	if b := a.cfg.Backup; b.Enabled() {
 		r, err := backupRecipient(b.PassphraseFile, b.Recipient, 0)
@@ -95,6 +83,37 @@ func (o *ops) Start(ctx context.Context, a *app) error {
 			_ = s.Run(ctx)
 		}()
 	}
+	return nil
+}
+
+// startMetrics serves /metrics and /healthz on metrics.listen, if set,
+// until ctx ends. serve's lease loop starts it once, before the first
+// activation, so a standby answers too.
+func (o *ops) startMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger, health observe.HealthFunc, wg *sync.WaitGroup) error {
+	addr := cfg.Metrics.Listen
+	if addr == "" {
+		return nil
+	}
+	o.metricsUp = true
+	h := o.metrics.Handler(health, func(err error) { log.Warn("health check failed", "err", err) })
+	ready := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := observe.Serve(ctx, addr, h)
+		ready <- err
+		if err != nil && ctx.Err() == nil {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	select { // a taken port shows at once; don't wait for it otherwise
+	case err := <-ready:
+		if err != nil {
+			return err
+		}
+	default:
+	}
+	log.Info("metrics and healthz", "listen", addr)
 	return nil
 }
 

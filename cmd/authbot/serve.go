@@ -34,12 +34,21 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	}
 	log := newLogger(stderr, cfg.Log)
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
+	if cfg.Storage.Driver == config.DriverPostgres {
+		return serveWithLease(ctx, cfg, log, getenv, operator, withObserver) // lease.go
+	}
 	a, err := openApp(ctx, cfg, log, getenv, withObserver)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	return serveApp(ctx, a, operator)
+}
 
+// serveApp runs the chat adapters and the operator's side services until
+// ctx ends or an adapter fails.
+func serveApp(ctx context.Context, a *app, operator *ops) error {
+	cfg, log := a.cfg, a.log
 	var runners []runner
 	if cfg.Telegram.Enabled() {
 		r, err := newTelegram(ctx, a)
@@ -93,7 +102,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	}
 	wg.Wait()
 	close(errs)
-	err = <-errs
+	err := <-errs
 	if err == nil {
 		log.Info("authbot stopped")
 	}

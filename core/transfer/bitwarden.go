@@ -25,18 +25,22 @@ type bitwardenItem struct {
 }
 
 func importBitwardenJSON(top map[string]json.RawMessage) (*Result, error) {
+	return bitwardenItems(top, "Bitwarden")
+}
+
+func bitwardenItems(top map[string]json.RawMessage, format string) (*Result, error) {
 	var encrypted bool
 	if raw, ok := top["encrypted"]; ok {
 		_ = json.Unmarshal(raw, &encrypted)
 	}
 	if encrypted {
-		return nil, unknown("this Bitwarden export is encrypted; export again choosing the unencrypted .json format")
+		return nil, errBitwardenAccountKey
 	}
 	list, err := decodeEntries(top["items"])
 	if err != nil {
 		return nil, err
 	}
-	c := newCollector("Bitwarden")
+	c := newCollector(format)
 	for i, raw := range list {
 		n := i + 1
 		var it bitwardenItem

@@ -79,7 +79,7 @@ func TestGenerateFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed := seal(t, key, iv, []byte(twoFASServices))
+	sealed := gcmSealFixture(t, key, iv, []byte(twoFASServices))
 	enc := base64.StdEncoding.EncodeToString(sealed) + ":" + base64.StdEncoding.EncodeToString(salt) + ":" + base64.StdEncoding.EncodeToString(iv)
 	write("2fas_encrypted.2fas", []byte(`{"services":[],"groups":[],"updatedAt":1700000000000,"schemaVersion":4,"appVersionCode":5000009,"appVersionName":"5.1.0","appOrigin":"android","servicesEncrypted":"`+enc+`"}`))
 
@@ -93,20 +93,20 @@ func TestGenerateFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := binary.BigEndian.AppendUint32(nil, iter)
-	out = append(append(append(out, salt...), iv...), seal(t, key, iv, andPlain)...)
+	out = append(append(append(out, salt...), iv...), gcmSealFixture(t, key, iv, andPlain)...)
 	write("andotp_encrypted.bin", out)
 
 	// andOTP old format: nonce, ciphertext+tag under SHA-256(password).
 	k := sha256.Sum256([]byte(fixturePassword))
 	iv = random(t, 12)
-	write("andotp_encrypted_old.bin", append(append([]byte{}, iv...), seal(t, k[:], iv, andPlain)...))
+	write("andotp_encrypted_old.bin", append(append([]byte{}, iv...), gcmSealFixture(t, k[:], iv, andPlain)...))
 
 	// Authenticator Pro: header, salt, IV, AES-GCM under Argon2id.
 	apPlain := read("authpro.json")
 	salt, iv = random(t, 16), random(t, 12)
 	key = argon2.IDKey([]byte(fixturePassword), salt, 3, 64*1024, 4, 32)
 	out = append([]byte("AUTHENTICATORPRO"), salt...)
-	out = append(append(out, iv...), seal(t, key, iv, apPlain)...)
+	out = append(append(out, iv...), gcmSealFixture(t, key, iv, apPlain)...)
 	write("authpro_encrypted.authpro", out)
 
 	// Authenticator Pro legacy: header, salt, IV, AES-CBC/PKCS#7 under
@@ -167,7 +167,7 @@ func random(t *testing.T, n int) []byte {
 	return b
 }
 
-func seal(t *testing.T, key, nonce, plain []byte) []byte {
+func gcmSealFixture(t *testing.T, key, nonce, plain []byte) []byte {
 	t.Helper()
 	block, err := aes.NewCipher(key)
 	if err != nil {

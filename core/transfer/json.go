@@ -187,10 +187,12 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 		return importAuthProJSON(top, "Authenticator Pro")
 	case has("tokens"):
 		return importFreeOTPPlus(top)
+	case has("passwordProtected", "data") && isBitwardenProtected(top):
+		return im.importBitwardenProtected(ctx, top, password)
 	case has("items"):
 		return importBitwardenJSON(top)
 	case has("kdfParams", "encryptedData"):
-		return nil, unknown("Ente Auth's encrypted export cannot be read yet; in Ente Auth export again choosing plain text")
+		return im.importEnteEncrypted(ctx, data, password)
 	case has("services"):
 		return import2FAS(ctx, top, password)
 	case has("entries") && isProtonEntries(top["entries"]):

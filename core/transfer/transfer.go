@@ -105,6 +105,9 @@ func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorruptFile, fmt.Sprintf(format, args...))
 }
 
+// errSlowPassword asks for a password and says opening takes seconds.
+var errSlowPassword = fmt.Errorf("%w (%w)", ErrPasswordRequired, ErrSlowKDF)
+
 func unsupported(why string) error { return fmt.Errorf("%w: %s", ErrUnsupported, why) }
 
 func unknown(why string) error {

@@ -93,11 +93,7 @@ func fixtures() []fixture {
 		{file: "andotp_plain.json", format: "andOTP", keys: v},
 		{file: "andotp_encrypted.bin", password: "test", format: "andOTP (encrypted)", keys: v},
 		{file: "andotp_encrypted_old.bin", password: "test", format: "andOTP (encrypted, old format)", keys: v},
-		{file: "bitwarden.json", format: "Bitwarden", keys: []otp.Key{
-			v[0], v[1],
-			key("Boeing", "Sophia", otp.Steam, "JRZCL47CMXVOQMNPZR2F7J4RGI", otp.SHA1, 5, 30, 0),
-			key("GitHub", "octocat", otp.TOTP, "JBSWY3DPEHPK3PXP", otp.SHA1, 6, 30, 0),
-		}, bad: []string{"entry 7 (Broken: x)"}},
+		{file: "bitwarden.json", format: "Bitwarden", keys: bitwardenKeys(), bad: []string{"entry 7 (Broken: x)"}},
 		{file: "bitwarden.csv", format: "Bitwarden (CSV)", keys: []otp.Key{
 			v[0],
 			key("GitHub", "octocat", otp.TOTP, "JBSWY3DPEHPK3PXP", otp.SHA1, 6, 30, 0),
@@ -118,6 +114,9 @@ func fixtures() []fixture {
 		}},
 		{file: "google_part2.txt", format: "Google Authenticator transfer", keys: []otp.Key{v[3], v[5]},
 			bad: []string{"entry 3 (MD5Corp: Old)", "entry 4 (NoSecret: Empty)"}},
+		{file: "bitwarden_protected_pbkdf2.json", password: fixturePassword, format: "Bitwarden (password-protected)", keys: bitwardenKeys(), bad: []string{"entry 7 (Broken: x)"}},
+		{file: "bitwarden_protected_argon2id.json", password: fixturePassword, format: "Bitwarden (password-protected)", keys: bitwardenKeys(), bad: []string{"entry 7 (Broken: x)"}},
+		{file: "ente_encrypted.json", password: fixturePassword, format: "Ente Auth (encrypted)", keys: pick(4, 2, 6, 0, 3, 1, 5)},
 		{file: "upstream_proton_authenticator.json", format: "Proton Authenticator", keys: pick(0, 1, 2)},
 		{file: "upstream_aegis_steam.json", format: "Steam Guard", keys: []otp.Key{steamKeyB64("Sophia", aegisSteam)}},
 		{file: "upstream_aegis_steam_old.json", format: "Steam Guard (.maFile)", keys: []otp.Key{steamKeyB64("Sophia", aegisSteam)}},
@@ -127,6 +126,14 @@ func fixtures() []fixture {
 		{file: "winauth_protected.zip", password: fixturePassword, format: "WinAuth in a zip (password-protected)", keys: winAuthKeys()},
 		{file: "sda_folder.zip", password: "password", format: "Steam Desktop Authenticator (encrypted) in a zip", keys: []otp.Key{steamKeyB64("example", sgcliSecret)}},
 	}
+}
+
+// bitwardenKeys are the accounts of bitwarden.json.
+func bitwardenKeys() []otp.Key {
+	v := vectors()
+	return []otp.Key{v[0], v[1],
+		key("Boeing", "Sophia", otp.Steam, "JRZCL47CMXVOQMNPZR2F7J4RGI", otp.SHA1, 5, 30, 0),
+		key("GitHub", "octocat", otp.TOTP, "JBSWY3DPEHPK3PXP", otp.SHA1, 6, 30, 0)}
 }
 
 // winAuthKeys are the accounts of winauth.txt.
@@ -315,8 +322,13 @@ func TestImportRejects(t *testing.T) {
 		{"unknown json", []byte(`{"hello": "world"}`), "", ErrUnknownFormat},
 		{"plain prose", []byte("Dear Sir, please find my accounts attached."), "", ErrUnknownFormat},
 		{"short binary", []byte{0, 1, 2, 0xff}, "", ErrUnknownFormat},
-		{"ente encrypted", []byte(`{"version":1,"kdfParams":{"memLimit":1,"opsLimit":1,"salt":"x"},"encryptedData":"x","encryptionNonce":"x"}`), "pw", ErrUnknownFormat},
-		{"bitwarden encrypted", []byte(`{"encrypted":true,"passwordProtected":true,"items":[]}`), "pw", ErrUnknownFormat},
+		{"ente tiny memLimit", []byte(`{"version":1,"kdfParams":{"memLimit":1,"opsLimit":1,"salt":"x"},"encryptedData":"x","encryptionNonce":"x"}`), "pw", ErrCorruptFile},
+		{"ente over 1 GiB", []byte(`{"version":1,"kdfParams":{"memLimit":2147483648,"opsLimit":2,"salt":"AAAAAAAAAAAAAAAAAAAAAA=="},"encryptedData":"AAAAAAAAAAAAAAAAAAAAAAAA","encryptionNonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`), "pw", ErrCorruptFile},
+		{"ente too many passes", []byte(`{"version":1,"kdfParams":{"memLimit":1073741824,"opsLimit":8,"salt":"AAAAAAAAAAAAAAAAAAAAAA=="},"encryptedData":"AAAAAAAAAAAAAAAAAAAAAAAA","encryptionNonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`), "pw", ErrCorruptFile},
+		{"bitwarden account-restricted", []byte(`{"encrypted":true,"encKeyValidation_DO_NOT_EDIT":"2.AAAA|AAAA|AAAA","folders":[],"items":[{"login":{"totp":"2.AAAA|AAAA|AAAA"}}]}`), "pw", ErrUnsupported},
+		{"bitwarden protected, no data", []byte(`{"encrypted":true,"passwordProtected":true,"items":[]}`), "pw", ErrUnsupported},
+		{"bitwarden argon2 too costly", []byte(`{"encrypted":true,"passwordProtected":true,"salt":"x","kdfType":1,"kdfIterations":3,"kdfMemory":2048,"kdfParallelism":4,"data":"2.AAAAAAAAAAAAAAAAAAAAAA==|AAAAAAAAAAAAAAAAAAAAAA==|AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`), "pw", ErrCorruptFile},
+		{"bitwarden pbkdf2 too costly", []byte(`{"encrypted":true,"passwordProtected":true,"salt":"x","kdfType":0,"kdfIterations":20000000,"data":"2.AAAAAAAAAAAAAAAAAAAAAA==|AAAAAAAAAAAAAAAAAAAAAA==|AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`), "pw", ErrCorruptFile},
 		{"aegis scrypt N=2^30", aegisHuge, "test", ErrCorruptFile},
 		{"aegis scrypt 4 GiB", aegisMem, "test", ErrCorruptFile},
 		{"aegis short nonce", aegisNonce, "test", ErrCorruptFile},
@@ -540,7 +552,7 @@ func TestFixtureFilesAreCovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.IsDir() || e.Name() == "README.md" || strings.HasPrefix(e.Name(), "fuzz") {
+		if e.IsDir() || e.Name() == "README.md" || strings.HasPrefix(e.Name(), "fuzz") || strings.HasSuffix(e.Name(), ".c") {
 			continue
 		}
 		if !names[e.Name()] {

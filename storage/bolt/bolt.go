@@ -560,3 +560,46 @@ func (t *tx) Owners(kind string) ([]string, error) {
 	})
 	return owners, err
 }
+
+// ForEach calls fn with every record, in (kind, owner, id) byte order,
+// from one read transaction; authbot migrate uses it to copy a whole
+// store. Records of the empty owner come first within their kind (as
+// PostgreSQL's empty bytea sorts first). sealed is valid only during fn.
+func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte) error) error {
+	return s.View(ctx, func(ctx2 core.Tx) error {
+		t := ctx2.(*tx)
+		return t.do(func() error {
+			return t.btx.ForEach(func(kind []byte, kb *bbolt.Bucket) error {
+				visit := func(owner string, ob *bbolt.Bucket) error {
+					c := ob.Cursor()
+					for k, v := c.First(); k != nil; k, v = c.Next() {
+						if v == nil {
+							continue
+						}
+						if err := fn(core.Ref{Kind: string(kind), Owner: owner, ID: string(k)}, v); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				if ob := kb.Bucket([]byte(ownerlessBucket)); ob != nil {
+					if err := visit("", ob); err != nil {
+						return err
+					}
+				}
+				c := kb.Cursor()
+				for k, v := c.First(); k != nil; k, v = c.Next() {
+					if v != nil || string(k) == ownerlessBucket {
+						continue
+					}
+					if ob := kb.Bucket(k); ob != nil {
+						if err := visit(string(k), ob); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+		})
+	})
+}

@@ -112,6 +112,10 @@ type Server struct {
 	// can't be deleted", like a group where the bot is no admin.
 	undeletable map[int64]bool
 	maxOffset   int64
+	// polling and maxPolling count getUpdates calls in flight: Telegram
+	// answers a second concurrent poller with 409 Conflict, and two
+	// processes polling at once is what a standby must never do.
+	polling, maxPolling int
 }
 
 type pendingUpdate struct {
@@ -311,6 +315,14 @@ func (s *Server) PushRaw(key string, v any) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pushLocked(key, v)
+}
+
+// MaxConcurrentPolls is the most getUpdates calls that were in flight at
+// once: more than 1 means two processes polled the bot at the same time.
+func (s *Server) MaxConcurrentPolls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxPolling
 }
 
 // Pending is the number of updates not yet confirmed by an offset.
@@ -561,7 +573,14 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		return
 	}
 	s.recordLocked(call)
+	s.polling++
+	s.maxPolling = max(s.maxPolling, s.polling)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling--
+		s.mu.Unlock()
+	}()
 	for {
 		s.mu.Lock()
 		// Updates below offset are confirmed: Telegram forgets them.

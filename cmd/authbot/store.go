@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/postgres"
+)
+
+// dataStore is the database a command works on: bbolt in the data dir, or
+// PostgreSQL (storage.driver). core sees only core.Store.
+type dataStore interface {
+	core.Store
+	Close() error
+	// Backup writes a consistent bbolt copy of every record to w (the
+	// authbot.db a backup file carries, whatever the store).
+	Backup(ctx context.Context, w io.Writer) (int64, error)
+	// ForEach calls fn with every record from one snapshot.
+	ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte) error) error
+}
+
+// openStore opens the configured store (creating a bbolt file on first
+// run, or the PostgreSQL schema).
+func openStore(ctx context.Context, cfg *config.Config) (dataStore, error) {
+	if cfg.Storage.Driver == config.DriverPostgres {
+		s, err := postgres.Open(ctx, cfg.Storage.DSN)
+		if err != nil {
+			return nil, err // never names the DSN
+		}
+		return pgStore{s}, nil
+	}
+	return bolt.Open(ctx, filepath.Join(cfg.DataDir, dbFile), bolt.Options{})
+}
+
+// pgStore is a PostgreSQL store with Backup: the records are copied, in
+// one snapshot, into a temporary bbolt file that is then streamed, so a
+// backup of either store is the same file format and restores into either.
+type pgStore struct{ *postgres.Store }
+
+func (p pgStore) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	dir, err := os.MkdirTemp("", "authbot-pg-snapshot-")
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, dbFile)
+	dst, err := bolt.Open(ctx, path, bolt.Options{})
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	if _, err := copyRecords(ctx, dst, p.Store); err != nil {
+		dst.Close()
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	if err := dst.Close(); err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	defer f.Close()
+	return io.Copy(w, f)
+}
+
+// recordSource is a store that can list every record (both stores can;
+// core.Tx cannot, it has no list of kinds).
+type recordSource interface {
+	ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte) error) error
+}
+
+// copyBatch is how many records one write transaction of copyRecords
+// carries: big enough to be quick, small enough for any store.
+const copyBatch = 500
+
+// copyRecords copies every record of src into dst, byte for byte, and
+// returns how many. src is read from one snapshot; dst is written in
+// batches (callers copy into an empty target, which nothing else uses).
+func copyRecords(ctx context.Context, dst core.Store, src recordSource) (int, error) {
+	type rec struct {
+		ref core.Ref
+		v   []byte
+	}
+	var batch []rec
+	n := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := dst.Update(ctx, func(tx core.Tx) error {
+			for _, r := range batch {
+				if err := tx.Put(r.ref, r.v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		n += len(batch)
+		batch = batch[:0]
+		return err
+	}
+	err := src.ForEach(ctx, func(ref core.Ref, sealed []byte) error {
+		batch = append(batch, rec{ref, append([]byte(nil), sealed...)})
+		if len(batch) == copyBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return n, fmt.Errorf("copy records: %w", err)
+	}
+	return n, nil
+}
+
+// errNotEmpty: migrate never writes into a store that has data.
+var errNotEmpty = errors.New("the target store is not empty")
