@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 	room := alice.room(true, "trusted_private_chat", bot.id())
 	alice.waitJoined(room, bot.id())
 	cb := newSASPerson()
-	store := verificationhelper.NewInMemoryVerificationStore()
+	store := &lockedStore{inner: verificationhelper.NewInMemoryVerificationStore()}
 	vh := verificationhelper.NewVerificationHelper(alice.cli, alice.helper.Machine(), store, cb, false, false, true)
 	if err := initVerification(ctx, alice.cli, alice.cli.Syncer.(mautrix.ExtensibleSyncer), vh); err != nil {
 		t.Fatal(err)
@@ -183,4 +184,41 @@ func (s *sasPerson) VerificationDone(context.Context, id.VerificationTransaction
 
 func (s *sasPerson) ShowSAS(_ context.Context, _ id.VerificationTransactionID, emojis []rune, _ []string, _ []int) {
 	s.sas <- string(emojis[:1])
+}
+
+// lockedStore is the in-memory verification store made safe for the test's
+// goroutine beside the sync goroutine (the helper locks only its own calls).
+type lockedStore struct {
+	mu    sync.Mutex
+	inner *verificationhelper.InMemoryVerificationStore
+}
+
+func (s *lockedStore) DeleteVerification(ctx context.Context, txn id.VerificationTransactionID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.DeleteVerification(ctx, txn)
+}
+
+func (s *lockedStore) GetVerificationTransaction(ctx context.Context, txn id.VerificationTransactionID) (verificationhelper.VerificationTransaction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.GetVerificationTransaction(ctx, txn)
+}
+
+func (s *lockedStore) SaveVerificationTransaction(ctx context.Context, txn verificationhelper.VerificationTransaction) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.SaveVerificationTransaction(ctx, txn)
+}
+
+func (s *lockedStore) FindVerificationTransactionForUserDevice(ctx context.Context, user id.UserID, device id.DeviceID) (verificationhelper.VerificationTransaction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.FindVerificationTransactionForUserDevice(ctx, user, device)
+}
+
+func (s *lockedStore) GetAllVerificationTransactions(ctx context.Context) ([]verificationhelper.VerificationTransaction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.GetAllVerificationTransactions(ctx)
 }
