@@ -200,3 +200,65 @@ func TestSchedulerKeepsNewest(t *testing.T) {
 		t.Fatalf("a failed run left files: %d → %d", len(entries), len(entries2))
 	}
 }
+
+// TestSchedulerRestartLoopKeepsGoodBackups is the review's crash loop: a
+// bot that restarts every minute must not write a backup per start and
+// prune the good ones (made before the trouble) away.
+func TestSchedulerRestartLoopKeepsGoodBackups(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	newSched := func() *Scheduler {
+		return &Scheduler{Dir: dir, Every: 24 * time.Hour, Keep: 3,
+			Now: func() time.Time { return now },
+			Write: func(ctx context.Context, f *os.File) error {
+				_, err := f.WriteString(now.String())
+				return err
+			}}
+	}
+	// Three good daily backups.
+	for i := 0; i < 3; i++ {
+		if _, err := newSched().RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(24 * time.Hour)
+	}
+	good, _ := scheduled(dir)
+	now = now.Add(-23 * time.Hour) // the newest is an hour old
+	// Sixty starts a minute apart, each doing what Run does first.
+	for i := 0; i < 60; i++ {
+		s := newSched()
+		if s.FirstWait() == 0 {
+			if _, err := s.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now = now.Add(time.Minute)
+	}
+	after, _ := scheduled(dir)
+	if strings.Join(after, " ") != strings.Join(good, " ") {
+		t.Fatalf("backups after a restart loop: %v\nwant the good ones: %v", after, good)
+	}
+	if w := newSched().FirstWait(); w <= 0 || w > 23*time.Hour {
+		t.Fatalf("first wait %v, want the rest of the day", w)
+	}
+}
+
+// TestPruneNeverRemovesRecent: however many backups one period holds
+// (a clock that jumped, manual runs), none younger than every is removed.
+func TestPruneNeverRemovesRecent(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, ago := range []time.Duration{72 * time.Hour, 48 * time.Hour, 3 * time.Hour, 2 * time.Hour, time.Hour, time.Minute} {
+		name := schedPrefix + now.Add(-ago).Format(timeLayout) + schedSuffix
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := PruneKeepingRecent(dir, 2, now.Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := scheduled(dir)
+	if len(left) != 4 {
+		t.Fatalf("left %v, want the four of the last day", left)
+	}
+}

@@ -36,10 +36,23 @@ type Scheduler struct {
 	OnDone func(path string)
 }
 
-// Run writes one backup at once and then one every s.Every until ctx ends.
+// Run writes a backup every s.Every until ctx ends. The first one is
+// written at once unless the newest backup in Dir is younger than Every:
+// then it waits for that one's turn. A bot that crashes and restarts in a
+// loop therefore writes no backups at all, instead of one per start that
+// would prune the good ones away.
 func (s *Scheduler) Run(ctx context.Context) error {
 	if s.Every <= 0 || s.Keep <= 0 || s.Write == nil {
 		return fmt.Errorf("backup schedule: every, keep and a writer are required")
+	}
+	if wait := s.FirstWait(); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
 	}
 	t := time.NewTicker(s.Every)
 	defer t.Stop()
@@ -62,6 +75,33 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
+// FirstWait is how long Run waits before its first backup: until the
+// newest scheduled backup in Dir is Every old (0 when there is none, or it
+// is old enough). A newest backup dated in the future (the clock went
+// back) counts as just written.
+func (s *Scheduler) FirstWait() time.Duration {
+	names, err := scheduled(s.Dir)
+	if err != nil || len(names) == 0 {
+		return 0
+	}
+	t, ok := backupTime(names[len(names)-1])
+	if !ok {
+		return 0
+	}
+	age := s.now().Sub(t)
+	if age < 0 {
+		age = 0
+	}
+	return max(s.Every-age, 0)
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
 // RunOnce writes one backup now and prunes old ones. The file appears
 // under its final name only once complete and fsynced (write to a .tmp,
 // fsync, rename, fsync the directory), so a crash or a full disk never
@@ -70,16 +110,13 @@ func (s *Scheduler) RunOnce(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("backup dir: %w", err)
 	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	name := schedPrefix + now().UTC().Format(timeLayout) + schedSuffix
+	now := s.now()
+	name := schedPrefix + now.UTC().Format(timeLayout) + schedSuffix
 	path := filepath.Join(s.Dir, name)
 	if err := WriteFileAtomic(ctx, path, s.Write); err != nil {
 		return "", err
 	}
-	if err := Prune(s.Dir, s.Keep); err != nil {
+	if err := PruneKeepingRecent(s.Dir, s.Keep, now.Add(-s.Every)); err != nil {
 		return path, err
 	}
 	return path, nil
@@ -135,9 +172,38 @@ func SyncDir(dir string) error {
 // Prune removes all but the newest keep scheduled backups in dir, and
 // temporary files left by interrupted runs. Other files are left alone.
 func Prune(dir string, keep int) error {
-	entries, err := os.ReadDir(dir)
+	return PruneKeepingRecent(dir, keep, time.Time{})
+}
+
+// PruneKeepingRecent is Prune that never removes a backup written after
+// since (the scheduler passes now - every): however often backups are
+// written — a restart loop, a clock that jumped — the ones of the last
+// period survive, and with them every older one the newest keep still
+// cover. A name that does not parse as a time is treated as old.
+func PruneKeepingRecent(dir string, keep int, since time.Time) error {
+	backups, err := scheduled(dir)
 	if err != nil {
 		return fmt.Errorf("prune backups: %w", err)
+	}
+	var first error
+	for len(backups) > keep {
+		if t, ok := backupTime(backups[0]); ok && !since.IsZero() && t.After(since) {
+			break // sorted: every later one is younger still
+		}
+		if err := os.Remove(filepath.Join(dir, backups[0])); err != nil && first == nil {
+			first = fmt.Errorf("prune backups: %w", err)
+		}
+		backups = backups[1:]
+	}
+	return first
+}
+
+// scheduled lists dir's scheduled backups, oldest first, removing the
+// temporary files of interrupted runs on the way.
+func scheduled(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	var backups []string
 	for _, e := range entries {
@@ -151,12 +217,12 @@ func Prune(dir string, keep int) error {
 		}
 	}
 	sort.Strings(backups)
-	var first error
-	for len(backups) > keep {
-		if err := os.Remove(filepath.Join(dir, backups[0])); err != nil && first == nil {
-			first = fmt.Errorf("prune backups: %w", err)
-		}
-		backups = backups[1:]
-	}
-	return first
+	return backups, nil
+}
+
+// backupTime is the time in a scheduled backup's name.
+func backupTime(name string) (time.Time, bool) {
+	ts := strings.TrimSuffix(strings.TrimPrefix(name, schedPrefix), schedSuffix)
+	t, err := time.Parse(timeLayout, ts)
+	return t, err == nil
 }

@@ -34,6 +34,12 @@ type Config struct {
 	// RateLimits are per-person budgets per command class; a class left
 	// out keeps its default (see config.example.yaml).
 	RateLimits RateLimits `yaml:"rate_limits"`
+	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): the
+	// garbage collector works harder as the heap nears it, so a burst
+	// (a large import, a big picture) is collected instead of growing the
+	// process until the machine kills it. The GOMEMLIMIT environment
+	// variable, when set, wins.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
 }
 
 // Storage chooses the database: bbolt (default: data_dir/authbot.db, one
@@ -375,6 +381,9 @@ func (c *Config) applyDefaults() {
 	if c.Lock.UnlockFor == 0 {
 		c.Lock.UnlockFor = Duration(defaultUnlockFor)
 	}
+	if c.MemoryLimit == 0 {
+		c.MemoryLimit = DefaultMemoryLimit
+	}
 	if c.Storage.Driver == "" {
 		c.Storage.Driver = DriverBolt
 	}
@@ -382,6 +391,9 @@ func (c *Config) applyDefaults() {
 
 // Validate checks every key and names the first one at fault.
 func (c *Config) Validate() error {
+	if c.MemoryLimit < minMemoryLimit {
+		return fmt.Errorf("memory_limit: at least 32MiB (e.g. 256MiB)")
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -569,3 +581,59 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// DefaultMemoryLimit is memory_limit when the file leaves it out: the
+// bot's steady state is tens of MB, and image decoding is budgeted well
+// under this (core/qr).
+const DefaultMemoryLimit = ByteSize(256 << 20)
+
+const minMemoryLimit = ByteSize(32 << 20)
+
+// ByteSize is a number of bytes written as "256MiB", "1GiB", "512MB" or a
+// plain number in YAML.
+type ByteSize int64
+
+// UnmarshalYAML parses a size with an optional unit (KiB, MiB, GiB, KB,
+// MB, GB, B).
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a size like 256MiB or 1GiB", n.Line, n.Value)
+	}
+	*b = v
+	return nil
+}
+
+// MarshalYAML writes the size in MiB when it is a whole number of them.
+func (b ByteSize) MarshalYAML() (any, error) {
+	if b%(1<<20) == 0 {
+		return fmt.Sprintf("%dMiB", b>>20), nil
+	}
+	return int64(b), nil
+}
+
+// ParseByteSize reads "256MiB", "1 GiB", "512MB", "1048576".
+func ParseByteSize(s string) (ByteSize, error) {
+	s = strings.TrimSpace(s)
+	i := len(s)
+	for i > 0 && (s[i-1] < '0' || s[i-1] > '9') {
+		i--
+	}
+	num, unit := strings.TrimSpace(s[:i]), strings.ToLower(strings.TrimSpace(s[i:]))
+	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20, "mb": 1000 * 1000, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1000 * 1000 * 1000, "gib": 1 << 30}[unit]
+	if mult == 0 || num == "" {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	var v int64
+	for _, c := range num {
+		if c < '0' || c > '9' || v > (1<<62)/10 {
+			return 0, fmt.Errorf("bad size %q", s)
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if v > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q too large", s)
+	}
+	return ByteSize(v * mult), nil
+}

@@ -213,6 +213,7 @@ func (s *Service) Resolve(ctx context.Context, person, query string) (Summary, e
 func (s *Service) Code(ctx context.Context, person, query string) (Code, error) {
 	var out Code
 	var write bool
+	var logged string // the account name for the audit log
 	err := s.view(ctx, person, func(sp *spaces) error {
 		v, e, err := sp.find(query)
 		if err != nil {
@@ -227,13 +228,14 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 			return err
 		}
 		out, err = s.code(a)
+		logged = v.auditName(a.Label)
 		return err
 	})
 	if err != nil {
 		return out, err
 	}
 	if !write {
-		return out, s.bufferAudit(ctx, Event{Type: EventCode, Person: person, Account: out.Account.Label})
+		return out, s.bufferAudit(ctx, Event{Type: EventCode, Person: person, Account: logged})
 	}
 	id := out.Account.ID
 	err = s.update(ctx, person, false, func(sp *spaces) error {
@@ -257,7 +259,7 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 				return err
 			}
 		}
-		return s.auditTx(ctx, sp.tx, Event{Type: EventCode, Person: person, Vault: v.name, Account: a.Label})
+		return s.auditTx(ctx, sp.tx, Event{Type: EventCode, Person: person, Vault: v.name, Account: v.auditName(a.Label)})
 	})
 	return out, err
 }
@@ -298,7 +300,7 @@ func (s *Service) Codes(ctx context.Context, person string) ([]Code, error) {
 					return err
 				}
 				out = append(out, c)
-				events = append(events, Event{Type: EventCode, Person: person, Vault: v.name, Account: a.Label})
+				events = append(events, Event{Type: EventCode, Person: person, Vault: v.name, Account: v.auditName(a.Label)})
 			}
 		}
 		if n == 0 {
@@ -409,6 +411,7 @@ func (s *Service) Delete(ctx context.Context, person, id string) (Summary, error
 // returned.
 func (s *Service) Export(ctx context.Context, person, query string) (Account, error) {
 	var out Account
+	var logged string
 	err := s.view(ctx, person, func(sp *spaces) error {
 		v, e, err := sp.find(query)
 		if err != nil {
@@ -419,7 +422,7 @@ func (s *Service) Export(ctx context.Context, person, query string) (Account, er
 		}
 		a, err := v.account(e.ID)
 		if err == nil {
-			out = *a
+			out, logged = *a, v.auditName(a.Label)
 		}
 		return err
 	})
@@ -427,7 +430,7 @@ func (s *Service) Export(ctx context.Context, person, query string) (Account, er
 		return Account{}, err
 	}
 	err = s.writeTx(ctx, func(tx Tx) error {
-		return s.auditTx(ctx, tx, Event{Type: EventExport, Person: person, Vault: out.Vault, Account: out.Label})
+		return s.auditTx(ctx, tx, Event{Type: EventExport, Person: person, Vault: out.Vault, Account: logged})
 	})
 	if err != nil {
 		return Account{}, err
@@ -440,6 +443,7 @@ func (s *Service) Export(ctx context.Context, person, query string) (Account, er
 // vaults are skipped). Every account is audited before anything is returned.
 func (s *Service) ExportAll(ctx context.Context, person string) ([]Account, error) {
 	var out []Account
+	var logged []string
 	err := s.view(ctx, person, func(sp *spaces) error {
 		for _, v := range sp.all() {
 			if !v.mayManage() {
@@ -451,6 +455,7 @@ func (s *Service) ExportAll(ctx context.Context, person string) ([]Account, erro
 					return err
 				}
 				out = append(out, *a)
+				logged = append(logged, v.auditName(a.Label))
 			}
 		}
 		if len(out) == 0 {
@@ -462,8 +467,8 @@ func (s *Service) ExportAll(ctx context.Context, person string) ([]Account, erro
 		return nil, err
 	}
 	err = s.writeTx(ctx, func(tx Tx) error {
-		for _, a := range out {
-			if err := s.auditTx(ctx, tx, Event{Type: EventExport, Person: person, Vault: a.Vault, Account: a.Label}); err != nil {
+		for i, a := range out {
+			if err := s.auditTx(ctx, tx, Event{Type: EventExport, Person: person, Vault: a.Vault, Account: logged[i]}); err != nil {
 				return err
 			}
 		}

@@ -39,11 +39,30 @@ type ApprovalRequest struct {
 // approvalTTL is how long a request waits for a decision.
 const approvalTTL = 30 * time.Minute
 
-// maxPendingApprovals bounds the requests kept in memory.
-const maxPendingApprovals = 1000
+// maxPendingApprovals bounds the requests kept in memory; one person may
+// have maxPendingPerPerson open at once, so nobody can fill the table and
+// keep everyone else's requests out.
+const (
+	maxPendingApprovals = 1000
+	maxPendingPerPerson = 5
+	maxGrants           = 10_000
+	onceGrantTTL        = approvalTTL
+	errTooManyApprovals = approvalError("too many pending approval requests")
+	errTooManyOfYours   = approvalError("you have too many open approval requests; wait for an admin to decide them")
+)
+
+type approvalError string
+
+func (e approvalError) Error() string { return string(e) }
+
+// ErrTooManyRequests is returned by RequestCode when the person (or
+// everyone together) has too many requests open.
+var ErrTooManyRequests = errors.New("too many open approval requests")
+
+func (e approvalError) Is(target error) bool { return target == ErrTooManyRequests }
 
 type grant struct {
-	until time.Time // zero with once
+	until time.Time // with once: when the unused grant lapses
 	once  bool
 }
 
@@ -72,7 +91,7 @@ func (s *Service) checkApproval(sp *spaces, v *vault, e *indexEntry) error {
 	k := grantKey(sp.person, v.owner, e.ID)
 	g, ok := a.grants[k]
 	switch {
-	case ok && g.once:
+	case ok && g.once && s.now().Before(g.until):
 		delete(a.grants, k)
 		return nil
 	case ok && s.now().Before(g.until):
@@ -139,8 +158,17 @@ func (s *Service) RequestCode(ctx context.Context, person, query, reason string)
 			delete(a.requests, id)
 		}
 	}
+	mine := 0
+	for _, r := range a.requests {
+		if r.Person == person {
+			mine++
+		}
+	}
+	if mine >= maxPendingPerPerson {
+		return ApprovalRequest{}, errTooManyOfYours
+	}
 	if len(a.requests) >= maxPendingApprovals {
-		return ApprovalRequest{}, errors.New("too many pending approval requests")
+		return ApprovalRequest{}, errTooManyApprovals
 	}
 	a.requests[out.ID] = &out
 	return out, nil
@@ -179,10 +207,11 @@ func (s *Service) Decide(ctx context.Context, admin, id string, approve bool, d 
 		}
 		delete(a.requests, id)
 		if approve {
-			g := grant{once: d == 0}
+			g := grant{once: d == 0, until: s.now().Add(onceGrantTTL)}
 			if d > 0 {
 				g.until = s.now().Add(d)
 			}
+			a.sweepGrants(s.now())
 			a.grants[grantKey(req.Person, v.owner, req.Account.ID)] = g
 		}
 		return s.auditTx(ctx, sp.tx, Event{Type: EventApproval, Person: admin, Vault: v.name, Account: req.Account.Label, Subject: req.Person, Detail: detail})
@@ -195,4 +224,23 @@ func (s *Service) Decide(ctx context.Context, admin, id string, approve bool, d 
 		return ApprovalRequest{}, err
 	}
 	return req, nil
+}
+
+// sweepGrants drops lapsed grants, and when the table is still full the
+// ones that lapse first; a.mu is held.
+func (a *approvals) sweepGrants(now time.Time) {
+	for k, g := range a.grants {
+		if !now.Before(g.until) {
+			delete(a.grants, k)
+		}
+	}
+	for len(a.grants) >= maxGrants {
+		var first string
+		for k, g := range a.grants {
+			if first == "" || g.until.Before(a.grants[first].until) {
+				first = k
+			}
+		}
+		delete(a.grants, first)
+	}
 }

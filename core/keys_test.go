@@ -2,9 +2,13 @@ package core_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
 )
@@ -277,4 +281,234 @@ func personKeys(t *testing.T, store *bolt.Store, master seal.Key, owner string) 
 		}
 	}
 	return out
+}
+
+// copyDB closes store, copies its file (an old backup), and reopens it.
+func copyDB(t *testing.T, store **bolt.Store, path string) string {
+	t.Helper()
+	if err := (*store).Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	if err := os.WriteFile(old, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if *store, err = bolt.Open(context.Background(), path, bolt.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { (*store).Close() })
+	return old
+}
+
+func openBolt(t *testing.T, path string) *bolt.Store {
+	t.Helper()
+	s, err := bolt.Open(context.Background(), path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newSvc(t *testing.T, store *bolt.Store, key seal.Key) *core.Service {
+	t.Helper()
+	svc, err := core.NewServiceWith(context.Background(), store, key, fixedClock{time.Unix(1_800_000_000, 0)},
+		core.ServiceOptions{Argon2: cheapArgon2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// TestRotationProtectsWhatComesAfter keeps the old master key and a copy
+// of the database from before a rotation, and tries every key they open
+// on every record of the database after it (and after new writes): none
+// opens. Everything still works with the new key.
+func TestRotationProtectsWhatComesAfter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "authbot.db")
+	store := openBolt(t, path)
+	oldKey, _ := seal.NewKey()
+	svc := newSvc(t, store, oldKey)
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(svc.Add(ctx, "alice", core.NewAccount{Label: "github", Key: totpKey(1)}))
+	must(svc.Add(ctx, "alice", core.NewAccount{Label: "bank", Key: hotpKey(2)}))
+	must(svc.Add(ctx, "bob", core.NewAccount{Label: "aws", Key: totpKey(3)}))
+	must(svc.Add(ctx, "carol", core.NewAccount{Label: "steam", Key: totpKey(4)}))
+	must(svc.CreateVault(ctx, "alice", "team"))
+	must(svc.AddMember(ctx, "alice", "team", "bob", core.RoleManager))
+	must(svc.AddMember(ctx, "alice", "team", "carol", core.RoleCodesOnly))
+	must(svc.Add(ctx, "alice", core.NewAccount{Label: "team/netflix", Key: totpKey(5)}))
+	must(svc.CreateVault(ctx, "carol", "solo")) // only carol, who locks: unreachable
+	must(svc.Add(ctx, "carol", core.NewAccount{Label: "solo/x", Key: totpKey(6)}))
+	tok, _, err := svc.CreateInvite(ctx, "alice", "dave")
+	must(tok, err)
+	must(nil, svc.SetPassphrase(ctx, "carol", pass))
+	before := map[string]string{}
+	for _, q := range []struct{ p, a string }{{"alice", "github"}, {"bob", "aws"}, {"bob", "team/netflix"}} {
+		c, err := svc.Code(ctx, q.p, q.a)
+		must(c, err)
+		before[q.p+q.a] = c.Code
+	}
+	must(nil, svc.FlushAudit(ctx))
+	oldPath := copyDB(t, &store, path)
+
+	newKey, _ := seal.NewKey()
+	rep, err := core.RotateMasterKey(ctx, store, &oldKey, &newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.People != 2 || rep.Locked != 1 || rep.Vaults != 1 || rep.Unreachable != 1 {
+		t.Errorf("rotation report %+v", rep)
+	}
+	svc = newSvc(t, store, newKey)
+	for _, q := range []struct{ p, a string }{{"alice", "github"}, {"bob", "aws"}, {"bob", "team/netflix"}} {
+		if c, err := svc.Code(ctx, q.p, q.a); err != nil || c.Code != before[q.p+q.a] {
+			t.Errorf("%s %s after rotation: %v", q.p, q.a, err)
+		}
+	}
+	if c, err := svc.Code(ctx, "alice", "bank"); err != nil || c.Code == "" {
+		t.Errorf("HOTP after rotation: %v", err)
+	}
+	// Written after the rotation.
+	must(svc.Add(ctx, "alice", core.NewAccount{Label: "new", Key: totpKey(7)}))
+	must(svc.Add(ctx, "bob", core.NewAccount{Label: "team/new", Key: totpKey(8)}))
+	if _, _, err := svc.CreateInvite(ctx, "alice", "erin"); err != nil {
+		t.Fatal(err)
+	}
+	must(svc.Code(ctx, "bob", "team/new"))
+	if _, err := svc.Unlock(ctx, "carol", pass); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"steam", "team/new", "solo/x"} {
+		if c, err := svc.Code(ctx, "carol", q); err != nil || c.Code == "" {
+			t.Errorf("carol %s after rotation: %v", q, err)
+		}
+	}
+	must(svc.Verify(ctx))
+	must(svc.VerifyVaults(ctx))
+	if ok, err := svc.ExpectsNewcomers(ctx); err != nil || !ok {
+		t.Errorf("invites after rotation: %v %v", ok, err)
+	}
+	if l, err := svc.AuditLog(ctx, core.AuditFilter{}); err != nil || len(l) < 10 {
+		t.Errorf("audit log after rotation: %d, %v", len(l), err)
+	}
+	must(nil, svc.FlushAudit(ctx))
+
+	oldCopy := openBolt(t, oldPath)
+	keys := harvest(t, oldCopy, oldKey)
+	if len(keys) < 20 {
+		t.Fatalf("the old copy opened only %d keys: the harvest is broken", len(keys))
+	}
+	// Control: the same harvest opens the old copy (else this test could not fail).
+	if n := len(openedBy(t, oldCopy, keys, nil)); n < 30 {
+		t.Fatalf("the old keys open only %d records of the old copy", n)
+	}
+	if got := openedBy(t, store, keys, nil); len(got) > 0 {
+		t.Errorf("the old master key and an old copy open %d records after the rotation: %v", len(got), got)
+	}
+}
+
+// TestLockProtectsWhatComesAfter keeps a backup from before bob's /lock
+// and the master key: nothing bob stores after the lock opens with them,
+// and his audit entries name no accounts.
+func TestLockProtectsWhatComesAfter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "authbot.db")
+	store := openBolt(t, path)
+	master, _ := seal.NewKey()
+	svc := newSvc(t, store, master)
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(svc.Add(ctx, "bob", core.NewAccount{Label: "aws", Key: totpKey(1)}))
+	must(svc.CreateVault(ctx, "bob", "solo"))
+	must(svc.Add(ctx, "bob", core.NewAccount{Label: "solo/x", Key: totpKey(2)}))
+	must(svc.CreateVault(ctx, "alice", "team"))
+	must(svc.AddMember(ctx, "alice", "team", "bob", core.RoleManager))
+	must(svc.Code(ctx, "bob", "aws"))
+	must(nil, svc.FlushAudit(ctx))
+	oldPath := copyDB(t, &store, path)
+	svc = newSvc(t, store, master)
+	bob, _ := svc.StorageID(ctx, "bob")
+	ids := seal.Derive(&master, "owner-ids") // no rotation: the root is the master key
+	solo := seal.OpaqueID(&ids, "vault:solo")
+
+	must(nil, svc.SetPassphrase(ctx, "bob", pass))
+	must(svc.Unlock(ctx, "bob", pass))
+	must(svc.Add(ctx, "bob", core.NewAccount{Label: "gcp", Key: totpKey(3)}))
+	must(svc.Add(ctx, "bob", core.NewAccount{Label: "solo/y", Key: totpKey(4)}))
+	for _, q := range []string{"aws", "gcp", "solo/x", "solo/y"} {
+		if c, err := svc.Code(ctx, "bob", q); err != nil || c.Code == "" {
+			t.Errorf("bob %s after the lock: %v", q, err)
+		}
+	}
+	must(nil, svc.FlushAudit(ctx))
+
+	oldCopy := openBolt(t, oldPath)
+	keys := harvest(t, oldCopy, master)
+	mine := func(r record) bool {
+		switch r.kind {
+		case "account", "index", "vaultkey":
+			return r.owner == bob
+		case "vault-account", "vault-index":
+			// solo has only bob; team has alice too, whose data key the
+			// master key opens anyway.
+			return r.owner == solo
+		}
+		return false
+	}
+	// Control: the old keys open bob's records in the old copy.
+	if n := len(openedBy(t, oldCopy, keys, mine)); n < 5 {
+		t.Fatalf("the old keys open only %d of bob's records in the old copy", n)
+	}
+	if got := openedBy(t, store, keys, mine); len(got) > 0 {
+		t.Errorf("an old backup and the master key open what bob stored after /lock: %v", got)
+	}
+	// His key pair record's outer layer holds the public key (under a
+	// root sub-key); the private key inside opens with none of the keys.
+	kp := seal.Derive(&master, "keypairs")
+	for _, r := range allRecords(t, store) {
+		if r.kind != "keypair" || r.id != bob {
+			continue
+		}
+		p, err := seal.Open(&kp, r.b, []byte("keypair|"+bob))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range keys {
+			if _, err := seal.Open(&keys[i], p[seal.PublicKeySize:], []byte("keypair-private|"+bob)); err == nil {
+				t.Error("an old backup opens bob's new private key")
+			}
+		}
+	}
+	log, err := svc.AuditLog(ctx, core.AuditFilter{Person: "bob"})
+	must(log, err)
+	if len(log) == 0 {
+		t.Fatal("no audit entries for bob")
+	}
+	for _, e := range log {
+		if e.Account != "" {
+			t.Errorf("a locked person's audit entry names an account: %+v", e)
+		}
+	}
+}
+
+func hotpKey(i int) otp.Key {
+	k := totpKey(i)
+	k.Params.Kind = otp.HOTP
+	k.Params.Counter = 3
+	return k
 }

@@ -192,6 +192,14 @@ func (s *Service) putSealedJSON(tx Tx, ref Ref, ad []byte, v any) error {
 // SetPassphrase locks person's data key under pass (see above), or changes
 // the passphrase of a person who is unlocked. The person is locked when it
 // returns. Errors: ErrWeakPassphrase, ErrLocked (locked and not unlocked).
+//
+// Locking makes a new data key rather than re-wrapping the old one: an old
+// backup holds the old key wrapped under the master key, and must open
+// nothing stored after the lock. So the person's accounts and index are
+// re-sealed under the new key, their vault key copies re-wrapped, their
+// key pair replaced, and each shared vault whose only master-reachable
+// copy was theirs gets a new vault key. Their audit entries lose their
+// account names (the operator reads the log).
 func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error {
 	if utf8.RuneCountInString(pass) < MinPassphrase {
 		return ErrWeakPassphrase
@@ -203,17 +211,52 @@ func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error 
 	p := s.opts.Argon2
 	kek := seal.PassphraseKey([]byte(pass), salt, p) // slow: outside the transaction
 	defer seal.Zero(&kek)
+	// Buffered personal entries land before the log is scrubbed below.
+	if err := s.FlushAudit(ctx); err != nil {
+		return err
+	}
 	var owner string
 	err := s.writeTx(ctx, func(tx Tx) error {
-		var err error
-		if owner, err = s.ownerOf(tx, person, true); err != nil {
+		sp, err := s.openSpaces(tx, person, true)
+		if err != nil {
 			return err
 		}
-		key, _, err := s.personKey(tx, owner, true)
+		owner = sp.own.owner
+		key, err := seal.NewKey()
 		if err != nil {
 			return err
 		}
 		defer seal.Zero(&key)
+		if err := sp.own.resealUnder(key); err != nil {
+			return err
+		}
+		if len(sp.own.index) > 0 {
+			if err := sp.own.saveIndex(); err != nil {
+				return err
+			}
+		} else if err := tx.Delete(sp.own.indexRef()); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		for _, v := range sp.shared {
+			need, err := s.lockNeedsRekey(tx, v, owner)
+			if err != nil {
+				return err
+			}
+			if need {
+				if err := s.rekey(tx, v); err != nil {
+					return err
+				}
+				if err := v.saveIndex(); err != nil {
+					return err
+				}
+			}
+			if err := putVaultKey(tx, &key, owner, v.owner, &v.key); err != nil {
+				return err
+			}
+		}
+		if err := s.putKeyPair(tx, owner, &key); err != nil {
+			return err
+		}
 		w, err := seal.Wrap(&kek, &key, personAD(owner))
 		if err != nil {
 			return err
@@ -226,12 +269,45 @@ func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error 
 				return err
 			}
 		}
+		if _, err := rewriteAudit(tx, s.auditKey(), s.auditKey(), func(e *Event) {
+			if e.Person == person && e.Vault == "" {
+				e.Account = ""
+			}
+		}); err != nil {
+			return err
+		}
 		return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "passphrase set"})
 	})
 	if err == nil {
 		s.locks.drop(owner)
 	}
 	return err
+}
+
+// lockNeedsRekey reports whether v must get a new key when owner locks:
+// when no other member's data key is wrapped under the master key, owner's
+// copy was the master key's only way in, and an old backup would keep it.
+// A vault with a member locked since before key pairs (nothing to seal a
+// new key to) keeps its key.
+func (s *Service) lockNeedsRekey(tx Tx, v *vault, owner string) (bool, error) {
+	for i := range v.meta.Members {
+		o := s.memberOwner(&v.meta.Members[i])
+		if o == owner {
+			continue
+		}
+		if _, err := tx.Get(Ref{Kind: kindPerson, ID: o}); err == nil {
+			return false, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return false, err
+		}
+		if _, ok := s.locks.get(o, s.now()); ok {
+			continue
+		}
+		if _, _, ok, err := s.keyPair(tx, o); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // LockNow forgets person's unlocked key. Errors: ErrNotLocked.

@@ -66,7 +66,9 @@ func (s *Service) ownerOf(tx Tx, person string, create bool) (string, error) {
 		return "", err
 	}
 	if ok && p.Owner != "" {
-		s.indexes.setOwner(person, p.Owner)
+		if !create {
+			s.indexes.setOwner(person, p.Owner)
+		}
 		return p.Owner, nil
 	}
 	if ok {
@@ -92,10 +94,12 @@ func (s *Service) ownerOf(tx Tx, person string, create bool) (string, error) {
 		return owner, nil // adopted by the next write
 	}
 	p = Person{Name: person, Owner: owner, Config: true, Added: s.now().UTC()}
+	// Not cached: the transaction may still fail or be run again (Store),
+	// and a cached id whose record never landed would strand what is
+	// written under it. The next read caches the committed record.
 	if err := s.putPeopleJSON(tx, s.peopleRef(person), p); err != nil {
 		return "", err
 	}
-	s.indexes.setOwner(person, owner)
 	return owner, nil
 }
 

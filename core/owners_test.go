@@ -267,3 +267,26 @@ func TestLocalIsReserved(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedFirstWriteStrandsNothing: a person's first write fails (a bad
+// label) after their storage id was made in the same transaction; the id
+// must not outlive the rolled-back transaction, or what they store next
+// would sit under an id no record names.
+func TestFailedFirstWriteStrandsNothing(t *testing.T) {
+	key, _ := seal.NewKey()
+	path := filepath.Join(t.TempDir(), "authbot.db")
+	svc, store := openService(t, path, key)
+	ctx := context.Background()
+	if _, err := svc.Add(ctx, "erin", core.NewAccount{Label: "\x00", Key: totpKey(1)}); !errors.Is(err, core.ErrBadLabel) {
+		t.Fatalf("bad label: %v", err)
+	}
+	if _, err := svc.Add(ctx, "erin", core.NewAccount{Label: "aws", Key: totpKey(1)}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	svc, store = openService(t, path, key)
+	defer store.Close()
+	if l, err := svc.List(ctx, "erin"); err != nil || len(l) != 1 {
+		t.Errorf("after a restart erin has %d accounts: %v", len(l), err)
+	}
+}

@@ -91,6 +91,10 @@ type linkCodes struct {
 type linkCode struct {
 	person  string
 	expires time.Time
+	// runtime: the person had a people record when the code was made, so
+	// Link requires it still to exist (config users have none until
+	// their first link).
+	runtime bool
 }
 
 func (s *Service) peopleKey() seal.Key { return s.DeriveKey("people") }
@@ -291,6 +295,10 @@ func (s *Service) LinkCode(ctx context.Context, person string) (string, time.Tim
 	}
 	code := strings.ToLower(base32.StdEncoding.EncodeToString(b[:])) // 8 characters
 	expires := s.now().Add(linkTTL)
+	runtime, err := s.personExists(ctx, person)
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	l := s.links
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -302,7 +310,7 @@ func (s *Service) LinkCode(ctx context.Context, person string) (string, time.Tim
 	if len(l.codes) >= 1000 {
 		return "", time.Time{}, errors.New("too many open link codes")
 	}
-	l.codes[code] = linkCode{person: person, expires: expires}
+	l.codes[code] = linkCode{person: person, expires: expires, runtime: runtime}
 	return code, expires, nil
 }
 
@@ -319,6 +327,9 @@ func (s *Service) Link(ctx context.Context, code string, id Identity) (string, e
 		return "", ErrLinkInvalid
 	}
 	err := s.writeTx(ctx, func(tx Tx) error {
+		if err := s.requirePersonTx(tx, lc); err != nil {
+			return err
+		}
 		// A config user seen for the first time gets their record (and
 		// storage id) here; runtime people have one already.
 		if _, err := s.ownerOf(tx, lc.person, true); err != nil {
@@ -400,10 +411,14 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 				return err
 			}
 		}
+		if err := s.dropInvitesTx(tx, name); err != nil {
+			return err
+		}
 		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: by, Subject: name, Detail: "removed"})
 	})
 	if err == nil {
 		s.locks.drop(owner)
+		s.forgetPerson(name)
 		s.indexes.dropOwners()
 	}
 	return err

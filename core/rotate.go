@@ -2,26 +2,40 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/authbot/authbot/core/seal"
 )
 
 // Master key rotation.
 //
-// The master key wraps each person's data key and seals the key check.
-// Everything else the service derives — the opaque owner ids, and sub-keys
-// adapters ask for with DeriveKey (the Matrix pickle key) — comes from a
-// derivation root. Before the first rotation the root is the master key
-// itself (so databases made before rotation existed read unchanged); a
-// rotation stores the root in the "meta/root" record, wrapped under the new
-// master key. Owner ids cannot be recomputed without the people's names,
-// which the database does not hold, so keeping the root is what lets a
-// rotation re-wrap keys without moving every record. The consequence, said
-// plainly in the README: the old master key alone no longer opens any
-// secret, but whoever holds both it and an old copy of the database still
-// could; rotation protects the future, not old copies.
+// The master key wraps each person's data key and the derivation root, and
+// seals the key check. Every other key comes from the root: the sub-keys of
+// the people, lock, audit and key-pair records and the Matrix pickle key
+// (DeriveKey). Before the first rotation the root is the master key itself
+// (so databases from before rotation read unchanged); a rotation makes a
+// new random root and stores it in "meta/root", wrapped under the new
+// master key.
+//
+// A rotation re-keys everything it can reach, in one Store transaction:
+// each person whose data key the master key opens gets a new data key and
+// a new key pair, and their accounts and index are re-sealed; every shared
+// vault a member's key opens gets a new vault key, its records re-sealed
+// and wrapped for every member (to the public key of those who are
+// locked); the people, lock, key-pair and audit records are re-sealed
+// under the new root's sub-keys (the audit chain re-hashed). So the old
+// master key, even with an old copy of the database, opens nothing written
+// after the rotation. What it cannot reach is not its to protect: a locked
+// person's data key is wrapped only under their passphrase, and a vault
+// whose every member is locked keeps its key until one of them unlocks
+// (RotateReport counts both).
+//
+// Two things keep their value, by design, and are only re-wrapped: the
+// lookup key that turns names into record ids ("meta/ids"; it opens
+// nothing, and changing it would need every name, including invite tokens
+// the database does not hold), and, until the Matrix adapter re-pickles
+// its store, the old pickle key ("meta/pickle-prev", see PendingPickleKey).
 
 // ErrAlreadyRotated means the database already opens with the new key: a
 // rotation committed but its key file was not yet renamed into place.
@@ -83,17 +97,51 @@ func (s *Service) DeriveKey(purpose string) seal.Key {
 	return seal.Derive(&s.root, purpose)
 }
 
-// RotateReport says what a rotation re-wrapped.
+// RotateReport says what a rotation re-keyed.
 type RotateReport struct {
-	People int // person data keys re-wrapped
+	People int // people given a new data key and key pair
+	Locked int // locked people: their data key is under their passphrase, not the master key
+	Vaults int // shared vaults given a new key
+	// Unreachable counts shared vaults whose every member is locked: their
+	// key stays until one of them unlocks.
+	Unreachable int
+	Records     int // records re-sealed in all
 }
 
-// RotateMasterKey re-wraps every person's data key, the derivation root and
-// the key check under newKey, in one Store transaction: either all of it
-// lands or none of it. Run it with the database not in use by a Service
-// (the service keeps the old key in memory). The caller must make newKey
-// durable (master.key.new, fsynced) before calling, and move it into place
-// only after this returned nil.
+var (
+	idsRef         = Ref{Kind: kindMeta, ID: "ids"}
+	idsAD          = []byte("meta|ids")
+	picklePrevRef  = Ref{Kind: kindMeta, ID: "pickle-prev"}
+	picklePrevAD   = []byte("meta|pickle-prev")
+	rotatedKinds   = []string{kindPeople, kindIdentity, kindInvite, kindRetired} // sealed under the "people" sub-key
+	rotatedLockAD  = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD}
+	errRotateFirst = errors.New("rotate master key: the database has no key check record yet; start authbot once first")
+)
+
+// loadIDs returns the lookup key (see above): stored since the first
+// rotation, derived from the root before.
+func loadIDs(tx Tx, root *seal.Key) (seal.Key, error) {
+	w, err := tx.Get(idsRef)
+	if errors.Is(err, ErrNotFound) {
+		return seal.Derive(root, "owner-ids"), nil
+	}
+	if err != nil {
+		return seal.Key{}, err
+	}
+	k, err := seal.Unwrap(root, w, idsAD)
+	if err != nil {
+		return seal.Key{}, &CorruptRecordError{What: "lookup key", Err: err}
+	}
+	return k, nil
+}
+
+// RotateMasterKey re-keys the database from oldKey to newKey (see the top
+// of this file), in one Store transaction: either all of it lands or none
+// of it. Run it with the database not in use by a Service (the service
+// keeps the old keys in memory). The caller must make newKey durable
+// (master.key.new, fsynced) before calling, and move it into place only
+// after this returned nil; then let the Matrix adapter re-pickle its store
+// (PendingPickleKey).
 //
 // Errors: ErrWrongMasterKey if oldKey does not open the database;
 // ErrAlreadyRotated if newKey already does; a *CorruptRecordError naming
@@ -111,56 +159,428 @@ func RotateMasterKey(ctx context.Context, store Store, oldKey, newKey *seal.Key)
 		}
 		if err := checkKey(tx, oldKey); err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("rotate master key: the database has no key check record yet; start authbot once first")
+				return errRotateFirst
 			}
 			return err
 		}
-		root, err := loadRoot(tx, oldKey)
+		oldRoot, err := loadRoot(tx, oldKey)
 		if err != nil {
 			return err
 		}
-		defer seal.Zero(&root)
-		w, err := seal.Wrap(newKey, &root, rootAD)
+		newRoot, err := seal.NewKey()
 		if err != nil {
 			return err
 		}
-		if err := tx.Put(rootRef, w); err != nil {
-			return err
-		}
-		owners, err := tx.List(kindPerson, "")
+		ids, err := loadIDs(tx, &oldRoot)
 		if err != nil {
 			return err
 		}
-		for _, owner := range owners {
-			if err := ctx.Err(); err != nil {
-				return err
+		// Two views of the same keys: so reads the old records, sn writes
+		// the new ones, with the same helpers the service uses.
+		so := &Service{master: *oldKey, root: oldRoot, ids: ids, clock: SystemClock{}, locks: newLockCache()}
+		sn := &Service{master: *newKey, root: newRoot, ids: ids, clock: SystemClock{}, locks: newLockCache()}
+		defer func() {
+			for _, k := range []*seal.Key{&so.master, &so.root, &sn.master, &sn.root, &so.ids} {
+				seal.Zero(k)
 			}
-			ref := Ref{Kind: kindPerson, ID: owner}
-			wrapped, err := tx.Get(ref)
-			if err != nil {
-				return err
-			}
-			k, err := seal.Unwrap(oldKey, wrapped, personAD(owner))
-			if err != nil {
-				return &CorruptRecordError{What: "person key", Err: err}
-			}
-			w, err := seal.Wrap(newKey, &k, personAD(owner))
-			seal.Zero(&k)
-			if err != nil {
-				return err
-			}
-			if err := tx.Put(ref, w); err != nil {
-				return err
-			}
-			r.People++
-		}
-		ck := seal.Derive(newKey, "key-check")
-		defer seal.Zero(&ck)
-		sealed, err := seal.Seal(&ck, []byte(keyCheckText), keyCheckAD)
-		if err != nil {
-			return err
-		}
-		return tx.Put(keyCheckRef, sealed)
+		}()
+		rt := &rotation{tx: tx, so: so, sn: sn, r: &r}
+		return rt.run(ctx, oldKey, newKey)
 	})
 	return r, err
+}
+
+// rotation is one RotateMasterKey transaction.
+type rotation struct {
+	tx     Tx
+	so, sn *Service
+	r      *RotateReport
+	data   map[string]*seal.Key // owner -> new data key, for people re-keyed
+	vkeys  map[string]seal.Key  // vault id -> its current key, from a member's copy
+}
+
+func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
+	tx, so, sn := rt.tx, rt.so, rt.sn
+	rt.data, rt.vkeys = map[string]*seal.Key{}, map[string]seal.Key{}
+	defer func() {
+		for _, k := range rt.data {
+			seal.Zero(k)
+		}
+		for id, k := range rt.vkeys {
+			seal.Zero(&k)
+			delete(rt.vkeys, id)
+		}
+	}()
+	// The Matrix pickle key: keep the one crypto.db is still under.
+	prev, err := pendingPickle(tx, &so.root)
+	if err != nil {
+		return err
+	}
+	if prev == nil {
+		k := so.DeriveKey("matrix-pickle")
+		prev = &k
+	}
+	defer seal.Zero(prev)
+	// Locked people first: their key pair record moves to the new root
+	// (its private half stays under their data key, which only their
+	// passphrase opens), so the vaults below can seal to them.
+	locked, err := tx.List(kindLock, "")
+	if err != nil {
+		return err
+	}
+	people, err := tx.List(kindPerson, "")
+	if err != nil {
+		return err
+	}
+	for _, owner := range locked {
+		rt.r.Locked++
+		if err := rt.resealWith(keyPairRef(owner), keyPairAD(owner), so.keyPairKey(), sn.keyPairKey()); err != nil {
+			return err
+		}
+	}
+	for _, owner := range people {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := rt.person(owner); err != nil {
+			return err
+		}
+	}
+	if err := rt.vaults(ctx); err != nil {
+		return err
+	}
+	for _, kind := range rotatedKinds {
+		ids, err := tx.List(kind, "")
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := rt.resealWith(Ref{Kind: kind, ID: id}, []byte(kind+"|"+id), so.peopleKey(), sn.peopleKey()); err != nil {
+				return err
+			}
+		}
+	}
+	for kind, ad := range rotatedLockAD {
+		ids, err := tx.List(kind, "")
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := rt.resealWith(Ref{Kind: kind, ID: id}, ad(id), so.DeriveKey("lock"), sn.DeriveKey("lock")); err != nil {
+				return err
+			}
+		}
+	}
+	n, err := rewriteAudit(tx, so.auditKey(), sn.auditKey(), nil)
+	if err != nil {
+		return err
+	}
+	rt.r.Records += n
+	for _, w := range []struct {
+		ref  Ref
+		kek  *seal.Key
+		k    *seal.Key
+		ad   []byte
+		what string
+	}{
+		{picklePrevRef, &sn.root, prev, picklePrevAD, "old pickle key"},
+		{idsRef, &sn.root, &sn.ids, idsAD, "lookup key"},
+		{rootRef, newKey, &sn.root, rootAD, "root"},
+	} {
+		b, err := seal.Wrap(w.kek, w.k, w.ad)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(w.ref, b); err != nil {
+			return err
+		}
+	}
+	ck := seal.Derive(newKey, "key-check")
+	defer seal.Zero(&ck)
+	sealed, err := seal.Seal(&ck, []byte(keyCheckText), keyCheckAD)
+	if err != nil {
+		return err
+	}
+	return tx.Put(keyCheckRef, sealed)
+}
+
+// resealWith opens ref with oldK and seals it again under newK (both are
+// zeroed); a missing record is skipped.
+func (rt *rotation) resealWith(ref Ref, ad []byte, oldK, newK seal.Key) error {
+	defer seal.Zero(&oldK)
+	defer seal.Zero(&newK)
+	b, err := rt.tx.Get(ref)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	plain, err := seal.Open(&oldK, b, ad)
+	if err != nil {
+		return &CorruptRecordError{What: ref.Kind, Err: err}
+	}
+	defer clear(plain)
+	if b, err = seal.Seal(&newK, plain, ad); err != nil {
+		return err
+	}
+	rt.r.Records++
+	return rt.tx.Put(ref, b)
+}
+
+// person gives owner a new data key and key pair, re-seals their accounts
+// and index, and collects the keys of their vaults.
+func (rt *rotation) person(owner string) error {
+	tx, so, sn := rt.tx, rt.so, rt.sn
+	oldDK, _, err := so.personKey(tx, owner, false)
+	if err != nil {
+		return err
+	}
+	defer seal.Zero(&oldDK)
+	ids, err := tx.List(kindVaultKey, owner)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, ok := rt.vkeys[id]; ok {
+			continue
+		}
+		vk, _, err := so.openVaultKey(tx, &oldDK, owner, id)
+		if err != nil {
+			return err
+		}
+		rt.vkeys[id] = vk
+	}
+	newDK, err := seal.NewKey()
+	if err != nil {
+		return err
+	}
+	v := &vault{tx: tx, owner: owner, key: oldDK, kAccount: kindAccount, kIndex: kindIndex}
+	if err := v.loadIndex(); err != nil {
+		return err
+	}
+	if err := v.resealUnder(newDK); err != nil {
+		return err
+	}
+	if len(v.index) > 0 {
+		if err := v.saveIndex(); err != nil {
+			return err
+		}
+	} else if err := tx.Delete(v.indexRef()); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	rt.r.Records += len(v.index) + 1
+	if err := sn.putKeyPair(tx, owner, &newDK); err != nil {
+		return err
+	}
+	w, err := seal.Wrap(&sn.master, &newDK, personAD(owner))
+	if err != nil {
+		return err
+	}
+	if err := tx.Put(Ref{Kind: kindPerson, ID: owner}, w); err != nil {
+		return err
+	}
+	k := newDK
+	rt.data[owner] = &k
+	rt.r.People++
+	return nil
+}
+
+// vaults gives every shared vault a member's key opened a new key, and
+// wraps it for each member: under their new data key, or sealed to the
+// public key of those who are locked.
+func (rt *rotation) vaults(ctx context.Context) error {
+	tx, sn := rt.tx, rt.sn
+	ids, err := tx.List(kindVaultMeta, "")
+	if err != nil {
+		return err
+	}
+	holders, err := tx.Owners(kindVaultKey)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		vk, ok := rt.vkeys[id]
+		if !ok {
+			rt.r.Unreachable++
+			continue
+		}
+		v := &vault{tx: tx, owner: id, key: vk, kAccount: kindVaultAccount, kIndex: kindVaultIndex}
+		if err := v.loadMeta(); err != nil {
+			return err
+		}
+		if err := v.loadIndex(); err != nil {
+			return err
+		}
+		nk, err := seal.NewKey()
+		if err != nil {
+			return err
+		}
+		if err := v.resealUnder(nk); err != nil {
+			return err
+		}
+		v.meta.Gen++
+		if err := v.saveMeta(); err != nil {
+			return err
+		}
+		if err := v.saveIndex(); err != nil {
+			return err
+		}
+		rt.r.Records += len(v.index) + 2
+		members := map[string]bool{}
+		for i := range v.meta.Members {
+			owner := sn.memberOwner(&v.meta.Members[i])
+			members[owner] = true
+			if dk, ok := rt.data[owner]; ok {
+				if err := putVaultKey(tx, dk, owner, id, &v.key); err != nil {
+					return err
+				}
+				continue
+			}
+			pub, _, ok, err := sn.keyPair(tx, owner)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				// Locked since before key pairs: no copy can be made for
+				// them; their old one is left to open nothing current.
+				continue
+			}
+			w, err := seal.WrapTo(pub, &v.key, vaultKeyAD(owner, id))
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(vaultKeyRef(owner, id), w); err != nil {
+				return err
+			}
+		}
+		for _, h := range holders {
+			if members[h] {
+				continue
+			}
+			// A copy held by someone not in the members list opens
+			// nothing current: drop it rather than leave an old key.
+			if err := tx.Delete(vaultKeyRef(h, id)); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		seal.Zero(&v.key)
+		rt.r.Vaults++
+	}
+	return nil
+}
+
+// rewriteAudit re-seals every audit block from oldK to newK (zeroing
+// both), re-linking the hash chain and the head, and applies edit to each
+// event first when edit is not nil. It returns the records written.
+func rewriteAudit(tx Tx, oldK, newK seal.Key, edit func(*Event)) (int, error) {
+	defer seal.Zero(&oldK)
+	defer seal.Zero(&newK)
+	head, err := readHead(tx, &oldK)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := tx.List(kindAudit, "")
+	if err != nil {
+		return 0, err
+	}
+	prevOld, prevNew := "", ""
+	for _, id := range ids {
+		sealed, err := tx.Get(auditRef(id))
+		if err != nil {
+			return 0, err
+		}
+		plain, err := seal.Open(&oldK, sealed, auditAD(id))
+		if err != nil {
+			return 0, &CorruptRecordError{What: "audit record", Err: err}
+		}
+		var b auditBlock
+		if err := json.Unmarshal(plain, &b); err != nil {
+			return 0, &CorruptRecordError{What: "audit record", Err: err}
+		}
+		if b.Prev != prevOld {
+			return 0, &CorruptRecordError{What: "audit log", Err: errors.New("chain broken")}
+		}
+		prevOld = hashRecord(sealed)
+		b.Prev = prevNew
+		if edit != nil {
+			for i := range b.Events {
+				edit(&b.Events[i])
+			}
+		}
+		if plain, err = json.Marshal(b); err != nil {
+			return 0, err
+		}
+		if sealed, err = seal.Seal(&newK, plain, auditAD(id)); err != nil {
+			return 0, err
+		}
+		if err := tx.Put(auditRef(id), sealed); err != nil {
+			return 0, err
+		}
+		prevNew = hashRecord(sealed)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if prevOld != head.Hash {
+		return 0, &CorruptRecordError{What: "audit log", Err: errors.New("head does not match the last block")}
+	}
+	head.Hash = prevNew
+	plain, err := json.Marshal(head)
+	if err != nil {
+		return 0, err
+	}
+	sealed, err := seal.Seal(&newK, plain, auditHeadAD)
+	if err != nil {
+		return 0, err
+	}
+	return len(ids) + 1, tx.Put(auditHeadRef, sealed)
+}
+
+// pendingPickle returns the pickle key crypto.db is still under after a
+// rotation the Matrix adapter has not caught up with, or nil.
+func pendingPickle(tx Tx, root *seal.Key) (*seal.Key, error) {
+	w, err := tx.Get(picklePrevRef)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	k, err := seal.Unwrap(root, w, picklePrevAD)
+	if err != nil {
+		return nil, &CorruptRecordError{What: "old pickle key", Err: err}
+	}
+	return &k, nil
+}
+
+// PendingPickleKey returns the pickle key the Matrix store was written
+// under, when a master key rotation changed DeriveKey("matrix-pickle")
+// since: the adapter re-pickles its store from it to the current key, then
+// calls PickleRekeyed. ok is false when nothing is pending.
+func (s *Service) PendingPickleKey(ctx context.Context) (old seal.Key, ok bool, err error) {
+	err = s.store.View(ctx, func(tx Tx) error {
+		k, err := pendingPickle(tx, &s.root)
+		if k != nil {
+			old, ok = *k, true
+			seal.Zero(k)
+		}
+		return err
+	})
+	return old, ok, err
+}
+
+// PickleRekeyed forgets the old pickle key once the Matrix store is
+// re-pickled under the current one.
+func (s *Service) PickleRekeyed(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx Tx) error {
+		err := tx.Delete(picklePrevRef)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
 }

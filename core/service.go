@@ -88,7 +88,14 @@ func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clo
 	if err != nil {
 		return nil, err
 	}
-	s.ids = seal.Derive(&s.root, "owner-ids")
+	err = store.View(ctx, func(tx Tx) error {
+		var err error
+		s.ids, err = loadIDs(tx, &s.root)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.migrateOwners(ctx); err != nil {
 		return nil, fmt.Errorf("migrate people's storage ids: %w", err)
 	}
@@ -158,12 +165,23 @@ type vault struct {
 	kIndex   string
 	dirty    bool // the index changed and must be saved
 	boxed    bool // the acting person's copy of the key is sealed to their public key (keypair.go)
+	locked   bool // a person's own vault, opened with their passphrase: the audit names no account
 
 	cache       *indexCache
 	indexShared bool // index is the cache's copy: call mutableIndex before changing it
 }
 
 func (v *vault) shared() bool { return v.meta != nil }
+
+// auditName is the account name v's audit entries may carry: none for a
+// locked person's own accounts, which the operator must not learn from
+// the log.
+func (v *vault) auditName(label string) string {
+	if v.locked {
+		return ""
+	}
+	return label
+}
 
 // sum is e's summary as the person sees it: with the vault's name.
 func (v *vault) sum(e *indexEntry) Summary {
@@ -185,6 +203,10 @@ type indexEntry struct {
 // person gets a new data key; without, ErrNoAccounts.
 func (s *Service) openVault(tx Tx, owner string, create bool) (*vault, error) {
 	v := &vault{tx: tx, owner: owner, kAccount: kindAccount, kIndex: kindIndex, cache: s.indexes}
+	if k, ok := s.locks.get(owner, s.now()); ok {
+		v.key, v.locked = k, true
+		return v, v.loadIndex()
+	}
 	key, created, err := s.personKey(tx, owner, create)
 	if err != nil {
 		return nil, err

@@ -476,36 +476,14 @@ func (s *Service) RemoveMember(ctx context.Context, person, vaultName, member st
 // re-sealed under it and it is wrapped for every member in v.meta. The
 // index is marked dirty so update saves it under the new key.
 func (s *Service) rekey(tx Tx, v *vault) error {
-	accounts := make([]*Account, 0, len(v.index))
-	for _, e := range v.index {
-		a, err := v.account(e.ID)
-		if err != nil {
-			return err
-		}
-		accounts = append(accounts, a)
-	}
-	ids, err := tx.List(v.kAccount, v.owner)
+	key, err := seal.NewKey()
 	if err != nil {
 		return err
 	}
-	if len(ids) != len(accounts) {
-		return fmt.Errorf("vault has %d account records but its index names %d: %w", len(ids), len(accounts), ErrCorrupt)
-	}
-	old := v.key
-	defer seal.Zero(&old)
-	if v.key, err = seal.NewKey(); err != nil {
+	if err := v.resealUnder(key); err != nil {
 		return err
 	}
 	v.meta.Gen++
-	v.index, v.indexShared = nil, false
-	for _, a := range accounts {
-		// putAccount re-seals under the new key and recomputes the
-		// fingerprint, which is keyed by the vault key too.
-		if err := v.putAccount(a); err != nil {
-			return err
-		}
-	}
-	v.dirty = true
 	if err := v.saveMeta(); err != nil {
 		return err
 	}
@@ -514,6 +492,40 @@ func (s *Service) rekey(tx Tx, v *vault) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// resealUnder moves v's accounts to key: each is re-sealed, and the index
+// is rebuilt (fingerprints are keyed by the vault key too) and marked
+// dirty; the caller saves it (or update does). The old key is zeroed.
+func (v *vault) resealUnder(key seal.Key) error {
+	accounts := make([]*Account, 0, len(v.index))
+	for _, e := range v.index {
+		a, err := v.account(e.ID)
+		if err != nil {
+			return err
+		}
+		accounts = append(accounts, a)
+	}
+	ids, err := v.tx.List(v.kAccount, v.owner)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(accounts) {
+		return fmt.Errorf("vault has %d account records but its index names %d: %w", len(ids), len(accounts), ErrCorrupt)
+	}
+	old := v.key
+	defer seal.Zero(&old)
+	v.key = key
+	v.index, v.indexShared = nil, false
+	for _, a := range accounts {
+		// putAccount re-seals under the new key and recomputes the
+		// fingerprint.
+		if err := v.putAccount(a); err != nil {
+			return err
+		}
+	}
+	v.dirty = true
 	return nil
 }
 

@@ -36,6 +36,9 @@ type Metrics struct {
 	standby  atomic.Bool
 	// undecryptable counts Matrix messages the bot could not decrypt.
 	undecryptable *prometheus.CounterVec
+	// The message lifecycle (bots/outbox): how jobs ended, how many wait.
+	outboxJobs    *prometheus.CounterVec
+	outboxPending *prometheus.GaugeVec
 }
 
 // New returns metrics reporting people as the number of configured people.
@@ -70,9 +73,17 @@ func New(people int) *Metrics {
 			Help: "Matrix messages the bot could not decrypt, by reason (withheld_unverified, withheld_blacklisted, withheld_other, no_session, device_mismatch, other).",
 		}, []string{"reason"}),
 	}
+	m.outboxJobs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "authbot_outbox_jobs_total",
+		Help: "Scheduled edits and deletions of chat messages, by platform, action and outcome (done, gone, retry, too_old, refused, gave_up, full, unreadable).",
+	}, []string{"platform", "action", "outcome"})
+	m.outboxPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "authbot_outbox_pending",
+		Help: "Scheduled edits and deletions waiting, by platform.",
+	}, []string{"platform"})
 	m.people.Set(float64(people))
 	m.active.Set(1)
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.undecryptable,
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.undecryptable, m.outboxJobs, m.outboxPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -85,6 +96,16 @@ func (m *Metrics) Observe(platform, command string, took time.Duration, failed b
 		m.errors.WithLabelValues(platform, command).Inc()
 	}
 	m.latency.WithLabelValues(platform).Observe(took.Seconds())
+}
+
+// OutboxJob implements outbox.Observer.
+func (m *Metrics) OutboxJob(platform, action, outcome string) {
+	m.outboxJobs.WithLabelValues(label(platform), label(action), label(outcome)).Inc()
+}
+
+// OutboxPending implements outbox.Observer.
+func (m *Metrics) OutboxPending(platform string, n int) {
+	m.outboxPending.WithLabelValues(label(platform)).Set(float64(n))
 }
 
 // SetRole records whether this process is "active" or "standby". A

@@ -31,6 +31,9 @@ type command struct {
 	// then deleted wherever it was sent, even when the command fails or is
 	// refused. Nil: its arguments never do.
 	secret func(args string) bool
+	// example is a typical argument, a secret one where the command takes
+	// secrets; the table tests send it on every platform.
+	example string
 	// rate is the rate-limit class (ratelimit.go).
 	rate rateClass
 	// admin: only the bot's admins (config admin: true) may run it.
@@ -108,7 +111,9 @@ type Command struct {
 	Menu     bool
 	MenuName string
 	// Secret reports whether these arguments would carry a secret.
-	Secret    func(args string) bool
+	Secret func(args string) bool
+	// Example is a typical argument (secret where the command takes one).
+	Example   string
 	TakesArgs bool // Args is not empty
 	RateClass string
 	Admin     bool
@@ -125,7 +130,7 @@ func Commands() []Command {
 			secret = func(string) bool { return false }
 		}
 		out = append(out, Command{Name: c.name, Aliases: append([]string(nil), c.aliases...), Args: c.args, Help: c.help,
-			Menu: c.menu, MenuName: c.menuName(), Secret: secret, TakesArgs: c.args != "", RateClass: string(c.rate),
+			Menu: c.menu, MenuName: c.menuName(), Secret: secret, Example: c.example, TakesArgs: c.args != "", RateClass: string(c.rate),
 			Admin: c.admin, Group: c.group, Stranger: c.stranger})
 	}
 	return out
@@ -135,17 +140,17 @@ func commandTable() []*command {
 	return []*command{
 		{name: "code", args: "[NAME]", help: "Get the current code (all codes without a name)", menu: true, rate: rateCode, run: (*Handler).cmdCode},
 		{name: "list", help: "List your accounts", menu: true, rate: rateOther, run: (*Handler).cmdList},
-		{name: "add", args: "NAME KEY | LINK", help: "Store an account from its backup key or otpauth:// link", menu: true, secret: anyArgs, rate: rateWrite, run: (*Handler).cmdAdd},
+		{name: "add", example: "binance JBSWY3DPEHPK3PXP", args: "NAME KEY | LINK", help: "Store an account from its backup key or otpauth:// link", menu: true, secret: anyArgs, rate: rateWrite, run: (*Handler).cmdAdd},
 		{name: "rename", args: "OLD NEW", help: "Rename an account", menu: true, rate: rateWrite, run: (*Handler).cmdRename},
 		{name: "del", aliases: []string{"delete"}, args: "NAME", help: "Delete an account (asks first)", menu: true, rate: rateWrite, run: (*Handler).cmdDel},
 		{name: "export", args: "[NAME]", help: "Move an account (or all) to another app: link, QR, encrypted file", menu: true, rate: rateSecret, run: (*Handler).cmdExport},
-		{name: "recover", args: "[NAME] [used CODE]", help: "What to do when a phone is lost; a checklist without a name", menu: true, secret: recoverArgs, rate: rateSecret, run: (*Handler).cmdRecover},
-		{name: "recovery-codes", aliases: []string{"recovery_codes"}, args: "NAME CODES…", help: "Store an account's one-time recovery codes", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdRecoveryCodes},
-		{name: "check", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdCheck},
+		{name: "recover", example: "binance used aaaa-1111", args: "[NAME] [used CODE]", help: "What to do when a phone is lost; a checklist without a name", menu: true, secret: recoverArgs, rate: rateSecret, run: (*Handler).cmdRecover},
+		{name: "recovery-codes", example: "binance aaaa-1111 bbbb-2222", aliases: []string{"recovery_codes"}, args: "NAME CODES…", help: "Store an account's one-time recovery codes", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdRecoveryCodes},
+		{name: "check", example: "binance 123456", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdCheck},
 		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, rate: rateWrite, run: (*Handler).cmdVault},
 		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", rate: rateSecret, run: (*Handler).cmdAudit},
-		{name: "lock", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", secret: lockArgs, rate: rateLock, run: (*Handler).cmdLock},
-		{name: "unlock", args: "PASSPHRASE", help: "Open your locked accounts for a while", secret: anyArgs, rate: rateLock, run: (*Handler).cmdUnlock},
+		{name: "lock", example: "correct horse battery staple", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", secret: lockArgs, rate: rateLock, run: (*Handler).cmdLock},
+		{name: "unlock", example: "correct horse battery staple", args: "PASSPHRASE", help: "Open your locked accounts for a while", secret: anyArgs, rate: rateLock, run: (*Handler).cmdUnlock},
 		{name: "approve", args: "ID [once|MINUTES]", help: "Approve a request for a code", rate: rateOther, run: (*Handler).cmdApprove},
 		{name: "deny", args: "ID", help: "Refuse a request for a code", rate: rateOther, run: (*Handler).cmdDeny},
 		{name: "invite", args: "NAME", help: "Invite someone to this bot (admins)", admin: true, rate: rateWrite, run: (*Handler).cmdInvite},
@@ -153,11 +158,11 @@ func commandTable() []*command {
 		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", admin: true, rate: rateWrite, run: (*Handler).cmdRemove},
 		// The link code and the invite token let another chat account in
 		// as this person: secrets until used.
-		{name: "link", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdLink},
-		{name: "join", args: "TOKEN", help: "Join with an invite (on Matrix)", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdJoin},
+		{name: "link", example: "ABCD-1234", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdLink},
+		{name: "join", example: "tok3n-abcdef", args: "TOKEN", help: "Join with an invite (on Matrix)", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdJoin},
 		{name: "cancel", help: "Stop what I am waiting for", rate: rateOther, run: (*Handler).cmdCancel},
 		{name: "help", help: "Show what I can do", menu: true, rate: rateOther, run: (*Handler).cmdHelp},
-		{name: "start", args: "[TOKEN]", help: "Say hello", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdStart},
+		{name: "start", example: "tok3n-abcdef", args: "[TOKEN]", help: "Say hello", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdStart},
 	}
 }
 

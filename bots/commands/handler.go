@@ -74,8 +74,8 @@ type Handler struct {
 	importer *transfer.Importer // shared, so heavy key derivations run one at a time
 
 	mu      sync.Mutex
-	pending map[string]pending     // by person
-	batches map[string]*batchState // Google export parts seen, by person|batch
+	pending map[string]pending       // by person
+	batches map[batchKey]*batchState // Google export parts seen
 }
 
 // pending is a question the bot asked and waits to have answered by the
@@ -109,7 +109,7 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[string]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter()}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[batchKey]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter()}
 	if base, err := recovery.Load(); err != nil {
 		// A test keeps the embedded file valid; should it still fail, the
 		// rest of the bot works and /recover says so.

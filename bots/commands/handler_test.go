@@ -17,6 +17,7 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/qr"
+	"github.com/authbot/authbot/core/recovery"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/core/transfer"
 	"github.com/authbot/authbot/storage/bolt"
@@ -357,6 +358,15 @@ func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
 	gh := r.say("/recover github").PlainText()
 	if !strings.Contains(gh, "Use a recovery code or request a reset") || strings.Contains(gh, "/export") {
 		t.Errorf("guidance without a key: %q", gh)
+	}
+	// The reply is exactly the answer core/recovery renders, so its
+	// one-screen and wording tests measure what the person reads.
+	base, err := recovery.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := base.Guide("github", "", recovery.State{Name: "github"}).Text(); gh != want {
+		t.Errorf("/recover github differs from the rendered guide:\ngot:\n%s\nwant:\n%s", gh, want)
 	}
 }
 

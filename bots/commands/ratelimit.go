@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 )
@@ -93,6 +94,9 @@ func (l *limiter) take(person string, class rateClass, now time.Time) (ok bool, 
 	key := person + "|" + string(class)
 	b, found := l.b[key]
 	if !found {
+		if len(l.b) >= maxBuckets {
+			l.evict(now)
+		}
 		b = &bucket{tokens: r.Burst, at: now}
 		l.b[key] = b
 	}
@@ -105,6 +109,33 @@ func (l *limiter) take(person string, class rateClass, now time.Time) (ok bool, 
 		return true, 0
 	}
 	return false, time.Duration((1 - b.tokens) / perSec * float64(time.Second))
+}
+
+// maxBuckets bounds the limiter's memory (strangers have buckets too):
+// about 100 bytes each, so 10 MB at most.
+const maxBuckets = 100_000
+
+// evict makes room when the map is full: first the buckets that have
+// refilled completely (dropping one changes nothing), then, if a flood of
+// new names filled it, every other one (map order is random, so a flooder
+// cannot pick whose budget is reset).
+func (l *limiter) evict(now time.Time) {
+	for k, b := range l.b {
+		if r := l.limits.rate(rateClass(k[strings.LastIndexByte(k, '|')+1:])); r.PerMinute > 0 &&
+			b.tokens+now.Sub(b.at).Seconds()*r.PerMinute/60 >= r.Burst {
+			delete(l.b, k)
+		}
+	}
+	if len(l.b) < maxBuckets {
+		return
+	}
+	i := 0
+	for k := range l.b {
+		if i%2 == 0 {
+			delete(l.b, k)
+		}
+		i++
+	}
 }
 
 // sweep drops buckets that have refilled completely, now and then, so the

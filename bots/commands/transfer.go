@@ -209,8 +209,22 @@ func (h *Handler) Import(ctx context.Context, person string, res *transfer.Resul
 	return rep, b.String(), nil
 }
 
+// Bounds on the Google export parts remembered: a person sends the QR
+// codes of one export (rarely two) within minutes, so a few exports per
+// person and a modest total are plenty; more is someone filling memory.
+const (
+	maxBatchesPerPerson = 4
+	maxBatches          = 1000
+	batchTTL            = time.Hour
+	// maxMissingShown is how many missing part numbers one reply lists.
+	maxMissingShown = 20
+)
+
 // noteBatchParts remembers which parts of a Google Authenticator export
-// arrived and says which are still missing.
+// arrived and says which are still missing. What it keeps and prints is
+// bounded whatever the links claim: transfer refuses a batch_size over
+// transfer.MaxBatchSize, stale exports expire, each person keeps at most
+// maxBatchesPerPerson and everyone together maxBatches (the oldest go).
 func (h *Handler) noteBatchParts(person string, res *transfer.Result) string {
 	parts := res.Parts
 	if parts == nil && res.Batch != nil {
@@ -222,38 +236,97 @@ func (h *Handler) noteBatchParts(person string, res *transfer.Result) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.opts.Clock.Now()
+	h.sweepBatches(now)
 	var out []string
 	seenBatch := map[int32]bool{}
 	for _, p := range parts {
-		key := fmt.Sprintf("%s|%d", person, p.ID)
+		if p.Size <= 1 || p.Size > transfer.MaxBatchSize || p.Index < 0 || p.Index >= p.Size {
+			continue // transfer never returns these; do not trust it here
+		}
+		key := batchKey{person, p.ID}
 		st := h.batches[key]
-		if st == nil || now.After(st.expires) {
+		if st == nil {
+			h.makeRoomForBatch(person)
 			st = &batchState{seen: map[int]bool{}, size: p.Size}
 			h.batches[key] = st
 		}
-		st.seen[p.Index] = true
-		st.expires = now.Add(time.Hour)
+		if p.Index < st.size {
+			st.seen[p.Index] = true
+		}
+		st.expires = now.Add(batchTTL)
 		seenBatch[p.ID] = true
 	}
 	for id := range seenBatch {
-		key := fmt.Sprintf("%s|%d", person, id)
+		key := batchKey{person, id}
 		st := h.batches[key]
 		var missing []string
+		n := 0
 		for i := 0; i < st.size; i++ {
 			if !st.seen[i] {
-				missing = append(missing, fmt.Sprint(i+1))
+				n++
+				if len(missing) < maxMissingShown {
+					missing = append(missing, fmt.Sprint(i+1))
+				}
 			}
 		}
-		if len(missing) == 0 {
+		if n == 0 {
 			out = append(out, fmt.Sprintf("All %d parts of that Google Authenticator export are in.", st.size))
 			delete(h.batches, key)
 			continue
 		}
+		list := strings.Join(missing, ", ")
+		if n > len(missing) {
+			list += fmt.Sprintf(" and %d more", n-len(missing))
+		}
 		out = append(out, fmt.Sprintf("That Google Authenticator export has %d parts; still missing: part %s. Scan or send the other QR codes too.",
-			st.size, strings.Join(missing, ", ")))
+			st.size, list))
 	}
 	sort.Strings(out)
 	return strings.Join(out, "\n")
+}
+
+// batchKey names one export of one person.
+type batchKey struct {
+	person string
+	id     int32
+}
+
+// sweepBatches drops expired exports; h.mu is held.
+func (h *Handler) sweepBatches(now time.Time) {
+	for k, st := range h.batches {
+		if now.After(st.expires) {
+			delete(h.batches, k)
+		}
+	}
+}
+
+// makeRoomForBatch drops the exports that expire first until person has
+// room for one more and the total is under maxBatches; h.mu is held.
+func (h *Handler) makeRoomForBatch(person string) {
+	for {
+		mine := 0
+		var oldest, oldestMine *batchKey
+		for k, st := range h.batches {
+			k := k
+			if oldest == nil || st.expires.Before(h.batches[*oldest].expires) {
+				oldest = &k
+			}
+			if k.person == person {
+				mine++
+				if oldestMine == nil || st.expires.Before(h.batches[*oldestMine].expires) {
+					oldestMine = &k
+				}
+			}
+		}
+		switch {
+		case mine >= maxBatchesPerPerson:
+			delete(h.batches, *oldestMine)
+		case len(h.batches) >= maxBatches:
+			delete(h.batches, *oldest)
+		default:
+			return
+		}
+	}
 }
 
 // batchState tracks the parts of one multi-QR Google export.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,9 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
 )
 
 const botPassword = "bot-password-123"
@@ -31,18 +35,39 @@ func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]stri
 	t.Helper()
 	local := h.register(t, "bot", botPassword)
 	return Config{
-		Homeserver:      h.url,
-		UserID:          id.UserID(h.userID(local)),
-		Password:        botPassword,
-		StateDir:        t.TempDir() + "/matrix",
-		PickleKey:       []byte("0123456789abcdef0123456789abcdef"),
+		Homeserver: h.url,
+		UserID:     id.UserID(h.userID(local)),
+		Password:   botPassword,
+		StateDir:   t.TempDir() + "/matrix",
+		PickleKey:  []byte("0123456789abcdef0123456789abcdef"),
+		Users:      users,
+		Handler:    h2,
+		Outbox:     testOutbox(t, nil),
+		// Each bot's cross-signing keys are sealed in its own state dir.
 		CrossSigningKey: []byte("cross-signing-seal-key-32-bytes!"),
-		Users:           users,
-		Handler:         h2,
 		Log:             testLogger(t),
 		RetryMin:        100 * time.Millisecond,
 		RetryMax:        time.Second,
 	}
+}
+
+// testOutbox is a real outbox over a bbolt file in t's temp dir.
+func testOutbox(t testing.TB, clock outbox.Clock) *outbox.Outbox {
+	t.Helper()
+	store, err := bolt.Open(context.Background(), filepath.Join(t.TempDir(), "outbox.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, err := seal.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := outbox.Open(context.Background(), store, key, outbox.Options{Platform: Platform, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 func testLogger(t testing.TB) *slog.Logger {

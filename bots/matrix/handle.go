@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
 )
 
 // Texts the adapter itself says.
@@ -137,10 +138,13 @@ func joinNotice(text, notice string) string {
 	return text + "\n\n" + notice
 }
 
-// redactRequest removes the person's message. It returns "" on success or
-// the text that tells the person to remove it themselves.
+// redactRequest removes the person's message, through the outbox: the job
+// is stored before it is tried, so a crash now still redacts it at the
+// next start, and a failure that may pass is retried. It returns "" on
+// success or the text that tells the person to remove it themselves.
 func (b *Bot) redactRequest(ctx context.Context, evt *event.Event) string {
-	_, err := b.cli.RedactEvent(ctx, evt.RoomID, evt.ID, mautrix.ReqRedact{Reason: "contained a secret"})
+	sent := time.UnixMilli(evt.Timestamp)
+	err := b.outbox.Now(ctx, outbox.Job{Action: outbox.DeleteSecret, Chat: string(evt.RoomID), Message: string(evt.ID), Sent: sent}, b.runJob)
 	if err == nil {
 		return ""
 	}
@@ -265,13 +269,19 @@ func (b *Bot) send(ctx context.Context, room id.RoomID, user id.UserID, r comman
 		}
 	}
 	now := b.cfg.Clock.Now()
+	var jobs []outbox.Job
 	if !r.CodeValidUntil.IsZero() && textEvent != "" && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
-		b.sched.add(job{Action: actionExpire, Room: room, Event: textEvent, At: r.CodeValidUntil}, now)
+		jobs = append(jobs, outbox.Job{Action: outbox.Edit, Chat: string(room), Message: string(textEvent), At: r.CodeValidUntil, Sent: now})
 	}
 	if !r.ExpiresAt.IsZero() {
 		for _, e := range sent {
-			b.sched.add(job{Action: actionRedact, Room: room, Event: e, At: r.ExpiresAt}, now)
+			jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: string(room), Message: string(e), At: r.ExpiresAt, Sent: now})
 		}
+	}
+	// Stored before the handler returns; the replies are out already, so
+	// even a context that is ending does not stop the write.
+	if err := b.outbox.Add(context.WithoutCancel(ctx), jobs...); err != nil {
+		b.log.Error("matrix: could not store when to remove a reply; it stays in the room", "room", room, "err", err)
 	}
 }
 
@@ -331,18 +341,46 @@ func (b *Bot) sendFile(ctx context.Context, room id.RoomID, f *commands.File, im
 	return b.sendContent(ctx, room, content)
 }
 
-// runJob carries out one scheduled job: redact an expired reply, or edit a
-// code reply to say the code has expired.
-func (b *Bot) runJob(ctx context.Context, j job) error {
+// runJob carries out one outbox job: redact an expired reply or a
+// secret-bearing message, or edit a code reply to say the code expired.
+func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	room, evt := id.RoomID(j.Chat), id.EventID(j.Message)
+	var err error
 	switch j.Action {
-	case actionRedact:
-		_, err := b.cli.RedactEvent(ctx, j.Room, j.Event, mautrix.ReqRedact{Reason: "expired"})
-		return err
-	case actionExpire:
-		_, err := b.cli.SendMessageEvent(ctx, j.Room, event.EventMessage, expiredEdit(j.Event))
-		return err
+	case outbox.Delete:
+		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: "expired"})
+	case outbox.DeleteSecret:
+		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: "contained a secret"})
+	case outbox.Edit:
+		_, err = b.cli.SendMessageEvent(ctx, room, event.EventMessage, expiredEdit(evt))
+	default:
+		return &outbox.PermanentError{Reason: "malformed", Err: fmt.Errorf("matrix: unknown job action %d", j.Action)}
 	}
-	return nil
+	return jobError(err)
+}
+
+// jobError sorts a homeserver error for the outbox: a forbidden or unknown
+// event will not get better; a rate limit says when to come back; the rest
+// (a homeserver away, 5xx) may pass.
+func jobError(err error) error {
+	var httpErr mautrix.HTTPError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mautrix.MNotFound):
+		return fmt.Errorf("matrix: %w: %w", err, outbox.ErrGone)
+	case errors.Is(err, mautrix.MForbidden):
+		return &outbox.PermanentError{Reason: "forbidden", Err: err}
+	case errors.Is(err, mautrix.MLimitExceeded):
+		after := 5 * time.Second
+		if errors.As(err, &httpErr) && httpErr.RespError != nil {
+			if ms, ok := httpErr.RespError.ExtraData["retry_after_ms"].(float64); ok && ms > 0 {
+				after = time.Duration(ms) * time.Millisecond
+			}
+		}
+		return &outbox.RetryError{After: after, Err: err}
+	}
+	return err
 }

@@ -29,6 +29,7 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite, registers database/sql driver "sqlite"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
 )
 
@@ -53,7 +54,8 @@ type Config struct {
 	AccessToken string
 	DeviceID    id.DeviceID
 	// StateDir holds crypto.db (olm account, sessions, device lists, sync
-	// token, room state) and pending.json (replies still to be redacted).
+	// token, room state). A pending.json left there by an older version
+	// (replies still to be redacted) is moved into the outbox at start-up.
 	StateDir string
 	// PickleKey encrypts the olm and megolm pickles in crypto.db. It must
 	// stay the same across restarts; authbot derives it from the master key.
@@ -71,8 +73,11 @@ type Config struct {
 	// Handler answers requests; when it also implements Strangers, people
 	// added at runtime are served too.
 	Handler Handler
-	Log     *slog.Logger
-	Clock   core.Clock
+	// Outbox keeps the scheduled redactions and edits and the redaction
+	// of secret-bearing messages (required; Platform "matrix").
+	Outbox *outbox.Outbox
+	Log    *slog.Logger
+	Clock  core.Clock
 	// Metrics, if set, counts the messages the bot could not decrypt.
 	Metrics DecryptObserver
 	// DeviceName is shown to people in their device lists.
@@ -97,7 +102,7 @@ type Bot struct {
 
 	cli     *mautrix.Client
 	helper  *cryptohelper.CryptoHelper
-	sched   *scheduler
+	outbox  *outbox.Outbox
 	sync    *syncer
 	choices *choices
 	notices *noticeLimiter
@@ -134,6 +139,8 @@ func New(cfg Config) (*Bot, error) {
 		return nil, errors.New("matrix: pickle key must be at least 16 bytes")
 	case cfg.Handler == nil:
 		return nil, errors.New("matrix: handler is required")
+	case cfg.Outbox == nil:
+		return nil, errors.New("matrix: outbox is required")
 	}
 	if _, _, err := cfg.UserID.Parse(); err != nil {
 		return nil, fmt.Errorf("matrix: user id %q: %w", cfg.UserID, err)
@@ -156,6 +163,7 @@ func New(cfg Config) (*Bot, error) {
 	return &Bot{
 		cfg:      cfg,
 		log:      cfg.Log,
+		outbox:   cfg.Outbox,
 		queues:   map[id.RoomID]chan *event.Event{},
 		choices:  newChoices(),
 		notices:  newNoticeLimiter(),
@@ -182,6 +190,11 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("matrix: protect state dir: %w", err)
 	}
 	b.started = time.Now()
+	// An older version kept its redactions in pending.json: move them
+	// into the outbox once, before anything else, so an upgrade loses none.
+	if err := migratePending(ctx, filepath.Join(b.cfg.StateDir, pendingFile), b.outbox, b.log); err != nil {
+		return err
+	}
 	if err := b.start(ctx); err != nil {
 		return err
 	}
@@ -191,10 +204,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer cancelWork()
 	b.workCtx = workCtx
 
+	// The outbox stops with ctx; what has not run stays stored.
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
-		b.sched.run(ctx, b.runJob)
+		b.outbox.Run(ctx, b.runJob)
 	}()
 
 	syncErr := b.syncLoop(ctx)
@@ -213,9 +227,6 @@ func (b *Bot) Run(ctx context.Context) error {
 		<-done
 	}
 	<-schedDone
-	if err := b.sched.save(); err != nil {
-		b.log.Warn("matrix: could not save pending redactions", "err", err)
-	}
 	if syncErr != nil && !errors.Is(syncErr, context.Canceled) {
 		return syncErr
 	}
@@ -325,11 +336,6 @@ func (b *Bot) login(ctx context.Context) (err error) {
 	if err := protectFiles(b.cfg.StateDir); err != nil {
 		return err
 	}
-	sched, err := loadScheduler(filepath.Join(b.cfg.StateDir, "pending.json"), b.cfg.Clock)
-	if err != nil {
-		return err
-	}
-	b.sched = sched
 	b.log.Info("matrix: logged in", "user", cli.UserID, "device", cli.DeviceID)
 	return nil
 }

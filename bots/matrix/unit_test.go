@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
 )
 
 func TestRenderText(t *testing.T) {
@@ -201,96 +203,64 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
-func TestSchedulerDueAndPersist(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "pending.json")
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	s, err := loadScheduler(path, fixedClock{t0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.add(job{Action: actionRedact, Room: "!r", Event: "$late", At: t0.Add(2 * time.Minute)}, t0)
-	s.add(job{Action: actionExpire, Room: "!r", Event: "$soon", At: t0.Add(30 * time.Second)}, t0)
-	if due := s.due(t0); len(due) != 0 {
-		t.Fatalf("due at t0 = %v, want none", due)
-	}
-	// A restart reloads the jobs in time order.
-	s2, err := loadScheduler(path, fixedClock{t0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if at, ok := s2.next(); !ok || !at.Equal(t0.Add(30*time.Second)) {
-		t.Errorf("next after reload = %v %v", at, ok)
-	}
-	due := s2.due(t0.Add(time.Minute))
-	if len(due) != 1 || due[0].Event != "$soon" {
-		t.Errorf("due at +1m = %v, want $soon", due)
-	}
-	due = s2.due(t0.Add(time.Hour))
-	if len(due) != 1 || due[0].Event != "$late" {
-		t.Errorf("due at +1h = %v, want $late", due)
-	}
-	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("pending file mode = %v, %v; want 0600", info.Mode().Perm(), err)
-	}
-}
-
-func TestSchedulerRejectsDamagedFile(t *testing.T) {
+// TestMigratePendingFile: an upgrade moves an old pending.json into the
+// outbox once, in time order, and removes it; a damaged file stops the
+// start with an error naming it, and stays.
+func TestMigratePendingFile(t *testing.T) {
 	dir := t.TempDir()
-	tests := map[string]string{
-		"not json":       "{",
-		"unknown action": `[{"action":"rm -rf","room":"!r","event":"$e","at":"2026-01-01T00:00:00Z"}]`,
+	path := filepath.Join(dir, pendingFile)
+	old := `[{"action":"expire","room":"!r:x","event":"$soon","at":"2026-01-02T03:04:35Z"},` +
+		`{"action":"redact","room":"!r:x","event":"$late","at":"2026-01-02T03:06:05Z","tries":2},` +
+		`{"action":"rm -rf","room":"!r:x","event":"$bad","at":"2026-01-02T03:00:00Z"}]`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	for name, content := range tests {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".json")
-			os.WriteFile(path, []byte(content), 0o600)
-			s, err := loadScheduler(path, fixedClock{})
-			if name == "not json" {
-				if err == nil {
-					t.Error("a damaged file was accepted")
-				}
-				return
-			}
-			if err != nil || len(s.jobs) != 0 {
-				t.Errorf("jobs %v, err %v: unknown actions must be dropped", s.jobs, err)
-			}
-		})
+	box := testOutbox(t, fixedClock{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	if err := migratePending(context.Background(), path, box, testLogger(t)); err != nil {
+		t.Fatal(err)
+	}
+	jobs := box.Jobs()
+	if len(jobs) != 2 || jobs[0].Message != "$soon" || jobs[0].Action != outbox.Edit || jobs[1].Message != "$late" || jobs[1].Action != outbox.Delete || jobs[1].Chat != "!r:x" {
+		t.Fatalf("moved %+v", jobs)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pending.json is still there: %v", err)
+	}
+	// A second start finds nothing to move.
+	if err := migratePending(context.Background(), path, box, testLogger(t)); err != nil || box.Len() != 2 {
+		t.Errorf("second start: %v, %d jobs", err, box.Len())
+	}
+	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := migratePending(context.Background(), path, box, testLogger(t)); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("a damaged file: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("a damaged pending.json was removed: %v", err)
 	}
 }
 
-func TestSchedulerRunRetries(t *testing.T) {
-	s, err := loadScheduler(filepath.Join(t.TempDir(), "pending.json"), fixedClock{time.Unix(1000, 0)})
-	if err != nil {
-		t.Fatal(err)
+func TestJobErrors(t *testing.T) {
+	var perm *outbox.PermanentError
+	var retry *outbox.RetryError
+	if err := jobError(mautrix.MForbidden); !errors.As(err, &perm) {
+		t.Errorf("forbidden: %v", err)
 	}
-	s.add(job{Action: actionRedact, Room: "!r", Event: "$away", At: time.Unix(900, 0)}, time.Unix(1000, 0))
-	s.add(job{Action: actionRedact, Room: "!r", Event: "$forbidden", At: time.Unix(900, 0)}, time.Unix(1000, 0))
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan id.EventID, 4)
-	go func() {
-		s.run(ctx, func(_ context.Context, j job) error {
-			ran <- j.Event
-			if j.Event == "$forbidden" {
-				return mautrix.MForbidden
-			}
-			return errors.New("connection refused")
-		})
-	}()
-	got := map[id.EventID]bool{<-ran: true, <-ran: true}
-	cancel()
-	if !got["$away"] || !got["$forbidden"] {
-		t.Errorf("ran %v", got)
+	if err := jobError(fmt.Errorf("redact: %w", mautrix.MNotFound)); !errors.Is(err, outbox.ErrGone) {
+		t.Errorf("not found: %v", err)
 	}
-	// The fixed clock never reaches the retry time, so the failed job waits.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.jobs) != 1 || s.jobs[0].Event != "$away" || s.jobs[0].Tries != 1 || !s.jobs[0].At.Equal(time.Unix(1000, 0).Add(retryDelay)) {
-		t.Errorf("after a run: %+v, want $away retried once in 30 s ($forbidden dropped)", s.jobs)
+	limited := mautrix.HTTPError{RespError: &mautrix.RespError{ErrCode: "M_LIMIT_EXCEEDED", ExtraData: map[string]any{"retry_after_ms": 2500.0}}}
+	if err := jobError(limited); !errors.As(err, &retry) || retry.After != 2500*time.Millisecond {
+		t.Errorf("rate limited: %v", err)
+	}
+	if err := jobError(errors.New("connection refused")); errors.As(err, &perm) || errors.As(err, &retry) || errors.Is(err, outbox.ErrGone) {
+		t.Errorf("a network error is not retried with back-off: %v", err)
 	}
 }
 
 func TestNewChecksConfig(t *testing.T) {
-	ok := Config{Homeserver: "http://x", UserID: "@bot:x", Password: "p", StateDir: "d", PickleKey: make([]byte, 32), Handler: &fakeHandler{}}
+	ok := Config{Homeserver: "http://x", UserID: "@bot:x", Password: "p", StateDir: "d", PickleKey: make([]byte, 32), Handler: &fakeHandler{}, Outbox: testOutbox(t, nil)}
 	if _, err := New(ok); err != nil {
 		t.Fatalf("valid config: %v", err)
 	}
@@ -301,6 +271,7 @@ func TestNewChecksConfig(t *testing.T) {
 		"short pickle":  func(c *Config) { c.PickleKey = []byte("k") },
 		"no handler":    func(c *Config) { c.Handler = nil },
 		"no state dir":  func(c *Config) { c.StateDir = "" },
+		"no outbox":     func(c *Config) { c.Outbox = nil },
 	}
 	for name, mutate := range tests {
 		t.Run(name, func(t *testing.T) {

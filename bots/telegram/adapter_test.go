@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -13,8 +14,11 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/bots/telegram"
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
 )
 
 const token = "123456:TEST-token_abc"
@@ -50,6 +54,25 @@ func (h *fakeHandler) requests() []commands.Request {
 	return append([]commands.Request(nil), h.reqs...)
 }
 
+// newOutbox is a real outbox over a bbolt file in t's temp dir.
+func newOutbox(t testing.TB, clock outbox.Clock) *outbox.Outbox {
+	t.Helper()
+	store, err := bolt.Open(context.Background(), filepath.Join(t.TempDir(), "outbox.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, err := seal.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := outbox.Open(context.Background(), store, key, outbox.Options{Platform: telegram.Platform, Clock: clock, MaxAge: telegram.MaxDeleteAge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 type harness struct {
 	t    *testing.T
 	api  *telegramtest.Server
@@ -73,6 +96,9 @@ func start(t *testing.T, h *fakeHandler, tweak func(*telegram.Config)) *harness 
 	}
 	if tweak != nil {
 		tweak(&cfg)
+	}
+	if cfg.Outbox == nil {
+		cfg.Outbox = newOutbox(t, cfg.Clock)
 	}
 	b, err := telegram.New(cfg)
 	if err != nil {
@@ -378,7 +404,7 @@ func TestInFlightUpdateNotLost(t *testing.T) {
 	}}
 	run := func(h telegram.Handler, ctx context.Context) chan error {
 		b, err := telegram.New(telegram.Config{Token: token, APIURL: api.URL(), People: map[int64]string{alice: "alice", bob: "bob"},
-			Handler: h, PollTimeout: time.Second, ShutdownGrace: 100 * time.Millisecond})
+			Handler: h, PollTimeout: time.Second, ShutdownGrace: 100 * time.Millisecond, Outbox: newOutbox(t, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -518,7 +544,7 @@ func TestWebhook(t *testing.T) {
 func TestBadTokenFailsRun(t *testing.T) {
 	api := telegramtest.New(token)
 	defer api.Close()
-	b, err := telegram.New(telegram.Config{Token: "999:wrong", APIURL: api.URL(), Handler: &fakeHandler{}})
+	b, err := telegram.New(telegram.Config{Token: "999:wrong", APIURL: api.URL(), Handler: &fakeHandler{}, Outbox: newOutbox(t, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

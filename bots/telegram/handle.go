@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
 )
 
 // Texts the adapter itself says (everything else comes from the handler).
@@ -45,7 +47,8 @@ func (b *Bot) handleUpdate(ctx context.Context, u *models.Update) {
 type incoming struct {
 	chatID  int64
 	private bool
-	msgID   int // the person's message (0 for a button press)
+	msgID   int       // the person's message (0 for a button press)
+	sent    time.Time // when the person sent it (Telegram's date)
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
@@ -53,6 +56,9 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 		return
 	}
 	in := incoming{chatID: m.Chat.ID, private: m.Chat.Type == models.ChatTypePrivate, msgID: m.ID}
+	if m.Date > 0 {
+		in.sent = time.Unix(int64(m.Date), 0)
+	}
 	text := m.Text
 	if text == "" {
 		text = m.Caption
@@ -286,15 +292,11 @@ func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply
 	var notice string
 	for _, r := range replies {
 		if r.DeleteRequest && in.msgID != 0 {
-			err := b.do(ctx, "deleteMessage", func(ctx context.Context) error {
-				_, err := b.api.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: in.chatID, MessageID: in.msgID})
-				return err
-			})
-			if isNotFound(err) {
-				// Gone already (the person deleted it, or an earlier run
-				// did before a crash): the secret is out of the chat.
-				err = nil
-			}
+			// Stored before it is tried: should the process die now, the
+			// next start deletes it. A failure that may pass is retried
+			// by the outbox; the person is told to delete it all the same.
+			err := b.outbox.Now(ctx, outbox.Job{Action: outbox.DeleteSecret, Chat: strconv.FormatInt(in.chatID, 10),
+				Message: strconv.Itoa(in.msgID), Sent: in.sent}, b.runJob)
 			if err != nil {
 				b.log.Warn("telegram: could not delete a secret-bearing message", "err", safeErr(err))
 				notice = commands.DeleteFailedNotice + " (" + deleteReason(err, in.private) + ")."
@@ -355,8 +357,6 @@ func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *i
 	if kb != nil {
 		markup = kb
 	}
-	var sent []int
-	var codeMsg int
 	chunks := renderChunks(r.Parts, maxMessageLen)
 	for i, c := range chunks {
 		p := &bot.SendMessageParams{ChatID: chatID, Text: c.html, ParseMode: models.ParseModeHTML,
@@ -365,19 +365,11 @@ func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *i
 		if last && markup != nil && r.Image == nil && r.File == nil {
 			p.ReplyMarkup = markup
 		}
-		var msg *models.Message
-		err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
-			var err error
-			msg, err = b.api.SendMessage(ctx, p)
-			return err
+		err := b.sendTracked(ctx, chatID, r, c.hasCode, kb, "sendMessage", func(ctx context.Context) (*models.Message, error) {
+			return b.api.SendMessage(ctx, p)
 		})
 		if err != nil {
-			b.schedule(chatID, sent, 0, r, nil)
 			return err
-		}
-		sent = append(sent, msg.ID)
-		if c.hasCode {
-			codeMsg = msg.ID
 		}
 	}
 	for _, f := range []*commands.File{r.Image, r.File} {
@@ -396,62 +388,20 @@ func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *i
 			name = "file"
 		}
 		isLast := f == r.File || r.File == nil
-		var msg *models.Message
-		err := b.do(ctx, "send file", func(ctx context.Context) error {
+		err := b.sendTracked(ctx, chatID, r, false, kb, "send file", func(ctx context.Context) (*models.Message, error) {
 			up := &models.InputFileUpload{Filename: name, Data: bytes.NewReader(f.Data)}
 			var rm models.ReplyMarkup
 			if isLast && markup != nil {
 				rm = markup
 			}
-			var err error
 			if f == r.Image {
-				msg, err = b.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
-			} else {
-				msg, err = b.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+				return b.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
 			}
-			return err
+			return b.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
 		})
 		if err != nil {
-			b.schedule(chatID, sent, 0, r, nil)
 			return err
 		}
-		sent = append(sent, msg.ID)
 	}
-	b.schedule(chatID, sent, codeMsg, r, kb)
 	return nil
-}
-
-// schedule arranges the expiry edit and the deletion of sent messages.
-func (b *Bot) schedule(chatID int64, sent []int, codeMsg int, r commands.Reply, kb *inlineKeyboard) {
-	if codeMsg != 0 && !r.CodeValidUntil.IsZero() && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
-		text := expiredText(kb != nil && len(kb.InlineKeyboard) > 0)
-		b.sched.add(r.CodeValidUntil, func(ctx context.Context) {
-			p := &bot.EditMessageTextParams{ChatID: chatID, MessageID: codeMsg, Text: text}
-			if kb != nil {
-				p.ReplyMarkup = kb
-			}
-			err := b.do(ctx, "editMessageText", func(ctx context.Context) error {
-				_, err := b.api.EditMessageText(ctx, p)
-				return err
-			})
-			if err != nil && !isNotFound(err) {
-				b.log.Warn("telegram: expiry edit failed", "err", safeErr(err))
-			}
-		})
-	}
-	if r.ExpiresAt.IsZero() {
-		return
-	}
-	for _, id := range sent {
-		b.sched.add(r.ExpiresAt, func(ctx context.Context) {
-			err := b.do(ctx, "deleteMessage", func(ctx context.Context) error {
-				_, err := b.api.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: chatID, MessageID: id})
-				return err
-			})
-			// "not found": the person deleted it first; nothing to do.
-			if err != nil && !isNotFound(err) {
-				b.log.Warn("telegram: expired message not deleted", "err", safeErr(err))
-			}
-		})
-	}
 }

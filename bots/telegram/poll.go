@@ -97,6 +97,7 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 		b.log.Warn("telegram: deleteWebhook failed", "err", safeErr(err))
 	}
 	b.track = newTracker()
+	b.prog = newProgress(ctx, b.cfg.Progress, b.log)
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		n, progress := b.track.state()
@@ -116,6 +117,9 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			// Unfinished updates come back at once; do not long-poll.
 			timeout = 0
 		}
+		// The record loses finished updates before this poll confirms
+		// them to Telegram.
+		b.prog.flush(ctx)
 		ups, err := b.getUpdates(ctx, b.track.offset(), timeout, pollLimit, b.track.seen())
 		if err != nil {
 			if ctx.Err() != nil {
@@ -140,15 +144,30 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			continue
 		}
 		backoff = 0
-		fresh := 0
+		if len(ups) == 0 {
+			b.prog.confirmedAll() // nothing unconfirmed is left at all
+		}
+		var fresh []*models.Update
+		low := int64(0)
 		for _, u := range ups {
-			if !b.track.start(u.ID) {
+			if low == 0 || u.ID < low {
+				low = u.ID
+			}
+			if b.track.start(u.ID) {
+				fresh = append(fresh, u)
+			}
+		}
+		// Durably in progress before any handler runs.
+		skip := b.prog.begin(ctx, fresh, low)
+		for _, u := range fresh {
+			if skip[u.ID] {
+				b.skipUpdate(workCtx, u)
+				b.track.finish(u.ID)
 				continue
 			}
-			fresh++
-			b.disp.submit(workCtx, chatKey(u), u, b.track.finish)
+			b.disp.submit(workCtx, chatKey(u), u, b.finishPolled)
 		}
-		if fresh == 0 && len(ups) > 0 {
+		if len(fresh) == 0 && len(ups) > 0 {
 			// Only unfinished updates came back: wait for one to finish,
 			// or a moment to pick up new ones, instead of spinning. The
 			// pause bounds re-polling to 50/s while a handler is stuck.
@@ -164,6 +183,12 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 	return nil
 }
 
+// finishPolled is called when a polled update has been handled.
+func (b *Bot) finishPolled(id int64) {
+	b.prog.finish(id)
+	b.track.finish(id)
+}
+
 // confirm tells Telegram that every finished update is handled, so a
 // graceful restart does not handle them again. Updates still unfinished
 // (after the shutdown grace) stay unconfirmed and come back next run.
@@ -173,6 +198,7 @@ func (b *Bot) confirm(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	b.prog.flush(cctx)
 	if _, err := b.getUpdates(cctx, b.track.offset(), 0, 1, math.MaxInt64); err != nil {
 		b.log.Warn("telegram: could not confirm the last updates; they will be handled again", "err", safeErr(err))
 	}

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"context"
 	"html"
 	"strings"
 	"testing"
@@ -113,29 +112,6 @@ func TestKeyboard(t *testing.T) {
 type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) Now() time.Time { return c.t }
-
-func TestSchedulerDue(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := newScheduler(&fakeClock{t0})
-	var order []int
-	for i, d := range []time.Duration{3, 1, 2, 1} {
-		s.add(t0.Add(d*time.Second), func(context.Context) { order = append(order, i) })
-	}
-	due, next := s.due(t0)
-	if len(due) != 0 || next != time.Second {
-		t.Fatalf("at t0: %d due, next %v", len(due), next)
-	}
-	due, next = s.due(t0.Add(2 * time.Second))
-	for _, d := range due {
-		d.fn(context.Background())
-	}
-	if got := order; len(got) != 3 || got[0] != 1 || got[1] != 3 || got[2] != 2 {
-		t.Fatalf("order %v, want [1 3 2]", got)
-	}
-	if next != time.Second || s.pending() != 1 {
-		t.Fatalf("next %v pending %d", next, s.pending())
-	}
-}
 
 func TestTrackerOffset(t *testing.T) {
 	tr := newTracker()

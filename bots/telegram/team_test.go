@@ -59,6 +59,7 @@ func startTeam(t *testing.T) *teamRig {
 	b, err := telegram.New(telegram.Config{
 		Token:  token,
 		APIURL: api.URL(),
+		Outbox: newOutbox(t, nil),
 		People: map[int64]string{alice: "alice"},
 		Recipients: func(ctx context.Context, person string) ([]int64, error) {
 			people, err := svc.People(ctx)

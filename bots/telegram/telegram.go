@@ -32,9 +32,19 @@
 // which gives Telegram's own retry the same at-least-once effect; recently
 // seen update ids are remembered to drop Telegram's duplicate deliveries.
 //
-// Scheduled edits and deletions (code expiry, ExpiresAt) live in memory
-// only: a restart forgets them, so a code message sent just before a crash
-// stays in the chat (the code in it is expired by then anyway).
+// At-least-once has a trap: an update that crashes the process (out of
+// memory, a runtime fatal error no recover catches) would be fetched and
+// crash it again at every start, for as long as Telegram keeps it. With
+// Config.Progress set, the ids of the updates being handled are recorded
+// durably (ids and counts only, in the database) before any handler runs;
+// each start counts the ids it finds still recorded. An update found at
+// one start is handled again (a power cut loses nothing); one found at two
+// starts is skipped, and its sender is told in one sentence.
+//
+// Scheduled edits and deletions (code expiry, ExpiresAt) and the deletion
+// of a person's secret-bearing message are jobs in the persisted outbox
+// (bots/outbox): each is stored right after its message was sent, before
+// the update is confirmed, so a restart or a kill -9 loses none of them.
 package telegram
 
 import (
@@ -53,6 +63,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
 )
 
 // Handler answers one request; *commands.Handler is the real one.
@@ -92,9 +103,16 @@ type Config struct {
 	// Handler answers requests; when it also implements Strangers, people
 	// added at runtime are served too.
 	Handler Handler
-	Menu    []MenuItem
-	Log     *slog.Logger
-	Clock   Clock
+	// Outbox keeps the scheduled edits and deletions (required); open it
+	// with Platform "telegram" and MaxAge MaxDeleteAge.
+	Outbox *outbox.Outbox
+	Menu   []MenuItem
+	// Progress, if set, keeps the ids of updates being handled across
+	// crashes: an update in progress at two crashes is skipped and its
+	// sender told, instead of crashing every start (*core.Service).
+	Progress Progress
+	Log      *slog.Logger
+	Clock    Clock
 	// Workers is how many updates are handled at once (default 8). Updates
 	// of one chat are always handled in order, one at a time.
 	Workers int
@@ -121,9 +139,10 @@ type Bot struct {
 	baseURL string
 
 	username   atomic.Value // string, from getMe
-	sched      *scheduler
+	outbox     *outbox.Outbox
 	disp       *dispatcher
 	track      *tracker     // polling mode only
+	prog       *progress    // the durable record of updates in progress
 	webhookLn  atomic.Value // net.Addr
 	seenHooks  *recentIDs
 	handlerCnt atomic.Int64 // handled updates, for tests and logs
@@ -136,6 +155,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Handler == nil {
 		return nil, errors.New("telegram: no handler")
+	}
+	if cfg.Outbox == nil {
+		return nil, errors.New("telegram: no outbox")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -186,7 +208,8 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.api = api
 	b.username.Store("")
-	b.sched = newScheduler(cfg.Clock)
+	b.outbox = cfg.Outbox
+	b.prog = &progress{prior: map[int64]int{}, cur: map[int64]int{}} // until Run loads the record
 	b.disp = newDispatcher(cfg.Workers, b.handleUpdate, b.log)
 	return b, nil
 }
@@ -215,16 +238,18 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	// Work (handlers, scheduled edits) gets its own context so a shutdown
-	// lets in-flight commands finish; it is cancelled after the grace.
+	// Work (handlers) gets its own context so a shutdown lets in-flight
+	// commands finish; it is cancelled after the grace.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
+	// The outbox stops with ctx: what has not run stays stored for the
+	// next start (jobs that in-flight updates add are stored too).
 	var schedWG sync.WaitGroup
 	schedWG.Add(1)
 	go func() {
 		defer schedWG.Done()
-		b.sched.run(workCtx)
+		b.outbox.Run(ctx, b.runJob)
 	}()
 
 	var err error
@@ -234,7 +259,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		err = b.poll(ctx, workCtx)
 	}
 
-	// Wait for in-flight updates, then stop the scheduler.
+	// Wait for in-flight updates.
 	done := make(chan struct{})
 	go func() { b.disp.wait(); close(done) }()
 	select {

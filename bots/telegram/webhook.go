@@ -68,8 +68,13 @@ func (b *Bot) WebhookHandler(workCtx context.Context) http.Handler {
 			w.WriteHeader(http.StatusOK) // Telegram's retry of one we handled
 			return
 		}
+		if b.prog.begin(r.Context(), []*models.Update{u}, 0)[u.ID] {
+			b.skipUpdate(workCtx, u)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		done := make(chan struct{})
-		b.disp.submit(workCtx, chatKey(u), u, func(int64) { close(done) })
+		b.disp.submit(workCtx, chatKey(u), u, func(id int64) { b.prog.finish(id); close(done) })
 		select {
 		case <-done:
 			w.WriteHeader(http.StatusOK)
@@ -88,6 +93,7 @@ func (b *Bot) serveWebhook(ctx, workCtx context.Context) error {
 		return fmt.Errorf("telegram: webhook listen: %w", err)
 	}
 	b.webhookLn.Store(ln.Addr())
+	b.prog = newProgress(ctx, b.cfg.Progress, b.log)
 	srv := &http.Server{
 		Handler:           b.WebhookHandler(workCtx),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/observe"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -30,6 +31,10 @@ type app struct {
 	handler   *commands.Handler
 	// names holds what adapters learn once they run (people.go).
 	names *botNames
+	// getenv is the environment run was given.
+	getenv env
+	// metrics, under serve, counts outbox jobs too (outbox.go).
+	metrics *observe.Metrics
 }
 
 // dbFile is the database's name inside the data dir.
@@ -92,7 +97,7 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 		f(&hopts)
 	}
 	h := commands.New(svc, hopts)
-	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h, names: names}, nil
+	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h, names: names, getenv: getenv}, nil
 }
 
 func (a *app) Close() error {

@@ -4,19 +4,27 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/matrix"
+	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 )
 
 // newMatrix builds the Matrix adapter from the matrix section and the users
 // list. It does no network I/O: Run logs in (and retries while the
 // homeserver cannot be reached).
-func newMatrix(_ context.Context, a *app, metrics matrix.DecryptObserver) (runner, error) {
+func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (runner, error) {
 	mc := a.cfg.Matrix
+	// Matrix lets a room's moderators redact at any age: no MaxAge.
+	box, err := a.openOutbox(ctx, matrix.Platform, 0)
+	if err != nil {
+		return nil, err
+	}
 	people := map[id.UserID]string{}
 	for _, u := range a.cfg.Users {
 		if u.Matrix != "" {
@@ -26,8 +34,13 @@ func newMatrix(_ context.Context, a *app, metrics matrix.DecryptObserver) (runne
 		}
 	}
 	// The olm/megolm pickles in crypto.db are encrypted with a key derived
-	// from the master key's derivation root: the file alone opens nothing,
-	// and rotate-key does not change it (the pickles stay readable).
+	// from the master key's derivation root: the file alone opens nothing.
+	// rotate-key changes the root, and so this key; a store still under
+	// the old one is re-pickled first (repickleMatrix).
+	stateDir := filepath.Join(a.cfg.DataDir, "matrix")
+	if err := repickleMatrix(ctx, a.svc, stateDir, a.log); err != nil {
+		return nil, err
+	}
 	pickle := a.svc.DeriveKey("matrix-pickle")
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
@@ -42,7 +55,7 @@ func newMatrix(_ context.Context, a *app, metrics matrix.DecryptObserver) (runne
 		Password:    mc.Password,
 		AccessToken: mc.AccessToken,
 		DeviceID:    id.DeviceID(mc.DeviceID),
-		StateDir:    filepath.Join(a.cfg.DataDir, "matrix"),
+		StateDir:    stateDir,
 		PickleKey:   pickleKey,
 		// Cross-signing: see bots/matrix/crosssign.go.
 		CrossSigningKey: crossSigningKey,
@@ -58,8 +71,33 @@ func newMatrix(_ context.Context, a *app, metrics matrix.DecryptObserver) (runne
 			return out, err
 		},
 		Handler: a.handler,
+		Outbox:  box,
 		Log:     a.log.With("adapter", "matrix"),
 		Clock:   a.clock,
 		Metrics: metrics,
 	})
+}
+
+// repickleMatrix moves the Matrix store to the current pickle key after a
+// master key rotation (core.Service.PendingPickleKey), then lets core
+// forget the old key. Safe to repeat: matrix.Repickle skips what is done.
+func repickleMatrix(ctx context.Context, svc *core.Service, stateDir string, log *slog.Logger) error {
+	old, ok, err := svc.PendingPickleKey(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	defer seal.Zero(&old)
+	cur := svc.DeriveKey("matrix-pickle")
+	defer seal.Zero(&cur)
+	n, err := matrix.Repickle(ctx, stateDir, old[:], cur[:])
+	if err != nil {
+		return fmt.Errorf("re-pickle the Matrix store after a master key rotation: %w", err)
+	}
+	if err := svc.PickleRekeyed(ctx); err != nil {
+		return err
+	}
+	if log != nil {
+		log.Info("re-pickled the Matrix store under the rotated key", "pickles", n)
+	}
+	return nil
 }

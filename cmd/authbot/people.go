@@ -139,3 +139,20 @@ func flushAuditEvery(ctx context.Context, a *app, d time.Duration) {
 		}
 	}
 }
+
+// pruneInvites deletes the invites made by someone who is neither a config
+// user nor a runtime person any more.
+func pruneInvites(ctx context.Context, cfg *config.Config, a *app) (int, error) {
+	known := map[string]bool{}
+	for _, u := range cfg.Users {
+		known[strings.ToLower(u.Name)] = true
+	}
+	people, err := a.svc.People(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range people {
+		known[strings.ToLower(p.Name)] = true
+	}
+	return a.svc.PruneInvites(ctx, func(name string) bool { return known[strings.ToLower(name)] })
+}

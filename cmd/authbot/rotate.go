@@ -22,9 +22,16 @@ import (
 // Key rotation and why an interruption at any point leaves a working pair:
 //
 //  1. the new key is written to master.key.new and fsynced (with its dir);
-//  2. one bbolt transaction re-wraps every data key and the key check
-//     under the new key (core.RotateMasterKey): all or nothing;
-//  3. master.key.new is renamed over master.key and the dir fsynced.
+//  2. one bbolt transaction re-keys everything under the new key and a new
+//     derivation root (core.RotateMasterKey): all or nothing; it keeps the
+//     old Matrix pickle key, sealed under the new root;
+//  3. master.key.new is renamed over master.key and the dir fsynced;
+//  4. the Matrix store (matrix/crypto.db) is re-pickled to the new pickle
+//     key in one SQLite transaction, then the old pickle key is dropped.
+//
+// Killed during 4: the old pickle key is still recorded, and the next
+// rotate-key or start of the Matrix adapter re-pickles (idempotently:
+// values already under the new key are skipped).
 //
 // Killed before 2 commits: the database still opens with master.key, and
 // start-up (settleRotation) removes the stale master.key.new. Killed after
@@ -89,18 +96,42 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		}
 		return fmt.Errorf("rotate key: %w", err)
 	}
+	if !fromEnv {
+		if err := os.Rename(filepath.Join(dir, newKeyFile), filepath.Join(dir, keyfile.FileName)); err != nil {
+			return fmt.Errorf("rotate key: the database uses the new key in %s but it could not be moved into place (the next start does it): %w", newKeyFile, err)
+		}
+		if err := backup.SyncDir(dir); err != nil {
+			return err
+		}
+	}
+	// Step 4: the Matrix store to the new pickle key. Interrupted, the
+	// next start of the Matrix adapter finishes it.
+	svc, err := core.NewService(ctx, store, newKey, core.SystemClock{})
+	if err != nil {
+		return fmt.Errorf("rotate key: reopen with the new key: %w", err)
+	}
+	if err := repickleMatrix(ctx, svc, filepath.Join(dir, "matrix"), nil); err != nil {
+		fmt.Fprintf(stdout, "The Matrix store is not re-keyed yet (%v); the next start does it.\n", err)
+	}
+	fmt.Fprint(stdout, rotateSummary(rep))
 	if fromEnv {
-		fmt.Fprintf(stdout, "Rotated %d people's keys. Update %s to the new key now; the old one no longer opens the database.\n", rep.People, config.EnvMasterKey)
+		fmt.Fprintf(stdout, "Update %s to the new key now; the old one no longer opens the database.\n", config.EnvMasterKey)
 		return nil
 	}
-	if err := os.Rename(filepath.Join(dir, newKeyFile), filepath.Join(dir, keyfile.FileName)); err != nil {
-		return fmt.Errorf("rotate key: the database uses the new key in %s but it could not be moved into place (the next start does it): %w", newKeyFile, err)
-	}
-	if err := backup.SyncDir(dir); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Rotated the master key: %d people's keys re-wrapped. Make a new backup: old backups still hold the old key.\n", rep.People)
+	fmt.Fprintf(stdout, "Make a new backup: old backups still hold the old key (and open only what was there before).\n")
 	return nil
+}
+
+// rotateSummary says what a rotation re-keyed, and what it could not.
+func rotateSummary(rep core.RotateReport) string {
+	s := fmt.Sprintf("Rotated the master key: %d people and %d shared vaults re-keyed.\n", rep.People, rep.Vaults)
+	if rep.Locked > 0 {
+		s += fmt.Sprintf("%d locked people keep their data keys: only their passphrases open them, the master key never did.\n", rep.Locked)
+	}
+	if rep.Unreachable > 0 {
+		s += fmt.Sprintf("%d shared vaults whose members are all locked keep their keys until a member unlocks and someone is removed.\n", rep.Unreachable)
+	}
+	return s
 }
 
 // writeNewKey writes master.key.new (0600) and fsyncs it and its dir.

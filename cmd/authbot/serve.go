@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 		return err
 	}
 	log := newLogger(stderr, cfg.Log)
+	defer applyMemoryLimit(cfg, getenv, log)()
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
 	if cfg.Storage.Driver == config.DriverPostgres {
 		return serveWithLease(ctx, cfg, log, getenv, operator, withObserver) // lease.go
@@ -49,6 +50,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 // ctx ends or an adapter fails.
 func serveApp(ctx context.Context, a *app, operator *ops) error {
 	cfg, log := a.cfg, a.log
+	a.metrics = operator.metrics // outbox jobs are counted too
+	// Invites handed out by someone no longer in the config (or removed)
+	// stop working.
+	if n, err := pruneInvites(ctx, cfg, a); err != nil {
+		log.Warn("could not prune invites", "err", err)
+	} else if n > 0 {
+		log.Info("invites of people no longer here removed", "count", n)
+	}
 	var runners []runner
 	if cfg.Telegram.Enabled() {
 		r, err := newTelegram(ctx, a)

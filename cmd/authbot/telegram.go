@@ -11,8 +11,12 @@ import (
 // newTelegram builds the Telegram adapter from the telegram section and the
 // users list. It does no network I/O: Run connects (and retries getMe until
 // the Bot API answers).
-func newTelegram(_ context.Context, a *app) (runner, error) {
+func newTelegram(ctx context.Context, a *app) (runner, error) {
 	tc := a.cfg.Telegram
+	box, err := a.openOutbox(ctx, telegram.Platform, telegram.MaxDeleteAge)
+	if err != nil {
+		return nil, err
+	}
 	people := map[int64]string{}
 	for _, u := range a.cfg.Users {
 		if u.Telegram != 0 {
@@ -41,10 +45,12 @@ func newTelegram(_ context.Context, a *app) (runner, error) {
 			}
 			return out, err
 		},
-		Handler: a.handler,
-		Menu:    menu,
-		Log:     a.log.With("adapter", "telegram"),
-		Clock:   a.clock,
+		Handler:  crashHook(a.handler, a.getenv),
+		Outbox:   box,
+		Menu:     menu,
+		Progress: a.svc,
+		Log:      a.log.With("adapter", "telegram"),
+		Clock:    a.clock,
 	}
 	if w := tc.Webhook; w != nil {
 		cfg.Webhook = &telegram.Webhook{Listen: w.Listen, URL: w.URL, Secret: w.Secret}

@@ -142,7 +142,7 @@ func withoutKey(g *Guide, s *Service, label string) {
 	if rc != nil && !codesFirst {
 		// A path that already says where the codes go needs only what
 		// they look like.
-		if strings.Contains(strings.ToLower(s.NoBackup.Path.Text), strings.ToLower(rc.Name)) {
+		if strings.Contains(strings.ToLower(s.NoBackup.Path.Text), strings.TrimSuffix(strings.ToLower(rc.Name), "s")) {
 			if rc.Shape != "" {
 				g.Then = append(g.Then, upperFirst(rc.Name)+": "+rc.Shape)
 			}

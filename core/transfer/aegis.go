@@ -190,7 +190,7 @@ func aegisEntries(raw []byte, format string) (*Result, error) {
 		case "steam":
 			k.Params.Kind = otp.Steam
 		case "yandex", "motp":
-			c.bad(n, issuer, name, fmt.Sprintf("%s codes are not supported", e.Type))
+			c.bad(n, issuer, name, kindNotSupported(string(e.Type)))
 			continue
 		default:
 			c.bad(n, issuer, name, fmt.Sprintf("unknown kind of code %q", clip(string(e.Type), 20)))

@@ -114,7 +114,7 @@ func andOTPEntries(list []json.RawMessage, format string) (*Result, error) {
 		case "STEAM":
 			k.Params.Kind = otp.Steam
 		default:
-			c.bad(n, issuer, account, fmt.Sprintf("%s codes are not supported", clip(string(e.Type), 20)))
+			c.bad(n, issuer, account, kindNotSupported(string(e.Type)))
 			continue
 		}
 		c.addFields(n, issuer, account, k, fields{secret: string(e.Secret), algorithm: string(e.Algorithm),

@@ -72,12 +72,12 @@ func importAuthProJSON(top map[string]json.RawMessage, format string) (*Result, 
 		case 2:
 			k.Params.Kind = otp.TOTP
 		case 3:
-			c.bad(n, issuer, account, "mOTP codes are not supported")
+			c.bad(n, issuer, account, kindNotSupported("mOTP"))
 			continue
 		case 4:
 			k.Params.Kind = otp.Steam
 		case 5:
-			c.bad(n, issuer, account, "Yandex codes are not supported")
+			c.bad(n, issuer, account, kindNotSupported("Yandex"))
 			continue
 		default:
 			c.bad(n, issuer, account, fmt.Sprintf("unknown kind of code (%d)", e.Type))

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/argon2"
+
 	"github.com/authbot/authbot/core/otp"
 )
 
@@ -395,4 +397,88 @@ func deflated(t *testing.T, b []byte) []byte {
 	fw.Write(b)
 	fw.Close()
 	return buf.Bytes()
+}
+
+// Only one derivation above heavyKDFBytes runs at a time; a waiting one
+// gives up when its context ends; small ones never wait.
+func TestHeavyKDFOneAtATime(t *testing.T) {
+	im := NewImporter()
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- im.withKDF(context.Background(), 1<<30, func() { close(inside); <-release })
+	}()
+	<-inside
+	ctx, cancel := context.WithCancel(context.Background())
+	waited := make(chan error, 1)
+	go func() {
+		waited <- im.withKDF(ctx, 1<<30, func() { t.Error("second heavy derivation ran while the first held the slot") })
+	}()
+	if err := im.withKDF(context.Background(), 16<<20, func() {}); err != nil {
+		t.Errorf("small derivation: %v", err)
+	}
+	cancel()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Errorf("waiting derivation: err = %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	if err := im.withKDF(context.Background(), 1<<30, func() { ran = true }); err != nil || !ran {
+		t.Errorf("after release: ran %v, err %v", ran, err)
+	}
+}
+
+// Ente at its full 1 GiB asks for the password with the slow-KDF note.
+func TestEnteSlowNotice(t *testing.T) {
+	data := []byte(`{"version":1,"kdfParams":{"memLimit":1073741824,"opsLimit":4,"salt":"AAAAAAAAAAAAAAAAAAAAAA=="},` +
+		`"encryptedData":"AAAAAAAAAAAAAAAAAAAAAAAA","encryptionNonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`)
+	_, err := Import(context.Background(), data, "")
+	if !errors.Is(err, ErrPasswordRequired) || !errors.Is(err, ErrSlowKDF) {
+		t.Errorf("err = %v, want ErrPasswordRequired with ErrSlowKDF", err)
+	}
+	small := readFixture(t, "ente_encrypted.json")
+	if _, err := Import(context.Background(), small, ""); !errors.Is(err, ErrPasswordRequired) || errors.Is(err, ErrSlowKDF) {
+		t.Errorf("16 MiB: err = %v, want ErrPasswordRequired alone", err)
+	}
+}
+
+// BenchmarkEnteKDF1GiB is Ente's full key derivation (Argon2id, 1 GiB, 4
+// passes, one lane): the seconds the person is told about.
+func BenchmarkEnteKDF1GiB(b *testing.B) {
+	salt := make([]byte, 16)
+	for b.Loop() {
+		argon2.IDKey([]byte("test"), salt, 4, 1<<20, 1, 32)
+	}
+}
+
+func BenchmarkImportSteamEncrypted(b *testing.B) {
+	files := readSet(b, []string{"steam/sda-1-account-encrypted/manifest.json", "steam/sda-1-account-encrypted/1234.maFile"})
+	im := NewImporter()
+	for b.Loop() {
+		if _, err := im.ImportFiles(context.Background(), files, "password"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkImportBitwardenProtectedPBKDF2(b *testing.B) {
+	data := readFixture(b, "bitwarden_protected_pbkdf2.json")
+	for b.Loop() {
+		if _, err := Import(context.Background(), data, fixturePassword); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkImportWinAuthZip(b *testing.B) {
+	data := readFixture(b, "winauth_protected.zip")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Import(context.Background(), data, fixturePassword); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/authbot/authbot/core/otp"
@@ -80,7 +79,7 @@ func importFreeOTPPlus(top map[string]json.RawMessage) (*Result, error) {
 		case "STEAM":
 			k.Params.Kind = otp.Steam
 		default:
-			c.bad(n, issuer, account, fmt.Sprintf("%s codes are not supported", clip(string(t.Type), 20)))
+			c.bad(n, issuer, account, kindNotSupported(string(t.Type)))
 			continue
 		}
 		algo, err := parseAlgorithm(string(t.Algo))

@@ -24,6 +24,12 @@ const (
 	migrationScheme = "otpauth-migration"
 	// googleBatch is how many accounts go in one QR code, as Google does.
 	googleBatch = 10
+	// MaxBatchSize is the most QR codes one transfer may claim to have.
+	// Google puts about 10 accounts in each, so 100 codes already hold
+	// more accounts than anyone moves at once; a link claiming more is
+	// hostile (batch_size is a number the sender picks, and the parts
+	// still missing are listed back to them).
+	MaxBatchSize = 100
 )
 
 // migrationPart is one decoded transfer link.
@@ -69,6 +75,9 @@ func parseMigration(link string) (*migrationPart, error) {
 	params := payload.GetOtpParameters()
 	if len(params) > MaxEntries {
 		return nil, ErrTooLarge
+	}
+	if size := payload.GetBatchSize(); size > MaxBatchSize || int(size)*googleBatch > MaxEntries {
+		return nil, corrupt("the transfer link says it is one of %d QR codes; Google Authenticator makes at most %d", size, MaxBatchSize)
 	}
 	part := &migrationPart{batch: Batch{ID: payload.GetBatchId(), Index: int(payload.GetBatchIndex()), Size: int(payload.GetBatchSize())}}
 	if part.batch.Size < 1 || part.batch.Index < 0 || part.batch.Index >= part.batch.Size {

@@ -162,6 +162,9 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 		return nil, err
 	}
 	if data[0] == '[' {
+		if isRaivo(data) {
+			return importRaivo(data)
+		}
 		return importAndOTPPlain(data)
 	}
 	var top map[string]json.RawMessage
@@ -210,6 +213,9 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 	case has("accounts"):
 		if raw := bytes.TrimSpace(top["accounts"]); len(raw) > 0 && raw[0] == '{' {
 			return importSteamAccounts(raw)
+		}
+		if isLastPass(top["accounts"]) {
+			return importLastPass(top)
 		}
 	}
 	return nil, unknown("this JSON file is not an export I know")

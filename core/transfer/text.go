@@ -22,6 +22,12 @@ func importText(text string) (*Result, error) {
 	for _, line := range lines {
 		line = strings.TrimSpace(line)
 		lower := strings.ToLower(line)
+		if i := strings.Index(lower, "otpauth://"); i > 0 {
+			// A link inside a line: "Name: otpauth://..." or a CSV
+			// column, as Authy export tools and hand-made lists have it.
+			line = embeddedLink(line[i:])
+			lower = strings.ToLower(line)
+		}
 		switch {
 		case strings.HasPrefix(lower, "otpauth://"):
 			links++
@@ -49,6 +55,10 @@ func importText(text string) (*Result, error) {
 			c.add(n, k)
 		case strings.HasPrefix(lower, migrationScheme+"://"):
 			migrations++
+			if migrations > MaxBatchSize {
+				// Each part is remembered until the others arrive.
+				return nil, ErrTooLarge
+			}
 			part, err := parseMigration(line)
 			if err != nil {
 				return nil, err
@@ -87,6 +97,16 @@ func importText(text string) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// embeddedLink cuts a link found inside a line at the first character
+// that cannot be part of it (space, quote, bracket) and drops a trailing
+// comma or semicolon of a list.
+func embeddedLink(s string) string {
+	if i := strings.IndexAny(s, " \t\"'<>`()[]{}"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimRight(s, ",;")
 }
 
 // winAuthSteam reads a Steam line of WinAuth's text export:

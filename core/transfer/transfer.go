@@ -7,16 +7,21 @@
 // Google Authenticator transfer links (otpauth-migration://), Bitwarden and
 // Bitwarden Authenticator exports (JSON and CSV), FreeOTP+ JSON, Authenticator
 // Pro / Stratum backups (plain and encrypted), Ente Auth's plain-text export,
+// Ente Auth's encrypted export, Bitwarden's password-protected export,
 // Steam Guard files (Steam Desktop Authenticator and steamguard-cli maFiles
 // with their manifest.json, plain and encrypted), WinAuth's text export and
-// its password-protected zip, Proton Authenticator, zip archives of any of
-// these, and any text with one otpauth:// link per line. ExportAegis writes an
-// encrypted Aegis vault; GoogleMigrationURIs writes Google transfer links.
+// its password-protected zip, LastPass Authenticator, Proton Authenticator,
+// Raivo OTP, zip archives of any of these (traditional and WinZip AES
+// encryption), and any text with otpauth:// links, one per line. Exports
+// spread over several files (Steam) go through Importer.ImportFiles.
+// ExportAegis writes an encrypted Aegis vault; GoogleMigrationURIs writes
+// Google transfer links.
 //
 // Every file is hostile until parsed: sizes are capped before parsing, JSON
 // nesting is bounded, key-derivation costs read from a file are capped before
 // they are run, and a bad entry is reported (without its secret) rather than
-// failing the whole file.
+// failing the whole file. Zip archives are held to limits on file count,
+// sizes (declared and actual) and compression ratio.
 package transfer
 
 import (
@@ -36,8 +41,10 @@ const (
 	// MaxInput is the largest file Import reads: real exports of a few
 	// hundred accounts are well under 1 MiB, even with icons.
 	MaxInput = 5 << 20
-	// MaxEntries is the most accounts one file may hold.
-	MaxEntries = 10_000
+	// MaxEntries is the most accounts one file may hold. Real exports
+	// hold tens to a few hundred; the cap keeps one import's write
+	// transaction (which blocks everyone's writes) short.
+	MaxEntries = 2_000
 	// maxDepth bounds JSON nesting; real exports nest 4 or 5 levels.
 	maxDepth = 64
 	// maxText bounds the issuer and account names kept from a file.
@@ -46,10 +53,11 @@ const (
 
 // Supported names the formats Import reads, for messages to people.
 const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator transfer QR codes " +
-	"(otpauth-migration:// links), Bitwarden (.json or .csv), FreeOTP+ (.json), " +
-	"Authenticator Pro (.json, .authpro), Ente Auth (plain-text export), Steam Desktop Authenticator and steamguard-cli " +
-	"(.maFile with its manifest.json, or a zip of the maFiles folder), WinAuth (.txt or password-protected .zip), " +
-	"Proton Authenticator (.json) and otpauth:// links, one per line"
+	"(otpauth-migration:// links), Bitwarden and Bitwarden Authenticator (.json, also password-protected, or .csv), " +
+	"FreeOTP+ (.json), Authenticator Pro (.json, .authpro), Ente Auth (plain text or encrypted export), " +
+	"Steam Desktop Authenticator and steamguard-cli (.maFile with its manifest.json, or a zip of the maFiles folder), " +
+	"WinAuth (.txt or password-protected .zip), LastPass Authenticator (.json), Proton Authenticator (.json), " +
+	"Raivo OTP (.zip or .json), and otpauth:// links, one per line (as Authy export tools write them)"
 
 // Errors returned by Import, for errors.Is. Their texts can be shown to a
 // person; wrapped errors add the detail after a colon.
@@ -60,7 +68,7 @@ var (
 	ErrUnsupported      = errors.New("I recognise this file but cannot import it")
 	ErrPasswordRequired = errors.New("this file is encrypted: I need its password")
 	ErrWrongPassword    = errors.New("wrong password for this file")
-	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 10,000 accounts)")
+	ErrTooLarge         = errors.New("the file is too large to import (at most 5 MiB and 2,000 accounts or 100 transfer QR codes at a time; split it and send the parts one by one)")
 	ErrCorruptFile      = errors.New("the file is damaged or incomplete")
 	// ErrSlowKDF is wrapped with ErrPasswordRequired when opening the file
 	// takes seconds (Ente's 1 GiB Argon2id), so the caller can say so.
@@ -321,4 +329,18 @@ func decodeSecret(s string) ([]byte, error) {
 		return nil, err
 	}
 	return decodeShortBase32(s)
+}
+
+// kindNotSupported is the reason an entry of another kind of code (mOTP,
+// Yandex Key, ...) is skipped, for the person.
+func kindNotSupported(kind string) string {
+	switch strings.ToLower(strings.TrimSpace(kind)) {
+	case "motp":
+		kind = "mOTP"
+	case "yandex":
+		kind = "Yandex Key"
+	default:
+		kind = clip(cleanText(kind), 20)
+	}
+	return kind + " codes are not supported: I make TOTP, HOTP and Steam Guard codes only, so keep this account in the app it came from"
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/authbot/authbot/core/otp"
@@ -111,7 +110,7 @@ func twoFASEntries(list []json.RawMessage, format string) (*Result, error) {
 		case "STEAM":
 			k.Params.Kind = otp.Steam
 		default:
-			c.bad(n, issuer, account, fmt.Sprintf("%s codes are not supported", clip(string(s.OTP.TokenType), 20)))
+			c.bad(n, issuer, account, kindNotSupported(string(s.OTP.TokenType)))
 			continue
 		}
 		c.addFields(n, issuer, account, k, fields{secret: string(s.Secret), algorithm: string(s.OTP.Algorithm),

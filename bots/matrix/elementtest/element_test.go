@@ -22,6 +22,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/matrix"
+	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
@@ -83,7 +84,9 @@ func need(t *testing.T) {
 // testSecret is RFC 6238's SHA-1 test key in base32.
 const testSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
-func realHandler(t *testing.T) *commands.Handler {
+// realHandler is the real command handler and the bot's outbox over one
+// real bbolt file, as authbot serve wires them.
+func realHandler(t *testing.T) (*commands.Handler, *outbox.Outbox) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
@@ -102,7 +105,11 @@ func realHandler(t *testing.T) *commands.Handler {
 		_ = svc.FlushAudit(context.Background())
 		_ = store.Close()
 	})
-	return commands.New(svc, commands.Options{Clock: core.SystemClock{}, CodeDeleteAfter: time.Minute})
+	box, err := outbox.Open(ctx, store, key, outbox.Options{Platform: matrix.Platform})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return commands.New(svc, commands.Options{Clock: core.SystemClock{}, CodeDeleteAfter: time.Minute}), box
 }
 
 type finding struct {
@@ -144,6 +151,7 @@ func TestElementClient(t *testing.T) {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
+	handler, box := realHandler(t)
 	bot, err := matrix.New(matrix.Config{
 		Homeserver:      hs.url,
 		UserID:          id.UserID(hs.userID("bot")),
@@ -152,7 +160,8 @@ func TestElementClient(t *testing.T) {
 		PickleKey:       []byte("0123456789abcdef0123456789abcdef"),
 		CrossSigningKey: []byte("cross-signing-seal-key-32-bytes!"),
 		Users:           map[id.UserID]string{alice: "alice"},
-		Handler:         realHandler(t),
+		Handler:         handler,
+		Outbox:          box,
 		Log:             log,
 		Metrics:         metrics,
 		RetryMin:        100 * time.Millisecond,

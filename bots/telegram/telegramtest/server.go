@@ -9,7 +9,8 @@
 // It checks what real Telegram rejects and a bot could get wrong: messages
 // over 4096 characters after entity parsing, broken HTML, callback data over
 // 64 bytes, empty copy_text buttons, edits and deletes of unknown messages,
-// deletion of other people's messages in groups.
+// deletion of other people's messages in groups, deletion of messages older
+// than 48 hours.
 package telegramtest
 
 import (
@@ -76,8 +77,13 @@ type Message struct {
 	Markup   string // reply_markup JSON, if any
 	Kind     string // "text", "photo", "document"
 	Deleted  bool
-	Edited   int // number of successful edits
+	Edited   int       // number of successful edits
+	Date     time.Time // when it was sent (see Age)
 }
+
+// MaxDeleteAge is Telegram's limit: bots cannot delete messages older than
+// 48 hours ("Bad Request: message can't be deleted").
+const MaxDeleteAge = 48 * time.Hour
 
 type fault struct {
 	retryAfter int  // >0: answer 429 with this retry_after
@@ -111,7 +117,9 @@ type Server struct {
 	// UndeletableChats are chats where deleteMessage fails with "message
 	// can't be deleted", like a group where the bot is no admin.
 	undeletable map[int64]bool
-	maxOffset   int64
+	// admin groups are where the bot may delete other people's messages.
+	admin     map[int64]bool
+	maxOffset int64
 	// polling and maxPolling count getUpdates calls in flight: Telegram
 	// answers a second concurrent poller with 409 Conflict, and two
 	// processes polling at once is what a standby must never do.
@@ -136,6 +144,7 @@ func New(token string) *Server {
 		files:       map[string][]byte{},
 		faults:      map[string][]fault{},
 		undeletable: map[int64]bool{},
+		admin:       map[int64]bool{},
 	}
 	s.srv = httptest.NewServer(s)
 	return s
@@ -202,9 +211,10 @@ func commandEntities(text string) []map[string]any {
 func (s *Server) newMessageLocked(chat Chat, from User, kind, text string) (map[string]any, int) {
 	s.nextMsg++
 	id := s.nextMsg
-	s.messages[id] = &Message{ID: id, ChatID: chat.ID, FromUser: from.ID, Text: text, Kind: kind}
+	now := time.Now()
+	s.messages[id] = &Message{ID: id, ChatID: chat.ID, FromUser: from.ID, Text: text, Kind: kind, Date: now}
 	msg := map[string]any{
-		"message_id": id, "date": time.Now().Unix(),
+		"message_id": id, "date": now.Unix(),
 		"chat": chatJSON(chat), "from": userJSON(from),
 	}
 	return msg, id
@@ -361,6 +371,28 @@ func (s *Server) Undeletable(chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.undeletable[chatID] = true
+}
+
+// MakeAdmin makes the bot an admin of group chatID allowed to delete
+// messages: there it may delete what others sent.
+func (s *Server) MakeAdmin(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.admin[chatID] = true
+}
+
+// Age makes message id older by d, as if it had been sent d earlier: past
+// MaxDeleteAge, deleteMessage refuses it like Telegram does. It reports
+// whether the message exists.
+func (s *Server) Age(id int, d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.messages[id]
+	if m == nil {
+		return false
+	}
+	m.Date = m.Date.Add(-d)
+	return true
 }
 
 // Calls returns a copy of every call so far.
@@ -758,9 +790,10 @@ func checkText(text, parseMode string, max int) *apiError {
 func (s *Server) botMessageLocked(chatID int64, kind, text, markup string) (map[string]any, int) {
 	s.nextMsg++
 	id := s.nextMsg
-	s.messages[id] = &Message{ID: id, ChatID: chatID, FromBot: true, Text: text, Markup: markup, Kind: kind}
+	now := time.Now()
+	s.messages[id] = &Message{ID: id, ChatID: chatID, FromBot: true, Text: text, Markup: markup, Kind: kind, Date: now}
 	m := map[string]any{
-		"message_id": id, "date": time.Now().Unix(),
+		"message_id": id, "date": now.Unix(),
 		"chat": map[string]any{"id": chatID, "type": chatType(chatID)},
 		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "authbot", "username": BotUsername},
 	}
@@ -856,7 +889,7 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		if m == nil || m.Deleted || m.ChatID != chatID {
 			return nil, 0, badRequest("message to delete not found")
 		}
-		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot) {
+		if s.undeletable[chatID] || (chatID < 0 && !m.FromBot && !s.admin[chatID]) || time.Since(m.Date) > MaxDeleteAge {
 			return nil, 0, badRequest("message can't be deleted")
 		}
 		m.Deleted = true

@@ -1,0 +1,158 @@
+package telegram_test
+
+// Poison pills through the real binary: one message must never crash the
+// bot, and one update that does (here: a test-only hook that exits, as an
+// out-of-memory kill would) must not crash it at every start.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbot/authbot/bots/telegram/telegramtest"
+)
+
+// reviewPoisonLink is the security review's 63-byte link: batch_size
+// 2^31-1, index 0, no accounts. Before the fix, its "missing parts" list
+// ran the bot out of memory.
+const reviewPoisonLink = "otpauth-migration://offline?data=EAEY/////4cAIAAo////////////AQ"
+
+func TestServePoisonLinkRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if len(reviewPoisonLink) != 63 {
+		t.Fatalf("link is %d bytes", len(reviewPoisonLink))
+	}
+	api := telegramtest.New(token)
+	defer api.Close()
+	dir := t.TempDir()
+	p := startServe(t, writeConfig(t, dir, api.URL(), 0, "2m"))
+	e := e2e{t, api}
+	e.say(alice, "/add github "+githubKey)
+
+	r := e.sayWant(alice, reviewPoisonLink, "Nothing was stored")
+	if txt := r.Fields["text"]; !strings.Contains(txt, "at most 100") || len(txt) > 500 {
+		t.Fatalf("refusal: %q", txt)
+	}
+	// The same as a QR photo.
+	n := api.NumCalls()
+	api.SendPhoto(telegramtest.Private(alice), telegramtest.User{ID: alice}, qrPNG(t, reviewPoisonLink), "", 0)
+	c, _ := e.wait(n, func(c telegramtest.Call) bool {
+		return sendTo(alice)(c) && strings.Contains(c.Fields["text"], "Nothing was stored")
+	})
+	if !strings.Contains(c.Fields["text"], "at most 100") {
+		t.Fatalf("photo refusal: %q", c.Fields["text"])
+	}
+	select {
+	case err := <-p.done:
+		t.Fatalf("the bot stopped: %v", err)
+	default:
+	}
+	code := e.sayWant(alice, "/code github", "<code>")
+	checkCode(t, code.Fields["text"], githubKey, 30, code.At)
+}
+
+var (
+	crashBinOnce sync.Once
+	crashBin     string
+	crashBinErr  error
+)
+
+// crashBinary builds authbot with the test-only crash hook
+// (cmd/authbot/crashhook.go).
+func crashBinary(t *testing.T) string {
+	t.Helper()
+	authbotBinary(t) // makes buildDir
+	crashBinOnce.Do(func() {
+		crashBin = filepath.Join(buildDir, "authbot-crashhook")
+		out, err := exec.Command("go", "build", "-tags", "goolm authbot_crashhook", "-o", crashBin, "github.com/authbot/authbot/cmd/authbot").CombinedOutput()
+		if err != nil {
+			crashBinErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if crashBinErr != nil {
+		t.Fatal(crashBinErr)
+	}
+	return crashBin
+}
+
+// startCrashing starts the hooked binary; it exits while handling a
+// message whose text is crashOn.
+func startCrashing(t *testing.T, config, crashOn string) *proc {
+	t.Helper()
+	p := &proc{stderr: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(crashBinary(t), "serve", "--config", config)
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config), "AUTHBOT_TEST_CRASH_ON=" + crashOn}
+	p.cmd.Stderr = syncWriter{p.mu, p.stderr}
+	p.cmd.Stdout = syncWriter{p.mu, p.stderr}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("authbot log:\n%s", p.log())
+		}
+	})
+	return p
+}
+
+// waitExit waits for the crash; the exit status is the hook's.
+func waitExit(t *testing.T, p *proc) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err // for the cleanup
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 86 {
+			t.Fatalf("the bot did not crash in the hook: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the bot did not crash")
+	}
+}
+
+// TestServeCrashLoopEnds: an update that crashes the bot is handled again
+// once after the restart (at-least-once: it might have been a power cut),
+// and when that crashes too, the next start skips it, tells the sender,
+// and serves everyone else.
+func TestServeCrashLoopEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	api := telegramtest.New(token)
+	defer api.Close()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, api.URL(), 0, "2m")
+	e := e2e{t, api}
+	const poison = "/poison"
+
+	p := startCrashing(t, cfg, poison)
+	e.say(alice, "/add github "+githubKey)
+	api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, poison)
+	waitExit(t, p) // first crash
+
+	p = startCrashing(t, cfg, poison)
+	waitExit(t, p) // handled again once: second crash
+
+	n := api.NumCalls()
+	startCrashing(t, cfg, poison)
+	c, _ := e.wait(n, func(c telegramtest.Call) bool {
+		return sendTo(alice)(c) && strings.Contains(c.Fields["text"], "could not handle")
+	})
+	if strings.Count(c.Fields["text"], ".") > 1 || len(c.Fields["text"]) > 200 {
+		t.Fatalf("skip notice is not one short sentence: %q", c.Fields["text"])
+	}
+	code := e.sayWant(alice, "/code github", "<code>")
+	checkCode(t, code.Fields["text"], githubKey, 30, code.At)
+	// bob, who sent nothing bad, is served too.
+	e.sayWant(bob, "/list", "")
+}
