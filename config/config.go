@@ -34,6 +34,9 @@ type Config struct {
 	// RateLimits are per-person budgets per command class; a class left
 	// out keeps its default (see config.example.yaml).
 	RateLimits RateLimits `yaml:"rate_limits"`
+	// Web is the web page of live codes (and Telegram Mini App); off
+	// unless listen and public_url are both set.
+	Web Web `yaml:"web"`
 	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): the
 	// garbage collector works harder as the heap nears it, so a burst
 	// (a large import, a big picture) is collected instead of growing the
@@ -431,6 +434,9 @@ func (c *Config) Validate() error {
 	if err := c.RateLimits.validate(); err != nil {
 		return err
 	}
+	if err := c.Web.validate(); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	tg := map[int64]bool{}
 	mx := map[string]bool{}
@@ -581,6 +587,41 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Web is the web page of live codes: a Telegram Mini App and the
+// one-time links /web sends. It is served when Listen and PublicURL are
+// both set; TLS comes from a reverse proxy in front.
+type Web struct {
+	Listen    string `yaml:"listen"`     // address authbot listens on, e.g. 127.0.0.1:8080
+	PublicURL string `yaml:"public_url"` // https URL people open, e.g. https://codes.example.org
+	// InitDataMaxAge is how old Telegram's launch data (auth_date) may be.
+	InitDataMaxAge Duration `yaml:"init_data_max_age"`
+}
+
+// Enabled reports whether the web page is served.
+func (w Web) Enabled() bool { return w.Listen != "" && w.PublicURL != "" }
+
+// maxInitDataAge bounds web.init_data_max_age: Telegram's launch data is
+// a bearer credential for as long as it is accepted.
+const maxInitDataAge = 24 * time.Hour
+
+func (w Web) validate() error {
+	if (w.Listen == "") != (w.PublicURL == "") {
+		return fmt.Errorf("web: set both listen and public_url, or neither (the page is off then)")
+	}
+	if w.PublicURL != "" {
+		if err := checkURL(w.PublicURL); err != nil {
+			return fmt.Errorf("web.public_url: %w", err)
+		}
+		if u, _ := url.Parse(w.PublicURL); u.Path != "" && u.Path != "/" {
+			return fmt.Errorf("web.public_url: %q has a path; serve the page at the root of its own host name", w.PublicURL)
+		}
+	}
+	if w.InitDataMaxAge < 0 || w.InitDataMaxAge > Duration(maxInitDataAge) {
+		return fmt.Errorf("web.init_data_max_age: must be between 0 (default 1h) and 24h")
+	}
+	return nil
+}
 
 // DefaultMemoryLimit is memory_limit when the file leaves it out: the
 // bot's steady state is tens of MB, and image decoding is budgeted well

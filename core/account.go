@@ -87,7 +87,8 @@ func (a *Account) Key() otp.Key {
 const MaxLabelLen = 64
 
 // CleanLabel turns what a person typed or what a link carried into a label:
-// trimmed, inner whitespace turned into '-', control characters refused.
+// trimmed, inner whitespace turned into '-', control and format (Cf)
+// characters dropped.
 // It returns "" when nothing usable is left.
 func CleanLabel(s string) string {
 	s = strings.TrimSpace(s)
@@ -98,7 +99,10 @@ func CleanLabel(s string) string {
 		case unicode.IsSpace(r):
 			dash = true
 			continue
-		case unicode.IsControl(r) || r == unicode.ReplacementChar:
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar:
+			// Format characters (zero-width, bidi overrides such as
+			// U+202E) are invisible: they could make one label look
+			// like another, or reorder what follows it.
 			continue
 		}
 		if dash && b.Len() > 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/seal"
 )
 
 // NewAccount is an account to add. Label may be empty: it is then made
@@ -24,6 +25,9 @@ type Code struct {
 	Code string
 	// ValidUntil is when a TOTP/Steam code stops being valid; zero for HOTP.
 	ValidUntil time.Time
+	// Period is how long each TOTP/Steam code lasts (the web page's
+	// countdown ring); zero for HOTP.
+	Period time.Duration
 }
 
 // Add stores one account for person. A label "team/aws" stores it in the
@@ -41,7 +45,7 @@ func (s *Service) Add(ctx context.Context, person string, na NewAccount) (Summar
 			return err
 		}
 		na.Label = label
-		if out, err = s.add(v, na, false); err != nil {
+		if out, err = s.add(v, na, false, nil); err != nil {
 			return err
 		}
 		if v.shared() {
@@ -64,18 +68,37 @@ type Duplicate struct {
 	Existing string // label of the stored account
 }
 
+// MaxImport is the most accounts one AddMany takes (transfer caps files
+// at the same number): the import runs in one write transaction, which
+// must stay short because it blocks everyone's writes.
+const MaxImport = 2000
+
+// ErrTooManyAccounts: an import of more than MaxImport accounts.
+var ErrTooManyAccounts = errors.New("too many accounts in one import")
+
 // AddMany stores many accounts in one transaction: either all new ones land
 // or none. Secrets already stored (or repeated in keys) are reported as
 // duplicates, not doubled; labels are made unique.
 func (s *Service) AddMany(ctx context.Context, person string, keys []NewAccount) (ImportReport, error) {
+	if len(keys) > MaxImport {
+		return ImportReport{}, ErrTooManyAccounts
+	}
+	// What can be checked without the vault is checked before the write
+	// transaction, which blocks every other write while it runs.
+	for _, na := range keys {
+		if err := na.Key.Params.Validate(); err != nil {
+			return ImportReport{}, fmt.Errorf("%s: %w", Describe(na.Key), err)
+		}
+	}
 	var rep ImportReport
 	err := s.update(ctx, person, true, func(sp *spaces) error {
 		// Imports go to the person's own vault only: the duplicate check
 		// then never compares against a shared vault's secrets.
 		v := sp.own
 		rep = ImportReport{}
+		li := newLabelIndex(v, "")
 		for _, na := range keys {
-			sum, err := s.add(v, na, true)
+			sum, err := s.add(v, na, true, li)
 			var dup *DuplicateError
 			switch {
 			case errors.As(err, &dup):
@@ -105,15 +128,19 @@ func Describe(k otp.Key) string {
 	return "an unnamed account"
 }
 
-func (s *Service) add(v *vault, na NewAccount, uniquify bool) (Summary, error) {
+// add stores na in v. li indexes v's labels and fingerprints; AddMany
+// passes one for the whole import (and add keeps it current), a single
+// add passes nil.
+func (s *Service) add(v *vault, na NewAccount, uniquify bool, li *labelIndex) (Summary, error) {
 	if err := na.Key.Params.Validate(); err != nil {
 		return Summary{}, err
 	}
+	if li == nil {
+		li = newLabelIndex(v, "")
+	}
 	fp := v.fingerprint(na.Key.Params.Secret)
-	for _, e := range v.index {
-		if e.Fingerprint == fp {
-			return Summary{}, &DuplicateError{Label: e.Label}
-		}
+	if label, ok := li.fps[fp]; ok {
+		return Summary{}, &DuplicateError{Label: label}
 	}
 	label := CleanLabel(na.Label)
 	if strings.Contains(label, "/") {
@@ -127,12 +154,14 @@ func (s *Service) add(v *vault, na NewAccount, uniquify bool) (Summary, error) {
 	case na.Label != "" && label == "":
 		return Summary{}, ErrBadLabel
 	case label == "":
-		label = v.uniqueLabel(defaultLabel(na.Key))
-	case v.labelTaken(label, ""):
-		if !uniquify {
-			return Summary{}, &NameTakenError{Label: label}
+		label = li.unique(defaultLabel(na.Key))
+	default:
+		if err := li.check(label); err != nil {
+			if !uniquify {
+				return Summary{}, err
+			}
+			label = li.unique(label)
 		}
-		label = v.uniqueLabel(label)
 	}
 	a := &Account{
 		ID:     newID(),
@@ -142,12 +171,32 @@ func (s *Service) add(v *vault, na NewAccount, uniquify bool) (Summary, error) {
 		OTP:    na.Key.Params,
 		Added:  s.now().UTC(),
 	}
-	if err := v.putAccount(a); err != nil {
+	if err := v.putNewAccount(a, fp); err != nil {
 		return Summary{}, err
 	}
+	li.fps[fp] = label
+	li.put(label)
 	out := a.summary()
 	out.Vault = v.name
 	return out, nil
+}
+
+// putNewAccount is putAccount for an account with a fresh id: no search of
+// the index for an entry to replace (imports add thousands).
+func (v *vault) putNewAccount(a *Account, fp string) error {
+	sealed, err := seal.Seal(&v.key, encodeAccount(a), accountAD(v.owner, a.ID))
+	if err != nil {
+		return err
+	}
+	if err := v.tx.Put(v.accountRef(a.ID), sealed); err != nil {
+		return err
+	}
+	v.dirty = true
+	v.mutableIndex()
+	e := indexEntry{Summary: a.summary(), Fingerprint: fp}
+	e.Vault = ""
+	v.index = append(v.index, e)
+	return nil
 }
 
 func defaultLabel(k otp.Key) string {
@@ -158,18 +207,6 @@ func defaultLabel(k otp.Key) string {
 		return strings.ReplaceAll(l, "/", "-")
 	}
 	return "account"
-}
-
-func (v *vault) uniqueLabel(base string) string {
-	if !v.labelTaken(base, "") {
-		return base
-	}
-	for i := 2; ; i++ {
-		l := fmt.Sprintf("%s-%d", base, i)
-		if !v.labelTaken(l, "") {
-			return l
-		}
-	}
 }
 
 // List returns person's accounts, their own first and then each shared
@@ -269,7 +306,11 @@ func (s *Service) code(a *Account) (Code, error) {
 	if err != nil {
 		return Code{}, fmt.Errorf("code for account %s: %w", a.ID, err)
 	}
-	return Code{Account: a.summary(), Code: c, ValidUntil: until}, nil
+	out := Code{Account: a.summary(), Code: c, ValidUntil: until}
+	if a.OTP.Kind != otp.HOTP {
+		out.Period = time.Duration(a.OTP.Period) * time.Second
+	}
+	return out, nil
 }
 
 // Codes returns the current codes of all time-based accounts, and the HOTP
@@ -358,8 +399,12 @@ func (s *Service) Rename(ctx context.Context, person, query, newLabel string) (S
 		if label == "" || strings.Contains(label, "/") {
 			return ErrBadLabel
 		}
-		if v.labelTaken(label, e.ID) {
-			return &NameTakenError{Label: qualified(v.name, label)}
+		if err := newLabelIndex(v, e.ID).check(label); err != nil {
+			var tk *NameTakenError
+			if errors.As(err, &tk) {
+				tk.Label = qualified(v.name, label)
+			}
+			return err
 		}
 		a, err := v.account(e.ID)
 		if err != nil {

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 )
@@ -46,10 +47,13 @@ const (
 	maxPendingApprovals = 1000
 	maxPendingPerPerson = 5
 	maxGrants           = 10_000
-	onceGrantTTL        = approvalTTL
 	errTooManyApprovals = approvalError("too many pending approval requests")
 	errTooManyOfYours   = approvalError("you have too many open approval requests; wait for an admin to decide them")
 )
+
+// OnceGrantTTL is how long an approval "once" waits for its code to be
+// fetched.
+const OnceGrantTTL = approvalTTL
 
 type approvalError string
 
@@ -128,6 +132,9 @@ func (s *Service) SetApproval(ctx context.Context, person, vaultName string, on 
 // vault that needs approval, and returns it with the admins to ask.
 // Errors: as Resolve; ErrBadLabel if the account needs no approval.
 func (s *Service) RequestCode(ctx context.Context, person, query, reason string) (ApprovalRequest, error) {
+	// The reason goes to the admins and into the audit log: one line of
+	// visible text, whatever was sent.
+	reason = strings.TrimSpace(cleanAuditText(reason))
 	var out ApprovalRequest
 	err := s.update(ctx, person, false, func(sp *spaces) error {
 		v, e, err := sp.find(query)
@@ -207,7 +214,7 @@ func (s *Service) Decide(ctx context.Context, admin, id string, approve bool, d 
 		}
 		delete(a.requests, id)
 		if approve {
-			g := grant{once: d == 0, until: s.now().Add(onceGrantTTL)}
+			g := grant{once: d == 0, until: s.now().Add(OnceGrantTTL)}
 			if d > 0 {
 				g.until = s.now().Add(d)
 			}

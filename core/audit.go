@@ -214,7 +214,7 @@ func appendAudit(tx Tx, key seal.Key, events []Event) error {
 	for i, e := range events {
 		head.Seq++
 		e.Seq = head.Seq
-		block.Events[i] = e
+		block.Events[i] = e.clean()
 	}
 	head.Blocks++
 	id := auditID(head.Blocks)

@@ -28,12 +28,14 @@ func recordAD(kind, owner, id string) string {
 		return "vaultkey|" + owner + "|" + id
 	case "meta":
 		return "meta|" + id
+	case core.KindOutbox:
+		return string(core.OutboxAD(owner, id))
 	}
 	return kind + "|" + id // person, keypair, lock, lockfail, people, identity, invite, retired, audit, vaultmeta
 }
 
 var (
-	ownedKinds  = []string{"account", "index", "vault-account", "vault-index", "vaultkey"}
+	ownedKinds  = []string{"account", "index", "vault-account", "vault-index", "vaultkey", core.KindOutbox}
 	globalKinds = []string{"meta", "person", "keypair", "lock", "lockfail", "people", "identity", "invite", "retired", "audit", "vaultmeta"}
 )
 
@@ -115,7 +117,7 @@ func harvest(t *testing.T, store *bolt.Store, master seal.Key, extra ...seal.Key
 		}
 	}
 	keys := append([]seal.Key{master, root}, extra...)
-	for _, p := range []string{"people", "lock", "audit", "keypairs", "matrix-pickle", "owner-ids", "key-check"} {
+	for _, p := range []string{"people", "lock", "audit", "keypairs", "matrix-pickle", "owner-ids", "key-check", core.PurposeOutbox} {
 		keys = append(keys, seal.Derive(&root, p), seal.Derive(&master, p))
 	}
 	// Data keys, then private keys, then vault keys, until nothing new opens.

@@ -290,3 +290,122 @@ func TestFailedFirstWriteStrandsNothing(t *testing.T) {
 		t.Errorf("after a restart erin has %d accounts: %v", len(l), err)
 	}
 }
+
+// TestRotateLegacyDatabase rotates the key of the legacy fixture: every
+// account and the locked person still work after it, and the fixture
+// with its old key opens nothing in the rotated file.
+func TestRotateLegacyDatabase(t *testing.T) {
+	ctx := context.Background()
+	svc, store, oldKey := openLegacy(t)
+	if err := svc.FlushAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := seal.NewKey()
+	rep, err := core.RotateMasterKey(ctx, store, &oldKey, &newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bob was locked before key pairs existed: fam, his vault, keeps its
+	// key until he unlocks once (and has a key pair to seal to).
+	if rep.People != 3 || rep.Locked != 1 || rep.Vaults != 0 || rep.Unreachable != 1 {
+		t.Errorf("rotation report %+v", rep)
+	}
+	svc = newSvc(t, store, newKey)
+	for _, c := range []struct {
+		person, query string
+		kind          otp.Kind
+		n             byte
+		counter       uint64
+	}{
+		{"alice", "github", otp.TOTP, 1, 0},
+		{"alice", "bank", otp.HOTP, 2, 6},
+		{"carol", "fam/netflix", otp.TOTP, 6, 0},
+		{"local", "mail", otp.TOTP, 4, 0},
+	} {
+		if got, err := svc.Code(ctx, c.person, c.query); err != nil || got.Code != wantCode(t, c.kind, c.n, c.counter) {
+			t.Errorf("%s %s after rotation: %v", c.person, c.query, err)
+		}
+	}
+	if _, err := svc.Unlock(ctx, "bob", "bob's long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.Code(ctx, "bob", "router"); err != nil || got.Code != wantCode(t, otp.HOTP, 7, 3) {
+		t.Errorf("bob router after rotation: %v", err)
+	}
+	if _, err := svc.Verify(ctx); err != nil {
+		t.Error(err)
+	}
+	if err := svc.FlushAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, fixture, _ := openLegacy(t) // a fresh copy of the file, with the old key
+	keys := harvest(t, fixture, oldKey)
+	ids := seal.Derive(&oldKey, "owner-ids")
+	fam := seal.OpaqueID(&ids, "vault:fam")
+	notFam := func(r record) bool { return r.owner != fam && r.id != fam }
+	if got := openedBy(t, store, keys, notFam); len(got) > 0 {
+		t.Errorf("the old key and the old file open %d records after the rotation: %v", len(got), got)
+	}
+	// bob has unlocked (and so has a key pair): the next rotation re-keys
+	// fam too, and then the old file opens nothing at all.
+	third, _ := seal.NewKey()
+	if rep, err := core.RotateMasterKey(ctx, store, &newKey, &third); err != nil || rep.Vaults != 1 || rep.Unreachable != 0 {
+		t.Fatalf("second rotation: %+v %v", rep, err)
+	}
+	if got := openedBy(t, store, keys, nil); len(got) > 0 {
+		t.Errorf("after the second rotation the old file opens %v", got)
+	}
+	svc = newSvc(t, store, third)
+	if _, err := svc.Unlock(ctx, "bob", "bob's long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"alice", "bob", "carol"} {
+		if got, err := svc.Code(ctx, p, "fam/netflix"); err != nil || got.Code != wantCode(t, otp.TOTP, 6, 0) {
+			t.Errorf("%s fam/netflix after the second rotation: %v", p, err)
+		}
+	}
+}
+
+// TestLegacyDatabaseReadOnly: a read-only open (authbot audit, checking a
+// backup made by an older authbot) reads the legacy records unmigrated.
+func TestLegacyDatabaseReadOnly(t *testing.T) {
+	ctx := context.Background()
+	_, store, master := openLegacy(t)
+	path := store.Path()
+	store.Close()
+	// openLegacy migrated its copy; make a fresh unmigrated one.
+	b, err := os.ReadFile(filepath.Join("testdata", "legacy-v1", "authbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := bolt.Open(ctx, path, bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	svc, err := core.NewService(ctx, ro, master, fixedClock{time.Unix(1_800_000_000, 0)})
+	if err != nil {
+		t.Fatalf("read-only open of a legacy database: %v", err)
+	}
+	for _, c := range []struct {
+		person, query string
+		n             byte
+	}{{"alice", "github", 1}, {"carol", "steam", 5}, {"local", "mail", 4}, {"carol", "fam/netflix", 6}} {
+		got, err := svc.Resolve(ctx, c.person, c.query)
+		if err != nil || got.Label == "" {
+			t.Errorf("%s %s read-only: %v", c.person, c.query, err)
+		}
+	}
+	if got, err := svc.Code(ctx, "alice", "github"); err != nil || got.Code != wantCode(t, otp.TOTP, 1, 0) {
+		t.Errorf("code read-only: %v", err)
+	}
+	if _, err := svc.Verify(ctx); err != nil {
+		t.Errorf("verify read-only: %v", err)
+	}
+	if _, err := svc.VerifyVaults(ctx); err != nil {
+		t.Errorf("verify vaults read-only: %v", err)
+	}
+}

@@ -102,8 +102,9 @@ type RotateReport struct {
 	People int // people given a new data key and key pair
 	Locked int // locked people: their data key is under their passphrase, not the master key
 	Vaults int // shared vaults given a new key
-	// Unreachable counts shared vaults whose every member is locked: their
-	// key stays until one of them unlocks.
+	// Unreachable counts shared vaults whose every member is locked (or
+	// with a member locked since before key pairs): their key stays until
+	// a member unlocks.
 	Unreachable int
 	Records     int // records re-sealed in all
 }
@@ -271,6 +272,23 @@ func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
 			}
 		}
 	}
+	// Pending edits and deletions of chat messages (bots/outbox), one
+	// owner per platform.
+	platforms, err := tx.Owners(KindOutbox)
+	if err != nil {
+		return err
+	}
+	for _, p := range platforms {
+		ids, err := tx.List(KindOutbox, p)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := rt.resealWith(Ref{Kind: KindOutbox, Owner: p, ID: id}, OutboxAD(p, id), so.DeriveKey(PurposeOutbox), sn.DeriveKey(PurposeOutbox)); err != nil {
+				return err
+			}
+		}
+	}
 	n, err := rewriteAudit(tx, so.auditKey(), sn.auditKey(), nil)
 	if err != nil {
 		return err
@@ -412,6 +430,24 @@ func (rt *rotation) vaults(ctx context.Context) error {
 		if err := v.loadMeta(); err != nil {
 			return err
 		}
+		reach, err := rt.reachesAll(v)
+		if err != nil {
+			return err
+		}
+		if !reach {
+			// The vault keeps its key; the copies of the people re-keyed
+			// above move to their new data keys.
+			rt.r.Unreachable++
+			for i := range v.meta.Members {
+				owner := sn.memberOwner(&v.meta.Members[i])
+				if dk, ok := rt.data[owner]; ok {
+					if err := putVaultKey(tx, dk, owner, id, &vk); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
 		if err := v.loadIndex(); err != nil {
 			return err
 		}
@@ -445,9 +481,7 @@ func (rt *rotation) vaults(ctx context.Context) error {
 				return err
 			}
 			if !ok {
-				// Locked since before key pairs: no copy can be made for
-				// them; their old one is left to open nothing current.
-				continue
+				continue // a member entry with no data at all: nobody to give a key
 			}
 			w, err := seal.WrapTo(pub, &v.key, vaultKeyAD(owner, id))
 			if err != nil {
@@ -471,6 +505,29 @@ func (rt *rotation) vaults(ctx context.Context) error {
 		rt.r.Vaults++
 	}
 	return nil
+}
+
+// reachesAll reports whether a new key for v can be given to every member
+// who holds a copy of the old one: re-keyed now, or with a key pair to
+// seal to. A member locked since before key pairs has neither; the vault
+// then keeps its key (as one whose members are all locked does), rather
+// than lock them out of it.
+func (rt *rotation) reachesAll(v *vault) (bool, error) {
+	for i := range v.meta.Members {
+		owner := rt.sn.memberOwner(&v.meta.Members[i])
+		if _, ok := rt.data[owner]; ok {
+			continue
+		}
+		if _, err := rt.tx.Get(vaultKeyRef(owner, v.owner)); errors.Is(err, ErrNotFound) {
+			continue // holds no copy: nothing to lose
+		} else if err != nil {
+			return false, err
+		}
+		if _, _, ok, err := rt.sn.keyPair(rt.tx, owner); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // rewriteAudit re-seals every audit block from oldK to newK (zeroing

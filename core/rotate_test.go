@@ -22,6 +22,17 @@ func TestRotateMasterKeyKeepsEverything(t *testing.T) {
 		t.Fatal("before any rotation DeriveKey must equal seal.Derive(master)")
 	}
 
+	// A pending outbox job (bots/outbox) moves to the new root too.
+	outboxKey := svc.DeriveKey(PurposeOutbox)
+	jobRef := Ref{Kind: KindOutbox, Owner: "telegram", ID: "0000000000000001"}
+	job, err := seal.Seal(&outboxKey, []byte("a job"), OutboxAD("telegram", jobRef.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Update(ctx, func(tx Tx) error { return tx.Put(jobRef, job) }); err != nil {
+		t.Fatal(err)
+	}
+
 	newKey, _ := seal.NewKey()
 	rep, err := RotateMasterKey(ctx, store, &oldKey, &newKey)
 	if err != nil {
@@ -47,6 +58,18 @@ func TestRotateMasterKeyKeepsEverything(t *testing.T) {
 	}
 	if old, ok, err := svc2.PendingPickleKey(ctx); err != nil || !ok || old != pickleBefore {
 		t.Errorf("pending pickle key after a rotation: ok %v, %v", ok, err)
+	}
+	newOutboxKey := svc2.DeriveKey(PurposeOutbox)
+	err = store.View(ctx, func(tx Tx) error {
+		b, err := tx.Get(jobRef)
+		if err != nil {
+			return err
+		}
+		_, err = seal.Open(&newOutboxKey, b, OutboxAD("telegram", jobRef.ID))
+		return err
+	})
+	if err != nil {
+		t.Errorf("the outbox job does not open under the new root: %v", err)
 	}
 	if rep, err := svc2.Verify(ctx); err != nil || rep.People != 2 || rep.Accounts != 2 {
 		t.Errorf("verify after rotation: %+v, %v", rep, err)

@@ -63,6 +63,10 @@ type Service struct {
 	indexes *indexCache
 }
 
+// readOnlyStore is an optional Store extension (storage/bolt opened
+// read-only implements it).
+type readOnlyStore interface{ ReadOnly() bool }
+
 // NewService checks that master opens the database behind store (creating
 // the check record on a new database) and returns the service.
 // Errors: ErrWrongMasterKey, a wrapped ErrCorrupt, or a Store error.
@@ -96,11 +100,16 @@ func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrateOwners(ctx); err != nil {
-		return nil, fmt.Errorf("migrate people's storage ids: %w", err)
-	}
-	if err := s.migrateKeyPairs(ctx); err != nil {
-		return nil, fmt.Errorf("migrate people's key pairs: %w", err)
+	// Migrations write; a read-only open (authbot audit, verifying a
+	// backup) reads older records as they are (ownerOf knows them) and
+	// leaves the writing to the next read-write open.
+	if ro, ok := store.(readOnlyStore); !ok || !ro.ReadOnly() {
+		if err := s.migrateOwners(ctx); err != nil {
+			return nil, fmt.Errorf("migrate people's storage ids: %w", err)
+		}
+		if err := s.migrateKeyPairs(ctx); err != nil {
+			return nil, fmt.Errorf("migrate people's key pairs: %w", err)
+		}
 	}
 	return s, nil
 }

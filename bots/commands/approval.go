@@ -75,7 +75,17 @@ func (h *Handler) cmdApprove(ctx context.Context, req Request, args string) []Re
 		how = "for " + waitWords(d)
 	}
 	out := []Reply{{Parts: plain(fmt.Sprintf("Approved %s: %s gets codes for %s %s.", ar.ID, ar.Person, ar.Account.Name(), how)), Sensitive: true}}
-	// The member's code goes straight to their private chat.
+	if d == 0 {
+		// A one-time grant is used up by the code it lets through, so the
+		// member fetches that code in their own chat: were it sent from
+		// here, a member with no identity on this platform would never
+		// see it and the grant would be gone.
+		return append(out, Reply{To: ar.Person, Sensitive: true,
+			Parts:   plain(fmt.Sprintf("%s approved your request for one code for %s. Send /code %s (or tap below) within %s to get it.", req.Person, ar.Account.Name(), ar.Account.Name(), waitWords(core.OnceGrantTTL))),
+			Buttons: [][]Button{{{Label: "Get the code", Data: "/code #" + ar.Account.ID}}}})
+	}
+	// A timed grant is not used up: the member's code goes straight to
+	// their private chat (and /code gets another while the grant lasts).
 	c, err := h.svc.Code(ctx, ar.Person, "#"+ar.Account.ID)
 	if err != nil {
 		msg, _ := h.describe(err)
@@ -109,6 +119,8 @@ func describeApproval(err error) (string, bool) {
 		return "That request is no longer open: it was decided already or it expired.", true
 	case errors.Is(err, core.ErrNoApprovalNeeded):
 		return "That account needs no approval: send /code NAME.", true
+	case errors.Is(err, core.ErrTooManyRequests):
+		return "Too many approval requests are open (you may have five at a time). Wait for an admin to decide them, then ask again.", true
 	}
 	return "", false
 }

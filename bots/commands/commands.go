@@ -156,6 +156,10 @@ func commandTable() []*command {
 		{name: "invite", args: "NAME", help: "Invite someone to this bot (admins)", admin: true, rate: rateWrite, run: (*Handler).cmdInvite},
 		{name: "people", help: "Who was added to this bot", rate: rateOther, run: (*Handler).cmdPeople},
 		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", admin: true, rate: rateWrite, run: (*Handler).cmdRemove},
+		// /app opens the Mini App; /web sends a single-use link to the
+		// page, a credential until used or expired.
+		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, rate: rateOther, run: (*Handler).cmdApp},
+		{name: "web", help: "Get a one-time link to your live codes in a browser", rate: rateSecret, run: (*Handler).cmdWeb},
 		// The link code and the invite token let another chat account in
 		// as this person: secrets until used.
 		{name: "link", example: "ABCD-1234", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdLink},

@@ -50,6 +50,8 @@ type Options struct {
 	// IsPerson, if set, says whether a name is one of the bot's people;
 	// /vault add refuses others. Nil accepts any name.
 	IsPerson func(name string) bool
+	// Web, if set, is the web page: /app and /web open it (web.go).
+	Web WebPage
 }
 
 // Observer learns what was handled: the command word (a known command,
@@ -498,14 +500,15 @@ func (h *Handler) explain(err error) string {
 // (expected) rather than a failure on the bot's side.
 func (h *Handler) describe(err error) (string, bool) {
 	var (
-		nf  *core.NotFoundError
-		amb *core.AmbiguousError
-		tk  *core.NameTakenError
-		dup *core.DuplicateError
-		bad *core.CorruptRecordError
-		se  *otp.SecretError
-		ue  *otp.URIError
-		pe  *otp.ParamsError
+		nf   *core.NotFoundError
+		amb  *core.AmbiguousError
+		tk   *core.NameTakenError
+		look *core.ConfusableError
+		dup  *core.DuplicateError
+		bad  *core.CorruptRecordError
+		se   *otp.SecretError
+		ue   *otp.URIError
+		pe   *otp.ParamsError
 	)
 	if msg, ok := describeTeam(err); ok {
 		return msg, true
@@ -528,6 +531,10 @@ func (h *Handler) describe(err error) (string, bool) {
 		return fmt.Sprintf("%d accounts match. Be more specific: %s.", len(amb.Matches), labels(amb.Matches)), true
 	case errors.As(err, &tk):
 		return fmt.Sprintf("You already have an account called %s. Pick another name, or /rename the old one.", tk.Label), true
+	case errors.As(err, &look):
+		return fmt.Sprintf("That name looks just like %s, which is already there (some letters are look-alikes from another alphabet). Pick a name that looks different.", look.Other), true
+	case errors.Is(err, core.ErrTooManyAccounts):
+		return fmt.Sprintf("That is more than %d accounts at once. Split the export and send the parts one by one.", core.MaxImport), true
 	case errors.As(err, &dup):
 		return fmt.Sprintf("That backup key is already stored as %s, so I did not add it again.", dup.Label), true
 	case errors.Is(err, core.ErrBadLabel):

@@ -92,6 +92,9 @@ type Part struct {
 type Button struct {
 	Label string
 	Data  string
+	// WebApp, when set, makes this a Telegram Mini App button that opens
+	// the URL (Data is then unused). Only replies on Telegram carry one.
+	WebApp string
 }
 
 // File is a named blob sent to the person: a QR PNG, an export vault.

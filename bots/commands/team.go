@@ -183,6 +183,7 @@ func (h *Handler) cmdAudit(ctx context.Context, req Request, args string) []Repl
 
 // auditLine is one entry in words; never a code or secret (the log has none).
 func auditLine(e core.Event) string {
+	e = e.Printable() // person-typed fields: one line, no escapes
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", e.Time.UTC().Format("Jan 2 15:04"), e.Person)
 	if e.Platform != "" {

@@ -170,10 +170,12 @@ func TestApprovalFlow(t *testing.T) {
 	// Bob cannot approve his own request.
 	r.expect("bob", approve, "Only the admins of team")
 	out, reps = r.as("alice", approve)
-	if len(reps) != 2 || reps[1].To != "bob" || !strings.Contains(reps[1].PlainText(), want) || !strings.Contains(out, "Approved") {
+	if len(reps) != 2 || reps[1].To != "bob" || strings.Contains(reps[1].PlainText(), want) || !strings.Contains(out, "Approved") {
 		t.Fatalf("approve: %+v", reps)
 	}
-	// Once means once.
+	// The one-time grant is used by bob's own /code (so the code surely
+	// reaches him), and once means once.
+	r.expect("bob", reps[1].Buttons[0][0].Data, want)
 	r.expect("bob", "/code team/aws", "need an admin's approval")
 	r.expect("alice", deny, "no longer open")
 	// Deny.
@@ -192,4 +194,22 @@ func TestApprovalFlow(t *testing.T) {
 	r.expect("bob", "/code team/aws", "need an admin's approval")
 	r.expect("alice", "/code team/aws", "team/aws: ")
 	r.expect("alice", "/audit team", "requested: deploy hotfix", "approved once", "denied", "approved for 10m0s")
+}
+
+// TestAuditReasonCannotForgeEntries: a codes-only member's reason with a
+// newline and a fake entry, and terminal escapes, shows in /audit as part
+// of one line.
+func TestAuditReasonCannotForgeEntries(t *testing.T) {
+	r := teamRig(t)
+	r.expect("alice", "/vault approval team on", "now need an admin's approval")
+	r.as("bob", "/code team/aws deploy\nJan 2 15:04 alice (console) got a code for team/aws\x1b[2J\u202e")
+	out := r.expect("alice", "/audit team", "requested: deploy")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "Jan 2 15:04 alice") {
+			t.Fatalf("forged entry in /audit:\n%s", out)
+		}
+	}
+	if strings.ContainsAny(out, "\x1b\u202e") {
+		t.Fatalf("escape or bidi character reached /audit: %q", out)
+	}
 }

@@ -71,7 +71,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 		h.setPending(req.Person, pending{kind: "import-password", files: files})
 		msg := "This export is encrypted. Send me its password in your next message (I delete that message as soon as I have read it), or /cancel."
 		if errors.Is(err, transfer.ErrSlowKDF) {
-			msg += " Opening it takes a few seconds after that."
+			msg += " Opening it takes a few seconds after that (longer on a small, busy server)."
 		}
 		return []Reply{{Parts: plain(msg), DeleteRequest: true}}
 	case err != nil:

@@ -69,3 +69,33 @@ func TestImportHeldFilesExpire(t *testing.T) {
 		t.Fatalf("zip password: %q", rep.PlainText())
 	}
 }
+
+// An Ente export at Ente's full 1 GiB: the password question says that
+// opening takes a few seconds.
+func TestImportEnteSlowNotice(t *testing.T) {
+	r := newRig(t)
+	data := []byte(`{"version":1,"kdfParams":{"memLimit":1073741824,"opsLimit":4,"salt":"AAAAAAAAAAAAAAAAAAAAAA=="},` +
+		`"encryptedData":"AAAAAAAAAAAAAAAAAAAAAAAA","encryptionNonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`)
+	rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: data}})[0]
+	if !strings.Contains(rep.PlainText(), "password") || !strings.Contains(rep.PlainText(), "a few seconds") {
+		t.Errorf("Ente password question: %q", rep.PlainText())
+	}
+	if rep := r.file("ente_encrypted.json"); strings.Contains(rep.PlainText(), "a few seconds") {
+		t.Errorf("a 16 MiB Ente export warned of a slow open: %q", rep.PlainText())
+	}
+	if rep := r.say("test"); !strings.Contains(rep.PlainText(), "Imported 7 accounts from Ente Auth (encrypted)") {
+		t.Errorf("Ente import: %q", rep.PlainText())
+	}
+}
+
+// Bitwarden's account-restricted export is explained, not called unknown.
+func TestImportBitwardenAccountRestricted(t *testing.T) {
+	r := newRig(t)
+	data := []byte(`{"encrypted":true,"encKeyValidation_DO_NOT_EDIT":"2.AAAA|AAAA|AAAA","folders":[],"items":[{"login":{"totp":"2.AAAA|AAAA|AAAA"}}]}`)
+	rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: data}})[0]
+	if !strings.Contains(rep.PlainText(), "account-restricted") || !strings.Contains(rep.PlainText(), "Password protected") {
+		t.Errorf("account-restricted export: %q", rep.PlainText())
+	}
+}

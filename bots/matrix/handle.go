@@ -241,16 +241,12 @@ func (b *Bot) send(ctx context.Context, room id.RoomID, user id.UserID, r comman
 		b.sendText(ctx, room, privateOnlyText)
 		return
 	}
-	var sent []id.EventID
 	var textEvent id.EventID
 	if content := renderText(r); content != nil {
 		if hasCode(r) {
 			asReplyTo(content, replyTo)
 		}
-		if evtID, err := b.sendContent(ctx, room, content); err == nil {
-			sent = append(sent, evtID)
-			textEvent = evtID
-		}
+		textEvent = b.sendTracked(ctx, room, r, true, func() (id.EventID, error) { return b.sendContent(ctx, room, content) })
 	}
 	var data []string
 	for _, btn := range choiceButtons(r) {
@@ -264,26 +260,59 @@ func (b *Bot) send(ctx context.Context, room id.RoomID, user id.UserID, r comman
 		if f == nil {
 			continue
 		}
-		if evtID, err := b.sendFile(ctx, room, f, f == r.Image); err == nil {
-			sent = append(sent, evtID)
-		}
-	}
-	now := b.cfg.Clock.Now()
-	var jobs []outbox.Job
-	if !r.CodeValidUntil.IsZero() && textEvent != "" && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
-		jobs = append(jobs, outbox.Job{Action: outbox.Edit, Chat: string(room), Message: string(textEvent), At: r.CodeValidUntil, Sent: now})
-	}
-	if !r.ExpiresAt.IsZero() {
-		for _, e := range sent {
-			jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: string(room), Message: string(e), At: r.ExpiresAt, Sent: now})
-		}
-	}
-	// Stored before the handler returns; the replies are out already, so
-	// even a context that is ending does not stop the write.
-	if err := b.outbox.Add(context.WithoutCancel(ctx), jobs...); err != nil {
-		b.log.Error("matrix: could not store when to remove a reply; it stays in the room", "room", room, "err", err)
+		b.sendTracked(ctx, room, r, false, func() (id.EventID, error) { return b.sendFile(ctx, room, f, f == r.Image) })
 	}
 }
+
+// sendTracked sends one event for r, stores its lifecycle and returns its
+// id ("" when it was not sent). The lifecycle: the expiry
+// edit of a code reply and its redaction at ExpiresAt. A reply that
+// expires and is not a code (an export, an invite) is announced to the
+// outbox before it is sent (Expect), so a kill -9 between the homeserver's
+// answer and the write still leaves a trace: the next start tells the room
+// to remove what it cannot name.
+func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply, text bool, send func() (id.EventID, error)) id.EventID {
+	store := context.WithoutCancel(ctx) // the event may be out already
+	now := b.cfg.Clock.Now()
+	var ticket outbox.Ticket
+	expect := !r.ExpiresAt.IsZero() && r.CodeValidUntil.IsZero()
+	if expect {
+		t, err := b.outbox.Expect(store, outbox.Job{Chat: string(room), At: r.ExpiresAt, Sent: now})
+		if err != nil {
+			b.log.Error("matrix: could not store when to remove a reply", "room", room, "err", err)
+			expect = false
+		}
+		ticket = t
+	}
+	evtID, err := send()
+	switch {
+	case err != nil && expect:
+		b.outbox.Cancel(store, ticket)
+		return ""
+	case err != nil:
+		return ""
+	case expect:
+		if err := b.outbox.Resolve(store, ticket, string(evtID)); err != nil {
+			b.log.Error("matrix: could not store when to remove a reply", "room", room, "err", err)
+		}
+		return evtID
+	}
+	var jobs []outbox.Job
+	if text && !r.CodeValidUntil.IsZero() && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
+		jobs = append(jobs, outbox.Job{Action: outbox.Edit, Chat: string(room), Message: string(evtID), At: r.CodeValidUntil, Sent: now})
+	}
+	if !r.ExpiresAt.IsZero() {
+		jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: string(room), Message: string(evtID), At: r.ExpiresAt, Sent: now})
+	}
+	if err := b.outbox.Add(store, jobs...); err != nil {
+		b.log.Error("matrix: could not store when to remove a reply; it stays in the room", "room", room, "err", err)
+	}
+	return evtID
+}
+
+// unnamedNotice is what a room gets when the bot stopped between sending a
+// secret and noting its event id, so it cannot remove it.
+const unnamedNotice = "When I stopped last time, a message of mine that shows a secret may have stayed in this room. Please remove it if you see one."
 
 func (b *Bot) sendText(ctx context.Context, room id.RoomID, text string) {
 	_, _ = b.sendContent(ctx, room, renderText(commands.Reply{Parts: []commands.Part{{Text: text}}}))
@@ -350,6 +379,10 @@ func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 	var err error
 	switch j.Action {
 	case outbox.Delete:
+		if evt == "" { // an Expect a crash left unresolved
+			_, err = b.sendContent(ctx, room, renderText(commands.Reply{Parts: []commands.Part{{Text: unnamedNotice}}}))
+			break
+		}
 		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: "expired"})
 	case outbox.DeleteSecret:
 		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: "contained a secret"})

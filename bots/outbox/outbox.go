@@ -44,12 +44,13 @@ import (
 )
 
 // SealPurpose is the key derivation purpose of the outbox's sealing key:
-// pass core.Service.DeriveKey(SealPurpose) to Open.
-const SealPurpose = "outbox"
+// pass core.Service.DeriveKey(SealPurpose) to Open. A master key rotation
+// seals the jobs again under the new root (core/rotate.go).
+const SealPurpose = core.PurposeOutbox
 
 // Kind is the Store record kind of outbox jobs; the owner is the platform
 // ("telegram", "matrix"), the id the job's sequence number.
-const Kind = "outbox"
+const Kind = core.KindOutbox
 
 // Action is what a job does.
 type Action uint8
@@ -261,7 +262,7 @@ func (o *Outbox) ref(seq uint64) core.Ref {
 
 // ad binds a sealed job to its platform and id, so a record cannot be
 // moved to another slot or platform.
-func (o *Outbox) ad(id string) []byte { return []byte("outbox|" + o.opts.Platform + "|" + id) }
+func (o *Outbox) ad(id string) []byte { return core.OutboxAD(o.opts.Platform, id) }
 
 func (o *Outbox) open(id string, sealed []byte) (Job, error) {
 	plain, err := seal.Open(&o.key, sealed, o.ad(id))

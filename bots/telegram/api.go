@@ -235,3 +235,17 @@ func peekUpdateID(raw json.RawMessage) (int64, bool) {
 	}
 	return v.ID, true
 }
+
+// setMenuButton makes the bot's menu button (for every private chat) open
+// the Mini App at Config.MenuApp.
+func (b *Bot) setMenuButton(ctx context.Context) error {
+	if b.cfg.MenuApp == "" {
+		return nil
+	}
+	return b.do(ctx, "setChatMenuButton", func(ctx context.Context) error {
+		_, err := b.api.SetChatMenuButton(ctx, &bot.SetChatMenuButtonParams{
+			MenuButton: models.MenuButtonWebApp{Type: models.MenuButtonTypeWebApp, Text: "Codes", WebApp: models.WebAppInfo{URL: b.cfg.MenuApp}},
+		})
+		return err
+	})
+}

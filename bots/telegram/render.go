@@ -26,9 +26,15 @@ type inlineKeyboard struct {
 }
 
 type inlineButton struct {
-	Text         string `json:"text"`
-	CallbackData string `json:"callback_data,omitempty"`
-	URL          string `json:"url,omitempty"`
+	Text         string      `json:"text"`
+	CallbackData string      `json:"callback_data,omitempty"`
+	URL          string      `json:"url,omitempty"`
+	WebApp       *webAppInfo `json:"web_app,omitempty"`
+}
+
+// webAppInfo opens a Mini App (a web_app button).
+type webAppInfo struct {
+	URL string `json:"url"`
 }
 
 // chunk is the HTML text of one message and how many entities it holds.
@@ -242,6 +248,12 @@ func keyboard(rows [][]commands.Button, extra *inlineButton) (*inlineKeyboard, i
 	for _, row := range rows {
 		var r []inlineButton
 		for _, b := range row {
+			if b.WebApp != "" && b.Label != "" && strings.HasPrefix(b.WebApp, "https://") && total < maxButtons-1 {
+				// Telegram opens only https Mini Apps.
+				r = append(r, inlineButton{Text: b.Label, WebApp: &webAppInfo{URL: b.WebApp}})
+				total++
+				continue
+			}
 			if b.Label == "" || b.Data == "" || len(b.Data) > maxCallbackLen || !utf8.ValidString(b.Data) || total >= maxButtons-1 {
 				dropped++
 				continue

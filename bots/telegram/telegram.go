@@ -107,6 +107,9 @@ type Config struct {
 	// with Platform "telegram" and MaxAge MaxDeleteAge.
 	Outbox *outbox.Outbox
 	Menu   []MenuItem
+	// MenuApp, if set, is the https URL of the Mini App the bot's menu
+	// button opens (setChatMenuButton with a web_app).
+	MenuApp string
 	// Progress, if set, keeps the ids of updates being handled across
 	// crashes: an update in progress at two crashes is skipped and its
 	// sender told, instead of crashing every start (*core.Service).
@@ -302,6 +305,9 @@ func (b *Bot) hello(ctx context.Context) error {
 	if err := b.setMenu(ctx); err != nil {
 		// A missing menu is cosmetic: keep serving.
 		b.log.Warn("telegram: setMyCommands failed", "err", safeErr(err))
+	}
+	if err := b.setMenuButton(ctx); err != nil {
+		b.log.Warn("telegram: setChatMenuButton failed", "err", safeErr(err))
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ type app struct {
 	handler   *commands.Handler
 	// names holds what adapters learn once they run (people.go).
 	names *botNames
+	// web is the page /app and /web open, once serve starts it (web.go).
+	web *webLinks
 	// getenv is the environment run was given.
 	getenv env
 	// metrics, under serve, counts outbox jobs too (outbox.go).
@@ -93,11 +95,13 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 	}
 	names := &botNames{}
 	peopleOptions(cfg, svc, names)(&hopts)
+	links := &webLinks{}
+	withWeb(cfg, links)(&hopts) // serve starts the page (web.go)
 	for _, f := range extra {
 		f(&hopts)
 	}
 	h := commands.New(svc, hopts)
-	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h, names: names, getenv: getenv}, nil
+	return &app{cfg: cfg, log: log, clock: clock, masterKey: key, store: store, svc: svc, handler: h, names: names, web: links, getenv: getenv}, nil
 }
 
 func (a *app) Close() error {

@@ -78,6 +78,7 @@ func printAudit(w io.Writer, events []core.Event, asJSON bool) error {
 
 // auditLine is one entry in words: "2026-01-02 15:04:05Z #12 bob (telegram) code team/aws".
 func auditLine(e core.Event) string {
+	e = e.Printable() // person-typed fields: one line, no escapes
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s #%d %s", e.Time.UTC().Format("2006-01-02 15:04:05Z"), e.Seq, e.Person)
 	if e.Platform != "" {

@@ -76,6 +76,14 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 	if len(runners) == 0 {
 		return errors.New("no chat adapter is configured: fill in the telegram or matrix section (or use authbot chat)")
 	}
+	if cfg.Web.Enabled() {
+		// The page is one more runner: when it cannot listen, serve stops.
+		w, err := newWeb(a, a.web, runners)
+		if err != nil {
+			return err
+		}
+		runners = append(runners, w)
+	}
 	log.Info("authbot serving", "version", version, "adapters", len(runners), "people", len(cfg.Users))
 
 	// One adapter failing stops the others: a half-running bot is harder to

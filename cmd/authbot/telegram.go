@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/telegram"
@@ -51,6 +52,10 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		Progress: a.svc,
 		Log:      a.log.With("adapter", "telegram"),
 		Clock:    a.clock,
+	}
+	if a.cfg.Web.Enabled() && strings.HasPrefix(a.cfg.Web.PublicURL, "https://") {
+		// The menu button opens the Mini App (Telegram opens https only).
+		cfg.MenuApp = strings.TrimRight(a.cfg.Web.PublicURL, "/") + "/"
 	}
 	if w := tc.Webhook; w != nil {
 		cfg.Webhook = &telegram.Webhook{Listen: w.Listen, URL: w.URL, Secret: w.Secret}

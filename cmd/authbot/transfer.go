@@ -52,7 +52,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return err
 		}
 		if slow {
-			fmt.Fprintln(stderr, "Opening it takes a few seconds.")
+			fmt.Fprintln(stderr, "Opening it takes a few seconds (longer on a small, busy machine).")
 		}
 		res, err = im.ImportFiles(ctx, files, pw)
 	}

@@ -117,6 +117,24 @@ func TestGenerateMoreFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	write("ente_encrypted.json", out)
+
+	// Proton Authenticator's password-protected export, as
+	// proton-pass-common's password_exporter.rs writes it: Argon2id
+	// t=2 m=19 MiB p=1 over a 16-byte salt, AES-256-GCM with the AAD
+	// "proton.authenticator.export.v1", content = nonce || ciphertext+tag.
+	// Plaintext: Aegis's upstream Proton export.
+	salt, nonce := random(t, 16), random(t, 12)
+	block, err := aes.NewCipher(argon2.IDKey([]byte(fixturePassword), salt, 2, 19*1024, 1, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := aead.Seal(append([]byte{}, nonce...), nonce, readFixture(t, "upstream_proton_authenticator.json"), []byte("proton.authenticator.export.v1"))
+	write("proton_encrypted.json", []byte(fmt.Sprintf(`{"version":1,"salt":%q,"content":%q}`,
+		base64.StdEncoding.EncodeToString(salt), base64.StdEncoding.EncodeToString(content))))
 }
 
 // cbcSeal is AES-256-CBC with PKCS#7 padding.

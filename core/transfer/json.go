@@ -200,8 +200,8 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 		return import2FAS(ctx, top, password)
 	case has("entries") && isProtonEntries(top["entries"]):
 		return importProton(top)
-	case has("version", "salt", "content"):
-		return nil, unsupported("this looks like Proton Authenticator's password-protected export, which I cannot open; in Proton Authenticator export again without a password")
+	case has("version", "salt", "content") && !has("entries"):
+		return importProtonEncrypted(ctx, top, password)
 	case has("entries"):
 		m, ok, err := parseSteamManifest(top)
 		if err != nil {

@@ -1,17 +1,27 @@
 package transfer
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/authbot/authbot/core/otp"
 )
 
 // Proton Authenticator's export: {"version": 1, "entries": [{"id",
 // "content": {"uri": "otpauth://...", "entry_type": "Totp" | "Steam",
-// "name"}, "note"}]}; a steam:// link in uri is read as Steam Guard. The
-// password-protected export ({"version", "salt", "content"}) is refused
-// with advice: its key derivation is not published.
+// "name"}, "note"}]}; a steam:// link in uri is read as Steam Guard.
+//
+// The password-protected export (proton-pass-common's
+// proton-authenticator/src/entry/password_exporter.rs and crypto.rs) is
+// {"version": 1, "salt": "<base64, 16 bytes>", "content": "<base64>"}:
+// content is a 12-byte nonce then AES-256-GCM ciphertext and tag, with the
+// associated data "proton.authenticator.export.v1", under
+// Argon2id(password, salt, t=2, m=19 MiB, p=1). The costs are fixed by the
+// format. The plaintext is the plain export above.
 
 type protonEntry struct {
 	Content *struct {
@@ -75,4 +85,50 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 		return s[len(prefix):], true
 	}
 	return s, false
+}
+
+const (
+	protonArgonTime   = 2
+	protonArgonMemory = 19 * 1024 // KiB
+	protonAAD         = "proton.authenticator.export.v1"
+)
+
+func importProtonEncrypted(ctx context.Context, top map[string]json.RawMessage, password string) (*Result, error) {
+	var saltB64, contentB64 str
+	if json.Unmarshal(top["salt"], &saltB64) != nil || json.Unmarshal(top["content"], &contentB64) != nil {
+		return nil, corrupt("the Proton Authenticator export's salt or content is not a string")
+	}
+	salt, err1 := base64.StdEncoding.DecodeString(string(saltB64))
+	content, err2 := base64.StdEncoding.DecodeString(string(contentB64))
+	if err1 != nil || err2 != nil || len(salt) != 16 || len(content) < gcmNonceSize+gcmTagSize {
+		return nil, corrupt("the Proton Authenticator export's salt or content is damaged")
+	}
+	if password == "" {
+		return nil, ErrPasswordRequired
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key := argon2.IDKey([]byte(password), salt, protonArgonTime, protonArgonMemory, 1, aes256KeySize)
+	aead, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := aead.Open(nil, content[:gcmNonceSize], content[gcmNonceSize:], []byte(protonAAD))
+	if err != nil {
+		return nil, ErrWrongPassword
+	}
+	inner, ok := jsonObject(plain)
+	if !ok {
+		return nil, corrupt("the decrypted Proton Authenticator export is not a JSON object")
+	}
+	if _, ok := inner["entries"]; !ok {
+		return nil, corrupt("the decrypted Proton Authenticator export has no entries")
+	}
+	res, err := importProton(inner)
+	if err != nil {
+		return nil, err
+	}
+	res.Format = "Proton Authenticator (encrypted)"
+	return res, nil
 }

@@ -56,7 +56,7 @@ const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator tra
 	"(otpauth-migration:// links), Bitwarden and Bitwarden Authenticator (.json, also password-protected, or .csv), " +
 	"FreeOTP+ (.json), Authenticator Pro (.json, .authpro), Ente Auth (plain text or encrypted export), " +
 	"Steam Desktop Authenticator and steamguard-cli (.maFile with its manifest.json, or a zip of the maFiles folder), " +
-	"WinAuth (.txt or password-protected .zip), LastPass Authenticator (.json), Proton Authenticator (.json), " +
+	"WinAuth (.txt or password-protected .zip), LastPass Authenticator (.json), Proton Authenticator (.json, also password-protected), " +
 	"Raivo OTP (.zip or .json), and otpauth:// links, one per line (as Authy export tools write them)"
 
 // Errors returned by Import, for errors.Is. Their texts can be shown to a

@@ -122,6 +122,7 @@ func fixtures() []fixture {
 		{file: "raivo_export.zip", password: fixturePassword, format: "Raivo OTP in a zip (password-protected)", keys: pick(0, 2, 3, 5)},
 		{file: "authy_export.txt", format: "otpauth:// links", keys: []otp.Key{v[0],
 			key("", "Twitch", otp.TOTP, "KUVJJOM753IHTNDSZVCNKL7GII", otp.SHA1, 7, 10, 0), v[2], v[1]}},
+		{file: "proton_encrypted.json", password: fixturePassword, format: "Proton Authenticator (encrypted)", keys: pick(0, 1, 2)},
 		{file: "upstream_proton_authenticator.json", format: "Proton Authenticator", keys: pick(0, 1, 2)},
 		{file: "upstream_aegis_steam.json", format: "Steam Guard", keys: []otp.Key{steamKeyB64("Sophia", aegisSteam)}},
 		{file: "upstream_aegis_steam_old.json", format: "Steam Guard (.maFile)", keys: []otp.Key{steamKeyB64("Sophia", aegisSteam)}},

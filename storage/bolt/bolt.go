@@ -293,6 +293,10 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 
 var errReadOnly = errors.New("the database was opened read-only")
 
+// ReadOnly reports whether the store was opened with Options.ReadOnly:
+// core then leaves start-up migrations to the next read-write open.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
 func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -656,6 +656,7 @@ type button struct {
 	CallbackData *string          `json:"callback_data"`
 	URL          *string          `json:"url"`
 	CopyText     *json.RawMessage `json:"copy_text"`
+	WebApp       *json.RawMessage `json:"web_app"`
 }
 
 func checkMarkup(markup string) *apiError {
@@ -685,6 +686,13 @@ func checkMarkup(markup string) *apiError {
 			if b.URL != nil {
 				kinds++
 				if !strings.HasPrefix(*b.URL, "https://") && !strings.HasPrefix(*b.URL, "http://") && !strings.HasPrefix(*b.URL, "tg://") {
+					return badRequest("BUTTON_URL_INVALID")
+				}
+			}
+			if b.WebApp != nil {
+				kinds++
+				var wa struct{ URL string }
+				if json.Unmarshal(*b.WebApp, &wa) != nil || !strings.HasPrefix(wa.URL, "https://") {
 					return badRequest("BUTTON_URL_INVALID")
 				}
 			}
@@ -824,6 +832,31 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		for _, c := range cmds {
 			if len(c.Command) == 0 || len(c.Command) > 32 || strings.ToLower(c.Command) != c.Command || len(c.Description) == 0 || len(c.Description) > 256 {
 				return nil, 0, badRequest("BOT_COMMAND_INVALID")
+			}
+		}
+		return true, 0, nil
+	case "setChatMenuButton":
+		// Real Telegram: menu_button is a MenuButton; a web_app one needs
+		// text and an https URL.
+		var mb struct {
+			Type   string `json:"type"`
+			Text   string `json:"text"`
+			WebApp *struct {
+				URL string `json:"url"`
+			} `json:"web_app"`
+		}
+		if f["menu_button"] != "" {
+			if err := json.Unmarshal([]byte(f["menu_button"]), &mb); err != nil {
+				return nil, 0, badRequest("can't parse menu button")
+			}
+			switch mb.Type {
+			case "default", "commands":
+			case "web_app":
+				if mb.Text == "" || mb.WebApp == nil || !strings.HasPrefix(mb.WebApp.URL, "https://") {
+					return nil, 0, badRequest("BUTTON_URL_INVALID")
+				}
+			default:
+				return nil, 0, badRequest("unsupported menu button type")
 			}
 		}
 		return true, 0, nil

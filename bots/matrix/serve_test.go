@@ -1,0 +1,153 @@
+//go:build goolm
+
+package matrix
+
+// The message lifecycle through the real binary on Dendrite: `authbot
+// serve` is stopped (SIGTERM) or killed (SIGKILL) right after an export,
+// and the next process redacts the export at its time.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+type serveProc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan error
+}
+
+func (p *serveProc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+func (p *serveProc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+func buildAuthbot(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "authbot")
+	cmd := exec.Command("go", "build", "-tags", "goolm", "-o", bin, "./cmd/authbot")
+	cmd.Dir = repoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startServe(t *testing.T, bin, config string) *serveProc {
+	t.Helper()
+	p := &serveProc{done: make(chan error, 1)}
+	p.cmd = exec.Command(bin, "serve", "--config", config)
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config)}
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		p.done <- nil
+		if t.Failed() {
+			t.Logf("authbot log:\n%s", p.log())
+		}
+	})
+	return p
+}
+
+func (p *serveProc) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if sig == syscall.SIGTERM && err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+		p.done <- nil
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit 30 s after %v", sig)
+	}
+}
+
+func TestServeExportRedactedAfterRestart(t *testing.T) {
+	h := needHomeserver(t)
+	t.Parallel()
+	bin := buildAuthbot(t)
+	for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			botLocal := h.register(t, "srv", botPassword)
+			alice := newPerson(t, h, "alice")
+			cfg := filepath.Join(dir, "config.yaml")
+			conf := fmt.Sprintf("data_dir: %s\nlog:\n  level: debug\ncodes:\n  delete_after: 2m\n  export_delete_after: 5s\n"+
+				"rate_limits:\n  off: true\nmatrix:\n  homeserver: %q\n  user_id: %q\n  password: %q\nusers:\n  - name: alice\n    matrix: %q\n",
+				filepath.Join(dir, "data"), h.url, h.userID(botLocal), botPassword, alice.id())
+			if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			botID := id.UserID(h.userID(botLocal))
+			p := startServe(t, bin, cfg)
+			dm := alice.room(true, "trusted_private_chat", botID)
+			alice.waitJoined(dm, botID)
+			add := alice.send(dm, "/add binance "+testSecret)
+			alice.wait("redaction of the /add", redactionOf(dm, add))
+
+			export := alice.send(dm, "/export binance yes")
+			fromBot := func(evt *event.Event) bool { return evt.RoomID == dm && evt.Sender == botID && evt.Type == event.EventMessage }
+			text := alice.after("the export text", export, func(evt *event.Event) bool {
+				return fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "otpauth://")
+			})
+			image := alice.after("the export QR", export, func(evt *event.Event) bool {
+				return fromBot(evt) && evt.Content.AsMessage().MsgType == event.MsgImage
+			})
+			sentAt := time.UnixMilli(text.Timestamp)
+			p.stop(t, sig)
+			if len(alice.seen(redactionOf(dm, text.ID))) > 0 {
+				t.Fatal("the export was redacted before the restart; the test proves nothing")
+			}
+			startServe(t, bin, cfg)
+			if sig == syscall.SIGKILL {
+				// Killed at once, the bot may have died between the
+				// homeserver's answer for the QR and storing its id: the
+				// new process must then say so in the room.
+				evt := alice.after("the QR's redaction or a notice", export, func(evt *event.Event) bool {
+					return redactionOf(dm, image.ID)(evt) || (fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "may have stayed in this room"))
+				})
+				if evt.Type != event.EventRedaction {
+					t.Log("the QR's id was not stored before the kill: the room was told to remove it")
+					alice.wait("redaction of the export text", redactionOf(dm, text.ID))
+					return
+				}
+			}
+			for _, e := range []*event.Event{text, image} {
+				red := alice.wait("redaction of the export", redactionOf(dm, e.ID))
+				if red.Sender != botID {
+					t.Errorf("redacted by %s", red.Sender)
+				}
+				if early := sentAt.Add(5 * time.Second).Sub(time.UnixMilli(red.Timestamp)); early > time.Second {
+					t.Errorf("redacted %v before its time", early)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,208 @@
+// Package webtest builds a real web front end for tests: a bbolt file in a
+// temporary directory, core's service and the command handler over it, and
+// the web server on a loopback port, with a fake clock and helpers that
+// play Telegram's part (signed Mini App launch data).
+package webtest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/web"
+	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/bolt"
+)
+
+// BotToken is the Telegram bot token the rig signs launch data with.
+const BotToken = "123456:TEST-token-for-web"
+
+// Clock is a fake clock safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Options tune the rig.
+type Options struct {
+	// People maps Telegram user ids to person names (default: 1001 alice,
+	// 1002 bob).
+	People map[int64]string
+	// RateLimits for the handler; nil turns them off.
+	RateLimits *commands.RateLimits
+	// Idle, LinkTTL, SessionTTL as in web.Config.
+	Idle       time.Duration
+	LinkTTL    time.Duration
+	SessionTTL time.Duration
+	// Start is the clock's first time (default 1_800_000_000 s).
+	Start time.Time
+	// Delivered, if set, gets replies for other people.
+	Deliver func(ctx context.Context, replies []commands.Reply)
+}
+
+// Rig is a running web front end over real storage.
+type Rig struct {
+	T       testing.TB
+	Clock   *Clock
+	Svc     *core.Service
+	Handler *commands.Handler
+	Server  *web.Server
+	// URL is the page's address, http://127.0.0.1:PORT.
+	URL    string
+	People map[int64]string
+}
+
+// New starts a rig; everything stops when the test ends.
+func New(t testing.TB, o Options) *Rig {
+	t.Helper()
+	ctx := context.Background()
+	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, err := seal.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Start.IsZero() {
+		o.Start = time.Unix(1_800_000_000, 0)
+	}
+	clock := &Clock{t: o.Start}
+	svc, err := core.NewService(ctx, store, key, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.People == nil {
+		o.People = map[int64]string{1001: "alice", 1002: "bob"}
+	}
+	limits := o.RateLimits
+	if limits == nil {
+		limits = &commands.RateLimits{}
+	}
+	links := &lateLinks{}
+	h := commands.New(svc, commands.Options{Clock: clock, RateLimits: limits, Web: links,
+		IsPerson: func(name string) bool {
+			for _, p := range o.People {
+				if p == name {
+					return true
+				}
+			}
+			return false
+		}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	srv, err := web.New(web.Config{
+		PublicURL: base,
+		BotToken:  BotToken,
+		PersonFor: func(ctx context.Context, platform, identity string) (string, error) {
+			n, err := strconv.ParseInt(identity, 10, 64)
+			if platform != "telegram" || err != nil {
+				return "", nil
+			}
+			return o.People[n], nil
+		},
+		Codes:      h,
+		Deliver:    o.Deliver,
+		Clock:      clock,
+		Idle:       o.Idle,
+		LinkTTL:    o.LinkTTL,
+		SessionTTL: o.SessionTTL,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links.s = srv
+	ts := &httptest.Server{Listener: ln, Config: &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &Rig{T: t, Clock: clock, Svc: svc, Handler: h, Server: srv, URL: base, People: o.People}
+}
+
+// lateLinks lets the handler be built before the server it links to.
+type lateLinks struct{ s *web.Server }
+
+func (l *lateLinks) AppURL() string { return l.s.AppURL() }
+func (l *lateLinks) NewLink(ctx context.Context, person string) (string, time.Time, error) {
+	return l.s.NewLink(ctx, person)
+}
+
+// InitData returns launch data for userID signed with BotToken, issued at
+// authDate.
+func (r *Rig) InitData(userID int64, authDate time.Time) string {
+	return web.SignInitData(BotToken, url.Values{
+		"query_id":  {"AAH-test"},
+		"user":      {`{"id":` + strconv.FormatInt(userID, 10) + `,"first_name":"Test","language_code":"en"}`},
+		"auth_date": {strconv.FormatInt(authDate.Unix(), 10)},
+	})
+}
+
+// AppURL is the page's URL as Telegram opens it: launch data and theme in
+// the fragment.
+func (r *Rig) AppURL(initData, themeJSON string) string {
+	v := url.Values{"tgWebAppData": {initData}, "tgWebAppVersion": {"8.0"}, "tgWebAppPlatform": {"web"}}
+	if themeJSON != "" {
+		v.Set("tgWebAppThemeParams", themeJSON)
+	}
+	return r.URL + "/#" + v.Encode()
+}
+
+// Add stores a TOTP (or other kind) account for person; label "team/x"
+// goes to the vault team.
+func (r *Rig) Add(person, label string, p otp.Params, issuer string) core.Summary {
+	r.T.Helper()
+	s, err := r.Svc.Add(context.Background(), person, core.NewAccount{Label: label, Key: otp.Key{Issuer: issuer, Params: p}})
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	return s
+}
+
+// TOTP is a default TOTP parameter set for secret (raw bytes).
+func TOTP(secret []byte) otp.Params {
+	p := otp.Default(otp.TOTP)
+	p.Secret = secret
+	return p
+}
+
+// HOTP is a default HOTP parameter set for secret at counter.
+func HOTP(secret []byte, counter uint64) otp.Params {
+	p := otp.Default(otp.HOTP)
+	p.Secret = secret
+	p.Counter = counter
+	return p
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/web"
+	"github.com/authbot/authbot/config"
+)
+
+// webLinks stands in for the web server in the handler's options: the
+// handler is built before the server, which needs the handler.
+type webLinks struct {
+	mu  sync.Mutex
+	srv *web.Server
+}
+
+func (l *webLinks) server() *web.Server {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.srv
+}
+
+func (l *webLinks) AppURL() string {
+	if s := l.server(); s != nil {
+		return s.AppURL()
+	}
+	return ""
+}
+
+func (l *webLinks) NewLink(ctx context.Context, person string) (string, time.Time, error) {
+	s := l.server()
+	if s == nil {
+		return "", time.Time{}, errors.New("web page not started")
+	}
+	return s.NewLink(ctx, person)
+}
+
+// withWeb turns on /app and /web when the config has a web section.
+func withWeb(cfg *config.Config, links *webLinks) func(*commands.Options) {
+	return func(o *commands.Options) {
+		if cfg.Web.Enabled() {
+			o.Web = links
+		}
+	}
+}
+
+// deliverer is an adapter that can send replies addressed to other people.
+type deliverer interface {
+	Deliver(ctx context.Context, replies []commands.Reply)
+}
+
+// newWeb builds the web server over the app's handler; replies for other
+// people (approval requests) go out through every adapter that delivers.
+func newWeb(a *app, links *webLinks, adapters []runner) (*web.Server, error) {
+	wc := a.cfg.Web
+	byTelegram := map[string]string{}
+	for _, u := range a.cfg.Users {
+		if u.Telegram != 0 {
+			byTelegram[strconv.FormatInt(u.Telegram, 10)] = u.Name
+		}
+	}
+	var ds []deliverer
+	for _, r := range adapters {
+		if d, ok := r.(deliverer); ok {
+			ds = append(ds, d)
+		}
+	}
+	s, err := web.New(web.Config{
+		Listen:         wc.Listen,
+		PublicURL:      wc.PublicURL,
+		BotToken:       a.cfg.Telegram.Token,
+		InitDataMaxAge: wc.InitDataMaxAge.D(),
+		PersonFor: func(ctx context.Context, platform, identity string) (string, error) {
+			if platform == "telegram" {
+				if p, ok := byTelegram[identity]; ok {
+					return p, nil
+				}
+			}
+			return a.handler.PersonFor(ctx, platform, identity)
+		},
+		Codes: a.handler,
+		Deliver: func(ctx context.Context, replies []commands.Reply) {
+			for _, d := range ds {
+				d.Deliver(ctx, replies)
+			}
+		},
+		Clock: a.clock,
+		Log:   a.log.With("adapter", "web"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	links.mu.Lock()
+	links.srv = s
+	links.mu.Unlock()
+	return s, nil
+}
