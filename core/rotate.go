@@ -35,7 +35,8 @@ import (
 // lookup key that turns names into record ids ("meta/ids"; it opens
 // nothing, and changing it would need every name, including invite tokens
 // the database does not hold), and, until the Matrix adapter re-pickles
-// its store, the old pickle key ("meta/pickle-prev", see PendingPickleKey).
+// its files, the old keys of the Matrix pickles and sealed cross-signing
+// keys ("meta/prev-key:PURPOSE", see PendingDerivedKey).
 
 // ErrAlreadyRotated means the database already opens with the new key: a
 // rotation committed but its key file was not yet renamed into place.
@@ -90,9 +91,11 @@ func loadRoot(tx Tx, master *seal.Key) (seal.Key, error) {
 	return root, nil
 }
 
-// DeriveKey returns a sub-key for purpose that stays the same across master
-// key rotations (for example the Matrix store's pickle key). Until the
-// first rotation it equals seal.Derive(master, purpose).
+// DeriveKey returns a sub-key of the derivation root for purpose (for
+// example the Matrix store's pickle key). Until the first rotation it
+// equals seal.Derive(master, purpose). A rotation changes it: a file
+// sealed under it outside the Store must be re-sealed, with the old key
+// from PendingDerivedKey (only purposes listed in adapterPurposes are kept).
 func (s *Service) DeriveKey(purpose string) seal.Key {
 	return seal.Derive(&s.root, purpose)
 }
@@ -110,13 +113,16 @@ type RotateReport struct {
 }
 
 var (
-	idsRef         = Ref{Kind: kindMeta, ID: "ids"}
-	idsAD          = []byte("meta|ids")
-	picklePrevRef  = Ref{Kind: kindMeta, ID: "pickle-prev"}
-	picklePrevAD   = []byte("meta|pickle-prev")
-	rotatedKinds   = []string{kindPeople, kindIdentity, kindInvite, kindRetired} // sealed under the "people" sub-key
-	rotatedLockAD  = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD}
-	errRotateFirst = errors.New("rotate master key: the database has no key check record yet; start authbot once first")
+	idsRef = Ref{Kind: kindMeta, ID: "ids"}
+	idsAD  = []byte("meta|ids")
+	// adapterPurposes are the DeriveKey purposes of keys that seal files
+	// outside the Store (the Matrix state dir). A rotation changes them;
+	// the old key is kept, under the new root, until the adapter has
+	// re-sealed its files (PendingDerivedKey).
+	adapterPurposes = []string{"matrix-pickle", "matrix-cross-signing"}
+	rotatedKinds    = []string{kindPeople, kindIdentity, kindInvite, kindRetired} // sealed under the "people" sub-key
+	rotatedLockAD   = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD}
+	errRotateFirst  = errors.New("rotate master key: the database has no key check record yet; start authbot once first")
 )
 
 // loadIDs returns the lookup key (see above): stored since the first
@@ -212,16 +218,21 @@ func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
 			delete(rt.vkeys, id)
 		}
 	}()
-	// The Matrix pickle key: keep the one crypto.db is still under.
-	prev, err := pendingPickle(tx, &so.root)
-	if err != nil {
-		return err
+	// Keys of the adapters' files: keep the ones the files are still
+	// under (an earlier rotation's, if the adapter has not caught up).
+	prevs := map[string]*seal.Key{}
+	for _, purpose := range adapterPurposes {
+		prev, err := pendingKey(tx, &so.root, purpose)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			k := so.DeriveKey(purpose)
+			prev = &k
+		}
+		defer seal.Zero(prev)
+		prevs[purpose] = prev
 	}
-	if prev == nil {
-		k := so.DeriveKey("matrix-pickle")
-		prev = &k
-	}
-	defer seal.Zero(prev)
 	// Locked people first: their key pair record moves to the new root
 	// (its private half stays under their data key, which only their
 	// passphrase opens), so the vaults below can seal to them.
@@ -294,17 +305,17 @@ func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
 		return err
 	}
 	rt.r.Records += n
-	for _, w := range []struct {
-		ref  Ref
-		kek  *seal.Key
-		k    *seal.Key
-		ad   []byte
-		what string
-	}{
-		{picklePrevRef, &sn.root, prev, picklePrevAD, "old pickle key"},
-		{idsRef, &sn.root, &sn.ids, idsAD, "lookup key"},
-		{rootRef, newKey, &sn.root, rootAD, "root"},
-	} {
+	type wrap struct {
+		ref Ref
+		kek *seal.Key
+		k   *seal.Key
+		ad  []byte
+	}
+	wraps := []wrap{{idsRef, &sn.root, &sn.ids, idsAD}, {rootRef, newKey, &sn.root, rootAD}}
+	for _, purpose := range adapterPurposes {
+		wraps = append(wraps, wrap{prevKeyRef(purpose), &sn.root, prevs[purpose], prevKeyAD(purpose)})
+	}
+	for _, w := range wraps {
 		b, err := seal.Wrap(w.kek, w.k, w.ad)
 		if err != nil {
 			return err
@@ -597,30 +608,35 @@ func rewriteAudit(tx Tx, oldK, newK seal.Key, edit func(*Event)) (int, error) {
 	return len(ids) + 1, tx.Put(auditHeadRef, sealed)
 }
 
-// pendingPickle returns the pickle key crypto.db is still under after a
-// rotation the Matrix adapter has not caught up with, or nil.
-func pendingPickle(tx Tx, root *seal.Key) (*seal.Key, error) {
-	w, err := tx.Get(picklePrevRef)
+func prevKeyRef(purpose string) Ref   { return Ref{Kind: kindMeta, ID: "prev-key:" + purpose} }
+func prevKeyAD(purpose string) []byte { return []byte("meta|prev-key:" + purpose) }
+
+// pendingKey returns the key for purpose that an adapter's files are still
+// under after a rotation, or nil.
+func pendingKey(tx Tx, root *seal.Key, purpose string) (*seal.Key, error) {
+	w, err := tx.Get(prevKeyRef(purpose))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	k, err := seal.Unwrap(root, w, picklePrevAD)
+	k, err := seal.Unwrap(root, w, prevKeyAD(purpose))
 	if err != nil {
-		return nil, &CorruptRecordError{What: "old pickle key", Err: err}
+		return nil, &CorruptRecordError{What: "old " + purpose + " key", Err: err}
 	}
 	return &k, nil
 }
 
-// PendingPickleKey returns the pickle key the Matrix store was written
-// under, when a master key rotation changed DeriveKey("matrix-pickle")
-// since: the adapter re-pickles its store from it to the current key, then
-// calls PickleRekeyed. ok is false when nothing is pending.
-func (s *Service) PendingPickleKey(ctx context.Context) (old seal.Key, ok bool, err error) {
+// PendingDerivedKey returns the key DeriveKey(purpose) gave before a
+// master key rotation, while the files sealed under it (the Matrix store's
+// pickles for "matrix-pickle", the bot's sealed cross-signing keys for
+// "matrix-cross-signing") have not been re-sealed: the adapter opens them
+// with it, seals them again under DeriveKey(purpose), then calls
+// DerivedKeyRekeyed. ok is false when nothing is pending.
+func (s *Service) PendingDerivedKey(ctx context.Context, purpose string) (old seal.Key, ok bool, err error) {
 	err = s.store.View(ctx, func(tx Tx) error {
-		k, err := pendingPickle(tx, &s.root)
+		k, err := pendingKey(tx, &s.root, purpose)
 		if k != nil {
 			old, ok = *k, true
 			seal.Zero(k)
@@ -630,14 +646,24 @@ func (s *Service) PendingPickleKey(ctx context.Context) (old seal.Key, ok bool, 
 	return old, ok, err
 }
 
-// PickleRekeyed forgets the old pickle key once the Matrix store is
-// re-pickled under the current one.
-func (s *Service) PickleRekeyed(ctx context.Context) error {
+// DerivedKeyRekeyed forgets the old key for purpose once the adapter's
+// files are sealed under the current one.
+func (s *Service) DerivedKeyRekeyed(ctx context.Context, purpose string) error {
 	return s.store.Update(ctx, func(tx Tx) error {
-		err := tx.Delete(picklePrevRef)
+		err := tx.Delete(prevKeyRef(purpose))
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
 		return err
 	})
+}
+
+// PendingPickleKey is PendingDerivedKey("matrix-pickle").
+func (s *Service) PendingPickleKey(ctx context.Context) (seal.Key, bool, error) {
+	return s.PendingDerivedKey(ctx, "matrix-pickle")
+}
+
+// PickleRekeyed is DerivedKeyRekeyed("matrix-pickle").
+func (s *Service) PickleRekeyed(ctx context.Context) error {
+	return s.DerivedKeyRekeyed(ctx, "matrix-pickle")
 }

@@ -59,6 +59,16 @@ func TestRotateMasterKeyKeepsEverything(t *testing.T) {
 	if old, ok, err := svc2.PendingPickleKey(ctx); err != nil || !ok || old != pickleBefore {
 		t.Errorf("pending pickle key after a rotation: ok %v, %v", ok, err)
 	}
+	xs := seal.Derive(&oldKey, "matrix-cross-signing")
+	if old, ok, err := svc2.PendingDerivedKey(ctx, "matrix-cross-signing"); err != nil || !ok || old != xs {
+		t.Errorf("pending cross-signing key after a rotation: ok %v, %v", ok, err)
+	}
+	if err := svc2.DerivedKeyRekeyed(ctx, "matrix-cross-signing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := svc2.PendingDerivedKey(ctx, "matrix-cross-signing"); err != nil || ok {
+		t.Errorf("cross-signing key still pending: %v %v", ok, err)
+	}
 	newOutboxKey := svc2.DeriveKey(PurposeOutbox)
 	err = store.View(ctx, func(tx Tx) error {
 		b, err := tx.Get(jobRef)

@@ -38,6 +38,7 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	ctx := context.Background()
 	r.expect("carol", "/invite bob", "Only the bot's admins")
 	r.expect("alice", "/invite carol", "already has that name")
+	r.expect("alice", "/invite local", "reserved")
 	_, reps := r.as("alice", "/invite bob")
 	text := reps[0].PlainText()
 	if !strings.Contains(text, "https://t.me/authbot_demo_bot?start=") || !reps[0].Sensitive || reps[0].ExpiresAt.IsZero() {

@@ -113,7 +113,9 @@ func TestServeExportRedactedAfterRestart(t *testing.T) {
 			alice.wait("redaction of the /add", redactionOf(dm, add))
 
 			export := alice.send(dm, "/export binance yes")
-			fromBot := func(evt *event.Event) bool { return evt.RoomID == dm && evt.Sender == botID && evt.Type == event.EventMessage }
+			fromBot := func(evt *event.Event) bool {
+				return evt.RoomID == dm && evt.Sender == botID && evt.Type == event.EventMessage
+			}
 			text := alice.after("the export text", export, func(evt *event.Event) bool {
 				return fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "otpauth://")
 			})

@@ -229,8 +229,9 @@ func hasMatrixState(dataDir string) bool {
 // matrixState copies the Matrix adapter's state into work and returns it
 // as backup files (each Body an open *os.File for the caller to close):
 // crypto.db as a consistent SQLite copy (VACUUM INTO, safe while serve
-// runs) that passed SQLite's integrity check, and pending.json, which the
-// adapter replaces by rename, so one open file is one whole version.
+// runs) that passed SQLite's integrity check, and a pending.json left by a
+// version before the outbox (the adapter moves it into the database at its
+// next start), so one open file is one whole version.
 // Nothing when the data dir has no Matrix state or this build cannot copy
 // it (no goolm tag: runBackup says so).
 func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, error) {
