@@ -16,6 +16,7 @@ import (
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/core/recovery"
 	"github.com/authbot/authbot/core/transfer"
 )
@@ -74,6 +75,7 @@ type Handler struct {
 	recovery *recovery.Base // nil if the embedded file failed to load
 	limiter  *limiter
 	importer *transfer.Importer // shared, so heavy key derivations run one at a time
+	qr       *qr.Decoder        // shared, so pictures are decoded one at a time
 
 	mu      sync.Mutex
 	pending map[string]pending       // by person
@@ -111,7 +113,7 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[batchKey]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter()}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[batchKey]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter(), qr: qr.NewDecoder()}
 	if base, err := recovery.Load(); err != nil {
 		// A test keeps the embedded file valid; should it still fail, the
 		// rest of the bot works and /recover says so.

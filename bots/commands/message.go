@@ -61,6 +61,10 @@ type Reply struct {
 	// ExpiresAt, when not zero, asks the adapter to delete this reply at that
 	// time (exports, codes: so the chat history holds no old secrets).
 	ExpiresAt time.Time
+	// Tag, when set with ExpiresAt, names this reply's deletion so it can
+	// come early: a /web link's message goes once the link is used
+	// (adapters with a Hurry method).
+	Tag string
 	// CodeValidUntil, when not zero, is when the code in this reply stops
 	// being valid: adapters that can edit messages mark it expired then.
 	CodeValidUntil time.Time

@@ -82,7 +82,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 
 // importImage looks for QR codes in a picture and imports what they hold.
 func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Reply {
-	texts, err := qr.Decode(ctx, img)
+	texts, err := h.qr.Decode(ctx, img)
 	if err != nil {
 		msg := err.Error()
 		switch {

@@ -28,8 +28,9 @@ type WebPage interface {
 	// while the page is not served (authbot chat), which /app and /web
 	// then say.
 	AppURL() string
-	// NewLink returns a single-use link that opens the page as person.
-	NewLink(ctx context.Context, person string) (link string, expires time.Time, err error)
+	// NewLink returns a single-use link that opens the page as person, and
+	// the tag that names it once it is used (Reply.Tag).
+	NewLink(ctx context.Context, person string) (link, tag string, expires time.Time, err error)
 }
 
 // PageAccount is one account as the web page shows it. It has no field
@@ -187,15 +188,16 @@ func (h *Handler) cmdWeb(ctx context.Context, req Request, args string) []Reply 
 	if !h.webOn() {
 		return []Reply{{Parts: plain(webOff)}}
 	}
-	link, expires, err := h.opts.Web.NewLink(ctx, req.Person)
+	link, tag, expires, err := h.opts.Web.NewLink(ctx, req.Person)
 	if err != nil {
 		return h.fail(err)
 	}
 	mins := int(expires.Sub(h.opts.Clock.Now()).Round(time.Minute).Minutes())
 	return []Reply{{
 		Parts: []Part{{Text: "Open your codes in a browser: "}, {Text: link},
-			{Text: fmt.Sprintf("\nThe link works once, within %d %s, and only for you: do not forward it. I delete this message when it expires.", mins, plural(mins, "minute", "minutes"))}},
+			{Text: fmt.Sprintf("\nThe link works once, within %d %s, and only for you: do not forward it. I delete this message once it is used or expired.", mins, plural(mins, "minute", "minutes"))}},
 		Sensitive: true,
 		ExpiresAt: expires,
+		Tag:       tag,
 	}}
 }

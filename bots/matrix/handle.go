@@ -277,7 +277,7 @@ func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply,
 	var ticket outbox.Ticket
 	expect := !r.ExpiresAt.IsZero() && r.CodeValidUntil.IsZero()
 	if expect {
-		t, err := b.outbox.Expect(store, outbox.Job{Chat: string(room), At: r.ExpiresAt, Sent: now})
+		t, err := b.outbox.Expect(store, outbox.Job{Chat: string(room), At: r.ExpiresAt, Sent: now, Tag: r.Tag})
 		if err != nil {
 			b.log.Error("matrix: could not store when to remove a reply", "room", room, "err", err)
 			expect = false
@@ -302,7 +302,7 @@ func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply,
 		jobs = append(jobs, outbox.Job{Action: outbox.Edit, Chat: string(room), Message: string(evtID), At: r.CodeValidUntil, Sent: now})
 	}
 	if !r.ExpiresAt.IsZero() {
-		jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: string(room), Message: string(evtID), At: r.ExpiresAt, Sent: now})
+		jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: string(room), Message: string(evtID), At: r.ExpiresAt, Sent: now, Tag: r.Tag})
 	}
 	if err := b.outbox.Add(store, jobs...); err != nil {
 		b.log.Error("matrix: could not store when to remove a reply; it stays in the room", "room", room, "err", err)

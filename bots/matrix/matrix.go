@@ -57,6 +57,11 @@ type Config struct {
 	// token, room state). A pending.json left there by an older version
 	// (replies still to be redacted) is moved into the outbox at start-up.
 	StateDir string
+	// CryptoDB, if set, opens the crypto store instead of StateDir's
+	// crypto.db: with storage.driver postgres authbot keeps it in the same
+	// database, so a standby on another machine takes over as the same
+	// device with the same keys.
+	CryptoDB func() (*dbutil.Database, error)
 	// PickleKey encrypts the olm and megolm pickles in crypto.db. It must
 	// stay the same across restarts; authbot derives it from the master key.
 	PickleKey []byte
@@ -292,7 +297,11 @@ func (b *Bot) login(ctx context.Context) (err error) {
 		}
 	}
 
-	db, err := openCryptoDB(filepath.Join(b.cfg.StateDir, "crypto.db"))
+	open := func() (*dbutil.Database, error) { return openCryptoDB(filepath.Join(b.cfg.StateDir, "crypto.db")) }
+	if b.cfg.CryptoDB != nil {
+		open = b.cfg.CryptoDB
+	}
+	db, err := open()
 	if err != nil {
 		return fmt.Errorf("matrix: open crypto store: %w", err)
 	}

@@ -86,6 +86,9 @@ type Job struct {
 	Sent    time.Time `json:"s,omitzero"`  // when the message was sent (platform age limits)
 	Payload []byte    `json:"p,omitempty"` // for Edit: the new content, in the adapter's own form
 	Tries   int       `json:"n,omitempty"` // failed attempts so far
+	// Tag, when set, lets Hurry find the job: a reply whose expiry can
+	// come early (a /web link deleted once it is used).
+	Tag string `json:"g,omitempty"`
 
 	seq uint64 // record id, assigned by Add
 }
@@ -481,6 +484,55 @@ func (o *Outbox) Resolve(ctx context.Context, t Ticket, message string, extra ..
 	}
 	o.pending()
 	return err
+}
+
+// Hurry makes every queued job tagged tag due now, stored so, and wakes
+// Run: the message that carried a one-time link goes once the link is
+// used, not only when it expires. No such job is not an error.
+func (o *Outbox) Hurry(ctx context.Context, tag string) error {
+	if tag == "" {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.opts.Clock.Now()
+	var moved []Job
+	for i := range o.jobs {
+		if o.jobs[i].Tag == tag && o.jobs[i].At.After(now) {
+			o.jobs[i].At = now
+			moved = append(moved, o.jobs[i])
+		}
+	}
+	// A message still being sent (Expect without Resolve yet): Resolve
+	// queues it due now.
+	for seq, j := range o.expects {
+		if j.Tag == tag && j.At.After(now) {
+			j.At = now
+			o.expects[seq] = j
+			moved = append(moved, j)
+		}
+	}
+	if len(moved) == 0 {
+		return nil
+	}
+	err := o.store.Update(ctx, func(tx core.Tx) error {
+		for _, j := range moved {
+			if err := o.put(tx, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	o.sort()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	if err != nil {
+		// Due now in memory all the same; the stored time is the later one.
+		return fmt.Errorf("outbox: store hurried job: %w", err)
+	}
+	return nil
 }
 
 // Cancel drops an Expect whose message was not sent.

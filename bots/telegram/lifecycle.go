@@ -38,7 +38,7 @@ func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, h
 	var ticket outbox.Ticket
 	expect := !r.ExpiresAt.IsZero() && r.CodeValidUntil.IsZero()
 	if expect {
-		t, err := b.outbox.Expect(store, outbox.Job{Chat: strconv.FormatInt(chatID, 10), At: r.ExpiresAt, Sent: b.cfg.Clock.Now()})
+		t, err := b.outbox.Expect(store, outbox.Job{Chat: strconv.FormatInt(chatID, 10), At: r.ExpiresAt, Sent: b.cfg.Clock.Now(), Tag: r.Tag})
 		if err != nil {
 			b.log.Error("telegram: could not store when to delete a message", "err", err)
 			expect = false
@@ -84,7 +84,7 @@ func (b *Bot) keepLifecycle(ctx context.Context, chatID int64, msgID int, hasCod
 		}
 	}
 	if !r.ExpiresAt.IsZero() {
-		jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: chat, Message: msg, At: r.ExpiresAt, Sent: now})
+		jobs = append(jobs, outbox.Job{Action: outbox.Delete, Chat: chat, Message: msg, At: r.ExpiresAt, Sent: now, Tag: r.Tag})
 	}
 	if len(jobs) == 0 {
 		return

@@ -1,8 +1,11 @@
 package telegram_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/telegram"
@@ -30,5 +33,32 @@ func TestMiniAppButtons(t *testing.T) {
 	markup := c.Fields["reply_markup"]
 	if !strings.Contains(markup, `"web_app":{"url":"https://codes.example.org/"}`) || strings.Contains(markup, "http://") || strings.Contains(markup, "callback_data") {
 		t.Errorf("reply_markup %s", markup)
+	}
+}
+
+// TestHurryDeletesUsedLink: a reply tagged for an early end (a /web link)
+// is deleted as soon as Hurry names its tag, long before it expires.
+func TestHurryDeletesUsedLink(t *testing.T) {
+	h := &fakeHandler{reply: func(r commands.Request) []commands.Reply {
+		return []commands.Reply{{
+			Parts:     []commands.Part{{Text: "Open your codes: https://codes.example.org/#login=x"}},
+			ExpiresAt: time.Now().Add(time.Hour),
+			Tag:       "web:abc",
+			Sensitive: true,
+		}}
+	}}
+	hs := start(t, h, nil)
+	n := hs.api.NumCalls()
+	hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/web")
+	sent := hs.wait(n, sendTo(alice))
+	if err := hs.bot.Hurry(context.Background(), "web:other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := hs.bot.Hurry(context.Background(), "web:abc"); err != nil {
+		t.Fatal(err)
+	}
+	del := hs.wait(n, telegramtest.Method("deleteMessage", alice))
+	if del.Fields["message_id"] != fmt.Sprint(sent.MessageID) {
+		t.Errorf("deleted %v, want the link's message %d", del.Fields, sent.MessageID)
 	}
 }

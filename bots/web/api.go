@@ -292,6 +292,9 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "That link was used already or has expired. Send /web in the chat for a new one.")
 		return
 	}
+	if s.cfg.LinkUsed != nil {
+		s.cfg.LinkUsed(context.WithoutCancel(r.Context()), linkTag(req.Token))
+	}
 	id, _, err := s.newSession(person)
 	if err != nil {
 		s.log.Warn("web: no session opened", "err", err)

@@ -235,7 +235,8 @@ func TestSameSiteAndHeaders(t *testing.T) {
 }
 
 func TestOneTimeLink(t *testing.T) {
-	r := webtest.New(t, webtest.Options{})
+	var used []string
+	r := webtest.New(t, webtest.Options{LinkUsed: func(_ context.Context, tag string) { used = append(used, tag) }})
 	r.Add("alice", "rfc", webtest.TOTP(rfcSecret), "")
 	replies := r.Handler.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Chat: commands.Private, Text: "/web"})
 	text := replies[0].PlainText()
@@ -257,6 +258,9 @@ func TestOneTimeLink(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("login: %d", resp.StatusCode)
 	}
+	if len(used) != 1 || used[0] != replies[0].Tag || replies[0].Tag == "" || strings.Contains(used[0], token) {
+		t.Fatalf("used link tags %q, reply tag %q", used, replies[0].Tag)
+	}
 	ck := resp.Cookies()
 	if len(ck) != 1 || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode || ck[0].MaxAge != 600 || ck[0].Path != "/" {
 		t.Fatalf("session cookie %+v", ck)
@@ -271,7 +275,7 @@ func TestOneTimeLink(t *testing.T) {
 		t.Fatalf("second use: %d, want 401", resp.StatusCode)
 	}
 	// Expired: a new link, five minutes later.
-	link2, _, err := r.Server.NewLink(context.Background(), "alice")
+	link2, _, _, err := r.Server.NewLink(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +292,7 @@ func TestOneTimeLink(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	r := webtest.New(t, webtest.Options{})
-	link, _, _ := r.Server.NewLink(context.Background(), "alice")
+	link, _, _, _ := r.Server.NewLink(context.Background(), "alice")
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	post(t, c, r, "/api/login", "", `{"token":"`+strings.Split(link, "#login=")[1]+`"}`)

@@ -27,7 +27,9 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,8 +75,11 @@ type Config struct {
 	// Deliver, if set, sends replies addressed to other people (approval
 	// requests to a vault's admins) through the chat adapters.
 	Deliver func(ctx context.Context, replies []commands.Reply)
-	Clock   Clock
-	Log     *slog.Logger
+	// LinkUsed, if set, is told the tag of a /web link once it is spent,
+	// so the chat message that carried it is deleted now.
+	LinkUsed func(ctx context.Context, tag string)
+	Clock    Clock
+	Log      *slog.Logger
 	// LinkTTL is how long a /web link works (default 5 minutes);
 	// SessionTTL how long the session it opens lasts (default 10 minutes);
 	// Idle how long the page stays open without a touch (default 2
@@ -164,7 +169,7 @@ func (s *Server) AppURL() string { return s.origin + "/" }
 // send to a server: it stays out of proxy logs and Referer headers, and a
 // chat server that fetches the link for a preview cannot spend it. The
 // page's script posts it once and replaces the URL.
-func (s *Server) NewLink(ctx context.Context, person string) (string, time.Time, error) {
+func (s *Server) NewLink(ctx context.Context, person string) (link, tag string, expires time.Time, err error) {
 	token := randomToken()
 	now := s.cfg.Clock.Now()
 	exp := now.Add(s.cfg.LinkTTL)
@@ -172,10 +177,17 @@ func (s *Server) NewLink(ctx context.Context, person string) (string, time.Time,
 	defer s.mu.Unlock()
 	sweep(s.links, now)
 	if len(s.links) >= maxOpen {
-		return "", time.Time{}, errors.New("web: too many open links")
+		return "", "", time.Time{}, errors.New("web: too many open links")
 	}
 	s.links[token] = grant{person: person, expires: exp}
-	return s.origin + "/#login=" + token, exp, nil
+	return s.origin + "/#login=" + token, linkTag(token), exp, nil
+}
+
+// linkTag names a link's chat message without the token: a hash, so the
+// outbox record that carries it opens nothing.
+func linkTag(token string) string {
+	sum := sha256.Sum256([]byte("authbot web link|" + token))
+	return "web:" + hex.EncodeToString(sum[:12])
 }
 
 // randomToken is 128 random bits, base64url.

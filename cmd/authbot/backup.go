@@ -20,6 +20,7 @@ import (
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
 	"github.com/authbot/authbot/storage/keyfile"
+	"github.com/authbot/authbot/storage/postgres"
 )
 
 // How `authbot backup` gets a consistent copy while `serve` runs: bbolt
@@ -54,12 +55,31 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	key, err := existingKey(dir, getenv)
+	pg, err := postgresConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	var key seal.Key
+	if pg != nil {
+		key, err = existingKeyAnyStore(dir, getenv)
+	} else {
+		key, err = existingKey(dir, getenv)
+	}
 	if err != nil {
 		return err
 	}
 	defer seal.Zero(&key)
 	snapshot := func(ctx context.Context, w io.Writer) (int64, error) {
+		if pg != nil {
+			// PostgreSQL has no file lock: read it directly, from one
+			// snapshot, whether or not serve runs.
+			s, err := postgres.Open(ctx, pg.Storage.DSN)
+			if err != nil {
+				return 0, err
+			}
+			defer s.Close()
+			return pgStore{s}.Backup(ctx, w)
+		}
 		n, err := backup.Fetch(ctx, filepath.Join(dir, backup.SocketName), w)
 		if !errors.Is(err, backup.ErrNoServer) {
 			return n, err
@@ -85,6 +105,19 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintln(stderr, "note: the Matrix crypto state was not included (this build has no Matrix support); after a restore the Matrix bot logs in as a new device")
 	}
 	return nil
+}
+
+// postgresConfig returns the config at path when it stores the data in
+// PostgreSQL, else nil (no --config, or bbolt).
+func postgresConfig(path string, getenv env) (*config.Config, error) {
+	if path == "" {
+		return nil, nil
+	}
+	cfg, err := config.Load(path, config.Env(getenv))
+	if err != nil || cfg.Storage.Driver != config.DriverPostgres {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // testScryptWorkFactor is 0 (age's default, about a second of scrypt) except
@@ -154,6 +187,18 @@ func existingKey(dir string, getenv env) (seal.Key, error) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
 		return seal.Key{}, fmt.Errorf("no database in %s: %w", dir, err)
+	}
+	return existingKeyAnyStore(dir, getenv)
+}
+
+// existingKeyAnyStore is existingKey for a data dir whose records may be
+// in PostgreSQL (no authbot.db beside the key).
+func existingKeyAnyStore(dir string, getenv env) (seal.Key, error) {
+	fromEnv := getenv(config.EnvMasterKey)
+	if fromEnv == "" {
+		if _, err := os.Stat(filepath.Join(dir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
+		}
 	}
 	key, _, err := keyfile.Load(dir, fromEnv)
 	if err != nil {
@@ -281,6 +326,11 @@ func checkDatabase(ctx context.Context, path string, key *seal.Key) (core.Report
 		return core.Report{}, err
 	}
 	defer store.Close()
+	return checkStore(ctx, store, key)
+}
+
+// checkStore checks key against store and opens every record.
+func checkStore(ctx context.Context, store core.Store, key *seal.Key) (core.Report, error) {
 	if err := core.CheckMasterKey(ctx, store, key); err != nil {
 		if errors.Is(err, core.ErrNotFound) {
 			return core.Report{}, errors.New("the database has no key check record (never opened by authbot)")

@@ -44,6 +44,8 @@ Usage:
                                   print one account's link, or write all to an encrypted Aegis vault
   authbot backup --out FILE ...   write an encrypted backup (database and master key)
   authbot restore --in FILE --data DIR ...   check a backup and restore it
+  authbot migrate --config FILE --from bolt --to postgres
+                                  copy every record into an empty store (or back), checked
   authbot rotate-key [--data DIR] re-wrap every key under a new master key
   authbot audit [--data DIR | --config FILE] [--vault NAME] [--limit N] [--json]
                                   print the audit log: who got which code, exports, membership
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runBackup(ctx, args[1:], stdout, stderr, getenv)
 	case "restore":
 		return runRestore(ctx, args[1:], stdout, stderr, getenv)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr, getenv)
 	case "rotate-key":
 		return runRotateKey(ctx, args[1:], stdout, stderr, getenv)
 	case "audit":

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the crypto store on PostgreSQL
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/matrix"
+	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 )
@@ -41,6 +44,15 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 	if err := repickleMatrix(ctx, a.svc, stateDir, a.log); err != nil {
 		return nil, err
 	}
+	var cryptoDB func() (*dbutil.Database, error)
+	if a.cfg.Storage.Driver == config.DriverPostgres {
+		// The crypto store lives in the same PostgreSQL database (mautrix's
+		// own crypto_* and mx_* tables, over pgx's database/sql driver), so
+		// whichever instance holds the lease is the same device. The
+		// pickle key is derived the same way on every instance.
+		dsn := a.cfg.Storage.DSN
+		cryptoDB = func() (*dbutil.Database, error) { return dbutil.NewWithDialect(dsn, "pgx") }
+	}
 	pickle := a.svc.DeriveKey("matrix-pickle")
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
@@ -56,6 +68,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		AccessToken: mc.AccessToken,
 		DeviceID:    id.DeviceID(mc.DeviceID),
 		StateDir:    stateDir,
+		CryptoDB:    cryptoDB,
 		PickleKey:   pickleKey,
 		// Cross-signing: see bots/matrix/crosssign.go.
 		CrossSigningKey: crossSigningKey,

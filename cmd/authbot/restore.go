@@ -14,9 +14,11 @@ import (
 	"filippo.io/age"
 
 	"github.com/authbot/authbot/backup"
+	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
 	"github.com/authbot/authbot/storage/keyfile"
+	"github.com/authbot/authbot/storage/postgres"
 )
 
 // restore never touches the target until the backup has been decrypted
@@ -28,15 +30,20 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "backup file to restore (required)")
-	dataDir := fs.String("data", "", "data directory to restore into (required)")
+	dataDir := fs.String("data", "", "data directory to restore into (required, unless --config stores the data in PostgreSQL)")
+	cfgPath := fs.String("config", "", "restore into the PostgreSQL database of this config (storage.driver: postgres)")
 	passFile := fs.String("passphrase-file", "", "file holding the backup passphrase")
 	identity := fs.String("identity", "", "age identity file (AGE-SECRET-KEY-...) for a backup made with --recipient")
 	force := fs.Bool("force", false, "replace an existing data dir (it is moved aside, not deleted)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *in == "" || *dataDir == "" || fs.NArg() > 0 || (*passFile == "") == (*identity == "") {
-		fmt.Fprintln(stderr, "usage: authbot restore --in FILE --data DIR (--passphrase-file F | --identity FILE) [--force]")
+	pg, err := postgresConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if *in == "" || (*dataDir == "") == (pg == nil) || fs.NArg() > 0 || (*passFile == "") == (*identity == "") {
+		fmt.Fprintln(stderr, "usage: authbot restore --in FILE (--data DIR | --config FILE-with-postgres) (--passphrase-file F | --identity FILE) [--force]")
 		return errUsage
 	}
 	var ids []age.Identity
@@ -60,6 +67,15 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		if err != nil {
 			return err
 		}
+	}
+	if pg != nil {
+		m, err := restoreToPostgres(ctx, *in, pg, ids...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "restored into PostgreSQL (backup made %s): %d people, %d accounts, all records checked\n",
+			m.Created.Format(time.RFC3339), m.People, m.Accounts)
+		return nil
 	}
 	m, moved, err := restore(ctx, *in, filepath.Clean(*dataDir), *force, ids...)
 	if err != nil {
@@ -215,4 +231,82 @@ func nonEmptyDir(dir string) (bool, error) {
 		return false, fmt.Errorf("data dir: %w", err)
 	}
 	return len(entries) > 0, nil
+}
+
+// restoreToPostgres unpacks and checks the backup in a temporary dir, then
+// copies its records into the configured PostgreSQL database, which must
+// be empty (a restore never merges into or overwrites live data), and
+// checks the copy. The backup's master key goes to data_dir/master.key
+// unless a key is there already, which must then be the same key. The
+// Matrix state in the backup (a SQLite file) is put in data_dir/matrix when
+// that does not exist yet.
+func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids ...age.Identity) (backup.Manifest, error) {
+	var m backup.Manifest
+	stage, err := os.MkdirTemp("", "authbot-restore-")
+	if err != nil {
+		return m, fmt.Errorf("restore: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	m, key, err := unpack(in, stage, ids...)
+	if err != nil {
+		return m, err
+	}
+	defer seal.Zero(&key)
+	rep, err := checkDatabase(ctx, filepath.Join(stage, dbFile), &key)
+	if err != nil {
+		return m, fmt.Errorf("the backup does not check out, nothing was changed: %w", err)
+	}
+	m.People, m.Accounts = rep.People, rep.Accounts
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, keyfile.FileName)); err == nil {
+		// Load only once the file is known to exist: Load creates a key
+		// when there is none.
+		existing, _, err := keyfile.Load(cfg.DataDir, "")
+		if err != nil {
+			return m, fmt.Errorf("master key: %w", err)
+		}
+		same := existing == key
+		seal.Zero(&existing)
+		if !same {
+			return m, fmt.Errorf("%s holds another master key than the backup: move it away to restore, nothing was changed", filepath.Join(cfg.DataDir, keyfile.FileName))
+		}
+	}
+	src, err := bolt.Open(ctx, filepath.Join(stage, dbFile), bolt.Options{ReadOnly: true})
+	if err != nil {
+		return m, err
+	}
+	defer src.Close()
+	dst, err := postgres.Open(ctx, cfg.Storage.DSN)
+	if err != nil {
+		return m, err
+	}
+	defer dst.Close()
+	empty, err := dst.Empty(ctx)
+	if err != nil {
+		return m, err
+	}
+	if !empty {
+		return m, fmt.Errorf("the PostgreSQL database already holds authbot records: %w; restore into a new, empty database", errNotEmpty)
+	}
+	if _, err := copyRecords(ctx, dst, src); err != nil {
+		return m, err
+	}
+	if err := sameRecords(ctx, src, dst); err != nil {
+		return m, fmt.Errorf("the copy in PostgreSQL differs from the backup: %w", err)
+	}
+	if _, err := checkStore(ctx, dst, &key); err != nil {
+		return m, fmt.Errorf("the copy in PostgreSQL does not check out: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+		if err := keyfile.Write(cfg.DataDir, key); err != nil {
+			return m, err
+		}
+	}
+	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "matrix")); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Rename(filepath.Join(stage, "matrix"), filepath.Join(cfg.DataDir, "matrix")); err != nil {
+				return m, fmt.Errorf("restore the Matrix state: %w", err)
+			}
+		}
+	}
+	return m, nil
 }

@@ -32,10 +32,10 @@ func (l *webLinks) AppURL() string {
 	return ""
 }
 
-func (l *webLinks) NewLink(ctx context.Context, person string) (string, time.Time, error) {
+func (l *webLinks) NewLink(ctx context.Context, person string) (string, string, time.Time, error) {
 	s := l.server()
 	if s == nil {
-		return "", time.Time{}, errors.New("web page not started")
+		return "", "", time.Time{}, errors.New("web page not started")
 	}
 	return s.NewLink(ctx, person)
 }
@@ -54,6 +54,11 @@ type deliverer interface {
 	Deliver(ctx context.Context, replies []commands.Reply)
 }
 
+// hurrier is an adapter whose tagged deletions can come early.
+type hurrier interface {
+	Hurry(ctx context.Context, tag string) error
+}
+
 // newWeb builds the web server over the app's handler; replies for other
 // people (approval requests) go out through every adapter that delivers.
 func newWeb(a *app, links *webLinks, adapters []runner) (*web.Server, error) {
@@ -65,9 +70,13 @@ func newWeb(a *app, links *webLinks, adapters []runner) (*web.Server, error) {
 		}
 	}
 	var ds []deliverer
+	var hs []hurrier
 	for _, r := range adapters {
 		if d, ok := r.(deliverer); ok {
 			ds = append(ds, d)
+		}
+		if h, ok := r.(hurrier); ok {
+			hs = append(hs, h)
 		}
 	}
 	s, err := web.New(web.Config{
@@ -87,6 +96,14 @@ func newWeb(a *app, links *webLinks, adapters []runner) (*web.Server, error) {
 		Deliver: func(ctx context.Context, replies []commands.Reply) {
 			for _, d := range ds {
 				d.Deliver(ctx, replies)
+			}
+		},
+		// A used /web link's message is deleted now, not at its expiry.
+		LinkUsed: func(ctx context.Context, tag string) {
+			for _, h := range hs {
+				if err := h.Hurry(ctx, tag); err != nil {
+					a.log.Warn("web: the used link's message stays until it expires", "err", err)
+				}
 			}
 		},
 		Clock: a.clock,

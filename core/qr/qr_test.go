@@ -187,8 +187,17 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte("GIF89a"))
 	f.Add(hugePNGHeader(&testing.T{}, 5000, 5000))
+	f.Add(progressiveHeader(f, 64, 64))
+	f.Add(png16(f, 8, 8, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = Decode(context.Background(), b)
+		_, err := Decode(context.Background(), b)
+		if err == nil || errors.Is(err, ErrNoQR) {
+			// Whatever was decoded was within the budget.
+			cfg, format, cerr := image.DecodeConfig(bytes.NewReader(b))
+			if cerr != nil || cfg.Width*cfg.Height > MaxPixels || cfg.Width*cfg.Height*bytesPerPixel(cfg, format, b) > decodeBudget {
+				t.Fatalf("decoded a %dx%d %s over the budget", cfg.Width, cfg.Height, format)
+			}
+		}
 	})
 }
 

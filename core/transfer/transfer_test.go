@@ -593,6 +593,10 @@ func FuzzImport(f *testing.F) {
 					t.Fatalf("imported an invalid key: %v", err)
 				}
 			}
+			// Everything an import hands on is bounded.
+			if len(res.Keys) > MaxEntries || len(res.Parts) > MaxBatchSize || res.Batch != nil && res.Batch.Size > MaxBatchSize {
+				t.Fatalf("unbounded result: %d keys, %d parts, batch %+v", len(res.Keys), len(res.Parts), res.Batch)
+			}
 		}
 	})
 }

@@ -28,3 +28,8 @@ func TestConformance(t *testing.T) { storetest.Run(t, harness) }
 
 // TestService runs part of core's behaviour over a real bbolt file.
 func TestService(t *testing.T) { storetest.Service(t, harness) }
+
+// BenchmarkCode and BenchmarkAdd: core's benchmarks of the same names, in
+// the shape storage/postgres runs them, for figures side by side.
+func BenchmarkCode(b *testing.B) { storetest.BenchCode(b, harness) }
+func BenchmarkAdd(b *testing.B)  { storetest.BenchAdd(b, harness) }

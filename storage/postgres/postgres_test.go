@@ -24,3 +24,8 @@ func TestConformance(t *testing.T) { storetest.Run(t, harness) }
 // TestService runs part of core's behaviour over PostgreSQL, with two
 // Service+Store pairs on one database where the test allows.
 func TestService(t *testing.T) { storetest.Service(t, harness) }
+
+// BenchmarkCode and BenchmarkAdd: core's benchmarks of the same names over
+// PostgreSQL (storage/bolt runs them over bbolt).
+func BenchmarkCode(b *testing.B) { storetest.BenchCode(b, harness) }
+func BenchmarkAdd(b *testing.B)  { storetest.BenchAdd(b, harness) }

@@ -265,6 +265,42 @@ func testByteOrder(t *testing.T, h Harness) {
 			t.Errorf("Get(%q) = %q, %v", r.ID, v, err)
 		}
 	}
+	// Stores that list everything (authbot migrate compares two stores
+	// record by record) do it in (kind, owner, id) byte order.
+	if fe, ok := s.(interface {
+		ForEach(context.Context, func(core.Ref, []byte) error) error
+	}); ok {
+		put(t, s, core.Ref{Kind: "j", ID: "x"}, core.Ref{Kind: "l", Owner: "o", ID: "x"}, core.Ref{Kind: "k", ID: "global"})
+		var got []core.Ref
+		err := fe.ForEach(context.Background(), func(r core.Ref, v []byte) error {
+			if !bytes.Equal(v, val(r)) {
+				t.Errorf("ForEach %v: value %q", r, v)
+			}
+			got = append(got, r)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(refs)+3 {
+			t.Fatalf("ForEach gave %d records, want %d", len(got), len(refs)+3)
+		}
+		if !sortedRefs(got) {
+			t.Errorf("ForEach is not in (kind, owner, id) byte order")
+		}
+	}
+}
+
+func sortedRefs(rs []core.Ref) bool {
+	return slices.IsSortedFunc(rs, func(a, b core.Ref) int {
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Owner, b.Owner); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 func uniq(in []string) []string {

@@ -332,7 +332,7 @@ func TestRefusedLaunchData(t *testing.T) {
 func TestWebLink(t *testing.T) {
 	r := webtest.New(t, webtest.Options{Idle: 2 * time.Second})
 	r.Add("alice", "github", webtest.TOTP([]byte("a six digit one!")), "")
-	link, _, err := r.Server.NewLink(context.Background(), "alice")
+	link, _, _, err := r.Server.NewLink(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestWebLink(t *testing.T) {
 		t.Errorf("a used link shows %d codes", n)
 	}
 	// An expired one: refused too.
-	link2, _, err := r.Server.NewLink(context.Background(), "alice")
+	link2, _, _, err := r.Server.NewLink(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// Start is the clock's first time (default 1_800_000_000 s).
 	Start time.Time
-	// Delivered, if set, gets replies for other people.
+	// Deliver, if set, gets replies for other people.
 	Deliver func(ctx context.Context, replies []commands.Reply)
+	// LinkUsed, if set, is told the tags of spent /web links.
+	LinkUsed func(ctx context.Context, tag string)
 }
 
 // Rig is a running web front end over real storage.
@@ -138,6 +140,7 @@ func New(t testing.TB, o Options) *Rig {
 		},
 		Codes:      h,
 		Deliver:    o.Deliver,
+		LinkUsed:   o.LinkUsed,
 		Clock:      clock,
 		Idle:       o.Idle,
 		LinkTTL:    o.LinkTTL,
@@ -157,7 +160,7 @@ func New(t testing.TB, o Options) *Rig {
 type lateLinks struct{ s *web.Server }
 
 func (l *lateLinks) AppURL() string { return l.s.AppURL() }
-func (l *lateLinks) NewLink(ctx context.Context, person string) (string, time.Time, error) {
+func (l *lateLinks) NewLink(ctx context.Context, person string) (string, string, time.Time, error) {
 	return l.s.NewLink(ctx, person)
 }
 
