@@ -10,9 +10,10 @@ import (
 //
 // Platforms differ in how a command starts. Telegram and the console use
 // "/". On Matrix, Element intercepts every "/word" it does not know (an
-// "Unknown command" dialog) and runs /help, /invite and /join itself, so
-// those never reach a bot; Matrix bots use "!" instead, and the Matrix
-// adapter sets Request.Prefix to MatrixPrefix.
+// "Unknown command" dialog) and runs its own /help, /invite, /join and
+// /remove (a kick!) itself (Element Web's SlashCommands.tsx), so those never
+// reach a bot; Matrix bots use "!" instead, and the Matrix adapter sets
+// Request.Prefix to MatrixPrefix.
 //
 // The handler keeps one canonical form, "/word": a request whose text starts
 // with its prefix and a command word is turned into "/word" before anything

@@ -26,14 +26,18 @@ import (
 // publishes them (the homeserver asks for the account password: user-
 // interactive auth), and signs its device with the self-signing key.
 //
-// Where the private keys live: in authbot's own sealed store, not in SSSS.
-// They are sealed with core/seal (XChaCha20-Poly1305) under
-// Config.CrossSigningKey, which authbot derives from the master key for the
-// purpose "matrix-cross-signing" (core.Service.DeriveKey), into
-// StateDir/cross-signing.sealed. Derived keys come from the derivation root
-// that master-key rotation re-wraps and keeps, so a rotation leaves the file
-// readable, and the file alone opens nothing. SSSS would need a recovery
-// key kept somewhere all the same, and would put the keys on the server.
+// Where the private keys live: sealed by authbot itself, not in SSSS. They
+// are sealed with core/seal (XChaCha20-Poly1305) under Config.CrossSigningKey,
+// which authbot derives from the master key for the purpose
+// "matrix-cross-signing" (core.Service.DeriveKey), and the sealed blob is
+// kept twice: in StateDir/cross-signing.sealed, and in the bot's own account
+// data on the homeserver (org.authbot.cross_signing), so a standby on
+// another machine (storage.driver postgres) or a bot whose state dir was
+// lost gets the same identity back instead of replacing it. The homeserver
+// sees only the sealed blob. Derived keys come from the derivation root
+// that master-key rotation re-wraps and keeps, so a rotation leaves the
+// blob readable. SSSS would need a recovery key kept somewhere all the
+// same.
 //
 // They are kept because the bot needs them after the first start: the
 // user-signing key signs the people who verify the bot by emoji (SAS), and
@@ -66,6 +70,18 @@ func (b *Bot) setupCrossSigning(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if keys == nil {
+		// Not here: another machine or an earlier state dir may have made
+		// them (a network error here retries the whole start).
+		if keys, err = b.fetchCrossSigning(ctx, user); err != nil {
+			return err
+		}
+		if keys != nil {
+			if err := b.saveCrossSigning(user, keys); err != nil {
+				return err
+			}
+		}
+	}
 	fresh := keys == nil
 	if fresh {
 		if keys, err = mach.GenerateCrossSigningKeys(); err != nil {
@@ -74,6 +90,9 @@ func (b *Bot) setupCrossSigning(ctx context.Context) error {
 		// Saved before publishing: a crash in between leaves keys that the
 		// next start publishes, never published keys nobody holds.
 		if err := b.saveCrossSigning(user, keys); err != nil {
+			return err
+		}
+		if err := b.storeCrossSigning(ctx, user); err != nil {
 			return err
 		}
 	} else if err := mach.ImportCrossSigningKeys(keys.Seeds()); err != nil {
@@ -125,6 +144,40 @@ func (b *Bot) uiaPassword(resp *mautrix.RespUserInteractive) any {
 	}
 }
 
+// crossSigningAccountData is the account data type that holds the sealed
+// seeds on the homeserver.
+const crossSigningAccountData = "org.authbot.cross_signing"
+
+type sealedAccountData struct {
+	Sealed []byte `json:"sealed"` // base64 in JSON
+}
+
+// fetchCrossSigning opens the sealed seeds kept in the bot's account data;
+// nil, nil when there are none.
+func (b *Bot) fetchCrossSigning(ctx context.Context, user id.UserID) (*crypto.CrossSigningKeysCache, error) {
+	var data sealedAccountData
+	err := b.cli.GetAccountData(ctx, crossSigningAccountData, &data)
+	if errors.Is(err, mautrix.MNotFound) || (err == nil && len(data.Sealed) == 0) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s account data: %w", crossSigningAccountData, err)
+	}
+	return b.openCrossSigning(user, data.Sealed, "the "+crossSigningAccountData+" account data")
+}
+
+// storeCrossSigning copies the sealed file into the bot's account data.
+func (b *Bot) storeCrossSigning(ctx context.Context, user id.UserID) error {
+	sealed, err := os.ReadFile(filepath.Join(b.cfg.StateDir, crossSigningFile))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", crossSigningFile, err)
+	}
+	if err := b.cli.SetAccountData(ctx, crossSigningAccountData, sealedAccountData{Sealed: sealed}); err != nil {
+		return fmt.Errorf("store the sealed cross-signing keys in account data: %w", err)
+	}
+	return nil
+}
+
 // loadCrossSigning opens the sealed seeds; nil, nil when there are none.
 func (b *Bot) loadCrossSigning(user id.UserID) (*crypto.CrossSigningKeysCache, error) {
 	path := filepath.Join(b.cfg.StateDir, crossSigningFile)
@@ -135,6 +188,11 @@ func (b *Bot) loadCrossSigning(user id.UserID) (*crypto.CrossSigningKeysCache, e
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", crossSigningFile, err)
 	}
+	return b.openCrossSigning(user, sealed, path)
+}
+
+// openCrossSigning opens sealed seeds read from where.
+func (b *Bot) openCrossSigning(user id.UserID, sealed []byte, path string) (*crypto.CrossSigningKeysCache, error) {
 	key := seal.Key(b.cfg.CrossSigningKey)
 	defer seal.Zero(&key)
 	plain, err := seal.Open(&key, sealed, crossSigningAD(user))

@@ -52,6 +52,16 @@ func TestBotIsCrossSigned(t *testing.T) {
 	if got := publishedMaster(t, alice.cli, bot.id()); got != master {
 		t.Errorf("master key after restart = %s, want %s", got, master)
 	}
+	// A state dir without the file (a standby elsewhere, a lost dir) gets
+	// the same identity back from the sealed copy in account data.
+	bot.stop()
+	if err := os.Remove(filepath.Join(cfg.StateDir, crossSigningFile)); err != nil {
+		t.Fatal(err)
+	}
+	bot = startBot(t, cfg)
+	if got := publishedMaster(t, alice.cli, bot.id()); got != master {
+		t.Errorf("master key after losing the sealed file = %s, want %s", got, master)
+	}
 
 	// Emoji verification from alice's side, as Element does it in the DM.
 	room := alice.room(true, "trusted_private_chat", bot.id())
