@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -67,6 +68,10 @@ type Duplicate struct {
 	Incoming string // issuer/account of the incoming entry, for the person
 	Existing string // label of the stored account
 }
+
+// ErrCounterExhausted: an HOTP account's counter is at its largest value;
+// another code would wrap it around and repeat old codes.
+var ErrCounterExhausted = errors.New("the HOTP counter is exhausted")
 
 // MaxImport is the most accounts one AddMany takes (transfer caps files
 // at the same number): the import runs in one write transaction, which
@@ -286,6 +291,11 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 		a, err := v.account(e.ID)
 		if err != nil {
 			return err
+		}
+		if a.OTP.Kind == otp.HOTP && a.OTP.Counter == math.MaxUint64 {
+			// The next counter would wrap to 0 and repeat every code
+			// ever given: refuse rather than reuse.
+			return ErrCounterExhausted
 		}
 		if out, err = s.code(a); err != nil {
 			return err

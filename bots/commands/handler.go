@@ -535,6 +535,8 @@ func (h *Handler) describe(err error) (string, bool) {
 		return fmt.Sprintf("You already have an account called %s. Pick another name, or /rename the old one.", tk.Label), true
 	case errors.As(err, &look):
 		return fmt.Sprintf("That name looks just like %s, which is already there (some letters are look-alikes from another alphabet). Pick a name that looks different.", look.Other), true
+	case errors.Is(err, core.ErrCounterExhausted):
+		return "That account's counter has reached its largest value, so I cannot make another code without repeating old ones. Set up 2FA for it again at the service and /add the new key.", true
 	case errors.Is(err, core.ErrTooManyAccounts):
 		return fmt.Sprintf("That is more than %d accounts at once. Split the export and send the parts one by one.", core.MaxImport), true
 	case errors.As(err, &dup):

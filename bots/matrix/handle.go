@@ -127,7 +127,9 @@ func (b *Bot) serve(ctx context.Context, evt *event.Event, req commands.Request)
 		b.sendText(ctx, evt.RoomID, notice)
 	}
 	for _, r := range others {
-		b.sendTo(ctx, r)
+		if !b.elsewhere(ctx, r) {
+			b.sendTo(ctx, r)
+		}
 	}
 }
 

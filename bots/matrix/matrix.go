@@ -72,6 +72,10 @@ type Config struct {
 	// only for the one upload of the cross-signing keys.
 	CrossSigningKey []byte
 	Users           map[id.UserID]string
+	// Elsewhere, if set, is asked to deliver a reply for a person with no
+	// Matrix identity (an approval request for an admin who is only on
+	// Telegram); it reports whether it did.
+	Elsewhere func(ctx context.Context, r commands.Reply) bool
 	// Recipients, if set, returns the Matrix users of a person who is not
 	// in Users (runtime people): where a Reply.To for them goes.
 	Recipients func(ctx context.Context, person string) ([]id.UserID, error)
@@ -114,6 +118,8 @@ type Bot struct {
 	started time.Time // wall time of Run: older undecryptable events get no notice
 
 	workCtx context.Context // outlives Run's ctx for a grace period, so in-flight replies finish
+	// handleEvent serves one message: b.handle (tests put in their own).
+	handleEvent func(ctx context.Context, evt *event.Event)
 
 	qmu      sync.Mutex
 	queues   map[id.RoomID]chan *event.Event
@@ -165,7 +171,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
 	}
-	return &Bot{
+	b := &Bot{
 		cfg:      cfg,
 		log:      cfg.Log,
 		outbox:   cfg.Outbox,
@@ -174,7 +180,9 @@ func New(cfg Config) (*Bot, error) {
 		notices:  newNoticeLimiter(),
 		stopping: make(chan struct{}),
 		ready:    make(chan struct{}),
-	}, nil
+	}
+	b.handleEvent = b.handle
+	return b, nil
 }
 
 // shutdownGrace is how long in-flight replies may take after Run's context

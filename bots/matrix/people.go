@@ -177,3 +177,21 @@ func splitTo(replies []commands.Reply) (own, others []commands.Reply) {
 	}
 	return own, others
 }
+
+// elsewhere hands a reply for a person with no Matrix identity to
+// Config.Elsewhere (another platform they have) and reports whether it
+// was delivered there.
+func (b *Bot) elsewhere(ctx context.Context, r commands.Reply) bool {
+	return b.cfg.Elsewhere != nil && len(b.usersOf(ctx, r.To)) == 0 && b.cfg.Elsewhere(ctx, r)
+}
+
+// Reach sends a reply addressed to a person (r.To) to their direct chat
+// here, and reports whether they have a Matrix identity: another adapter
+// calls it for a person it cannot reach (its Config.Elsewhere).
+func (b *Bot) Reach(ctx context.Context, r commands.Reply) bool {
+	if len(b.usersOf(ctx, r.To)) == 0 {
+		return false
+	}
+	b.sendTo(ctx, r)
+	return true
+}

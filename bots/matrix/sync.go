@@ -191,7 +191,7 @@ func (b *Bot) background(room id.RoomID, fn func(ctx context.Context)) {
 		defer b.joinOnce.Delete(room)
 		ctx, cancel := context.WithTimeout(b.workCtx, time.Minute)
 		defer cancel()
-		fn(ctx)
+		b.protect("join", func() { fn(ctx) })
 	}()
 }
 
@@ -246,7 +246,7 @@ func (b *Bot) worker(q chan *event.Event) {
 			return
 		case evt := <-q:
 			ctx, cancel := context.WithTimeout(b.workCtx, 2*time.Minute)
-			b.handle(ctx, evt)
+			b.protect("message", func() { b.handleEvent(ctx, evt) })
 			cancel()
 		}
 	}

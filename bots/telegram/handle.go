@@ -287,7 +287,7 @@ func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply
 	if slices.ContainsFunc(replies, func(r commands.Reply) bool { return r.To != "" }) {
 		others = replies
 		replies = slices.DeleteFunc(slices.Clone(replies), func(r commands.Reply) bool { return r.To != "" })
-		defer func() { b.sendTo(ctx, others) }()
+		defer func() { b.sendTo(ctx, b.elsewhere(ctx, others)) }()
 	}
 	var notice string
 	for _, r := range replies {

@@ -112,3 +112,36 @@ func (b *Bot) sendTo(ctx context.Context, replies []commands.Reply) []commands.R
 	}
 	return rest
 }
+
+// elsewhere hands the replies for people with no Telegram identity to
+// Config.Elsewhere (another platform they have) and returns the rest.
+func (b *Bot) elsewhere(ctx context.Context, replies []commands.Reply) []commands.Reply {
+	if b.cfg.Elsewhere == nil {
+		return replies
+	}
+	rest := replies[:0:0]
+	for _, r := range replies {
+		if r.To != "" && len(b.chatsOf(ctx, r.To)) == 0 && b.cfg.Elsewhere(ctx, r) {
+			continue
+		}
+		rest = append(rest, r)
+	}
+	return rest
+}
+
+// Reach sends a reply addressed to a person (r.To) to their private
+// chats here, and reports whether they have any: another adapter calls it
+// for a person it cannot reach (its Config.Elsewhere).
+func (b *Bot) Reach(ctx context.Context, r commands.Reply) bool {
+	chats := b.chatsOf(ctx, r.To)
+	if len(chats) == 0 {
+		return false
+	}
+	r.To = ""
+	for _, chat := range chats {
+		if err := b.send(ctx, chat, r, nil); err != nil {
+			b.log.Warn("telegram: reply from another platform not sent", "err", safeErr(err))
+		}
+	}
+	return true
+}

@@ -110,6 +110,10 @@ type Config struct {
 	// MenuApp, if set, is the https URL of the Mini App the bot's menu
 	// button opens (setChatMenuButton with a web_app).
 	MenuApp string
+	// Elsewhere, if set, is asked to deliver a reply for a person with no
+	// Telegram identity (an approval request for an admin who is only on
+	// Matrix); it reports whether it did.
+	Elsewhere func(ctx context.Context, r commands.Reply) bool
 	// Progress, if set, keeps the ids of updates being handled across
 	// crashes: an update in progress at two crashes is skipped and its
 	// sender told, instead of crashing every start (*core.Service).

@@ -35,6 +35,8 @@ type app struct {
 	web *webLinks
 	// getenv is the environment run was given.
 	getenv env
+	// reach lets one adapter deliver a reply on another (reach.go).
+	reach reachers
 	// metrics, under serve, counts outbox jobs too (outbox.go).
 	metrics *observe.Metrics
 }

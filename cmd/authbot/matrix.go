@@ -61,7 +61,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 	xs := a.svc.DeriveKey("matrix-cross-signing")
 	crossSigningKey := append([]byte(nil), xs[:]...)
 	seal.Zero(&xs)
-	return matrix.New(matrix.Config{
+	b, err := matrix.New(matrix.Config{
 		Homeserver:  mc.Homeserver,
 		UserID:      id.UserID(mc.UserID),
 		Password:    mc.Password,
@@ -83,12 +83,18 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 			}
 			return out, err
 		},
-		Handler: a.handler,
-		Outbox:  box,
-		Log:     a.log.With("adapter", "matrix"),
-		Clock:   a.clock,
-		Metrics: metrics,
+		Handler:   a.handler,
+		Outbox:    box,
+		Elsewhere: a.reach.from(matrix.Platform),
+		Log:       a.log.With("adapter", "matrix"),
+		Clock:     a.clock,
+		Metrics:   metrics,
 	})
+	if err != nil {
+		return nil, err
+	}
+	a.reach.add(matrix.Platform, b.Reach)
+	return b, nil
 }
 
 // repickleMatrix moves the Matrix store to the current pickle key after a

@@ -50,8 +50,11 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		Outbox:   box,
 		Menu:     menu,
 		Progress: a.svc,
-		Log:      a.log.With("adapter", "telegram"),
-		Clock:    a.clock,
+		// A reply for someone not on Telegram (an approval request for a
+		// Matrix-only admin) goes to the platform they are on.
+		Elsewhere: a.reach.from(telegram.Platform),
+		Log:       a.log.With("adapter", "telegram"),
+		Clock:     a.clock,
 	}
 	if a.cfg.Web.Enabled() && strings.HasPrefix(a.cfg.Web.PublicURL, "https://") {
 		// The menu button opens the Mini App (Telegram opens https only).
@@ -64,6 +67,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.reach.add(telegram.Platform, b.Reach)
 	// Invite deep links need the bot's username, known once Run has
 	// called getMe.
 	name := b.Username
