@@ -266,7 +266,7 @@ func (h *Handler) choose(question string, accounts []core.Summary, cmd string) R
 	r := Reply{Parts: plain(question), Sensitive: true}
 	var row []Button
 	for _, a := range accounts {
-		row = append(row, Button{Label: a.Name(), Data: cmd + " #" + a.ID})
+		row = append(row, Button{Label: a.Name(), Data: cmd + " #" + a.ID, Typed: cmd + " " + a.Name()})
 		if len(row) == 2 {
 			r.Buttons = append(r.Buttons, row)
 			row = nil
@@ -292,7 +292,7 @@ func (h *Handler) codeReply(c core.Code) Reply {
 		r.Parts = append(r.Parts, Part{Text: fmt.Sprintf(" — valid for %d s", h.secondsLeft(c))})
 		r.CodeValidUntil = c.ValidUntil
 	}
-	r.Buttons = [][]Button{{{Label: "Refresh", Data: "/code #" + c.Account.ID}}}
+	r.Buttons = [][]Button{{{Label: "Refresh", Data: "/code #" + c.Account.ID, Typed: "/code " + c.Account.Name()}}}
 	return r
 }
 
@@ -383,30 +383,57 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		}
 		key = k
 	} else {
-		keyText := text
+		var words []string
 		if label == "" {
-			name, rest, ok := strings.Cut(text, " ")
-			if !ok {
+			fields := strings.Fields(text)
+			if len(fields) < 2 {
 				return []Reply{{Parts: plain("Give the account a name before the key, for example: /add binance JBSW Y3DP EHPK 3PXP." + deleted), DeleteRequest: true}}
 			}
-			label, keyText = name, rest
+			label, words = fields[0], fields[1:]
+		} else {
+			words = strings.Fields(text)
 		}
-		secret, err := otp.ParseSecret(keyText)
-		if err != nil {
-			return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
+		rd := readAddKey(label, words)
+		switch {
+		case rd.code > 0:
+			return []Reply{{Parts: plain(fmt.Sprintf("That looks like a %d-digit code from an app, not the backup key; the backup key is the long text shown beside the QR code while you turn on two-factor login. Nothing was stored.", rd.code) + deleted), DeleteRequest: true}}
+		case rd.err != nil:
+			return []Reply{{Parts: plain(h.explain(rd.err) + deleted), DeleteRequest: true}}
+		case rd.ask:
+			name := core.CleanLabel(rd.label)
+			h.setPending(req.Person, pending{kind: "confirm-add", label: name, secret: rd.secret})
+			return []Reply{{Parts: plain(fmt.Sprintf("Is the name '%s' and the key %s? Answer yes or no.", name, maskedKey(rd.secret)) + deleted),
+				DeleteRequest: true, Sensitive: true}}
 		}
-		key = otp.Key{Issuer: "", Params: otp.Default(otp.TOTP)}
-		key.Params.Secret = secret
+		key = otp.Key{Params: otp.Default(otp.TOTP)}
+		key.Params.Secret = rd.secret
 	}
+	return h.storeKey(ctx, req, label, key)
+}
+
+// storeKey adds the account and shows the key as read, masked, so the
+// person can compare it with the site.
+func (h *Handler) storeKey(ctx context.Context, req Request, label string, key otp.Key) []Reply {
+	deleted := deletionNote(req)
 	sum, err := h.svc.Add(ctx, req.Person, core.NewAccount{Label: label, Key: key})
 	if err != nil {
 		return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
 	}
-	msg := fmt.Sprintf("Added %s. Send /code %s for its code.", sum.Name(), sum.Name())
+	msg := fmt.Sprintf("Added %s. %s Send /code %s for its code.", sum.Name(), keyCheck(key.Params.Secret), sum.Name())
 	if sum.Kind == otp.HOTP {
 		msg += " It is counter-based: each /code uses the next counter."
 	}
 	return []Reply{{Parts: plain(msg + deleted), DeleteRequest: true, Sensitive: true}}
+}
+
+// answerAdd takes yes or no to "Is the name … and the key …?".
+func (h *Handler) answerAdd(ctx context.Context, req Request, q pending, yes bool) []Reply {
+	if !yes {
+		return []Reply{{Parts: plain(fmt.Sprintf("OK, nothing was stored. Send it again as /add NAME KEY: the name as one word (for example %s), then the key exactly as the site shows it.", q.label))}}
+	}
+	key := otp.Key{Params: otp.Default(otp.TOTP)}
+	key.Params.Secret = q.secret
+	return h.storeKey(ctx, req, q.label, key)
 }
 
 // deletionNote tells the person what happens to the message that carried
@@ -436,7 +463,7 @@ func (h *Handler) cmdDel(ctx context.Context, req Request, args string) []Reply 
 	if args == "" {
 		return []Reply{{Parts: plain("Use: /del NAME. I will ask before deleting anything.")}}
 	}
-	query, confirmed := strings.CutSuffix(args, " yes")
+	query, confirmed := inlineYes(args)
 	sum, err := h.svc.Resolve(ctx, req.Person, query)
 	if amb, ok := asAmbiguous(err); ok {
 		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to delete?", len(amb.Matches), query), amb.Matches, "/del")}
@@ -444,11 +471,15 @@ func (h *Handler) cmdDel(ctx context.Context, req Request, args string) []Reply 
 	if err != nil {
 		return h.fail(err)
 	}
-	if !confirmed {
+	if !confirmed || !exactName(query, sum.Name(), sum.ID) {
+		h.setPending(req.Person, pending{kind: "confirm-del", id: sum.ID, label: sum.Name()})
+		q := "Delete %s? Its backup key will be gone from here for good; make sure 2FA is off at the service or the key is stored elsewhere. Answer yes or no."
+		if confirmed {
+			q = "Delete %s? I delete without asking only when the whole name comes before yes. Its backup key will be gone from here for good. Answer yes or no."
+		}
 		return []Reply{{
-			Parts: plain(fmt.Sprintf("Delete %s? Its backup key will be gone from here for good; make sure 2FA is off at the service or the key is stored elsewhere. Send /del %s yes to confirm.",
-				sum.Name(), sum.Name())),
-			Buttons:   [][]Button{{{Label: "Yes, delete " + sum.Name(), Data: "/del #" + sum.ID + " yes"}, {Label: "Keep it", Data: "/cancel"}}},
+			Parts:     plain(fmt.Sprintf(q, sum.Name())),
+			Buttons:   [][]Button{{{Label: "Yes, delete " + sum.Name(), Data: "/del #" + sum.ID + " yes", Typed: "/del " + sum.Name() + " yes"}, {Label: "Keep it", Data: "/cancel"}}},
 			Sensitive: true,
 		}}
 	}

@@ -89,6 +89,8 @@ type pending struct {
 	label    string   // the account name given with /add, if any
 	files    [][]byte // import-password: the files waiting for their password; import-files: files waiting for the rest of their export
 	attempts int      // wrong passwords so far
+	secret   []byte   // confirm-add: the key read, waiting for yes
+	id       string   // confirm-del, confirm-export: the account asked about
 	expires  time.Time
 }
 
@@ -243,6 +245,8 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 				return h.exportAll(ctx, req, text)
 			case "recovery-codes":
 				return h.storeRecoveryCodes(ctx, req, q.label, text)
+			case "confirm-add", "confirm-del", "confirm-export":
+				return h.answer(ctx, req, q, text)
 			}
 		}
 		return h.freeText(ctx, req, text)
@@ -354,6 +358,9 @@ func (h *Handler) freeText(ctx context.Context, req Request, text string) []Repl
 			DeleteRequest: true}}
 	case text == "":
 		return []Reply{{Parts: plain("Send /help to see what I can do.")}}
+	}
+	if yes, no := yesNo(text); yes || no {
+		return []Reply{{Parts: plain("I am not waiting for an answer just now (a question expires after a few minutes). Send the command again.")}}
 	}
 	return []Reply{{Parts: plain("Commands start with " + prefixOf(req) + ". Send /help to see them, or /code NAME for a code.")}}
 }
@@ -544,7 +551,7 @@ func (h *Handler) describe(err error) (string, bool) {
 	case errors.Is(err, core.ErrBadLabel):
 		return "That name is not usable. Names are up to 64 characters, for example binance or work-github.", true
 	case errors.As(err, &se):
-		return "That backup key is not right: " + se.Error() + ". Check it and send it again; nothing was stored.", true
+		return keyProblem(se), true
 	case errors.As(err, &ue):
 		return "That link is not right: " + ue.Error() + ". Nothing was stored.", true
 	case errors.As(err, &pe):

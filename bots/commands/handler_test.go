@@ -118,7 +118,14 @@ func TestAddThenCode(t *testing.T) {
 
 func TestAddRejectsBrokenKeysAndStoresNothing(t *testing.T) {
 	tests := []struct{ text, want string }{
-		{"/add binance JBSWY3DPEHPK3PX1", "'1'"},
+		{"/add binance JBSWY3DPEHPK3PX1", "the 16th character, 1, is not used in backup keys; did you mean I?"},
+		{"/add binance JBSW Y3DP EHPK 3PX1", "the 4th group, 3PX1: 1 is not used in backup keys; did you mean I?"},
+		{"/add kraken 123456", "6-digit code from an app, not the backup key"},
+		{"/add google work JBSW Y3DP EHPK 3PXP", "Is the name 'google-work' and the key JBSW •••• •••• 3PXP?"},
+		{"/add google work jbsw y3dp ehpk 3pxp", "Is the name 'google-work' and the key JBSW •••• •••• 3PXP?"},
+		{"/add google JBSW Y3DP EHPK 3PXP work", "Is the name 'google-work' and the key JBSW •••• •••• 3PXP?"},
+		{"/add my bank JBSWY3DPEHPK3PXP", "Is the name 'my-bank' and the key JBSW •••• •••• 3PXP?"},
+		{"/add odd JBSWY3 DPEHPK3PXP", "Is the name 'odd' and the key JBSW •••• •••• 3PXP?"},
 		{"/add binance JBSWY3DP", "too short"},
 		{"/add binance", "Now send me the backup key"}, // asks, stores nothing
 		{"/add otpauth://totp/X?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", "MD5"},

@@ -96,9 +96,21 @@ type Part struct {
 type Button struct {
 	Label string
 	Data  string
+	// Typed, when set, is the same command as a person would type it (real
+	// names instead of a button's #id): what text renderings show. Empty:
+	// Data is already what a person types.
+	Typed string
 	// WebApp, when set, makes this a Telegram Mini App button that opens
 	// the URL (Data is then unused). Only replies on Telegram carry one.
 	WebApp string
+}
+
+// Command is the command line to show for b where there are no buttons.
+func (b Button) Command() string {
+	if b.Typed != "" {
+		return b.Typed
+	}
+	return b.Data
 }
 
 // File is a named blob sent to the person: a QR PNG, an export vault.

@@ -370,23 +370,28 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 		h.setPending(req.Person, pending{kind: "export-password"})
 		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", minExportPassword))}}
 	}
-	query, confirmed := strings.CutSuffix(args, " yes")
-	if !confirmed {
-		// Only ask: the secret is neither read nor audited yet.
-		sum, err := h.svc.Exportable(ctx, req.Person, query)
-		if amb, ok := asAmbiguous(err); ok {
-			return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}
-		}
-		if err != nil {
-			return h.fail(err)
+	query, confirmed := inlineYes(args)
+	// Only ask first: the secret is neither read nor audited yet.
+	sum, err := h.svc.Exportable(ctx, req.Person, query)
+	if amb, ok := asAmbiguous(err); ok {
+		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}
+	}
+	if err != nil {
+		return h.fail(err)
+	}
+	if !confirmed || !exactName(query, sum.Name(), sum.ID) {
+		h.setPending(req.Person, pending{kind: "confirm-export", id: sum.ID, label: sum.Name()})
+		q := "Show the backup key of %s? Anyone who sees it can make its codes. I delete the message after %s. Answer yes or no."
+		if confirmed {
+			q = "Show the backup key of %s? I show it without asking only when the whole name comes before yes. Anyone who sees it can make its codes; I delete the message after %s. Answer yes or no."
 		}
 		return []Reply{{
-			Parts: plain(fmt.Sprintf("Show the backup key of %s? Anyone who sees it can make its codes. I delete the message after %s. Send /export %s yes to confirm.",
-				sum.Name(), h.opts.ExportDeleteAfter, sum.Name())),
-			Buttons:   [][]Button{{{Label: "Show it", Data: "/export #" + sum.ID + " yes"}, {Label: "Cancel", Data: "/cancel"}}},
+			Parts:     plain(fmt.Sprintf(q, sum.Name(), h.opts.ExportDeleteAfter)),
+			Buttons:   [][]Button{{{Label: "Show it", Data: "/export #" + sum.ID + " yes", Typed: "/export " + sum.Name() + " yes"}, {Label: "Cancel", Data: "/cancel"}}},
 			Sensitive: true,
 		}}
 	}
+	query = "#" + sum.ID
 	acct, err := h.svc.Export(ctx, req.Person, query)
 	if amb, ok := asAmbiguous(err); ok {
 		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}

@@ -87,7 +87,7 @@ func render(w io.Writer, rep commands.Reply, saveDir string) {
 	fmt.Fprintln(w, rep.PlainText())
 	for _, row := range rep.Buttons {
 		for _, b := range row {
-			fmt.Fprintf(w, "  [%s] send: %s\n", b.Label, b.Data)
+			fmt.Fprintf(w, "  [%s] send: %s\n", b.Label, b.Command())
 		}
 	}
 	for _, f := range []*commands.File{rep.Image, rep.File} {

@@ -24,7 +24,7 @@ const (
 // Sentinels for errors.Is on a *SecretError.
 var (
 	ErrSecretEmpty     = errors.New("backup key is empty")
-	ErrSecretNotBase32 = errors.New("backup key is not base32")
+	ErrSecretNotBase32 = errors.New("backup key has characters or a length no backup key has")
 	ErrSecretTooShort  = errors.New("backup key is too short")
 	ErrSecretTooLong   = errors.New("backup key is too long")
 )
@@ -32,12 +32,23 @@ var (
 // SecretError says what is wrong with a pasted backup key, in words a
 // person can act on. Pos (1-based, counted over the key's own characters:
 // quotes, spaces and dashes around and between groups are not counted) and
-// Char are set when one character is to blame.
+// Char are set when one character is to blame; Group and GroupPos then say
+// where the person sees it.
+//
+// Reason never quotes the key beyond the one character to blame, so the
+// error may be logged; GroupText, a piece of the key, must not be.
 type SecretError struct {
-	Reason string // person-readable, the whole message
+	Reason string // person-readable, the whole message, without the word base32
 	Pos    int
 	Char   rune
-	Err    error // one of the ErrSecret* sentinels
+	// Group is the 1-based group (run between spaces or dashes) holding
+	// Char when the key was typed in more than one group, else 0;
+	// GroupPos is Char's 1-based place in that group; GroupText is that
+	// group as typed (a piece of the secret: for the person's eyes only).
+	Group     int
+	GroupPos  int
+	GroupText string
+	Err       error // one of the ErrSecret* sentinels
 }
 
 func (e *SecretError) Error() string { return e.Reason }
@@ -64,7 +75,7 @@ func ParseSecret(s string) ([]byte, error) {
 	}
 	if !utf8.ValidString(s) {
 		return nil, &SecretError{
-			Reason: "not a base32 backup key: the text is not valid UTF-8",
+			Reason: "the text holds bytes that are not characters (not valid UTF-8)",
 			Err:    ErrSecretNotBase32,
 		}
 	}
@@ -75,18 +86,26 @@ func ParseSecret(s string) ([]byte, error) {
 	key := buf[:0]
 	pad := 0
 	pos := 0
-	for _, r := range s {
+	// Where the person sees each character: group number, place in it.
+	group, groupPos, groupStart := 1, 0, 0
+	sep := false
+	for i, r := range s {
 		if isSeparator(r) {
+			sep = true
 			continue
 		}
+		if sep {
+			group, groupPos, groupStart, sep = group+1, 0, i, false
+		}
 		pos++
+		groupPos++
 		if r == '=' {
 			pad++
 			continue
 		}
 		if pad > 0 {
 			// Padding only ever ends a key.
-			return nil, badChar('=', pos-pad)
+			return nil, located(badChar('=', pos-pad), s, group, groupPos-pad, groupStart)
 		}
 		switch {
 		case r >= 'a' && r <= 'z':
@@ -94,7 +113,7 @@ func ParseSecret(s string) ([]byte, error) {
 		case r >= 'A' && r <= 'Z', r >= '2' && r <= '7':
 			key = append(key, byte(r))
 		default:
-			return nil, badChar(r, pos)
+			return nil, located(badChar(r, pos), s, group, groupPos, groupStart)
 		}
 	}
 
@@ -112,7 +131,7 @@ func ParseSecret(s string) ([]byte, error) {
 	case 1, 3, 6:
 		// base32 cannot end there: a character was lost or added.
 		return nil, &SecretError{
-			Reason: fmt.Sprintf("not a base32 backup key: no key has %d characters, so one is probably missing or extra", n),
+			Reason: fmt.Sprintf("no backup key has %d characters, so one is probably missing or extra", n),
 			Err:    ErrSecretNotBase32,
 		}
 	}
@@ -120,7 +139,7 @@ func ParseSecret(s string) ([]byte, error) {
 		// Padding records the original length; a mismatch means the key
 		// was cut or changed while copying.
 		return nil, &SecretError{
-			Reason: fmt.Sprintf("not a base32 backup key: %d characters do not fit the %d '=' at the end, so a character is probably missing or extra", n, pad),
+			Reason: fmt.Sprintf("%d characters do not fit the %d '=' at the end, so a character is probably missing or extra", n, pad),
 			Err:    ErrSecretNotBase32,
 		}
 	}
@@ -135,9 +154,47 @@ func ParseSecret(s string) ([]byte, error) {
 	if err != nil {
 		// Unreachable after the checks above; kept so a broken secret is
 		// never returned should the checks and the decoder ever disagree.
-		return nil, &SecretError{Reason: "not a base32 backup key", Err: ErrSecretNotBase32}
+		return nil, &SecretError{Reason: "not a backup key", Err: ErrSecretNotBase32}
 	}
 	return out[:m], nil
+}
+
+// located adds where the person sees the bad character: its group and
+// place in it, when the key was typed in groups. s is the trimmed input,
+// start the byte offset of the group.
+func located(e *SecretError, s string, group, groupPos, start int) *SecretError {
+	if group == 1 && !strings.ContainsFunc(s, isSeparator) {
+		return e // one group: Pos already says it
+	}
+	end := strings.IndexFunc(s[start:], isSeparator)
+	if end < 0 {
+		end = len(s) - start
+	}
+	e.Group, e.GroupPos, e.GroupText = group, groupPos, s[start:start+end]
+	return e
+}
+
+// Hint is the letter a mistyped digit most likely stands for ('0' for O,
+// '1' for I, '8' for B), or 0.
+func Hint(r rune) rune {
+	switch r {
+	case '0':
+		return 'O'
+	case '1':
+		return 'I'
+	case '8':
+		return 'B'
+	}
+	return 0
+}
+
+// QuoteRune shows a character the way a person can see it: invisible and
+// control characters come out escaped.
+func QuoteRune(r rune) string {
+	if unicode.IsPrint(r) && !unicode.IsSpace(r) {
+		return string(r)
+	}
+	return fmt.Sprintf("%+q", r)
 }
 
 // padFor is the number of '=' that RFC 4648 puts after n base32 characters.
@@ -148,7 +205,7 @@ func padFor(n int) int {
 // badChar explains an invalid character, with a hint for the digits that
 // are easily mistaken for letters when a key is copied by hand.
 func badChar(r rune, pos int) *SecretError {
-	reason := fmt.Sprintf("not a base32 backup key: the character %s at position %d is not allowed (backup keys use only A–Z and 2–7)", quoteRune(r), pos)
+	reason := fmt.Sprintf("the character %s at position %d is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)", quoteRune(r), pos)
 	switch r {
 	case '0':
 		reason += "; if it is the letter O, type O"
@@ -157,7 +214,7 @@ func badChar(r rune, pos int) *SecretError {
 	case '8':
 		reason += "; if it is the letter B, type B"
 	case '=':
-		reason = fmt.Sprintf("not a base32 backup key: the '=' at position %d is in the middle (it may only pad the end)", pos)
+		reason = fmt.Sprintf("the '=' at position %d is in the middle (it may only pad the end)", pos)
 	}
 	return &SecretError{Reason: reason, Pos: pos, Char: r, Err: ErrSecretNotBase32}
 }

@@ -95,33 +95,33 @@ func TestParseSecretRejects(t *testing.T) {
 		{"only quotes", `""`, ErrSecretEmpty, "no backup key given", 0, 0},
 		{"only dashes", "----", ErrSecretEmpty, "no backup key given", 0, 0},
 		{"digit one", "JBSW1Y3DPEHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the character '1' at position 5 is not allowed (backup keys use only A–Z and 2–7); if it is the letter I, type I", 5, '1'},
+			"the character '1' at position 5 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7); if it is the letter I, type I", 5, '1'},
 		{"digit zero after groups", "JBSW Y3D0 EHPK 3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the character '0' at position 8 is not allowed (backup keys use only A–Z and 2–7); if it is the letter O, type O", 8, '0'},
+			"the character '0' at position 8 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7); if it is the letter O, type O", 8, '0'},
 		{"digit eight", "8BSWY3DPEHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the character '8' at position 1 is not allowed (backup keys use only A–Z and 2–7); if it is the letter B, type B", 1, '8'},
+			"the character '8' at position 1 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7); if it is the letter B, type B", 1, '8'},
 		{"digit nine", "JBSWY3DPEHPK3PX9", ErrSecretNotBase32,
-			"not a base32 backup key: the character '9' at position 16 is not allowed (backup keys use only A–Z and 2–7)", 16, '9'},
+			"the character '9' at position 16 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)", 16, '9'},
 		{"base64 plus", "JBSWY3DP+EHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the character '+' at position 9 is not allowed (backup keys use only A–Z and 2–7)", 9, '+'},
+			"the character '+' at position 9 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)", 9, '+'},
 		{"underscore", "JBSWY3DP_EHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the character '_' at position 9 is not allowed (backup keys use only A–Z and 2–7)", 9, '_'},
+			"the character '_' at position 9 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)", 9, '_'},
 		{"quote inside", `JBSWY3DP"EHPK3PXP`, ErrSecretNotBase32,
-			`not a base32 backup key: the character '"' at position 9 is not allowed (backup keys use only A–Z and 2–7)`, 9, '"'},
+			`the character '"' at position 9 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)`, 9, '"'},
 		{"apostrophe inside", `JBSWY3DP'EHPK3PXP`, ErrSecretNotBase32,
-			`not a base32 backup key: the character '\'' at position 9 is not allowed (backup keys use only A–Z and 2–7)`, 9, '\''},
+			`the character '\'' at position 9 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)`, 9, '\''},
 		{"cyrillic lookalike", "JBSWY3DPЕHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the character 'Е' at position 9 is not allowed (backup keys use only A–Z and 2–7)", 9, 'Е'},
+			"the character 'Е' at position 9 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)", 9, 'Е'},
 		{"invisible control", "JBSWY3DP\u202eEHPK3PXP", ErrSecretNotBase32,
-			`not a base32 backup key: the character '\u202e' at position 9 is not allowed (backup keys use only A–Z and 2–7)`, 9, '\u202e'},
+			`the character '\u202e' at position 9 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)`, 9, '\u202e'},
 		{"nul byte", "JBSWY3DP\x00EHPK3PXP", ErrSecretNotBase32,
-			`not a base32 backup key: the character '\x00' at position 9 is not allowed (backup keys use only A–Z and 2–7)`, 9, 0},
+			`the character '\x00' at position 9 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)`, 9, 0},
 		{"padding in the middle", "JBSWY3DP==EHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the '=' at position 9 is in the middle (it may only pad the end)", 9, '='},
+			"the '=' at position 9 is in the middle (it may only pad the end)", 9, '='},
 		{"invalid utf-8", "JBSWY3DP\xffEHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the text is not valid UTF-8", 0, 0},
+			"the text holds bytes that are not characters (not valid UTF-8)", 0, 0},
 		{"an otpauth link", "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", ErrSecretNotBase32,
-			"not a base32 backup key: the character ':' at position 8 is not allowed (backup keys use only A–Z and 2–7)", 8, ':'},
+			"the character ':' at position 8 is not used in backup keys (they use only the letters A to Z and the digits 2 to 7)", 8, ':'},
 		{"one char", "A", ErrSecretTooShort,
 			"too short to be a real backup key (1 characters; real ones have at least 16)", 0, 0},
 		{"fifteen", "JBSWY3DPEHPK3PX", ErrSecretTooShort,
@@ -129,19 +129,19 @@ func TestParseSecretRejects(t *testing.T) {
 		{"eight grouped", "JBSW Y3DP", ErrSecretTooShort,
 			"too short to be a real backup key (8 characters; real ones have at least 16)", 0, 0},
 		{"17 chars (1 mod 8)", "JBSWY3DPEHPK3PXPA", ErrSecretNotBase32,
-			"not a base32 backup key: no key has 17 characters, so one is probably missing or extra", 0, 0},
+			"no backup key has 17 characters, so one is probably missing or extra", 0, 0},
 		{"19 chars (3 mod 8)", "JBSWY3DPEHPK3PXPABC", ErrSecretNotBase32,
-			"not a base32 backup key: no key has 19 characters, so one is probably missing or extra", 0, 0},
+			"no backup key has 19 characters, so one is probably missing or extra", 0, 0},
 		{"22 chars (6 mod 8)", "JBSWY3DPEHPK3PXPABCDEF", ErrSecretNotBase32,
-			"not a base32 backup key: no key has 22 characters, so one is probably missing or extra", 0, 0},
+			"no backup key has 22 characters, so one is probably missing or extra", 0, 0},
 		{"padding on a full key", "JBSWY3DPEHPK3PXP========", ErrSecretNotBase32,
-			"not a base32 backup key: 16 characters do not fit the 8 '=' at the end, so a character is probably missing or extra", 0, 0},
+			"16 characters do not fit the 8 '=' at the end, so a character is probably missing or extra", 0, 0},
 		{"padding of a lost char", "MFRGGZDFMZTWQ2LKNNWG23TPO======", ErrSecretNotBase32,
-			"not a base32 backup key: no key has 25 characters, so one is probably missing or extra", 0, 0},
+			"no backup key has 25 characters, so one is probably missing or extra", 0, 0},
 		{"too much padding", "MFRGGZDFMZTWQ2LKNNWG23TPOA=======", ErrSecretNotBase32,
-			"not a base32 backup key: 26 characters do not fit the 7 '=' at the end, so a character is probably missing or extra", 0, 0},
+			"26 characters do not fit the 7 '=' at the end, so a character is probably missing or extra", 0, 0},
 		{"too little padding", "MFRGGZDFMZTWQ2LKNNWG23TPOA==", ErrSecretNotBase32,
-			"not a base32 backup key: 26 characters do not fit the 2 '=' at the end, so a character is probably missing or extra", 0, 0},
+			"26 characters do not fit the 2 '=' at the end, so a character is probably missing or extra", 0, 0},
 		{"too long", strings.Repeat("A", 416), ErrSecretTooLong,
 			"too long to be a backup key (416 characters; at most 410 are accepted)", 0, 0},
 		{"far too long", strings.Repeat("A", 5000), ErrSecretTooLong,
@@ -214,4 +214,33 @@ func FuzzParseSecret(f *testing.F) {
 			t.Fatalf("round trip of %q: %x, %v", s, again, err)
 		}
 	})
+}
+
+// A bad character is located the way the person sees the key: its group
+// and its place in that group.
+func TestParseSecretLocatesGroups(t *testing.T) {
+	tests := []struct {
+		in          string
+		group, gpos int
+		groupText   string
+		pos         int
+	}{
+		{"JBSW Y3DP EHPK 3PX1", 4, 4, "3PX1", 16},
+		{"jbsw-y3d0-ehpk-3pxp", 2, 4, "y3d0", 8},
+		{"  JBSWY3DP  8HPK3PXP ", 2, 1, "8HPK3PXP", 9},
+		{"JBSWY3DPEHPK3PX1", 0, 0, "", 16}, // one group: Pos says it
+	}
+	for _, tt := range tests {
+		_, err := ParseSecret(tt.in)
+		var se *SecretError
+		if !errors.As(err, &se) {
+			t.Fatalf("%q: %v", tt.in, err)
+		}
+		if se.Group != tt.group || se.GroupPos != tt.gpos || se.GroupText != tt.groupText || se.Pos != tt.pos {
+			t.Errorf("%q: group %d pos %d text %q (Pos %d); want %d %d %q (%d)", tt.in, se.Group, se.GroupPos, se.GroupText, se.Pos, tt.group, tt.gpos, tt.groupText, tt.pos)
+		}
+		if strings.Contains(se.Error(), se.GroupText) && se.GroupText != "" {
+			t.Errorf("%q: the error text quotes a piece of the key: %s", tt.in, se.Error())
+		}
+	}
 }

@@ -102,7 +102,7 @@ func ParseURI(s string) (Key, error) {
 	if err != nil {
 		var se *SecretError
 		errors.As(err, &se)
-		return Key{}, &URIError{Reason: "the secret in the link is " + se.Reason, Err: err}
+		return Key{}, &URIError{Reason: "the secret in the link does not work: " + se.Reason, Err: err}
 	}
 
 	// Steam Guard is fixed at SHA1, 5 characters, 30 s whatever a link
