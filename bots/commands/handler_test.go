@@ -454,7 +454,7 @@ func TestMatrixPrefix(t *testing.T) {
 		return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Prefix: commands.MatrixPrefix, Chat: commands.Private, Text: text})
 	}
 	add := send("!add binance " + demoKey)
-	if !add[0].DeleteRequest || !strings.Contains(add[0].PlainText(), "Added binance. Send !code binance") {
+	if !add[0].DeleteRequest || !strings.Contains(add[0].PlainText(), "Added binance.") || !strings.Contains(add[0].PlainText(), "Send !code binance") {
 		t.Fatalf("!add: %+v", add[0])
 	}
 	code := send("!code binance")

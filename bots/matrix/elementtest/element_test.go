@@ -225,7 +225,7 @@ func TestElementClient(t *testing.T) {
 			t.Errorf("the client does not see the bot's device %s as signed by its owner (red shield)", d.Device)
 		}
 	}
-	if add := one(t, found, "add"); !add.Decrypted || add.MsgType != "m.notice" || !strings.Contains(add.Body, "Added binance. Send !code binance") {
+	if add := one(t, found, "add"); !add.Decrypted || add.MsgType != "m.notice" || !strings.Contains(add.Body, "Added binance.") || !strings.Contains(add.Body, "Send !code binance") {
 		t.Errorf("!add reply: %+v", add)
 	}
 	code := one(t, found, "code")
