@@ -29,6 +29,9 @@ type Code struct {
 	// Period is how long each TOTP/Steam code lasts (the web page's
 	// countdown ring); zero for HOTP.
 	Period time.Duration
+	// Next is the code that follows at ValidUntil (TOTP and Steam), so a
+	// person with seconds left can type that one instead; "" for HOTP.
+	Next string
 }
 
 // Add stores one account for person. A label "team/aws" stores it in the
@@ -319,6 +322,9 @@ func (s *Service) code(a *Account) (Code, error) {
 	out := Code{Account: a.summary(), Code: c, ValidUntil: until}
 	if a.OTP.Kind != otp.HOTP {
 		out.Period = time.Duration(a.OTP.Period) * time.Second
+		if next, _, err := otp.Code(a.OTP, until); err == nil {
+			out.Next = next
+		}
 	}
 	return out, nil
 }

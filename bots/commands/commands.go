@@ -236,6 +236,11 @@ func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply
 	if amb, ok := asAmbiguous(err); ok {
 		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one?", len(amb.Matches), args), amb.Matches, "/code")}
 	}
+	if errors.As(err, &nf) {
+		if n := h.nearestName(ctx, req.Person, query); n != "" {
+			return []Reply{{Parts: plain(fmt.Sprintf("No account matches %q. Did you mean /code %s?", query, n)), Sensitive: true}}
+		}
+	}
 	if err != nil {
 		return h.fail(err)
 	}
@@ -282,14 +287,23 @@ func (h *Handler) secondsLeft(c core.Code) int {
 	return int(math.Ceil(c.ValidUntil.Sub(h.opts.Clock.Now()).Seconds()))
 }
 
+// nextCodeUnder: a code with fewer seconds left than this comes with the
+// next one, since typing it takes a few seconds.
+const nextCodeUnder = 5
+
 func (h *Handler) codeReply(c core.Code) Reply {
 	now := h.opts.Clock.Now()
 	r := Reply{Sensitive: true, ExpiresAt: now.Add(h.opts.CodeDeleteAfter)}
 	r.Parts = []Part{{Text: c.Account.Name() + ": "}, {Text: c.Code, Code: true}}
 	if c.Account.Kind == otp.HOTP {
 		r.Parts = append(r.Parts, Part{Text: " (counter-based: valid until you use it; the next /code gives a new one)"})
+	} else if left := h.secondsLeft(c); left < nextCodeUnder && c.Next != "" {
+		// Too little time to type it: the next code, and from when.
+		r.Parts = append(r.Parts, Part{Text: ", then "}, Part{Text: c.Next, Code: true},
+			Part{Text: fmt.Sprintf(" from %s (%d s left on the first)", c.ValidUntil.In(now.Location()).Format("15:04:05"), left)})
+		r.CodeValidUntil = c.ValidUntil.Add(c.Period)
 	} else {
-		r.Parts = append(r.Parts, Part{Text: fmt.Sprintf(" — valid for %d s", h.secondsLeft(c))})
+		r.Parts = append(r.Parts, Part{Text: fmt.Sprintf(" — valid for %d s", left)})
 		r.CodeValidUntil = c.ValidUntil
 	}
 	r.Buttons = [][]Button{{{Label: "Refresh", Data: "/code #" + c.Account.ID, Typed: "/code " + c.Account.Name()}}}
@@ -447,14 +461,32 @@ func deletionNote(req Request) string {
 
 func (h *Handler) cmdRename(ctx context.Context, req Request, args string) []Reply {
 	fields := strings.Fields(args)
+	if len(fields) > 2 {
+		// Names are one word: say so, with the word they can use.
+		joined := core.CleanLabel(strings.Join(fields[1:], " "))
+		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename %s: names are one word, so use %s (send /rename %s %s).", fields[0], joined, fields[0], joined)), Sensitive: true}}
+	}
 	if len(fields) != 2 {
 		return []Reply{{Parts: plain("Use: /rename OLD NEW, for example /rename binance binance-main.")}}
 	}
-	sum, err := h.svc.Rename(ctx, req.Person, fields[0], fields[1])
+	old, err := h.svc.Resolve(ctx, req.Person, fields[0])
+	if amb, ok := asAmbiguous(err); ok {
+		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename anything: %d accounts match %q (%s). Send /rename with the whole name.", len(amb.Matches), fields[0], labels(amb.Matches))), Sensitive: true}}
+	}
 	if err != nil {
 		return h.fail(err)
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Renamed to %s.", sum.Name())), Sensitive: true}}
+	sum, err := h.svc.Rename(ctx, req.Person, "#"+old.ID, fields[1])
+	var taken *core.NameTakenError
+	switch {
+	case errors.As(err, &taken):
+		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename %s to %s: you already have an account called %s. Pick another name.", old.Name(), fields[1], taken.Label)), Sensitive: true}}
+	case errors.Is(err, core.ErrBadLabel):
+		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename %s: %q is not usable as a name (one word of up to %d characters, for example kraken-pro; no / except before a vault name).", old.Name(), fields[1], core.MaxLabelLen)), Sensitive: true}}
+	case err != nil:
+		return h.fail(err)
+	}
+	return []Reply{{Parts: plain(fmt.Sprintf("Renamed %s to %s.", old.Name(), sum.Name())), Sensitive: true}}
 }
 
 // cmdDel asks first; "/del NAME yes" (or the button) deletes. The button

@@ -255,7 +255,7 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 		h.clearPending(req.Person)
 	}
 	if p.cmd == nil {
-		return h.unknown(req, p)
+		return h.unknown(ctx, req, p)
 	}
 	if p.cmd.admin && !h.isAdmin(req.Person) {
 		return []Reply{{Parts: plain(adminsOnly)}}
@@ -281,11 +281,22 @@ func deleteRequested(replies []Reply, req Request) []Reply {
 
 // unknown answers a command that is not in the table, with the nearest
 // one as a suggestion.
-func (h *Handler) unknown(req Request, p policy) []Reply {
+func (h *Handler) unknown(ctx context.Context, req Request, p policy) []Reply {
 	msg := fmt.Sprintf("I don't know %s%s.", prefixOf(req), p.name)
+	sensitive := false
 	if c, spelling := h.nearest(p.name); c != nil {
 		msg += " Did you mean /" + spelling
-		if c.args != "" {
+		switch {
+		case c.args != "" && p.args != "" && !p.secret:
+			// "/cod binance": the whole line, with the person's own name
+			// when one is near what they typed.
+			arg := p.args
+			if n := h.nearestName(ctx, req.Person, arg); n != "" {
+				arg = n
+			}
+			msg += " " + arg
+			sensitive = true
+		case c.args != "":
 			msg += " " + c.args
 		}
 		msg += "?"
@@ -294,7 +305,7 @@ func (h *Handler) unknown(req Request, p policy) []Reply {
 	if p.secret && req.Platform != "console" {
 		msg += "\nYour message looked like it carries a secret, so I am deleting it from this chat."
 	}
-	return []Reply{{Parts: plain(msg)}}
+	return []Reply{{Parts: plain(msg), Sensitive: sensitive}}
 }
 
 // maxSuggestDistance is how far (in edits: a letter added, dropped,
@@ -361,6 +372,9 @@ func (h *Handler) freeText(ctx context.Context, req Request, text string) []Repl
 	}
 	if yes, no := yesNo(text); yes || no {
 		return []Reply{{Parts: plain("I am not waiting for an answer just now (a question expires after a few minutes). Send the command again.")}}
+	}
+	if s := h.didYouMean(ctx, req, text); s != "" {
+		return []Reply{{Parts: plain(s + " Commands start with " + prefixOf(req) + "."), Sensitive: true}}
 	}
 	return []Reply{{Parts: plain("Commands start with " + prefixOf(req) + ". Send /help to see them, or /code NAME for a code.")}}
 }

@@ -488,3 +488,39 @@ func TestMatrixPrefix(t *testing.T) {
 		t.Errorf("group: %+v", group)
 	}
 }
+
+// A code about to expire comes with the next one (RFC 6238 at the next step).
+func TestCodeShowsNextWhenTimeIsShort(t *testing.T) {
+	r := newRig(t)
+	r.say("/add demo " + demoKey)
+	r.clock.t = time.Unix(1_800_000_026, 0) // 4 s left
+	rep := r.say("/code demo")
+	now, _ := totp.GenerateCode(demoKey, r.clock.t)
+	next, _ := totp.GenerateCode(demoKey, time.Unix(1_800_000_030, 0))
+	want := "demo: " + now + ", then " + next + " from " + time.Unix(1_800_000_030, 0).Format("15:04:05")
+	if !strings.HasPrefix(rep.PlainText(), want) {
+		t.Errorf("reply %q, want it to start %q", rep.PlainText(), want)
+	}
+	r.clock.t = time.Unix(1_800_000_025, 0) // 5 s left: enough
+	if rep := r.say("/code demo"); strings.Contains(rep.PlainText(), "then") {
+		t.Errorf("5 s left gave the next code: %q", rep.PlainText())
+	}
+}
+
+// Suggestions come from the asking person's own names only.
+func TestSuggestionsNeverShowOthersNames(t *testing.T) {
+	r := newRig(t)
+	bob := func(text string) []commands.Reply {
+		return r.h.Handle(context.Background(), commands.Request{Person: "bob", Platform: "console", Chat: commands.Private, Text: text})
+	}
+	bob("/add binance " + demoKey)
+	r.say("/add gitlab KRSXG5CTMVRXEZLUKRSXG5CT")
+	for _, text := range []string{"/code binanse", "binance", "code binanse", "/cod binanse"} {
+		if got := r.say(text).PlainText(); strings.Contains(got, "binance") {
+			t.Errorf("%s: alice sees bob's name: %q", text, got)
+		}
+		if got := bob(text)[0].PlainText(); !strings.Contains(got, "/code binance") {
+			t.Errorf("%s: bob gets no suggestion: %q", text, got)
+		}
+	}
+}

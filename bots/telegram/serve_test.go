@@ -108,6 +108,11 @@ func writeConfig(t testing.TB, dir, apiURL string, extraUsers int, deleteAfter s
 		b.WriteString("rate_limits:\n  off: true\n")
 	}
 	fmt.Fprintf(&b, "data_dir: %s\nlog:\n  level: %s\ncodes:\n  delete_after: %s\n", filepath.Join(dir, "data"), logLevel, deleteAfter)
+	if f := os.Getenv("AUTHBOT_BENCH_POSTGRES_DSN_FILE"); f != "" {
+		// BenchmarkLoad on PostgreSQL (the README's figures): a DSN file
+		// of an empty database, given by whoever runs the benchmark.
+		fmt.Fprintf(&b, "storage: {driver: postgres, dsn_file: %s}\n", f)
+	}
 	fmt.Fprintf(&b, "telegram:\n  token: %q\n  api_url: %q\n", token, apiURL)
 	fmt.Fprintf(&b, "users:\n  - name: alice\n    telegram: %d\n    admin: true\n  - name: bob\n    telegram: %d\n", alice, bob)
 	for i := range extraUsers {

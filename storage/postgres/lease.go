@@ -119,7 +119,7 @@ func (l *Lease) tryAcquire(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.o.TTL-l.o.Margin)
 	defer cancel()
 	var token int64
-	err := l.s.pool.QueryRow(ctx, `INSERT INTO authbot_lease AS l (name, holder, token, expires)
+	err := l.s.leasePool.QueryRow(ctx, `INSERT INTO authbot_lease AS l (name, holder, token, expires)
 		VALUES ('active', $1, 1, clock_timestamp() + $2::bigint * interval '1 millisecond')
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = l.token + 1, expires = excluded.expires
 		WHERE l.expires < clock_timestamp()
@@ -137,7 +137,7 @@ func (l *Lease) tryAcquire(ctx context.Context) (int64, error) {
 func (l *Lease) renew(ctx context.Context) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.o.Renew)
 	defer cancel()
-	tag, err := l.s.pool.Exec(ctx, `UPDATE authbot_lease
+	tag, err := l.s.leasePool.Exec(ctx, `UPDATE authbot_lease
 		SET expires = clock_timestamp() + $3::bigint * interval '1 millisecond'
 		WHERE name = 'active' AND holder = $1 AND token = $2 AND expires > clock_timestamp()`,
 		l.holder, l.token, l.o.TTL.Milliseconds())
@@ -192,7 +192,7 @@ func (l *Lease) keep(parent context.Context, lastOK time.Time) (context.Context,
 		// A clean stop hands over at once instead of after the TTL.
 		ctx, c := context.WithTimeout(context.WithoutCancel(parent), 2*time.Second)
 		defer c()
-		_, _ = l.s.pool.Exec(ctx, `UPDATE authbot_lease SET expires = clock_timestamp() - interval '1 second'
+		_, _ = l.s.leasePool.Exec(ctx, `UPDATE authbot_lease SET expires = clock_timestamp() - interval '1 second'
 			WHERE name = 'active' AND holder = $1 AND token = $2`, l.holder, l.token)
 		// The fence stays: with the lease released its token no longer
 		// matches, so any write after this point fails with ErrFenced.

@@ -85,7 +85,7 @@ func TestLeaseLostSilently(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := time.Now()
-	a.pool.Close() // as good as a network cut: every renewal fails
+	a.leasePool.Close() // as good as a network cut: every renewal fails
 	_, doneB, err := b.NewLease(fast).Hold(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -68,8 +68,16 @@ const fenceState = "AB001"
 // Store is a core.Store over one PostgreSQL database. It is safe for
 // concurrent use.
 type Store struct {
-	pool  *pgxpool.Pool
-	fence atomic.Pointer[fence]
+	pool *pgxpool.Pool
+	// leasePool is the lease's own connection: renewals must never queue
+	// behind busy transactions, or a loaded active instance would step
+	// down.
+	leasePool *pgxpool.Pool
+	// writer admits one write transaction of this process at a time
+	// before it takes a connection: they queue for the advisory lock
+	// anyway, and queueing here leaves the pool's connections to readers.
+	writer chan struct{}
+	fence  atomic.Pointer[fence]
 }
 
 type fence struct {
@@ -101,16 +109,23 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	// every path that may leave one held closes the connection (see
 	// release), and a pool health check drops dead ones after a restart.
 	cfg.HealthCheckPeriod = 5 * time.Second
-	if cfg.MaxConns < 4 {
-		cfg.MaxConns = 4
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
 	}
+	leaseCfg := cfg.Copy()
+	leaseCfg.MaxConns = 1
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", scrub(err))
 	}
-	s := &Store{pool: pool}
-	if err := s.migrate(ctx); err != nil {
+	leasePool, err := pgxpool.NewWithConfig(ctx, leaseCfg)
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", scrub(err))
+	}
+	s := &Store{pool: pool, leasePool: leasePool, writer: make(chan struct{}, 1)}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -207,6 +222,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // Close closes every connection.
 func (s *Store) Close() error {
 	s.pool.Close()
+	s.leasePool.Close()
 	return nil
 }
 
@@ -294,6 +310,12 @@ func retryable(err error) bool {
 // update runs one attempt. fnErr is true when err is fn's own error,
 // which Update returns untouched and never retries.
 func (s *Store) update(ctx context.Context, fn func(core.Tx) error) (err error, fnErr bool) {
+	select {
+	case s.writer <- struct{}{}:
+		defer func() { <-s.writer }()
+	case <-ctx.Done():
+		return ctx.Err(), false
+	}
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("update: %w", scrub(err)), false

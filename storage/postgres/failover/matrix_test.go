@@ -26,7 +26,7 @@ import (
 // neither disturbs the other's tables.
 func TestMatrixStoreBesideRecords(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDB(t)
+	dsn := pgtest.NewDatabase(t)
 	recs, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestMigrateMatrixState(t *testing.T) {
 	sqliteDB.Close()
 
 	matrix := "matrix: {homeserver: \"http://127.0.0.1:1\", user_id: \"@bot:example.org\", password: x}\nusers: [{name: alice, matrix: \"@alice:example.org\"}]\n"
-	dsn := writeFile(t, filepath.Join(dir, "dsn"), pgtest.NewDB(t))
+	dsn := writeFile(t, filepath.Join(dir, "dsn"), pgtest.NewDatabase(t))
 	cfgA := writeFile(t, filepath.Join(dir, "a.yaml"), "data_dir: "+dataA+"\nstorage: {driver: postgres, dsn_file: "+dsn+"}\n"+matrix)
 	out, err := authbot(t, "", env, "migrate", "--config", cfgA, "--from", "bolt", "--to", "postgres")
 	if err != nil || !strings.Contains(out, "Matrix crypto state") {

@@ -334,3 +334,24 @@ func NewDB(t testing.TB) string {
 	}
 	return dsn
 }
+
+// NewDatabase is NewDB with a database of its own rather than a schema:
+// for code that looks tables up by name across schemas (mautrix's dbutil
+// checks information_schema.tables without a schema), which a schema per
+// test would confuse.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	s := Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("d%d", s.nextDB.Add(1))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	return s.DSN(name)
+}
