@@ -12,9 +12,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
+	"unicode"
 
+	"filippo.io/age"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -43,6 +46,9 @@ type Config struct {
 	// process until the machine kills it. The GOMEMLIMIT environment
 	// variable, when set, wins.
 	MemoryLimit ByteSize `yaml:"memory_limit"`
+
+	// offline: loaded by LoadOffline, chat secrets not required.
+	offline bool
 }
 
 // Storage chooses the database: bbolt (default: data_dir/authbot.db, one
@@ -175,8 +181,12 @@ func (b Backup) validate() error {
 	if (b.Recipient == "") == (b.PassphraseFile == "") {
 		return fmt.Errorf("backup.recipient: give exactly one of backup.recipient (an age1... key) or backup.passphrase_file")
 	}
-	if b.Recipient != "" && !strings.HasPrefix(b.Recipient, "age1") {
-		return fmt.Errorf("backup.recipient: %q is not an age public key (age1...)", b.Recipient)
+	if b.Recipient != "" {
+		// Parsed here, not when the first backup is due, so a typo stops
+		// start-up before "serving".
+		if _, err := age.ParseX25519Recipient(b.Recipient); err != nil {
+			return fmt.Errorf("backup.recipient: %q is not an age public key (age1..., from age-keygen -y)", b.Recipient)
+		}
 	}
 	return nil
 }
@@ -268,7 +278,16 @@ func Default(dataDir string) *Config {
 
 // Load reads the file at path, applies environment overrides and defaults,
 // and validates the result.
-func Load(path string, env Env) (*Config, error) {
+func Load(path string, env Env) (*Config, error) { return load(path, env, false) }
+
+// LoadOffline is Load for the commands that never talk to a chat network
+// (backup, audit, rotate-key, restore, export, doctor's offline checks):
+// chat secrets (the Telegram token, the Matrix password or access token,
+// the webhook secret) need not be present, and their *_file keys are not
+// read, so an operator can run them from a shell without those secrets.
+func LoadOffline(path string, env Env) (*Config, error) { return load(path, env, true) }
+
+func load(path string, env Env, offline bool) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -281,7 +300,7 @@ func Load(path string, env Env) (*Config, error) {
 	if len(data) > 1<<20 {
 		return nil, fmt.Errorf("config %s: larger than 1 MiB", path)
 	}
-	c, err := Parse(data, env)
+	c, err := parse(data, env, offline)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -299,12 +318,22 @@ func Load(path string, env Env) (*Config, error) {
 
 // Parse parses YAML config text. Unknown keys are errors: a typo must not
 // silently turn a setting off.
-func Parse(data []byte, env Env) (*Config, error) {
-	var c Config
+func Parse(data []byte, env Env) (*Config, error) { return parse(data, env, false) }
+
+func parse(data []byte, env Env, offline bool) (*Config, error) {
+	c := Config{offline: offline}
+	var root yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	lines := map[int]string{}
+	if err := checkKeys(&root, reflect.TypeOf(c), "", lines); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("invalid YAML: %w", err)
+		return nil, explainDecode(err, lines)
 	}
 	if env == nil {
 		env = func(string) string { return "" }
@@ -352,6 +381,9 @@ func (c *Config) applyEnvAndFiles(env Env) error {
 	for _, f := range files {
 		if f.file == "" || *f.dst != "" {
 			continue
+		}
+		if c.offline && f.key != "storage.dsn_file" {
+			continue // a chat secret: offline commands do not use it
 		}
 		b, err := os.ReadFile(f.file)
 		if err != nil {
@@ -413,10 +445,10 @@ func (c *Config) Validate() error {
 	if c.Codes.ExportDeleteAfter < 0 {
 		return fmt.Errorf("codes.export_delete_after: must not be negative")
 	}
-	if err := c.Telegram.validate(); err != nil {
+	if err := c.Telegram.validate(c.offline); err != nil {
 		return err
 	}
-	if err := c.Matrix.validate(); err != nil {
+	if err := c.Matrix.validate(c.offline); err != nil {
 		return err
 	}
 	if err := c.Metrics.validate(); err != nil {
@@ -480,7 +512,10 @@ func (c *Config) Validate() error {
 // Enabled reports whether the Telegram adapter should run.
 func (t Telegram) Enabled() bool { return t.Token != "" }
 
-func (t Telegram) validate() error {
+func (t Telegram) validate(offline bool) error {
+	if strings.ContainsFunc(t.Token, unicode.IsSpace) {
+		return fmt.Errorf("telegram.token: has a space or line break in it; paste the token @BotFather gave you as one word (123456:ABC...)")
+	}
 	if t.Token != "" && !strings.Contains(t.Token, ":") {
 		return fmt.Errorf("telegram.token: does not look like a BotFather token (123456:ABC...)")
 	}
@@ -489,6 +524,9 @@ func (t Telegram) validate() error {
 			return fmt.Errorf("telegram.api_url: %w", err)
 		}
 	}
+	if t.Token == "" && t.Webhook != nil && !offline {
+		return fmt.Errorf("telegram.token: empty; set %s, telegram.token or telegram.token_file (the token @BotFather gave you)", EnvTelegramToken)
+	}
 	if w := t.Webhook; w != nil {
 		if w.Listen == "" {
 			return fmt.Errorf("telegram.webhook.listen: required in webhook mode (e.g. 127.0.0.1:8443)")
@@ -496,7 +534,7 @@ func (t Telegram) validate() error {
 		if err := checkURL(w.URL); err != nil {
 			return fmt.Errorf("telegram.webhook.url: %w", err)
 		}
-		if len(w.Secret) < 16 {
+		if len(w.Secret) < 16 && !(offline && w.Secret == "") {
 			return fmt.Errorf("telegram.webhook.secret: required, at least 16 characters (A-Z, a-z, 0-9, _ and -)")
 		}
 		for _, r := range w.Secret {
@@ -511,7 +549,7 @@ func (t Telegram) validate() error {
 // Enabled reports whether the Matrix adapter should run.
 func (m Matrix) Enabled() bool { return m.Homeserver != "" }
 
-func (m Matrix) validate() error {
+func (m Matrix) validate(offline bool) error {
 	if !m.Enabled() {
 		return nil
 	}
@@ -521,7 +559,7 @@ func (m Matrix) validate() error {
 	if !validMatrixID(m.UserID) {
 		return fmt.Errorf("matrix.user_id: %q is not a Matrix user id like @authbot:example.org", m.UserID)
 	}
-	if m.Password == "" && m.AccessToken == "" {
+	if m.Password == "" && m.AccessToken == "" && !offline {
 		return fmt.Errorf("matrix.password: required (or matrix.access_token, or %s)", EnvMatrixPassword)
 	}
 	if m.DeviceID != "" && m.AccessToken == "" {

@@ -45,7 +45,12 @@ type command struct {
 	// stranger: an identity the bot does not know yet may send it (with an
 	// argument) to become a person: HandleStranger.
 	stranger bool
-	run      func(h *Handler, ctx context.Context, req Request, args string) []Reply
+	// topic is the /help page that lists it: "" the everyday page, "team"
+	// (family and team), "more"; "hidden" for none.
+	topic string
+	// only, when set, is the one platform where the command works.
+	only string
+	run  func(h *Handler, ctx context.Context, req Request, args string) []Reply
 }
 
 // anyArgs: every argument is secret (a key, a passphrase, codes).
@@ -141,32 +146,32 @@ func commandTable() []*command {
 		{name: "code", args: "[NAME]", help: "Get the current code (all codes without a name)", menu: true, rate: rateCode, run: (*Handler).cmdCode},
 		{name: "list", help: "List your accounts", menu: true, rate: rateOther, run: (*Handler).cmdList},
 		{name: "add", example: "binance JBSWY3DPEHPK3PXP", args: "NAME KEY | LINK", help: "Store an account from its backup key or otpauth:// link", menu: true, secret: anyArgs, rate: rateWrite, run: (*Handler).cmdAdd},
-		{name: "rename", args: "OLD NEW", help: "Rename an account", menu: true, rate: rateWrite, run: (*Handler).cmdRename},
-		{name: "del", aliases: []string{"delete"}, args: "NAME", help: "Delete an account (asks first)", menu: true, rate: rateWrite, run: (*Handler).cmdDel},
+		{name: "rename", args: "OLD NEW", help: "Rename an account", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdRename},
+		{name: "del", aliases: []string{"delete"}, args: "NAME", help: "Delete an account (asks first)", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdDel},
 		{name: "export", args: "[NAME]", help: "Move an account (or all) to another app: link, QR, encrypted file", menu: true, rate: rateSecret, run: (*Handler).cmdExport},
 		{name: "recover", example: "binance used aaaa-1111", args: "[NAME] [used CODE]", help: "What to do when a phone is lost; a checklist without a name", menu: true, secret: recoverArgs, rate: rateSecret, run: (*Handler).cmdRecover},
-		{name: "recovery-codes", example: "binance aaaa-1111 bbbb-2222", aliases: []string{"recovery_codes"}, args: "NAME CODES…", help: "Store an account's one-time recovery codes", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdRecoveryCodes},
+		{name: "recovery-codes", example: "binance aaaa-1111 bbbb-2222", aliases: []string{"recovery_codes"}, args: "NAME CODES…", help: "Store an account's one-time recovery codes", menu: true, secret: anyArgs, rate: rateSecret, topic: "more", run: (*Handler).cmdRecoveryCodes},
 		{name: "check", example: "binance 123456", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdCheck},
-		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, rate: rateWrite, run: (*Handler).cmdVault},
-		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", rate: rateSecret, run: (*Handler).cmdAudit},
-		{name: "lock", example: "correct horse battery staple", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", secret: lockArgs, rate: rateLock, run: (*Handler).cmdLock},
-		{name: "unlock", example: "correct horse battery staple", args: "PASSPHRASE", help: "Open your locked accounts for a while", secret: anyArgs, rate: rateLock, run: (*Handler).cmdUnlock},
-		{name: "approve", args: "ID [once|MINUTES]", help: "Approve a request for a code", rate: rateOther, run: (*Handler).cmdApprove},
-		{name: "deny", args: "ID", help: "Refuse a request for a code", rate: rateOther, run: (*Handler).cmdDeny},
-		{name: "invite", args: "NAME", help: "Invite someone to this bot (admins)", admin: true, rate: rateWrite, run: (*Handler).cmdInvite},
-		{name: "people", help: "Who was added to this bot", rate: rateOther, run: (*Handler).cmdPeople},
-		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", admin: true, rate: rateWrite, run: (*Handler).cmdRemove},
+		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, rate: rateWrite, topic: "team", run: (*Handler).cmdVault},
+		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", rate: rateSecret, topic: "team", run: (*Handler).cmdAudit},
+		{name: "lock", example: "correct horse battery staple", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", secret: lockArgs, rate: rateLock, topic: "more", run: (*Handler).cmdLock},
+		{name: "unlock", example: "correct horse battery staple", args: "PASSPHRASE", help: "Open your locked accounts for a while", secret: anyArgs, rate: rateLock, topic: "more", run: (*Handler).cmdUnlock},
+		{name: "approve", args: "ID [once|MINUTES]", help: "Approve a request for a code", rate: rateOther, topic: "team", run: (*Handler).cmdApprove},
+		{name: "deny", args: "ID", help: "Refuse a request for a code", rate: rateOther, topic: "team", run: (*Handler).cmdDeny},
+		{name: "invite", args: "NAME", help: "Invite someone to this bot (admins)", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdInvite},
+		{name: "people", help: "Who was added to this bot", rate: rateOther, topic: "team", run: (*Handler).cmdPeople},
+		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdRemove},
 		// /app opens the Mini App; /web sends a single-use link to the
 		// page, a credential until used or expired.
-		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, rate: rateOther, run: (*Handler).cmdApp},
-		{name: "web", help: "Get a one-time link to your live codes in a browser", rate: rateSecret, run: (*Handler).cmdWeb},
+		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, rate: rateOther, topic: "more", only: "telegram", run: (*Handler).cmdApp},
+		{name: "web", help: "Get a one-time link to your live codes in a browser", rate: rateSecret, topic: "more", run: (*Handler).cmdWeb},
 		// The link code and the invite token let another chat account in
 		// as this person: secrets until used.
-		{name: "link", example: "ABCD-1234", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdLink},
-		{name: "join", example: "tok3n-abcdef", args: "TOKEN", help: "Join with an invite (on Matrix)", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdJoin},
-		{name: "cancel", help: "Stop what I am waiting for", rate: rateOther, run: (*Handler).cmdCancel},
-		{name: "help", help: "Show what I can do", menu: true, rate: rateOther, run: (*Handler).cmdHelp},
-		{name: "start", example: "tok3n-abcdef", args: "[TOKEN]", help: "Say hello", secret: anyArgs, stranger: true, rate: rateOther, run: (*Handler).cmdStart},
+		{name: "link", example: "ABCD-1234", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, topic: "team", run: (*Handler).cmdLink},
+		{name: "join", example: "tok3n-abcdef", args: "TOKEN", help: "Join with an invite (on Matrix)", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdJoin},
+		{name: "cancel", help: "Stop what I am waiting for", rate: rateOther, topic: "more", run: (*Handler).cmdCancel},
+		{name: "help", help: "Show what I can do", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdHelp},
+		{name: "start", example: "tok3n-abcdef", args: "[TOKEN]", help: "Say hello", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdStart},
 	}
 }
 
@@ -176,14 +181,36 @@ func (h *Handler) cmdStart(ctx context.Context, req Request, args string) []Repl
 }
 
 func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply {
-	return []Reply{{Parts: h.helpParts()}}
+	return []Reply{{Parts: h.helpFor(req, strings.ToLower(strings.TrimSpace(args)))}}
 }
 
-func (h *Handler) helpParts() []Part {
+// helpParts is the everyday help page, for welcomes.
+func (h *Handler) helpParts() []Part { return h.helpFor(Request{}, "") }
+
+// helpFor is one /help page, read from the command table: the everyday
+// commands, "team" (family and team) or "more"; admin commands only for
+// admins, and only what works on the asking platform.
+func (h *Handler) helpFor(req Request, topic string) []Part {
+	switch topic {
+	case "family", "teams", "vault", "vaults":
+		topic = "team"
+	case "all", "other":
+		topic = "more"
+	case "", "team", "more":
+	default:
+		return plain(fmt.Sprintf("There is no help page %q. Send /help, /help team or /help more.", topic))
+	}
 	var b strings.Builder
-	b.WriteString("What I can do:\n")
+	switch topic {
+	case "":
+		b.WriteString("What I can do every day:\n")
+	case "team":
+		b.WriteString("Sharing with your family or team:\n")
+	case "more":
+		b.WriteString("More commands:\n")
+	}
 	for _, c := range commandTable() {
-		if c.name == "start" || c.name == "join" {
+		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.only != "" && c.only != req.Platform {
 			continue
 		}
 		line := "/" + c.name
@@ -195,9 +222,17 @@ func (h *Handler) helpParts() []Part {
 		}
 		fmt.Fprintf(&b, "%s — %s\n", line, c.help)
 	}
-	b.WriteString("\nYou can also paste an otpauth:// link, or send a screenshot of a QR code.\n")
-	b.WriteString("Example: /add binance JBSW Y3DP EHPK 3PXP, then /code binance.")
-	return plain(b.String())
+	if topic == "" {
+		// Screenshots and files only reach the bot where a chat carries them.
+		if req.Platform == "console" {
+			b.WriteString("\nYou can also paste an otpauth:// link; export files from other apps go in with: authbot import FILE.\n")
+		} else {
+			b.WriteString("\nYou can also paste an otpauth:// link, or send a screenshot of a QR code or an export file from another app.\n")
+		}
+		b.WriteString("Example: /add binance JBSW Y3DP EHPK 3PXP, then /code binance.\n")
+		b.WriteString("More: /help team (family and team), /help more (rename, delete, lock…).")
+	}
+	return plain(strings.TrimRight(b.String(), "\n"))
 }
 
 func (h *Handler) cmdCancel(ctx context.Context, req Request, args string) []Reply {

@@ -35,6 +35,8 @@ type rig struct {
 	h     *commands.Handler
 	svc   *core.Service
 	clock *fakeClock
+	// platform is what as() and expect() send on; "" is the console.
+	platform string
 }
 
 func newRig(t *testing.T) *rig {
@@ -522,5 +524,27 @@ func TestSuggestionsNeverShowOthersNames(t *testing.T) {
 		if got := bob(text)[0].PlainText(); !strings.Contains(got, "/code binance") {
 			t.Errorf("%s: bob gets no suggestion: %q", text, got)
 		}
+	}
+}
+
+// /help fits the person and the platform.
+func TestHelpFits(t *testing.T) {
+	r := newRig(t)
+	help := r.say("/help").PlainText()
+	for _, c := range []string{"/code", "/add", "/list", "/export", "/recover", "/check"} {
+		if !strings.Contains(help, c+" ") {
+			t.Errorf("everyday help lacks %s:\n%s", c, help)
+		}
+	}
+	for _, w := range []string{"screenshot", "button", "tap", "/vault", "/invite"} {
+		if strings.Contains(strings.ToLower(help), w) {
+			t.Errorf("console help mentions %q:\n%s", w, help)
+		}
+	}
+	if team := r.say("/help team").PlainText(); !strings.Contains(team, "/vault") || strings.Contains(team, "/invite") {
+		t.Errorf("/help team for a non-admin:\n%s", team)
+	}
+	if tg := r.send("telegram", "/help")[0].PlainText(); !strings.Contains(tg, "screenshot") {
+		t.Errorf("telegram help does not say screenshots work:\n%s", tg)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 func TestRateLimits(t *testing.T) {
 	r := limitedRig(t, &commands.DefaultRateLimits)
+	r.platform = "telegram"
 	r.expect("alice", "/add github "+demoKey, "Added github")
 	// The burst of codes, then a clear refusal with the wait.
 	for i := 0; i < int(commands.DefaultRateLimits.Code.Burst); i++ {
@@ -37,4 +38,13 @@ func TestRateLimits(t *testing.T) {
 		t.Errorf("rate-limited /unlock not deleted: %+v", reps[0])
 	}
 	r.expect("alice", "/unlock again", "lock and unlock attempts faster than I allow")
+}
+
+// The console's local person is never refused: scripts run to the end.
+func TestConsoleIsNotRateLimited(t *testing.T) {
+	r := limitedRig(t, &commands.DefaultRateLimits)
+	r.expect("local", "/add github "+demoKey, "Added github")
+	for i := 0; i < 3*int(commands.DefaultRateLimits.Code.Burst); i++ {
+		r.expect("local", "/code github", "github: ")
+	}
 }

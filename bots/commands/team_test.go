@@ -16,7 +16,11 @@ import (
 // text joined, plus the replies.
 func (r *rig) as(person, text string) (string, []commands.Reply) {
 	r.t.Helper()
-	replies := r.h.Handle(context.Background(), commands.Request{Person: person, Platform: "console", Chat: commands.Private, Text: text})
+	platform := r.platform
+	if platform == "" {
+		platform = "console"
+	}
+	replies := r.h.Handle(context.Background(), commands.Request{Person: person, Platform: platform, Chat: commands.Private, Text: text})
 	if len(replies) == 0 {
 		r.t.Fatalf("%s %q: no reply", person, text)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -55,6 +56,16 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv e
 // openAppOn is openApp on an already open store (nil: open the configured
 // one), which the app then does not close.
 func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env, store dataStore, extra ...func(*commands.Options)) (*app, error) {
+	// A database without its master key cannot be opened by a new key:
+	// making one would only hide the loss (and a later backup would hold
+	// a key that opens nothing). Refuse, and say where the key must go.
+	if getenv(config.EnvMasterKey) == "" {
+		_, kerr := os.Stat(filepath.Join(cfg.DataDir, keyfile.FileName))
+		if _, derr := os.Stat(filepath.Join(cfg.DataDir, dbFile)); derr == nil && errors.Is(kerr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("master key: %s exists but %s is missing; put the key back (from your backup) or set %s — a new key could not open this database",
+				filepath.Join(cfg.DataDir, dbFile), keyfile.FileName, config.EnvMasterKey)
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}

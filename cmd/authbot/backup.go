@@ -94,6 +94,10 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		defer store.Close()
 		return store.Backup(ctx, w)
 	}
+	// Never replace an existing backup: it may be the only good one.
+	if _, err := os.Lstat(*out); err == nil {
+		return fmt.Errorf("%s already exists; give a new file name (an existing backup is never overwritten)", *out)
+	}
 	m, err := writeBackup(ctx, *out, dir, r, &key, snapshot)
 	if err != nil {
 		return err
@@ -113,7 +117,7 @@ func postgresConfig(path string, getenv env) (*config.Config, error) {
 	if path == "" {
 		return nil, nil
 	}
-	cfg, err := config.Load(path, config.Env(getenv))
+	cfg, err := config.LoadOffline(path, config.Env(getenv))
 	if err != nil || cfg.Storage.Driver != config.DriverPostgres {
 		return nil, err
 	}
@@ -134,7 +138,7 @@ func resolveDataDir(dataDir, cfgPath string, getenv env) (string, error) {
 	case dataDir != "":
 		return dataDir, nil
 	case cfgPath != "":
-		cfg, err := config.Load(cfgPath, config.Env(getenv))
+		cfg, err := config.LoadOffline(cfgPath, config.Env(getenv))
 		if err != nil {
 			return "", err
 		}
@@ -165,6 +169,11 @@ func readPassphrase(path string) (string, error) {
 		return "", fmt.Errorf("passphrase file: %w", err)
 	}
 	defer f.Close()
+	// Like master.key: a passphrase others on the machine can read opens
+	// every backup it protects.
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("passphrase file %s is readable by other users (mode %04o); run: chmod 600 %s", path, st.Mode().Perm(), path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
 	if err != nil {
 		return "", fmt.Errorf("passphrase file: %w", err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -63,6 +64,42 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
+	err := dispatch(ctx, args, stdin, stdout, stderr, getenv)
+	if errors.Is(err, errUsage) {
+		// Never exit 2 silently: say what was wrong (when the error says
+		// more than "usage") and show the command's usage line.
+		if msg := strings.TrimSuffix(err.Error(), ": "+errUsage.Error()); err != errUsage {
+			fmt.Fprintln(stderr, "authbot:", msg)
+		}
+		fmt.Fprint(stderr, usageOf(args[0]))
+	}
+	return err
+}
+
+// usageOf is the usage text's lines for one subcommand (all of it when the
+// command is unknown, which run has already printed).
+func usageOf(cmd string) string {
+	var b strings.Builder
+	in := false
+	for _, l := range strings.Split(usage, "\n") {
+		switch {
+		case strings.HasPrefix(l, "  authbot "+cmd+" ") || l == "  authbot "+cmd:
+			in = true
+		case in && strings.HasPrefix(l, "    "):
+		default:
+			in = false
+		}
+		if in {
+			b.WriteString(l + "\n")
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "usage:\n" + b.String()
+}
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
 	switch args[0] {
 	case "chat":
 		return runChat(ctx, args[1:], stdin, stdout, stderr, getenv)

@@ -40,7 +40,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		fmt.Fprintln(stderr, "usage: authbot migrate --config FILE --from bolt --to postgres   (or --from postgres --to bolt)")
 		return errUsage
 	}
-	cfg, err := config.Load(*cfgPath, config.Env(getenv))
+	cfg, err := config.LoadOffline(*cfgPath, config.Env(getenv))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -96,23 +97,20 @@ func (o *ops) startMetrics(ctx context.Context, cfg *config.Config, log *slog.Lo
 	}
 	o.metricsUp = true
 	h := o.metrics.Handler(health, func(err error) { log.Warn("health check failed", "err", err) })
-	ready := make(chan error, 1)
+	// Listen here, not in the goroutine: a taken port stops start-up with
+	// the address in the message instead of racing the "serving" line.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		o.metricsUp = false
+		return fmt.Errorf("metrics.listen %s: %w", addr, err)
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err := observe.Serve(ctx, addr, h)
-		ready <- err
-		if err != nil && ctx.Err() == nil {
+		if err := observe.ServeListener(ctx, ln, h); err != nil && ctx.Err() == nil {
 			log.Error("metrics server stopped", "err", err)
 		}
 	}()
-	select { // a taken port shows at once; don't wait for it otherwise
-	case err := <-ready:
-		if err != nil {
-			return err
-		}
-	default:
-	}
 	log.Info("metrics and healthz", "listen", addr)
 	return nil
 }

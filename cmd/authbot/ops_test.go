@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -246,4 +247,37 @@ func opsRun(t *testing.T, stdin string, args ...string) (string, string, error) 
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errb, opsNoEnv)
 	return out.String(), errb.String(), err
+}
+
+// TestRotateKeyRefusesTheWrongDatabase: a rotation must never replace
+// master.key while the records it seals live somewhere it does not re-key
+// (PostgreSQL), nor "rotate" a data dir that holds no database.
+func TestRotateKeyRefusesTheWrongDatabase(t *testing.T) {
+	dir := seedDataDir(t)
+	keyBefore, _ := os.ReadFile(filepath.Join(dir, keyfile.FileName))
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	cfg := fmt.Sprintf("data_dir: %s\nstorage:\n  driver: postgres\n", dir)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var so, se bytes.Buffer
+	getenv := envWith(map[string]string{"AUTHBOT_POSTGRES_DSN": "postgres://authbot@127.0.0.1:1/authbot"})
+	err := run(context.Background(), []string{"rotate-key", "--config", cfgPath}, strings.NewReader(""), &so, &se, getenv)
+	if err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
+		t.Fatalf("rotate-key on a postgres config: err %v, out %q", err, so.String())
+	}
+	if keyAfter, _ := os.ReadFile(filepath.Join(dir, keyfile.FileName)); !bytes.Equal(keyBefore, keyAfter) {
+		t.Fatal("master.key changed although the rotation was refused")
+	}
+
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, keyfile.FileName), keyBefore, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := opsRun(t, "", "rotate-key", "--data", empty); err == nil || !strings.Contains(err.Error(), "no database to rotate") {
+		t.Fatalf("rotate-key without a database: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(empty, dbFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a refused rotation created a database")
+	}
 }

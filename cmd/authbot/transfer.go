@@ -81,17 +81,28 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer a.Close()
-	added := 0
+	added, dups := 0, 0
+	var texts []string
 	for _, r := range results {
 		rep, text, err := a.handler.Import(ctx, console.Person, r)
 		if err != nil {
 			return fmt.Errorf("import %s: nothing was stored: %w", fs.Arg(0), err)
 		}
 		added += len(rep.Added)
-		fmt.Fprintln(stdout, text)
+		dups += len(rep.Duplicates)
+		texts = append(texts, text)
 	}
-	if added == 0 {
+	switch {
+	case added == 0 && dups > 0:
+		// Running the same import twice is not an error: everything in the
+		// file is safe here already.
+		fmt.Fprintf(stdout, "Already stored: all %d %s in %s are here, nothing to add.\n", dups, plural(dups, "account", "accounts"), fs.Arg(0))
+		return nil
+	case added == 0:
 		return errors.New("nothing was imported")
+	}
+	for _, t := range texts {
+		fmt.Fprintln(stdout, t)
 	}
 	return nil
 }
@@ -221,4 +232,11 @@ func steamCompanions(path string, data []byte) [][]byte {
 		read("manifest.json")
 	}
 	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -82,13 +82,7 @@ func UnwrapFrom(priv *Key, box, ad []byte) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	defer clear(p)
-	if len(p) != KeySize {
-		return Key{}, ErrAuth
-	}
-	var k Key
-	copy(k[:], p)
-	return k, nil
+	return keyFrom(p)
 }
 
 func sealTo(pub []byte, domain string, plaintext, ad []byte) ([]byte, error) {

@@ -156,6 +156,11 @@ func Unwrap(kek *Key, wrapped, ad []byte) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	return keyFrom(p)
+}
+
+// keyFrom turns an opened wrapped key into a Key and clears p.
+func keyFrom(p []byte) (Key, error) {
 	defer clear(p)
 	if len(p) != KeySize {
 		// Authentic but not a key: only a bug could make one, still refuse.

@@ -146,63 +146,6 @@ func TestPutGetListDeleteOwners(t *testing.T) {
 	}
 }
 
-func TestValuesAreCopies(t *testing.T) {
-	s := openT(t, dbPath(t), Options{})
-	r := core.Ref{Kind: "vault", Owner: "o", ID: "i"}
-	buf := []byte("original")
-	err := s.Update(context.Background(), func(tx core.Tx) error {
-		if err := tx.Put(r, buf); err != nil {
-			return err
-		}
-		copy(buf, "CHANGED!") // caller reuses its buffer inside the tx
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, _ := get(t, s, r)
-	if string(v) != "original" {
-		t.Fatalf("stored %q, want the bytes as given to Put", v)
-	}
-	v[0] = 'X' // returned slice is ours to change after the tx
-	if v2, _ := get(t, s, r); string(v2) != "original" {
-		t.Fatalf("changing a returned value changed the store: %q", v2)
-	}
-}
-
-func TestUpdateIsAtomic(t *testing.T) {
-	s := openT(t, dbPath(t), Options{})
-	ctx := context.Background()
-	keep := core.Ref{Kind: "vault", Owner: "o", ID: "keep"}
-	put(t, s, keep)
-	boom := errors.New("boom")
-	err := s.Update(ctx, func(tx core.Tx) error {
-		for i := range 10 {
-			if err := tx.Put(core.Ref{Kind: "vault", Owner: "o", ID: fmt.Sprint("new", i)}, []byte("x")); err != nil {
-				return err
-			}
-		}
-		if err := tx.Put(core.Ref{Kind: "other", Owner: "p", ID: "q"}, []byte("x")); err != nil {
-			return err
-		}
-		if err := tx.Delete(keep); err != nil {
-			return err
-		}
-		return boom
-	})
-	if err != boom {
-		t.Fatalf("Update err = %v, want fn's own error unwrapped", err)
-	}
-	_ = s.View(ctx, func(tx core.Tx) error {
-		ids, _ := tx.List("vault", "o")
-		owners, _ := tx.Owners("other")
-		if !slices.Equal(ids, []string{"keep"}) || owners != nil {
-			t.Errorf("after failed Update: ids %q owners %q, want only keep", ids, owners)
-		}
-		return nil
-	})
-}
-
 func TestDurableAcrossReopen(t *testing.T) {
 	path := dbPath(t)
 	s, err := Open(context.Background(), path, Options{})
