@@ -4,10 +4,19 @@
 #   docker run -d --name authbot -v authbot-data:/data \
 #     -v ./config.yaml:/etc/authbot/config.yaml:ro authbot
 #
-# Set data_dir: /data and metrics.listen: 127.0.0.1:9090 (or :9090) in the
-# config so the health check can reach /healthz.
+# config.example.yaml works as written: AUTHBOT_DATA_DIR=/data (set below)
+# puts the data in the volume whatever data_dir says, and the health check
+# reads the same config (its /healthz when metrics.listen is set, else the
+# backup socket in /data).
+#
+# The bot runs as uid:gid 65532:65532. A named volume gets that owner from
+# the image; for a bind mount run `install -d -m 0700 -o 65532 -g 65532 ./data`.
+# The config must be readable by 65532 (`chgrp 65532 config.yaml; chmod 0640
+# config.yaml`); keep secrets out of it with -e AUTHBOT_TELEGRAM_TOKEN=... or
+# a *_file key pointing at a mounted secret.
 
-FROM golang:1.26 AS build
+# Pinned: the toolchain that built and tested this tree (go1.26.8).
+FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -25,10 +34,11 @@ COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certifica
 COPY --from=build /out/authbot /authbot
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
-ENV HOME=/data
+ENV HOME=/data AUTHBOT_DATA_DIR=/data
 VOLUME ["/data"]
-# No shell or curl in scratch: the binary checks its own /healthz.
+# No shell or curl in scratch: the binary checks itself, through the same
+# config serve runs.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["/authbot", "healthcheck", "--url", "http://127.0.0.1:9090/healthz"]
+  CMD ["/authbot", "healthcheck", "--config", "/etc/authbot/config.yaml"]
 ENTRYPOINT ["/authbot"]
 CMD ["serve", "--config", "/etc/authbot/config.yaml"]

@@ -259,11 +259,14 @@ type Env func(key string) string
 
 // Environment variables that override the file.
 const (
-	EnvMasterKey        = "AUTHBOT_MASTER_KEY"
-	EnvTelegramToken    = "AUTHBOT_TELEGRAM_TOKEN"
-	EnvMatrixPassword   = "AUTHBOT_MATRIX_PASSWORD"
-	EnvMatrixAccessTok  = "AUTHBOT_MATRIX_ACCESS_TOKEN"
-	EnvPostgresDSN      = "AUTHBOT_POSTGRES_DSN"
+	EnvMasterKey       = "AUTHBOT_MASTER_KEY"
+	EnvTelegramToken   = "AUTHBOT_TELEGRAM_TOKEN"
+	EnvMatrixPassword  = "AUTHBOT_MATRIX_PASSWORD"
+	EnvMatrixAccessTok = "AUTHBOT_MATRIX_ACCESS_TOKEN"
+	EnvPostgresDSN     = "AUTHBOT_POSTGRES_DSN"
+	// EnvDataDir overrides data_dir: the container sets /data, so the
+	// example config works there as written.
+	EnvDataDir          = "AUTHBOT_DATA_DIR"
 	defaultDeleteAfter  = 2 * time.Minute
 	defaultExportDelete = time.Minute
 	defaultUnlockFor    = 15 * time.Minute
@@ -357,6 +360,9 @@ func (c *Config) applyEnvAndFiles(env Env) error {
 	}
 	if v := env(EnvMatrixAccessTok); v != "" {
 		c.Matrix.AccessToken = v
+	}
+	if v := env(EnvDataDir); v != "" {
+		c.DataDir = v
 	}
 	if v := env(EnvPostgresDSN); v != "" {
 		c.Storage.DSN = strings.TrimSpace(v)

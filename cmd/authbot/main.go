@@ -50,7 +50,8 @@ Usage:
   authbot rotate-key [--data DIR] re-wrap every key under a new master key
   authbot audit [--data DIR | --config FILE] [--vault NAME] [--limit N] [--json]
                                   print the audit log: who got which code, exports, membership
-  authbot healthcheck [--url URL] exit 0 if the running bot's /healthz answers ok
+  authbot healthcheck [--url URL | --config FILE]
+                                  exit 0 if the running bot answers (its /healthz, or its socket)
   authbot version                 print the version
 
 Run "authbot chat" and send /help to see the chat commands.
@@ -120,7 +121,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr, getenv)
 	case "healthcheck":
-		return runHealthcheck(ctx, args[1:], stdout, stderr)
+		return runHealthcheck(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "authbot", version)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,79 @@ func TestBusyMetricsPortStopsStart(t *testing.T) {
 	err = run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv)
 	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Fatalf("serve err = %v, want the busy address named\n%s", err, stderr.String())
+	}
+}
+
+// TestHealthcheckWithConfig: the container's health check (healthcheck
+// --config, no metrics section) fails before serve is up and passes while
+// it runs; AUTHBOT_DATA_DIR places the data as the Dockerfile sets it.
+func TestHealthcheckWithConfig(t *testing.T) {
+	const token = "123456:healthcheck-test"
+	api := telegramtest.New(token)
+	defer api.Close()
+	base := t.TempDir()
+	data := filepath.Join(base, "volume")
+	cfg := filepath.Join(base, "config.yaml")
+	yaml := fmt.Sprintf("data_dir: ./elsewhere\ntelegram:\n  token: %q\n  api_url: %q\nusers:\n  - name: alice\n    telegram: 1\n", token, api.URL())
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "AUTHBOT_DATA_DIR" {
+			return data
+		}
+		return ""
+	}
+	check := func() error {
+		return run(context.Background(), []string{"healthcheck", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, getenv)
+	}
+	if err := check(); err == nil || !strings.Contains(err.Error(), "not serving") {
+		t.Fatalf("healthcheck before serve: %v, want not serving", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, getenv)
+	}()
+	defer func() { cancel(); <-errc }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthcheck while serving: %v", err)
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("serve stopped: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "authbot.db")); err != nil {
+		t.Errorf("AUTHBOT_DATA_DIR not used: %v", err)
+	}
+}
+
+// TestDockerfileImagesPinned: every base image names an exact version
+// (or digest), never a moving tag.
+func TestDockerfileImagesPinned(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := regexp.MustCompile(`^FROM (scratch|\S+:\d+\.\d+\.\d+\S*|\S+@sha256:[0-9a-f]{64})( AS \S+)?$`)
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "FROM ") {
+			n++
+			if !pinned.MatchString(l) {
+				t.Errorf("base image not pinned to a version: %s", l)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no FROM line")
 	}
 }

@@ -118,16 +118,56 @@ func (o *ops) startMetrics(ctx context.Context, cfg *config.Config, log *slog.Lo
 // Wait waits for the side services to stop after ctx ended.
 func (o *ops) Wait() { o.wg.Wait() }
 
-func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "http://127.0.0.1:9090/healthz", "the running bot's /healthz (metrics.listen)")
+	url := fs.String("url", "", "the running bot's /healthz (default http://127.0.0.1:9090/healthz)")
+	cfgPath := fs.String("config", "", "check the bot this config runs: its /healthz when metrics.listen is set, else its backup socket")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
+	}
+	if *url != "" && *cfgPath != "" {
+		return fmt.Errorf("give --url or --config, not both: %w", errUsage)
+	}
+	if *cfgPath != "" {
+		cfg, err := config.LoadOffline(*cfgPath, config.Env(getenv))
+		if err != nil {
+			return err
+		}
+		if cfg.Metrics.Listen == "" {
+			// Without metrics, a live serve still answers on its backup
+			// socket: connecting proves the process is up and past start-up.
+			sock := filepath.Join(cfg.DataDir, backup.SocketName)
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "unix", sock)
+			if err != nil {
+				return fmt.Errorf("authbot is not serving (backup socket %s: %w); set metrics.listen for a full /healthz", sock, err)
+			}
+			c.Close()
+			fmt.Fprintln(stdout, "ok (serving; set metrics.listen for adapter health)")
+			return nil
+		}
+		*url = "http://" + loopback(cfg.Metrics.Listen) + "/healthz"
+	}
+	if *url == "" {
+		*url = "http://127.0.0.1:9090/healthz"
 	}
 	if err := observe.Check(ctx, *url); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "ok")
 	return nil
+}
+
+// loopback turns a listen address (":9090", "0.0.0.0:9090") into one to
+// connect to from the same machine.
+func loopback(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
