@@ -113,7 +113,7 @@ func fill(t *testing.T, dir string) string {
 	return path
 }
 
-var codeLineRE = regexp.MustCompile(`(?m)^(\w+): (\d{6}) `)
+var codeLineRE = regexp.MustCompile(`(?m)^(\w+): (\d{6})\b`) // "a0: 123456 — …" or "a0: 123456, then …"
 
 // checkAccounts asserts that /list in dir shows exactly names and that
 // /code of each gives the TOTP code of its secret.

@@ -74,7 +74,7 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 		runners = append(runners, r)
 	}
 	if cfg.Matrix.Enabled() {
-		r, err := newMatrix(ctx, a)
+		r, err := newMatrix(ctx, a, operator.metrics)
 		if err != nil {
 			return fmt.Errorf("matrix: %w", err)
 		}
