@@ -8,9 +8,9 @@ TAGS      := goolm
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: test build chat fmt lint bench fuzz dendrite
+.PHONY: test build chat fmt lint bench fuzz dendrite element-client
 
-test: dendrite
+test: dendrite element-client
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) test -tags $(TAGS) -race -timeout 12m ./...
 
@@ -41,3 +41,10 @@ fuzz:
 # Installs the pinned Dendrite the Matrix integration tests run against.
 dendrite:
 	@if [ -x scripts/dendrite.sh ]; then scripts/dendrite.sh install; fi
+
+# Installs the Node test client of bots/matrix/elementtest (npm ci from its
+# lockfile, once, outside the repo). Without npm the test skips, or fails
+# under CI=true.
+element-client:
+	@if command -v npm >/dev/null 2>&1; then scripts/element-client.sh install; \
+	else echo "npm not found: bots/matrix/elementtest will skip (apt-get install nodejs npm)"; fi

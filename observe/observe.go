@@ -34,6 +34,8 @@ type Metrics struct {
 	people   prometheus.Gauge
 	active   prometheus.Gauge
 	standby  atomic.Bool
+	// undecryptable counts Matrix messages the bot could not decrypt.
+	undecryptable *prometheus.CounterVec
 	// The message lifecycle (bots/outbox): how jobs ended, how many wait.
 	outboxJobs    *prometheus.CounterVec
 	outboxPending *prometheus.GaugeVec
@@ -66,6 +68,10 @@ func New(people int) *Metrics {
 			Name: "authbot_active",
 			Help: "1 while this process is the active instance (serves chats), 0 while it is a standby waiting for the lease (storage.driver: postgres).",
 		}),
+		undecryptable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authbot_matrix_undecryptable_total",
+			Help: "Matrix messages the bot could not decrypt, by reason (withheld_unverified, withheld_blacklisted, withheld_other, no_session, device_mismatch, other).",
+		}, []string{"reason"}),
 	}
 	m.outboxJobs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "authbot_outbox_jobs_total",
@@ -77,7 +83,7 @@ func New(people int) *Metrics {
 	}, []string{"platform"})
 	m.people.Set(float64(people))
 	m.active.Set(1)
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.outboxJobs, m.outboxPending,
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.undecryptable, m.outboxJobs, m.outboxPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -112,6 +118,12 @@ func (m *Metrics) SetRole(role string) {
 	} else {
 		m.active.Set(1)
 	}
+}
+
+// Undecryptable counts one Matrix message the bot could not decrypt
+// (bots/matrix.DecryptObserver). reason is one of the adapter's fixed words.
+func (m *Metrics) Undecryptable(reason string) {
+	m.undecryptable.WithLabelValues(label(reason)).Inc()
 }
 
 // SetPeople updates the people gauge (after a config reload or an invite).

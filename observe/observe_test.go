@@ -47,6 +47,9 @@ func TestMetricsOverHTTP(t *testing.T) {
 	m.Observe("telegram", "code", 3*time.Millisecond, false)
 	m.Observe("matrix", "add", 40*time.Millisecond, true)
 	m.Observe("console", strings.Repeat("x", 100), time.Millisecond, false)
+	m.Undecryptable("withheld_unverified")
+	m.Undecryptable("withheld_unverified")
+	m.Undecryptable("no_session")
 	base := serve(t, m.Handler(nil, nil))
 	code, body := get(t, base+"/metrics")
 	if code != 200 {
@@ -59,6 +62,8 @@ func TestMetricsOverHTTP(t *testing.T) {
 		`authbot_command_duration_seconds_bucket{platform="telegram",le="0.005"} 2`,
 		`authbot_command_duration_seconds_count{platform="matrix"} 1`,
 		`authbot_people 3`,
+		`authbot_matrix_undecryptable_total{reason="withheld_unverified"} 2`,
+		`authbot_matrix_undecryptable_total{reason="no_session"} 1`,
 		`command="` + strings.Repeat("x", maxLabelLen) + `"`,
 		`go_goroutines`,
 	} {

@@ -141,7 +141,9 @@ func (h *Handler) lookup(name string) *command { return h.cmds[name] }
 func (h *Handler) Handle(ctx context.Context, req Request) []Reply {
 	start := time.Now() // wall time for metrics, whatever the clock says
 	ctx = core.WithPlatform(ctx, req.Platform)
-	replies := h.handle(ctx, req)
+	// "!code" on Matrix is "/code" from here on: one set of rules.
+	req.Text = h.canonical(req)
+	replies := Localize(req.Prefix, h.handle(ctx, req))
 	took := time.Since(start)
 	name := h.commandName(req.Text)
 	if req.Attachment != nil {
@@ -283,7 +285,7 @@ func deleteRequested(replies []Reply, req Request) []Reply {
 // unknown answers a command that is not in the table, with the nearest
 // one as a suggestion.
 func (h *Handler) unknown(ctx context.Context, req Request, p policy) []Reply {
-	msg := fmt.Sprintf("I don't know /%s.", p.name)
+	msg := fmt.Sprintf("I don't know %s%s.", prefixOf(req), p.name)
 	sensitive := false
 	if c, spelling := h.nearest(p.name); c != nil {
 		msg += " Did you mean /" + spelling
@@ -375,9 +377,9 @@ func (h *Handler) freeText(ctx context.Context, req Request, text string) []Repl
 		return []Reply{{Parts: plain("I am not waiting for an answer just now (a question expires after a few minutes). Send the command again.")}}
 	}
 	if s := h.didYouMean(ctx, req, text); s != "" {
-		return []Reply{{Parts: plain(s + " Commands start with /."), Sensitive: true}}
+		return []Reply{{Parts: plain(s + " Commands start with " + prefixOf(req) + "."), Sensitive: true}}
 	}
-	return []Reply{{Parts: plain("Commands start with /. Send /help to see them, or /code NAME for a code.")}}
+	return []Reply{{Parts: plain("Commands start with " + prefixOf(req) + ". Send /help to see them, or /code NAME for a code.")}}
 }
 
 func (h *Handler) setPending(person string, p pending) {

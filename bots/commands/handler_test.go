@@ -447,6 +447,50 @@ func TestMenuFitsPlatforms(t *testing.T) {
 	}
 }
 
+// The "!" prefix (Matrix) runs the same commands under the same rules, and
+// every reply shows "!".
+func TestMatrixPrefix(t *testing.T) {
+	r := newRig(t)
+	send := func(text string) []commands.Reply {
+		t.Helper()
+		return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Prefix: commands.MatrixPrefix, Chat: commands.Private, Text: text})
+	}
+	add := send("!add binance " + demoKey)
+	if !add[0].DeleteRequest || !strings.Contains(add[0].PlainText(), "Added binance.") || !strings.Contains(add[0].PlainText(), "Send !code binance") {
+		t.Fatalf("!add: %+v", add[0])
+	}
+	code := send("!code binance")
+	if !code[0].Sensitive || !regexp.MustCompile(`binance: \d{6}`).MatchString(code[0].PlainText()) {
+		t.Fatalf("!code: %q", code[0].PlainText())
+	}
+	if got := send("/code binance"); !regexp.MustCompile(`binance: \d{6}`).MatchString(got[0].PlainText()) {
+		t.Fatalf("/code on Matrix: %q", got[0].PlainText())
+	}
+	help := send("!help")[0].PlainText()
+	if !strings.Contains(help, "!code [NAME]") || regexp.MustCompile(`(^|\s)/[a-z]`).MatchString(help) {
+		t.Errorf("help still shows /:\n%s", help)
+	}
+	if got := send("!nosuch")[0].PlainText(); !strings.Contains(got, "I don't know !nosuch") || !strings.Contains(got, "!help") {
+		t.Errorf("unknown: %q", got)
+	}
+	// A mistyped command with a secret: suggested in the ! form, deleted.
+	if got := send("!unlokc my long passphrase"); !got[0].DeleteRequest || !strings.Contains(got[0].PlainText(), "Did you mean !unlock") {
+		t.Errorf("mistyped !unlock: %+v", got[0])
+	}
+	if got := send("hello")[0].PlainText(); !strings.Contains(got, "Commands start with !.") {
+		t.Errorf("free text: %q", got)
+	}
+	// A wrong !add with a key is deleted exactly like a wrong /add.
+	if bad := send("!add binance2 NOT*A*KEY"); !bad[0].DeleteRequest {
+		t.Errorf("a failed !add is not deleted: %+v", bad[0])
+	}
+	// In a group, "!code" is refused like "/code".
+	group := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Prefix: "!", Chat: commands.Group, Text: "!code binance"})
+	if len(group) == 0 || strings.Contains(group[0].PlainText(), "binance:") {
+		t.Errorf("group: %+v", group)
+	}
+}
+
 // A code about to expire comes with the next one (RFC 6238 at the next step).
 func TestCodeShowsNextWhenTimeIsShort(t *testing.T) {
 	r := newRig(t)

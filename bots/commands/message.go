@@ -19,7 +19,11 @@ type Request struct {
 	// Platform is "telegram", "matrix" or "console"; it picks the wording of
 	// a few replies (buttons exist, messages can be deleted).
 	Platform string
-	Chat     ChatKind
+	// Prefix is how commands start on the platform: "" or "/" (Telegram,
+	// console), "!" on Matrix (MatrixPrefix), where Element intercepts "/".
+	// The handler reads both forms and writes its replies with Prefix.
+	Prefix string
+	Chat   ChatKind
 	// Text is the message text, or the caption of a file or photo, or the
 	// Data of a pressed Button (then Callback is true).
 	Text     string

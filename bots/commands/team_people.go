@@ -43,7 +43,7 @@ func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Rep
 	}
 	return []Reply{{
 		Parts: []Part{{Text: fmt.Sprintf("Invite for %s, usable once until %s UTC. Send them this: %s, or on Matrix send ", name, expires.Format("Jan 2 15:04"), tg)},
-			{Text: "/join " + token, Code: true}, {Text: " to the bot in a direct chat."}},
+			{Text: MatrixPrefix + "join " + token, Code: true}, {Text: " to the bot in a direct chat."}},
 		Sensitive: true,
 		ExpiresAt: expires,
 	}}
@@ -100,9 +100,14 @@ func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply
 	if err != nil {
 		return h.fail(err)
 	}
+	parts := []Part{{Text: "From your other chat account (Telegram or Matrix), send this to the bot within 10 minutes: "},
+		{Text: "/link " + code, Code: true}}
+	if prefixOf(req) == DefaultPrefix {
+		// Element would intercept /link: say the Matrix form too.
+		parts = append(parts, Part{Text: " (from Matrix: "}, Part{Text: MatrixPrefix + "link " + code, Code: true}, Part{Text: ")"})
+	}
 	return []Reply{{
-		Parts: []Part{{Text: "From your other chat account (Telegram or Matrix), send this to the bot within 10 minutes: "},
-			{Text: "/link " + code, Code: true}, {Text: ". It then sees the same accounts."}},
+		Parts:     append(parts, Part{Text: ". It then sees the same accounts."}),
 		Sensitive: true,
 		ExpiresAt: expires,
 	}}
@@ -115,7 +120,9 @@ func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply
 // from then on (see PersonFor). Anything else returns no replies, and the
 // adapter answers with its usual refusal.
 func (h *Handler) HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, text string) (person string, replies []Reply) {
-	name, arg := splitCommand(strings.TrimSpace(text))
+	// A stranger may have been sent the other platform's form of the
+	// command (an invite says "!join" for Matrix), so both are read here.
+	name, arg := splitCommand(strings.TrimSpace(Canonical(MatrixPrefix, text)))
 	c := h.lookup(name)
 	if chat != Private || arg == "" || len(arg) > 64 || c == nil || !c.stranger {
 		return "", nil

@@ -44,7 +44,7 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	if !strings.Contains(text, "https://t.me/authbot_demo_bot?start=") || !reps[0].Sensitive || reps[0].ExpiresAt.IsZero() {
 		t.Fatalf("invite: %+v", reps[0])
 	}
-	token := strings.TrimPrefix(reps[0].Parts[1].Text, "/join ")
+	token := strings.TrimPrefix(reps[0].Parts[1].Text, "!join ") // the Matrix form: Element intercepts /join
 	// Strangers: only private /start, /join, /link do anything.
 	if p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Group, "/start "+token); p != "" || reps != nil {
 		t.Errorf("group join: %q %+v", p, reps)
@@ -56,7 +56,7 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	if p != "bob" || !strings.Contains(reps[0].PlainText(), "Welcome, bob!") {
 		t.Fatalf("join: %q %+v", p, reps)
 	}
-	if p, reps := r.h.HandleStranger(ctx, "matrix", "@eve:x", commands.Private, "/join "+token); p != "" || !strings.Contains(reps[0].PlainText(), "used or expired") {
+	if p, reps := r.h.HandleStranger(ctx, "matrix", "@eve:x", commands.Private, "!join "+token); p != "" || !strings.Contains(reps[0].PlainText(), "used or expired") {
 		t.Errorf("second use of the invite: %q %+v", p, reps)
 	}
 	if got, _ := r.h.PersonFor(ctx, "telegram", "555"); got != "bob" {

@@ -43,9 +43,11 @@ func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]stri
 		Users:      users,
 		Handler:    h2,
 		Outbox:     testOutbox(t, nil),
-		Log:        testLogger(t),
-		RetryMin:   100 * time.Millisecond,
-		RetryMax:   time.Second,
+		// Each bot's cross-signing keys are sealed in its own state dir.
+		CrossSigningKey: []byte("cross-signing-seal-key-32-bytes!"),
+		Log:             testLogger(t),
+		RetryMin:        100 * time.Millisecond,
+		RetryMax:        time.Second,
 	}
 }
 

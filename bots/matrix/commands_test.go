@@ -100,19 +100,21 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 
 	// Encrypted /add: the bot stores it and redacts the message.
 	since := time.Now()
-	add := alice.send(room, "/add binance "+testSecret)
+	add := alice.send(room, "!add binance "+testSecret)
 	red := alice.wait("redaction of the /add message", redactionOf(room, add))
 	if red.Sender != bot.id() {
 		t.Errorf("the /add message was redacted by %s", red.Sender)
 	}
 	addReply := alice.wait("the /add reply", replyFrom(room, bot.id(), since))
-	if strings.Contains(addReply.Content.AsMessage().Body, testSecret) {
+	if body := addReply.Content.AsMessage().Body; strings.Contains(body, testSecret) {
 		t.Error("the /add reply repeats the secret")
+	} else if !strings.Contains(body, "Send !code binance") || strings.Contains(body, "/code") {
+		t.Errorf("the /add reply does not speak Matrix's ! prefix: %q", body)
 	}
 
 	// Encrypted /code: the decrypted reply has the right code.
 	since = time.Now()
-	alice.send(room, "/code binance")
+	alice.send(room, "!code binance")
 	reply := alice.wait("the /code reply", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
 	})

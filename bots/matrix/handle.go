@@ -32,6 +32,10 @@ const (
 // handle serves one message: builds the request, asks the handler, removes
 // the message when it carried a secret, and sends the replies.
 func (b *Bot) handle(ctx context.Context, evt *event.Event) {
+	if evt.Type == event.EventReaction {
+		b.handleReaction(ctx, evt)
+		return
+	}
 	msg := evt.Content.AsMessage()
 	if msg.RelatesTo != nil && msg.RelatesTo.Type == event.RelReplace {
 		return // an edit: answering it again would repeat the command
@@ -47,11 +51,18 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 		}
 		return
 	}
-	req := commands.Request{Person: person, Platform: Platform, Chat: kind}
+	req := commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind}
 	switch msg.MsgType {
 	case event.MsgText:
 		msg.RemoveReplyFallback()
 		req.Text = msg.Body
+		// "1" answers the numbered options the bot last showed this person
+		// here, as a tapped button would.
+		if n := optionNumber(msg.Body); n > 0 {
+			if data, ok := b.choices.pick(evt.RoomID, evt.Sender, "", n, b.cfg.Clock.Now()); ok {
+				req.Text, req.Callback = data, true
+			}
+		}
 	case event.MsgImage, event.MsgFile:
 		att, err := b.download(ctx, msg)
 		if err != nil {
@@ -73,7 +84,31 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 	default:
 		return // notices (other bots), emotes, locations: nothing to answer
 	}
+	b.serve(ctx, evt, req)
+}
 
+// handleReaction treats a keycap reaction (1️⃣) to the message that showed
+// numbered options like typing the number.
+func (b *Bot) handleReaction(ctx context.Context, evt *event.Event) {
+	rel := evt.Content.AsReaction().RelatesTo
+	n := reactionNumber(rel.Key)
+	if n == 0 || rel.EventID == "" {
+		return
+	}
+	person, known := b.personOf(ctx, evt.Sender)
+	if !known {
+		return
+	}
+	data, ok := b.choices.pick(evt.RoomID, evt.Sender, rel.EventID, n, b.cfg.Clock.Now())
+	if !ok {
+		return
+	}
+	kind := b.chatKind(ctx, evt.RoomID, evt.Sender)
+	b.serve(ctx, evt, commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind, Text: data, Callback: true})
+}
+
+// serve asks the handler and delivers its replies for the request in evt.
+func (b *Bot) serve(ctx context.Context, evt *event.Event, req commands.Request) {
 	replies := b.cfg.Handler.Handle(ctx, req)
 	// Remove the secret first, before anything else goes out.
 	var notice string
@@ -81,8 +116,12 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 		notice = b.redactRequest(ctx, evt)
 	}
 	own, others := splitTo(replies)
+	replyTo := evt.ID
+	if evt.Type == event.EventReaction {
+		replyTo = evt.Content.AsReaction().RelatesTo.EventID
+	}
 	for _, r := range own {
-		b.send(ctx, evt.RoomID, evt.Sender, r)
+		b.send(ctx, evt.RoomID, evt.Sender, r, replyTo)
 	}
 	if notice != "" {
 		b.sendText(ctx, evt.RoomID, notice)
@@ -193,17 +232,31 @@ func (b *Bot) download(ctx context.Context, msg *event.MessageEventContent) (*co
 	return att, nil
 }
 
-// send renders and sends one reply, then schedules its expiry.
-func (b *Bot) send(ctx context.Context, room id.RoomID, sender id.UserID, r commands.Reply) {
+// send renders and sends one reply to user in room, then schedules its
+// expiry. A reply that carries a code is threaded to replyTo, the request
+// it answers. Its buttons become the numbered options user may answer.
+func (b *Bot) send(ctx context.Context, room id.RoomID, user id.UserID, r commands.Reply, replyTo id.EventID) {
 	// Second lock: whatever the handler said, nothing sensitive leaves a
 	// private chat. Membership is checked again, now, as it may have changed.
-	if r.Sensitive && b.chatKind(ctx, room, sender) != commands.Private {
+	if r.Sensitive && b.chatKind(ctx, room, user) != commands.Private {
 		b.log.Warn("matrix: held back a sensitive reply outside a private chat", "room", room)
 		b.sendText(ctx, room, privateOnlyText)
 		return
 	}
+	var textEvent id.EventID
 	if content := renderText(r); content != nil {
-		b.sendTracked(ctx, room, r, true, func() (id.EventID, error) { return b.sendContent(ctx, room, content) })
+		if hasCode(r) {
+			asReplyTo(content, replyTo)
+		}
+		textEvent = b.sendTracked(ctx, room, r, true, func() (id.EventID, error) { return b.sendContent(ctx, room, content) })
+	}
+	var data []string
+	for _, btn := range choiceButtons(r) {
+		data = append(data, btn.Data)
+	}
+	if r.Parts != nil || len(data) > 0 {
+		// Only the newest options count: a reply without buttons clears them.
+		b.choices.offer(room, user, textEvent, data, b.cfg.Clock.Now())
 	}
 	for _, f := range []*commands.File{r.Image, r.File} {
 		if f == nil {
@@ -213,13 +266,14 @@ func (b *Bot) send(ctx context.Context, room id.RoomID, sender id.UserID, r comm
 	}
 }
 
-// sendTracked sends one event for r and stores its lifecycle: the expiry
+// sendTracked sends one event for r, stores its lifecycle and returns its
+// id ("" when it was not sent). The lifecycle: the expiry
 // edit of a code reply and its redaction at ExpiresAt. A reply that
 // expires and is not a code (an export, an invite) is announced to the
 // outbox before it is sent (Expect), so a kill -9 between the homeserver's
 // answer and the write still leaves a trace: the next start tells the room
 // to remove what it cannot name.
-func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply, text bool, send func() (id.EventID, error)) {
+func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply, text bool, send func() (id.EventID, error)) id.EventID {
 	store := context.WithoutCancel(ctx) // the event may be out already
 	now := b.cfg.Clock.Now()
 	var ticket outbox.Ticket
@@ -236,14 +290,14 @@ func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply,
 	switch {
 	case err != nil && expect:
 		b.outbox.Cancel(store, ticket)
-		return
+		return ""
 	case err != nil:
-		return
+		return ""
 	case expect:
 		if err := b.outbox.Resolve(store, ticket, string(evtID)); err != nil {
 			b.log.Error("matrix: could not store when to remove a reply", "room", room, "err", err)
 		}
-		return
+		return evtID
 	}
 	var jobs []outbox.Job
 	if text && !r.CodeValidUntil.IsZero() && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
@@ -255,6 +309,7 @@ func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply,
 	if err := b.outbox.Add(store, jobs...); err != nil {
 		b.log.Error("matrix: could not store when to remove a reply; it stays in the room", "room", room, "err", err)
 	}
+	return evtID
 }
 
 // unnamedNotice is what a room gets when the bot stopped between sending a

@@ -65,7 +65,13 @@ type Config struct {
 	// PickleKey encrypts the olm and megolm pickles in crypto.db. It must
 	// stay the same across restarts; authbot derives it from the master key.
 	PickleKey []byte
-	Users     map[id.UserID]string
+	// CrossSigningKey (32 bytes) seals the bot's cross-signing private keys
+	// in StateDir (crosssign.go); authbot derives it from the master key.
+	// Without it the bot is not cross-signed (Element shows a red shield).
+	// With an access token only, Password may still be set: it is then used
+	// only for the one upload of the cross-signing keys.
+	CrossSigningKey []byte
+	Users           map[id.UserID]string
 	// Elsewhere, if set, is asked to deliver a reply for a person with no
 	// Matrix identity (an approval request for an admin who is only on
 	// Telegram); it reports whether it did.
@@ -81,6 +87,8 @@ type Config struct {
 	Outbox *outbox.Outbox
 	Log    *slog.Logger
 	Clock  core.Clock
+	// Metrics, if set, counts the messages the bot could not decrypt.
+	Metrics DecryptObserver
 	// DeviceName is shown to people in their device lists.
 	DeviceName string
 	// RetryMin and RetryMax bound the back-off between failed syncs and
@@ -101,10 +109,13 @@ type Bot struct {
 	cfg Config
 	log *slog.Logger
 
-	cli    *mautrix.Client
-	helper *cryptohelper.CryptoHelper
-	outbox *outbox.Outbox
-	sync   *syncer
+	cli     *mautrix.Client
+	helper  *cryptohelper.CryptoHelper
+	outbox  *outbox.Outbox
+	sync    *syncer
+	choices *choices
+	notices *noticeLimiter
+	started time.Time // wall time of Run: older undecryptable events get no notice
 
 	workCtx context.Context // outlives Run's ctx for a grace period, so in-flight replies finish
 	// handleEvent serves one message: b.handle (tests put in their own).
@@ -165,6 +176,8 @@ func New(cfg Config) (*Bot, error) {
 		log:      cfg.Log,
 		outbox:   cfg.Outbox,
 		queues:   map[id.RoomID]chan *event.Event{},
+		choices:  newChoices(),
+		notices:  newNoticeLimiter(),
 		stopping: make(chan struct{}),
 		ready:    make(chan struct{}),
 	}
@@ -189,6 +202,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := os.Chmod(b.cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("matrix: protect state dir: %w", err)
 	}
+	b.started = time.Now()
 	// An older version kept its redactions in pending.json: move them
 	// into the outbox once, before anything else, so an upgrade loses none.
 	if err := migratePending(ctx, filepath.Join(b.cfg.StateDir, pendingFile), b.outbox, b.log); err != nil {
@@ -310,9 +324,7 @@ func (b *Bot) login(ctx context.Context) (err error) {
 		// so every start is the same device with the same keys.
 		helper.LoginAs = b.passwordLogin()
 	}
-	helper.DecryptErrorCallback = func(evt *event.Event, err error) {
-		b.log.Debug("matrix: could not decrypt an event", "room", evt.RoomID, "err", err)
-	}
+	helper.DecryptErrorCallback = b.onUndecryptable
 	if err := helper.Init(ctx); err != nil {
 		if errors.Is(err, mautrix.MForbidden) {
 			return fmt.Errorf("matrix: log in as %s: the homeserver refused the password: %w", b.cfg.UserID, err)
@@ -323,6 +335,21 @@ func (b *Bot) login(ctx context.Context) (err error) {
 		return fmt.Errorf("matrix: crypto init: %w", err)
 	}
 	cli.Crypto = helper
+	if err := b.setupCrossSigning(ctx); err != nil {
+		switch {
+		case errors.Is(err, ErrCrossSigningNeedsPassword):
+			b.log.Warn("matrix: the bot is not cross-signed, so Element marks its messages with a red shield: " +
+				"the homeserver wants the account password once to publish the bot's keys; start authbot once with " +
+				"matrix.password (or AUTHBOT_MATRIX_PASSWORD) set beside the access token")
+		case retryable(err):
+			return err
+		default:
+			b.log.Warn("matrix: the bot is not cross-signed (Element marks its messages with a red shield)", "err", err)
+		}
+	}
+	if err := b.startVerification(ctx); err != nil {
+		return err
+	}
 	if err := protectFiles(b.cfg.StateDir); err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ type Strangers interface {
 }
 
 // strangerRefusal answers a stranger whose message was no invite or link.
-const strangerRefusal = "Sorry, this is a private bot. Ask the person who runs it for an invite, then send /join CODE here."
+const strangerRefusal = "Sorry, this is a private bot. Ask the person who runs it for an invite, then send !join CODE here."
 
 // personOf returns the authbot person behind a Matrix user: a config user
 // first, then a runtime person.
@@ -69,12 +69,14 @@ func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.Chat
 	if !ok || kind != commands.Private {
 		return // strangers in a shared room get nothing, not even a refusal
 	}
+	// HandleStranger reads "!join" and "/join" alike; its replies are
+	// written with "/" and shown here with Matrix's "!".
 	person, replies := s.HandleStranger(ctx, Platform, evt.Sender.String(), kind, text)
 	if person != "" {
 		b.log.Info("matrix: a new identity joined", "room", evt.RoomID)
 	}
-	for _, r := range replies {
-		b.send(ctx, evt.RoomID, evt.Sender, r)
+	for _, r := range commands.Localize(commands.MatrixPrefix, replies) {
+		b.send(ctx, evt.RoomID, evt.Sender, r, evt.ID)
 	}
 	if person != "" {
 		return
@@ -122,7 +124,7 @@ func (b *Bot) sendTo(ctx context.Context, r commands.Reply) {
 			b.log.Warn("matrix: no direct chat for a reply to another person", "err", err)
 			continue
 		}
-		b.send(ctx, room, u, r)
+		b.send(ctx, room, u, r, "")
 	}
 }
 

@@ -13,12 +13,23 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 )
 
-// renderText turns a reply's parts and buttons into an m.text message with
-// an HTML body (code spans in <code>, everything escaped) and a plain-text
+// Rendering follows the conventions Matrix clients expect of bots: every
+// message is an m.notice (clients do not notify for it, and other bots do
+// not answer it), with the HTML body kept; a code is sent as a reply to the
+// person's request (m.in_reply_to, no quoted fallback: the request may have
+// been redacted and quoting would copy it); the expiry is an edit
+// (m.replace with m.new_content). Everything here is pure, so the outbox
+// that decides when edits run and the adapter that sends replies build the
+// same events.
+
+// renderText turns a reply's parts and buttons into an m.notice with an
+// HTML body (code spans in <code>, everything escaped) and a plain-text
 // body for clients without HTML. It returns nil when there is no text.
 //
-// Matrix has no inline buttons, so Buttons become a numbered list of the
-// commands the person can type instead.
+// Matrix has no inline buttons, so Buttons become short numbered options
+// (their labels) that the person answers with the number alone; the
+// adapter keeps what each number stands for (see choices.go). No command
+// data or account id is shown.
 func renderText(r commands.Reply) *event.MessageEventContent {
 	var plain, rich strings.Builder
 	for _, p := range r.Parts {
@@ -30,29 +41,16 @@ func renderText(r commands.Reply) *event.MessageEventContent {
 			rich.WriteString(esc)
 		}
 	}
-	var buttons []commands.Button
-	for _, row := range r.Buttons {
-		for _, btn := range row {
-			if strings.TrimSpace(btn.Data) != "" {
-				buttons = append(buttons, btn)
-			}
-		}
-	}
-	if len(buttons) > 0 {
+	if options := choiceButtons(r); len(options) > 0 {
 		if plain.Len() > 0 {
 			plain.WriteString("\n\n")
 		}
-		plain.WriteString("Reply with one of:")
-		rich.WriteString("<p>Reply with one of:</p><ol>")
-		for i, btn := range buttons {
-			label := strings.TrimSpace(btn.Label)
-			fmt.Fprintf(&plain, "\n%d. %s", i+1, btn.Data)
-			rich.WriteString("<li><code>" + html.EscapeString(btn.Data) + "</code>")
-			if label != "" && label != btn.Data {
-				plain.WriteString(" (" + label + ")")
-				rich.WriteString(" " + html.EscapeString("("+label+")"))
-			}
-			rich.WriteString("</li>")
+		plain.WriteString(choicePrompt)
+		rich.WriteString("<p>" + html.EscapeString(choicePrompt) + "</p><ol>")
+		for i, btn := range options {
+			label := optionLabel(btn, i)
+			fmt.Fprintf(&plain, "\n%d. %s", i+1, label)
+			rich.WriteString("<li>" + html.EscapeString(label) + "</li>")
 		}
 		rich.WriteString("</ol>")
 	}
@@ -60,26 +58,78 @@ func renderText(r commands.Reply) *event.MessageEventContent {
 		return nil
 	}
 	return &event.MessageEventContent{
-		MsgType:       event.MsgText,
+		MsgType:       event.MsgNotice,
 		Body:          plain.String(),
 		Format:        event.FormatHTML,
 		FormattedBody: rich.String(),
 	}
 }
 
+// choicePrompt introduces the numbered options.
+const choicePrompt = "Reply with a number:"
+
+// choiceButtons are a reply's buttons in reading order, without empty ones.
+func choiceButtons(r commands.Reply) []commands.Button {
+	var out []commands.Button
+	for _, row := range r.Buttons {
+		for _, btn := range row {
+			if strings.TrimSpace(btn.Data) != "" {
+				out = append(out, btn)
+			}
+		}
+	}
+	return out
+}
+
+// optionLabel is what option i shows: the button's label, never its data
+// (which may carry an account id).
+func optionLabel(btn commands.Button, i int) string {
+	if l := strings.TrimSpace(btn.Label); l != "" {
+		return l
+	}
+	return fmt.Sprintf("Option %d", i+1)
+}
+
+// hasCode reports whether a reply carries a code span (a one-time code, a
+// key, a link): such replies are threaded to the request they answer.
+func hasCode(r commands.Reply) bool {
+	for _, p := range r.Parts {
+		if p.Code {
+			return true
+		}
+	}
+	return false
+}
+
+// asReplyTo makes content a reply to the event it answers, without the
+// deprecated quoted fallback.
+func asReplyTo(content *event.MessageEventContent, to id.EventID) {
+	if to == "" {
+		return
+	}
+	content.RelatesTo = &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: to}}
+}
+
 // expiredText replaces a code reply once the code has run out, so an old
 // code on the screen is not mistaken for a live one.
 const expiredText = "This code has expired. Ask again for a fresh one."
 
-// expiredEdit is an m.replace edit of a code reply. The original stays
-// until the reply's ExpiresAt redaction removes it and its edits.
+// expiredEdit is the m.replace edit that marks a code reply expired: the
+// fallback body starts with "* " as the spec asks, and m.new_content holds
+// the replacement, an m.notice like the original, HTML kept. The original
+// stays until the reply's ExpiresAt redaction removes it and its edits.
 func expiredEdit(original id.EventID) *event.MessageEventContent {
+	const rich = "<em>" + expiredText + "</em>"
 	return &event.MessageEventContent{
-		MsgType: event.MsgText,
-		Body:    "* " + expiredText,
+		MsgType:       event.MsgNotice,
+		Body:          "* " + expiredText,
+		Format:        event.FormatHTML,
+		FormattedBody: "* " + rich,
 		NewContent: &event.MessageEventContent{
-			MsgType: event.MsgText,
-			Body:    expiredText,
+			MsgType:       event.MsgNotice,
+			Body:          expiredText,
+			Format:        event.FormatHTML,
+			FormattedBody: rich,
 		},
 		RelatesTo: &event.RelatesTo{Type: event.RelReplace, EventID: original},
 	}

@@ -38,6 +38,7 @@ func newSyncer(b *Bot) *syncer {
 	})
 	s.OnEventType(event.StateMember, b.onMember)
 	s.OnEventType(event.EventMessage, b.onMessage)
+	s.OnEventType(event.EventReaction, b.onMessage) // 1️⃣ picks a numbered option
 	return s
 }
 

@@ -43,28 +43,55 @@ func TestEncryptedDMReplyIsRendered(t *testing.T) {
 	}}
 	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
 	since := time.Now()
-	alice.send(room, "/code binance")
+	request := alice.send(room, "!code binance")
 	reply := alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
 	if !decrypted(reply) {
 		t.Error("the reply in an encrypted room was not encrypted")
 	}
 	msg := reply.Content.AsMessage()
-	if msg.MsgType != event.MsgText || msg.Format != event.FormatHTML {
-		t.Errorf("msgtype %q format %q, want m.text with HTML", msg.MsgType, msg.Format)
+	if msg.MsgType != event.MsgNotice || msg.Format != event.FormatHTML {
+		t.Errorf("msgtype %q format %q, want m.notice with HTML", msg.MsgType, msg.Format)
 	}
 	if !strings.Contains(msg.FormattedBody, "binance &lt;x&gt;: <code>123456</code>") {
 		t.Errorf("formatted body %q lacks the escaped text and the code span", msg.FormattedBody)
 	}
-	if !strings.Contains(msg.Body, "binance <x>: 123456") || !strings.Contains(msg.Body, "1. /code binance") {
-		t.Errorf("plain body %q lacks the text or the numbered command", msg.Body)
+	if !strings.Contains(msg.Body, "binance <x>: 123456") || !strings.Contains(msg.Body, "1. Again") || strings.Contains(msg.Body, "/code") {
+		t.Errorf("plain body %q lacks the text or the numbered option, or shows its command", msg.Body)
 	}
+	if msg.RelatesTo == nil || msg.RelatesTo.InReplyTo == nil || msg.RelatesTo.InReplyTo.EventID != request {
+		t.Errorf("the code reply is not a reply to the request: %+v", msg.RelatesTo)
+	}
+	if strings.HasPrefix(msg.Body, "> ") || strings.Contains(msg.FormattedBody, "mx-reply") {
+		t.Errorf("the reply carries a quoted fallback: %q", msg.Body)
+	}
+	// "1" answers the option, as a tapped button; another number does not.
+	since = time.Now()
+	alice.send(room, "1")
+	second := alice.wait("the reply to option 1", func(e *event.Event) bool {
+		return replyFrom(room, bot.id(), since)(e) && e.ID != reply.ID
+	})
 	reqs := f.requests()
-	if len(reqs) != 1 {
-		t.Fatalf("handler got %d requests, want 1", len(reqs))
+	if len(reqs) != 2 {
+		t.Fatalf("handler got %d requests, want 2", len(reqs))
 	}
-	want := commands.Request{Person: "alice", Platform: "matrix", Chat: commands.Private, Text: "/code binance"}
-	if got := reqs[0]; got.Person != want.Person || got.Platform != want.Platform || got.Chat != want.Chat || got.Text != want.Text || got.Attachment != nil {
+	want := commands.Request{Person: "alice", Platform: "matrix", Prefix: "!", Chat: commands.Private, Text: "!code binance"}
+	if got := reqs[0]; got.Person != want.Person || got.Platform != want.Platform || got.Prefix != want.Prefix || got.Chat != want.Chat || got.Text != want.Text || got.Attachment != nil {
 		t.Errorf("request = %+v, want %+v", got, want)
+	}
+	if got := reqs[1]; got.Text != "/code binance" || !got.Callback {
+		t.Errorf("option 1 gave %q (callback %v), want the button's data", got.Text, got.Callback)
+	}
+	// The set was used up by "1" and replaced by the new reply's options:
+	// a keycap reaction on that reply picks one too.
+	if _, err := alice.cli.SendReaction(context.Background(), room, second.ID, "1\ufe0f\u20e3"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitFor)
+	for len(f.requests()) < 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if reqs := f.requests(); len(reqs) != 3 || reqs[2].Text != "/code binance" || !reqs[2].Callback {
+		t.Errorf("the 1️⃣ reaction did not pick the option: %+v", reqs)
 	}
 }
 

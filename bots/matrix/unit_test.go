@@ -46,8 +46,17 @@ func TestRenderText(t *testing.T) {
 				Parts:   []commands.Part{{Text: "Which one?"}},
 				Buttons: [][]commands.Button{{{Label: "Binance (a)", Data: "/code binance"}}, {{Label: "/code <x>", Data: "/code <x>"}, {Label: "", Data: " "}}},
 			},
-			body: "Which one?\n\nReply with one of:\n1. /code binance (Binance (a))\n2. /code <x>",
-			html: "Which one?<p>Reply with one of:</p><ol><li><code>/code binance</code> (Binance (a))</li><li><code>/code &lt;x&gt;</code></li></ol>",
+			body: "Which one?\n\nReply with a number:\n1. Binance (a)\n2. /code <x>",
+			html: "Which one?<p>Reply with a number:</p><ol><li>Binance (a)</li><li>/code &lt;x&gt;</li></ol>",
+		},
+		{
+			name: "options show labels, never the data behind them",
+			reply: commands.Reply{
+				Parts:   []commands.Part{{Text: "binance: "}, {Text: "123456", Code: true}},
+				Buttons: [][]commands.Button{{{Label: "Refresh", Data: "/code #1eb55fefeaeeb131"}, {Data: "/cancel"}}},
+			},
+			body: "binance: 123456\n\nReply with a number:\n1. Refresh\n2. Option 2",
+			html: "binance: <code>123456</code><p>Reply with a number:</p><ol><li>Refresh</li><li>Option 2</li></ol>",
 		},
 		{name: "image only has no text", reply: commands.Reply{Image: &commands.File{Name: "qr.png"}}, wantNothing: true},
 	}
@@ -60,7 +69,7 @@ func TestRenderText(t *testing.T) {
 				}
 				return
 			}
-			if got.MsgType != event.MsgText || got.Format != event.FormatHTML {
+			if got.MsgType != event.MsgNotice || got.Format != event.FormatHTML {
 				t.Errorf("msgtype %q format %q", got.MsgType, got.Format)
 			}
 			if got.Body != tt.body {
@@ -78,8 +87,57 @@ func TestExpiredEdit(t *testing.T) {
 	if e.RelatesTo == nil || e.RelatesTo.Type != event.RelReplace || e.RelatesTo.EventID != "$abc" {
 		t.Errorf("relates_to = %+v", e.RelatesTo)
 	}
-	if e.NewContent == nil || e.NewContent.Body != expiredText {
+	if e.NewContent == nil || e.NewContent.Body != expiredText || e.NewContent.MsgType != event.MsgNotice || e.NewContent.FormattedBody == "" {
 		t.Errorf("new content = %+v", e.NewContent)
+	}
+	if e.MsgType != event.MsgNotice || e.Body != "* "+expiredText {
+		t.Errorf("fallback = %q %q", e.MsgType, e.Body)
+	}
+}
+
+func TestOptionNumbers(t *testing.T) {
+	for in, want := range map[string]int{"1": 1, " 2 ": 2, "3.": 3, "4)": 4, "12": 12, "0": 0, "x": 0, "1 2": 0, "123": 0, "": 0, "-1": 0} {
+		if got := optionNumber(in); got != want {
+			t.Errorf("optionNumber(%q) = %d, want %d", in, got, want)
+		}
+	}
+	for in, want := range map[string]int{"1\ufe0f\u20e3": 1, "9\u20e3": 9, "🔟": 10, "0\ufe0f\u20e3": 0, "👍": 0, "1": 0} {
+		if got := reactionNumber(in); got != want {
+			t.Errorf("reactionNumber(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+func TestChoices(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	c := newChoices()
+	c.offer("!r", "@a:x", "$m", []string{"/code #1", "/cancel"}, now)
+	if _, ok := c.pick("!r", "@b:x", "", 1, now); ok {
+		t.Error("another person picked alice's option")
+	}
+	if _, ok := c.pick("!other", "@a:x", "", 1, now); ok {
+		t.Error("an option was picked in another room")
+	}
+	if _, ok := c.pick("!r", "@a:x", "", 3, now); ok {
+		t.Error("option 3 of 2 was picked")
+	}
+	if _, ok := c.pick("!r", "@a:x", "$old", 1, now); ok {
+		t.Error("a reaction to another message picked an option")
+	}
+	if got, ok := c.pick("!r", "@a:x", "$m", 2, now.Add(choiceTTL-time.Second)); !ok || got != "/cancel" {
+		t.Errorf("pick = %q %v", got, ok)
+	}
+	if _, ok := c.pick("!r", "@a:x", "", 1, now); ok {
+		t.Error("a used set was picked again")
+	}
+	c.offer("!r", "@a:x", "$m2", []string{"/code #1"}, now)
+	if _, ok := c.pick("!r", "@a:x", "", 1, now.Add(choiceTTL)); ok {
+		t.Error("an expired option was picked")
+	}
+	c.offer("!r", "@a:x", "$m3", []string{"/code #1"}, now)
+	c.offer("!r", "@a:x", "$m4", nil, now) // a reply without buttons
+	if _, ok := c.pick("!r", "@a:x", "", 1, now); ok {
+		t.Error("options outlived a later reply without buttons")
 	}
 }
 

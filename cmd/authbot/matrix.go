@@ -21,7 +21,7 @@ import (
 // newMatrix builds the Matrix adapter from the matrix section and the users
 // list. It does no network I/O: Run logs in (and retries while the
 // homeserver cannot be reached).
-func newMatrix(ctx context.Context, a *app) (runner, error) {
+func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (runner, error) {
 	mc := a.cfg.Matrix
 	// Matrix lets a room's moderators redact at any age: no MaxAge.
 	box, err := a.openOutbox(ctx, matrix.Platform, 0)
@@ -56,6 +56,11 @@ func newMatrix(ctx context.Context, a *app) (runner, error) {
 	pickle := a.svc.DeriveKey("matrix-pickle")
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
+	// The bot's cross-signing private keys are sealed in its state dir under
+	// a key of their own, derived the same way (kept across rotations).
+	xs := a.svc.DeriveKey("matrix-cross-signing")
+	crossSigningKey := append([]byte(nil), xs[:]...)
+	seal.Zero(&xs)
 	b, err := matrix.New(matrix.Config{
 		Homeserver:  mc.Homeserver,
 		UserID:      id.UserID(mc.UserID),
@@ -65,7 +70,9 @@ func newMatrix(ctx context.Context, a *app) (runner, error) {
 		StateDir:    stateDir,
 		CryptoDB:    cryptoDB,
 		PickleKey:   pickleKey,
-		Users:       people,
+		// Cross-signing: see bots/matrix/crosssign.go.
+		CrossSigningKey: crossSigningKey,
+		Users:           people,
 		// Runtime people (invites, /link) are found through the handler;
 		// replies addressed to them go to the ids they joined with.
 		Recipients: func(ctx context.Context, person string) ([]id.UserID, error) {
@@ -81,6 +88,7 @@ func newMatrix(ctx context.Context, a *app) (runner, error) {
 		Elsewhere: a.reach.from(matrix.Platform),
 		Log:       a.log.With("adapter", "matrix"),
 		Clock:     a.clock,
+		Metrics:   metrics,
 	})
 	if err != nil {
 		return nil, err

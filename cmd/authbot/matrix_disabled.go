@@ -12,7 +12,7 @@ import (
 
 // newMatrix: this build has no Matrix support (the olm crypto is pure Go
 // only with the goolm build tag).
-func newMatrix(ctx context.Context, a *app) (runner, error) {
+func newMatrix(ctx context.Context, a *app, _ interface{ Undecryptable(string) }) (runner, error) {
 	return nil, errors.New("this authbot was built without Matrix support; build with -tags goolm (make build)")
 }
 

@@ -81,6 +81,17 @@ func TestFailedStartCreatesNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(base, "data")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("data dir created by a failed start (stat: %v)", err)
 	}
+	// A passphrase file that cannot be read fails before anything is made.
+	yaml = strings.Replace(yaml, "recipient: age1nope", "passphrase_file: /nonexistent/pass", 1)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, "", "serve", "--config", cfg); err == nil || !strings.Contains(err.Error(), "backup.passphrase_file") {
+		t.Fatalf("serve err = %v, want backup.passphrase_file named", err)
+	}
+	if _, err := os.Stat(filepath.Join(base, "data")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("data dir created by a failed start (stat: %v)", err)
+	}
 }
 
 // TestOfflineCommandsNeedNoChatSecrets: audit and backup run from a config

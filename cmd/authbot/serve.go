@@ -32,6 +32,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	if err != nil {
 		return err
 	}
+	// Checked before anything is created: a failed start leaves no data
+	// dir or master key behind.
+	if b := cfg.Backup; b.Enabled() && b.PassphraseFile != "" {
+		if _, err := readPassphrase(b.PassphraseFile); err != nil {
+			return fmt.Errorf("backup.passphrase_file: %w", err)
+		}
+	}
 	log := newLogger(stderr, cfg.Log)
 	defer applyMemoryLimit(cfg, getenv, log)()
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
@@ -67,7 +74,7 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 		runners = append(runners, r)
 	}
 	if cfg.Matrix.Enabled() {
-		r, err := newMatrix(ctx, a)
+		r, err := newMatrix(ctx, a, operator.metrics)
 		if err != nil {
 			return fmt.Errorf("matrix: %w", err)
 		}
