@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
@@ -332,7 +333,9 @@ func (h *Handler) codeReply(c core.Code) Reply {
 	r.Parts = []Part{{Text: c.Account.Name() + ": "}, {Text: c.Code, Code: true}}
 	if c.Account.Kind == otp.HOTP {
 		r.Parts = append(r.Parts, Part{Text: " (counter-based: valid until you use it; the next /code gives a new one)"})
-	} else if left := h.secondsLeft(c); left < nextCodeUnder && c.Next != "" {
+	} else if left := h.secondsLeft(c); left < nextCodeUnder && c.Next != "" && c.Period >= 2*nextCodeUnder*time.Second {
+		// (Periods too short for that, a few seconds, only ever appear in
+		// tests; their next code would be as short-lived.)
 		// Too little time to type it: the next code, and from when.
 		r.Parts = append(r.Parts, Part{Text: ", then "}, Part{Text: c.Next, Code: true},
 			Part{Text: fmt.Sprintf(" from %s (%d s left on the first)", c.ValidUntil.In(now.Location()).Format("15:04:05"), left)})
