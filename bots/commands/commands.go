@@ -428,7 +428,7 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		}
 		k, err := otp.ParseURI(text[i:])
 		if err != nil {
-			return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
+			return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true, refused: true}}
 		}
 		key = k
 	} else {
@@ -436,7 +436,7 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		if label == "" {
 			fields := strings.Fields(text)
 			if len(fields) < 2 {
-				return []Reply{{Parts: plain("Give the account a name before the key, for example: /add binance JBSW Y3DP EHPK 3PXP." + deleted), DeleteRequest: true}}
+				return []Reply{{Parts: plain("Give the account a name before the key, for example: /add binance JBSW Y3DP EHPK 3PXP." + deleted), DeleteRequest: true, refused: true}}
 			}
 			label, words = fields[0], fields[1:]
 		} else {
@@ -445,9 +445,9 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		rd := readAddKey(label, words)
 		switch {
 		case rd.code > 0:
-			return []Reply{{Parts: plain(fmt.Sprintf("That looks like a %d-digit code from an app, not the backup key; the backup key is the long text shown beside the QR code while you turn on two-factor login. Nothing was stored.", rd.code) + deleted), DeleteRequest: true}}
+			return []Reply{{Parts: plain(fmt.Sprintf("That looks like a %d-digit code from an app, not the backup key; the backup key is the long text shown beside the QR code while you turn on two-factor login. Nothing was stored.", rd.code) + deleted), DeleteRequest: true, refused: true}}
 		case rd.err != nil:
-			return []Reply{{Parts: plain(h.explain(rd.err) + deleted), DeleteRequest: true}}
+			return []Reply{{Parts: plain(h.explain(rd.err) + deleted), DeleteRequest: true, refused: true}}
 		case rd.ask:
 			name := core.CleanLabel(rd.label)
 			h.setPending(req.Person, pending{kind: "confirm-add", label: name, secret: rd.secret})
@@ -466,7 +466,7 @@ func (h *Handler) storeKey(ctx context.Context, req Request, label string, key o
 	deleted := deletionNote(req)
 	sum, err := h.svc.Add(ctx, req.Person, core.NewAccount{Label: label, Key: key})
 	if err != nil {
-		return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true}}
+		return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true, refused: true}}
 	}
 	msg := fmt.Sprintf("Added %s. %s Send /code %s for its code.", sum.Name(), keyCheck(key.Params.Secret), sum.Name())
 	if sum.Kind == otp.HOTP {

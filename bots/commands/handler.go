@@ -308,7 +308,7 @@ func (h *Handler) unknown(ctx context.Context, req Request, p policy) []Reply {
 	if p.secret && req.Platform != "console" {
 		msg += "\nYour message looked like it carries a secret, so I am deleting it from this chat."
 	}
-	return []Reply{{Parts: plain(msg), Sensitive: sensitive}}
+	return []Reply{{Parts: plain(msg), Sensitive: sensitive, refused: true}}
 }
 
 // maxSuggestDistance is how far (in edits: a letter added, dropped,
@@ -607,5 +607,5 @@ func (h *Handler) fail(err error) []Reply {
 // the Observer.
 func (h *Handler) failReply(err error) Reply {
 	msg, expected := h.describe(err)
-	return Reply{Parts: plain(msg), failed: !expected}
+	return Reply{Parts: plain(msg), failed: !expected, refused: true}
 }

@@ -81,7 +81,14 @@ type Reply struct {
 	Sensitive bool
 
 	failed bool // the bot failed (not the person's input); for the Observer
+	// refused: the command did not do what was asked (bad input, nothing
+	// found, unknown command): scripts on the console exit non-zero.
+	refused bool
 }
+
+// Failed reports whether the command behind this reply did not do what
+// was asked, through the person's input or the bot's fault.
+func (r Reply) Failed() bool { return r.failed || r.refused }
 
 // Part is a run of text; Code runs are shown monospace (one tap copies the
 // code on Telegram).

@@ -32,9 +32,20 @@ type Options struct {
 	SaveDir string
 }
 
+// ErrCommandFailed is returned (wrapped) by Run when any command did not
+// do what was asked, so a script driving the console exits non-zero.
+var ErrCommandFailed = errors.New("a command failed")
+
 // Run reads commands from in until EOF or ctx ends and writes the answers
-// to out.
-func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Options) error {
+// to out. All lines are answered; when any of them failed the error wraps
+// ErrCommandFailed.
+func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Options) (err error) {
+	failed, total := 0, 0
+	defer func() {
+		if err == nil && failed > 0 {
+			err = fmt.Errorf("%d of %d commands: %w", failed, total, ErrCommandFailed)
+		}
+	}()
 	r := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriter(out)
 	defer w.Flush()
@@ -59,8 +70,14 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 			continue
 		}
 		req := commands.Request{Person: Person, Platform: "console", Chat: commands.Private, Text: line}
+		total++
+		bad := false
 		for _, rep := range h.Handle(ctx, req) {
+			bad = bad || rep.Failed() && rep.To == ""
 			render(w, rep, opts.SaveDir)
+		}
+		if bad {
+			failed++
 		}
 	}
 }

@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -117,7 +118,11 @@ func runScript(t *testing.T, src string) string {
 			continue
 		}
 		out.WriteString("> " + line + "\n")
-		if err := console.Run(ctx, h, strings.NewReader(line+"\n"), &out, console.Options{SaveDir: filepath.Join(dir, "saved")}); err != nil {
+		err := console.Run(ctx, h, strings.NewReader(line+"\n"), &out, console.Options{SaveDir: filepath.Join(dir, "saved")})
+		switch {
+		case errors.Is(err, console.ErrCommandFailed):
+			out.WriteString("(failed: a script exits non-zero)\n")
+		case err != nil:
 			t.Fatalf("%s: %v", line, err)
 		}
 	}

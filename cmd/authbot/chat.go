@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,7 +33,11 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		interactive = true
 		fmt.Fprintf(stdout, "authbot %s — data in %s. Send /help to see the commands, Ctrl-D to leave.\n", version, cfg.DataDir)
 	}
-	return console.Run(ctx, a.handler, stdin, stdout, console.Options{Prompt: interactive, SaveDir: filepath.Join(cfg.DataDir, "exports")})
+	err = console.Run(ctx, a.handler, stdin, stdout, console.Options{Prompt: interactive, SaveDir: filepath.Join(cfg.DataDir, "exports")})
+	if interactive && errors.Is(err, console.ErrCommandFailed) {
+		return nil // a person at the terminal saw each answer
+	}
+	return err // a pipe: non-zero exit when any command failed
 }
 
 // openLocalApp opens the data dir of the single local person that chat,

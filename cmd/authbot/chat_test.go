@@ -33,7 +33,7 @@ func TestChatPipe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chat: %v\n%s", err, stderr)
 	}
-	m := regexp.MustCompile(`demo: (\d{6}) — valid for (\d+) s`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`demo: (\d{6})(?: — valid for \d+ s|, then \d{6} from)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no code in output:\n%s", out)
 	}
@@ -52,6 +52,18 @@ func TestChatPipe(t *testing.T) {
 	out, _, err = runCmd(t, "/list\n", "chat", "--data", dir)
 	if err != nil || !strings.Contains(out, "• demo") {
 		t.Errorf("second run: %v\n%s", err, out)
+	}
+}
+
+// A pipe exits non-zero when any command failed, after answering all.
+func TestChatPipeFailureExitsNonZero(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	out, _, err := runCmd(t, "/add demo JBSWY3DPEHPK3PX1\n/add demo JBSWY3DPEHPK3PXP\n", "chat", "--data", dir)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 commands") || !strings.Contains(out, "Added demo") {
+		t.Errorf("err %v, out:\n%s", err, out)
+	}
+	if _, _, err := runCmd(t, "/list\n", "chat", "--data", dir); err != nil {
+		t.Errorf("a good pipe: %v", err)
 	}
 }
 

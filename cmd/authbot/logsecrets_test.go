@@ -53,7 +53,9 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	cmd.Stdin = strings.NewReader(script)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	// Some lines fail on purpose (the pipe then exits 1); the logs of
+	// every line are what is checked.
+	if err := cmd.Run(); err != nil && !strings.Contains(stderr.String(), "a command failed") {
 		t.Fatalf("chat: %v\n%s", err, stderr.String())
 	}
 	log := stderr.String()
