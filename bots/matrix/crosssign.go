@@ -34,10 +34,12 @@ import (
 // data on the homeserver (org.authbot.cross_signing), so a standby on
 // another machine (storage.driver postgres) or a bot whose state dir was
 // lost gets the same identity back instead of replacing it. The homeserver
-// sees only the sealed blob. Derived keys come from the derivation root
-// that master-key rotation re-wraps and keeps, so a rotation leaves the
-// blob readable. SSSS would need a recovery key kept somewhere all the
-// same.
+// sees only the sealed blob. Master-key rotation makes a new derivation
+// root, so the key changes: the next start opens the copies with the
+// previous key (Config.PrevCrossSigningKey, kept sealed by core until then),
+// seals them again under the new one, file first and account data second,
+// and only then lets core forget the old key. SSSS would need a recovery
+// key kept somewhere all the same.
 //
 // They are kept because the bot needs them after the first start: the
 // user-signing key signs the people who verify the bot by emoji (SAS), and
@@ -66,6 +68,7 @@ func (b *Bot) setupCrossSigning(ctx context.Context) error {
 	}
 	mach := b.helper.Machine()
 	user := b.cli.UserID
+	b.xsUnderPrev = false
 	keys, err := b.loadCrossSigning(user)
 	if err != nil {
 		return err
@@ -81,6 +84,27 @@ func (b *Bot) setupCrossSigning(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	if keys != nil && b.xsUnderPrev {
+		// Still under the key from before a master key rotation: sealed
+		// again under the current one, in both places, before the old
+		// key is forgotten.
+		if err := b.saveCrossSigning(user, keys); err != nil {
+			return err
+		}
+		if err := b.storeCrossSigning(ctx, user); err != nil {
+			return err
+		}
+		b.log.Info("matrix: the bot's cross-signing keys are sealed under the rotated master key")
+	}
+	if b.cfg.CrossSigningRekeyed != nil && len(b.cfg.PrevCrossSigningKey) > 0 {
+		// Everything is under the current key now (or there was nothing
+		// sealed under the old one).
+		defer func() {
+			if err := b.cfg.CrossSigningRekeyed(ctx); err != nil {
+				b.log.Warn("matrix: could not forget the pre-rotation cross-signing key; the next start tries again", "err", err)
+			}
+		}()
 	}
 	fresh := keys == nil
 	if fresh {
@@ -196,6 +220,15 @@ func (b *Bot) openCrossSigning(user id.UserID, sealed []byte, path string) (*cry
 	key := seal.Key(b.cfg.CrossSigningKey)
 	defer seal.Zero(&key)
 	plain, err := seal.Open(&key, sealed, crossSigningAD(user))
+	if err != nil && len(b.cfg.PrevCrossSigningKey) == seal.KeySize {
+		prev := seal.Key(b.cfg.PrevCrossSigningKey)
+		var perr error
+		if plain, perr = seal.Open(&prev, sealed, crossSigningAD(user)); perr == nil {
+			err = nil
+			b.xsUnderPrev = true
+		}
+		seal.Zero(&prev)
+	}
 	if err != nil {
 		// Not replaced on our own: people who verified the bot trust
 		// these keys. The operator decides (remove the file to start over).

@@ -71,7 +71,13 @@ type Config struct {
 	// With an access token only, Password may still be set: it is then used
 	// only for the one upload of the cross-signing keys.
 	CrossSigningKey []byte
-	Users           map[id.UserID]string
+	// PrevCrossSigningKey is the key CrossSigningKey replaced at a master
+	// key rotation, while the sealed copies may still be under it: they
+	// are opened with it once, sealed again under CrossSigningKey (file and
+	// account data), and then CrossSigningRekeyed lets authbot forget it.
+	PrevCrossSigningKey []byte
+	CrossSigningRekeyed func(context.Context) error
+	Users               map[id.UserID]string
 	// Elsewhere, if set, is asked to deliver a reply for a person with no
 	// Matrix identity (an approval request for an admin who is only on
 	// Telegram); it reports whether it did.
@@ -108,6 +114,9 @@ var (
 type Bot struct {
 	cfg Config
 	log *slog.Logger
+	// xsUnderPrev: the cross-signing keys just opened were sealed under
+	// Config.PrevCrossSigningKey (setupCrossSigning seals them again).
+	xsUnderPrev bool
 
 	cli     *mautrix.Client
 	helper  *cryptohelper.CryptoHelper

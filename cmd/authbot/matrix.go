@@ -56,11 +56,20 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 	pickle := a.svc.DeriveKey("matrix-pickle")
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
-	// The bot's cross-signing private keys are sealed in its state dir under
-	// a key of their own, derived the same way (kept across rotations).
+	// The bot's cross-signing private keys are sealed in its state dir (and
+	// its account data) under a key of their own, derived the same way.
+	// After a rotation the previous key is kept sealed by core until the
+	// adapter has sealed them again under the new one.
 	xs := a.svc.DeriveKey("matrix-cross-signing")
 	crossSigningKey := append([]byte(nil), xs[:]...)
 	seal.Zero(&xs)
+	var prevCrossSigningKey []byte
+	if old, ok, err := a.svc.PendingDerivedKey(ctx, "matrix-cross-signing"); err != nil {
+		return nil, err
+	} else if ok {
+		prevCrossSigningKey = append([]byte(nil), old[:]...)
+		seal.Zero(&old)
+	}
 	b, err := matrix.New(matrix.Config{
 		Homeserver:  mc.Homeserver,
 		UserID:      id.UserID(mc.UserID),
@@ -71,8 +80,12 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		CryptoDB:    cryptoDB,
 		PickleKey:   pickleKey,
 		// Cross-signing: see bots/matrix/crosssign.go.
-		CrossSigningKey: crossSigningKey,
-		Users:           people,
+		CrossSigningKey:     crossSigningKey,
+		PrevCrossSigningKey: prevCrossSigningKey,
+		CrossSigningRekeyed: func(ctx context.Context) error {
+			return a.svc.DerivedKeyRekeyed(ctx, "matrix-cross-signing")
+		},
+		Users: people,
 		// Runtime people (invites, /link) are found through the handler;
 		// replies addressed to them go to the ids they joined with.
 		Recipients: func(ctx context.Context, person string) ([]id.UserID, error) {
