@@ -219,15 +219,6 @@ func TestBadRefs(t *testing.T) {
 	}
 }
 
-func TestTxUsedAfterEnd(t *testing.T) {
-	s := openT(t, dbPath(t), Options{})
-	var leaked core.Tx
-	_ = s.View(context.Background(), func(tx core.Tx) error { leaked = tx; return nil })
-	if _, err := leaked.Get(core.Ref{Kind: "k", ID: "i"}); err == nil {
-		t.Fatal("Get on an ended transaction succeeded")
-	}
-}
-
 func TestFnPanicIsNotCorruption(t *testing.T) {
 	s := openT(t, dbPath(t), Options{})
 	func() {
