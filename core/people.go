@@ -402,7 +402,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 		if err != nil {
 			return err
 		}
-		refs := []Ref{s.peopleRef(name), {Kind: kindPerson, ID: owner}, keyPairRef(owner), lockRef(owner), failRef(owner), {Kind: kindIndex, Owner: owner, ID: "accounts"}}
+		refs := []Ref{s.peopleRef(name), {Kind: kindPerson, ID: owner}, keyPairRef(owner), lockRef(owner), failRef(owner), settingsRef(owner), {Kind: kindIndex, Owner: owner, ID: "accounts"}}
 		for _, id := range ids {
 			refs = append(refs, accountRef(owner, id))
 		}
