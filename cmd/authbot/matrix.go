@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the crypto store on PostgreSQL
 	"go.mau.fi/util/dbutil"
@@ -16,6 +15,7 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // newMatrix builds the Matrix adapter from the matrix section and the users
@@ -40,7 +40,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 	// from the master key's derivation root: the file alone opens nothing.
 	// rotate-key changes the root, and so this key; a store still under
 	// the old one is re-pickled first (repickleMatrix).
-	stateDir := filepath.Join(a.cfg.DataDir, "matrix")
+	stateDir := datadir.At(a.cfg.DataDir).Matrix()
 	if err := repickleMatrix(ctx, a.svc, stateDir, a.log); err != nil {
 		return nil, err
 	}

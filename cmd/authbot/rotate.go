@@ -9,14 +9,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
-	"github.com/authbot/authbot/storage/keyfile"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // Key rotation and why an interruption at any point leaves a working pair:
@@ -40,9 +39,6 @@ import (
 // master.key.new tries both keys against the key check and keeps the one
 // that opens.
 
-// newKeyFile is the name of the key being rotated to.
-const newKeyFile = keyfile.FileName + ".new"
-
 func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs := flag.NewFlagSet("rotate-key", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -63,7 +59,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer seal.Zero(&oldKey)
-	store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{})
+	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
 	if errors.Is(err, bolt.ErrLocked) {
 		return fmt.Errorf("%w; stop authbot first, rotation needs the database to itself", err)
 	}
@@ -95,13 +91,13 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		if fromEnv {
 			fmt.Fprintf(stdout, "Rotation failed: nothing changed, KEEP THE OLD KEY and discard the one above.\n")
 		} else {
-			_ = os.Remove(filepath.Join(dir, newKeyFile))
+			_ = os.Remove(datadir.At(dir).NewKey())
 		}
 		return fmt.Errorf("rotate key: %w", err)
 	}
 	if !fromEnv {
-		if err := os.Rename(filepath.Join(dir, newKeyFile), filepath.Join(dir, keyfile.FileName)); err != nil {
-			return fmt.Errorf("rotate key: the database uses the new key in %s but it could not be moved into place (the next start does it): %w", newKeyFile, err)
+		if err := os.Rename(datadir.At(dir).NewKey(), datadir.At(dir).Key()); err != nil {
+			return fmt.Errorf("rotate key: the database uses the new key in %s but it could not be moved into place (the next start does it): %w", datadir.NewKeyName, err)
 		}
 		if err := backup.SyncDir(dir); err != nil {
 			return err
@@ -113,7 +109,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return fmt.Errorf("rotate key: reopen with the new key: %w", err)
 	}
-	if err := repickleMatrix(ctx, svc, filepath.Join(dir, "matrix"), nil); err != nil {
+	if err := repickleMatrix(ctx, svc, datadir.At(dir).Matrix(), nil); err != nil {
 		fmt.Fprintf(stdout, "The Matrix store is not re-keyed yet (%v); the next start does it.\n", err)
 	}
 	fmt.Fprint(stdout, rotateSummary(rep))
@@ -141,7 +137,7 @@ func rotationStoreIsBolt(cfgPath, dir string, getenv env) error {
 			return errors.New("rotate-key works on the bbolt store only and cannot re-key a PostgreSQL store yet; nothing was changed")
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
+	if _, err := os.Stat(datadir.At(dir).DB()); err != nil {
 		return fmt.Errorf("no database to rotate in %s: %w", dir, err)
 	}
 	return nil
@@ -161,7 +157,7 @@ func rotateSummary(rep core.RotateReport) string {
 
 // writeNewKey writes master.key.new (0600) and fsyncs it and its dir.
 func writeNewKey(dir string, k *seal.Key) error {
-	path := filepath.Join(dir, newKeyFile)
+	path := datadir.At(dir).NewKey()
 	text := []byte(seal.Encode(k) + "\n")
 	defer clear(text)
 	err := backup.WriteFileAtomic(context.Background(), path, func(_ context.Context, f *os.File) error {
@@ -178,7 +174,7 @@ func writeNewKey(dir string, k *seal.Key) error {
 // this file). key came from master.key; the key that opens the database is
 // returned. Without a master.key.new it returns key unchanged.
 func settleRotation(ctx context.Context, dir string, store core.Store, key seal.Key, log *slog.Logger) (seal.Key, error) {
-	newPath := filepath.Join(dir, newKeyFile)
+	newPath := datadir.At(dir).NewKey()
 	b, err := os.ReadFile(newPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return key, nil
@@ -190,7 +186,7 @@ func settleRotation(ctx context.Context, dir string, store core.Store, key seal.
 	clear(b)
 	if perr == nil && core.CheckMasterKey(ctx, store, &nk) == nil {
 		// The rotation committed; finish step 3.
-		if err := os.Rename(newPath, filepath.Join(dir, keyfile.FileName)); err != nil {
+		if err := os.Rename(newPath, datadir.At(dir).Key()); err != nil {
 			return key, fmt.Errorf("finish interrupted key rotation: %w", err)
 		}
 		if err := backup.SyncDir(dir); err != nil {

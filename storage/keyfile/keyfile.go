@@ -15,10 +15,11 @@ import (
 	"path/filepath"
 
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // FileName is the key file's name inside the data directory.
-const FileName = "master.key"
+const FileName = datadir.KeyName
 
 // EnvVar is the variable main reads and passes to Load as fromEnv. Only
 // main reads the environment; the name lives here so messages can say it.
