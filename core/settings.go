@@ -17,11 +17,6 @@ import (
 // with the other lock-key records (rotatedLockAD); removing the person
 // deletes it.
 
-const kindSettings = "settings"
-
-func settingsRef(owner string) Ref   { return Ref{Kind: kindSettings, ID: owner} }
-func settingsAD(owner string) []byte { return []byte("settings|" + owner) }
-
 // Settings are one person's choices. The zero value is "nothing chosen".
 type Settings struct {
 	// Language is the language tag the person chose with /language ("de",
@@ -39,7 +34,7 @@ func (s *Service) SettingsOf(ctx context.Context, person string) (Settings, erro
 		if err != nil || owner == "" {
 			return err
 		}
-		_, err = s.getSealedJSON(tx, settingsRef(owner), settingsAD(owner), "settings", &out)
+		_, err = getSealed(tx, s.lockKey(), settingsRef(owner), settingsAD(owner), "settings", &out)
 		return err
 	})
 	if err != nil {
@@ -58,7 +53,7 @@ func (s *Service) SetLanguage(ctx context.Context, person, tag string) error {
 			return err
 		}
 		var cur Settings
-		if _, err := s.getSealedJSON(tx, settingsRef(owner), settingsAD(owner), "settings", &cur); err != nil {
+		if _, err := getSealed(tx, s.lockKey(), settingsRef(owner), settingsAD(owner), "settings", &cur); err != nil {
 			return err
 		}
 		cur.Language = tag
@@ -68,7 +63,7 @@ func (s *Service) SetLanguage(ctx context.Context, person, tag string) error {
 			}
 			return nil
 		}
-		return s.putSealedJSON(tx, settingsRef(owner), settingsAD(owner), cur)
+		return putSealed(tx, s.lockKey(), settingsRef(owner), settingsAD(owner), cur)
 	})
 	if err != nil {
 		return fmt.Errorf("save settings: %w", err)

@@ -82,8 +82,8 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 		store = noClose{store}
 	}
 	if source == keyfile.FromFile {
-		// Finish or undo a key rotation that was interrupted (rotate.go).
-		if key, err = settleRotation(ctx, cfg.DataDir, store, key, log); err != nil {
+		// Finish or undo a key rotation that was interrupted (keyfile.Rotate).
+		if key, err = keyfile.Settle(ctx, cfg.DataDir, store, key, log); err != nil {
 			store.Close()
 			return nil, err
 		}

@@ -1,6 +1,8 @@
 // Package keyfile finds authbot's master key: from the environment when the
 // caller passes one, otherwise from <dir>/master.key, which is created on
-// first run.
+// first run. It also replaces the key: Rotate re-keys the database and the
+// file in crash-safe steps, and Settle, run at every start-up, finishes or
+// undoes a rotation that was interrupted (rotate.go).
 //
 // The key never appears in an error or a log line. Errors name the file (or
 // the variable) and say what is wrong with it.
