@@ -19,6 +19,7 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 	"github.com/authbot/authbot/storage/postgres"
 )
@@ -80,11 +81,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			defer s.Close()
 			return pgStore{s}.Backup(ctx, w)
 		}
-		n, err := backup.Fetch(ctx, filepath.Join(dir, backup.SocketName), w)
+		n, err := backup.Fetch(ctx, datadir.At(dir).Socket(), w)
 		if !errors.Is(err, backup.ErrNoServer) {
 			return n, err
 		}
-		store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{ReadOnly: true})
+		store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{ReadOnly: true})
 		if errors.Is(err, bolt.ErrLocked) {
 			return 0, fmt.Errorf("%w; stop it (authbot chat), or back up through a running authbot serve", err)
 		}
@@ -190,11 +191,11 @@ func readPassphrase(path string) (string, error) {
 func existingKey(dir string, getenv env) (seal.Key, error) {
 	fromEnv := getenv(config.EnvMasterKey)
 	if fromEnv == "" {
-		if _, err := os.Stat(filepath.Join(dir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(datadir.At(dir).Key()); errors.Is(err, fs.ErrNotExist) {
 			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
+	if _, err := os.Stat(datadir.At(dir).DB()); err != nil {
 		return seal.Key{}, fmt.Errorf("no database in %s: %w", dir, err)
 	}
 	return existingKeyAnyStore(dir, getenv)
@@ -205,7 +206,7 @@ func existingKey(dir string, getenv env) (seal.Key, error) {
 func existingKeyAnyStore(dir string, getenv env) (seal.Key, error) {
 	fromEnv := getenv(config.EnvMasterKey)
 	if fromEnv == "" {
-		if _, err := os.Stat(filepath.Join(dir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(datadir.At(dir).Key()); errors.Is(err, fs.ErrNotExist) {
 			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
 		}
 	}
@@ -240,7 +241,7 @@ func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Re
 		return m, fmt.Errorf("backup: %w", err)
 	}
 	defer os.RemoveAll(work)
-	tmp, err := os.OpenFile(filepath.Join(work, dbFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := os.OpenFile(datadir.At(work).DB(), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
@@ -276,7 +277,7 @@ func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Re
 
 // hasMatrixState reports whether dataDir holds a Matrix crypto store.
 func hasMatrixState(dataDir string) bool {
-	_, err := os.Stat(filepath.Join(dataDir, filepath.FromSlash(backup.MatrixCryptoDB)))
+	_, err := os.Stat(datadir.At(dataDir).MatrixCryptoDB())
 	return err == nil
 }
 
@@ -310,8 +311,8 @@ func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, erro
 		files = append(files, backup.File{Name: name, Size: fi.Size(), Body: f})
 		return nil
 	}
-	copyPath := filepath.Join(work, "crypto.db")
-	if err := backup.SnapshotSQLite(ctx, filepath.Join(dataDir, filepath.FromSlash(backup.MatrixCryptoDB)), copyPath); err != nil {
+	copyPath := filepath.Join(work, datadir.CryptoDBName)
+	if err := backup.SnapshotSQLite(ctx, datadir.At(dataDir).MatrixCryptoDB(), copyPath); err != nil {
 		return nil, err
 	}
 	if err := backup.CheckSQLite(ctx, copyPath); err != nil {
@@ -320,7 +321,7 @@ func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, erro
 	if err := add(backup.MatrixCryptoDB, copyPath); err != nil {
 		return files, err
 	}
-	pending := filepath.Join(dataDir, filepath.FromSlash(backup.MatrixPending))
+	pending := datadir.At(dataDir).MatrixPending()
 	if err := add(backup.MatrixPending, pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return files, err
 	}

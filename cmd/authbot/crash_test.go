@@ -20,6 +20,7 @@ import (
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -202,7 +203,7 @@ func TestCrashSafety(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{})
+	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
