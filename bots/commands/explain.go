@@ -207,7 +207,9 @@ func describePeople(p *lang.Printer, err error) (string, bool) {
 }
 
 // ImportFailure explains why a file could not be imported, for a person.
-func ImportFailure(err error) string { return importFailure(lang.MustLoad().Printer(lang.English), err) }
+func ImportFailure(err error) string {
+	return importFailure(lang.MustLoad().Printer(lang.English), err)
+}
 
 func importFailure(p *lang.Printer, err error) string {
 	switch {

@@ -22,7 +22,6 @@ func (h *Handler) isAdmin(person string) bool {
 	return h.opts.IsAdmin != nil && h.opts.IsAdmin(person)
 }
 
-
 // cmdInvite is for admins only (the table says so; policy checks it).
 func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Reply {
 	name := strings.TrimSpace(args)
@@ -46,7 +45,7 @@ func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Rep
 		tg = p.T("people.invite_tg_link", "URL", fmt.Sprintf("https://t.me/%s?start=%s", bot, token))
 	}
 	return []Reply{{
-		Parts: say(p, "people.invite", "Name", name, "Until", dateIn(p, expires), "Telegram", tg, "Join", lang.Code(MatrixPrefix+"join "+token)),
+		Parts:     say(p, "people.invite", "Name", name, "Until", dateIn(p, expires), "Telegram", tg, "Join", lang.Code(MatrixPrefix+"join "+token)),
 		Sensitive: true,
 		ExpiresAt: expires,
 	}}

@@ -431,7 +431,7 @@ func (h *Handler) exportAll(ctx context.Context, req Request, password string) [
 	}
 	expires := h.opts.Clock.Now().Add(h.opts.ExportDeleteAfter)
 	replies := []Reply{{
-		Parts: plain(req.printer().N("export.vault", len(keys), "Wait", durIn(req.printer(), h.opts.ExportDeleteAfter))),
+		Parts:         plain(req.printer().N("export.vault", len(keys), "Wait", durIn(req.printer(), h.opts.ExportDeleteAfter))),
 		File:          &File{Name: "authbot-export.json", MIME: "application/json", Data: vault},
 		DeleteRequest: true, Sensitive: true, ExpiresAt: expires,
 	}}

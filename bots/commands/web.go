@@ -181,7 +181,6 @@ func (h *Handler) cmdApp(ctx context.Context, req Request, args string) []Reply 
 		Buttons: [][]Button{{{Label: req.printer().T("web.button_open"), WebApp: h.opts.Web.AppURL()}}}}}
 }
 
-
 // cmdWeb answers /web with a single-use link to the page, which expires
 // with the message that carries it.
 func (h *Handler) cmdWeb(ctx context.Context, req Request, args string) []Reply {
