@@ -384,7 +384,6 @@ func TestRotationProtectsWhatComesAfter(t *testing.T) {
 		}
 	}
 	must(svc.Verify(ctx))
-	must(svc.VerifyVaults(ctx))
 	if ok, err := svc.ExpectsNewcomers(ctx); err != nil || !ok {
 		t.Errorf("invites after rotation: %v %v", ok, err)
 	}
