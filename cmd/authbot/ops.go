@@ -72,7 +72,7 @@ func (o *ops) Start(ctx context.Context, a *app) error {
 		s := &backup.Scheduler{
 			Dir: b.Dir, Every: b.Every.D(), Keep: b.Keep,
 			Write: func(ctx context.Context, f *os.File) error {
-				_, err := backupTo(ctx, f, b.Dir, a.cfg.DataDir, r, &a.masterKey, a.store.Backup)
+				_, err := backup.Create(ctx, f, backup.CreateOptions{TmpDir: b.Dir, DataDir: a.cfg.DataDir, Recipient: r, Key: &a.masterKey, Snapshot: a.store.Backup, Version: version})
 				return err
 			},
 			OnError: func(err error) { a.log.Error("scheduled backup failed", "err", err) },
