@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/internal/testkit/fakeclock"
@@ -122,6 +123,9 @@ func Service(tb testing.TB, opts Options) *Kit {
 	k.clock = clock
 	k.Store = Bolt(tb, k.Path)
 	k.Svc = NewService(tb, k.Store, k.Key, clock, opts.Service)
+	// Cleanups run last-in first-out: the buffered audit lines reach the
+	// file before it closes, as they do when authbot stops.
+	tb.Cleanup(func() { _ = k.Svc.FlushAudit(context.Background()) })
 	return k
 }
 
@@ -140,4 +144,29 @@ func Handler(tb testing.TB, opts commands.Options) (*commands.Handler, *Kit) {
 	tb.Helper()
 	k := Service(tb, Options{})
 	return k.Handler(opts), k
+}
+
+// Outbox is a bot's outbox in the kit's database under the kit's key, as
+// authbot serve wires it.
+func (k *Kit) Outbox(tb testing.TB, opts outbox.Options) *outbox.Outbox {
+	tb.Helper()
+	return OpenOutbox(tb, k.Store, k.Key, opts)
+}
+
+// Outbox is an outbox over a bbolt file of its own (outbox.db in tb's
+// temporary directory) under a new key: for adapter tests that need no
+// service.
+func Outbox(tb testing.TB, opts outbox.Options) *outbox.Outbox {
+	tb.Helper()
+	return OpenOutbox(tb, Bolt(tb, filepath.Join(tb.TempDir(), "outbox.db")), Key(tb), opts)
+}
+
+// OpenOutbox is outbox.Open that fails the test on error.
+func OpenOutbox(tb testing.TB, store core.Store, key seal.Key, opts outbox.Options) *outbox.Outbox {
+	tb.Helper()
+	o, err := outbox.Open(context.Background(), store, key, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
 }
