@@ -39,6 +39,11 @@ type CreateOptions struct {
 	Snapshot SnapshotFunc
 	// Version is the authbot version recorded in the manifest.
 	Version string
+	// ExportMatrix, when set, writes the Matrix crypto store, kept outside
+	// the data dir (in PostgreSQL), as a SQLite file at path and reports
+	// whether there is one; DataDir's matrix/ is then not read. Unset: the
+	// data dir's matrix/crypto.db and pending.json go with the backup.
+	ExportMatrix func(ctx context.Context, path string) (bool, error)
 }
 
 // CreateFile writes a checked, encrypted backup to path atomically (see
@@ -81,7 +86,7 @@ func Create(ctx context.Context, w io.Writer, o CreateOptions) (Manifest, error)
 	if err != nil {
 		return m, fmt.Errorf("backup: the snapshot did not check out, nothing written: %w", err)
 	}
-	extra, err := matrixState(ctx, o.DataDir, work)
+	extra, err := matrixState(ctx, o, work)
 	for _, f := range extra {
 		defer f.Body.(io.Closer).Close()
 	}
@@ -114,10 +119,12 @@ func HasMatrixState(dataDir string) bool {
 // runs) that passed SQLite's integrity check, and a pending.json left by a
 // version before the outbox (the adapter moves it into the database at its
 // next start), so one open file is one whole version.
-// Nothing when the data dir has no Matrix state or this build cannot copy
-// it (no goolm tag: `authbot backup` says so).
-func matrixState(ctx context.Context, dataDir, work string) ([]File, error) {
-	if !SQLiteSupported || !HasMatrixState(dataDir) {
+// With o.ExportMatrix the crypto store comes from there instead (no
+// pending.json). Nothing when there is no Matrix state or this build cannot
+// copy it (no goolm tag: `authbot backup` says so).
+func matrixState(ctx context.Context, o CreateOptions, work string) ([]File, error) {
+	dataDir := o.DataDir
+	if !SQLiteSupported || (o.ExportMatrix == nil && !HasMatrixState(dataDir)) {
 		return nil, nil
 	}
 	var files []File
@@ -139,6 +146,16 @@ func matrixState(ctx context.Context, dataDir, work string) ([]File, error) {
 		return nil
 	}
 	copyPath := filepath.Join(work, datadir.CryptoDBName)
+	if o.ExportMatrix != nil {
+		if ok, err := o.ExportMatrix(ctx, copyPath); err != nil || !ok {
+			return nil, err
+		}
+		if err := CheckSQLite(ctx, copyPath); err != nil {
+			return nil, err
+		}
+		err := add(MatrixCryptoDB, copyPath)
+		return files, err
+	}
 	if err := SnapshotSQLite(ctx, datadir.At(dataDir).MatrixCryptoDB(), copyPath); err != nil {
 		return nil, err
 	}

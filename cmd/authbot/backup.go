@@ -90,14 +90,18 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("%s already exists; give a new file name (an existing backup is never overwritten)", *out)
 	}
-	m, err := backup.CreateFile(ctx, *out, backup.CreateOptions{DataDir: dir, Recipient: r, Key: &key, Snapshot: snapshot, Version: version})
+	opts := backup.CreateOptions{DataDir: dir, Recipient: r, Key: &key, Snapshot: snapshot, Version: version}
+	if pg != nil {
+		opts.ExportMatrix = pgMatrixExport(pg.Storage.DSN)
+	}
+	m, err := backup.CreateFile(ctx, *out, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup written to %s: %d people, %d accounts, all records checked\n", *out, m.People, m.Accounts)
 	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
 		fmt.Fprintln(stdout, "the Matrix crypto state is included: a restored bot is the same Matrix device")
-	} else if backup.HasMatrixState(dir) {
+	} else if backup.HasMatrixState(dir) || (pg != nil && !matrixCopySupported && pg.Matrix.Enabled()) {
 		fmt.Fprintln(stderr, "note: the Matrix crypto state was not included (this build has no Matrix support); after a restore the Matrix bot logs in as a new device")
 	}
 	return nil
@@ -206,4 +210,16 @@ func existingKeyAnyStore(dir string, getenv env) (seal.Key, error) {
 		return seal.Key{}, fmt.Errorf("master key: %w", err)
 	}
 	return key, nil
+}
+
+// pgMatrixExport is backup.CreateOptions.ExportMatrix for a PostgreSQL
+// install: the crypto store is read from PostgreSQL into a SQLite file of
+// the same shape (exportMatrixState), so a backup holds it the same way
+// whichever store wrote it and restores into either. The outbox, not
+// pending.json, keeps the redactions there.
+func pgMatrixExport(dsn string) func(ctx context.Context, path string) (bool, error) {
+	return func(ctx context.Context, path string) (bool, error) {
+		_, ok, err := exportMatrixState(ctx, dsn, path)
+		return ok, err
+	}
 }
