@@ -36,7 +36,7 @@ func recordAD(kind, owner, id string) string {
 
 var (
 	ownedKinds  = []string{"account", "index", "vault-account", "vault-index", "vaultkey", core.KindOutbox}
-	globalKinds = []string{"meta", "person", "keypair", "lock", "lockfail", "people", "identity", "invite", "retired", "audit", "vaultmeta"}
+	globalKinds = []string{"meta", "person", "keypair", "lock", "lockfail", "people", "identity", "invite", "retired", "audit", "vaultmeta", "settings"}
 )
 
 type record struct {
