@@ -161,11 +161,11 @@ func (s *Service) Claim(ctx context.Context, code string, id Identity) (string, 
 			return err
 		}
 		var p Person
-		if _, err := s.getPeopleJSON(tx, s.peopleRef(name), &p); err != nil {
+		if _, err := getPeople(s, tx, s.peopleRef(name), &p); err != nil {
 			return err
 		}
 		p.Admin = true
-		if err := s.putPeopleJSON(tx, s.peopleRef(name), p); err != nil {
+		if err := putPeople(s, tx, s.peopleRef(name), p); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: name, Detail: "claimed the bot as admin on " + id.Platform})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/authbot/authbot/internal/testkit/fakeclock"
 )
 
 func TestClaim(t *testing.T) {
@@ -14,41 +16,41 @@ func TestClaim(t *testing.T) {
 		name string
 		// try runs after OpenClaim; it returns the error of the step that
 		// matters.
-		try  func(svc *Service, clock *fakeClock, code string) error
+		try  func(svc *Service, clock *fakeclock.Clock, code string) error
 		want error
 	}{
-		{"right code", func(svc *Service, _ *fakeClock, code string) error {
+		{"right code", func(svc *Service, _ *fakeclock.Clock, code string) error {
 			_, err := svc.Claim(context.Background(), code, tg)
 			return err
 		}, nil},
-		{"typed in lower case without dashes", func(svc *Service, _ *fakeClock, code string) error {
+		{"typed in lower case without dashes", func(svc *Service, _ *fakeclock.Clock, code string) error {
 			_, err := svc.Claim(context.Background(), strings.ToLower(strings.ReplaceAll(code, "-", " ")), tg)
 			return err
 		}, nil},
-		{"wrong code", func(svc *Service, _ *fakeClock, code string) error {
+		{"wrong code", func(svc *Service, _ *fakeclock.Clock, code string) error {
 			_, err := svc.Claim(context.Background(), "AAAA-BBBB-CCCC-DDDD-EEEE", tg)
 			return err
 		}, ErrClaimInvalid},
-		{"expired", func(svc *Service, clock *fakeClock, code string) error {
-			clock.t = clock.t.Add(ClaimTTL)
+		{"expired", func(svc *Service, clock *fakeclock.Clock, code string) error {
+			clock.Advance(ClaimTTL)
 			_, err := svc.Claim(context.Background(), code, tg)
 			return err
 		}, ErrClaimInvalid},
-		{"single use", func(svc *Service, _ *fakeClock, code string) error {
+		{"single use", func(svc *Service, _ *fakeclock.Clock, code string) error {
 			if _, err := svc.Claim(context.Background(), code, tg); err != nil {
 				return err
 			}
 			_, err := svc.Claim(context.Background(), code, other)
 			return err
 		}, ErrClaimInvalid},
-		{"closed after too many guesses, even for the right code", func(svc *Service, _ *fakeClock, code string) error {
+		{"closed after too many guesses, even for the right code", func(svc *Service, _ *fakeclock.Clock, code string) error {
 			for range maxClaimGuesses {
 				_, _ = svc.Claim(context.Background(), "AAAA-BBBB-CCCC-DDDD-EEEE", other)
 			}
 			_, err := svc.Claim(context.Background(), code, tg)
 			return err
 		}, ErrClaimClosed},
-		{"no second claim once an admin exists", func(svc *Service, _ *fakeClock, code string) error {
+		{"no second claim once an admin exists", func(svc *Service, _ *fakeclock.Clock, code string) error {
 			if _, err := svc.Claim(context.Background(), code, tg); err != nil {
 				return err
 			}
@@ -67,7 +69,7 @@ func TestClaim(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !LooksLikeClaim(code) || len(code) != 24 || !expires.Equal(clock.t.Add(ClaimTTL).UTC()) || !svc.ClaimOpen() {
+			if !LooksLikeClaim(code) || len(code) != 24 || !expires.Equal(clock.Now().Add(ClaimTTL).UTC()) || !svc.ClaimOpen() {
 				t.Fatalf("code %q expires %v", code, expires)
 			}
 			err = tt.try(svc, clock, code)

@@ -144,3 +144,5 @@ func (r Reply) PlainText() string {
 	}
 	return string(b)
 }
+
+func plain(s string) []Part { return []Part{{Text: s}} }

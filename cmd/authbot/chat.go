@@ -13,6 +13,7 @@ import (
 
 	"github.com/authbot/authbot/bots/console"
 	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
@@ -33,7 +34,7 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		interactive = true
 		fmt.Fprintf(stdout, "authbot %s — data in %s. Send /help to see the commands, Ctrl-D to leave.\n", version, cfg.DataDir)
 	}
-	err = console.Run(ctx, a.handler, stdin, stdout, console.Options{Prompt: interactive, SaveDir: filepath.Join(cfg.DataDir, "exports")})
+	err = console.Run(ctx, a.handler, stdin, stdout, console.Options{Prompt: interactive, SaveDir: datadir.At(cfg.DataDir).Exports()})
 	if interactive && errors.Is(err, console.ErrCommandFailed) {
 		return nil // a person at the terminal saw each answer
 	}
