@@ -99,14 +99,18 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("%s already exists; give a new file name (an existing backup is never overwritten)", *out)
 	}
-	m, err := writeBackup(ctx, *out, dir, r, &key, snapshot)
+	var matrixDSN string
+	if pg != nil {
+		matrixDSN = pg.Storage.DSN
+	}
+	m, err := writeBackup(ctx, *out, dir, matrixDSN, r, &key, snapshot)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup written to %s: %d people, %d accounts, all records checked\n", *out, m.People, m.Accounts)
 	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
 		fmt.Fprintln(stdout, "the Matrix crypto state is included: a restored bot is the same Matrix device")
-	} else if hasMatrixState(dir) {
+	} else if hasMatrixState(dir) || (pg != nil && !matrixCopySupported && pg.Matrix.Enabled()) {
 		fmt.Fprintln(stderr, "note: the Matrix crypto state was not included (this build has no Matrix support); after a restore the Matrix bot logs in as a new device")
 	}
 	return nil
@@ -219,11 +223,11 @@ func existingKeyAnyStore(dir string, getenv env) (seal.Key, error) {
 
 // writeBackup writes a checked, encrypted backup of dataDir to out
 // atomically (see backupTo).
-func writeBackup(ctx context.Context, out, dataDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+func writeBackup(ctx context.Context, out, dataDir, matrixDSN string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
 	var m backup.Manifest
 	err := backup.WriteFileAtomic(ctx, out, func(ctx context.Context, f *os.File) error {
 		var err error
-		m, err = backupTo(ctx, f, filepath.Dir(out), dataDir, r, key, snapshot)
+		m, err = backupTo(ctx, f, filepath.Dir(out), dataDir, matrixDSN, r, key, snapshot)
 		return err
 	})
 	return m, err
@@ -232,9 +236,10 @@ func writeBackup(ctx context.Context, out, dataDir string, r age.Recipient, key 
 // backupTo takes a snapshot into temporary files in tmpDir, checks it
 // (opens every record with key), and only then writes the encrypted backup
 // to w. The Matrix adapter's state in dataDir goes with it when this build
-// can copy it (see matrixState). Used by `authbot backup` and by serve's
-// schedule.
-func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+// can copy it (see matrixState); matrixDSN, when set, is the PostgreSQL
+// database that holds the records and the Matrix crypto store instead.
+// Used by `authbot backup` and by serve's schedule.
+func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir, matrixDSN string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
 	var m backup.Manifest
 	work, err := os.MkdirTemp(tmpDir, ".authbot-snapshot-*")
 	if err != nil {
@@ -254,7 +259,7 @@ func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Re
 	if err != nil {
 		return m, fmt.Errorf("backup: the snapshot did not check out, nothing written: %w", err)
 	}
-	extra, err := matrixState(ctx, dataDir, work)
+	extra, err := matrixState(ctx, dataDir, matrixDSN, work)
 	for _, f := range extra {
 		defer f.Body.(io.Closer).Close()
 	}
@@ -287,10 +292,13 @@ func hasMatrixState(dataDir string) bool {
 // runs) that passed SQLite's integrity check, and a pending.json left by a
 // version before the outbox (the adapter moves it into the database at its
 // next start), so one open file is one whole version.
-// Nothing when the data dir has no Matrix state or this build cannot copy
-// it (no goolm tag: runBackup says so).
-func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, error) {
-	if !backup.SQLiteSupported || !hasMatrixState(dataDir) {
+// With dsn (storage.driver postgres) the crypto store is read from
+// PostgreSQL into a SQLite file of the same shape (exportMatrixState), so
+// a backup holds it the same way whichever store wrote it and restores
+// into either. Nothing when there is no Matrix state or this build cannot
+// copy it (no goolm tag: runBackup says so).
+func matrixState(ctx context.Context, dataDir, dsn, work string) ([]backup.File, error) {
+	if !backup.SQLiteSupported || (dsn == "" && !hasMatrixState(dataDir)) {
 		return nil, nil
 	}
 	var files []backup.File
@@ -312,6 +320,17 @@ func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, erro
 		return nil
 	}
 	copyPath := filepath.Join(work, datadir.CryptoDBName)
+	if dsn != "" {
+		// The outbox, not pending.json, keeps the redactions there.
+		if _, ok, err := exportMatrixState(ctx, dsn, copyPath); err != nil || !ok {
+			return nil, err
+		}
+		if err := backup.CheckSQLite(ctx, copyPath); err != nil {
+			return nil, err
+		}
+		err := add(backup.MatrixCryptoDB, copyPath)
+		return files, err
+	}
 	if err := backup.SnapshotSQLite(ctx, datadir.At(dataDir).MatrixCryptoDB(), copyPath); err != nil {
 		return nil, err
 	}

@@ -72,7 +72,11 @@ func (o *ops) Start(ctx context.Context, a *app) error {
 		s := &backup.Scheduler{
 			Dir: b.Dir, Every: b.Every.D(), Keep: b.Keep,
 			Write: func(ctx context.Context, f *os.File) error {
-				_, err := backupTo(ctx, f, b.Dir, a.cfg.DataDir, r, &a.masterKey, a.store.Backup)
+				var matrixDSN string // the crypto store is in PostgreSQL too
+				if a.cfg.Storage.Driver == config.DriverPostgres {
+					matrixDSN = a.cfg.Storage.DSN
+				}
+				_, err := backupTo(ctx, f, b.Dir, a.cfg.DataDir, matrixDSN, r, &a.masterKey, a.store.Backup)
 				return err
 			},
 			OnError: func(err error) { a.log.Error("scheduled backup failed", "err", err) },

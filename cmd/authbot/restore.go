@@ -76,6 +76,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		}
 		fmt.Fprintf(stdout, "restored into PostgreSQL (backup made %s): %d people, %d accounts, all records checked\n",
 			m.Created.Format(time.RFC3339), m.People, m.Accounts)
+		if _, ok := m.Files[backup.MatrixCryptoDB]; ok && matrixCopySupported {
+			fmt.Fprintln(stdout, "the Matrix crypto state was restored into PostgreSQL too: the Matrix bot stays the same device")
+		}
 		return nil
 	}
 	m, moved, err := restore(ctx, *in, filepath.Clean(*dataDir), *force, ids...)
@@ -239,8 +242,9 @@ func nonEmptyDir(dir string) (bool, error) {
 // be empty (a restore never merges into or overwrites live data), and
 // checks the copy. The backup's master key goes to data_dir/master.key
 // unless a key is there already, which must then be the same key. The
-// Matrix state in the backup (a SQLite file) is put in data_dir/matrix when
-// that does not exist yet.
+// Matrix crypto state in the backup (a SQLite file, whichever store wrote
+// it) is copied into the same database, where serve keeps it on
+// PostgreSQL; that database must not hold an olm account yet either.
 func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids ...age.Identity) (backup.Manifest, error) {
 	var m backup.Manifest
 	stage, err := os.MkdirTemp("", "authbot-restore-")
@@ -288,6 +292,18 @@ func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids .
 	if !empty {
 		return m, fmt.Errorf("the PostgreSQL database already holds authbot records: %w; restore into a new, empty database", errNotEmpty)
 	}
+	_, withMatrix := m.Files[backup.MatrixCryptoDB]
+	withMatrix = withMatrix && matrixCopySupported
+	if withMatrix {
+		// Checked before any record is copied: a refusal changes nothing.
+		has, err := pgHasMatrixAccount(ctx, cfg.Storage.DSN)
+		if err != nil {
+			return m, err
+		}
+		if has {
+			return m, fmt.Errorf("the PostgreSQL database already holds a Matrix crypto account: %w; restore into a new, empty database", errNotEmpty)
+		}
+	}
 	if _, err := copyRecords(ctx, dst, src); err != nil {
 		return m, err
 	}
@@ -302,7 +318,12 @@ func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids .
 			return m, err
 		}
 	}
-	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
+	if withMatrix {
+		if _, err := copyMatrixState(ctx, datadir.At(stage).MatrixCryptoDB(), "", "", cfg.Storage.DSN); err != nil {
+			return m, fmt.Errorf("the records were restored, but the Matrix crypto state was not: %w", err)
+		}
+	} else if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
+		// This build cannot open it: kept in the data dir for one that can.
 		if _, err := os.Stat(datadir.At(cfg.DataDir).Matrix()); errors.Is(err, fs.ErrNotExist) {
 			if err := os.Rename(datadir.At(stage).Matrix(), datadir.At(cfg.DataDir).Matrix()); err != nil {
 				return m, fmt.Errorf("restore the Matrix state: %w", err)
