@@ -403,10 +403,7 @@ func TestLegacyDatabaseReadOnly(t *testing.T) {
 	if got, err := svc.Code(ctx, "alice", "github"); err != nil || got.Code != wantCode(t, otp.TOTP, 1, 0) {
 		t.Errorf("code read-only: %v", err)
 	}
-	if _, err := svc.Verify(ctx); err != nil {
-		t.Errorf("verify read-only: %v", err)
-	}
-	if _, err := svc.VerifyVaults(ctx); err != nil {
-		t.Errorf("verify vaults read-only: %v", err)
+	if rep, err := svc.Verify(ctx); err != nil || rep.Vaults == 0 {
+		t.Errorf("verify read-only: %+v %v", rep, err)
 	}
 }

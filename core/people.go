@@ -347,7 +347,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 		if err != nil {
 			return err
 		}
-		refs := []Ref{s.peopleRef(name), personRef(owner), keyPairRef(owner), lockRef(owner), failRef(owner), {Kind: kindIndex, Owner: owner, ID: indexID}}
+		refs := []Ref{s.peopleRef(name), personRef(owner), keyPairRef(owner), lockRef(owner), failRef(owner), settingsRef(owner), {Kind: kindIndex, Owner: owner, ID: indexID}}
 		for _, id := range ids {
 			refs = append(refs, accountRef(owner, id))
 		}

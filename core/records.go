@@ -30,6 +30,7 @@ import (
 //	keypair        -         owner                       keypair|owner            root→keypairs            public key ‖ Seal(data key, private key, keypair-private|owner)
 //	lock           -         owner                       lock|owner               root→lock                JSON lockRecord; the data key wrapped (person|owner) under the passphrase key
 //	lockfail       -         owner                       lockfail|owner           root→lock                JSON lockFailures
+//	settings       -         owner                       settings|owner           root→lock                JSON Settings (settings.go)
 //	people         -         ids("people:"+lower name)   people|id                root→people              JSON Person
 //	identity       -         ids("identity:"+plat+":"+id) identity|id             root→people              JSON person name
 //	invite         -         ids("invite:"+token)        invite|id                root→people              JSON invite
@@ -66,6 +67,7 @@ const (
 	kindRetired  = "retired" // id owner: the record of a name given to someone new (retire)
 	kindAudit    = "audit"
 	kindProgress = "progress"
+	kindSettings = "settings"
 
 	// Shared vaults use their own account and index kinds so tools that
 	// walk personal records (Verify, RotateMasterKey) keep working on
@@ -94,7 +96,7 @@ const (
 	// which stores it (meta/ids) so it never changes.
 	purposeOwnerIDs = "owner-ids"
 	purposePeople   = "people"   // people, identity, invite, retired
-	purposeLock     = "lock"     // lock, lockfail
+	purposeLock     = "lock"     // lock, lockfail, settings
 	purposeAudit    = "audit"    // audit, meta/audithead
 	purposeKeyPairs = "keypairs" // keypair
 	purposeProgress = "progress" // progress
@@ -151,6 +153,9 @@ func lockRef(owner string) Ref   { return Ref{Kind: kindLock, ID: owner} }
 func lockAD(owner string) []byte { return []byte("lock|" + owner) }
 func failRef(owner string) Ref   { return Ref{Kind: kindLockFail, ID: owner} }
 func failAD(owner string) []byte { return []byte("lockfail|" + owner) }
+
+func settingsRef(owner string) Ref   { return Ref{Kind: kindSettings, ID: owner} }
+func settingsAD(owner string) []byte { return []byte("settings|" + owner) }
 
 func vaultKeyAD(member, id string) []byte { return []byte("vaultkey|" + member + "|" + id) }
 func vaultMetaAD(id string) []byte        { return []byte("vaultmeta|" + id) }

@@ -94,7 +94,7 @@ var (
 	// re-sealed its files (PendingDerivedKey).
 	adapterPurposes = []string{PurposeMatrixPickle, PurposeMatrixCrossSigning}
 	rotatedKinds    = []string{kindPeople, kindIdentity, kindInvite, kindRetired} // sealed under the "people" sub-key
-	rotatedLockAD   = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD}
+	rotatedLockAD   = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD, kindSettings: settingsAD}
 	errRotateFirst  = errors.New("rotate master key: the database has no key check record yet; start authbot once first")
 )
 

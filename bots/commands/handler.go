@@ -9,6 +9,7 @@ import (
 	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/core/recovery"
 	"github.com/authbot/authbot/core/transfer"
+	"github.com/authbot/authbot/lang"
 )
 
 // Options tune the handler. Zero values get sensible defaults.
@@ -66,6 +67,8 @@ type Handler struct {
 	limiter  *limiter
 	importer *transfer.Importer // shared, so heavy key derivations run one at a time
 	qr       *qr.Decoder        // shared, so pictures are decoded one at a time
+	cat      *lang.Catalog      // every reply's words (language.go)
+	langs    langCache          // people's stored /language choices
 
 	mu      sync.Mutex
 	pending map[string]pending       // by person
@@ -93,7 +96,7 @@ func New(svc *core.Service, opts Options) *Handler {
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
-	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[batchKey]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter(), qr: qr.NewDecoder()}
+	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[batchKey]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter(), qr: qr.NewDecoder(), cat: lang.MustLoad()}
 	if base, err := recovery.Load(); err != nil {
 		// A test keeps the embedded file valid; should it still fail, the
 		// rest of the bot works and /recover says so.

@@ -22,6 +22,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) []Reply {
 	ctx = core.WithPlatform(ctx, req.Platform)
 	// "!code" on Matrix is "/code" from here on: one set of rules.
 	req.Text = h.canonical(req)
+	req.pr = h.cat.Printer(h.Language(ctx, req))
 	replies := Localize(req.Prefix, h.handle(ctx, req))
 	took := time.Since(start)
 	name := h.commandName(req.Text)

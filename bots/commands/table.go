@@ -163,6 +163,7 @@ func commandTable() []*command {
 		// as this person: secrets until used.
 		{name: "link", example: "ABCD-1234", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, topic: "team", run: (*Handler).cmdLink},
 		{name: "join", example: "tok3n-abcdef", args: "TOKEN", help: "Join with an invite (on Matrix)", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdJoin},
+		{name: "language", args: "[CODE]", help: "Show or choose the language I answer in", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdLanguage},
 		{name: "cancel", help: "Stop what I am waiting for", rate: rateOther, topic: "more", run: (*Handler).cmdCancel},
 		{name: "help", help: "Show what I can do", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdHelp},
 		{name: "start", example: "tok3n-abcdef", args: "[TOKEN]", help: "Say hello", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdStart},
