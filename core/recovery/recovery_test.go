@@ -261,7 +261,7 @@ func FuzzLookup(f *testing.F) {
 		if ok != (s != nil) {
 			t.Fatalf("ok=%v but service=%v", ok, s)
 		}
-		_ = Advice(s, State{Name: name, HaveKey: true}).Text()
+		_ = b.Advice(English, s, State{Name: name, HaveKey: true}).Text()
 	})
 }
 
