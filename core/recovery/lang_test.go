@@ -282,9 +282,9 @@ func TestLocalizedLabel(t *testing.T) {
 func TestLabelRules(t *testing.T) {
 	for name, tc := range map[string]struct{ from, to string }{
 		"local label not on its source page": {"escolha Perdeu o celular? e siga", "escolha outra coisa"},
-		"label no fact quotes":                {`- text: "Lost your phone?"`, `- text: "Lost your keys?"`},
-		"tag not canonical":                   {"pt-BR: {text", "pt_br: {text"},
-		"local label without a source":        {`src: pt}`, `src: nowhere}`},
+		"label no fact quotes":               {`- text: "Lost your phone?"`, `- text: "Lost your keys?"`},
+		"tag not canonical":                  {"pt-BR: {text", "pt_br: {text"},
+		"local label without a source":       {`src: pt}`, `src: nowhere}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			data := strings.Replace(testLabels, tc.from, tc.to, 1)

@@ -111,7 +111,7 @@ type words struct {
 	// english0 renders the English source, the fallback of a broken
 	// translation.
 	english0 *i18n.Localizer
-	svc  *Service
+	svc      *Service
 	// english is every service word left in English in what was rendered
 	// (quoted labels, the service's names for its key and codes).
 	english map[string]bool
