@@ -236,6 +236,11 @@ func (c *catalog) localizer(lang language.Tag) *i18n.Localizer {
 func englishOnly() *catalog {
 	c := &catalog{bundle: i18n.NewBundle(English), tags: []language.Tag{English},
 		shown: map[language.Tag]map[string]*i18n.Message{}, parsed: map[language.Tag][]*i18n.Message{}}
+	// The English frame in the bundle too: go-i18n then parses each
+	// template once, not on every answer as it does a default message.
+	if err := c.bundle.AddMessages(English, frameMessages...); err != nil {
+		panic(err) // the messages are constants; a test runs this
+	}
 	c.matcher = language.NewMatcher(c.tags)
 	return c
 }
