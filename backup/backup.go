@@ -28,6 +28,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // Format is the newest version of the archive layout inside the age file.
@@ -39,8 +40,8 @@ const Format = 2
 // Entry names inside the archive.
 const (
 	manifestName = "manifest.json"
-	dbName       = "authbot.db"
-	keyName      = "master.key"
+	dbName       = datadir.DBName // restored to the same name in the data dir
+	keyName      = datadir.KeyName
 )
 
 // Size limits on what Read accepts: a backup is hostile input until it
@@ -86,8 +87,8 @@ type File struct {
 
 // Names of the extra files, relative to the data dir.
 const (
-	MatrixCryptoDB = "matrix/crypto.db"
-	MatrixPending  = "matrix/pending.json"
+	MatrixCryptoDB = datadir.RelMatrixCryptoDB
+	MatrixPending  = datadir.RelMatrixPending
 )
 
 // Allowed are the extra files a backup may hold, with their size limits.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // Why a socket: bbolt takes an exclusive flock on the database for the
@@ -30,7 +32,7 @@ import (
 // client tell a complete snapshot from a server that died mid-copy.
 
 // SocketName is the socket's file name inside the data dir.
-const SocketName = "backup.sock"
+const SocketName = datadir.SocketName
 
 const (
 	request   = "snapshot\n"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -73,13 +72,6 @@ type auditBlock struct {
 	Events []Event `json:"events"`
 }
 
-const kindAudit = "audit"
-
-var (
-	auditHeadRef = Ref{Kind: kindMeta, ID: "audithead"}
-	auditHeadAD  = []byte("meta|audithead")
-)
-
 type auditHead struct {
 	Seq    uint64 `json:"seq"`    // events so far
 	Blocks uint64 `json:"blocks"` // blocks so far
@@ -87,8 +79,6 @@ type auditHead struct {
 }
 
 func auditID(seq uint64) string  { return fmt.Sprintf("%016x", seq) }
-func auditAD(id string) []byte   { return []byte("audit|" + id) }
-func auditRef(id string) Ref     { return Ref{Kind: kindAudit, ID: id} }
 func hashRecord(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:16]) }
 
 // auditBuffer holds events not yet written (see above).
@@ -144,8 +134,6 @@ func platformOf(ctx context.Context) string {
 	p, _ := ctx.Value(platformKey{}).(string)
 	return p
 }
-
-func (s *Service) auditKey() seal.Key { return s.DeriveKey("audit") }
 
 // stamp fills in the time and platform of e.
 func (s *Service) stamp(ctx context.Context, e Event) Event {
@@ -218,11 +206,7 @@ func appendAudit(tx Tx, key seal.Key, events []Event) error {
 	}
 	head.Blocks++
 	id := auditID(head.Blocks)
-	plain, err := json.Marshal(block)
-	if err != nil {
-		return err
-	}
-	sealed, err := seal.Seal(&key, plain, auditAD(id))
+	sealed, err := sealJSON(&key, auditAD(id), block)
 	if err != nil {
 		return err
 	}
@@ -230,34 +214,13 @@ func appendAudit(tx Tx, key seal.Key, events []Event) error {
 		return err
 	}
 	head.Hash = hashRecord(sealed)
-	plain, err = json.Marshal(head)
-	if err != nil {
-		return err
-	}
-	sealed, err = seal.Seal(&key, plain, auditHeadAD)
-	if err != nil {
-		return err
-	}
-	return tx.Put(auditHeadRef, sealed)
+	return putSealed(tx, key, auditHeadRef, auditHeadAD, head)
 }
 
 func readHead(tx Tx, key *seal.Key) (auditHead, error) {
 	var h auditHead
-	sealed, err := tx.Get(auditHeadRef)
-	if errors.Is(err, ErrNotFound) {
-		return h, nil
-	}
-	if err != nil {
-		return h, err
-	}
-	plain, err := seal.Open(key, sealed, auditHeadAD)
-	if err != nil {
-		return h, &CorruptRecordError{What: "audit head", Err: err}
-	}
-	if err := json.Unmarshal(plain, &h); err != nil {
-		return h, &CorruptRecordError{What: "audit head", Err: err}
-	}
-	return h, nil
+	_, err := getSealed(tx, *key, auditHeadRef, auditHeadAD, "audit head", &h)
+	return h, err
 }
 
 // AuditFilter selects entries. Zero values select everything.
@@ -309,13 +272,9 @@ func (s *Service) readAudit(tx Tx, f AuditFilter) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		plain, err := seal.Open(&key, sealed, auditAD(id))
-		if err != nil {
-			return nil, &CorruptRecordError{What: "audit record", Err: err}
-		}
 		var b auditBlock
-		if err := json.Unmarshal(plain, &b); err != nil {
-			return nil, &CorruptRecordError{What: "audit record", Err: err}
+		if err := openJSON(&key, sealed, auditAD(id), "audit record", &b); err != nil {
+			return nil, err
 		}
 		if b.Prev != prev || len(b.Events) == 0 {
 			return nil, broken("chain broken")

@@ -7,30 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
 )
 
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
 func openService(tb testing.TB, path string, key seal.Key) (*core.Service, *bolt.Store) {
 	tb.Helper()
-	store, err := bolt.Open(context.Background(), path, bolt.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc, err := core.NewService(context.Background(), store, key, fixedClock{time.Unix(1_800_000_000, 0)})
-	if err != nil {
-		store.Close()
-		tb.Fatal(err)
-	}
-	return svc, store
+	store := testkit.Bolt(tb, path)
+	return testkit.NewService(tb, store, key, testkit.NewClock(testkit.DefaultStart()), core.ServiceOptions{}), store
 }
 
 func secret(i int) []byte {

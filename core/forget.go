@@ -48,7 +48,7 @@ func (s *Service) dropInvitesTx(tx Tx, name string) error {
 	for _, id := range ids {
 		ref := Ref{Kind: kindInvite, ID: id}
 		var inv invite
-		ok, err := s.getPeopleJSON(tx, ref, &inv)
+		ok, err := getPeople(s, tx, ref, &inv)
 		if err != nil {
 			var bad *CorruptRecordError
 			if errors.As(err, &bad) {
@@ -71,7 +71,7 @@ func (s *Service) personExists(ctx context.Context, name string) (bool, error) {
 	err := s.store.View(ctx, func(tx Tx) error {
 		var p Person
 		var err error
-		ok, err = s.getPeopleJSON(tx, s.peopleRef(name), &p)
+		ok, err = getPeople(s, tx, s.peopleRef(name), &p)
 		return err
 	})
 	return ok, err
@@ -83,7 +83,7 @@ func (s *Service) requirePersonTx(tx Tx, lc linkCode) error {
 		return nil
 	}
 	var p Person
-	ok, err := s.getPeopleJSON(tx, s.peopleRef(lc.person), &p)
+	ok, err := getPeople(s, tx, s.peopleRef(lc.person), &p)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *Service) PruneInvites(ctx context.Context, known func(name string) bool
 		for _, id := range ids {
 			ref := Ref{Kind: kindInvite, ID: id}
 			var inv invite
-			ok, err := s.getPeopleJSON(tx, ref, &inv)
+			ok, err := getPeople(s, tx, ref, &inv)
 			if err != nil || !ok || known(inv.By) {
 				continue
 			}

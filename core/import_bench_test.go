@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
 )
 
@@ -75,7 +75,7 @@ func TestImportIsOneLinearTransaction(t *testing.T) {
 	}
 	defer store.Close()
 	cs := &countingStore{Store: store}
-	svc, err := core.NewService(context.Background(), cs, key, fixedClock{time.Unix(1_800_000_000, 0)})
+	svc, err := core.NewService(context.Background(), cs, key, testkit.NewClock(testkit.DefaultStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,14 +24,6 @@ import (
 // or not. The locked member opens that copy with their private key after
 // /unlock, and their next write turns it back into a data-key copy.
 
-const kindKeyPair = "keypair"
-
-func keyPairRef(owner string) Ref      { return Ref{Kind: kindKeyPair, ID: owner} }
-func keyPairAD(owner string) []byte    { return []byte("keypair|" + owner) }
-func privateKeyAD(owner string) []byte { return []byte("keypair-private|" + owner) }
-
-func (s *Service) keyPairKey() seal.Key { return s.DeriveKey("keypairs") }
-
 // keyPair returns owner's public key and sealed private key; ok is false
 // for a person without a key pair (made before key pairs, and locked since).
 func (s *Service) keyPair(tx Tx, owner string) (pub, sealedPriv []byte, ok bool, err error) {

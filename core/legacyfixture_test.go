@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
 )
 
@@ -33,7 +33,7 @@ func TestWriteLegacyFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	clock := fixedClock{time.Unix(1_800_000_000, 0)}
+	clock := testkit.NewClock(testkit.DefaultStart())
 	svc, err := core.NewServiceWith(ctx, store, master, clock, core.ServiceOptions{Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)

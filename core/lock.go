@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -30,10 +29,6 @@ func (o *ServiceOptions) defaults() {
 		o.Argon2 = seal.DefaultArgon2
 	}
 }
-
-const kindLock = "lock"
-
-func lockRef(owner string) Ref { return Ref{Kind: kindLock, ID: owner} }
 
 // isLocked reports whether owner's data key is wrapped only under a
 // passphrase.
@@ -138,12 +133,6 @@ type lockFailures struct {
 	Until time.Time `json:"until"`
 }
 
-const kindLockFail = "lockfail"
-
-func failRef(owner string) Ref   { return Ref{Kind: kindLockFail, ID: owner} }
-func lockAD(owner string) []byte { return []byte("lock|" + owner) }
-func failAD(owner string) []byte { return []byte("lockfail|" + owner) }
-
 // lockDelay is the wait after n wrong passphrases in a row.
 func lockDelay(n int) time.Duration {
 	if n < 3 {
@@ -153,40 +142,6 @@ func lockDelay(n int) time.Duration {
 		return 24 * time.Hour
 	}
 	return min(time.Duration(1<<n)*time.Second, 24*time.Hour)
-}
-
-func (s *Service) getSealedJSON(tx Tx, ref Ref, ad []byte, what string, v any) (bool, error) {
-	sealed, err := tx.Get(ref)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	k := s.DeriveKey("lock")
-	defer seal.Zero(&k)
-	plain, err := seal.Open(&k, sealed, ad)
-	if err != nil {
-		return false, &CorruptRecordError{What: what, Err: err}
-	}
-	if err := json.Unmarshal(plain, v); err != nil {
-		return false, &CorruptRecordError{What: what, Err: err}
-	}
-	return true, nil
-}
-
-func (s *Service) putSealedJSON(tx Tx, ref Ref, ad []byte, v any) error {
-	plain, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	k := s.DeriveKey("lock")
-	defer seal.Zero(&k)
-	sealed, err := seal.Seal(&k, plain, ad)
-	if err != nil {
-		return err
-	}
-	return tx.Put(ref, sealed)
 }
 
 // SetPassphrase locks person's data key under pass (see above), or changes
@@ -261,10 +216,10 @@ func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error 
 		if err != nil {
 			return err
 		}
-		if err := s.putSealedJSON(tx, lockRef(owner), lockAD(owner), lockRecord{Salt: salt, Params: p, Wrapped: w}); err != nil {
+		if err := putSealed(tx, s.lockKey(), lockRef(owner), lockAD(owner), lockRecord{Salt: salt, Params: p, Wrapped: w}); err != nil {
 			return err
 		}
-		for _, ref := range []Ref{{Kind: kindPerson, ID: owner}, failRef(owner)} {
+		for _, ref := range []Ref{personRef(owner), failRef(owner)} {
 			if err := tx.Delete(ref); err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
@@ -295,7 +250,7 @@ func (s *Service) lockNeedsRekey(tx Tx, v *vault, owner string) (bool, error) {
 		if o == owner {
 			continue
 		}
-		if _, err := tx.Get(Ref{Kind: kindPerson, ID: o}); err == nil {
+		if _, err := tx.Get(personRef(o)); err == nil {
 			return false, nil
 		} else if !errors.Is(err, ErrNotFound) {
 			return false, err
@@ -350,14 +305,14 @@ func (s *Service) Unlock(ctx context.Context, person, pass string) (time.Time, e
 			}
 			return err
 		}
-		ok, err := s.getSealedJSON(tx, lockRef(owner), lockAD(owner), "lock", &rec)
+		ok, err := getSealed(tx, s.lockKey(), lockRef(owner), lockAD(owner), "lock", &rec)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrNotLocked
 		}
-		_, err = s.getSealedJSON(tx, failRef(owner), failAD(owner), "lock failures", &fails)
+		_, err = getSealed(tx, s.lockKey(), failRef(owner), failAD(owner), "lock failures", &fails)
 		return err
 	})
 	if err != nil {
@@ -377,7 +332,7 @@ func (s *Service) Unlock(ctx context.Context, person, pass string) (time.Time, e
 			fails.Until = now.Add(d)
 		}
 		err := s.writeTx(ctx, func(tx Tx) error {
-			if err := s.putSealedJSON(tx, failRef(owner), failAD(owner), fails); err != nil {
+			if err := putSealed(tx, s.lockKey(), failRef(owner), failAD(owner), fails); err != nil {
 				return err
 			}
 			return s.auditTx(ctx, tx, Event{Type: EventLock, Person: person, Detail: "wrong passphrase"})
@@ -436,7 +391,7 @@ func (s *Service) RemovePassphrase(ctx context.Context, person string) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.Put(Ref{Kind: kindPerson, ID: owner}, w); err != nil {
+		if err := tx.Put(personRef(owner), w); err != nil {
 			return err
 		}
 		for _, ref := range []Ref{lockRef(owner), failRef(owner)} {

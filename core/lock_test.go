@@ -3,27 +3,14 @@ package core_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
 )
-
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *stepClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // cheapArgon2 keeps tests fast; the stored parameters travel with each
 // lock, so production costs are unaffected.
@@ -32,20 +19,13 @@ var cheapArgon2 = seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}
 type lockRig struct {
 	store  *bolt.Store
 	master seal.Key
-	clock  *stepClock
+	clock  *testkit.Clock
 	svc    *core.Service
 }
 
 func newLockRig(t *testing.T) *lockRig {
 	t.Helper()
-	r := &lockRig{clock: &stepClock{t: time.Unix(1_800_000_000, 0)}}
-	r.master, _ = seal.NewKey()
-	var err error
-	r.store, err = bolt.Open(context.Background(), filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.store.Close() })
+	r := &lockRig{clock: testkit.NewClock(testkit.DefaultStart()), master: testkit.Key(t), store: testkit.Bolt(t, "")}
 	r.svc = r.restart(t)
 	return r
 }
@@ -128,7 +108,7 @@ func TestLockedPersonNeedsPassphrase(t *testing.T) {
 			t.Errorf("unlocked alice, %s: %v", q, err)
 		}
 	}
-	r.clock.add(10 * time.Minute)
+	r.clock.Advance(10 * time.Minute)
 	if _, err := op.Code(ctx, "alice", "github"); !errors.Is(err, core.ErrLocked) {
 		t.Errorf("after the unlock time: %v", err)
 	}
@@ -189,11 +169,11 @@ func TestWrongPassphrasesSlowDownAndSurviveRestart(t *testing.T) {
 	if _, err := svc.Unlock(ctx, "alice", pass); !errors.As(err, &out) || !out.Until.Equal(r.clock.Now().Add(8*time.Second)) {
 		t.Fatalf("during the wait: %v", err)
 	}
-	r.clock.add(8 * time.Second)
+	r.clock.Advance(8 * time.Second)
 	if _, err := svc.Unlock(ctx, "alice", "nope"); !errors.As(err, &wrong) || !wrong.Until.Equal(r.clock.Now().Add(16*time.Second)) {
 		t.Fatalf("fourth failure: %v", err)
 	}
-	r.clock.add(16 * time.Second)
+	r.clock.Advance(16 * time.Second)
 	if _, err := svc.Unlock(ctx, "alice", pass); err != nil {
 		t.Fatalf("right passphrase after the wait: %v", err)
 	}

@@ -33,15 +33,10 @@ const LocalPerson = "local"
 // reservedName reports whether name may never be given to an invitee.
 func reservedName(name string) bool { return strings.EqualFold(strings.TrimSpace(name), LocalPerson) }
 
-// legacyOwner is the owner id older versions derived from the name.
-func (s *Service) legacyOwner(person string) string {
-	return seal.OpaqueID(&s.ids, "person:"+person)
-}
-
 // hasData reports whether anything is stored under owner: a data key, a
 // lock, or a vault membership.
 func hasData(tx Tx, owner string) (bool, error) {
-	for _, ref := range []Ref{{Kind: kindPerson, ID: owner}, lockRef(owner)} {
+	for _, ref := range []Ref{personRef(owner), lockRef(owner)} {
 		if _, err := tx.Get(ref); err == nil {
 			return true, nil
 		} else if !errors.Is(err, ErrNotFound) {
@@ -61,7 +56,7 @@ func (s *Service) ownerOf(tx Tx, person string, create bool) (string, error) {
 		return o, nil
 	}
 	var p Person
-	ok, err := s.getPeopleJSON(tx, s.peopleRef(person), &p)
+	ok, err := getPeople(s, tx, s.peopleRef(person), &p)
 	if err != nil {
 		return "", err
 	}
@@ -97,7 +92,7 @@ func (s *Service) ownerOf(tx Tx, person string, create bool) (string, error) {
 	// Not cached: the transaction may still fail or be run again (Store),
 	// and a cached id whose record never landed would strand what is
 	// written under it. The next read caches the committed record.
-	if err := s.putPeopleJSON(tx, s.peopleRef(person), p); err != nil {
+	if err := putPeople(s, tx, s.peopleRef(person), p); err != nil {
 		return "", err
 	}
 	return owner, nil
@@ -126,7 +121,7 @@ func (s *Service) migrateOwners(ctx context.Context) error {
 		for _, id := range ids {
 			var p Person
 			ref := Ref{Kind: kindPeople, ID: id}
-			if _, err := s.getPeopleJSON(tx, ref, &p); err != nil {
+			if _, err := getPeople(s, tx, ref, &p); err != nil {
 				return err
 			}
 			if p.Owner == "" {
@@ -141,7 +136,7 @@ func (s *Service) migrateOwners(ctx context.Context) error {
 	return s.store.Update(ctx, func(tx Tx) error {
 		for _, ref := range todo {
 			var p Person
-			if _, err := s.getPeopleJSON(tx, ref, &p); err != nil {
+			if _, err := getPeople(s, tx, ref, &p); err != nil {
 				return err
 			}
 			if p.Owner != "" {
@@ -149,7 +144,7 @@ func (s *Service) migrateOwners(ctx context.Context) error {
 			}
 			p.Owner = s.legacyOwner(p.Name)
 			p.Config = p.AddedBy == p.Name
-			if err := s.putPeopleJSON(tx, ref, p); err != nil {
+			if err := putPeople(s, tx, ref, p); err != nil {
 				return err
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"sort"
 	"strings"
@@ -21,7 +20,8 @@ import (
 // code to send on Matrix) that registers the platform identity that
 // presents it. One person may hold identities on several platforms: /link
 // on one side gives a one-time code that, sent from the other side, links
-// that identity to the same person. Records:
+// that identity to the same person. Records (their layout is in
+// records.go):
 //
 //	kind "people",   id OpaqueID("people:"+name)          sealed Person
 //	kind "identity", id OpaqueID("identity:"+plat+":"+id)  sealed person name
@@ -64,13 +64,6 @@ var (
 	ErrInVaults      = errors.New("the person is still a member of shared vaults")
 )
 
-const (
-	kindPeople   = "people"
-	kindIdentity = "identity"
-	kindInvite   = "invite"
-	kindRetired  = "retired" // id owner: the record of a name given to someone new (retire)
-)
-
 // InviteTTL is how long an invite stays usable.
 const InviteTTL = 48 * time.Hour
 
@@ -97,54 +90,6 @@ type linkCode struct {
 	runtime bool
 }
 
-func (s *Service) peopleKey() seal.Key { return s.DeriveKey("people") }
-
-func (s *Service) peopleRef(name string) Ref {
-	return Ref{Kind: kindPeople, ID: seal.OpaqueID(&s.ids, "people:"+strings.ToLower(name))}
-}
-
-func (s *Service) identityRef(id Identity) Ref {
-	return Ref{Kind: kindIdentity, ID: seal.OpaqueID(&s.ids, "identity:"+id.Platform+":"+id.ID)}
-}
-
-func (s *Service) inviteRef(token string) Ref {
-	return Ref{Kind: kindInvite, ID: seal.OpaqueID(&s.ids, "invite:"+token)}
-}
-
-func (s *Service) getPeopleJSON(tx Tx, ref Ref, v any) (bool, error) {
-	sealed, err := tx.Get(ref)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	k := s.peopleKey()
-	defer seal.Zero(&k)
-	plain, err := seal.Open(&k, sealed, []byte(ref.Kind+"|"+ref.ID))
-	if err != nil {
-		return false, &CorruptRecordError{What: ref.Kind, Err: err}
-	}
-	if err := json.Unmarshal(plain, v); err != nil {
-		return false, &CorruptRecordError{What: ref.Kind, Err: err}
-	}
-	return true, nil
-}
-
-func (s *Service) putPeopleJSON(tx Tx, ref Ref, v any) error {
-	plain, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	k := s.peopleKey()
-	defer seal.Zero(&k)
-	sealed, err := seal.Seal(&k, plain, []byte(ref.Kind+"|"+ref.ID))
-	if err != nil {
-		return err
-	}
-	return tx.Put(ref, sealed)
-}
-
 // CreateInvite makes a one-time invite for a new person called name.
 // Callers check that by is an admin and that name is not a config user.
 // Errors: ErrBadPersonName, ErrPersonExists.
@@ -166,13 +111,13 @@ func (s *Service) CreateInvite(ctx context.Context, by, name string) (token stri
 	expires = s.now().Add(InviteTTL).UTC()
 	err = s.writeTx(ctx, func(tx Tx) error {
 		var p Person
-		if ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p); err != nil || ok && !p.Config {
+		if ok, err := getPeople(s, tx, s.peopleRef(name), &p); err != nil || ok && !p.Config {
 			if err == nil {
 				err = ErrPersonExists
 			}
 			return err
 		}
-		if err := s.putPeopleJSON(tx, s.inviteRef(token), invite{Name: name, By: by, Expires: expires}); err != nil {
+		if err := putPeople(s, tx, s.inviteRef(token), invite{Name: name, By: by, Expires: expires}); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, Event{Type: EventPeople, Person: by, Subject: name, Detail: "invited"})
@@ -193,7 +138,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, id Identity) (
 	var name string
 	err := s.writeTx(ctx, func(tx Tx) error {
 		var inv invite
-		ok, err := s.getPeopleJSON(tx, s.inviteRef(token), &inv)
+		ok, err := getPeople(s, tx, s.inviteRef(token), &inv)
 		if err != nil {
 			return err
 		}
@@ -225,7 +170,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, id Identity) (
 // nothing of it reaches the newcomer, who gets a new owner id.
 func (s *Service) retire(tx Tx, name string) error {
 	var p Person
-	ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p)
+	ok, err := getPeople(s, tx, s.peopleRef(name), &p)
 	if err != nil || !ok {
 		return err
 	}
@@ -240,7 +185,7 @@ func (s *Service) retire(tx Tx, name string) error {
 			return err
 		}
 	}
-	if err := s.putPeopleJSON(tx, Ref{Kind: kindRetired, ID: p.Owner}, p); err != nil {
+	if err := putPeople(s, tx, Ref{Kind: kindRetired, ID: p.Owner}, p); err != nil {
 		return err
 	}
 	return tx.Delete(s.peopleRef(name))
@@ -248,14 +193,14 @@ func (s *Service) retire(tx Tx, name string) error {
 
 func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
 	var taken string
-	if ok, err := s.getPeopleJSON(tx, s.identityRef(id), &taken); err != nil || ok {
+	if ok, err := getPeople(s, tx, s.identityRef(id), &taken); err != nil || ok {
 		if err == nil {
 			err = ErrIdentityTaken
 		}
 		return err
 	}
 	var p Person
-	ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p)
+	ok, err := getPeople(s, tx, s.peopleRef(name), &p)
 	if err != nil {
 		return err
 	}
@@ -269,10 +214,10 @@ func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
 		p = Person{Name: name, Added: s.now().UTC(), AddedBy: by, Owner: owner}
 	}
 	p.Identities = append(p.Identities, id)
-	if err := s.putPeopleJSON(tx, s.peopleRef(name), p); err != nil {
+	if err := putPeople(s, tx, s.peopleRef(name), p); err != nil {
 		return err
 	}
-	return s.putPeopleJSON(tx, s.identityRef(id), name)
+	return putPeople(s, tx, s.identityRef(id), name)
 }
 
 // PersonFor returns the runtime person an identity belongs to, or "" when
@@ -280,7 +225,7 @@ func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
 func (s *Service) PersonFor(ctx context.Context, id Identity) (string, error) {
 	var name string
 	err := s.store.View(ctx, func(tx Tx) error {
-		_, err := s.getPeopleJSON(tx, s.identityRef(id), &name)
+		_, err := getPeople(s, tx, s.identityRef(id), &name)
 		return err
 	})
 	return name, err
@@ -354,7 +299,7 @@ func (s *Service) People(ctx context.Context) ([]Person, error) {
 		}
 		for _, id := range ids {
 			var p Person
-			if _, err := s.getPeopleJSON(tx, Ref{Kind: kindPeople, ID: id}, &p); err != nil {
+			if _, err := getPeople(s, tx, Ref{Kind: kindPeople, ID: id}, &p); err != nil {
 				return err
 			}
 			if p.Config && len(p.Identities) == 0 {
@@ -377,7 +322,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 	var owner string
 	err := s.writeTx(ctx, func(tx Tx) error {
 		var p Person
-		ok, err := s.getPeopleJSON(tx, s.peopleRef(name), &p)
+		ok, err := getPeople(s, tx, s.peopleRef(name), &p)
 		if err != nil {
 			return err
 		}
@@ -402,7 +347,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 		if err != nil {
 			return err
 		}
-		refs := []Ref{s.peopleRef(name), {Kind: kindPerson, ID: owner}, keyPairRef(owner), lockRef(owner), failRef(owner), {Kind: kindIndex, Owner: owner, ID: "accounts"}}
+		refs := []Ref{s.peopleRef(name), personRef(owner), keyPairRef(owner), lockRef(owner), failRef(owner), settingsRef(owner), {Kind: kindIndex, Owner: owner, ID: indexID}}
 		for _, id := range ids {
 			refs = append(refs, accountRef(owner, id))
 		}
@@ -446,7 +391,7 @@ func (s *Service) ExpectsNewcomers(ctx context.Context) (bool, error) {
 		}
 		for _, id := range ids {
 			var inv invite
-			ok, err := s.getPeopleJSON(tx, Ref{Kind: kindInvite, ID: id}, &inv)
+			ok, err := getPeople(s, tx, Ref{Kind: kindInvite, ID: id}, &inv)
 			if err != nil {
 				return err
 			}

@@ -2,12 +2,9 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
-
-	"github.com/authbot/authbot/core/seal"
 )
 
 // Work in progress.
@@ -21,17 +18,9 @@ import (
 // only — nothing a person sent. It is one small record per adapter, sealed
 // like everything else, kept in the Store so it works on any backend.
 
-const kindProgress = "progress"
-
 // maxProgress bounds one record: an adapter has at most a few hundred
 // items in flight (Telegram: 100 per poll).
 const maxProgress = 1000
-
-func (s *Service) progressRef(name string) Ref {
-	return Ref{Kind: kindProgress, ID: seal.OpaqueID(&s.ids, "progress:"+name)}
-}
-
-func progressAD(ref Ref) []byte { return []byte(ref.Kind + "|" + ref.ID) }
 
 // LoadProgress returns the items recorded as in progress under name (an
 // adapter's fixed word, e.g. "telegram") with their counts; an empty map
@@ -42,22 +31,14 @@ func (s *Service) LoadProgress(ctx context.Context, name string) (map[int64]int,
 	out := map[int64]int{}
 	ref := s.progressRef(name)
 	err := s.store.View(ctx, func(tx Tx) error {
-		sealed, err := tx.Get(ref)
-		if errors.Is(err, ErrNotFound) {
+		var pairs [][2]int64
+		_, err := getSealed(tx, s.progressKey(), ref, progressAD(ref), "progress", &pairs)
+		var corrupt *CorruptRecordError
+		if errors.As(err, &corrupt) {
 			return nil
 		}
 		if err != nil {
 			return err
-		}
-		k := s.DeriveKey("progress")
-		defer seal.Zero(&k)
-		plain, err := seal.Open(&k, sealed, progressAD(ref))
-		if err != nil {
-			return nil
-		}
-		var pairs [][2]int64
-		if json.Unmarshal(plain, &pairs) != nil {
-			return nil
 		}
 		for _, p := range pairs {
 			out[p[0]] = int(p[1])
@@ -91,17 +72,7 @@ func (s *Service) SaveProgress(ctx context.Context, name string, items map[int64
 			}
 			return err
 		}
-		plain, err := json.Marshal(pairs)
-		if err != nil {
-			return err
-		}
-		k := s.DeriveKey("progress")
-		defer seal.Zero(&k)
-		sealed, err := seal.Seal(&k, plain, progressAD(ref))
-		if err != nil {
-			return err
-		}
-		return tx.Put(ref, sealed)
+		return putSealed(tx, s.progressKey(), ref, progressAD(ref), pairs)
 	})
 	if err != nil {
 		return fmt.Errorf("save progress: %w", err)

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/authbot/authbot/core/seal"
@@ -41,30 +40,6 @@ import (
 // ErrAlreadyRotated means the database already opens with the new key: a
 // rotation committed but its key file was not yet renamed into place.
 var ErrAlreadyRotated = errors.New("the database already uses the new master key")
-
-var (
-	rootRef     = Ref{Kind: kindMeta, ID: "root"}
-	rootAD      = []byte("meta|root")
-	keyCheckRef = Ref{Kind: kindMeta, ID: "keycheck"}
-	keyCheckAD  = []byte("meta|keycheck")
-)
-
-// checkKey opens the key check record with master inside tx.
-// Errors: ErrWrongMasterKey, ErrNotFound when there is no check record yet,
-// or a Store error.
-func checkKey(tx Tx, master *seal.Key) error {
-	sealed, err := tx.Get(keyCheckRef)
-	if err != nil {
-		return err
-	}
-	k := seal.Derive(master, "key-check")
-	defer seal.Zero(&k)
-	plain, err := seal.Open(&k, sealed, keyCheckAD)
-	if err != nil || string(plain) != keyCheckText {
-		return ErrWrongMasterKey
-	}
-	return nil
-}
 
 // CheckMasterKey reports whether master opens the database behind store,
 // without writing anything: nil, ErrWrongMasterKey, or ErrNotFound for a
@@ -113,15 +88,13 @@ type RotateReport struct {
 }
 
 var (
-	idsRef = Ref{Kind: kindMeta, ID: "ids"}
-	idsAD  = []byte("meta|ids")
 	// adapterPurposes are the DeriveKey purposes of keys that seal files
 	// outside the Store (the Matrix state dir). A rotation changes them;
 	// the old key is kept, under the new root, until the adapter has
 	// re-sealed its files (PendingDerivedKey).
-	adapterPurposes = []string{"matrix-pickle", "matrix-cross-signing"}
+	adapterPurposes = []string{PurposeMatrixPickle, PurposeMatrixCrossSigning}
 	rotatedKinds    = []string{kindPeople, kindIdentity, kindInvite, kindRetired} // sealed under the "people" sub-key
-	rotatedLockAD   = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD}
+	rotatedLockAD   = map[string]func(string) []byte{kindLock: lockAD, kindLockFail: failAD, kindSettings: settingsAD}
 	errRotateFirst  = errors.New("rotate master key: the database has no key check record yet; start authbot once first")
 )
 
@@ -130,7 +103,7 @@ var (
 func loadIDs(tx Tx, root *seal.Key) (seal.Key, error) {
 	w, err := tx.Get(idsRef)
 	if errors.Is(err, ErrNotFound) {
-		return seal.Derive(root, "owner-ids"), nil
+		return seal.Derive(root, purposeOwnerIDs), nil
 	}
 	if err != nil {
 		return seal.Key{}, err
@@ -267,7 +240,8 @@ func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
 			return err
 		}
 		for _, id := range ids {
-			if err := rt.resealWith(Ref{Kind: kind, ID: id}, []byte(kind+"|"+id), so.peopleKey(), sn.peopleKey()); err != nil {
+			ref := Ref{Kind: kind, ID: id}
+			if err := rt.resealWith(ref, peopleAD(ref), so.peopleKey(), sn.peopleKey()); err != nil {
 				return err
 			}
 		}
@@ -278,7 +252,7 @@ func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
 			return err
 		}
 		for _, id := range ids {
-			if err := rt.resealWith(Ref{Kind: kind, ID: id}, ad(id), so.DeriveKey("lock"), sn.DeriveKey("lock")); err != nil {
+			if err := rt.resealWith(Ref{Kind: kind, ID: id}, ad(id), so.lockKey(), sn.lockKey()); err != nil {
 				return err
 			}
 		}
@@ -324,9 +298,7 @@ func (rt *rotation) run(ctx context.Context, oldKey, newKey *seal.Key) error {
 			return err
 		}
 	}
-	ck := seal.Derive(newKey, "key-check")
-	defer seal.Zero(&ck)
-	sealed, err := seal.Seal(&ck, []byte(keyCheckText), keyCheckAD)
+	sealed, err := sealKeyCheck(newKey)
 	if err != nil {
 		return err
 	}
@@ -406,7 +378,7 @@ func (rt *rotation) person(owner string) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Put(Ref{Kind: kindPerson, ID: owner}, w); err != nil {
+	if err := tx.Put(personRef(owner), w); err != nil {
 		return err
 	}
 	k := newDK
@@ -561,13 +533,9 @@ func rewriteAudit(tx Tx, oldK, newK seal.Key, edit func(*Event)) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		plain, err := seal.Open(&oldK, sealed, auditAD(id))
-		if err != nil {
-			return 0, &CorruptRecordError{What: "audit record", Err: err}
-		}
 		var b auditBlock
-		if err := json.Unmarshal(plain, &b); err != nil {
-			return 0, &CorruptRecordError{What: "audit record", Err: err}
+		if err := openJSON(&oldK, sealed, auditAD(id), "audit record", &b); err != nil {
+			return 0, err
 		}
 		if b.Prev != prevOld {
 			return 0, &CorruptRecordError{What: "audit log", Err: errors.New("chain broken")}
@@ -579,10 +547,7 @@ func rewriteAudit(tx Tx, oldK, newK seal.Key, edit func(*Event)) (int, error) {
 				edit(&b.Events[i])
 			}
 		}
-		if plain, err = json.Marshal(b); err != nil {
-			return 0, err
-		}
-		if sealed, err = seal.Seal(&newK, plain, auditAD(id)); err != nil {
+		if sealed, err = sealJSON(&newK, auditAD(id), b); err != nil {
 			return 0, err
 		}
 		if err := tx.Put(auditRef(id), sealed); err != nil {
@@ -597,19 +562,12 @@ func rewriteAudit(tx Tx, oldK, newK seal.Key, edit func(*Event)) (int, error) {
 		return 0, &CorruptRecordError{What: "audit log", Err: errors.New("head does not match the last block")}
 	}
 	head.Hash = prevNew
-	plain, err := json.Marshal(head)
-	if err != nil {
-		return 0, err
-	}
-	sealed, err := seal.Seal(&newK, plain, auditHeadAD)
+	sealed, err := sealJSON(&newK, auditHeadAD, head)
 	if err != nil {
 		return 0, err
 	}
 	return len(ids) + 1, tx.Put(auditHeadRef, sealed)
 }
-
-func prevKeyRef(purpose string) Ref   { return Ref{Kind: kindMeta, ID: "prev-key:" + purpose} }
-func prevKeyAD(purpose string) []byte { return []byte("meta|prev-key:" + purpose) }
 
 // pendingKey returns the key for purpose that an adapter's files are still
 // under after a rotation, or nil.
@@ -660,10 +618,10 @@ func (s *Service) DerivedKeyRekeyed(ctx context.Context, purpose string) error {
 
 // PendingPickleKey is PendingDerivedKey("matrix-pickle").
 func (s *Service) PendingPickleKey(ctx context.Context) (seal.Key, bool, error) {
-	return s.PendingDerivedKey(ctx, "matrix-pickle")
+	return s.PendingDerivedKey(ctx, PurposeMatrixPickle)
 }
 
 // PickleRekeyed is DerivedKeyRekeyed("matrix-pickle").
 func (s *Service) PickleRekeyed(ctx context.Context) error {
-	return s.DerivedKeyRekeyed(ctx, "matrix-pickle")
+	return s.DerivedKeyRekeyed(ctx, PurposeMatrixPickle)
 }

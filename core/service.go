@@ -14,29 +14,6 @@ import (
 	"github.com/authbot/authbot/core/seal"
 )
 
-// Record kinds in the Store.
-const (
-	kindMeta    = "meta"
-	kindPerson  = "person"
-	kindAccount = "account"
-	kindIndex   = "index"
-)
-
-// Kinds of shared-vault records (vault.go). Shared vaults use their own
-// account and index kinds so tools that walk personal records (Verify,
-// RotateMasterKey) keep working on personal owners only.
-const (
-	kindVaultMeta    = "vaultmeta"     // owner "", id vault id: sealed under the vault key
-	kindVaultKey     = "vaultkey"      // owner member, id vault id: vault key wrapped under the member's data key
-	kindVaultAccount = "vault-account" // owner vault id
-	kindVaultIndex   = "vault-index"   // owner vault id
-)
-
-// keyCheckText is sealed under a key derived from the master key when a
-// database is created, so a wrong master key is told apart from a corrupt
-// record at start-up instead of at the first /code.
-const keyCheckText = "authbot key check v1"
-
 // Service is what every adapter calls (through bots/commands). Each method
 // takes the acting person's stable id ("telegram:42", "local", ...); core
 // turns it into an opaque owner id before it reaches the Store.
@@ -115,45 +92,35 @@ func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clo
 }
 
 func (s *Service) checkMasterKey(ctx context.Context) error {
-	checkKey := seal.Derive(&s.master, "key-check")
-	ref := Ref{Kind: kindMeta, ID: "keycheck"}
-	ad := []byte("meta|keycheck")
 	var missing bool
 	err := s.store.View(ctx, func(tx Tx) error {
-		sealed, err := tx.Get(ref)
-		if errors.Is(err, ErrNotFound) {
-			people, err := tx.List(kindPerson, "")
-			if err != nil {
-				return err
-			}
-			if len(people) > 0 {
-				// Data without its check record: never guess, never overwrite.
-				return fmt.Errorf("key check record is missing but %d people are stored: %w", len(people), ErrCorrupt)
-			}
-			missing = true
-			return nil
+		err := checkKey(tx, &s.master)
+		if !errors.Is(err, ErrNotFound) {
+			return err
 		}
+		people, err := tx.List(kindPerson, "")
 		if err != nil {
 			return err
 		}
-		plain, err := seal.Open(&checkKey, sealed, ad)
-		if err != nil || string(plain) != keyCheckText {
-			return ErrWrongMasterKey
+		if len(people) > 0 {
+			// Data without its check record: never guess, never overwrite.
+			return fmt.Errorf("key check record is missing but %d people are stored: %w", len(people), ErrCorrupt)
 		}
+		missing = true
 		return nil
 	})
 	if err != nil || !missing {
 		return err
 	}
-	sealed, err := seal.Seal(&checkKey, []byte(keyCheckText), ad)
+	sealed, err := sealKeyCheck(&s.master)
 	if err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		if _, err := tx.Get(ref); err == nil {
+		if _, err := tx.Get(keyCheckRef); err == nil {
 			return nil // another process won the race; it checked the same key file
 		}
-		return tx.Put(ref, sealed)
+		return tx.Put(keyCheckRef, sealed)
 	})
 }
 
@@ -236,8 +203,8 @@ func (s *Service) personKey(tx Tx, owner string, create bool) (key seal.Key, cre
 	if k, ok := s.locks.get(owner, s.now()); ok {
 		return k, false, nil
 	}
-	personRef := Ref{Kind: kindPerson, ID: owner}
-	wrapped, err := tx.Get(personRef)
+	ref := personRef(owner)
+	wrapped, err := tx.Get(ref)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		locked, lerr := isLocked(tx, owner)
@@ -260,7 +227,7 @@ func (s *Service) personKey(tx Tx, owner string, create bool) (key seal.Key, cre
 		if err := s.putKeyPair(tx, owner, &key); err != nil {
 			return key, false, err
 		}
-		return key, true, tx.Put(personRef, w)
+		return key, true, tx.Put(ref, w)
 	case err != nil:
 		return key, false, err
 	}
@@ -309,17 +276,6 @@ func (v *vault) loadIndex() error {
 	return nil
 }
 
-// Associated data binds every sealed value to its owner and id, so a
-// record copied to another person or another slot fails to open.
-func personAD(owner string) []byte      { return []byte("person|" + owner) }
-func indexAD(owner string) []byte       { return []byte("index|" + owner) }
-func accountAD(owner, id string) []byte { return []byte("account|" + owner + "|" + id) }
-func accountRef(owner, id string) Ref   { return Ref{Kind: kindAccount, Owner: owner, ID: id} }
-func (v *vault) indexRef() Ref          { return Ref{Kind: v.kIndex, Owner: v.owner, ID: "accounts"} }
-func (v *vault) accountRef(id string) Ref {
-	return Ref{Kind: v.kAccount, Owner: v.owner, ID: id}
-}
-
 func (v *vault) account(id string) (*Account, error) {
 	sealed, err := v.tx.Get(v.accountRef(id))
 	if err != nil {
@@ -362,10 +318,6 @@ func (v *vault) putAccount(a *Account) error {
 	}
 	v.index = append(v.index, e)
 	return nil
-}
-
-func (v *vault) fingerprint(secret []byte) string {
-	return seal.OpaqueID(&v.key, "secret:"+string(secret))
 }
 
 func (v *vault) saveIndex() error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit/fakeclock"
 )
 
 // memStore is a fake Store: a map, with Update working on a copy that
@@ -99,17 +100,13 @@ func (t *memTx) Owners(kind string) ([]string, error) {
 	return out, nil
 }
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
-
 // rfcSecret is RFC 6238's 20-byte SHA1 seed, "12345678901234567890".
 var rfcSecret = []byte("12345678901234567890")
 
-func newTestService(t *testing.T) (*Service, *memStore, *fakeClock, seal.Key) {
+func newTestService(t *testing.T) (*Service, *memStore, *fakeclock.Clock, seal.Key) {
 	t.Helper()
 	store := newMemStore()
-	clock := &fakeClock{t: time.Unix(1_700_000_015, 0)}
+	clock := fakeclock.New(time.Unix(1_700_000_015, 0))
 	key, err := seal.NewKey()
 	if err != nil {
 		t.Fatal(err)
@@ -141,12 +138,12 @@ func TestCodeMatchesIndependentTOTP(t *testing.T) {
 	ctx := context.Background()
 	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
 	for _, at := range []int64{59, 1111111109, 1234567890, 2000000000} {
-		clock.t = time.Unix(at, 0)
+		clock.Set(time.Unix(at, 0))
 		c, err := svc.Code(ctx, "alice", "BIN")
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := totp.GenerateCode(otp.EncodeSecret(rfcSecret), clock.t)
+		want, _ := totp.GenerateCode(otp.EncodeSecret(rfcSecret), clock.Now())
 		if c.Code != want {
 			t.Errorf("t=%d: code %s, want %s", at, c.Code, want)
 		}
@@ -367,7 +364,7 @@ func TestCheckConfirmsAndRecoveryCodes(t *testing.T) {
 	svc, _, clock, _ := newTestService(t)
 	ctx := context.Background()
 	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
-	prev, _ := totp.GenerateCode(otp.EncodeSecret(rfcSecret), clock.t.Add(-30*time.Second))
+	prev, _ := totp.GenerateCode(otp.EncodeSecret(rfcSecret), clock.Now().Add(-30*time.Second))
 	if s, ok, err := svc.Check(ctx, "alice", "binance", prev); err != nil || !ok || !s.Confirmed {
 		t.Fatalf("previous-step code: ok=%v err=%v", ok, err)
 	}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -190,18 +189,6 @@ func cleanVaultName(s string) (string, error) {
 	return s, nil
 }
 
-// vaultID is the opaque id of the vault with that name: names are unique
-// (any case), and a keyed hash lets /vault new find a clash without a
-// plaintext name list in the database.
-func (s *Service) vaultID(name string) string {
-	return seal.OpaqueID(&s.ids, "vault:"+strings.ToLower(name))
-}
-
-func vaultKeyAD(member, id string) []byte { return []byte("vaultkey|" + member + "|" + id) }
-func vaultMetaAD(id string) []byte        { return []byte("vaultmeta|" + id) }
-func vaultKeyRef(member, id string) Ref   { return Ref{Kind: kindVaultKey, Owner: member, ID: id} }
-func vaultMetaRef(id string) Ref          { return Ref{Kind: kindVaultMeta, ID: id} }
-
 // errNotMember: the person holds a wrapped key but is not in the members
 // list (should not happen: removal deletes it; treated as no membership).
 var errNotMember = errors.New("not a member")
@@ -232,27 +219,12 @@ func (v *vault) loadMeta() error {
 	if err != nil {
 		return err
 	}
-	plain, err := seal.Open(&v.key, sealed, vaultMetaAD(v.owner))
-	if err != nil {
-		return &CorruptRecordError{What: "vault", Err: err}
-	}
 	v.meta = &vaultMeta{}
-	if err := json.Unmarshal(plain, v.meta); err != nil {
-		return &CorruptRecordError{What: "vault", Err: err}
-	}
-	return nil
+	return openJSON(&v.key, sealed, vaultMetaAD(v.owner), "vault", v.meta)
 }
 
 func (v *vault) saveMeta() error {
-	plain, err := json.Marshal(v.meta)
-	if err != nil {
-		return err
-	}
-	sealed, err := seal.Seal(&v.key, plain, vaultMetaAD(v.owner))
-	if err != nil {
-		return err
-	}
-	return v.tx.Put(vaultMetaRef(v.owner), sealed)
+	return putSealed(v.tx, v.key, vaultMetaRef(v.owner), vaultMetaAD(v.owner), v.meta)
 }
 
 func sortVaults(vs []*vault) {

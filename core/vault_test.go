@@ -383,15 +383,12 @@ func BenchmarkCodeVault20(b *testing.B) {
 	}
 }
 
-func TestVerifyVaults(t *testing.T) {
+func TestVerifySharedVaults(t *testing.T) {
 	svc, store, _ := teamFixture(t)
 	ctx := context.Background()
-	rep, err := svc.VerifyVaults(ctx)
-	if err != nil || rep.Vaults != 1 || rep.Accounts != 1 {
+	rep, err := svc.Verify(ctx)
+	if err != nil || rep.Vaults != 1 || rep.VaultAccounts != 1 {
 		t.Fatalf("sound: %+v %v", rep, err)
-	}
-	if r, err := svc.Verify(ctx); err != nil {
-		t.Fatalf("Verify with a shared vault: %+v %v", r, err)
 	}
 	// Damage one vault account record.
 	err = store.Update(ctx, func(tx core.Tx) error {
@@ -407,7 +404,7 @@ func TestVerifyVaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := svc.VerifyVaults(ctx); !errors.Is(err, core.ErrCorrupt) || len(rep.Problems) != 1 {
+	if rep, err := svc.Verify(ctx); !errors.Is(err, core.ErrCorrupt) || len(rep.Problems) != 1 || rep.VaultAccounts != 0 {
 		t.Errorf("damaged: %+v %v", rep, err)
 	}
 }

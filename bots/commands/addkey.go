@@ -178,20 +178,3 @@ func ordinal(n int) string {
 	}
 	return fmt.Sprintf("%d%s", n, suffix)
 }
-
-// secretProblem says what is wrong with a typed key in the words a person
-// knows, counting places the way the person sees the key: groups as typed.
-func secretProblem(se *otp.SecretError) string {
-	if se.Pos == 0 || se.Char == '=' {
-		return se.Reason
-	}
-	c := otp.QuoteRune(se.Char)
-	where := fmt.Sprintf("the %s character, %s,", ordinal(se.Pos), c)
-	if se.Group > 0 {
-		where = fmt.Sprintf("the %s group, %s: %s", ordinal(se.Group), se.GroupText, c)
-	}
-	if h := otp.Hint(se.Char); h != 0 {
-		return fmt.Sprintf("%s is not used in backup keys; did you mean %c?", where, h)
-	}
-	return fmt.Sprintf("%s is not used in backup keys, which have only the letters A to Z and the digits 2 to 7", where)
-}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/authbot/authbot/core/otp"
 )
 
 // Questions the bot asks ("Delete binance?", "Show the backup key?", "Is
@@ -58,13 +56,4 @@ func inlineYes(args string) (query string, yes bool) {
 // exactName: query names the account exactly (any case) or by id.
 func exactName(query, name, id string) bool {
 	return strings.EqualFold(strings.TrimSpace(query), name) || strings.EqualFold(strings.TrimSpace(query), "#"+id)
-}
-
-// keyProblem is the one message for a key that cannot be read.
-func keyProblem(se *otp.SecretError) string {
-	p := secretProblem(se)
-	if !strings.HasSuffix(p, "?") {
-		p += "."
-	}
-	return "That backup key is not right: " + p + " Nothing was stored; check it and send it again."
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -110,17 +109,4 @@ func (h *Handler) cmdDeny(ctx context.Context, req Request, args string) []Reply
 		{Parts: plain(fmt.Sprintf("Denied: %s gets no code for %s.", ar.Person, ar.Account.Name())), Sensitive: true},
 		{To: ar.Person, Parts: plain(fmt.Sprintf("%s did not approve your request for a code for %s.", req.Person, ar.Account.Name())), Sensitive: true},
 	}
-}
-
-// describeApproval explains the approval errors; ok is false for others.
-func describeApproval(err error) (string, bool) {
-	switch {
-	case errors.Is(err, core.ErrNoRequest):
-		return "That request is no longer open: it was decided already or it expired.", true
-	case errors.Is(err, core.ErrNoApprovalNeeded):
-		return "That account needs no approval: send /code NAME.", true
-	case errors.Is(err, core.ErrTooManyRequests):
-		return "Too many approval requests are open (you may have five at a time). Wait for an admin to decide them, then ask again.", true
-	}
-	return "", false
 }

@@ -2,12 +2,9 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/authbot/authbot/core"
 )
 
 // The personal lock: /lock PASSPHRASE, /lock, /lock off, /unlock
@@ -64,28 +61,4 @@ func waitWords(d time.Duration) string {
 	}
 	hr := int(math.Ceil(d.Hours()))
 	return fmt.Sprintf("%d %s", hr, plural(hr, "hour", "hours"))
-}
-
-// describeLock explains the lock errors; ok is false for others.
-func (h *Handler) describeLock(err error) (string, bool) {
-	var (
-		wp *core.WrongPassphraseError
-		lo *core.LockoutError
-	)
-	now := h.opts.Clock.Now()
-	switch {
-	case errors.Is(err, core.ErrLocked):
-		return "Your accounts are locked with your passphrase. Send /unlock PASSPHRASE (I delete the message).", true
-	case errors.Is(err, core.ErrNotLocked):
-		return "You have no passphrase set. Send /lock PASSPHRASE to set one.", true
-	case errors.Is(err, core.ErrWeakPassphrase):
-		return fmt.Sprintf("That passphrase is too short: use at least %d characters, for example four unrelated words.", core.MinPassphrase), true
-	case errors.As(err, &wp) && !wp.Until.IsZero():
-		return fmt.Sprintf("That passphrase is wrong. After %d wrong tries, wait %s before the next one.", wp.Failures, waitWords(wp.Until.Sub(now))), true
-	case errors.As(err, &wp):
-		return "That passphrase is wrong. Check it and try again.", true
-	case errors.As(err, &lo):
-		return fmt.Sprintf("Too many wrong passphrases: wait %s, then try again.", waitWords(lo.Until.Sub(now))), true
-	}
-	return "", false
 }

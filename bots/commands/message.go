@@ -1,6 +1,10 @@
 package commands
 
-import "time"
+import (
+	"time"
+
+	"github.com/authbot/authbot/lang"
+)
 
 // ChatKind says where a message was sent. Secrets, codes and account names
 // only ever go to Private chats.
@@ -24,12 +28,22 @@ type Request struct {
 	// The handler reads both forms and writes its replies with Prefix.
 	Prefix string
 	Chat   ChatKind
+	// Lang is the language the person's chat app reports (Telegram's
+	// language_code: "ru", "pt-br"), or the terminal's locale on the
+	// console; "" when the platform says nothing. A choice the person made
+	// with /language wins over it.
+	Lang string
+	// LangForced: Lang was asked for explicitly for this session (authbot
+	// chat --lang) and wins over the stored choice.
+	LangForced bool
 	// Text is the message text, or the caption of a file or photo, or the
 	// Data of a pressed Button (then Callback is true).
 	Text     string
 	Callback bool
 	// Attachment is a file or photo that came with the message, if any.
 	Attachment *Attachment
+
+	pr *lang.Printer // the reply language, set by Handle
 }
 
 // Attachment is a file or image a person sent. Adapters enforce a size
@@ -144,3 +158,5 @@ func (r Reply) PlainText() string {
 	}
 	return string(b)
 }
+
+func plain(s string) []Part { return []Part{{Text: s}} }

@@ -11,10 +11,6 @@ import (
 	"github.com/authbot/authbot/core/recovery"
 )
 
-// maxRecoveryCodes bounds how many codes one account keeps; services hand
-// out 5 to 16.
-const maxRecoveryCodes = 64
-
 // cmdRecover: /recover NAME gives guidance for that service; /recover NAME
 // used CODE marks a recovery code used; /recover alone is a checklist.
 func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Reply {
@@ -57,11 +53,6 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 	// wording tests there measure exactly what the person reads.
 	g := h.recovery.Guide(recovery.English, st.Name, issuer, st)
 	return []Reply{{Parts: plain(g.Text()), Sensitive: st.HaveKey}}
-}
-
-func isNotFound(err error) bool {
-	var nf *core.NotFoundError
-	return errors.As(err, &nf)
 }
 
 func (h *Handler) recoveryState(name string) recovery.State {
@@ -123,67 +114,4 @@ func (h *Handler) recoverChecklist(ctx context.Context, req Request) []Reply {
 	}
 	b.WriteString("\nLost a phone? /recover NAME says what to do.")
 	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
-}
-
-// cmdRecoveryCodes stores an account's one-time recovery codes: given in
-// the same message, or in the next one.
-func (h *Handler) cmdRecoveryCodes(ctx context.Context, req Request, args string) []Reply {
-	name, codes, _ := strings.Cut(args, " ")
-	if name == "" {
-		return []Reply{{Parts: plain("Use: /recovery-codes NAME CODE1 CODE2 … (the one-time codes the service gave you). I delete your message after reading it.")}}
-	}
-	sum, err := h.svc.Resolve(ctx, req.Person, name)
-	if err != nil {
-		r := h.failReply(err)
-		r.DeleteRequest = codes != ""
-		return []Reply{r}
-	}
-	if strings.TrimSpace(codes) == "" {
-		h.setPending(req.Person, pending{kind: "recovery-codes", label: "#" + sum.ID})
-		return []Reply{{Parts: plain(fmt.Sprintf("Send me the recovery codes for %s, separated by spaces or new lines. I delete your message after reading it. /cancel to stop.", sum.Name())), Sensitive: true}}
-	}
-	return h.storeRecoveryCodes(ctx, req, "#"+sum.ID, codes)
-}
-
-func (h *Handler) storeRecoveryCodes(ctx context.Context, req Request, query, text string) []Reply {
-	codes := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' || r == ',' || r == ';' })
-	if len(codes) == 0 {
-		return []Reply{{Parts: plain("I found no codes in that message. Nothing was changed."), DeleteRequest: true}}
-	}
-	if len(codes) > maxRecoveryCodes {
-		return []Reply{{Parts: plain(fmt.Sprintf("That is %d codes; services give at most a few dozen. Nothing was changed.", len(codes))), DeleteRequest: true}}
-	}
-	for _, c := range codes {
-		if len(c) > 64 {
-			return []Reply{{Parts: plain("One of those codes is longer than 64 characters; that is not a recovery code. Nothing was changed."), DeleteRequest: true}}
-		}
-	}
-	sum, err := h.svc.SetRecoveryCodes(ctx, req.Person, query, codes)
-	if err != nil {
-		r := h.failReply(err)
-		r.DeleteRequest = true
-		return []Reply{r}
-	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Stored %d recovery %s for %s, sealed like its key. /recover %s shows how many are left.%s",
-		len(codes), plural(len(codes), "code", "codes"), sum.Name(), sum.Name(), deletionNote(req))), DeleteRequest: true, Sensitive: true}}
-}
-
-// cmdCheck compares a code from the person's phone with the stored key.
-func (h *Handler) cmdCheck(ctx context.Context, req Request, args string) []Reply {
-	name, code, _ := strings.Cut(args, " ")
-	code = strings.TrimSpace(code)
-	if name == "" || code == "" {
-		return []Reply{{Parts: plain("Use: /check NAME CODE with the code your phone's authenticator app shows now. It tells you whether the backup key stored here is right.")}}
-	}
-	sum, ok, err := h.svc.Check(ctx, req.Person, name, code)
-	if errors.Is(err, otp.ErrCodeFormat) {
-		return []Reply{{Parts: plain("That is not a code: send the digits your authenticator app shows for this account, for example /check " + core.CleanLabel(name) + " 123456.")}}
-	}
-	if err != nil {
-		return h.fail(err)
-	}
-	if ok {
-		return []Reply{{Parts: plain(fmt.Sprintf("It matches: the backup key stored for %s is right. I noted it as checked.", sum.Name())), Sensitive: true}}
-	}
-	return []Reply{{Parts: plain(fmt.Sprintf("That code does not match %s. Check that you typed the code your app shows for this account right now, and that both clocks are right. If it still does not match, the key stored here is wrong: /del it and add it again.", sum.Name())), Sensitive: true}}
 }

@@ -58,3 +58,24 @@ func (h *Handler) didYouMean(ctx context.Context, req Request, text string) stri
 	}
 	return ""
 }
+
+// maxSuggestDistance is how far (in edits: a letter added, dropped,
+// changed, or two swapped) a typo may be from a command to be suggested.
+const maxSuggestDistance = 2
+
+// nearest is the command (and its spelling) closest to word by optimal
+// string alignment distance (Damerau–Levenshtein with adjacent swaps, so
+// "unlokc" is one edit from "unlock"), nil when none is close enough.
+func (h *Handler) nearest(word string) (*command, string) {
+	var best *command
+	bestName, bestD := "", maxSuggestDistance+1
+	for _, c := range commandTable() {
+		for _, n := range append([]string{c.name}, c.aliases...) {
+			d := edlib.OSADamerauLevenshteinDistance(word, n)
+			if d < bestD && d < len([]rune(word)) {
+				best, bestName, bestD = c, n, d
+			}
+		}
+	}
+	return best, bestName
+}

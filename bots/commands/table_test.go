@@ -184,3 +184,34 @@ func TestUnknownCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestMenuFitsPlatforms(t *testing.T) {
+	valid := regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+	for _, m := range commands.Menu() {
+		if !valid.MatchString(m.Command) || len(m.Description) < 3 || len(m.Description) > 256 {
+			t.Errorf("menu item %+v does not fit Telegram's limits", m)
+		}
+	}
+}
+
+// /help fits the person and the platform.
+func TestHelpFits(t *testing.T) {
+	r := newRig(t)
+	help := r.say("/help").PlainText()
+	for _, c := range []string{"/code", "/add", "/list", "/export", "/recover", "/check"} {
+		if !strings.Contains(help, c+" ") {
+			t.Errorf("everyday help lacks %s:\n%s", c, help)
+		}
+	}
+	for _, w := range []string{"screenshot", "button", "tap", "/vault", "/invite"} {
+		if strings.Contains(strings.ToLower(help), w) {
+			t.Errorf("console help mentions %q:\n%s", w, help)
+		}
+	}
+	if team := r.say("/help team").PlainText(); !strings.Contains(team, "/vault") || strings.Contains(team, "/invite") {
+		t.Errorf("/help team for a non-admin:\n%s", team)
+	}
+	if tg := r.send("telegram", "/help")[0].PlainText(); !strings.Contains(tg, "screenshot") {
+		t.Errorf("telegram help does not say screenshots work:\n%s", tg)
+	}
+}

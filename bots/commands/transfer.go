@@ -139,22 +139,6 @@ func (h *Handler) importPassword(ctx context.Context, req Request, p pending, pa
 	return replies
 }
 
-// ImportFailure explains why a file could not be imported, for a person.
-func ImportFailure(err error) string { return importFailure(err) }
-
-func importFailure(err error) string {
-	switch {
-	case errors.Is(err, transfer.ErrUnsupported):
-		return upperFirst(err.Error()) + ". Nothing was stored."
-	case errors.Is(err, transfer.ErrUnknownFormat):
-		return "I cannot import that file: I did not recognise its format. I read exports of " + transfer.Supported + ". Nothing was stored."
-	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
-		errors.Is(err, transfer.ErrNeedFile):
-		return upperFirst(err.Error()) + ". Nothing was stored."
-	}
-	return "I could not read that file. Nothing was stored."
-}
-
 // storeImport adds what a file held, all in one transaction, and reports
 // what was added, what was already there and what could not be read.
 func (h *Handler) storeImport(ctx context.Context, req Request, res *transfer.Result) []Reply {
@@ -350,13 +334,6 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // cmdExport: /export NAME asks, /export NAME yes shows the link and QR;

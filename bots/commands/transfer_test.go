@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/qr"
+	"github.com/authbot/authbot/core/transfer"
 )
 
 func (r *rig) file(path string) commands.Reply {
@@ -97,5 +100,119 @@ func TestImportBitwardenAccountRestricted(t *testing.T) {
 		Attachment: &commands.Attachment{Data: data}})[0]
 	if !strings.Contains(rep.PlainText(), "account-restricted") || !strings.Contains(rep.PlainText(), "Password protected") {
 		t.Errorf("account-restricted export: %q", rep.PlainText())
+	}
+}
+
+func TestImportFileAndQR(t *testing.T) {
+	r := newRig(t)
+	data, err := os.ReadFile("../../core/transfer/testdata/aegis_plain.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(d []byte, image bool) commands.Reply {
+		return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+			Attachment: &commands.Attachment{Name: "x.bin", Data: d, Image: image}})[0]
+	}
+	rep := file(data, false)
+	if !rep.DeleteRequest || !strings.Contains(rep.PlainText(), "Imported") {
+		t.Fatalf("aegis import: %q", rep.PlainText())
+	}
+	n := len(r.labels())
+	if rep := file(data, false); len(r.labels()) != n || !strings.Contains(rep.PlainText(), "Already stored") {
+		t.Errorf("second import doubled accounts or did not say so: %q", rep.PlainText())
+	}
+	png, err := qr.Encode("otpauth://totp/QRCo:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=QRCo", 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := file(png, true); !strings.Contains(rep.PlainText(), "Added qrco") {
+		t.Errorf("QR import: %q", rep.PlainText())
+	}
+	noQR, _ := qr.Encode("x", 10)
+	noQR = noQR[:len(noQR)/2] // a broken image
+	if rep := file(noQR, true); !rep.DeleteRequest || strings.Contains(rep.PlainText(), "Imported") {
+		t.Errorf("broken image: %q", rep.PlainText())
+	}
+	if rep := file([]byte("{\"hello\": 1}"), false); !strings.Contains(rep.PlainText(), "did not recognise") {
+		t.Errorf("unknown file: %q", rep.PlainText())
+	}
+}
+
+func TestExportAllThenImportWithPassword(t *testing.T) {
+	r := newRig(t)
+	r.say("/add github JBSWY3DPEHPK3PXPJBSWY3DP")
+	r.say("/add gitlab KRSXG5CTMVRXEZLUKRSXG5CT")
+	r.say("/export")
+	if rep := r.say("short"); !strings.Contains(rep.PlainText(), "too short") {
+		t.Fatalf("short password: %q", rep.PlainText())
+	}
+	out := r.send("console", "correct horse battery")
+	if len(out) < 2 || out[0].File == nil || out[1].Image == nil || !out[0].DeleteRequest {
+		t.Fatalf("export all: %+v", out)
+	}
+	res, err := transfer.Import(context.Background(), out[0].File.Data, "correct horse battery")
+	if err != nil || len(res.Keys) != 2 {
+		t.Fatalf("exported vault does not import: %v", err)
+	}
+	// Into a fresh vault, through the chat, with the password flow.
+	r2 := newRig(t)
+	ask := r2.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: out[0].File.Data}})[0]
+	if !strings.Contains(ask.PlainText(), "encrypted") {
+		t.Fatalf("no password question: %q", ask.PlainText())
+	}
+	if rep := r2.say("wrong password"); !strings.Contains(rep.PlainText(), "does not open") || !rep.DeleteRequest {
+		t.Fatalf("wrong password: %q", rep.PlainText())
+	}
+	if rep := r2.say("correct horse battery"); !strings.Contains(rep.PlainText(), "Imported 2") {
+		t.Fatalf("right password: %q", rep.PlainText())
+	}
+	// Codes survive the round trip.
+	a, b := codeOf(t, r.say("/code github")), codeOf(t, r2.say("/code github"))
+	if a != b {
+		t.Errorf("codes differ after export and import: %s vs %s", a, b)
+	}
+}
+
+func TestExportOneAsksThenShowsLinkAndQR(t *testing.T) {
+	r := newRig(t)
+	r.say("/add github JBSWY3DPEHPK3PXPJBSWY3DP")
+	ask := r.say("/export github")
+	if ask.Image != nil || len(ask.Buttons) == 0 {
+		t.Fatalf("export without confirmation: %+v", ask)
+	}
+	rep := r.say(ask.Buttons[0][0].Data)
+	if rep.Image == nil || rep.ExpiresAt != r.clock.t.Add(30*time.Second) || !rep.Sensitive {
+		t.Fatalf("export: %+v", rep)
+	}
+	texts, err := qr.Decode(context.Background(), rep.Image.Data)
+	if err != nil || len(texts) != 1 {
+		t.Fatalf("QR: %v %v", texts, err)
+	}
+	k, err := otp.ParseURI(texts[0])
+	if err != nil || otp.EncodeSecret(k.Params.Secret) != "JBSWY3DPEHPK3PXPJBSWY3DP" {
+		t.Errorf("QR holds %v, %v", k, err)
+	}
+}
+
+func TestExportSteamSaysWhichAppsWork(t *testing.T) {
+	r := newRig(t)
+	r.say("/add otpauth://totp/Steam:gaben?secret=JBSWY3DPEHPK3PXPJBSWY3DP&issuer=Steam&encoder=steam")
+	r.say("/add plain JBSWY3DPEHPK3PXP")
+	var steam string
+	for _, l := range r.labels() {
+		if l != "plain" {
+			steam = l
+		}
+	}
+	text := r.say("/export " + steam + " yes").PlainText()
+	if !strings.Contains(text, "only in apps that support Steam Guard") || !strings.Contains(text, "Google Authenticator accepts it but makes wrong codes") {
+		t.Errorf("steam export:\n%s", text)
+	}
+	if text := r.say("/export plain yes").PlainText(); strings.Contains(text, "Steam") {
+		t.Errorf("a plain export speaks of Steam:\n%s", text)
+	}
+	if text := r.say("/recover " + steam).PlainText(); !strings.Contains(text, "Steam Guard (Aegis, 2FAS…)") {
+		t.Errorf("steam guidance:\n%s", text)
 	}
 }

@@ -30,6 +30,10 @@ type Options struct {
 	Prompt bool
 	// SaveDir is where images and files from replies are written (0600).
 	SaveDir string
+	// Lang is the terminal's language (lang.FromEnv: LC_ALL, LC_MESSAGES,
+	// LANG), or the one asked for with --lang when LangForced.
+	Lang       string
+	LangForced bool
 }
 
 // ErrCommandFailed is returned (wrapped) by Run when any command did not
@@ -69,7 +73,7 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		req := commands.Request{Person: Person, Platform: "console", Chat: commands.Private, Text: line}
+		req := commands.Request{Person: Person, Platform: "console", Chat: commands.Private, Text: line, Lang: opts.Lang, LangForced: opts.LangForced}
 		total++
 		bad := false
 		for _, rep := range h.Handle(ctx, req) {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +14,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/outbox"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 const botPassword = "bot-password-123"
@@ -54,20 +52,7 @@ func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]stri
 // testOutbox is a real outbox over a bbolt file in t's temp dir.
 func testOutbox(t testing.TB, clock outbox.Clock) *outbox.Outbox {
 	t.Helper()
-	store, err := bolt.Open(context.Background(), filepath.Join(t.TempDir(), "outbox.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := outbox.Open(context.Background(), store, key, outbox.Options{Platform: Platform, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return testkit.Outbox(t, outbox.Options{Platform: Platform, Clock: clock})
 }
 
 func testLogger(t testing.TB) *slog.Logger {

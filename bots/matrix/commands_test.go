@@ -5,7 +5,6 @@ package matrix
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,8 +20,7 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/qr"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 // These tests run the real command handler over a real bolt database, so
@@ -30,25 +28,7 @@ import (
 
 func realHandler(t testing.TB) *commands.Handler {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = svc.FlushAudit(context.Background())
-		_ = store.Close()
-	})
-	return commands.New(svc, commands.Options{
-		Clock:             core.SystemClock{},
+	return testkit.Service(t, testkit.Options{Clock: core.SystemClock{}}).Handler(commands.Options{
 		Log:               testLogger(t),
 		CodeDeleteAfter:   time.Minute,
 		ExportDeleteAfter: time.Minute,

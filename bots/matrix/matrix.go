@@ -31,6 +31,7 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // Platform is the Request.Platform this adapter sets.
@@ -314,7 +315,9 @@ func (b *Bot) login(ctx context.Context) (err error) {
 		}
 	}
 
-	open := func() (*dbutil.Database, error) { return openCryptoDB(filepath.Join(b.cfg.StateDir, "crypto.db")) }
+	open := func() (*dbutil.Database, error) {
+		return openCryptoDB(filepath.Join(b.cfg.StateDir, datadir.CryptoDBName))
+	}
 	if b.cfg.CryptoDB != nil {
 		open = b.cfg.CryptoDB
 	}

@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/bots/outbox"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // pendingFile is where versions before the outbox kept their scheduled
 // redactions and expiry edits (in the state dir).
-const pendingFile = "pending.json"
+const pendingFile = datadir.PendingName
 
 // maxPendingFile bounds what is read of it (the old version capped it too).
 const maxPendingFile = 4 << 20

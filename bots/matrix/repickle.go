@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/authbot/authbot/storage/datadir"
 	"maunium.net/go/mautrix/crypto/goolm/libolmpickle"
 )
 
@@ -42,7 +43,7 @@ var pickled = [][2]string{
 // ran) is nothing to do. Errors: a value that opens with neither key
 // (nothing is changed then), or an SQLite error.
 func Repickle(ctx context.Context, stateDir string, oldKey, newKey []byte) (int, error) {
-	path := filepath.Join(stateDir, "crypto.db")
+	path := filepath.Join(stateDir, datadir.CryptoDBName)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}

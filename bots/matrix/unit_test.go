@@ -19,6 +19,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/outbox"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 func TestRenderText(t *testing.T) {
@@ -199,10 +200,6 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
 // TestMigratePendingFile: an upgrade moves an old pending.json into the
 // outbox once, in time order, and removes it; a damaged file stops the
 // start with an error naming it, and stays.
@@ -215,7 +212,7 @@ func TestMigratePendingFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	box := testOutbox(t, fixedClock{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	box := testOutbox(t, testkit.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 	if err := migratePending(context.Background(), path, box, testLogger(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -13,54 +13,14 @@ import (
 	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
 )
 
-// fakeClock moves only when told; Run waits on its After.
-type fakeClock struct {
-	mu      sync.Mutex
-	t       time.Time
-	waiters []waiter
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.t
-		return ch
-	}
-	c.waiters = append(c.waiters, waiter{c.t.Add(d), ch})
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.t) {
-			w.ch <- c.t
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
+// newClock is the fake clock: it moves only when told, and Run waits on
+// its After.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 }
 
 type counts struct {
@@ -96,7 +56,7 @@ type rig struct {
 	t     *testing.T
 	path  string
 	key   seal.Key
-	clock *fakeClock
+	clock *testkit.Clock
 	obs   *counts
 	store *bolt.Store
 	opts  outbox.Options
@@ -104,11 +64,7 @@ type rig struct {
 
 func newRig(t *testing.T, opts outbox.Options) *rig {
 	t.Helper()
-	k, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{t: t, path: filepath.Join(t.TempDir(), "authbot.db"), key: k, clock: newClock(), obs: &counts{}, opts: opts}
+	r := &rig{t: t, path: filepath.Join(t.TempDir(), "authbot.db"), key: testkit.Key(t), clock: newClock(), obs: &counts{}, opts: opts}
 	r.opts.Platform = "telegram"
 	r.opts.Clock = r.clock
 	r.opts.Observer = r.obs
@@ -120,17 +76,8 @@ func (r *rig) open() *outbox.Outbox {
 	if r.store != nil {
 		r.store.Close()
 	}
-	s, err := bolt.Open(context.Background(), r.path, bolt.Options{})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.store = s
-	r.t.Cleanup(func() { s.Close() })
-	o, err := outbox.Open(context.Background(), s, r.key, r.opts)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return o
+	r.store = testkit.Bolt(r.t, r.path)
+	return testkit.OpenOutbox(r.t, r.store, r.key, r.opts)
 }
 
 // recorder is a run function that records what ran and answers with err
@@ -454,17 +401,8 @@ func TestJobsAreSealed(t *testing.T) {
 }
 
 func BenchmarkAddAndRun(b *testing.B) {
-	k, _ := seal.NewKey()
-	s, err := bolt.Open(context.Background(), filepath.Join(b.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	clock := newClock()
-	o, err := outbox.Open(context.Background(), s, k, outbox.Options{Platform: "telegram", Clock: clock})
-	if err != nil {
-		b.Fatal(err)
-	}
+	o := testkit.Outbox(b, outbox.Options{Platform: "telegram", Clock: clock})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, b.N+1)
 	go o.Run(ctx, func(context.Context, outbox.Job) error { done <- struct{}{}; return nil })

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -17,8 +16,7 @@ import (
 	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/bots/telegram"
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 const token = "123456:TEST-token_abc"
@@ -57,20 +55,7 @@ func (h *fakeHandler) requests() []commands.Request {
 // newOutbox is a real outbox over a bbolt file in t's temp dir.
 func newOutbox(t testing.TB, clock outbox.Clock) *outbox.Outbox {
 	t.Helper()
-	store, err := bolt.Open(context.Background(), filepath.Join(t.TempDir(), "outbox.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := outbox.Open(context.Background(), store, key, outbox.Options{Platform: telegram.Platform, Clock: clock, MaxAge: telegram.MaxDeleteAge})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return testkit.Outbox(t, outbox.Options{Platform: telegram.Platform, Clock: clock, MaxAge: telegram.MaxDeleteAge})
 }
 
 type harness struct {

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -90,11 +91,34 @@ func safeErr(err error) string {
 
 var commandRE = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-// setMenu registers the command menu. Only English descriptions exist, so
-// only the default (all languages) list is set.
+// setMenu registers the command menu: the default list (every language
+// without its own) and one list per language of Menus.
 func (b *Bot) setMenu(ctx context.Context) error {
+	if err := b.setMenuFor(ctx, "", b.cfg.Menu); err != nil {
+		return err
+	}
+	codes := make([]string, 0, len(b.cfg.Menus))
+	for code := range b.cfg.Menus {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes) // one order, so restarts send the same calls
+	for _, code := range codes {
+		if !languageRE.MatchString(code) {
+			b.log.Warn("telegram: menu language skipped, Telegram takes two-letter codes only", "language", code)
+			continue
+		}
+		if err := b.setMenuFor(ctx, code, b.cfg.Menus[code]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var languageRE = regexp.MustCompile(`^[a-z]{2}$`)
+
+func (b *Bot) setMenuFor(ctx context.Context, language string, menu []MenuItem) error {
 	var cmds []models.BotCommand
-	for _, m := range b.cfg.Menu {
+	for _, m := range menu {
 		c := strings.TrimPrefix(m.Command, "/")
 		d := strings.TrimSpace(m.Description)
 		if !commandRE.MatchString(c) || d == "" {
@@ -113,7 +137,7 @@ func (b *Bot) setMenu(ctx context.Context) error {
 		return nil
 	}
 	return b.do(ctx, "setMyCommands", func(ctx context.Context) error {
-		_, err := b.api.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: cmds})
+		_, err := b.api.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: cmds, LanguageCode: language})
 		return err
 	})
 }

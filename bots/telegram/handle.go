@@ -83,7 +83,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	if len(text) > maxTextLen {
 		text = text[:maxTextLen]
 	}
-	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: text}
+	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: text, Lang: m.From.LanguageCode}
 	if in.private {
 		req.Chat = commands.Private
 	}
@@ -157,7 +157,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	} else if m := q.Message.InaccessibleMessage; m != nil {
 		in.chatID, in.private = m.Chat.ID, m.Chat.Type == models.ChatTypePrivate
 	}
-	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: q.Data, Callback: true}
+	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: q.Data, Callback: true, Lang: q.From.LanguageCode}
 	if in.private {
 		req.Chat = commands.Private
 	}

@@ -4,7 +4,6 @@ import (
 	"html"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authbot/authbot/bots/commands"
 )
@@ -108,10 +107,6 @@ func TestKeyboard(t *testing.T) {
 		t.Errorf("empty keyboard should be nil")
 	}
 }
-
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
 
 func TestTrackerOffset(t *testing.T) {
 	tr := newTracker()

@@ -2,7 +2,6 @@ package telegram_test
 
 import (
 	"context"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,8 +13,7 @@ import (
 	"github.com/authbot/authbot/bots/telegram"
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
 	"github.com/authbot/authbot/core"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 // teamRig runs the adapter over the real handler and service (bbolt in a
@@ -29,23 +27,11 @@ type teamRig struct {
 
 func startTeam(t *testing.T) *teamRig {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}})
+	svc := k.Svc
 	var bot *telegram.Bot
 	var botMu sync.Mutex
-	h := commands.New(svc, commands.Options{
+	h := k.Handler(commands.Options{
 		IsAdmin: func(p string) bool { return p == "alice" },
 		TelegramBotName: func() string {
 			botMu.Lock()
@@ -83,7 +69,7 @@ func startTeam(t *testing.T) *teamRig {
 	botMu.Lock()
 	bot = b
 	botMu.Unlock()
-	runCtx, cancel := context.WithCancel(ctx)
+	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(runCtx) }()
 	t.Cleanup(func() {

@@ -107,6 +107,11 @@ type Config struct {
 	// with Platform "telegram" and MaxAge MaxDeleteAge.
 	Outbox *outbox.Outbox
 	Menu   []MenuItem
+	// Menus are the command menu in other languages, by Telegram's
+	// two-letter language code ("ru", "pt"): setMyCommands with that
+	// language_code, shown to people whose app is in that language. Menu
+	// is the list for everyone else.
+	Menus map[string][]MenuItem
 	// MenuApp, if set, is the https URL of the Mini App the bot's menu
 	// button opens (setChatMenuButton with a web_app).
 	MenuApp string

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/observe"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -42,9 +42,6 @@ type app struct {
 	metrics *observe.Metrics
 }
 
-// dbFile is the database's name inside the data dir.
-const dbFile = "authbot.db"
-
 // openApp opens (creating on first run) the data dir, the master key and
 // the database, and checks that the key opens the database.
 // extra adjusts the command handler's options (serve adds the metrics
@@ -60,10 +57,10 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 	// making one would only hide the loss (and a later backup would hold
 	// a key that opens nothing). Refuse, and say where the key must go.
 	if getenv(config.EnvMasterKey) == "" {
-		_, kerr := os.Stat(filepath.Join(cfg.DataDir, keyfile.FileName))
-		if _, derr := os.Stat(filepath.Join(cfg.DataDir, dbFile)); derr == nil && errors.Is(kerr, fs.ErrNotExist) {
+		_, kerr := os.Stat(datadir.At(cfg.DataDir).Key())
+		if _, derr := os.Stat(datadir.At(cfg.DataDir).DB()); derr == nil && errors.Is(kerr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("master key: %s exists but %s is missing; put the key back (from your backup) or set %s — a new key could not open this database",
-				filepath.Join(cfg.DataDir, dbFile), keyfile.FileName, config.EnvMasterKey)
+				datadir.At(cfg.DataDir).DB(), keyfile.FileName, config.EnvMasterKey)
 		}
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -75,7 +72,7 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 	}
 	if source == keyfile.Created {
 		log.Info("created a new master key; back it up, without it the database cannot be opened",
-			"file", filepath.Join(cfg.DataDir, keyfile.FileName))
+			"file", datadir.At(cfg.DataDir).Key())
 	}
 	if store == nil {
 		if store, err = openStore(ctx, cfg); err != nil {
@@ -85,8 +82,8 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 		store = noClose{store}
 	}
 	if source == keyfile.FromFile {
-		// Finish or undo a key rotation that was interrupted (rotate.go).
-		if key, err = settleRotation(ctx, cfg.DataDir, store, key, log); err != nil {
+		// Finish or undo a key rotation that was interrupted (keyfile.Rotate).
+		if key, err = keyfile.Settle(ctx, cfg.DataDir, store, key, log); err != nil {
 			store.Close()
 			return nil, err
 		}

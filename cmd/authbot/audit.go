@@ -6,12 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // runAudit: authbot audit [--data DIR | --config FILE] [--vault NAME]
@@ -38,7 +38,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		return fmt.Errorf("open database (is authbot serve running? the audit log is read with the bot stopped, or from a backup): %w", err)
 	}

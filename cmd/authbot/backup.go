@@ -19,6 +19,7 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 	"github.com/authbot/authbot/storage/postgres"
 )
@@ -80,11 +81,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			defer s.Close()
 			return pgStore{s}.Backup(ctx, w)
 		}
-		n, err := backup.Fetch(ctx, filepath.Join(dir, backup.SocketName), w)
+		n, err := backup.Fetch(ctx, datadir.At(dir).Socket(), w)
 		if !errors.Is(err, backup.ErrNoServer) {
 			return n, err
 		}
-		store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{ReadOnly: true})
+		store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{ReadOnly: true})
 		if errors.Is(err, bolt.ErrLocked) {
 			return 0, fmt.Errorf("%w; stop it (authbot chat), or back up through a running authbot serve", err)
 		}
@@ -98,14 +99,18 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("%s already exists; give a new file name (an existing backup is never overwritten)", *out)
 	}
-	m, err := writeBackup(ctx, *out, dir, r, &key, snapshot)
+	var matrixDSN string
+	if pg != nil {
+		matrixDSN = pg.Storage.DSN
+	}
+	m, err := writeBackup(ctx, *out, dir, matrixDSN, r, &key, snapshot)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup written to %s: %d people, %d accounts, all records checked\n", *out, m.People, m.Accounts)
 	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
 		fmt.Fprintln(stdout, "the Matrix crypto state is included: a restored bot is the same Matrix device")
-	} else if hasMatrixState(dir) {
+	} else if hasMatrixState(dir) || (pg != nil && !matrixCopySupported && pg.Matrix.Enabled()) {
 		fmt.Fprintln(stderr, "note: the Matrix crypto state was not included (this build has no Matrix support); after a restore the Matrix bot logs in as a new device")
 	}
 	return nil
@@ -190,11 +195,11 @@ func readPassphrase(path string) (string, error) {
 func existingKey(dir string, getenv env) (seal.Key, error) {
 	fromEnv := getenv(config.EnvMasterKey)
 	if fromEnv == "" {
-		if _, err := os.Stat(filepath.Join(dir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(datadir.At(dir).Key()); errors.Is(err, fs.ErrNotExist) {
 			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
+	if _, err := os.Stat(datadir.At(dir).DB()); err != nil {
 		return seal.Key{}, fmt.Errorf("no database in %s: %w", dir, err)
 	}
 	return existingKeyAnyStore(dir, getenv)
@@ -205,7 +210,7 @@ func existingKey(dir string, getenv env) (seal.Key, error) {
 func existingKeyAnyStore(dir string, getenv env) (seal.Key, error) {
 	fromEnv := getenv(config.EnvMasterKey)
 	if fromEnv == "" {
-		if _, err := os.Stat(filepath.Join(dir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(datadir.At(dir).Key()); errors.Is(err, fs.ErrNotExist) {
 			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
 		}
 	}
@@ -218,11 +223,11 @@ func existingKeyAnyStore(dir string, getenv env) (seal.Key, error) {
 
 // writeBackup writes a checked, encrypted backup of dataDir to out
 // atomically (see backupTo).
-func writeBackup(ctx context.Context, out, dataDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+func writeBackup(ctx context.Context, out, dataDir, matrixDSN string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
 	var m backup.Manifest
 	err := backup.WriteFileAtomic(ctx, out, func(ctx context.Context, f *os.File) error {
 		var err error
-		m, err = backupTo(ctx, f, filepath.Dir(out), dataDir, r, key, snapshot)
+		m, err = backupTo(ctx, f, filepath.Dir(out), dataDir, matrixDSN, r, key, snapshot)
 		return err
 	})
 	return m, err
@@ -231,16 +236,17 @@ func writeBackup(ctx context.Context, out, dataDir string, r age.Recipient, key 
 // backupTo takes a snapshot into temporary files in tmpDir, checks it
 // (opens every record with key), and only then writes the encrypted backup
 // to w. The Matrix adapter's state in dataDir goes with it when this build
-// can copy it (see matrixState). Used by `authbot backup` and by serve's
-// schedule.
-func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
+// can copy it (see matrixState); matrixDSN, when set, is the PostgreSQL
+// database that holds the records and the Matrix crypto store instead.
+// Used by `authbot backup` and by serve's schedule.
+func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir, matrixDSN string, r age.Recipient, key *seal.Key, snapshot backup.SnapshotFunc) (backup.Manifest, error) {
 	var m backup.Manifest
 	work, err := os.MkdirTemp(tmpDir, ".authbot-snapshot-*")
 	if err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
 	defer os.RemoveAll(work)
-	tmp, err := os.OpenFile(filepath.Join(work, dbFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := os.OpenFile(datadir.At(work).DB(), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
@@ -253,7 +259,7 @@ func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Re
 	if err != nil {
 		return m, fmt.Errorf("backup: the snapshot did not check out, nothing written: %w", err)
 	}
-	extra, err := matrixState(ctx, dataDir, work)
+	extra, err := matrixState(ctx, dataDir, matrixDSN, work)
 	for _, f := range extra {
 		defer f.Body.(io.Closer).Close()
 	}
@@ -276,7 +282,7 @@ func backupTo(ctx context.Context, w io.Writer, tmpDir, dataDir string, r age.Re
 
 // hasMatrixState reports whether dataDir holds a Matrix crypto store.
 func hasMatrixState(dataDir string) bool {
-	_, err := os.Stat(filepath.Join(dataDir, filepath.FromSlash(backup.MatrixCryptoDB)))
+	_, err := os.Stat(datadir.At(dataDir).MatrixCryptoDB())
 	return err == nil
 }
 
@@ -286,10 +292,13 @@ func hasMatrixState(dataDir string) bool {
 // runs) that passed SQLite's integrity check, and a pending.json left by a
 // version before the outbox (the adapter moves it into the database at its
 // next start), so one open file is one whole version.
-// Nothing when the data dir has no Matrix state or this build cannot copy
-// it (no goolm tag: runBackup says so).
-func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, error) {
-	if !backup.SQLiteSupported || !hasMatrixState(dataDir) {
+// With dsn (storage.driver postgres) the crypto store is read from
+// PostgreSQL into a SQLite file of the same shape (exportMatrixState), so
+// a backup holds it the same way whichever store wrote it and restores
+// into either. Nothing when there is no Matrix state or this build cannot
+// copy it (no goolm tag: runBackup says so).
+func matrixState(ctx context.Context, dataDir, dsn, work string) ([]backup.File, error) {
+	if !backup.SQLiteSupported || (dsn == "" && !hasMatrixState(dataDir)) {
 		return nil, nil
 	}
 	var files []backup.File
@@ -310,8 +319,19 @@ func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, erro
 		files = append(files, backup.File{Name: name, Size: fi.Size(), Body: f})
 		return nil
 	}
-	copyPath := filepath.Join(work, "crypto.db")
-	if err := backup.SnapshotSQLite(ctx, filepath.Join(dataDir, filepath.FromSlash(backup.MatrixCryptoDB)), copyPath); err != nil {
+	copyPath := filepath.Join(work, datadir.CryptoDBName)
+	if dsn != "" {
+		// The outbox, not pending.json, keeps the redactions there.
+		if _, ok, err := exportMatrixState(ctx, dsn, copyPath); err != nil || !ok {
+			return nil, err
+		}
+		if err := backup.CheckSQLite(ctx, copyPath); err != nil {
+			return nil, err
+		}
+		err := add(backup.MatrixCryptoDB, copyPath)
+		return files, err
+	}
+	if err := backup.SnapshotSQLite(ctx, datadir.At(dataDir).MatrixCryptoDB(), copyPath); err != nil {
 		return nil, err
 	}
 	if err := backup.CheckSQLite(ctx, copyPath); err != nil {
@@ -320,7 +340,7 @@ func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, erro
 	if err := add(backup.MatrixCryptoDB, copyPath); err != nil {
 		return files, err
 	}
-	pending := filepath.Join(dataDir, filepath.FromSlash(backup.MatrixPending))
+	pending := datadir.At(dataDir).MatrixPending()
 	if err := add(backup.MatrixPending, pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return files, err
 	}
@@ -329,40 +349,28 @@ func matrixState(ctx context.Context, dataDir, work string) ([]backup.File, erro
 
 // checkDatabase opens the bbolt file at path read-only (bbolt's own
 // checks), checks key against it and opens every record.
-func checkDatabase(ctx context.Context, path string, key *seal.Key) (core.Report, error) {
+func checkDatabase(ctx context.Context, path string, key *seal.Key) (core.VerifyReport, error) {
 	store, err := bolt.Open(ctx, path, bolt.Options{ReadOnly: true})
 	if err != nil {
-		return core.Report{}, err
+		return core.VerifyReport{}, err
 	}
 	defer store.Close()
 	return checkStore(ctx, store, key)
 }
 
 // checkStore checks key against store and opens every record.
-func checkStore(ctx context.Context, store core.Store, key *seal.Key) (core.Report, error) {
+func checkStore(ctx context.Context, store core.Store, key *seal.Key) (core.VerifyReport, error) {
 	if err := core.CheckMasterKey(ctx, store, key); err != nil {
 		if errors.Is(err, core.ErrNotFound) {
-			return core.Report{}, errors.New("the database has no key check record (never opened by authbot)")
+			return core.VerifyReport{}, errors.New("the database has no key check record (never opened by authbot)")
 		}
-		return core.Report{}, err
+		return core.VerifyReport{}, err
 	}
 	svc, err := core.NewService(ctx, store, *key, core.SystemClock{})
 	if err != nil {
-		return core.Report{}, err
+		return core.VerifyReport{}, err
 	}
-	rep, err := svc.Verify(ctx)
-	if err != nil {
-		return rep, err
-	}
-	// Shared vaults are sealed under their own keys, which Verify does not
-	// open: a backup whose vaults cannot be read is no backup.
-	vrep, err := svc.VerifyVaults(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("verify shared vaults: %w", err)
-	}
-	rep.Accounts += vrep.Accounts
-	for _, p := range vrep.Problems {
-		rep.Problems = append(rep.Problems, "shared vault: "+p)
-	}
-	return rep, nil
+	// Verify opens shared vaults too: a backup whose vaults cannot be
+	// read is no backup.
+	return svc.Verify(ctx)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // fakeMatrixState makes dir/matrix look like the adapter's: crypto.db in
@@ -24,7 +25,7 @@ import (
 // running serve would, and pending.json.
 func fakeMatrixState(t *testing.T, dir string) (*sql.DB, []byte) {
 	t.Helper()
-	state := filepath.Join(dir, "matrix")
+	state := datadir.At(dir).Matrix()
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestBackupRestoreMatrixState(t *testing.T) {
 	if !strings.Contains(stdout, "Matrix crypto state was restored") {
 		t.Errorf("restore said %q", stdout)
 	}
-	state := filepath.Join(target, "matrix")
+	state := datadir.At(target).Matrix()
 	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("matrix dir: %v %v", fi, err)
 	}

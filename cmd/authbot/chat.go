@@ -8,19 +8,32 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/term"
 
 	"github.com/authbot/authbot/bots/console"
 	"github.com/authbot/authbot/config"
+	"github.com/authbot/authbot/lang"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data", defaultDataDir(getenv), "data directory (database and master key)")
+	langFlag := fs.String("lang", "", "answer in this language (en, es, pt-BR, ru, uk, tr, id, de); default: LC_ALL, LC_MESSAGES or LANG, or the /language choice")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	copts := console.Options{Lang: string(lang.FromEnv(getenv))}
+	if *langFlag != "" {
+		t, ok := lang.Parse(*langFlag)
+		if !ok {
+			fmt.Fprintf(stderr, "authbot chat: --lang %q is not a language I speak; use one of %s\n", *langFlag, langList())
+			return errUsage
+		}
+		copts.Lang, copts.LangForced = string(t), true
 	}
 	a, err := openLocalApp(ctx, *dataDir, stderr, getenv)
 	if err != nil {
@@ -33,7 +46,8 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		interactive = true
 		fmt.Fprintf(stdout, "authbot %s — data in %s. Send /help to see the commands, Ctrl-D to leave.\n", version, cfg.DataDir)
 	}
-	err = console.Run(ctx, a.handler, stdin, stdout, console.Options{Prompt: interactive, SaveDir: filepath.Join(cfg.DataDir, "exports")})
+	copts.Prompt, copts.SaveDir = interactive, datadir.At(cfg.DataDir).Exports()
+	err = console.Run(ctx, a.handler, stdin, stdout, copts)
 	if interactive && errors.Is(err, console.ErrCommandFailed) {
 		return nil // a person at the terminal saw each answer
 	}
@@ -63,4 +77,13 @@ func defaultDataDir(getenv env) string {
 		return filepath.Join(h, ".local", "share", "authbot")
 	}
 	return "authbot-data"
+}
+
+// langList is the codes --lang takes.
+func langList() string {
+	var out []string
+	for _, t := range lang.All() {
+		out = append(out, string(t))
+	}
+	return strings.Join(out, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base32"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -19,7 +20,9 @@ import (
 	"github.com/pquerna/otp/hotp"
 
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -82,6 +85,11 @@ func (p *chatProc) kill() {
 	_ = p.cmd.Wait()
 }
 
+// crashSeed replays a TestCrashSafety run: the same commands, kill points
+// and delays as the run that logged it (where the kill lands in the
+// process still depends on the machine's timing).
+var crashSeed = flag.Uint64("crashseed", 0, "TestCrashSafety: replay the run that logged this seed (0: a new random seed)")
+
 var (
 	addedRe   = regexp.MustCompile(`^Added (a\d+)\.`)
 	deletedRe = regexp.MustCompile(`^Deleted (a\d+)\.`)
@@ -97,8 +105,12 @@ func TestCrashSafety(t *testing.T) {
 		t.Skip("kills hundreds of processes")
 	}
 	dir := filepath.Join(t.TempDir(), "data")
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	t.Logf("seed data dir %s", dir)
+	seed := *crashSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t.Logf("seed %d (replay: go test -tags goolm ./cmd/authbot -run TestCrashSafety -crashseed %d), data dir %s", seed, seed, dir)
 
 	p := startChat(t, dir)
 	if line, err := p.ask("/add h0 otpauth://hotp/Bank:h0?secret=" + hotpSecret + "&counter=0"); err != nil || !strings.HasPrefix(line, "Added h0") {
@@ -202,14 +214,8 @@ func TestCrashSafety(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := testkit.Bolt(t, datadir.At(dir).DB())
+	svc := testkit.NewService(t, store, key, core.SystemClock{}, core.ServiceOptions{})
 	rep, err := svc.Verify(ctx)
 	if err != nil {
 		t.Fatalf("verify after crashes: %v %v", err, rep.Problems)

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -196,7 +197,7 @@ func TestDiskFullThroughBinary(t *testing.T) {
 		t.Errorf("/list on a full disk:\n%s", out)
 	}
 	// The operator's log says what and where; the chat does not.
-	if !strings.Contains(stderr, "no space left on device") || !strings.Contains(stderr, filepath.Join(dir, dbFile)) {
+	if !strings.Contains(stderr, "no space left on device") || !strings.Contains(stderr, datadir.At(dir).DB()) {
 		t.Errorf("log does not name the file and the reason:\n%s", stderr)
 	}
 	if strings.Contains(out, "no space left") || strings.Contains(out, dir) {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the crypto store on PostgreSQL
 	"go.mau.fi/util/dbutil"
@@ -16,6 +15,7 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // newMatrix builds the Matrix adapter from the matrix section and the users
@@ -40,7 +40,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 	// from the master key's derivation root: the file alone opens nothing.
 	// rotate-key changes the root, and so this key; a store still under
 	// the old one is re-pickled first (repickleMatrix).
-	stateDir := filepath.Join(a.cfg.DataDir, "matrix")
+	stateDir := datadir.At(a.cfg.DataDir).Matrix()
 	if err := repickleMatrix(ctx, a.svc, stateDir, a.log); err != nil {
 		return nil, err
 	}
@@ -53,18 +53,18 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		dsn := a.cfg.Storage.DSN
 		cryptoDB = func() (*dbutil.Database, error) { return dbutil.NewWithDialect(dsn, "pgx") }
 	}
-	pickle := a.svc.DeriveKey("matrix-pickle")
+	pickle := a.svc.DeriveKey(core.PurposeMatrixPickle)
 	pickleKey := append([]byte(nil), pickle[:]...)
 	seal.Zero(&pickle)
 	// The bot's cross-signing private keys are sealed in its state dir (and
 	// its account data) under a key of their own, derived the same way.
 	// After a rotation the previous key is kept sealed by core until the
 	// adapter has sealed them again under the new one.
-	xs := a.svc.DeriveKey("matrix-cross-signing")
+	xs := a.svc.DeriveKey(core.PurposeMatrixCrossSigning)
 	crossSigningKey := append([]byte(nil), xs[:]...)
 	seal.Zero(&xs)
 	var prevCrossSigningKey []byte
-	if old, ok, err := a.svc.PendingDerivedKey(ctx, "matrix-cross-signing"); err != nil {
+	if old, ok, err := a.svc.PendingDerivedKey(ctx, core.PurposeMatrixCrossSigning); err != nil {
 		return nil, err
 	} else if ok {
 		prevCrossSigningKey = append([]byte(nil), old[:]...)
@@ -83,7 +83,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		CrossSigningKey:     crossSigningKey,
 		PrevCrossSigningKey: prevCrossSigningKey,
 		CrossSigningRekeyed: func(ctx context.Context) error {
-			return a.svc.DerivedKeyRekeyed(ctx, "matrix-cross-signing")
+			return a.svc.DerivedKeyRekeyed(ctx, core.PurposeMatrixCrossSigning)
 		},
 		Users: people,
 		// Runtime people (invites, /link) are found through the handler;
@@ -119,7 +119,7 @@ func repickleMatrix(ctx context.Context, svc *core.Service, stateDir string, log
 		return err
 	}
 	defer seal.Zero(&old)
-	cur := svc.DeriveKey("matrix-pickle")
+	cur := svc.DeriveKey(core.PurposeMatrixPickle)
 	defer seal.Zero(&cur)
 	n, err := matrix.Repickle(ctx, stateDir, old[:], cur[:])
 	if err != nil {

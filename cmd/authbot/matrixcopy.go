@@ -32,7 +32,13 @@ const matrixCopySupported = true
 
 type sqlEnd struct {
 	db       *sql.DB
+	q        querier // db, or a read-only snapshot transaction on it
 	postgres bool
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func openCryptoEnd(ctx context.Context, sqlitePath, dsn string) (*dbutil.Database, sqlEnd, error) {
@@ -49,7 +55,7 @@ func openCryptoEnd(ctx context.Context, sqlitePath, dsn string) (*dbutil.Databas
 	if err != nil {
 		return nil, sqlEnd{}, fmt.Errorf("open the Matrix crypto store: %w", err)
 	}
-	return db, sqlEnd{db: db.RawDB, postgres: dsn != ""}, nil
+	return db, sqlEnd{db: db.RawDB, q: db.RawDB, postgres: dsn != ""}, nil
 }
 
 // upgradeCryptoSchema has mautrix create (or bring up to date) its tables.
@@ -67,7 +73,7 @@ func upgradeCryptoSchema(ctx context.Context, db *dbutil.Database) error {
 // hasMatrixAccount reports whether a crypto store holds an olm account.
 func hasMatrixAccount(ctx context.Context, e sqlEnd) (bool, error) {
 	var n int
-	err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM crypto_account").Scan(&n)
+	err := e.q.QueryRowContext(ctx, "SELECT count(*) FROM crypto_account").Scan(&n)
 	if err != nil {
 		return false, err
 	}
@@ -91,6 +97,13 @@ func copyMatrixState(ctx context.Context, fromPath, fromDSN, toPath, toDSN strin
 		return 0, err
 	}
 	defer dstDB.Close()
+	return copyCryptoRows(ctx, src, dstDB, dst)
+}
+
+// copyCryptoRows has mautrix create its schema in dst (which must not
+// hold an olm account yet) and copies into it, in one transaction, every
+// row of every table src has too.
+func copyCryptoRows(ctx context.Context, src sqlEnd, dstDB *dbutil.Database, dst sqlEnd) (int, error) {
 	if err := upgradeCryptoSchema(ctx, dstDB); err != nil {
 		return 0, err
 	}
@@ -134,7 +147,7 @@ func (e sqlEnd) tables(ctx context.Context) (map[string]bool, error) {
 	if e.postgres {
 		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
 	}
-	rows, err := e.db.QueryContext(ctx, q)
+	rows, err := e.q.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -171,9 +184,9 @@ func (e sqlEnd) columns(ctx context.Context, table string) (map[string]string, e
 	var rows *sql.Rows
 	var err error
 	if e.postgres {
-		rows, err = e.db.QueryContext(ctx, "SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", table)
+		rows, err = e.q.QueryContext(ctx, "SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", table)
 	} else {
-		rows, err = e.db.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
+		rows, err = e.q.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
 	}
 	if err != nil {
 		return nil, err
@@ -218,7 +231,7 @@ func copyTable(ctx context.Context, src, dst sqlEnd, tx *sql.Tx, table string) (
 			marks[i] = "$" + strconv.Itoa(i+1) + "::" + dc[c]
 		}
 	}
-	rows, err := src.db.QueryContext(ctx, "SELECT "+strings.Join(quoted, ", ")+" FROM "+table)
+	rows, err := src.q.QueryContext(ctx, "SELECT "+strings.Join(quoted, ", ")+" FROM "+table)
 	if err != nil {
 		return 0, err
 	}
@@ -283,4 +296,59 @@ func convert(v any, typ string, toPostgres bool) any {
 		return x
 	}
 	return fmt.Sprint(v)
+}
+
+// exportMatrixState copies the crypto store kept in PostgreSQL (dsn) into
+// a new SQLite file at path, the form a backup holds it in, reading from
+// one REPEATABLE READ snapshot: serve may go on writing meanwhile, the
+// copy is one moment of it. It writes nothing to PostgreSQL (no schema
+// upgrade there; serve has made the schema). ok is false, and no file
+// made, when the database holds no olm account (Matrix never ran on it).
+func exportMatrixState(ctx context.Context, dsn, path string) (rows int, ok bool, err error) {
+	srcDB, src, err := openCryptoEnd(ctx, "", dsn)
+	if err != nil {
+		return 0, false, err
+	}
+	defer srcDB.Close()
+	tx, err := src.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return 0, false, fmt.Errorf("read the Matrix crypto store: %w", err)
+	}
+	defer tx.Rollback()
+	src.q = tx
+	tables, err := src.tables(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the Matrix crypto store: %w", err)
+	}
+	if !tables["crypto_account"] {
+		return 0, false, nil
+	}
+	if has, err := hasMatrixAccount(ctx, src); err != nil || !has {
+		return 0, false, err
+	}
+	dstDB, dst, err := openCryptoEnd(ctx, path, "")
+	if err != nil {
+		return 0, false, err
+	}
+	defer dstDB.Close()
+	n, err := copyCryptoRows(ctx, src, dstDB, dst)
+	if err != nil {
+		return n, false, fmt.Errorf("copy the Matrix crypto store out of PostgreSQL: %w", err)
+	}
+	return n, true, nil
+}
+
+// pgHasMatrixAccount reports whether the PostgreSQL database holds an olm
+// account, without creating any table.
+func pgHasMatrixAccount(ctx context.Context, dsn string) (bool, error) {
+	db, e, err := openCryptoEnd(ctx, "", dsn)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	tables, err := e.tables(ctx)
+	if err != nil || !tables["crypto_account"] {
+		return false, err
+	}
+	return hasMatrixAccount(ctx, e)
 }

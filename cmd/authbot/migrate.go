@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/postgres"
 )
 
@@ -73,7 +72,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 // migrateMatrix moves the Matrix crypto store along (SQLite in
 // data_dir/matrix <-> the same PostgreSQL database), when there is one.
 func migrateMatrix(ctx context.Context, cfg *config.Config, from, to string) (int, error) {
-	sqlitePath := filepath.Join(cfg.DataDir, filepath.FromSlash(backup.MatrixCryptoDB))
+	sqlitePath := datadir.At(cfg.DataDir).MatrixCryptoDB()
 	if from == config.DriverBolt {
 		if !hasMatrixState(cfg.DataDir) {
 			return 0, nil
@@ -105,7 +104,7 @@ type migrateStore interface {
 }
 
 func migrate(ctx context.Context, cfg *config.Config, from, to string, key *seal.Key) (int, error) {
-	boltPath := filepath.Join(cfg.DataDir, dbFile)
+	boltPath := datadir.At(cfg.DataDir).DB()
 	open := func(driver string, source bool) (migrateStore, error) {
 		if driver == config.DriverPostgres {
 			s, err := postgres.Open(ctx, cfg.Storage.DSN)

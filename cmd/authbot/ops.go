@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/authbot/authbot/backup"
@@ -16,6 +15,7 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/observe"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // What `serve` runs beside the chat adapters for operators: the backup
@@ -44,7 +44,7 @@ func (o *ops) Start(ctx context.Context, a *app) error {
 	if a.cfg.Storage.Driver != config.DriverPostgres {
 		// bbolt's file is locked by serve: `authbot backup` asks here.
 		// PostgreSQL serves any number of readers, so it reads directly.
-		sock, err := backup.Listen(filepath.Join(a.cfg.DataDir, backup.SocketName), a.store.Backup)
+		sock, err := backup.Listen(datadir.At(a.cfg.DataDir).Socket(), a.store.Backup)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,11 @@ func (o *ops) Start(ctx context.Context, a *app) error {
 		s := &backup.Scheduler{
 			Dir: b.Dir, Every: b.Every.D(), Keep: b.Keep,
 			Write: func(ctx context.Context, f *os.File) error {
-				_, err := backupTo(ctx, f, b.Dir, a.cfg.DataDir, r, &a.masterKey, a.store.Backup)
+				var matrixDSN string // the crypto store is in PostgreSQL too
+				if a.cfg.Storage.Driver == config.DriverPostgres {
+					matrixDSN = a.cfg.Storage.DSN
+				}
+				_, err := backupTo(ctx, f, b.Dir, a.cfg.DataDir, matrixDSN, r, &a.masterKey, a.store.Backup)
 				return err
 			},
 			OnError: func(err error) { a.log.Error("scheduled backup failed", "err", err) },
@@ -137,7 +141,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		if cfg.Metrics.Listen == "" {
 			// Without metrics, a live serve still answers on its backup
 			// socket: connecting proves the process is up and past start-up.
-			sock := filepath.Join(cfg.DataDir, backup.SocketName)
+			sock := datadir.At(cfg.DataDir).Socket()
 			var d net.Dialer
 			c, err := d.DialContext(ctx, "unix", sock)
 			if err != nil {

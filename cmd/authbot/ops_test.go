@@ -15,6 +15,7 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -149,7 +150,7 @@ func openTestApp(t *testing.T, dir string) *app {
 
 func TestRotateKey(t *testing.T) {
 	dir := seedDataDir(t)
-	oldText, _ := os.ReadFile(filepath.Join(dir, keyfile.FileName))
+	oldText, _ := os.ReadFile(datadir.At(dir).Key())
 	stdout, stderr, err := opsRun(t, "", "rotate-key", "--data", dir)
 	if err != nil {
 		t.Fatalf("rotate-key: %v\n%s", err, stderr)
@@ -157,11 +158,11 @@ func TestRotateKey(t *testing.T) {
 	if !strings.Contains(stdout, "1 people") {
 		t.Errorf("rotate said %q", stdout)
 	}
-	newText, _ := os.ReadFile(filepath.Join(dir, keyfile.FileName))
+	newText, _ := os.ReadFile(datadir.At(dir).Key())
 	if bytes.Equal(oldText, newText) {
 		t.Fatal("master.key unchanged")
 	}
-	if _, err := os.Stat(filepath.Join(dir, newKeyFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(datadir.At(dir).NewKey()); !errors.Is(err, os.ErrNotExist) {
 		t.Error("master.key.new left behind")
 	}
 	out, _, err := opsRun(t, "/code demo\n", "chat", "--data", dir)
@@ -171,7 +172,7 @@ func TestRotateKey(t *testing.T) {
 
 	// With the key in the environment: the new key is printed once.
 	oldKey := strings.TrimSpace(string(newText))
-	os.Remove(filepath.Join(dir, keyfile.FileName))
+	os.Remove(datadir.At(dir).Key())
 	var so, se bytes.Buffer
 	err = run(context.Background(), []string{"rotate-key", "--data", dir}, strings.NewReader(""), &so, &se, envWith(map[string]string{"AUTHBOT_MASTER_KEY": oldKey}))
 	if err != nil {
@@ -207,11 +208,13 @@ func TestInterruptedRotation(t *testing.T) {
 				t.Fatal(err)
 			}
 			newKey, _ := seal.NewKey()
-			if err := writeNewKey(dir, &newKey); err != nil {
+			// As keyfile.Rotate's step 1 leaves it (keyfile's own tests
+			// cover Rotate and Settle; this one covers start-up's call).
+			if err := os.WriteFile(datadir.At(dir).NewKey(), []byte(seal.Encode(&newKey)+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			if tt.committed {
-				store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{})
+				store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -224,7 +227,7 @@ func TestInterruptedRotation(t *testing.T) {
 			if err != nil || !strings.Contains(out, "demo: ") {
 				t.Fatalf("start-up after interruption: %v\n%s%s", err, out, stderr)
 			}
-			if _, err := os.Stat(filepath.Join(dir, newKeyFile)); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(datadir.At(dir).NewKey()); !errors.Is(err, os.ErrNotExist) {
 				t.Error("master.key.new still there after start-up")
 			}
 			got, _, _ := keyfile.Load(dir, "")
@@ -254,7 +257,7 @@ func opsRun(t *testing.T, stdin string, args ...string) (string, string, error) 
 // (PostgreSQL), nor "rotate" a data dir that holds no database.
 func TestRotateKeyRefusesTheWrongDatabase(t *testing.T) {
 	dir := seedDataDir(t)
-	keyBefore, _ := os.ReadFile(filepath.Join(dir, keyfile.FileName))
+	keyBefore, _ := os.ReadFile(datadir.At(dir).Key())
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := fmt.Sprintf("data_dir: %s\nstorage:\n  driver: postgres\n", dir)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -266,18 +269,18 @@ func TestRotateKeyRefusesTheWrongDatabase(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
 		t.Fatalf("rotate-key on a postgres config: err %v, out %q", err, so.String())
 	}
-	if keyAfter, _ := os.ReadFile(filepath.Join(dir, keyfile.FileName)); !bytes.Equal(keyBefore, keyAfter) {
+	if keyAfter, _ := os.ReadFile(datadir.At(dir).Key()); !bytes.Equal(keyBefore, keyAfter) {
 		t.Fatal("master.key changed although the rotation was refused")
 	}
 
 	empty := t.TempDir()
-	if err := os.WriteFile(filepath.Join(empty, keyfile.FileName), keyBefore, 0o600); err != nil {
+	if err := os.WriteFile(datadir.At(empty).Key(), keyBefore, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := opsRun(t, "", "rotate-key", "--data", empty); err == nil || !strings.Contains(err.Error(), "no database to rotate") {
 		t.Fatalf("rotate-key without a database: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(empty, dbFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(datadir.At(empty).DB()); !errors.Is(err, os.ErrNotExist) {
 		t.Error("a refused rotation created a database")
 	}
 }

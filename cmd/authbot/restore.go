@@ -17,6 +17,7 @@ import (
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 	"github.com/authbot/authbot/storage/postgres"
 )
@@ -75,6 +76,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		}
 		fmt.Fprintf(stdout, "restored into PostgreSQL (backup made %s): %d people, %d accounts, all records checked\n",
 			m.Created.Format(time.RFC3339), m.People, m.Accounts)
+		if _, ok := m.Files[backup.MatrixCryptoDB]; ok && matrixCopySupported {
+			fmt.Fprintln(stdout, "the Matrix crypto state was restored into PostgreSQL too: the Matrix bot stays the same device")
+		}
 		return nil
 	}
 	m, moved, err := restore(ctx, *in, filepath.Clean(*dataDir), *force, ids...)
@@ -91,7 +95,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	if getenv(keyfile.EnvVar) != "" {
 		fmt.Fprintf(stdout, "note: %s is set; unset it, or set it to the key in %s, or the restored data will not open\n",
-			keyfile.EnvVar, filepath.Join(*dataDir, keyfile.FileName))
+			keyfile.EnvVar, datadir.At(*dataDir).Key())
 	}
 	return nil
 }
@@ -110,7 +114,7 @@ func restore(ctx context.Context, in, dir string, force bool, ids ...age.Identit
 	if exists {
 		// Refuse while a bot has it open: swapping the directory under a
 		// running process would lose what it writes next.
-		s, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+		s, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 		if errors.Is(err, bolt.ErrLocked) {
 			return m, "", fmt.Errorf("%w: stop authbot before restoring over its data dir", err)
 		}
@@ -137,13 +141,13 @@ func restore(ctx context.Context, in, dir string, force bool, ids ...age.Identit
 		return m, "", err
 	}
 	defer seal.Zero(&key)
-	rep, err := checkDatabase(ctx, filepath.Join(stage, dbFile), &key)
+	rep, err := checkDatabase(ctx, datadir.At(stage).DB(), &key)
 	if err != nil {
 		return m, "", fmt.Errorf("the backup does not check out, nothing was changed: %w", err)
 	}
 	m.People, m.Accounts = rep.People, rep.Accounts
 	if _, ok := m.Files[backup.MatrixCryptoDB]; ok && backup.SQLiteSupported {
-		if err := backup.CheckSQLite(ctx, filepath.Join(stage, filepath.FromSlash(backup.MatrixCryptoDB))); err != nil {
+		if err := backup.CheckSQLite(ctx, datadir.At(stage).MatrixCryptoDB()); err != nil {
 			return m, "", fmt.Errorf("the backup's Matrix crypto state does not check out, nothing was changed: %w", err)
 		}
 	}
@@ -175,7 +179,7 @@ func unpack(in, dir string, ids ...age.Identity) (backup.Manifest, seal.Key, err
 		return backup.Manifest{}, seal.Key{}, fmt.Errorf("backup file: %w", err)
 	}
 	defer f.Close()
-	db, err := os.OpenFile(filepath.Join(dir, dbFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	db, err := os.OpenFile(datadir.At(dir).DB(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return backup.Manifest{}, seal.Key{}, fmt.Errorf("restore: %w", err)
 	}
@@ -211,7 +215,7 @@ func unpack(in, dir string, ids ...age.Identity) (backup.Manifest, seal.Key, err
 	}
 	dirs := []string{dir}
 	if len(extra) > 0 {
-		dirs = append(dirs, filepath.Join(dir, "matrix"))
+		dirs = append(dirs, datadir.At(dir).Matrix())
 	}
 	for _, d := range dirs {
 		if err := backup.SyncDir(d); err != nil {
@@ -238,8 +242,9 @@ func nonEmptyDir(dir string) (bool, error) {
 // be empty (a restore never merges into or overwrites live data), and
 // checks the copy. The backup's master key goes to data_dir/master.key
 // unless a key is there already, which must then be the same key. The
-// Matrix state in the backup (a SQLite file) is put in data_dir/matrix when
-// that does not exist yet.
+// Matrix crypto state in the backup (a SQLite file, whichever store wrote
+// it) is copied into the same database, where serve keeps it on
+// PostgreSQL; that database must not hold an olm account yet either.
 func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids ...age.Identity) (backup.Manifest, error) {
 	var m backup.Manifest
 	stage, err := os.MkdirTemp("", "authbot-restore-")
@@ -252,12 +257,12 @@ func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids .
 		return m, err
 	}
 	defer seal.Zero(&key)
-	rep, err := checkDatabase(ctx, filepath.Join(stage, dbFile), &key)
+	rep, err := checkDatabase(ctx, datadir.At(stage).DB(), &key)
 	if err != nil {
 		return m, fmt.Errorf("the backup does not check out, nothing was changed: %w", err)
 	}
 	m.People, m.Accounts = rep.People, rep.Accounts
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, keyfile.FileName)); err == nil {
+	if _, err := os.Stat(datadir.At(cfg.DataDir).Key()); err == nil {
 		// Load only once the file is known to exist: Load creates a key
 		// when there is none.
 		existing, _, err := keyfile.Load(cfg.DataDir, "")
@@ -267,10 +272,10 @@ func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids .
 		same := existing == key
 		seal.Zero(&existing)
 		if !same {
-			return m, fmt.Errorf("%s holds another master key than the backup: move it away to restore, nothing was changed", filepath.Join(cfg.DataDir, keyfile.FileName))
+			return m, fmt.Errorf("%s holds another master key than the backup: move it away to restore, nothing was changed", datadir.At(cfg.DataDir).Key())
 		}
 	}
-	src, err := bolt.Open(ctx, filepath.Join(stage, dbFile), bolt.Options{ReadOnly: true})
+	src, err := bolt.Open(ctx, datadir.At(stage).DB(), bolt.Options{ReadOnly: true})
 	if err != nil {
 		return m, err
 	}
@@ -287,6 +292,18 @@ func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids .
 	if !empty {
 		return m, fmt.Errorf("the PostgreSQL database already holds authbot records: %w; restore into a new, empty database", errNotEmpty)
 	}
+	_, withMatrix := m.Files[backup.MatrixCryptoDB]
+	withMatrix = withMatrix && matrixCopySupported
+	if withMatrix {
+		// Checked before any record is copied: a refusal changes nothing.
+		has, err := pgHasMatrixAccount(ctx, cfg.Storage.DSN)
+		if err != nil {
+			return m, err
+		}
+		if has {
+			return m, fmt.Errorf("the PostgreSQL database already holds a Matrix crypto account: %w; restore into a new, empty database", errNotEmpty)
+		}
+	}
 	if _, err := copyRecords(ctx, dst, src); err != nil {
 		return m, err
 	}
@@ -296,14 +313,19 @@ func restoreToPostgres(ctx context.Context, in string, cfg *config.Config, ids .
 	if _, err := checkStore(ctx, dst, &key); err != nil {
 		return m, fmt.Errorf("the copy in PostgreSQL does not check out: %w", err)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, keyfile.FileName)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(datadir.At(cfg.DataDir).Key()); errors.Is(err, fs.ErrNotExist) {
 		if err := keyfile.Write(cfg.DataDir, key); err != nil {
 			return m, err
 		}
 	}
-	if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, "matrix")); errors.Is(err, fs.ErrNotExist) {
-			if err := os.Rename(filepath.Join(stage, "matrix"), filepath.Join(cfg.DataDir, "matrix")); err != nil {
+	if withMatrix {
+		if _, err := copyMatrixState(ctx, datadir.At(stage).MatrixCryptoDB(), "", "", cfg.Storage.DSN); err != nil {
+			return m, fmt.Errorf("the records were restored, but the Matrix crypto state was not: %w", err)
+		}
+	} else if _, ok := m.Files[backup.MatrixCryptoDB]; ok {
+		// This build cannot open it: kept in the data dir for one that can.
+		if _, err := os.Stat(datadir.At(cfg.DataDir).Matrix()); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Rename(datadir.At(stage).Matrix(), datadir.At(cfg.DataDir).Matrix()); err != nil {
 				return m, fmt.Errorf("restore the Matrix state: %w", err)
 			}
 		}

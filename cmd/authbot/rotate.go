@@ -6,42 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"log/slog"
 	"os"
-	"path/filepath"
 
-	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
-// Key rotation and why an interruption at any point leaves a working pair:
-//
-//  1. the new key is written to master.key.new and fsynced (with its dir);
-//  2. one bbolt transaction re-keys everything under the new key and a new
-//     derivation root (core.RotateMasterKey): all or nothing; it keeps the
-//     old Matrix pickle key, sealed under the new root;
-//  3. master.key.new is renamed over master.key and the dir fsynced;
-//  4. the Matrix store (matrix/crypto.db) is re-pickled to the new pickle
-//     key in one SQLite transaction, then the old pickle key is dropped.
-//
-// Killed during 4: the old pickle key is still recorded, and the next
-// rotate-key or start of the Matrix adapter re-pickles (idempotently:
-// values already under the new key are skipped).
-//
-// Killed before 2 commits: the database still opens with master.key, and
-// start-up (settleRotation) removes the stale master.key.new. Killed after
-// 2 but before 3: master.key no longer opens the database, master.key.new
-// does, and start-up renames it into place. So every start-up with a
-// master.key.new tries both keys against the key check and keeps the one
-// that opens.
-
-// newKeyFile is the name of the key being rotated to.
-const newKeyFile = keyfile.FileName + ".new"
+// rotate-key: the crash-safe protocol is keyfile.Rotate (steps 1-3) and
+// keyfile.Settle at every start; step 4, the Matrix store's re-pickling,
+// is repickleMatrix (matrix.go).
 
 func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs := flag.NewFlagSet("rotate-key", flag.ContinueOnError)
@@ -63,7 +40,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer seal.Zero(&oldKey)
-	store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{})
+	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
 	if errors.Is(err, bolt.ErrLocked) {
 		return fmt.Errorf("%w; stop authbot first, rotation needs the database to itself", err)
 	}
@@ -73,7 +50,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	defer store.Close()
 	fromEnv := getenv(config.EnvMasterKey) != ""
 	if !fromEnv {
-		if oldKey, err = settleRotation(ctx, dir, store, oldKey, nil); err != nil {
+		if oldKey, err = keyfile.Settle(ctx, dir, store, oldKey, nil); err != nil {
 			return err
 		}
 	}
@@ -87,25 +64,13 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		// so that whatever happens next the person holds the key the
 		// database may end up under.
 		fmt.Fprintf(stdout, "New master key (shown once; store it where %s comes from):\n%s\n", config.EnvMasterKey, seal.Encode(&newKey))
-	} else if err := writeNewKey(dir, &newKey); err != nil {
-		return err
 	}
-	rep, err := core.RotateMasterKey(ctx, store, &oldKey, &newKey)
+	rep, err := keyfile.Rotate(ctx, dir, store, &oldKey, &newKey, !fromEnv)
 	if err != nil {
 		if fromEnv {
 			fmt.Fprintf(stdout, "Rotation failed: nothing changed, KEEP THE OLD KEY and discard the one above.\n")
-		} else {
-			_ = os.Remove(filepath.Join(dir, newKeyFile))
 		}
-		return fmt.Errorf("rotate key: %w", err)
-	}
-	if !fromEnv {
-		if err := os.Rename(filepath.Join(dir, newKeyFile), filepath.Join(dir, keyfile.FileName)); err != nil {
-			return fmt.Errorf("rotate key: the database uses the new key in %s but it could not be moved into place (the next start does it): %w", newKeyFile, err)
-		}
-		if err := backup.SyncDir(dir); err != nil {
-			return err
-		}
+		return err
 	}
 	// Step 4: the Matrix store to the new pickle key. Interrupted, the
 	// next start of the Matrix adapter finishes it.
@@ -113,7 +78,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return fmt.Errorf("rotate key: reopen with the new key: %w", err)
 	}
-	if err := repickleMatrix(ctx, svc, filepath.Join(dir, "matrix"), nil); err != nil {
+	if err := repickleMatrix(ctx, svc, datadir.At(dir).Matrix(), nil); err != nil {
 		fmt.Fprintf(stdout, "The Matrix store is not re-keyed yet (%v); the next start does it.\n", err)
 	}
 	fmt.Fprint(stdout, rotateSummary(rep))
@@ -141,7 +106,7 @@ func rotationStoreIsBolt(cfgPath, dir string, getenv env) error {
 			return errors.New("rotate-key works on the bbolt store only and cannot re-key a PostgreSQL store yet; nothing was changed")
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
+	if _, err := os.Stat(datadir.At(dir).DB()); err != nil {
 		return fmt.Errorf("no database to rotate in %s: %w", dir, err)
 	}
 	return nil
@@ -157,62 +122,4 @@ func rotateSummary(rep core.RotateReport) string {
 		s += fmt.Sprintf("%d shared vaults whose members are all locked keep their keys until a member unlocks and someone is removed.\n", rep.Unreachable)
 	}
 	return s
-}
-
-// writeNewKey writes master.key.new (0600) and fsyncs it and its dir.
-func writeNewKey(dir string, k *seal.Key) error {
-	path := filepath.Join(dir, newKeyFile)
-	text := []byte(seal.Encode(k) + "\n")
-	defer clear(text)
-	err := backup.WriteFileAtomic(context.Background(), path, func(_ context.Context, f *os.File) error {
-		_, err := f.Write(text)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("write new key: %w", err)
-	}
-	return nil
-}
-
-// settleRotation finishes or undoes an interrupted rotation (see the top of
-// this file). key came from master.key; the key that opens the database is
-// returned. Without a master.key.new it returns key unchanged.
-func settleRotation(ctx context.Context, dir string, store core.Store, key seal.Key, log *slog.Logger) (seal.Key, error) {
-	newPath := filepath.Join(dir, newKeyFile)
-	b, err := os.ReadFile(newPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return key, nil
-	}
-	if err != nil {
-		return key, fmt.Errorf("interrupted key rotation: %w", err)
-	}
-	nk, perr := seal.ParseKey(string(b))
-	clear(b)
-	if perr == nil && core.CheckMasterKey(ctx, store, &nk) == nil {
-		// The rotation committed; finish step 3.
-		if err := os.Rename(newPath, filepath.Join(dir, keyfile.FileName)); err != nil {
-			return key, fmt.Errorf("finish interrupted key rotation: %w", err)
-		}
-		if err := backup.SyncDir(dir); err != nil {
-			return key, err
-		}
-		if log != nil {
-			log.Warn("finished an interrupted master key rotation: master.key now holds the new key")
-		}
-		seal.Zero(&key)
-		return nk, nil
-	}
-	seal.Zero(&nk)
-	if err := core.CheckMasterKey(ctx, store, &key); err == nil || errors.Is(err, core.ErrNotFound) {
-		// The rotation never committed: the new key is worthless.
-		if err := os.Remove(newPath); err != nil {
-			return key, fmt.Errorf("undo interrupted key rotation: %w", err)
-		}
-		if log != nil {
-			log.Warn("removed master.key.new left by an interrupted key rotation; the old key is still in use")
-		}
-		return key, nil
-	}
-	// Neither opens: leave both files for a person to look at.
-	return key, nil
 }

@@ -14,12 +14,12 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
-	"github.com/authbot/authbot/storage/keyfile"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 func readKey(t *testing.T, dir string) seal.Key {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, keyfile.FileName))
+	b, err := os.ReadFile(datadir.At(dir).Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func readKey(t *testing.T, dir string) seal.Key {
 func pickleKeyOf(t *testing.T, dir string) (seal.Key, bool) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{})
+	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func pickleKeyOf(t *testing.T, dir string) (seal.Key, bool) {
 func olmAccountIn(t *testing.T, dir string, key seal.Key, put bool) (string, error) {
 	t.Helper()
 	ctx := context.Background()
-	state := filepath.Join(dir, "matrix")
+	state := datadir.At(dir).Matrix()
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestInterruptedRepickle(t *testing.T) {
 	ident, _ := olmAccountIn(t, dir, oldPickle, true)
 	oldKey := readKey(t, dir)
 	newKey, _ := seal.NewKey()
-	store, err := bolt.Open(ctx, filepath.Join(dir, dbFile), bolt.Options{})
+	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestInterruptedRepickle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ { // the second run finds nothing to do
-		if err := repickleMatrix(ctx, svc, filepath.Join(dir, "matrix"), nil); err != nil {
+		if err := repickleMatrix(ctx, svc, datadir.At(dir).Matrix(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

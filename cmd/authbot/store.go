@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/postgres"
 )
 
@@ -36,7 +36,7 @@ func openStore(ctx context.Context, cfg *config.Config) (dataStore, error) {
 		}
 		return pgStore{s}, nil
 	}
-	return bolt.Open(ctx, filepath.Join(cfg.DataDir, dbFile), bolt.Options{})
+	return bolt.Open(ctx, datadir.At(cfg.DataDir).DB(), bolt.Options{})
 }
 
 // pgStore is a PostgreSQL store with Backup: the records are copied, in
@@ -50,7 +50,7 @@ func (p pgStore) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return 0, fmt.Errorf("snapshot: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, dbFile)
+	path := datadir.At(dir).DB()
 	dst, err := bolt.Open(ctx, path, bolt.Options{})
 	if err != nil {
 		return 0, fmt.Errorf("snapshot: %w", err)

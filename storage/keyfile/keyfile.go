@@ -1,6 +1,8 @@
 // Package keyfile finds authbot's master key: from the environment when the
 // caller passes one, otherwise from <dir>/master.key, which is created on
-// first run.
+// first run. It also replaces the key: Rotate re-keys the database and the
+// file in crash-safe steps, and Settle, run at every start-up, finishes or
+// undoes a rotation that was interrupted (rotate.go).
 //
 // The key never appears in an error or a log line. Errors name the file (or
 // the variable) and say what is wrong with it.
@@ -15,10 +17,11 @@ import (
 	"path/filepath"
 
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/datadir"
 )
 
 // FileName is the key file's name inside the data directory.
-const FileName = "master.key"
+const FileName = datadir.KeyName
 
 // EnvVar is the variable main reads and passes to Load as fromEnv. Only
 // main reads the environment; the name lives here so messages can say it.

@@ -198,8 +198,8 @@ func testVaultAudit(t *testing.T, h Harness) {
 	if codes != 3 {
 		t.Fatalf("audit has %d codes for bob, want 3 (%d events)", codes, len(events))
 	}
-	vrep, err := svc.VerifyVaults(ctx)
-	if err != nil || vrep.Accounts != 1 {
-		t.Fatalf("VerifyVaults = %+v, %v", vrep, err)
+	vrep, err := svc.Verify(ctx)
+	if err != nil || vrep.VaultAccounts != 1 {
+		t.Fatalf("Verify = %+v, %v", vrep, err)
 	}
 }

@@ -24,8 +24,7 @@ import (
 	"github.com/authbot/authbot/bots/matrix"
 	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 var (
@@ -88,28 +87,8 @@ const testSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 // real bbolt file, as authbot serve wires them.
 func realHandler(t *testing.T) (*commands.Handler, *outbox.Outbox) {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = svc.FlushAudit(context.Background())
-		_ = store.Close()
-	})
-	box, err := outbox.Open(ctx, store, key, outbox.Options{Platform: matrix.Platform})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return commands.New(svc, commands.Options{Clock: core.SystemClock{}, CodeDeleteAfter: time.Minute}), box
+	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}})
+	return k.Handler(commands.Options{CodeDeleteAfter: time.Minute}), k.Outbox(t, outbox.Options{Platform: matrix.Platform})
 }
 
 type finding struct {

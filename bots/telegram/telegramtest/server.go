@@ -175,6 +175,10 @@ func (s *Server) recordLocked(c Call) {
 type User struct {
 	ID        int64
 	FirstName string
+	// LanguageCode is the user's interface language as Telegram reports
+	// it on every update ("ru", "pt-br"); "en" when empty, as the clients
+	// mostly send.
+	LanguageCode string
 }
 
 func userJSON(u User) map[string]any {
@@ -182,7 +186,11 @@ func userJSON(u User) map[string]any {
 	if name == "" {
 		name = "Person" + strconv.FormatInt(u.ID, 10)
 	}
-	return map[string]any{"id": u.ID, "is_bot": false, "first_name": name, "language_code": "en"}
+	code := u.LanguageCode
+	if code == "" {
+		code = "en"
+	}
+	return map[string]any{"id": u.ID, "is_bot": false, "first_name": name, "language_code": code}
 }
 
 func chatJSON(c Chat) map[string]any {
@@ -829,6 +837,11 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		if err := json.Unmarshal([]byte(f["commands"]), &cmds); err != nil || len(cmds) > 100 {
 			return nil, 0, badRequest("invalid commands")
 		}
+		// Real Telegram: language_code is empty (every language) or a
+		// two-letter ISO 639-1 code; "pt-br" is refused.
+		if lc := f["language_code"]; lc != "" && !twoLetters(lc) {
+			return nil, 0, badRequest("invalid language code specified")
+		}
 		for _, c := range cmds {
 			if len(c.Command) == 0 || len(c.Command) > 32 || strings.ToLower(c.Command) != c.Command || len(c.Description) == 0 || len(c.Description) > 256 {
 				return nil, 0, badRequest("BOT_COMMAND_INVALID")
@@ -947,4 +960,8 @@ func (s *Server) handleLocked(method string, c Call) (any, int, *apiError) {
 		return map[string]any{"file_id": id, "file_unique_id": id + "u", "file_size": len(data), "file_path": "documents/" + id}, 0, nil
 	}
 	return nil, 0, &apiError{code: 404, desc: "Not Found: method not found"}
+}
+
+func twoLetters(s string) bool {
+	return len(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'
 }

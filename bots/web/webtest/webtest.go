@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,39 +18,14 @@ import (
 	"github.com/authbot/authbot/bots/web"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 // BotToken is the Telegram bot token the rig signs launch data with.
 const BotToken = "123456:TEST-token-for-web"
 
-// Clock is a fake clock safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// Clock is the tests' fake clock (testkit.Clock).
+type Clock = testkit.Clock
 
 // Options tune the rig.
 type Options struct {
@@ -88,24 +61,11 @@ type Rig struct {
 // New starts a rig; everything stops when the test ends.
 func New(t testing.TB, o Options) *Rig {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if o.Start.IsZero() {
 		o.Start = time.Unix(1_800_000_000, 0)
 	}
-	clock := &Clock{t: o.Start}
-	svc, err := core.NewService(ctx, store, key, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kit := testkit.Service(t, testkit.Options{Start: o.Start})
+	clock, svc := kit.Clock, kit.Svc
 	if o.People == nil {
 		o.People = map[int64]string{1001: "alice", 1002: "bob"}
 	}
@@ -114,7 +74,7 @@ func New(t testing.TB, o Options) *Rig {
 		limits = &commands.RateLimits{}
 	}
 	links := &lateLinks{}
-	h := commands.New(svc, commands.Options{Clock: clock, RateLimits: limits, Web: links,
+	h := kit.Handler(commands.Options{RateLimits: limits, Web: links,
 		IsPerson: func(name string) bool {
 			for _, p := range o.People {
 				if p == name {

@@ -142,3 +142,110 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestBackupMatrixStatePostgres: a backup of a PostgreSQL install carries
+// the Matrix crypto state kept in that database (olm account and sync
+// token here), as the same SQLite file a bbolt install's backup holds;
+// restore puts it back into an empty PostgreSQL database, or into
+// data_dir/matrix/crypto.db when restoring into bbolt. A database that
+// already holds an olm account is refused before any record is copied.
+func TestBackupMatrixStatePostgres(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	dataA := filepath.Join(dir, "a")
+	if out, err := authbot(t, "/add github otpauth://totp/github?secret="+newSecret()+"\n", env, "chat", "--data", dataA); err != nil {
+		t.Fatalf("chat: %v\n%s", err, out)
+	}
+	pgConfig := func(name, dataDir string) (cfg, dsn string) {
+		dsn = pgtest.NewDatabase(t) // mautrix finds its tables by name: a database each
+		file := writeFile(t, filepath.Join(dir, "dsn-"+name), dsn)
+		return writeFile(t, filepath.Join(dir, name+".yaml"), "data_dir: "+dataDir+"\nstorage: {driver: postgres, dsn_file: "+file+"}\n"), dsn
+	}
+	cfgA, dsnA := pgConfig("a", dataA)
+	if out, err := authbot(t, "", env, "migrate", "--config", cfgA, "--from", "bolt", "--to", "postgres"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	// The crypto store as serve leaves it in PostgreSQL.
+	pickle := []byte("0123456789abcdef0123456789abcdef")
+	putAccount := func(dsn string) *crypto.OlmAccount {
+		db, err := dbutil.NewWithDialect(dsn, "pgx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		cs := crypto.NewSQLCryptoStore(db, dbutil.NoopLogger, "@bot:example.org", "DEVICE1", pickle)
+		if err := cs.DB.Upgrade(ctx); err != nil {
+			t.Fatal(err)
+		}
+		acct := crypto.NewOlmAccount()
+		if err := cs.PutAccount(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.PutNextBatch(ctx, "s42_sync"); err != nil {
+			t.Fatal(err)
+		}
+		return acct
+	}
+	acct := putAccount(dsnA)
+	check := func(what string, db *dbutil.Database) {
+		t.Helper()
+		defer db.Close()
+		cs := crypto.NewSQLCryptoStore(db, dbutil.NoopLogger, "@bot:example.org", "DEVICE1", pickle)
+		got, err := cs.GetAccount(ctx)
+		if err != nil || got == nil || got.IdentityKey() != acct.IdentityKey() {
+			t.Fatalf("%s: the olm account is not the backed-up one: %v", what, err)
+		}
+		if tok, err := cs.GetNextBatch(ctx); err != nil || tok != "s42_sync" {
+			t.Fatalf("%s: sync token %q, %v", what, tok, err)
+		}
+	}
+
+	pass := writeFile(t, filepath.Join(dir, "pass"), "correct horse battery staple\n")
+	bak := filepath.Join(dir, "authbot.age")
+	out, err := authbot(t, "", env, "backup", "--config", cfgA, "--out", bak, "--passphrase-file", pass)
+	if err != nil || !strings.Contains(out, "Matrix crypto state is included") {
+		t.Fatalf("backup from PostgreSQL: %v\n%s", err, out)
+	}
+
+	// Into another PostgreSQL database.
+	cfgB, dsnB := pgConfig("b", filepath.Join(dir, "b"))
+	out, err = authbot(t, "", env, "restore", "--in", bak, "--config", cfgB, "--passphrase-file", pass)
+	if err != nil || !strings.Contains(out, "1 accounts") || !strings.Contains(out, "Matrix crypto state was restored into PostgreSQL") {
+		t.Fatalf("restore into PostgreSQL: %v\n%s", err, out)
+	}
+	pgB, err := dbutil.NewWithDialect(dsnB, "pgx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("restored into PostgreSQL", pgB)
+
+	// A database with an olm account of its own: refused, no record copied.
+	cfgC, dsnC := pgConfig("c", filepath.Join(dir, "c"))
+	putAccount(dsnC)
+	out, err = authbot(t, "", env, "restore", "--in", bak, "--config", cfgC, "--passphrase-file", pass)
+	if err == nil || !strings.Contains(out, "already holds a Matrix crypto account") {
+		t.Fatalf("restore into a database with a Matrix account: %v\n%s", err, out)
+	}
+	recs, err := postgres.Open(ctx, dsnC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := recs.Empty(ctx)
+	recs.Close()
+	if err != nil || !empty {
+		t.Fatalf("the refused restore copied records: empty=%v %v", empty, err)
+	}
+
+	// Into a bbolt data dir: the same file lands in matrix/crypto.db.
+	dataD := filepath.Join(dir, "d")
+	out, err = authbot(t, "", env, "restore", "--in", bak, "--data", dataD, "--passphrase-file", pass)
+	if err != nil || !strings.Contains(out, "Matrix crypto state was restored") {
+		t.Fatalf("restore into bbolt: %v\n%s", err, out)
+	}
+	sqliteD, err := dbutil.NewWithDialect("file:"+filepath.Join(dataD, "matrix", "crypto.db"), "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("restored into bbolt's data dir", sqliteD)
+}

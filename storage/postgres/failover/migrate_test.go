@@ -57,7 +57,7 @@ func TestMigrateBackupRestore(t *testing.T) {
 
 	pass := writeFile(t, filepath.Join(dir, "pass"), "correct horse battery staple\n")
 	bak := filepath.Join(dir, "authbot.age")
-	if out, err := authbot(t, "", env, "backup", "--config", cfgA, "--out", bak, "--passphrase-file", pass); err != nil || !strings.Contains(out, "3 accounts") {
+	if out, err := authbot(t, "", env, "backup", "--config", cfgA, "--out", bak, "--passphrase-file", pass); err != nil || !strings.Contains(out, "3 accounts") || strings.Contains(out, "Matrix") {
 		t.Fatalf("backup from PostgreSQL: %v\n%s", err, out)
 	}
 

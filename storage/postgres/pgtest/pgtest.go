@@ -288,10 +288,13 @@ var (
 // as TestMain's body: func TestMain(m *testing.M) { pgtest.Main(m) }.
 // Under CI=true a server that cannot start fails the whole package.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Run is Main without the exit, for a TestMain that starts other servers
+// too (a Dendrite beside PostgreSQL): it starts the package's server, runs
+// the tests, stops the server and returns m.Run's code.
+func Run(m *testing.M) int {
 	shared, sharedErr = Start()
 	if sharedErr != nil {
 		if os.Getenv("CI") == "true" {

@@ -12,236 +12,8 @@ import (
 	"github.com/authbot/authbot/core/otp"
 )
 
-// command is one entry of the command table, and the only place a
-// command's policy lives: the secret check, the rate limiter, the group
-// rule, the admin rule, /help and the platforms' menus all read it (see
-// policy in handler.go). Aliases resolve to their entry before any rule
-// runs, so every spelling gets the same treatment.
-type command struct {
-	name string
-	// aliases are other spellings. Telegram allows only a-z, 0-9 and _ in
-	// command names, so a hyphenated name needs an underscore alias: the
-	// menu shows that one (it is what a tap sends).
-	aliases []string
-	args    string // how the arguments are written, for /help
-	help    string // one line for /help and the platforms' command menus
-	// menu puts the command in the platforms' command menus.
-	menu bool
-	// secret says whether these arguments carry a secret (a backup key, a
-	// passphrase, a code, a recovery code, an invite token): the message is
-	// then deleted wherever it was sent, even when the command fails or is
-	// refused. Nil: its arguments never do.
-	secret func(args string) bool
-	// example is a typical argument, a secret one where the command takes
-	// secrets; the table tests send it on every platform.
-	example string
-	// rate is the rate-limit class (ratelimit.go).
-	rate rateClass
-	// admin: only the bot's admins (config admin: true) may run it.
-	admin bool
-	// group: it is answered in group chats too. Such a command must never
-	// reply with anything Sensitive; every other command gets "ask me in a
-	// private chat" there.
-	group bool
-	// stranger: an identity the bot does not know yet may send it (with an
-	// argument) to become a person: HandleStranger.
-	stranger bool
-	// topic is the /help page that lists it: "" the everyday page, "team"
-	// (family and team), "more"; "hidden" for none.
-	topic string
-	// only, when set, is the one platform where the command works.
-	only string
-	run  func(h *Handler, ctx context.Context, req Request, args string) []Reply
-}
-
-// anyArgs: every argument is secret (a key, a passphrase, codes).
-func anyArgs(args string) bool { return args != "" }
-
-// lockArgs: /lock PASSPHRASE carries one; /lock and /lock off do not.
-func lockArgs(args string) bool { return args != "" && !strings.EqualFold(args, "off") }
-
-// recoverArgs: /recover NAME used CODE carries a recovery code, and so
-// does anything that looks like a key or code after the name (a typo in
-// the word "used" must not leave the code in the chat).
-func recoverArgs(args string) bool {
-	_, rest, ok := strings.Cut(args, " ")
-	return ok && (strings.Contains(" "+strings.ToLower(args)+" ", " used ") || looksLikeSecret(rest))
-}
-
-// MenuItem is one line of a platform's command menu (Telegram setMyCommands).
-type MenuItem struct {
-	Command     string
-	Description string
-}
-
-// Menu returns the commands a platform should list, in order, each under
-// the spelling a platform menu can carry (a-z, 0-9 and _).
-func Menu() []MenuItem {
-	var out []MenuItem
-	for _, c := range commandTable() {
-		if c.menu {
-			out = append(out, MenuItem{Command: c.menuName(), Description: c.help})
-		}
-	}
-	return out
-}
-
-// menuName is the first spelling of c that a Telegram menu accepts.
-func (c *command) menuName() string {
-	for _, n := range append([]string{c.name}, c.aliases...) {
-		if menuWord(n) {
-			return n
-		}
-	}
-	return c.name // a table test keeps this from happening
-}
-
-func menuWord(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// Command is a read-only view of one table entry, for adapters and tests.
-type Command struct {
-	Name     string
-	Aliases  []string
-	Args     string
-	Help     string
-	Menu     bool
-	MenuName string
-	// Secret reports whether these arguments would carry a secret.
-	Secret func(args string) bool
-	// Example is a typical argument (secret where the command takes one).
-	Example   string
-	TakesArgs bool // Args is not empty
-	RateClass string
-	Admin     bool
-	Group     bool
-	Stranger  bool
-}
-
-// Commands lists the command table.
-func Commands() []Command {
-	var out []Command
-	for _, c := range commandTable() {
-		secret := c.secret
-		if secret == nil {
-			secret = func(string) bool { return false }
-		}
-		out = append(out, Command{Name: c.name, Aliases: append([]string(nil), c.aliases...), Args: c.args, Help: c.help,
-			Menu: c.menu, MenuName: c.menuName(), Secret: secret, Example: c.example, TakesArgs: c.args != "", RateClass: string(c.rate),
-			Admin: c.admin, Group: c.group, Stranger: c.stranger})
-	}
-	return out
-}
-
-func commandTable() []*command {
-	return []*command{
-		{name: "code", args: "[NAME]", help: "Get the current code (all codes without a name)", menu: true, rate: rateCode, run: (*Handler).cmdCode},
-		{name: "list", help: "List your accounts", menu: true, rate: rateOther, run: (*Handler).cmdList},
-		{name: "add", example: "binance JBSWY3DPEHPK3PXP", args: "NAME KEY | LINK", help: "Store an account from its backup key or otpauth:// link", menu: true, secret: anyArgs, rate: rateWrite, run: (*Handler).cmdAdd},
-		{name: "rename", args: "OLD NEW", help: "Rename an account", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdRename},
-		{name: "del", aliases: []string{"delete"}, args: "NAME", help: "Delete an account (asks first)", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdDel},
-		{name: "export", args: "[NAME]", help: "Move an account (or all) to another app: link, QR, encrypted file", menu: true, rate: rateSecret, run: (*Handler).cmdExport},
-		{name: "recover", example: "binance used aaaa-1111", args: "[NAME] [used CODE]", help: "What to do when a phone is lost; a checklist without a name", menu: true, secret: recoverArgs, rate: rateSecret, run: (*Handler).cmdRecover},
-		{name: "recovery-codes", example: "binance aaaa-1111 bbbb-2222", aliases: []string{"recovery_codes"}, args: "NAME CODES…", help: "Store an account's one-time recovery codes", menu: true, secret: anyArgs, rate: rateSecret, topic: "more", run: (*Handler).cmdRecoveryCodes},
-		{name: "check", example: "binance 123456", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdCheck},
-		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, rate: rateWrite, topic: "team", run: (*Handler).cmdVault},
-		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", rate: rateSecret, topic: "team", run: (*Handler).cmdAudit},
-		{name: "lock", example: "correct horse battery staple", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", secret: lockArgs, rate: rateLock, topic: "more", run: (*Handler).cmdLock},
-		{name: "unlock", example: "correct horse battery staple", args: "PASSPHRASE", help: "Open your locked accounts for a while", secret: anyArgs, rate: rateLock, topic: "more", run: (*Handler).cmdUnlock},
-		{name: "approve", args: "ID [once|MINUTES]", help: "Approve a request for a code", rate: rateOther, topic: "team", run: (*Handler).cmdApprove},
-		{name: "deny", args: "ID", help: "Refuse a request for a code", rate: rateOther, topic: "team", run: (*Handler).cmdDeny},
-		{name: "invite", args: "NAME", help: "Invite someone to this bot (admins)", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdInvite},
-		{name: "people", help: "Who was added to this bot", rate: rateOther, topic: "team", run: (*Handler).cmdPeople},
-		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdRemove},
-		// /app opens the Mini App; /web sends a single-use link to the
-		// page, a credential until used or expired.
-		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, rate: rateOther, topic: "more", only: "telegram", run: (*Handler).cmdApp},
-		{name: "web", help: "Get a one-time link to your live codes in a browser", rate: rateSecret, topic: "more", run: (*Handler).cmdWeb},
-		// The link code and the invite token let another chat account in
-		// as this person: secrets until used.
-		{name: "link", example: "ABCD-1234", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, topic: "team", run: (*Handler).cmdLink},
-		{name: "join", example: "tok3n-abcdef", args: "TOKEN", help: "Join with an invite (on Matrix)", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdJoin},
-		{name: "cancel", help: "Stop what I am waiting for", rate: rateOther, topic: "more", run: (*Handler).cmdCancel},
-		{name: "help", help: "Show what I can do", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdHelp},
-		{name: "start", example: "tok3n-abcdef", args: "[TOKEN]", help: "Say hello", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdStart},
-	}
-}
-
-func (h *Handler) cmdStart(ctx context.Context, req Request, args string) []Reply {
-	intro := "Hello! I keep the backup keys of your two-factor accounts and give you the current code whenever you ask.\n\n"
-	return []Reply{{Parts: append(plain(intro), h.helpParts()...)}}
-}
-
-func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply {
-	return []Reply{{Parts: h.helpFor(req, strings.ToLower(strings.TrimSpace(args)))}}
-}
-
-// helpParts is the everyday help page, for welcomes.
-func (h *Handler) helpParts() []Part { return h.helpFor(Request{}, "") }
-
-// helpFor is one /help page, read from the command table: the everyday
-// commands, "team" (family and team) or "more"; admin commands only for
-// admins, and only what works on the asking platform.
-func (h *Handler) helpFor(req Request, topic string) []Part {
-	switch topic {
-	case "family", "teams", "vault", "vaults":
-		topic = "team"
-	case "all", "other":
-		topic = "more"
-	case "", "team", "more":
-	default:
-		return plain(fmt.Sprintf("There is no help page %q. Send /help, /help team or /help more.", topic))
-	}
-	var b strings.Builder
-	switch topic {
-	case "":
-		b.WriteString("What I can do every day:\n")
-	case "team":
-		b.WriteString("Sharing with your family or team:\n")
-	case "more":
-		b.WriteString("More commands:\n")
-	}
-	for _, c := range commandTable() {
-		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.only != "" && c.only != req.Platform {
-			continue
-		}
-		line := "/" + c.name
-		if c.name != c.menuName() {
-			line += " (or /" + c.menuName() + ")"
-		}
-		if c.args != "" {
-			line += " " + c.args
-		}
-		fmt.Fprintf(&b, "%s — %s\n", line, c.help)
-	}
-	if topic == "" {
-		// Screenshots and files only reach the bot where a chat carries them.
-		if req.Platform == "console" {
-			b.WriteString("\nYou can also paste an otpauth:// link; export files from other apps go in with: authbot import FILE.\n")
-		} else {
-			b.WriteString("\nYou can also paste an otpauth:// link, or send a screenshot of a QR code or an export file from another app.\n")
-		}
-		b.WriteString("Example: /add binance JBSW Y3DP EHPK 3PXP, then /code binance.\n")
-		b.WriteString("More: /help team (family and team), /help more (rename, delete, lock…).")
-	}
-	return plain(strings.TrimRight(b.String(), "\n"))
-}
-
-func (h *Handler) cmdCancel(ctx context.Context, req Request, args string) []Reply {
-	if _, ok := h.takePending(req.Person); ok {
-		return []Reply{{Parts: plain("OK, cancelled.")}}
-	}
-	return []Reply{{Parts: plain("There was nothing to cancel.")}}
-}
+// One person's accounts: /code, /list, /add, /rename, /del,
+// /recovery-codes and /check (core/accounts.go and core/verify.go).
 
 // cmdCode: /code NAME gives one code; /code alone gives all codes, or a
 // keyboard to pick from on platforms with buttons.
@@ -281,11 +53,6 @@ func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply
 		return h.fail(err)
 	}
 	return []Reply{h.codeReply(c)}
-}
-
-func asAmbiguous(err error) (*core.AmbiguousError, bool) {
-	amb, ok := err.(*core.AmbiguousError)
-	return amb, ok
 }
 
 // pickAccount answers with one button per account.
@@ -488,15 +255,6 @@ func (h *Handler) answerAdd(ctx context.Context, req Request, q pending, yes boo
 	return h.storeKey(ctx, req, q.label, key)
 }
 
-// deletionNote tells the person what happens to the message that carried
-// a secret, on platforms where the bot deletes it.
-func deletionNote(req Request) string {
-	if req.Platform == "console" {
-		return ""
-	}
-	return "\nI am deleting your message with the key from this chat."
-}
-
 func (h *Handler) cmdRename(ctx context.Context, req Request, args string) []Reply {
 	fields := strings.Fields(args)
 	if len(fields) > 2 {
@@ -557,4 +315,71 @@ func (h *Handler) cmdDel(ctx context.Context, req Request, args string) []Reply 
 		return h.fail(err)
 	}
 	return []Reply{{Parts: plain(fmt.Sprintf("Deleted %s.", sum.Name())), Sensitive: true}}
+}
+
+// maxRecoveryCodes bounds how many codes one account keeps; services hand
+// out 5 to 16.
+const maxRecoveryCodes = 64
+
+// cmdRecoveryCodes stores an account's one-time recovery codes: given in
+// the same message, or in the next one.
+func (h *Handler) cmdRecoveryCodes(ctx context.Context, req Request, args string) []Reply {
+	name, codes, _ := strings.Cut(args, " ")
+	if name == "" {
+		return []Reply{{Parts: plain("Use: /recovery-codes NAME CODE1 CODE2 … (the one-time codes the service gave you). I delete your message after reading it.")}}
+	}
+	sum, err := h.svc.Resolve(ctx, req.Person, name)
+	if err != nil {
+		r := h.failReply(err)
+		r.DeleteRequest = codes != ""
+		return []Reply{r}
+	}
+	if strings.TrimSpace(codes) == "" {
+		h.setPending(req.Person, pending{kind: "recovery-codes", label: "#" + sum.ID})
+		return []Reply{{Parts: plain(fmt.Sprintf("Send me the recovery codes for %s, separated by spaces or new lines. I delete your message after reading it. /cancel to stop.", sum.Name())), Sensitive: true}}
+	}
+	return h.storeRecoveryCodes(ctx, req, "#"+sum.ID, codes)
+}
+
+func (h *Handler) storeRecoveryCodes(ctx context.Context, req Request, query, text string) []Reply {
+	codes := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' || r == ',' || r == ';' })
+	if len(codes) == 0 {
+		return []Reply{{Parts: plain("I found no codes in that message. Nothing was changed."), DeleteRequest: true}}
+	}
+	if len(codes) > maxRecoveryCodes {
+		return []Reply{{Parts: plain(fmt.Sprintf("That is %d codes; services give at most a few dozen. Nothing was changed.", len(codes))), DeleteRequest: true}}
+	}
+	for _, c := range codes {
+		if len(c) > 64 {
+			return []Reply{{Parts: plain("One of those codes is longer than 64 characters; that is not a recovery code. Nothing was changed."), DeleteRequest: true}}
+		}
+	}
+	sum, err := h.svc.SetRecoveryCodes(ctx, req.Person, query, codes)
+	if err != nil {
+		r := h.failReply(err)
+		r.DeleteRequest = true
+		return []Reply{r}
+	}
+	return []Reply{{Parts: plain(fmt.Sprintf("Stored %d recovery %s for %s, sealed like its key. /recover %s shows how many are left.%s",
+		len(codes), plural(len(codes), "code", "codes"), sum.Name(), sum.Name(), deletionNote(req))), DeleteRequest: true, Sensitive: true}}
+}
+
+// cmdCheck compares a code from the person's phone with the stored key.
+func (h *Handler) cmdCheck(ctx context.Context, req Request, args string) []Reply {
+	name, code, _ := strings.Cut(args, " ")
+	code = strings.TrimSpace(code)
+	if name == "" || code == "" {
+		return []Reply{{Parts: plain("Use: /check NAME CODE with the code your phone's authenticator app shows now. It tells you whether the backup key stored here is right.")}}
+	}
+	sum, ok, err := h.svc.Check(ctx, req.Person, name, code)
+	if errors.Is(err, otp.ErrCodeFormat) {
+		return []Reply{{Parts: plain("That is not a code: send the digits your authenticator app shows for this account, for example /check " + core.CleanLabel(name) + " 123456.")}}
+	}
+	if err != nil {
+		return h.fail(err)
+	}
+	if ok {
+		return []Reply{{Parts: plain(fmt.Sprintf("It matches: the backup key stored for %s is right. I noted it as checked.", sum.Name())), Sensitive: true}}
+	}
+	return []Reply{{Parts: plain(fmt.Sprintf("That code does not match %s. Check that you typed the code your app shows for this account right now, and that both clocks are right. If it still does not match, the key stored here is wrong: /del it and add it again.", sum.Name())), Sensitive: true}}
 }

@@ -2,12 +2,15 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/authbot/authbot/core"
 )
+
+func (h *Handler) knownPerson(name string) bool {
+	return h.opts.IsPerson == nil || h.opts.IsPerson(name)
+}
 
 // Runtime people: /invite NAME, /people, /remove NAME (the bot's admins),
 // /link (any person), and HandleStranger for the messages that make a
@@ -167,29 +170,6 @@ func (h *Handler) knownRuntime(ctx context.Context, name string) bool {
 		}
 	}
 	return false
-}
-
-// describePeople explains the people errors; ok is false for others.
-func describePeople(err error) (string, bool) {
-	switch {
-	case errors.Is(err, core.ErrInviteInvalid):
-		return "That invite is unknown, used or expired. Ask for a new one.", true
-	case errors.Is(err, core.ErrLinkInvalid):
-		return "That link code is unknown, used or expired. Send /link again from the account you already use.", true
-	case errors.Is(err, core.ErrIdentityTaken):
-		return "This chat account already belongs to someone here.", true
-	case errors.Is(err, core.ErrPersonExists):
-		return "Someone here already has that name. Pick another.", true
-	case errors.Is(err, core.ErrNoPerson):
-		return "Nobody by that name was added with /invite. People in the config file are removed there.", true
-	case errors.Is(err, core.ErrReservedName):
-		return "That name is reserved for the person of authbot chat on the server. Pick another.", true
-	case errors.Is(err, core.ErrBadPersonName):
-		return fmt.Sprintf("That name is not usable: up to %d letters, digits, '-', '_' or '.'.", core.MaxVaultNameLen), true
-	case errors.Is(err, core.ErrInVaults):
-		return "They are still in shared vaults: remove them there first (/vault remove VAULT NAME), so each vault gets a new key.", true
-	}
-	return "", false
 }
 
 // ExpectsNewcomers reports whether someone unknown may be about to send an

@@ -1,0 +1,69 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// /start and /help, both read from the command table.
+
+func (h *Handler) cmdStart(ctx context.Context, req Request, args string) []Reply {
+	intro := "Hello! I keep the backup keys of your two-factor accounts and give you the current code whenever you ask.\n\n"
+	return []Reply{{Parts: append(plain(intro), h.helpParts()...)}}
+}
+
+func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply {
+	return []Reply{{Parts: h.helpFor(req, strings.ToLower(strings.TrimSpace(args)))}}
+}
+
+// helpParts is the everyday help page, for welcomes.
+func (h *Handler) helpParts() []Part { return h.helpFor(Request{}, "") }
+
+// helpFor is one /help page, read from the command table: the everyday
+// commands, "team" (family and team) or "more"; admin commands only for
+// admins, and only what works on the asking platform.
+func (h *Handler) helpFor(req Request, topic string) []Part {
+	switch topic {
+	case "family", "teams", "vault", "vaults":
+		topic = "team"
+	case "all", "other":
+		topic = "more"
+	case "", "team", "more":
+	default:
+		return plain(fmt.Sprintf("There is no help page %q. Send /help, /help team or /help more.", topic))
+	}
+	var b strings.Builder
+	switch topic {
+	case "":
+		b.WriteString("What I can do every day:\n")
+	case "team":
+		b.WriteString("Sharing with your family or team:\n")
+	case "more":
+		b.WriteString("More commands:\n")
+	}
+	for _, c := range commandTable() {
+		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.only != "" && c.only != req.Platform {
+			continue
+		}
+		line := "/" + c.name
+		if c.name != c.menuName() {
+			line += " (or /" + c.menuName() + ")"
+		}
+		if c.args != "" {
+			line += " " + c.args
+		}
+		fmt.Fprintf(&b, "%s — %s\n", line, c.help)
+	}
+	if topic == "" {
+		// Screenshots and files only reach the bot where a chat carries them.
+		if req.Platform == "console" {
+			b.WriteString("\nYou can also paste an otpauth:// link; export files from other apps go in with: authbot import FILE.\n")
+		} else {
+			b.WriteString("\nYou can also paste an otpauth:// link, or send a screenshot of a QR code or an export file from another app.\n")
+		}
+		b.WriteString("Example: /add binance JBSW Y3DP EHPK 3PXP, then /code binance.\n")
+		b.WriteString("More: /help team (family and team), /help more (rename, delete, lock…).")
+	}
+	return plain(strings.TrimRight(b.String(), "\n"))
+}

@@ -1,0 +1,261 @@
+package lang
+
+import (
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+// TestEveryKeyInEveryLanguage is what tells a translator what is left: it
+// lists, per language, each English key the file lacks and each key
+// English does not have (a typo, or a message the code no longer uses).
+func TestEveryKeyInEveryLanguage(t *testing.T) {
+	c := MustLoad()
+	en := c.Keys()
+	if len(en) == 0 {
+		t.Fatal("messages/en.yaml has no messages")
+	}
+	for _, tag := range All()[1:] {
+		t.Run(string(tag), func(t *testing.T) {
+			have := map[string]bool{}
+			for _, k := range c.KeysOf(tag) {
+				have[k] = true
+			}
+			var missing []string
+			for _, k := range en {
+				if !have[k] {
+					missing = append(missing, k)
+				}
+				delete(have, k)
+			}
+			if len(missing) > 0 {
+				t.Errorf("messages/%s.yaml lacks %d of %d messages (English answers for them):\n  %s", tag, len(missing), len(en), strings.Join(missing, "\n  "))
+			}
+			var extra []string
+			for k := range have {
+				extra = append(extra, k)
+			}
+			sort.Strings(extra)
+			if len(extra) > 0 {
+				t.Errorf("messages/%s.yaml has keys English does not: %s", tag, strings.Join(extra, ", "))
+			}
+		})
+	}
+}
+
+// TestPlaceholdersMatch: every form of every translation names exactly the
+// placeholders of the English message, so no name, code or number is lost
+// or invented by a translation.
+func TestPlaceholdersMatch(t *testing.T) {
+	c := MustLoad()
+	for _, id := range c.Keys() {
+		want := placeholdersOf(c.Forms(English, id))
+		for _, tag := range All() {
+			forms := c.Forms(tag, id)
+			for form, s := range forms {
+				if got := Placeholders(s); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s %s (%s): placeholders %v, English has %v", tag, id, form, got, want)
+				}
+				if strings.ContainsAny(s, string([]rune{markOpen, markClose})) {
+					t.Errorf("%s %s (%s) contains a private-use mark character", tag, id, form)
+				}
+			}
+		}
+	}
+}
+
+func placeholdersOf(forms map[string]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range forms {
+		for _, p := range Placeholders(s) {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestPluralForms: a message English words by count has, in every
+// language, each plural form CLDR's rules give that language for some
+// count (Russian: one, few, many; Indonesian: other only), so "21 секунда"
+// and "5 секунд" both read right.
+func TestPluralForms(t *testing.T) {
+	c := MustLoad()
+	for _, id := range c.Keys() {
+		en := c.Forms(English, id)
+		if _, plural := en["one"]; !plural {
+			continue
+		}
+		for _, tag := range All() {
+			forms := c.Forms(tag, id)
+			if forms == nil {
+				continue // reported by TestEveryKeyInEveryLanguage
+			}
+			for _, need := range neededForms(t, tag) {
+				if forms[need] == "" {
+					t.Errorf("%s %s lacks the plural form %q", tag, id, need)
+				}
+			}
+			if forms["other"] == "" {
+				t.Errorf("%s %s lacks the plural form \"other\"", tag, id)
+			}
+		}
+	}
+}
+
+// neededForms asks go-i18n's CLDR rules which forms counts 0…1000 take in
+// tag, by printing a message whose every form is its own name.
+func neededForms(t *testing.T, tag Tag) []string {
+	t.Helper()
+	b := i18n.NewBundle(language.English)
+	forms := []string{"zero", "one", "two", "few", "many", "other"}
+	m := &i18n.Message{ID: "f", Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"}
+	b.MustAddMessages(language.MustParse(string(tag)), m)
+	loc := i18n.NewLocalizer(b, string(tag))
+	seen := map[string]bool{}
+	for n := 0; n <= 1000; n++ {
+		s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "f", PluralCount: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[s] = true
+	}
+	var out []string
+	for _, f := range forms {
+		if seen[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestPluralsPrint(t *testing.T) {
+	c := MustLoad()
+	for _, tc := range []struct {
+		tag  Tag
+		n    int
+		want string
+	}{
+		{English, 1, "1 second left"},
+		{English, 5, "5 seconds left"},
+		{Russian, 1, "осталась 1 секунда"},
+		{Russian, 21, "осталась 21 секунда"},
+		{Russian, 3, "осталось 3 секунды"},
+		{Russian, 5, "осталось 5 секунд"},
+		{Russian, 11, "осталось 11 секунд"},
+		{Ukrainian, 22, "залишилося 22 секунди"},
+		{Ukrainian, 25, "залишилося 25 секунд"},
+		{Indonesian, 1, "1 detik lagi"},
+		{German, 1, "noch 1 Sekunde"},
+		{Portuguese, 2, "faltam 2 segundos"},
+	} {
+		if got := c.Printer(tc.tag).N("lang.seconds_left", tc.n); got != tc.want {
+			t.Errorf("%s %d: %q, want %q", tc.tag, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestFallback: a message a translation lacks is said in English, a
+// translation that names a placeholder the call does not give falls back
+// to English too, and nothing ever prints a key id.
+func TestFallback(t *testing.T) {
+	fsys := fstest.MapFS{
+		"messages/en.yaml": {Data: []byte("a: \"Hello {{.Name}}\"\nb: \"Only English\"\nc: \"Bye {{.Name}}\"\n")},
+		"messages/de.yaml": {Data: []byte("a: \"Hallo {{.Name}}\"\nc: \"Tschüss {{.Wrong}}\"\n")},
+		"glossary.yaml":    {Data: []byte("terms: []\n")},
+	}
+	c, err := parse(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := c.Printer(German)
+	for _, tc := range []struct{ id, want string }{
+		{"a", "Hallo Ana"},
+		{"b", "Only English"},
+		{"c", "Bye Ana"},
+	} {
+		if got := de.T(tc.id, "Name", "Ana"); got != tc.want {
+			t.Errorf("de %s = %q, want %q", tc.id, got, tc.want)
+		}
+	}
+	for _, p := range []*Printer{de, c.Printer(English), c.Printer(Russian), c.Printer("xx")} {
+		if got := p.T("no.such.key"); strings.Contains(got, "no.such.key") || got == "" {
+			t.Errorf("%s: a missing key printed %q", p.Tag(), got)
+		}
+	}
+	if got := c.Printer("xx").Tag(); got != English {
+		t.Errorf("Printer(xx).Tag() = %q, want en", got)
+	}
+}
+
+func TestSegments(t *testing.T) {
+	c := MustLoad()
+	segs := c.Printer(Turkish).Segments("lang.current", "Language", Turkish.Name(), "Command", Code("/language CODE"))
+	want := []Segment{
+		{Text: "Dil: Türkçe. Değiştirmek için şu kodlardan biriyle "},
+		{Text: "/language CODE", Code: true},
+		{Text: " gönderin:"},
+	}
+	if !reflect.DeepEqual(segs, want) {
+		t.Errorf("Segments = %#v\nwant %#v", segs, want)
+	}
+	// A code value that itself looks like a template or a mark stays as it is.
+	odd := Code("{{.Language}} \uE000x")
+	segs = c.Printer(German).Segments("lang.unknown", "Code", odd, "Command", Code("/language"))
+	if got := Text(segs); !strings.Contains(got, string(odd)) {
+		t.Errorf("odd code value lost: %q", got)
+	}
+}
+
+// TestGlossary: every term has a word in every language, and every
+// translation of a message whose English uses a (non-loose) term uses that
+// language's word for it: the fixed words stay fixed.
+func TestGlossary(t *testing.T) {
+	c := MustLoad()
+	g := c.Glossary()
+	if len(g) == 0 {
+		t.Fatal("glossary.yaml has no terms")
+	}
+	for _, term := range g {
+		for _, tag := range All() {
+			if term.Words[tag] == "" {
+				t.Errorf("glossary %q has no word for %s", term.English, tag)
+			}
+		}
+	}
+	if got := g.Word("backup key", Russian); got != "резервный ключ" {
+		t.Errorf("Word(backup key, ru) = %q", got)
+	}
+	for _, term := range g {
+		if term.Loose {
+			continue
+		}
+		en := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(term.English) + `s?\b`)
+		for _, id := range c.Keys() {
+			if !en.MatchString(c.Forms(English, id)["other"]) {
+				continue
+			}
+			for _, tag := range All()[1:] {
+				re, err := term.Pattern(tag)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for form, s := range c.Forms(tag, id) {
+					if !re.MatchString(s) {
+						t.Errorf("%s %s (%s) does not use the glossary word for %q (%s): %q", tag, id, form, term.English, term.Words[tag], s)
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,376 @@
+//go:build goolm
+
+package matrixfailover
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/storage/postgres/pgtest"
+)
+
+const (
+	botPassword = "bot-password-1"
+	hotpSecret  = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// authbotBinary builds the real binary once for the package.
+func authbotBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "authbot-mxfailover-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "authbot")
+		out, err := exec.Command("go", "build", "-tags", "goolm", "-o", binPath, "github.com/authbot/authbot/cmd/authbot").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// proc is one running `authbot serve`.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	health string
+	mu     sync.Mutex
+	log    bytes.Buffer
+	done   chan struct{}
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.Write(b)
+}
+
+func (p *proc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// role asks /healthz: "ok" (active), "standby", or "" when it does not
+// answer.
+func (p *proc) role() string {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(p.health)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
+}
+
+func (p *proc) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// rig runs the serve processes: each with a data dir of its own (as on
+// separate machines), sharing only the master key (in the environment)
+// and the PostgreSQL database.
+type rig struct {
+	t     *testing.T
+	dir   string
+	conf  string // the config without data_dir and metrics
+	env   []string
+	n     int
+	procs []*proc // running
+	all   []*proc // for the logs
+}
+
+func (r *rig) start() *proc {
+	r.t.Helper()
+	r.n++
+	name := fmt.Sprintf("p%d", r.n)
+	port, err := freePort()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	dir := filepath.Join(r.dir, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		r.t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("data_dir: %s\nmetrics: {listen: \"127.0.0.1:%d\"}\n%s", filepath.Join(dir, "data"), port, r.conf)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+	p := &proc{name: name, health: fmt.Sprintf("http://127.0.0.1:%d/healthz", port), done: make(chan struct{})}
+	p.cmd = exec.Command(authbotBinary(r.t), "serve", "--config", path)
+	p.cmd.Env = r.env
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	r.procs = append(r.procs, p)
+	r.all = append(r.all, p)
+	return p
+}
+
+func (r *rig) drop(p *proc) {
+	p.kill()
+	r.procs = slices.DeleteFunc(r.procs, func(q *proc) bool { return q == p })
+}
+
+// settled waits until exactly one process is active and every other one
+// says standby, and returns the active one.
+func (r *rig) settled(timeout time.Duration) *proc {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		var act []*proc
+		standby := 0
+		for _, p := range r.procs {
+			switch p.role() {
+			case "ok":
+				act = append(act, p)
+			case "standby":
+				standby++
+			}
+		}
+		if len(act) > 1 {
+			r.t.Fatalf("%d processes are active at once", len(act))
+		}
+		if len(act) == 1 && standby == len(r.procs)-1 {
+			return act[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.t.Fatalf("no single active process with the others standby within %v", timeout)
+	return nil
+}
+
+var (
+	hotpRE   = regexp.MustCompile(`\b(\d{8})\b`)
+	deviceRE = regexp.MustCompile(`matrix: logged in.*device=(\S+)`)
+)
+
+// TestMatrixStandby: two serve processes on one PostgreSQL database and a
+// real Dendrite; a person's own E2EE client asks for HOTP codes in an
+// encrypted direct chat while the active process is killed with SIGKILL
+// three times (a fresh standby started each time). After every takeover
+// the new active process must be the same Matrix device (one device on the
+// homeserver, the same id in every log), decrypt the person's new messages
+// — on the megolm session it already had, and on a new one the person's
+// client shares over olm — and send replies that decrypt on the person's
+// side. No message may be answered twice, and no HOTP code handed out
+// twice.
+func TestMatrixStandby(t *testing.T) {
+	h := needHomeserver(t)
+	dsn := pgtest.NewDatabase(t) // a database of its own: mautrix finds its tables by name
+	dir := t.TempDir()
+	dsnFile := filepath.Join(dir, "dsn")
+	if err := os.WriteFile(dsnFile, []byte(dsn+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.register(t, "bot", botPassword)
+	botID := id.UserID(h.userID("bot"))
+	alice := newPerson(t, h, "alice")
+	key, _ := seal.NewKey()
+	r := &rig{
+		t:   t,
+		dir: dir,
+		env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)},
+		conf: fmt.Sprintf(`log: {level: info}
+codes: {delete_after: 10m}
+storage: {driver: postgres, dsn_file: %s, lease_ttl: 2s}
+rate_limits: {off: true}
+matrix: {homeserver: %q, user_id: %q, password: %q}
+users:
+  - {name: alice, matrix: %q, admin: true}
+`, dsnFile, h.url, botID, botPassword, alice.cli.UserID),
+	}
+	authbotBinary(t)
+	defer func() {
+		for _, p := range r.procs {
+			p.kill()
+		}
+		if t.Failed() {
+			for _, p := range r.all {
+				t.Logf("--- %s log:\n%s", p.name, p.logText())
+			}
+		}
+	}()
+
+	r.start()
+	r.start()
+	act := r.settled(90 * time.Second)
+	dm := alice.directChat(botID)
+
+	fromBot := func(evt *event.Event) bool {
+		return evt.RoomID == dm && evt.Sender == botID && evt.Type == event.EventMessage
+	}
+	replyTo := func(req id.EventID) func(*event.Event) bool {
+		return func(evt *event.Event) bool {
+			if !fromBot(evt) {
+				return false
+			}
+			rel := evt.Content.AsMessage().RelatesTo
+			return rel != nil && rel.InReplyTo != nil && rel.InReplyTo.EventID == req
+		}
+	}
+	codes := map[string]int{}
+	var asked []id.EventID
+	// code asks for the HOTP code and waits for the reply to that message.
+	code := func(timeout time.Duration) (time.Time, bool) {
+		t.Helper()
+		req := alice.send(dm, "!code h0")
+		asked = append(asked, req)
+		evt, ok := alice.wait(timeout, replyTo(req))
+		if !ok {
+			return time.Time{}, false
+		}
+		at := time.Now()
+		if !decrypted(evt) {
+			t.Errorf("the reply to %s was not end-to-end encrypted", req)
+		}
+		m := hotpRE.FindStringSubmatch(evt.Content.AsMessage().Body)
+		if m == nil {
+			t.Fatalf("no code in the reply %q", evt.Content.AsMessage().Body)
+		}
+		codes[m[1]]++
+		return at, true
+	}
+
+	alice.send(dm, "!add h0 otpauth://hotp/Bank:h0?secret="+hotpSecret+"&counter=0&digits=8")
+	if _, ok := alice.wait(30*time.Second, func(evt *event.Event) bool {
+		return fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "Added h0")
+	}); !ok {
+		t.Fatal("no answer to !add")
+	}
+	if _, ok := code(30 * time.Second); !ok {
+		t.Fatal("no answer to the first !code")
+	}
+
+	const rounds = 3
+	var takeovers []time.Duration
+	var inFlight []id.EventID
+	for round := 0; round < rounds; round++ {
+		// A message on its way as the active one dies: answered once by
+		// one of them, or (when the killed one had already taken it from
+		// its sync) by none, never by both.
+		inFlight = append(inFlight, alice.send(dm, "!code h0"))
+		asked = append(asked, inFlight[len(inFlight)-1])
+		time.Sleep(time.Duration(round) * 150 * time.Millisecond)
+		killed := time.Now()
+		r.drop(act)
+		r.start()
+		if round%2 == 1 {
+			alice.newMegolmSession(dm)
+		}
+		at, ok := code(45 * time.Second)
+		if !ok {
+			t.Fatalf("round %d: no answer within 45 s of killing the active process", round)
+		}
+		takeovers = append(takeovers, at.Sub(killed))
+		act = r.settled(30 * time.Second)
+	}
+	// The last new process's first session: one more message on a new
+	// megolm session, answered.
+	alice.newMegolmSession(dm)
+	if _, ok := code(30 * time.Second); !ok {
+		t.Fatal("no answer on a new megolm session after the last takeover")
+	}
+
+	slices.Sort(takeovers)
+	t.Logf("Matrix takeover after kill -9 (kill to the person's decrypted reply), %d rounds, lease_ttl 2s: p50 %v, max %v",
+		len(takeovers), takeovers[len(takeovers)/2].Round(time.Millisecond), takeovers[len(takeovers)-1].Round(time.Millisecond))
+
+	// Let stragglers arrive before counting answers.
+	time.Sleep(2 * time.Second)
+	for _, req := range asked {
+		if n := len(alice.seen(replyTo(req))); n > 1 {
+			t.Errorf("message %s answered %d times", req, n)
+		}
+	}
+	var answered []int
+	for i, req := range inFlight {
+		if len(alice.seen(replyTo(req))) == 1 {
+			answered = append(answered, i)
+		}
+	}
+	// mautrix stores the sync token before it hands the events on, so a
+	// message the killed process had taken but not yet answered stays
+	// unanswered (at most once, never twice): the person asks again.
+	t.Logf("of the %d messages sent as the active process was killed (0, 150, 300 ms before), rounds %v were answered (once)", len(inFlight), answered)
+	for _, evt := range alice.seen(fromBot) {
+		if !decrypted(evt) {
+			t.Errorf("a message from the bot was not encrypted: %s", evt.ID)
+		}
+	}
+	for _, evt := range alice.undecryptable() {
+		t.Errorf("the person's client could not decrypt %s from %s", evt.ID, evt.Sender)
+	}
+	valid := map[string]bool{}
+	for c := uint64(0); c < 200; c++ {
+		v, _ := hotp.GenerateCodeCustom(hotpSecret, c, hotp.ValidateOpts{Digits: otp.DigitsEight, Algorithm: otp.AlgorithmSHA1})
+		valid[v] = true
+	}
+	for c, n := range codes {
+		if n > 1 {
+			t.Errorf("HOTP code %s handed out %d times", c, n)
+		}
+		if !valid[c] {
+			t.Errorf("%s is no HOTP code of the account", c)
+		}
+	}
+
+	// One device all along: the homeserver lists one for the bot, and
+	// every process that became active logged in as it.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	keys, err := alice.cli.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{botID: mautrix.DeviceIDList{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(keys.DeviceKeys[botID]); n != 1 {
+		t.Errorf("the bot has %d devices on the homeserver, want 1 (a standby logged in as a new device)", n)
+	}
+	devices := map[string][]string{}
+	for _, p := range r.all {
+		for _, m := range deviceRE.FindAllStringSubmatch(p.logText(), -1) {
+			devices[strings.Trim(m[1], `"`)] = append(devices[strings.Trim(m[1], `"`)], p.name)
+		}
+	}
+	if len(devices) != 1 {
+		t.Errorf("the processes logged in as %d devices, want 1: %v", len(devices), devices)
+	}
+	t.Logf("%d HOTP codes, all distinct; one device %v", len(codes), devices)
+}
