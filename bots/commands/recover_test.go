@@ -54,7 +54,7 @@ func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := base.Guide("github", "", recovery.State{Name: "github"}).Text(); gh != want {
+	if want := base.Guide(recovery.English, "github", "", recovery.State{Name: "github"}).Text(); gh != want {
 		t.Errorf("/recover github differs from the rendered guide:\ngot:\n%s\nwant:\n%s", gh, want)
 	}
 }
