@@ -397,3 +397,51 @@ func writeEntry(sb *strings.Builder, m *i18n.Message, english, hash string) {
 		}
 	}
 }
+
+// TestGoldenTranslations keeps every answer in every language, key stored
+// and not, one file per language under testdata/golden-lang: a reviewer who
+// reads the language reads the whole of it there, and any change to an
+// answer shows in review. go test ./core/recovery -update rewrites them.
+func TestGoldenTranslations(t *testing.T) {
+	b := loadBase(t)
+	dir := filepath.Join("testdata", "golden-lang")
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tag := range lang.All()[1:] {
+		var sb strings.Builder
+		for _, s := range everyService(b) {
+			label := idOf(s)
+			if s == nil {
+				label = "mybank"
+			}
+			for _, c := range []struct {
+				note string
+				st   State
+			}{
+				{"key stored here, never checked", State{Name: label, HaveKey: true}},
+				{"no key stored here", State{Name: label}},
+			} {
+				fmt.Fprintf(&sb, "> /recover %s    (%s)\n%s\n\n", label, c.note, b.Guide(tag, label, "", c.st).Text())
+			}
+		}
+		path := filepath.Join(dir, tag.String()+".txt")
+		got := sb.String()
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		old, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%v (run go test ./core/recovery -update to create it)", err)
+			continue
+		}
+		if got != string(old) {
+			t.Errorf("%s differs from the answers; run go test ./core/recovery -update and review the diff", path)
+		}
+	}
+}
