@@ -94,7 +94,7 @@ func TestCodeChoices(t *testing.T) {
 		t.Fatalf("ambiguous: %+v", amb)
 	}
 	// A button carries a command that picks exactly one account.
-	pick := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: amb.Buttons[0][0].Data, Callback: true})
+	pick := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: amb.Buttons[0][0].Data, Callback: true}))
 	if !strings.HasPrefix(pick[0].PlainText(), "github: ") {
 		t.Errorf("button picked %q", pick[0].PlainText())
 	}

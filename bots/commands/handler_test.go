@@ -52,7 +52,7 @@ func newRig(t *testing.T) *rig {
 
 func (r *rig) send(platform, text string) []commands.Reply {
 	r.t.Helper()
-	replies := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: platform, Chat: commands.Private, Text: text})
+	replies := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: platform, Chat: commands.Private, Text: text}))
 	if len(replies) == 0 {
 		r.t.Fatalf("%q: no reply", text)
 	}
@@ -92,7 +92,7 @@ func (r *rig) as(person, text string) (string, []commands.Reply) {
 	if platform == "" {
 		platform = "console"
 	}
-	replies := r.h.Handle(context.Background(), commands.Request{Person: person, Platform: platform, Chat: commands.Private, Text: text})
+	replies := r.h.Handle(context.Background(), withCaps(commands.Request{Person: person, Platform: platform, Chat: commands.Private, Text: text}))
 	if len(replies) == 0 {
 		r.t.Fatalf("%s %q: no reply", person, text)
 	}

@@ -69,7 +69,7 @@ func TestLockCommands(t *testing.T) {
 	r.clock.t = r.clock.t.Add(time.Hour)
 	r.expect("alice", "/code github", "github: ")
 	// In a group the passphrase message is deleted and nothing is done.
-	reps = r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/lock my secret passphrase"})
+	reps = r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/lock my secret passphrase"}))
 	if len(reps) != 1 || !reps[0].DeleteRequest {
 		t.Errorf("group /lock: %+v", reps)
 	}

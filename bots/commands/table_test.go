@@ -75,7 +75,7 @@ func TestCommandTable(t *testing.T) {
 			}
 			t.Run(spelling, func(t *testing.T) {
 				person := "p-" + spelling
-				req := commands.Request{Person: person, Platform: "telegram", Chat: commands.Private, Text: text}
+				req := withCaps(commands.Request{Person: person, Platform: "telegram", Chat: commands.Private, Text: text})
 				first := h.Handle(ctx, req)
 				if len(first) == 0 {
 					t.Fatal("no reply")
@@ -159,7 +159,7 @@ func TestUnknownCommands(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
-			req := commands.Request{Person: "u" + string(rune('a'+i)), Platform: "matrix", Chat: commands.Private, Text: tt.text}
+			req := withCaps(commands.Request{Person: "u" + string(rune('a'+i)), Platform: "matrix", Chat: commands.Private, Text: tt.text})
 			rep := h.Handle(context.Background(), req)[0]
 			if rep.DeleteRequest != tt.secret {
 				t.Errorf("DeleteRequest = %v, want %v: %q", rep.DeleteRequest, tt.secret, rep.PlainText())

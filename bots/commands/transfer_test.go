@@ -19,8 +19,8 @@ func (r *rig) file(path string) commands.Reply {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Name: "whatever.bin", Data: data}})[0]
+	return r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Name: "whatever.bin", Data: data}}))[0]
 }
 
 // Steam: manifest.json and the encrypted maFile, in either order, held in
@@ -79,8 +79,8 @@ func TestImportEnteSlowNotice(t *testing.T) {
 	r := newRig(t)
 	data := []byte(`{"version":1,"kdfParams":{"memLimit":1073741824,"opsLimit":4,"salt":"AAAAAAAAAAAAAAAAAAAAAA=="},` +
 		`"encryptedData":"AAAAAAAAAAAAAAAAAAAAAAAA","encryptionNonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`)
-	rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Data: data}})[0]
+	rep := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: data}}))[0]
 	if !strings.Contains(rep.PlainText(), "password") || !strings.Contains(rep.PlainText(), "a few seconds") {
 		t.Errorf("Ente password question: %q", rep.PlainText())
 	}
@@ -96,8 +96,8 @@ func TestImportEnteSlowNotice(t *testing.T) {
 func TestImportBitwardenAccountRestricted(t *testing.T) {
 	r := newRig(t)
 	data := []byte(`{"encrypted":true,"encKeyValidation_DO_NOT_EDIT":"2.AAAA|AAAA|AAAA","folders":[],"items":[{"login":{"totp":"2.AAAA|AAAA|AAAA"}}]}`)
-	rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Data: data}})[0]
+	rep := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: data}}))[0]
 	if !strings.Contains(rep.PlainText(), "account-restricted") || !strings.Contains(rep.PlainText(), "Password protected") {
 		t.Errorf("account-restricted export: %q", rep.PlainText())
 	}
@@ -110,8 +110,8 @@ func TestImportFileAndQR(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := func(d []byte, image bool) commands.Reply {
-		return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-			Attachment: &commands.Attachment{Name: "x.bin", Data: d, Image: image}})[0]
+		return r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+			Attachment: &commands.Attachment{Name: "x.bin", Data: d, Image: image}}))[0]
 	}
 	rep := file(data, false)
 	if !rep.DeleteRequest || !strings.Contains(rep.PlainText(), "Imported") {
@@ -156,8 +156,8 @@ func TestExportAllThenImportWithPassword(t *testing.T) {
 	}
 	// Into a fresh vault, through the chat, with the password flow.
 	r2 := newRig(t)
-	ask := r2.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Data: out[0].File.Data}})[0]
+	ask := r2.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: out[0].File.Data}}))[0]
 	if !strings.Contains(ask.PlainText(), "encrypted") {
 		t.Fatalf("no password question: %q", ask.PlainText())
 	}
