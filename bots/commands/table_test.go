@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
 )
 
 // classWords is how a rate-limited reply names each class.
@@ -36,23 +34,12 @@ func (o *seenObserver) Observe(platform, command string, took time.Duration, fai
 // (practically) none, so a second message shows which class it counted in.
 func tableRig(t *testing.T) (*commands.Handler, *seenObserver) {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, _ := seal.NewKey()
-	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
-	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{
-		UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	one := commands.Rate{PerMinute: 0.001, Burst: 1}
 	limits := &commands.RateLimits{Code: one, Secret: one, Lock: one, Write: one, Other: one}
 	obs := &seenObserver{}
-	return commands.New(svc, commands.Options{Clock: clock, RateLimits: limits, Observer: obs}), obs
+	r := rigWith(t, core.ServiceOptions{UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}},
+		commands.Options{RateLimits: limits, Observer: obs})
+	return r.h, obs
 }
 
 // TestCommandTable sends every name and alias of the table in a private

@@ -61,7 +61,7 @@ func TestImportHeldFilesExpire(t *testing.T) {
 		t.Fatalf("unrelated file after a manifest: %q", rep.PlainText())
 	}
 	r.file("steam/sda-1-account-encrypted/manifest.json")
-	r.clock.t = r.clock.t.Add(6 * time.Minute)
+	r.clock.Advance(6 * time.Minute)
 	if rep := r.file("steam/sda-1-account-encrypted/1234.maFile"); !strings.Contains(rep.PlainText(), "manifest.json") || strings.Contains(rep.PlainText(), "password") {
 		t.Fatalf("maFile after the manifest expired: %q", rep.PlainText())
 	}
@@ -182,7 +182,7 @@ func TestExportOneAsksThenShowsLinkAndQR(t *testing.T) {
 		t.Fatalf("export without confirmation: %+v", ask)
 	}
 	rep := r.say(ask.Buttons[0][0].Data)
-	if rep.Image == nil || rep.ExpiresAt != r.clock.t.Add(30*time.Second) || !rep.Sensitive {
+	if rep.Image == nil || rep.ExpiresAt != r.clock.Now().Add(30*time.Second) || !rep.Sensitive {
 		t.Fatalf("export: %+v", rep)
 	}
 	texts, err := qr.Decode(context.Background(), rep.Image.Data)
