@@ -72,21 +72,17 @@ type Duplicate struct {
 	Existing string // label of the stored account
 }
 
-// ErrCounterExhausted: an HOTP account's counter is at its largest value;
-// another code would wrap it around and repeat old codes.
-var ErrCounterExhausted = errors.New("the HOTP counter is exhausted")
-
 // MaxImport is the most accounts one AddMany takes (transfer caps files
 // at the same number): the import runs in one write transaction, which
 // must stay short because it blocks everyone's writes.
 const MaxImport = 2000
 
-// ErrTooManyAccounts: an import of more than MaxImport accounts.
-var ErrTooManyAccounts = errors.New("too many accounts in one import")
-
 // AddMany stores many accounts in one transaction: either all new ones land
 // or none. Secrets already stored (or repeated in keys) are reported as
 // duplicates, not doubled; labels are made unique.
+//
+// Errors: ErrTooManyAccounts; an otp parameter error (*otp.ParamsError)
+// wrapped with the entry's Describe text; ErrBadLabel.
 func (s *Service) AddMany(ctx context.Context, person string, keys []NewAccount) (ImportReport, error) {
 	if len(keys) > MaxImport {
 		return ImportReport{}, ErrTooManyAccounts
@@ -220,6 +216,8 @@ func defaultLabel(k otp.Key) string {
 // List returns person's accounts, their own first and then each shared
 // vault's, sorted by label, without secrets. A person with nothing stored
 // gets an empty list.
+//
+// Errors: only the common ones (see Service).
 func (s *Service) List(ctx context.Context, person string) ([]Summary, error) {
 	var out []Summary
 	err := s.view(ctx, person, func(sp *spaces) error {
@@ -255,6 +253,10 @@ func (s *Service) Resolve(ctx context.Context, person, query string) (Summary, e
 // code, so no code is ever handed out twice. A code from a shared vault is
 // audited in the transaction that releases it; the person's own codes are
 // audited with the next write (audit.go).
+//
+// Errors: ErrNoAccounts, *NotFoundError, *AmbiguousError,
+// *ApprovalNeededError (a vault that needs an admin's approval),
+// ErrCounterExhausted (HOTP).
 func (s *Service) Code(ctx context.Context, person, query string) (Code, error) {
 	var out Code
 	var write bool
@@ -332,6 +334,8 @@ func (s *Service) code(a *Account) (Code, error) {
 // Codes returns the current codes of all time-based accounts, and the HOTP
 // accounts with an empty Code (their counter only moves on request).
 // Accounts of vaults that need approval are left out.
+//
+// Errors: ErrNoAccounts.
 func (s *Service) Codes(ctx context.Context, person string) ([]Code, error) {
 	var out []Code
 	var events []Event
@@ -398,6 +402,9 @@ func (s *Service) Codes(ctx context.Context, person string) ([]Code, error) {
 // Rename gives the account query names a new label. In a shared vault it
 // needs a manager or admin; "team/new" and "new" both name the new label
 // there. Moving between vaults is not a rename: ErrBadLabel.
+//
+// Errors: ErrNoAccounts, *NotFoundError, *AmbiguousError, *RoleError,
+// ErrBadLabel, *NameTakenError, *ConfusableError.
 func (s *Service) Rename(ctx context.Context, person, query, newLabel string) (Summary, error) {
 	var out Summary
 	err := s.update(ctx, person, false, func(sp *spaces) error {
@@ -436,6 +443,8 @@ func (s *Service) Rename(ctx context.Context, person, query, newLabel string) (S
 // Delete removes the account with the given id (ids come from Resolve, so
 // a confirmation deletes exactly what the person confirmed). In a shared
 // vault it needs a manager or admin.
+//
+// Errors: ErrNoAccounts, *NotFoundError, *RoleError.
 func (s *Service) Delete(ctx context.Context, person, id string) (Summary, error) {
 	var out Summary
 	err := s.update(ctx, person, false, func(sp *spaces) error {
@@ -470,6 +479,8 @@ func (s *Service) Delete(ctx context.Context, person, id string) (Summary, error
 // only send it to the person in a private chat. A codes-only member of a
 // shared vault gets a *RoleError. The export is audited before it is
 // returned.
+//
+// Errors: ErrNoAccounts, *NotFoundError, *AmbiguousError, *RoleError.
 func (s *Service) Export(ctx context.Context, person, query string) (Account, error) {
 	var out Account
 	var logged string
@@ -502,6 +513,8 @@ func (s *Service) Export(ctx context.Context, person, query string) (Account, er
 // ExportAll returns every account of person with its secret: their own and
 // those of shared vaults where they are a manager or admin (codes-only
 // vaults are skipped). Every account is audited before anything is returned.
+//
+// Errors: ErrNoAccounts (also when every account is in codes-only vaults).
 func (s *Service) ExportAll(ctx context.Context, person string) ([]Account, error) {
 	var out []Account
 	var logged []string
@@ -564,6 +577,9 @@ func (s *Service) manageAccount(ctx context.Context, person, query string, fn fu
 // one step either way, and remembers a match: the backup key was typed or
 // scanned right. In a shared vault it needs a manager or admin (it tests
 // guesses against the secret).
+//
+// Errors: ErrNoAccounts, *NotFoundError, *AmbiguousError, *RoleError;
+// otp.ErrCodeFormat for something that is not a code.
 func (s *Service) Check(ctx context.Context, person, query, code string) (Summary, bool, error) {
 	var out Summary
 	var ok bool
@@ -586,6 +602,8 @@ func (s *Service) Check(ctx context.Context, person, query, code string) (Summar
 
 // SetRecoveryCodes replaces the stored recovery codes of an account
 // (managers and admins only in a shared vault).
+//
+// Errors: ErrNoAccounts, *NotFoundError, *AmbiguousError, *RoleError.
 func (s *Service) SetRecoveryCodes(ctx context.Context, person, query string, codes []string) (Summary, error) {
 	var out Summary
 	err := s.manageAccount(ctx, person, query, func(v *vault, a *Account) error {

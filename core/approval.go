@@ -15,17 +15,6 @@ import (
 // Requests and grants live in memory (a restart forgets them: people ask
 // again); every request and decision is in the audit log.
 
-// ApprovalNeededError says the account's vault needs an admin's approval.
-type ApprovalNeededError struct {
-	Vault   string
-	Account Summary
-}
-
-func (e *ApprovalNeededError) Error() string { return "the vault needs approval for codes" }
-
-// ErrNoRequest says an approval request is unknown, decided or expired.
-var ErrNoRequest = errors.New("no such approval request")
-
 // ApprovalRequest is one member's request for a code.
 type ApprovalRequest struct {
 	ID      string
@@ -58,10 +47,6 @@ const OnceGrantTTL = approvalTTL
 type approvalError string
 
 func (e approvalError) Error() string { return string(e) }
-
-// ErrTooManyRequests is returned by RequestCode when the person (or
-// everyone together) has too many requests open.
-var ErrTooManyRequests = errors.New("too many open approval requests")
 
 func (e approvalError) Is(target error) bool { return target == ErrTooManyRequests }
 
@@ -107,6 +92,7 @@ func (s *Service) checkApproval(sp *spaces, v *vault, e *indexEntry) error {
 }
 
 // SetApproval turns approval for codes on or off (vault admins only).
+// Errors: ErrNoAccounts, *NoVaultError, *RoleError{Admin: true}.
 func (s *Service) SetApproval(ctx context.Context, person, vaultName string, on bool) (VaultInfo, error) {
 	var out VaultInfo
 	err := s.update(ctx, person, false, func(sp *spaces) error {
@@ -180,9 +166,6 @@ func (s *Service) RequestCode(ctx context.Context, person, query, reason string)
 	a.requests[out.ID] = &out
 	return out, nil
 }
-
-// ErrNoApprovalNeeded says the account gives codes without approval.
-var ErrNoApprovalNeeded = errors.New("no approval needed")
 
 // Decide approves (for d, or once when d is 0) or denies a request. Only
 // an admin of the request's vault may. Errors: ErrNoRequest, *RoleError.

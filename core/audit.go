@@ -155,7 +155,7 @@ func (s *Service) bufferAudit(ctx context.Context, e Event) error {
 }
 
 // FlushAudit writes buffered audit events. Call it on a timer and before
-// shutting down.
+// shutting down. Errors: a Store error (the events stay buffered).
 func (s *Service) FlushAudit(ctx context.Context) error {
 	if s.audit.empty() {
 		return nil // also keeps read-only stores (authbot audit) working
@@ -335,6 +335,7 @@ func (s *Service) VaultAudit(ctx context.Context, person, vaultName string, limi
 
 // MyAudit returns the newest limit entries of what person did with their
 // own accounts (their vaults' entries are for the vaults' admins).
+// Errors: *CorruptRecordError, a Store error.
 func (s *Service) MyAudit(ctx context.Context, person string, limit int) ([]Event, error) {
 	return s.AuditLog(ctx, AuditFilter{Person: person, Limit: limit})
 }

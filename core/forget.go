@@ -96,7 +96,8 @@ func (s *Service) requirePersonTx(tx Tx, lc linkCode) error {
 // PruneInvites deletes the open invites made by someone who is no longer a
 // person (known says who is: config users and runtime people), so taking
 // an admin out of the config also takes back the invites they handed out.
-// serve calls it at start-up. It returns how many were deleted.
+// serve calls it at start-up. It returns how many were deleted. An invite
+// that does not open is left alone. Errors: a Store error.
 func (s *Service) PruneInvites(ctx context.Context, known func(name string) bool) (int, error) {
 	n := 0
 	err := s.writeTx(ctx, func(tx Tx) error {

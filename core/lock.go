@@ -11,25 +11,6 @@ import (
 	"github.com/authbot/authbot/core/seal"
 )
 
-// ServiceOptions tune a Service. Zero values get the defaults.
-type ServiceOptions struct {
-	// UnlockFor is how long /unlock keeps a locked person's data key in
-	// memory. Default 15 minutes.
-	UnlockFor time.Duration
-	// Argon2 are the passphrase KDF costs for new locks. Default
-	// seal.DefaultArgon2; tests pass cheaper ones.
-	Argon2 seal.Argon2Params
-}
-
-func (o *ServiceOptions) defaults() {
-	if o.UnlockFor <= 0 {
-		o.UnlockFor = 15 * time.Minute
-	}
-	if o.Argon2 == (seal.Argon2Params{}) {
-		o.Argon2 = seal.DefaultArgon2
-	}
-}
-
 // isLocked reports whether owner's data key is wrapped only under a
 // passphrase.
 func isLocked(tx Tx, owner string) (bool, error) {
@@ -97,28 +78,8 @@ func (c *lockCache) drop(owner string) {
 // (unlockMu): Argon2id takes 64 MiB per call, and parallel guesses must not
 // slip past the counter.
 
-// Lock errors a person must be told.
-var (
-	ErrWeakPassphrase = errors.New("passphrase too short")
-	ErrNotLocked      = errors.New("no passphrase is set")
-)
-
 // MinPassphrase is the shortest passphrase /lock accepts, in characters.
 const MinPassphrase = 10
-
-// WrongPassphraseError says the passphrase did not open the key. Until,
-// when not zero, is when the next attempt is allowed.
-type WrongPassphraseError struct {
-	Failures int
-	Until    time.Time
-}
-
-func (e *WrongPassphraseError) Error() string { return "wrong passphrase" }
-
-// LockoutError says an attempt came during the wait after failures.
-type LockoutError struct{ Until time.Time }
-
-func (e *LockoutError) Error() string { return "too many wrong passphrases; wait" }
 
 // lockRecord is stored sealed under the "lock" sub-key at lockRef(owner).
 type lockRecord struct {

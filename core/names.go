@@ -17,15 +17,7 @@ import (
 // profiles normalise width and case but know nothing of look-alikes).
 // CleanLabel already drops format characters (zero-width, bidi controls).
 
-// ConfusableError says a label looks like another of the same vault.
-type ConfusableError struct {
-	Label string // the one asked for
-	Other string // the one it looks like
-}
-
-func (e *ConfusableError) Error() string {
-	return fmt.Sprintf("label %q looks like %q", e.Label, e.Other)
-}
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 
 // foldKey is a string's case-folded form: equal keys iff strings.EqualFold
 // (each rune becomes the smallest of its simple-fold orbit).

@@ -23,10 +23,6 @@ import (
 // data exists under it. Runtime people always get a random id when they
 // join, so an invite can never adopt anyone's data.
 
-// ErrReservedName says the name belongs to authbot itself ("local", the
-// person of `authbot chat` and `authbot import`).
-var ErrReservedName = errors.New("that name is reserved")
-
 // LocalPerson is the person of `authbot chat` and `authbot import`.
 const LocalPerson = "local"
 
@@ -164,7 +160,7 @@ func (s *Service) memberOwner(m *Member) string {
 // StorageID returns the opaque id person's records are stored under, ""
 // for a person never seen. It is not secret (it is in every record's key)
 // and reveals nothing about the name; tests and tools that look at raw
-// records use it.
+// records use it. Errors: *CorruptRecordError, a Store error.
 func (s *Service) StorageID(ctx context.Context, person string) (string, error) {
 	var o string
 	err := s.store.View(ctx, func(tx Tx) error {

@@ -51,18 +51,10 @@ type Person struct {
 	// user, or local): their record exists only to hold Owner and linked
 	// identities, and an invite of that name makes a new person.
 	Config bool `json:"config,omitempty"`
+	// Admin is set for the person who claimed the bot with its claim
+	// code (claim.go); invites never make an admin.
+	Admin bool `json:"admin,omitempty"`
 }
-
-// People errors a person must be told.
-var (
-	ErrInviteInvalid = errors.New("invite unknown, used or expired")
-	ErrLinkInvalid   = errors.New("link code unknown, used or expired")
-	ErrIdentityTaken = errors.New("that chat identity already belongs to someone")
-	ErrPersonExists  = errors.New("a person with that name exists")
-	ErrNoPerson      = errors.New("no such person")
-	ErrBadPersonName = errors.New("person name is empty or invalid")
-	ErrInVaults      = errors.New("the person is still a member of shared vaults")
-)
 
 // InviteTTL is how long an invite stays usable.
 const InviteTTL = 48 * time.Hour
@@ -222,6 +214,7 @@ func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
 
 // PersonFor returns the runtime person an identity belongs to, or "" when
 // it belongs to nobody added at runtime (adapters check config users first).
+// Errors: *CorruptRecordError, a Store error.
 func (s *Service) PersonFor(ctx context.Context, id Identity) (string, error) {
 	var name string
 	err := s.store.View(ctx, func(tx Tx) error {
@@ -232,7 +225,8 @@ func (s *Service) PersonFor(ctx context.Context, id Identity) (string, error) {
 }
 
 // LinkCode returns a one-time code that links another identity to person
-// when sent from it (see Link).
+// when sent from it (see Link). Errors: a Store error,
+// *CorruptRecordError.
 func (s *Service) LinkCode(ctx context.Context, person string) (string, time.Time, error) {
 	var b [5]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -289,7 +283,7 @@ func (s *Service) Link(ctx context.Context, code string, id Identity) (string, e
 }
 
 // People lists the people added at runtime (and config users with linked
-// identities), by name.
+// identities), by name. Errors: *CorruptRecordError, a Store error.
 func (s *Service) People(ctx context.Context) ([]Person, error) {
 	var out []Person
 	err := s.store.View(ctx, func(tx Tx) error {
@@ -372,7 +366,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 // ExpectsNewcomers reports whether an unexpired invite or link code exists.
 // Only then may a chat adapter let an unknown identity open a chat with the
 // bot (on Matrix, joining a stranger's room): otherwise strangers are
-// refused outright.
+// refused outright. Errors: *CorruptRecordError, a Store error.
 func (s *Service) ExpectsNewcomers(ctx context.Context) (bool, error) {
 	now := s.now()
 	s.links.mu.Lock()

@@ -26,7 +26,8 @@ const maxProgress = 1000
 // adapter's fixed word, e.g. "telegram") with their counts; an empty map
 // when there is no record. A record that cannot be opened (written under
 // a key since rotated away) reads as empty: the record only guards against
-// crash loops, and losing it loses no data.
+// crash loops, and losing it loses no data. Errors: a Store error
+// (wrapped).
 func (s *Service) LoadProgress(ctx context.Context, name string) (map[int64]int, error) {
 	out := map[int64]int{}
 	ref := s.progressRef(name)
@@ -53,7 +54,8 @@ func (s *Service) LoadProgress(ctx context.Context, name string) (map[int64]int,
 
 // SaveProgress replaces name's record with items (id → count) in one
 // durable write; an empty map deletes it. At most maxProgress items are
-// kept (the highest ids, the most recent).
+// kept (the highest ids, the most recent). Errors: a Store error
+// (wrapped).
 func (s *Service) SaveProgress(ctx context.Context, name string, items map[int64]int) error {
 	ref := s.progressRef(name)
 	pairs := make([][2]int64, 0, len(items))

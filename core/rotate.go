@@ -37,10 +37,6 @@ import (
 // its files, the old keys of the Matrix pickles and sealed cross-signing
 // keys ("meta/prev-key:PURPOSE", see PendingDerivedKey).
 
-// ErrAlreadyRotated means the database already opens with the new key: a
-// rotation committed but its key file was not yet renamed into place.
-var ErrAlreadyRotated = errors.New("the database already uses the new master key")
-
 // CheckMasterKey reports whether master opens the database behind store,
 // without writing anything: nil, ErrWrongMasterKey, or ErrNotFound for a
 // database with no key check yet (a new one). Start-up uses it to pick
@@ -591,7 +587,9 @@ func pendingKey(tx Tx, root *seal.Key, purpose string) (*seal.Key, error) {
 // pickles for "matrix-pickle", the bot's sealed cross-signing keys for
 // "matrix-cross-signing") have not been re-sealed: the adapter opens them
 // with it, seals them again under DeriveKey(purpose), then calls
-// DerivedKeyRekeyed. ok is false when nothing is pending.
+// DerivedKeyRekeyed. ok is false when nothing is pending. Purposes are
+// PurposeMatrixPickle and PurposeMatrixCrossSigning (records.go).
+// Errors: *CorruptRecordError, a Store error.
 func (s *Service) PendingDerivedKey(ctx context.Context, purpose string) (old seal.Key, ok bool, err error) {
 	err = s.store.View(ctx, func(tx Tx) error {
 		k, err := pendingKey(tx, &s.root, purpose)
@@ -605,7 +603,7 @@ func (s *Service) PendingDerivedKey(ctx context.Context, purpose string) (old se
 }
 
 // DerivedKeyRekeyed forgets the old key for purpose once the adapter's
-// files are sealed under the current one.
+// files are sealed under the current one. Errors: a Store error.
 func (s *Service) DerivedKeyRekeyed(ctx context.Context, purpose string) error {
 	return s.store.Update(ctx, func(tx Tx) error {
 		err := tx.Delete(prevKeyRef(purpose))
@@ -616,12 +614,12 @@ func (s *Service) DerivedKeyRekeyed(ctx context.Context, purpose string) error {
 	})
 }
 
-// PendingPickleKey is PendingDerivedKey("matrix-pickle").
+// PendingPickleKey is PendingDerivedKey(PurposeMatrixPickle).
 func (s *Service) PendingPickleKey(ctx context.Context) (seal.Key, bool, error) {
 	return s.PendingDerivedKey(ctx, PurposeMatrixPickle)
 }
 
-// PickleRekeyed is DerivedKeyRekeyed("matrix-pickle").
+// PickleRekeyed is DerivedKeyRekeyed(PurposeMatrixPickle).
 func (s *Service) PickleRekeyed(ctx context.Context) error {
 	return s.DerivedKeyRekeyed(ctx, PurposeMatrixPickle)
 }

@@ -15,14 +15,21 @@ import (
 )
 
 // Service is what every adapter calls (through bots/commands). Each method
-// takes the acting person's stable id ("telegram:42", "local", ...); core
-// turns it into an opaque owner id before it reaches the Store.
+// takes the acting person by their person name: a config user's or an
+// invitee's name ("alice"), or LocalPerson — never a chat identity, which
+// bots/commands resolves first. core turns the name into the person's
+// opaque owner id (owners.go) before anything reaches the Store.
+//
+// Errors: every method that reads a person's accounts may also return
+// ErrLocked (the person locked with a passphrase and has not unlocked), a
+// *CorruptRecordError (a record that does not open) or a Store error; each
+// method's "Errors:" line names the others, the ones a person is told.
 type Service struct {
 	store  Store
 	clock  Clock
 	master seal.Key
 	root   seal.Key // derivation root, stable across key rotations (rotate.go)
-	ids    seal.Key // HMAC key for opaque owner ids
+	ids    seal.Key // lookup key: names and tokens to opaque record ids (records.go)
 
 	// locks holds the data keys of people who unlocked with their
 	// passphrase, until they expire (lock.go).
@@ -32,12 +39,33 @@ type Service struct {
 	approvals *approvals
 	// links holds one-time link codes (people.go).
 	links *linkCodes
+	// claim is the open claim code, if any (claim.go).
+	claim claimState
 	// audit buffers personal code events between writes (audit.go).
 	audit *auditBuffer
 	// opts are the tunables of NewServiceWith.
 	opts ServiceOptions
 	// indexes caches decoded account indexes (indexcache.go).
 	indexes *indexCache
+}
+
+// ServiceOptions tune a Service. Zero values get the defaults.
+type ServiceOptions struct {
+	// UnlockFor is how long /unlock keeps a locked person's data key in
+	// memory. Default 15 minutes.
+	UnlockFor time.Duration
+	// Argon2 are the passphrase KDF costs for new locks. Default
+	// seal.DefaultArgon2; tests pass cheaper ones.
+	Argon2 seal.Argon2Params
+}
+
+func (o *ServiceOptions) defaults() {
+	if o.UnlockFor <= 0 {
+		o.UnlockFor = 15 * time.Minute
+	}
+	if o.Argon2 == (seal.Argon2Params{}) {
+		o.Argon2 = seal.DefaultArgon2
+	}
 }
 
 // readOnlyStore is an optional Store extension (storage/bolt opened
@@ -349,5 +377,6 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// now is the service's time, truncated to the second like every OTP step.
+// now is the service's time, from its clock as it is (the OTP code
+// functions find the time step themselves).
 func (s *Service) now() time.Time { return s.clock.Now() }

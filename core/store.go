@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -52,12 +51,6 @@ type Ref struct {
 	Owner string
 	ID    string
 }
-
-// Store errors.
-var (
-	ErrNotFound = errors.New("record not found")
-	ErrCorrupt  = errors.New("database is corrupt")
-)
 
 // Clock tells the time. Tests pass a fake one; nothing in core calls time.Now.
 type Clock interface {

@@ -66,49 +66,6 @@ func (v *vault) needManage() error {
 	return &RoleError{Vault: v.name, Role: v.role}
 }
 
-// Errors about shared vaults a person must be told.
-var (
-	ErrBadVaultName = errors.New("vault name is empty or invalid")
-	ErrBadRole      = errors.New("unknown role")
-	ErrLastAdmin    = errors.New("a vault needs at least one admin")
-	ErrSelf         = errors.New("people cannot remove or demote themselves this way")
-)
-
-// NoVaultError says the person is not a member of a vault by that name.
-// It reads the same whether or not such a vault exists, so non-members
-// learn nothing.
-type NoVaultError struct{ Name string }
-
-func (e *NoVaultError) Error() string { return "not a member of such a vault" }
-
-// VaultExistsError says the name is taken.
-type VaultExistsError struct{ Name string }
-
-func (e *VaultExistsError) Error() string { return "a vault with that name exists" }
-
-// RoleError says the person's role in a vault does not allow the action.
-type RoleError struct {
-	Vault string
-	Role  Role
-	Admin bool // the action needs an admin (membership changes)
-}
-
-func (e *RoleError) Error() string { return "the person's role in the vault does not allow this" }
-
-// MemberLockedError says a member's data key is locked by their
-// passphrase, so the vault key cannot be wrapped for them right now.
-type MemberLockedError struct{ Person string }
-
-func (e *MemberLockedError) Error() string { return "a member's vault is locked" }
-
-// MemberError says the person is already / not a member.
-type MemberError struct {
-	Person string
-	Member bool // true: already a member
-}
-
-func (e *MemberError) Error() string { return "membership does not allow this" }
-
 // Member is one person in a shared vault.
 type Member struct {
 	Person string `json:"person"`
@@ -308,7 +265,8 @@ func (v *vault) info() VaultInfo {
 		Accounts: len(v.index), Gen: v.meta.Gen, Approval: v.meta.Approval}
 }
 
-// Vaults lists the shared vaults person is a member of.
+// Vaults lists the shared vaults person is a member of (none for a person
+// with nothing stored). Errors: only the common ones (see Service).
 func (s *Service) Vaults(ctx context.Context, person string) ([]VaultInfo, error) {
 	var out []VaultInfo
 	err := s.view(ctx, person, func(sp *spaces) error {

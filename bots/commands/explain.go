@@ -188,6 +188,12 @@ func describePeople(p *lang.Printer, err error) (string, bool) {
 	switch {
 	case errors.Is(err, core.ErrInviteInvalid):
 		return p.T("people.err.invite_invalid"), true
+	case errors.Is(err, core.ErrClaimInvalid):
+		return p.T("claim.err.invalid"), true
+	case errors.Is(err, core.ErrClaimClosed):
+		return p.T("claim.err.closed"), true
+	case errors.Is(err, core.ErrHasAdmin):
+		return p.T("claim.err.has_admin"), true
 	case errors.Is(err, core.ErrLinkInvalid):
 		return p.T("people.err.link_invalid"), true
 	case errors.Is(err, core.ErrIdentityTaken):

@@ -17,9 +17,10 @@ func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply
 	return []Reply{{Parts: h.helpFor(req, strings.ToLower(strings.TrimSpace(args)))}}
 }
 
-// helpParts is the everyday help page, for welcomes, in req's language
-// (a welcome has no platform of its own: the generic page).
-func (h *Handler) helpParts(req Request) []Part { return h.helpFor(Request{pr: req.pr}, "") }
+// helpParts is the everyday help page, for welcomes, in req's language.
+// Welcomes go to chats (strangers arrive on Telegram or Matrix), and those
+// carry files.
+func (h *Handler) helpParts(req Request) []Part { return h.helpFor(Request{Files: true, pr: req.pr}, "") }
 
 // helpFor is one /help page, read from the command table: the everyday
 // commands, "team" (family and team) or "more"; admin commands only for
@@ -45,7 +46,7 @@ func (h *Handler) helpFor(req Request, topic string) []Part {
 		b.WriteString(p.T("help.title_more") + "\n")
 	}
 	for _, c := range commandTable() {
-		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.only != "" && c.only != req.Platform {
+		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.miniApp && !req.MiniApp {
 			continue
 		}
 		line := "/" + c.name
@@ -59,7 +60,7 @@ func (h *Handler) helpFor(req Request, topic string) []Part {
 	}
 	if topic == "" {
 		// Screenshots and files only reach the bot where a chat carries them.
-		if req.Platform == "console" {
+		if !req.Files {
 			b.WriteString("\n" + p.T("help.paste_console") + "\n")
 		} else {
 			b.WriteString("\n" + p.T("help.paste_chat") + "\n")

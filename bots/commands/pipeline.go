@@ -108,7 +108,7 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 	// The console's local person is not limited: whoever runs it holds
 	// the data dir and its master key anyway, and scripts must not be
 	// refused halfway.
-	if ok, wait := h.limiter.take(req.Person, class, h.opts.Clock.Now()); !ok && req.Platform != "console" {
+	if ok, wait := h.limiter.take(req.Person, class, h.opts.Clock.Now()); !ok && !req.Local {
 		return limited(req, class, wait, p.secret)
 	}
 	if req.Attachment != nil {
@@ -153,7 +153,7 @@ func deleteRequested(replies []Reply, req Request) []Reply {
 		}
 	}
 	note := req.printer().T("msg.deleting_secret")
-	if req.Platform == "console" {
+	if !req.DeletesMessages {
 		note = req.printer().T("msg.done")
 	}
 	return append(replies, Reply{Parts: plain(note), DeleteRequest: true})
@@ -162,7 +162,7 @@ func deleteRequested(replies []Reply, req Request) []Reply {
 // deletionNote tells the person what happens to the message that carried
 // a secret, on platforms where the bot deletes it.
 func deletionNote(req Request) string {
-	if req.Platform == "console" {
+	if !req.DeletesMessages {
 		return ""
 	}
 	return "\n" + req.printer().T("msg.deleting_key")
@@ -192,7 +192,7 @@ func (h *Handler) unknown(ctx context.Context, req Request, p policy) []Reply {
 		msg += " " + pr.T("msg.did_you_mean", "Command", suggestion)
 	}
 	msg += " " + pr.T("msg.send_help")
-	if p.secret && req.Platform != "console" {
+	if p.secret && req.DeletesMessages {
 		msg += "\n" + pr.T("msg.unknown_secret")
 	}
 	return []Reply{{Parts: plain(msg), Sensitive: sensitive, refused: true}}

@@ -45,9 +45,10 @@ type command struct {
 	// topic is the /help page that lists it: "" the everyday page, "team"
 	// (family and team), "more"; "hidden" for none.
 	topic string
-	// only, when set, is the one platform where the command works.
-	only string
-	run  func(h *Handler, ctx context.Context, req Request, args string) []Reply
+	// miniApp: it works only where the platform opens Mini Apps
+	// (Request.MiniApp); elsewhere /help leaves it out.
+	miniApp bool
+	run     func(h *Handler, ctx context.Context, req Request, args string) []Reply
 }
 
 // anyArgs: every argument is secret (a key, a passphrase, codes).
@@ -168,7 +169,7 @@ func commandTable() []*command {
 		{name: "remove", args: "NAME", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdRemove},
 		// /app opens the Mini App; /web sends a single-use link to the
 		// page, a credential until used or expired.
-		{name: "app", menu: true, rate: rateOther, topic: "more", only: "telegram", run: (*Handler).cmdApp},
+		{name: "app", menu: true, rate: rateOther, topic: "more", miniApp: true, run: (*Handler).cmdApp},
 		{name: "web", rate: rateSecret, topic: "more", run: (*Handler).cmdWeb},
 		// The link code and the invite token let another chat account in
 		// as this person: secrets until used.

@@ -171,7 +171,7 @@ func (h *Handler) cmdApp(ctx context.Context, req Request, args string) []Reply 
 	if !h.webOn() {
 		return []Reply{{Parts: plain(req.printer().T("web.off"))}}
 	}
-	if req.Platform != "telegram" {
+	if !req.MiniApp {
 		return []Reply{{Parts: plain(req.printer().T("web.app_telegram_only"))}}
 	}
 	if !strings.HasPrefix(h.opts.Web.AppURL(), "https://") {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
 	"github.com/authbot/authbot/storage/datadir"
+	"github.com/authbot/authbot/storage/postgres"
 )
 
 // runAudit: authbot audit [--data DIR | --config FILE] [--vault NAME]
@@ -34,6 +37,30 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
+	pg, err := postgresConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if pg != nil {
+		// PostgreSQL serves readers beside a running serve: read there.
+		key, err := existingKeyAnyStore(dir, getenv)
+		if err != nil {
+			return err
+		}
+		defer seal.Zero(&key)
+		store, err := postgres.Open(ctx, pg.Storage.DSN)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if empty, err := store.Empty(ctx); err != nil || empty {
+			if err == nil {
+				err = errors.New("the PostgreSQL database holds no authbot records: is storage.dsn the right database?")
+			}
+			return err
+		}
+		return printAuditOf(ctx, stdout, store, key, *vault, *limit, *asJSON)
+	}
 	key, err := existingKey(dir, getenv)
 	if err != nil {
 		return err
@@ -43,15 +70,20 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return fmt.Errorf("open database (is authbot serve running? the audit log is read with the bot stopped, or from a backup): %w", err)
 	}
 	defer store.Close()
+	return printAuditOf(ctx, stdout, store, key, *vault, *limit, *asJSON)
+}
+
+// printAuditOf prints store's audit log, opened with key.
+func printAuditOf(ctx context.Context, stdout io.Writer, store core.Store, key seal.Key, vault string, limit int, asJSON bool) error {
 	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
 	if err != nil {
 		return err
 	}
-	events, err := svc.AuditLog(ctx, core.AuditFilter{Vault: *vault, Limit: *limit})
+	events, err := svc.AuditLog(ctx, core.AuditFilter{Vault: vault, Limit: limit})
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
-	return printAudit(stdout, events, *asJSON)
+	return printAudit(stdout, events, asJSON)
 }
 
 func printAudit(w io.Writer, events []core.Event, asJSON bool) error {

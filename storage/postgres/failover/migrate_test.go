@@ -39,6 +39,7 @@ func TestMigrateBackupRestore(t *testing.T) {
 	for _, l := range []string{"github", "gitlab", "aws"} {
 		adds.WriteString("/add " + l + " otpauth://totp/" + l + "?secret=" + newSecret() + "\n")
 	}
+	adds.WriteString("/code github\n") // an entry in the audit log
 	if out, err := authbot(t, adds.String(), env, "chat", "--data", dataA); err != nil || strings.Count(out, "Added") != 3 {
 		t.Fatalf("chat: %v\n%s", err, out)
 	}
@@ -53,6 +54,11 @@ func TestMigrateBackupRestore(t *testing.T) {
 	}
 	if strings.Contains(out, pgtest.Password) {
 		t.Fatalf("migrate printed the DSN's password:\n%s", out)
+	}
+
+	// The audit log, read from PostgreSQL.
+	if out, err := authbot(t, "", env, "audit", "--config", cfgA); err != nil || !strings.Contains(out, " code github") {
+		t.Fatalf("audit on PostgreSQL: %v\n%s", err, out)
 	}
 
 	pass := writeFile(t, filepath.Join(dir, "pass"), "correct horse battery staple\n")
