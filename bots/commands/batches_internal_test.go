@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/core/transfer"
-	"github.com/authbot/authbot/lang"
 	"github.com/authbot/authbot/internal/testkit/fakeclock"
+	"github.com/authbot/authbot/lang"
 )
 
 // TestBatchPartsBounded: whatever the links claim, what noteBatchParts

@@ -20,7 +20,9 @@ func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply
 // helpParts is the everyday help page, for welcomes, in req's language.
 // Welcomes go to chats (strangers arrive on Telegram or Matrix), and those
 // carry files.
-func (h *Handler) helpParts(req Request) []Part { return h.helpFor(Request{Files: true, pr: req.pr}, "") }
+func (h *Handler) helpParts(req Request) []Part {
+	return h.helpFor(Request{Files: true, pr: req.pr}, "")
+}
 
 // helpFor is one /help page, read from the command table: the everyday
 // commands, "team" (family and team) or "more"; admin commands only for
