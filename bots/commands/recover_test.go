@@ -10,6 +10,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authbot/authbot/core/recovery"
+	"github.com/authbot/authbot/lang"
 )
 
 func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
@@ -54,7 +55,7 @@ func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := base.Guide(recovery.English, "github", "", recovery.State{Name: "github"}).Text(); gh != want {
+	if want := base.Guide(lang.English, "github", "", recovery.State{Name: "github"}).Text(); gh != want {
 		t.Errorf("/recover github differs from the rendered guide:\ngot:\n%s\nwant:\n%s", gh, want)
 	}
 }
