@@ -22,8 +22,14 @@ func TestEveryKeyInEveryLanguage(t *testing.T) {
 	if len(en) == 0 {
 		t.Fatal("messages/en.yaml has no messages")
 	}
+	if err := c.GlossaryErr(); err != nil {
+		t.Error(err)
+	}
 	for _, tag := range All()[1:] {
 		t.Run(string(tag), func(t *testing.T) {
+			if err := c.Err(tag); err != nil {
+				t.Fatal(err)
+			}
 			have := map[string]bool{}
 			for _, k := range c.KeysOf(tag) {
 				have[k] = true
@@ -277,4 +283,39 @@ var (
 // placeholders and the upper-case words of command syntax.
 func glossaryText(s string) string {
 	return metaWordRE.ReplaceAllString(placeholderRE.ReplaceAllString(s, ""), "")
+}
+
+// BenchmarkLoad is what a process pays before its first English answer
+// (authbot chat in a script): English only, the other files wait.
+func BenchmarkLoad(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c, err := parse(files)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Printer(English).T("msg.done")
+	}
+}
+
+// BenchmarkLanguage is the first printer of another language.
+func BenchmarkLanguage(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c, err := parse(files)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Printer(Russian).T("msg.done")
+	}
+}
+
+// BenchmarkT is one message with a placeholder, as every reply prints
+// several.
+func BenchmarkT(b *testing.B) {
+	p := MustLoad().Printer(German)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		p.T("del.done", "Name", "binance")
+	}
 }
