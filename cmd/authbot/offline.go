@@ -33,6 +33,8 @@ type offline struct {
 		core.Store
 		Close() error
 	}
+	// postgres is store when it is PostgreSQL (rotate-key takes its lease).
+	postgres *postgres.Store
 }
 
 // offlineMode says which store openOffline opens.
@@ -46,10 +48,11 @@ const (
 	// PostgreSQL; bbolt waits a little for a writer that holds the file,
 	// then says why.
 	offlineRead
-	// offlineRotate: bbolt read-write and to itself, for rotate-key. A
-	// PostgreSQL store, or a data dir without authbot.db, is refused:
-	// re-keying the wrong database would replace master.key while the
-	// records elsewhere stay sealed under the old one.
+	// offlineRotate: for rotate-key, bbolt read-write and to itself, or
+	// PostgreSQL (whose lease rotate-key takes). A data dir without
+	// authbot.db, or a PostgreSQL database without records, is refused:
+	// there is nothing to rotate, and a new key would orphan a database
+	// kept elsewhere.
 	offlineRotate
 )
 
@@ -65,10 +68,7 @@ func openOffline(ctx context.Context, dataDir, cfgPath string, getenv env, mode 
 		return nil, err
 	}
 	o := &offline{dir: dir, layout: datadir.At(dir), pg: pg}
-	if mode == offlineRotate {
-		if pg != nil {
-			return nil, errors.New("rotate-key works on the bbolt store only and cannot re-key a PostgreSQL store yet; nothing was changed")
-		}
+	if mode == offlineRotate && pg == nil {
 		if _, err := os.Stat(o.layout.DB()); err != nil {
 			return nil, fmt.Errorf("no database to rotate in %s: %w", dir, err)
 		}
@@ -82,17 +82,19 @@ func openOffline(ctx context.Context, dataDir, cfgPath string, getenv env, mode 
 		return nil, err
 	}
 	switch {
-	case mode == offlineRead && pg != nil:
+	case mode != offlineKeyOnly && pg != nil:
 		// PostgreSQL serves readers beside a running serve: read there.
 		s, err := postgres.Open(ctx, pg.Storage.DSN)
 		if err != nil {
 			o.Close()
 			return nil, err
 		}
-		o.store = s
+		o.store, o.postgres = s, s
 		if empty, err := s.Empty(ctx); err != nil || empty {
 			o.Close()
-			if err == nil {
+			if err == nil && mode == offlineRotate {
+				err = errors.New("the PostgreSQL database holds no authbot records: nothing to rotate (is storage.dsn the right database?)")
+			} else if err == nil {
 				err = errors.New("the PostgreSQL database holds no authbot records: is storage.dsn the right database?")
 			}
 			return nil, err

@@ -29,6 +29,9 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer o.Close()
+	if o.pg != nil {
+		return rotatePostgres(ctx, o, stdout, getenv) // rotate_postgres.go
+	}
 	fromEnv := getenv(config.EnvMasterKey) != ""
 	if !fromEnv {
 		if o.key, err = keyfile.Settle(ctx, o.dir, o.store, o.key, nil); err != nil {
