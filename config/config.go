@@ -509,8 +509,10 @@ func (c *Config) Validate() error {
 			mx[u.Matrix] = true
 		}
 	}
-	if (c.Telegram.Enabled() || c.Matrix.Enabled()) && len(c.Users) == 0 {
-		return fmt.Errorf("users: empty, so nobody could use the bot; add at least one person")
+	// With Telegram, serve prints a claim code instead: whoever sends it
+	// first becomes the admin (no user id to look up).
+	if c.Matrix.Enabled() && !c.Telegram.Enabled() && len(c.Users) == 0 {
+		return fmt.Errorf("users: empty, so nobody could use the bot; add at least one person (with a Telegram token, serve prints a claim code instead)")
 	}
 	return nil
 }

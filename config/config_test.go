@@ -32,7 +32,7 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{"bad level", "log:\n  level: loud\n", "log.level"},
 		{"bad duration", "codes:\n  delete_after: soon\n", "not a duration"},
 		{"bad token", "telegram:\n  token: nocolon\nusers: [{name: a, telegram: 1}]\n", "telegram.token"},
-		{"no users", "telegram:\n  token: \"1:x\"\n", "users"},
+		{"no users, matrix only", "matrix:\n  homeserver: https://m.example.org\n  user_id: \"@bot:example.org\"\n  password: x\n", "users"},
 		{"user without id", "users:\n  - name: bob\n", "users[0]"},
 		{"duplicate name", "users:\n  - {name: bob, telegram: 1}\n  - {name: Bob, telegram: 2}\n", "users[1].name"},
 		{"bad matrix id", "users:\n  - {name: bob, matrix: bob}\n", "users[0].matrix"},

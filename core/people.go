@@ -51,6 +51,9 @@ type Person struct {
 	// user, or local): their record exists only to hold Owner and linked
 	// identities, and an invite of that name makes a new person.
 	Config bool `json:"config,omitempty"`
+	// Admin is set for the person who claimed the bot with its claim
+	// code (claim.go); invites never make an admin.
+	Admin bool `json:"admin,omitempty"`
 }
 
 // InviteTTL is how long an invite stays usable.

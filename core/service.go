@@ -39,6 +39,8 @@ type Service struct {
 	approvals *approvals
 	// links holds one-time link codes (people.go).
 	links *linkCodes
+	// claim is the open claim code, if any (claim.go).
+	claim claimState
 	// audit buffers personal code events between writes (audit.go).
 	audit *auditBuffer
 	// opts are the tunables of NewServiceWith.

@@ -39,6 +39,8 @@ type Metrics struct {
 	// The message lifecycle (bots/outbox): how jobs ended, how many wait.
 	outboxJobs    *prometheus.CounterVec
 	outboxPending *prometheus.GaugeVec
+	// health is each chat adapter's state for /healthz (health.go).
+	health adapters
 }
 
 // New returns metrics reporting people as the number of configured people.
@@ -159,16 +161,21 @@ func (m *Metrics) Handler(health HealthFunc, onErr func(error)) http.Handler {
 				if onErr != nil {
 					onErr(err)
 				}
-				w.WriteHeader(http.StatusServiceUnavailable)
-				fmt.Fprintln(w, "unhealthy")
+				writeHealth(w, r, "unhealthy", nil, time.Now())
 				return
 			}
 		}
 		if m.standby.Load() {
-			fmt.Fprintln(w, "standby")
+			// A standby runs no adapter: waiting for the lease is healthy.
+			writeHealth(w, r, "standby", nil, time.Now())
 			return
 		}
-		fmt.Fprintln(w, "ok")
+		list := m.Adapters()
+		status := "ok"
+		if !serving(list) {
+			status = "unhealthy" // no adapter reaches its platform
+		}
+		writeHealth(w, r, status, list, time.Now())
 	})
 	return mux
 }

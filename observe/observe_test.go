@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -133,5 +134,63 @@ func TestRole(t *testing.T) {
 		if _, body := get(t, base+"/metrics"); !strings.Contains(body, tt.gauge) {
 			t.Fatalf("%s: metrics lack %q", tt.role, tt.gauge)
 		}
+	}
+}
+
+// TestHealthzAdapters: /healthz lists each adapter with its last good
+// answer, is 503 when adapters run and none reaches its platform, stays
+// 200 "standby" on a standby, and speaks JSON when asked.
+func TestHealthzAdapters(t *testing.T) {
+	m := New(1)
+	base := serve(t, m.Handler(nil, nil))
+	at := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	tg, mx := m.Adapter("telegram"), m.Adapter("matrix")
+	steps := []struct {
+		name  string
+		do    func()
+		code  int
+		lines []string
+	}{
+		{"starting", func() {}, 503, []string{"unhealthy", "matrix: starting, never reached", "telegram: starting, never reached"}},
+		{"telegram polls", func() { tg.Reached(at, "getUpdates") }, 200,
+			[]string{"ok", "matrix: starting", "telegram: ok (getUpdates), last ok"}},
+		{"telegram fails, matrix syncs", func() { tg.Failed(at.Add(time.Minute), "getUpdates"); mx.Reached(at, "sync") }, 200,
+			[]string{"ok", "matrix: ok (sync)", "telegram: failing (getUpdates), last ok"}},
+		{"both fail", func() { mx.Failed(at.Add(time.Minute), "sync") }, 503, []string{"unhealthy", "matrix: failing (sync)"}},
+		{"standby", func() { m.SetRole("standby") }, 200, []string{"standby"}},
+	}
+	for _, s := range steps {
+		s.do()
+		code, body := get(t, base+"/healthz")
+		if code != s.code {
+			t.Errorf("%s: status %d, want %d\n%s", s.name, code, s.code, body)
+		}
+		lines := strings.Split(strings.TrimSpace(body), "\n")
+		if lines[0] != s.lines[0] {
+			t.Errorf("%s: first line %q, want %q", s.name, lines[0], s.lines[0])
+		}
+		for _, want := range s.lines[1:] {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: body lacks %q:\n%s", s.name, want, body)
+			}
+		}
+	}
+	m.SetRole("active")
+	tg.Reached(at, "webhook")
+	code, body := get(t, base+"/healthz?format=json")
+	var rep struct {
+		Status   string `json:"status"`
+		Adapters []struct {
+			Name, State string
+			LastOK      *time.Time `json:"last_ok"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 || rep.Status != "ok" || len(rep.Adapters) != 2 ||
+		rep.Adapters[1].Name != "telegram" || rep.Adapters[1].State != "ok" || !rep.Adapters[1].LastOK.Equal(at) {
+		t.Fatalf("json: %d %s (%v)", code, body, err)
+	}
+	// A new activation starts over.
+	if m.Adapter("telegram"); m.Adapters()[1].State != "starting" {
+		t.Errorf("Adapter did not reset: %+v", m.Adapters())
 	}
 }

@@ -187,6 +187,12 @@ func describePeople(err error) (string, bool) {
 	switch {
 	case errors.Is(err, core.ErrInviteInvalid):
 		return "That invite is unknown, used or expired. Ask for a new one.", true
+	case errors.Is(err, core.ErrClaimInvalid):
+		return "That claim code is wrong, used or expired. Copy it again from the log of authbot serve (a restart prints a new one while nobody has claimed the bot).", true
+	case errors.Is(err, core.ErrClaimClosed):
+		return "Too many wrong claim codes were sent, so claiming is closed. Restart authbot serve for a new code.", true
+	case errors.Is(err, core.ErrHasAdmin):
+		return "This bot has an admin already: ask them for an invite.", true
 	case errors.Is(err, core.ErrLinkInvalid):
 		return "That link code is unknown, used or expired. Send /link again from the account you already use.", true
 	case errors.Is(err, core.ErrIdentityTaken):

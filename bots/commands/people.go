@@ -137,6 +137,9 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 	ctx = core.WithPlatform(ctx, platform)
 	id := core.Identity{Platform: platform, ID: identity}
 	var err error
+	if name == "start" && core.LooksLikeClaim(arg) {
+		return h.claim(ctx, platform, arg, id)
+	}
 	if name == "link" {
 		person, err = h.svc.Link(ctx, arg, id)
 	} else {

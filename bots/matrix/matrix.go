@@ -96,6 +96,9 @@ type Config struct {
 	Clock  core.Clock
 	// Metrics, if set, counts the messages the bot could not decrypt.
 	Metrics DecryptObserver
+	// Health, if set, is told when a sync worked or failed (/healthz:
+	// Matrix syncing, and when).
+	Health HealthReporter
 	// DeviceName is shown to people in their device lists.
 	DeviceName string
 	// RetryMin and RetryMax bound the back-off between failed syncs and
@@ -264,6 +267,9 @@ func (b *Bot) start(ctx context.Context) error {
 		err := b.login(ctx)
 		if err == nil {
 			return nil
+		}
+		if ctx.Err() == nil {
+			b.failed("login")
 		}
 		if !retryable(err) {
 			return err

@@ -31,6 +31,7 @@ func newSyncer(b *Bot) *syncer {
 	s := &syncer{DefaultSyncer: mautrix.NewDefaultSyncer(), b: b}
 	s.OnSync(func(ctx context.Context, resp *mautrix.RespSync, since string) bool {
 		b.readyOnce.Do(func() { close(b.ready) })
+		b.reached("sync")
 		if s.fails.Swap(0) > 0 {
 			b.log.Info("matrix: sync works again")
 		}
@@ -47,6 +48,7 @@ func (s *syncer) OnFailedSync(_ *mautrix.RespSync, err error) (time.Duration, er
 	if errors.Is(err, mautrix.MUnknownToken) {
 		return 0, err // syncLoop logs in again
 	}
+	s.b.failed("sync")
 	n := s.fails.Add(1)
 	d := backoff(s.b.cfg.RetryMin, s.b.cfg.RetryMax, int(n))
 	s.b.log.Warn("matrix: sync failed, retrying", "err", err, "in", d)

@@ -125,6 +125,7 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			b.failed("getUpdates")
 			if errors.Is(err, bot.ErrorUnauthorized) || errors.Is(err, bot.ErrorNotFound) {
 				return fmt.Errorf("telegram: the Bot API refused the token: %s", safeErr(err))
 			}
@@ -144,6 +145,7 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			continue
 		}
 		backoff = 0
+		b.reached("getUpdates")
 		if len(ups) == 0 {
 			b.prog.confirmedAll() // nothing unconfirmed is left at all
 		}

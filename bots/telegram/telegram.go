@@ -140,6 +140,9 @@ type Config struct {
 	// errors (default 5); MaxRetryWait caps one 429 wait (default 60 s).
 	RetryAttempts int
 	MaxRetryWait  time.Duration
+	// Health, if set, is told each time the Bot API answered or failed
+	// (/healthz: Telegram reachable, and when).
+	Health HealthReporter
 }
 
 // Bot is a running Telegram adapter.
@@ -298,9 +301,13 @@ func (b *Bot) hello(ctx context.Context) error {
 		me, err := b.api.GetMe(cctx)
 		cancel()
 		if err == nil {
+			b.reached("getMe")
 			b.username.Store(me.Username)
 			b.log.Info("telegram: connected", "bot", me.Username)
 			break
+		}
+		if ctx.Err() == nil {
+			b.failed("getMe")
 		}
 		if errors.Is(err, bot.ErrorUnauthorized) || errors.Is(err, bot.ErrorNotFound) {
 			return fmt.Errorf("telegram: the Bot API refused the token: %s", safeErr(err))

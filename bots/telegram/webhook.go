@@ -77,6 +77,7 @@ func (b *Bot) WebhookHandler(workCtx context.Context) http.Handler {
 		b.disp.submit(workCtx, chatKey(u), u, func(id int64) { b.prog.finish(id); close(done) })
 		select {
 		case <-done:
+			b.reached("webhook") // Telegram delivers: the bot is reachable
 			w.WriteHeader(http.StatusOK)
 		case <-r.Context().Done():
 			// Telegram gave up waiting and will retry; the update is still
@@ -112,7 +113,11 @@ func (b *Bot) serveWebhook(ctx, workCtx context.Context) error {
 		})
 		return err
 	})
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case err == nil:
+		b.reached("setWebhook")
+	case ctx.Err() == nil:
+		b.failed("setWebhook")
 		b.log.Error("telegram: setWebhook failed; Telegram will not deliver updates", "err", safeErr(err))
 	}
 

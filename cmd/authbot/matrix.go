@@ -102,6 +102,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		Log:       a.log.With("adapter", "matrix"),
 		Clock:     a.clock,
 		Metrics:   metrics,
+		Health:    matrixHealth(a),
 	})
 	if err != nil {
 		return nil, err
@@ -132,4 +133,13 @@ func repickleMatrix(ctx context.Context, svc *core.Service, stateDir string, log
 		log.Info("re-pickled the Matrix store under the rotated key", "pickles", n)
 	}
 	return nil
+}
+
+// matrixHealth is where the adapter reports for /healthz (none outside
+// serve).
+func matrixHealth(a *app) matrix.HealthReporter {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics.Adapter(matrix.Platform)
 }

@@ -27,7 +27,8 @@ import (
 type ops struct {
 	metrics   *observe.Metrics
 	wg        sync.WaitGroup
-	metricsUp bool // started by the lease loop, outliving one activation
+	metricsUp bool      // started by the lease loop, outliving one activation
+	stderr    io.Writer // where serve prints for the operator (the claim code)
 }
 
 // newOps prepares metrics before the app opens, so the command handler is

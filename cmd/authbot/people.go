@@ -40,9 +40,21 @@ func peopleOptions(cfg *config.Config, svc *core.Service, names *botNames) func(
 		}
 	}
 	return func(o *commands.Options) {
-		// Admins are config users with admin: true; core keeps no runtime
-		// admins (an invite never makes one).
-		o.IsAdmin = func(person string) bool { return admins[strings.ToLower(person)] }
+		// Admins are config users with admin: true, and the one runtime
+		// person who claimed the bot with its claim code (an invite never
+		// makes an admin).
+		o.IsAdmin = func(person string) bool {
+			if admins[strings.ToLower(person)] {
+				return true
+			}
+			if configured[strings.ToLower(person)] {
+				return false
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			ok, err := svc.IsRuntimeAdmin(ctx, person)
+			return ok && err == nil
+		}
 		o.IsPerson = func(name string) bool {
 			if configured[strings.ToLower(name)] {
 				return true

@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	log := newLogger(stderr, cfg.Log)
 	defer applyMemoryLimit(cfg, getenv, log)()
 	operator, withObserver := newOps(cfg) // ops.go: metrics, backup socket and schedule
+	operator.stderr = stderr              // the claim code (claim.go)
 	if cfg.Storage.Driver == config.DriverPostgres {
 		return serveWithLease(ctx, cfg, log, getenv, operator, withObserver) // lease.go
 	}
@@ -64,6 +65,9 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 		log.Warn("could not prune invites", "err", err)
 	} else if n > 0 {
 		log.Info("invites of people no longer here removed", "count", n)
+	}
+	if err := openClaim(ctx, a, operator.stderr); err != nil {
+		return err
 	}
 	var runners []runner
 	if cfg.Telegram.Enabled() {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -62,6 +64,17 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	}
 	if w := tc.Webhook; w != nil {
 		cfg.Webhook = &telegram.Webhook{Listen: w.Listen, URL: w.URL, Secret: w.Secret}
+		// Fail start-up on a taken port, with the address, instead of
+		// after getMe (which retries while the Bot API is away). The
+		// adapter listens again in Run, a moment later.
+		ln, err := net.Listen("tcp", w.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("telegram.webhook.listen %s: %w", w.Listen, err)
+		}
+		ln.Close()
+	}
+	if a.metrics != nil {
+		cfg.Health = a.metrics.Adapter(telegram.Platform) // /healthz
 	}
 	b, err := telegram.New(cfg)
 	if err != nil {

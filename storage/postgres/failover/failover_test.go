@@ -96,7 +96,8 @@ func (p *proc) role() string {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return strings.TrimSpace(string(b))
+	first, _, _ := strings.Cut(string(b), "\n") // adapter lines follow
+	return strings.TrimSpace(first)
 }
 
 func (p *proc) kill() {

@@ -1,0 +1,23 @@
+package telegram
+
+import "time"
+
+// HealthReporter is told how the Bot API answers, for /healthz
+// (*observe.AdapterHealth fits). what is a fixed method word, never an
+// error text.
+type HealthReporter interface {
+	Reached(t time.Time, what string)
+	Failed(t time.Time, what string)
+}
+
+func (b *Bot) reached(what string) {
+	if b.cfg.Health != nil {
+		b.cfg.Health.Reached(b.cfg.Clock.Now(), what)
+	}
+}
+
+func (b *Bot) failed(what string) {
+	if b.cfg.Health != nil {
+		b.cfg.Health.Failed(b.cfg.Clock.Now(), what)
+	}
+}
