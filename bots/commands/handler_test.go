@@ -29,6 +29,16 @@ type rig struct {
 	platform string
 }
 
+// rigPeople are the config's people of the test rigs, none an admin:
+// /vault add takes only people.
+func rigPeople() []core.ConfigUser {
+	var users []core.ConfigUser
+	for _, name := range []string{"alice", "bob", "carol", "dave"} {
+		users = append(users, core.ConfigUser{Name: name})
+	}
+	return users
+}
+
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
@@ -42,7 +52,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
-	svc, err := core.NewService(ctx, store, key, clock)
+	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{Users: rigPeople()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func limitedRig(t *testing.T, limits *commands.RateLimits) *rig {
 	key, _ := seal.NewKey()
 	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
 	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{
-		UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}})
+		UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}, Users: rigPeople()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,13 +23,13 @@ func peopleRig(t *testing.T) *rig {
 	t.Cleanup(func() { store.Close() })
 	key, _ := seal.NewKey()
 	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
-	svc, err := core.NewService(ctx, store, key, clock)
+	// The config's people: alice (an admin) and carol.
+	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{Users: []core.ConfigUser{
+		{Name: "alice", Admin: true}, {Name: "carol"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := commands.New(svc, commands.Options{Clock: clock, RateLimits: &commands.RateLimits{}, TelegramBot: "authbot_demo_bot",
-		IsAdmin:  func(p string) bool { return p == "alice" },
-		IsPerson: func(p string) bool { return p == "alice" || p == "carol" }})
+	h := commands.New(svc, commands.Options{Clock: clock, RateLimits: &commands.RateLimits{}, TelegramBot: "authbot_demo_bot"})
 	return &rig{t: t, h: h, svc: svc, clock: clock}
 }
 
@@ -82,7 +82,8 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	r.expect("alice", "/remove bob", "still in shared vaults")
 	r.expect("alice", "/vault remove fam bob", "bob is out of fam")
 	r.expect("carol", "/remove bob", "Only the bot's admins")
-	r.expect("alice", "/remove carol", "People in the config file are removed there")
+	r.expect("alice", "/remove carol", "carol is in the config file: remove them there")
+	r.expect("alice", "/remove zed", "Nobody by that name was added with /invite. People in the config file are removed there")
 	r.expect("alice", "/remove bob", "Removed bob")
 	if got, _ := r.h.PersonFor(ctx, "telegram", "555"); got != "" {
 		t.Errorf("removed bob still maps: %q", got)
