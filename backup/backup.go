@@ -1,6 +1,9 @@
 // Package backup writes and reads authbot's backup files, serves database
 // snapshots to `authbot backup` while `serve` holds the database, and
-// writes scheduled backups.
+// writes scheduled backups. Create takes a checked backup of a data dir,
+// Verify opens every record of a database with its key, and Restore puts a
+// backup back into a data dir only once it checked out (create.go,
+// verify.go, restore.go); cmd/authbot only parses the flags.
 //
 // A backup is ONE age-encrypted file (age-encryption.org/v1) holding a tar
 // archive with three entries: manifest.json (format version, time, sizes),

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
@@ -74,7 +75,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 func migrateMatrix(ctx context.Context, cfg *config.Config, from, to string) (int, error) {
 	sqlitePath := datadir.At(cfg.DataDir).MatrixCryptoDB()
 	if from == config.DriverBolt {
-		if !hasMatrixState(cfg.DataDir) {
+		if !backup.HasMatrixState(cfg.DataDir) {
 			return 0, nil
 		}
 		if !matrixCopySupported {
@@ -85,7 +86,7 @@ func migrateMatrix(ctx context.Context, cfg *config.Config, from, to string) (in
 	if !matrixCopySupported || !cfg.Matrix.Enabled() {
 		return 0, nil
 	}
-	if hasMatrixState(cfg.DataDir) {
+	if backup.HasMatrixState(cfg.DataDir) {
 		return 0, fmt.Errorf("%s exists: %w (move it away first)", sqlitePath, errNotEmpty)
 	}
 	return copyMatrixState(ctx, "", cfg.Storage.DSN, sqlitePath, "")
@@ -157,7 +158,7 @@ func migrate(ctx context.Context, cfg *config.Config, from, to string, key *seal
 	if err := sameRecords(ctx, src, dst); err != nil {
 		return n, fmt.Errorf("the copy differs from the source: %w", err)
 	}
-	if _, err := checkStore(ctx, dst, key); err != nil {
+	if _, err := backup.VerifyStore(ctx, dst, key); err != nil {
 		return n, fmt.Errorf("the copy does not check out: %w", err)
 	}
 	return n, nil

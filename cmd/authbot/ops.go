@@ -73,11 +73,12 @@ func (o *ops) Start(ctx context.Context, a *app) error {
 		s := &backup.Scheduler{
 			Dir: b.Dir, Every: b.Every.D(), Keep: b.Keep,
 			Write: func(ctx context.Context, f *os.File) error {
-				var matrixDSN string // the crypto store is in PostgreSQL too
+				opts := backup.CreateOptions{TmpDir: b.Dir, DataDir: a.cfg.DataDir, Recipient: r, Key: &a.masterKey, Snapshot: a.store.Backup, Version: version}
 				if a.cfg.Storage.Driver == config.DriverPostgres {
-					matrixDSN = a.cfg.Storage.DSN
+					// The crypto store is in PostgreSQL too.
+					opts.ExportMatrix = pgMatrixExport(a.cfg.Storage.DSN)
 				}
-				_, err := backupTo(ctx, f, b.Dir, a.cfg.DataDir, matrixDSN, r, &a.masterKey, a.store.Backup)
+				_, err := backup.Create(ctx, f, opts)
 				return err
 			},
 			OnError: func(err error) { a.log.Error("scheduled backup failed", "err", err) },

@@ -1,8 +1,10 @@
 package recovery
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/authbot/authbot/lang"
 )
 
 // State is what authbot knows about the person's account when they ask
@@ -31,24 +33,36 @@ type State struct {
 type Guide struct {
 	// Service is the matched entry, nil for a service not in the base.
 	Service *Service
+	// Lang is the language the answer is written in.
+	Lang lang.Tag
 	// Title names the service (or the person's label) and says "do this now".
 	Title string
 	Now   []string
 	Then  []string
 	// Help is the address of the service's own help page, "" when unknown.
 	Help string
+	// QuotedEnglish is set when an answer in another language than English
+	// quotes service words in English, and says so in its last line.
+	QuotedEnglish bool
+	// helpLine is the last line, the help page in the answer's language.
+	helpLine string
 }
 
-// Guide looks the account up by name and issuer and returns its advice; an
+// Guide looks the account up by name and issuer and returns its advice in
+// lang, or the closest language there are translations for (Match); an
 // unknown service gets the generic advice, which names no service fact.
-func (b *Base) Guide(name, issuer string, st State) Guide {
+func (b *Base) Guide(t lang.Tag, name, issuer string, st State) Guide {
 	s, _ := b.Lookup(name, issuer)
-	return Advice(s, st)
+	return b.Advice(t, s, st)
 }
 
 // Advice returns the guidance for service s (nil for an unknown service) in
-// the person's situation st.
-func Advice(s *Service, st State) Guide {
+// the person's situation st, in lang (see Guide).
+func (b *Base) Advice(t lang.Tag, s *Service, st State) Guide {
+	return advice(newWords(b, t, s), s, st)
+}
+
+func advice(w *words, s *Service, st State) Guide {
 	label := cleanLabel(st.Name)
 	if label == "" && s != nil {
 		label = s.ID
@@ -56,181 +70,198 @@ func Advice(s *Service, st State) Guide {
 	if label == "" {
 		label = "NAME"
 	}
-	g := Guide{Service: s}
+	g := Guide{Service: s, Lang: lang.Tag(w.lang.String())}
+	d := map[string]any{"Label": label}
+	if s != nil {
+		d["Service"] = s.Name
+		if rc := s.RecoveryCodes; rc != nil {
+			d["Codes"], d["CodesCap"] = rc.Name, upperFirst(rc.Name)
+		}
+		if s.KeyName != nil {
+			d["KeyName"] = s.KeyName.Text
+		}
+	}
 	switch {
 	case s == nil:
-		g.Title = label + ": do this now"
+		g.Title = w.msg(msgTitle, map[string]any{"Service": label})
 	default:
-		g.Title = s.Name + ": do this now"
+		g.Title = w.msg(msgTitle, d)
 		g.Help = s.Sources[s.Help].URL
 	}
 	switch {
 	case s != nil && s.NotTOTP != nil:
-		notTOTP(&g, s, st, label)
+		notTOTP(w, &g, s, st, d)
 	case st.HaveKey:
-		withKey(&g, s, st, label)
+		withKey(w, &g, s, st, d)
 	default:
-		withoutKey(&g, s, label)
+		withoutKey(w, &g, s, d)
+	}
+	if w.quotedEnglish() {
+		g.QuotedEnglish = true
+		g.Then = append(g.Then, w.msg(msgQuotedEnglish, d))
+	}
+	if g.Help != "" {
+		g.helpLine = w.msg(msgHelp, map[string]any{"URL": g.Help})
 	}
 	return g
 }
 
-// scamWarning closes every answer without a key: people locked out of
-// money are the targets of fake "recovery services".
-const scamWarning = "Beware of anyone offering to recover the account for you."
+// with returns d with one more slot, leaving d as it was.
+func with(d map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(d)+1)
+	for dk, dv := range d {
+		out[dk] = dv
+	}
+	out[k] = v
+	return out
+}
 
-func withKey(g *Guide, s *Service, st State, label string) {
-	g.Now = append(g.Now, fmt.Sprintf("Nothing is lost: /code %s still works; to move it to your new phone, /export %s.", label, label))
+func withKey(w *words, g *Guide, s *Service, st State, d map[string]any) {
+	g.Now = append(g.Now, w.msg(msgKeyNow, d))
 	if st.Steam {
-		g.Now = append(g.Now, "Only apps that support Steam Guard (Aegis, 2FAS…) make its codes; Google Authenticator makes wrong ones.")
+		g.Now = append(g.Now, w.msg(msgKeySteam, d))
 	}
 	if !st.Confirmed {
-		g.Then = append(g.Then, fmt.Sprintf("This key was never checked: sign in once with a code from /code %s to be sure it is the right one.", label))
+		g.Then = append(g.Then, w.msg(msgKeyUnchecked, d))
 	}
 	if !st.Steam {
 		if s != nil {
-			g.Then = append(g.Then, fmt.Sprintf("The lost phone still makes valid codes: when you can, set up two-step login at %s again with a new key, add it here and /del the old one.", s.Name))
+			g.Then = append(g.Then, w.msg(msgRekey, d))
 		} else {
-			g.Then = append(g.Then, "The lost phone still makes valid codes: when you can, set up two-step login at the service again with a new key, add it here and /del the old one.")
+			g.Then = append(g.Then, w.msg(msgRekeyGeneric, d))
 		}
 	}
 	if s != nil && s.RecoveryCodes != nil {
 		rc := s.RecoveryCodes
 		switch {
 		case st.HasRecoveryCodes && st.RecoveryCodesLeft > 0:
-			g.Then = append(g.Then, fmt.Sprintf("%s stored here, unused: %d. After using one, send /recover %s used CODE.", upperFirst(rc.Name), st.RecoveryCodesLeft, label))
+			g.Then = append(g.Then, w.msg(msgCodesLeft, with(d, "Count", st.RecoveryCodesLeft)))
 		case st.HasRecoveryCodes:
-			g.Then = append(g.Then, fmt.Sprintf("%s stored here, unused: none. Make new ones at %s.", upperFirst(rc.Name), s.Name))
+			g.Then = append(g.Then, w.msg(msgCodesNone, d))
 		case rc.Count == 1:
-			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %s too: on paper, or here with /recovery-codes %s CODE.", s.Name, rc.Name, label))
+			g.Then = append(g.Then, w.msg(msgKeepOne, d))
 		case rc.Count > 1:
-			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %d %s too: on paper, or here with /recovery-codes %s CODE1 CODE2 …", s.Name, rc.Count, rc.Name, label))
+			g.Then = append(g.Then, w.plural(msgKeepCount, with(d, "Count", rc.Count), rc.Count))
 		default:
-			g.Then = append(g.Then, fmt.Sprintf("Keep %s's %s too: on paper, or here with /recovery-codes %s CODE1 CODE2 …", s.Name, rc.Name, label))
+			g.Then = append(g.Then, w.msg(msgKeepSome, d))
 		}
 	}
-	g.Then = append(g.Then, "Codes rejected? Check that the new phone and the computer authbot runs on set date and time automatically.")
+	g.Then = append(g.Then, w.msg(msgClock, d))
 }
 
-func withoutKey(g *Guide, s *Service, label string) {
-	cloud := fmt.Sprintf("First: if your old authenticator app had cloud backup or sync, sign in to it on the new phone; if you wrote down the key from setup, /add %s KEY.", label)
+func withoutKey(w *words, g *Guide, s *Service, d map[string]any) {
+	cloud := msgCloud
 	if s != nil && s.KeyName != nil {
-		cloud = fmt.Sprintf("First: if your old authenticator app had cloud backup or sync, sign in to it on the new phone; if you wrote down %s's %q, /add %s KEY.", s.Name, s.KeyName.Text, label)
+		cloud = msgCloudNamed
 	}
 	if s == nil {
-		g.Now = append(g.Now,
-			fmt.Sprintf("authbot holds no key for %s. Sign in as usual and, when asked for the code, look for the service's own link for a lost phone or for recovery codes.", label))
+		g.Now = append(g.Now, w.msg(msgUnknownNow, d))
 		g.Then = append(g.Then,
-			cloud,
-			"Saved recovery codes, another method you set up (text message, passkey, security key) or a device where you are still signed in may get you in.",
-			"Some services cannot reset two-step login at all: do not delete the account or the old app before you have read the service's own help pages.",
-			scamWarning)
+			w.msg(cloud, d),
+			w.msg(msgUnknownWays, d),
+			w.msg(msgUnknownNoReset, d),
+			w.msg(msgScam, d))
 		return
 	}
 	rc := s.RecoveryCodes
 	codesFirst := false
 	switch {
 	case s.NoBackup != nil:
-		g.Now = append(g.Now, s.NoBackup.Path.Text)
+		g.Now = append(g.Now, w.fact("no_backup.path", s.NoBackup.Path.Text))
 	case rc != nil:
 		codesFirst = true
-		g.Now = append(g.Now, codesLine(s))
+		g.Now = append(g.Now, codesLine(w, s, d))
 	default:
-		g.Now = append(g.Now, fmt.Sprintf("Follow the official %s help page for a lost authenticator, linked below.", s.Name))
+		g.Now = append(g.Now, w.msg(msgFollowLost, d))
 	}
-	g.Then = append(g.Then, cloud)
+	g.Then = append(g.Then, w.msg(cloud, d))
 	if rc != nil && !codesFirst {
 		// A path that already says where the codes go needs only what
 		// they look like.
 		if strings.Contains(strings.ToLower(s.NoBackup.Path.Text), strings.TrimSuffix(strings.ToLower(rc.Name), "s")) {
 			if rc.Shape != "" {
-				g.Then = append(g.Then, upperFirst(rc.Name)+": "+rc.Shape)
+				g.Then = append(g.Then, w.msg(msgCodesShape, with(d, "Shape", w.fact("recovery_codes.shape", rc.Shape))))
 			}
 		} else {
-			g.Then = append(g.Then, codesLine(s))
+			g.Then = append(g.Then, codesLine(w, s, d))
 		}
 	}
 	if len(s.OtherFactors) > 0 {
-		g.Then = append(g.Then, fmt.Sprintf("Other ways in, if you set them up: %s.", joinFacts(s.OtherFactors)))
+		g.Then = append(g.Then, w.msg(msgOtherWays, with(d, "List", joinFacts(w, "other_factors", s.OtherFactors))))
 	}
-	if nb := s.NoBackup; nb != nil {
-		if len(nb.AsksFor) > 0 {
-			g.Then = append(g.Then, fmt.Sprintf("%s may ask for %s.", s.Name, joinFacts(nb.AsksFor)))
-		}
-		if nb.Wait != nil {
-			g.Then = append(g.Then, nb.Wait.Text)
-		}
+	noBackupLines(w, g, s, d)
+	for i, n := range s.Notes {
+		g.Then = append(g.Then, w.fact(field("notes", i), n.Text))
 	}
-	for _, n := range s.Notes {
-		g.Then = append(g.Then, n.Text)
+	g.Then = append(g.Then, w.msg(msgScam, d))
+}
+
+// noBackupLines adds what the service asks for and how long it makes the
+// person wait.
+func noBackupLines(w *words, g *Guide, s *Service, d map[string]any) {
+	nb := s.NoBackup
+	if nb == nil {
+		return
 	}
-	g.Then = append(g.Then, scamWarning)
+	if len(nb.AsksFor) > 0 {
+		g.Then = append(g.Then, w.msg(msgAsksFor, with(d, "List", joinFacts(w, "no_backup.asks_for", nb.AsksFor))))
+	}
+	if nb.Wait != nil {
+		g.Then = append(g.Then, w.fact("no_backup.wait", nb.Wait.Text))
+	}
 }
 
 // codesLine tells how to sign in with the service's recovery codes, in the
 // number the service gives them.
-func codesLine(s *Service) string {
+func codesLine(w *words, s *Service, d map[string]any) string {
 	rc := s.RecoveryCodes
 	var l string
 	if rc.Count == 1 {
-		l = fmt.Sprintf("Saved %s's %s? Enter it instead of the app code.", s.Name, rc.Name)
+		l = w.msg(msgUseIt, d)
 	} else {
-		l = fmt.Sprintf("Saved %s's %s? Enter one instead of the app code.", s.Name, rc.Name)
+		l = w.msg(msgUseOne, d)
 	}
 	if rc.Shape != "" {
-		l += " " + upperFirst(rc.Shape)
+		l += " " + upperFirst(w.fact("recovery_codes.shape", rc.Shape))
 	}
 	return l
 }
 
 // notTOTP covers services such as Apple whose second factor is not a key an
 // authenticator app holds: there is nothing to keep or export.
-func notTOTP(g *Guide, s *Service, st State, label string) {
+func notTOTP(w *words, g *Guide, s *Service, st State, d map[string]any) {
 	if s.NoBackup != nil {
-		g.Now = append(g.Now, s.NoBackup.Path.Text)
+		g.Now = append(g.Now, w.fact("no_backup.path", s.NoBackup.Path.Text))
 	} else {
-		g.Now = append(g.Now, fmt.Sprintf("Follow the official %s help page, linked below.", s.Name))
+		g.Now = append(g.Now, w.msg(msgFollow, d))
 	}
+	how := w.fact("not_totp", s.NotTOTP.Text)
 	if st.HaveKey {
-		g.Then = append(g.Then, s.NotTOTP.Text+fmt.Sprintf(" So the key stored as %s is not for %s's sign-in.", label, s.Name))
+		g.Then = append(g.Then, how+" "+w.msg(msgNotTOTPKey, d))
 	} else {
-		g.Then = append(g.Then, s.NotTOTP.Text+fmt.Sprintf(" authbot cannot hold a key for %s.", s.Name))
+		g.Then = append(g.Then, how+" "+w.msg(msgNotTOTPNoKey, d))
 	}
-	if len(s.OtherFactors) > 0 {
-		for _, f := range s.OtherFactors {
-			g.Then = append(g.Then, f.Text)
-		}
+	for i, f := range s.OtherFactors {
+		g.Then = append(g.Then, w.fact(field("other_factors", i), f.Text))
 	}
 	if rc := s.RecoveryCodes; rc != nil && rc.Shape != "" {
-		g.Then = append(g.Then, upperFirst(rc.Shape))
+		g.Then = append(g.Then, upperFirst(w.fact("recovery_codes.shape", rc.Shape)))
 	}
-	if nb := s.NoBackup; nb != nil {
-		if len(nb.AsksFor) > 0 {
-			g.Then = append(g.Then, fmt.Sprintf("%s may ask for %s.", s.Name, joinFacts(nb.AsksFor)))
-		}
-		if nb.Wait != nil {
-			g.Then = append(g.Then, nb.Wait.Text)
-		}
+	noBackupLines(w, g, s, d)
+	for i, n := range s.Notes {
+		g.Then = append(g.Then, w.fact(field("notes", i), n.Text))
 	}
-	for _, n := range s.Notes {
-		g.Then = append(g.Then, n.Text)
-	}
-	g.Then = append(g.Then, scamWarning)
+	g.Then = append(g.Then, w.msg(msgScam, d))
 }
 
-func joinFacts(fs []Fact) string {
+func field(list string, i int) string { return list + "." + strconv.Itoa(i) }
+
+func joinFacts(w *words, list string, fs []Fact) string {
 	parts := make([]string, len(fs))
 	for i, f := range fs {
-		parts[i] = f.Text
+		parts[i] = w.fact(field(list, i), f.Text)
 	}
-	return strings.Join(parts, "; ")
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return strings.Join(parts, w.msg(msgListSep, nil))
 }
 
 // Text renders the guide as the plain text authbot sends: the title, the
@@ -248,7 +279,9 @@ func (g Guide) Text() string {
 	for _, l := range g.Then {
 		b.WriteString("\n• " + l)
 	}
-	if g.Help != "" {
+	if g.helpLine != "" {
+		b.WriteString("\n• " + g.helpLine)
+	} else if g.Help != "" {
 		b.WriteString("\n• Official help: " + g.Help)
 	}
 	return b.String()

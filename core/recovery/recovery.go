@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
 )
 
 //go:embed services.yaml
@@ -87,11 +88,25 @@ type Service struct {
 	NoBackup *NoBackup `yaml:"no_backup"`
 	// Notes are short service-specific warnings shown with the advice.
 	Notes []Fact `yaml:"notes"`
+	// Labels are the service's button and menu names its facts quote in
+	// English, with the service's own wording of them in other languages
+	// where one of its pages shows it (each sourced like any fact). A
+	// translated answer shows the local label when there is one, else the
+	// English one with a line saying so.
+	Labels []Label `yaml:"labels"`
 	// Help is the id of the source whose page authbot links to: the
 	// service's own page for a lost authenticator.
 	Help string `yaml:"help"`
 	// Sources are the pages the facts were checked against, by id.
 	Sources map[string]Source `yaml:"sources"`
+}
+
+// Label is one button or menu name, as the facts quote it in English.
+type Label struct {
+	Text string `yaml:"text"`
+	// Local maps a language tag ("pt-BR") to the service's own label in
+	// that language and the source page that shows it.
+	Local map[string]Fact `yaml:"local"`
 }
 
 // RecoveryCodes is what a service calls its single-use codes, how many it
@@ -122,6 +137,9 @@ type NoBackup struct {
 type Base struct {
 	services []*Service
 	index    map[string]*Service // normalized alias → service
+	// catalog holds the answers' translations; English alone for a base
+	// from Parse.
+	catalog *catalog
 }
 
 type file struct {
@@ -131,7 +149,14 @@ type file struct {
 // Load parses and validates the embedded services.yaml. An error means the
 // data file shipped with the binary is broken, which a test catches first.
 func Load() (*Base, error) {
-	return Parse(servicesYAML)
+	b, err := Parse(servicesYAML)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.loadCatalog(langFiles); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Parse parses and validates a knowledge base in the services.yaml format.
@@ -150,7 +175,7 @@ func Parse(data []byte) (*Base, error) {
 	if len(f.Services) == 0 {
 		return nil, fmt.Errorf("%w: no services", ErrInvalid)
 	}
-	b := &Base{index: make(map[string]*Service)}
+	b := &Base{index: make(map[string]*Service), catalog: englishOnly()}
 	ids := make(map[string]bool)
 	for i, s := range f.Services {
 		if s == nil {
@@ -299,6 +324,9 @@ func validateSources(s *Service) error {
 	for i, f := range s.Notes {
 		add(check(fmt.Sprintf("notes[%d]", i), f.Text, f.Src))
 	}
+	for i, l := range s.Labels {
+		add(checkLabel(s, i, l, check))
+	}
 	add(check("help", "help page", s.Help))
 	if len(strings.Fields(s.Help)) > 1 {
 		add(errors.New("help names one source, the page authbot links to"))
@@ -309,6 +337,48 @@ func validateSources(s *Service) error {
 	for _, id := range ids {
 		if !used[id] {
 			return fmt.Errorf("source %q backs no fact", id)
+		}
+	}
+	return nil
+}
+
+// checkLabel holds a localized label to the rule of every fact, and more:
+// the English label must be one the facts quote, and the source page must
+// show the local label word for word, since the person looks for exactly it.
+func checkLabel(s *Service, i int, l Label, check func(field, text, src string) error) error {
+	field := fmt.Sprintf("labels[%d]", i)
+	if strings.TrimSpace(l.Text) == "" {
+		return fmt.Errorf("%s.text is empty", field)
+	}
+	found := false
+	for _, f := range translatableFacts(s) {
+		if strings.Contains(f.text, `"`+l.Text+`"`) {
+			found = true
+		}
+	}
+	if !found {
+		return fmt.Errorf("%s: no fact quotes %q", field, l.Text)
+	}
+	if len(l.Local) == 0 {
+		return fmt.Errorf("%s (%q) has no local label", field, l.Text)
+	}
+	tags := make([]string, 0, len(l.Local))
+	for k := range l.Local {
+		tags = append(tags, k)
+	}
+	sort.Strings(tags)
+	for _, k := range tags {
+		loc := l.Local[k]
+		if t, err := language.Parse(k); err != nil || t.String() != k {
+			return fmt.Errorf("%s.local: %q is not a canonical language tag", field, k)
+		}
+		if err := check(field+".local."+k, loc.Text, loc.Src); err != nil {
+			return err
+		}
+		for _, id := range strings.Fields(loc.Src) {
+			if !strings.Contains(s.Sources[id].Quote, loc.Text) {
+				return fmt.Errorf("%s.local.%s: source %q does not quote %q", field, k, id, loc.Text)
+			}
 		}
 	}
 	return nil

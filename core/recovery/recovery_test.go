@@ -4,14 +4,20 @@ import (
 	"errors"
 	"flag"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/authbot/authbot/lang"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
+// loaded is the embedded base, parsed once for all tests: it is read-only.
+var loaded = sync.OnceValues(Load)
+
 func loadBase(t testing.TB) *Base {
 	t.Helper()
-	b, err := Load()
+	b, err := loaded()
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -261,7 +267,7 @@ func FuzzLookup(f *testing.F) {
 		if ok != (s != nil) {
 			t.Fatalf("ok=%v but service=%v", ok, s)
 		}
-		_ = Advice(s, State{Name: name, HaveKey: true}).Text()
+		_ = b.Advice(lang.English, s, State{Name: name, HaveKey: true}).Text()
 	})
 }
 
