@@ -511,3 +511,11 @@ func glossaryPattern(term lang.Term, tag lang.Tag) (*regexp.Regexp, error) {
 	}
 	return regexp.Compile("(?i)" + strings.ReplaceAll(expr, `\w`, `[\pL\pN_]`))
 }
+
+func BenchmarkGuideTextTranslated(b *testing.B) {
+	base := loadBase(b)
+	st := State{Name: "github", HaveKey: true, HasRecoveryCodes: true, RecoveryCodesLeft: 3}
+	for b.Loop() {
+		_ = base.Guide(lang.Russian, "github", "GitHub", st).Text()
+	}
+}
