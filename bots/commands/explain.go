@@ -269,7 +269,8 @@ func ordinalIn(p *lang.Printer, n int) string {
 }
 
 func asAmbiguous(err error) (*core.AmbiguousError, bool) {
-	amb, ok := err.(*core.AmbiguousError)
+	var amb *core.AmbiguousError
+	ok := errors.As(err, &amb)
 	return amb, ok
 }
 

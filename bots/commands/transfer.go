@@ -22,9 +22,6 @@ import (
 // before the file is forgotten and must be sent again.
 const maxPasswordTries = 3
 
-// minExportPassword is the shortest password an export file may have.
-const minExportPassword = 8
-
 // maxHeldFiles bounds the files kept in memory while a person sends the
 // parts of an export one by one (Steam's manifest.json and its maFiles).
 // They are never written anywhere and go when the question expires
@@ -350,7 +347,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 			return h.fail(req, err)
 		}
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(req.printer().T("export.all_ask", "Min", minExportPassword))}}
+		return []Reply{{Parts: plain(req.printer().T("export.all_ask", "Min", transfer.MinExportPassword))}}
 	}
 	query, confirmed := inlineYes(args)
 	// Only ask first: the secret is neither read nor audited yet.
@@ -409,9 +406,9 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 
 // exportAll answers the export password.
 func (h *Handler) exportAll(ctx context.Context, req Request, password string) []Reply {
-	if len([]rune(password)) < minExportPassword {
+	if errors.Is(transfer.CheckExportPassword(password), transfer.ErrWeakPassword) {
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(req.printer().T("export.password_short", "Min", minExportPassword)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().T("export.password_short", "Min", transfer.MinExportPassword)), DeleteRequest: true}}
 	}
 	accounts, err := h.svc.ExportAll(ctx, req.Person)
 	if err != nil {

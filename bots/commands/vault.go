@@ -36,7 +36,7 @@ func (h *Handler) cmdVault(ctx context.Context, req Request, args string) []Repl
 			}
 			role = r
 		}
-		if !h.knownPerson(rest[1]) && !h.knownRuntime(ctx, rest[1]) {
+		if !h.knownPerson(ctx, rest[1]) {
 			return []Reply{{Parts: plain(req.printer().T("vault.unknown_person", "Person", rest[1]))}}
 		}
 		info, err := h.svc.AddMember(ctx, req.Person, rest[0], rest[1], role)
