@@ -3,18 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
-	"github.com/authbot/authbot/storage/datadir"
-	"github.com/authbot/authbot/storage/postgres"
 )
 
 // runAudit: authbot audit [--data DIR | --config FILE] [--vault NAME]
@@ -33,44 +28,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintln(stderr, "usage: authbot audit [--data DIR | --config FILE] [--vault NAME] [--limit N] [--json]")
 		return errUsage
 	}
-	dir, err := resolveDataDir(*dataDir, *cfgPath, getenv)
+	o, err := openOffline(ctx, *dataDir, *cfgPath, getenv, offlineRead)
 	if err != nil {
 		return err
 	}
-	pg, err := postgresConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	if pg != nil {
-		// PostgreSQL serves readers beside a running serve: read there.
-		key, err := existingKeyAnyStore(dir, getenv)
-		if err != nil {
-			return err
-		}
-		defer seal.Zero(&key)
-		store, err := postgres.Open(ctx, pg.Storage.DSN)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		if empty, err := store.Empty(ctx); err != nil || empty {
-			if err == nil {
-				err = errors.New("the PostgreSQL database holds no authbot records: is storage.dsn the right database?")
-			}
-			return err
-		}
-		return printAuditOf(ctx, stdout, store, key, *vault, *limit, *asJSON)
-	}
-	key, err := existingKey(dir, getenv)
-	if err != nil {
-		return err
-	}
-	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
-	if err != nil {
-		return fmt.Errorf("open database (is authbot serve running? the audit log is read with the bot stopped, or from a backup): %w", err)
-	}
-	defer store.Close()
-	return printAuditOf(ctx, stdout, store, key, *vault, *limit, *asJSON)
+	defer o.Close()
+	return printAuditOf(ctx, stdout, o.store, o.key, *vault, *limit, *asJSON)
 }
 
 // printAuditOf prints store's audit log, opened with key.
