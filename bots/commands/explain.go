@@ -217,21 +217,14 @@ func ImportFailure(err error) string { return importFailure(err) }
 func importFailure(err error) string {
 	switch {
 	case errors.Is(err, transfer.ErrUnsupported):
-		return upperFirst(err.Error()) + ". Nothing was stored."
+		return transfer.Reason(err) + ". Nothing was stored."
 	case errors.Is(err, transfer.ErrUnknownFormat):
 		return "I cannot import that file: I did not recognise its format. I read exports of " + transfer.Supported + ". Nothing was stored."
 	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
 		errors.Is(err, transfer.ErrNeedFile):
-		return upperFirst(err.Error()) + ". Nothing was stored."
+		return transfer.Reason(err) + ". Nothing was stored."
 	}
 	return "I could not read that file. Nothing was stored."
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // keyProblem is the one message for a key that cannot be read.

@@ -63,7 +63,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 		}
 		h.setPending(req.Person, pending{kind: "import-files", files: files})
 		return []Reply{{Parts: plain(fmt.Sprintf("%s. I keep %s in memory only, for %s; nothing is stored until the import is complete. /cancel to forget %s.",
-			upperFirst(nf.Error()), plural(len(files), "this file", "these files"), h.opts.PendingTimeout, plural(len(files), "it", "them"))), DeleteRequest: true}}
+			transfer.Reason(nf), plural(len(files), "this file", "these files"), h.opts.PendingTimeout, plural(len(files), "it", "them"))), DeleteRequest: true}}
 	case errors.Is(err, transfer.ErrPasswordRequired):
 		h.setPending(req.Person, pending{kind: "import-password", files: files})
 		msg := "This export is encrypted. Send me its password in your next message (I delete that message as soon as I have read it), or /cancel."
@@ -86,7 +86,7 @@ func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Re
 		case errors.Is(err, qr.ErrNoQR):
 			msg = "I found no QR code in that picture. Send a screenshot where the whole QR code is sharp and visible, or type /add NAME KEY with the key shown next to it."
 		case errors.Is(err, qr.ErrNotImage), errors.Is(err, qr.ErrImageTooLarge):
-			msg = upperFirst(err.Error()) + "."
+			msg = qr.Reason(err) + "."
 		default:
 			msg = h.explain(err)
 		}
