@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
@@ -65,12 +67,46 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	store, done, err := openBoltSnapshot(ctx, dir)
 	if err != nil {
-		return fmt.Errorf("open database (is authbot serve running? the audit log is read with the bot stopped, or from a backup): %w", err)
+		return err
 	}
-	defer store.Close()
+	defer done()
 	return printAuditOf(ctx, stdout, store, key, *vault, *limit, *asJSON)
+}
+
+// openBoltSnapshot opens the bbolt database of dir read-only. While serve
+// runs, bbolt's lock keeps every other process off the file, so it asks
+// serve for a consistent snapshot through the backup socket (the one
+// authbot backup uses), writes it to a temporary file in the data dir
+// (0600, in the 0700 dir) and opens that; done closes and removes it.
+func openBoltSnapshot(ctx context.Context, dir string) (*bolt.Store, func(), error) {
+	l := datadir.At(dir)
+	tmp, err := os.CreateTemp(dir, ".snapshot-*.db")
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot file: %w", err)
+	}
+	path := tmp.Name()
+	remove := func() { _ = os.Remove(path) }
+	_, ferr := backup.Fetch(ctx, l.Socket(), tmp)
+	cerr := tmp.Close()
+	if ferr == nil && cerr == nil {
+		store, err := bolt.Open(ctx, path, bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+		if err != nil {
+			remove()
+			return nil, nil, fmt.Errorf("open the snapshot serve sent: %w", err)
+		}
+		return store, func() { store.Close(); remove() }, nil
+	}
+	remove()
+	if ferr != nil && !errors.Is(ferr, backup.ErrNoServer) {
+		return nil, nil, ferr
+	}
+	store, err := bolt.Open(ctx, l.DB(), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, func() { store.Close() }, nil
 }
 
 // printAuditOf prints store's audit log, opened with key.
