@@ -19,7 +19,7 @@ import (
 // keyboard to pick from on platforms with buttons.
 func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply {
 	if args == "" {
-		if req.Platform == "telegram" && !req.Callback {
+		if req.Buttons && !req.Callback {
 			return h.pickAccount(ctx, req, "Which account?")
 		}
 		codes, err := h.svc.Codes(ctx, req.Person)

@@ -19,14 +19,14 @@ func TestAddThenCode(t *testing.T) {
 	}
 	for _, q := range []string{"binance", "BIN", "b"} {
 		rep := r.say("/code " + q)
-		want, _ := totp.GenerateCode(demoKey, r.clock.t)
+		want, _ := totp.GenerateCode(demoKey, r.clock.Now())
 		if got := codeOf(t, rep); got != want {
 			t.Errorf("/code %s = %s, want %s", q, got, want)
 		}
 		if !strings.Contains(rep.PlainText(), "valid for 20 s") {
 			t.Errorf("no seconds left in %q", rep.PlainText())
 		}
-		if !rep.Sensitive || rep.CodeValidUntil.Unix() != 1_800_000_030 || rep.ExpiresAt != r.clock.t.Add(time.Minute) {
+		if !rep.Sensitive || rep.CodeValidUntil.Unix() != 1_800_000_030 || rep.ExpiresAt != r.clock.Now().Add(time.Minute) {
 			t.Errorf("code reply flags: %+v", rep)
 		}
 		if strings.Contains(strings.ToUpper(rep.PlainText()), demoKey) {
@@ -94,7 +94,7 @@ func TestCodeChoices(t *testing.T) {
 		t.Fatalf("ambiguous: %+v", amb)
 	}
 	// A button carries a command that picks exactly one account.
-	pick := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: amb.Buttons[0][0].Data, Callback: true})
+	pick := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: amb.Buttons[0][0].Data, Callback: true}))
 	if !strings.HasPrefix(pick[0].PlainText(), "github: ") {
 		t.Errorf("button picked %q", pick[0].PlainText())
 	}
@@ -128,15 +128,15 @@ func TestRenameAndDeleteAsksFirst(t *testing.T) {
 func TestCodeShowsNextWhenTimeIsShort(t *testing.T) {
 	r := newRig(t)
 	r.say("/add demo " + demoKey)
-	r.clock.t = time.Unix(1_800_000_026, 0) // 4 s left
+	r.clock.Set(time.Unix(1_800_000_026, 0)) // 4 s left
 	rep := r.say("/code demo")
-	now, _ := totp.GenerateCode(demoKey, r.clock.t)
+	now, _ := totp.GenerateCode(demoKey, r.clock.Now())
 	next, _ := totp.GenerateCode(demoKey, time.Unix(1_800_000_030, 0))
 	want := "demo: " + now + ", then " + next + " from " + time.Unix(1_800_000_030, 0).Format("15:04:05")
 	if !strings.HasPrefix(rep.PlainText(), want) {
 		t.Errorf("reply %q, want it to start %q", rep.PlainText(), want)
 	}
-	r.clock.t = time.Unix(1_800_000_025, 0) // 5 s left: enough
+	r.clock.Set(time.Unix(1_800_000_025, 0)) // 5 s left: enough
 	if rep := r.say("/code demo"); strings.Contains(rep.PlainText(), "then") {
 		t.Errorf("5 s left gave the next code: %q", rep.PlainText())
 	}

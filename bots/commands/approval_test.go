@@ -10,7 +10,7 @@ import (
 
 func TestApprovalFlow(t *testing.T) {
 	r := teamRig(t)
-	want, _ := totp.GenerateCode(teamSecret, r.clock.t)
+	want, _ := totp.GenerateCode(teamSecret, r.clock.Now())
 	r.expect("bob", "/vault approval team on", "Only the admins of team")
 	r.expect("alice", "/vault approval team on", "now need an admin's approval")
 	r.expect("bob", "/code team/aws", "need an admin's approval", "/code team/aws REASON")
@@ -46,7 +46,7 @@ func TestApprovalFlow(t *testing.T) {
 	id = strings.Fields(reps[1].Buttons[0][0].Data)[1]
 	r.expect("alice", "/approve "+id+" 10", "for 10 minutes")
 	r.expect("bob", "/code team/aws", want)
-	r.clock.t = r.clock.t.Add(11 * time.Minute)
+	r.clock.Advance(11 * time.Minute)
 	r.expect("bob", "/code team/aws", "need an admin's approval")
 	r.expect("alice", "/code team/aws", "team/aws: ")
 	r.expect("alice", "/audit team", "requested: deploy hotfix", "approved once", "denied", "approved for 10m0s")

@@ -9,7 +9,7 @@ import (
 
 func TestAuditCommand(t *testing.T) {
 	r := teamRig(t)
-	want, _ := totp.GenerateCode(teamSecret, r.clock.t)
+	want, _ := totp.GenerateCode(teamSecret, r.clock.Now())
 	r.expect("bob", "/code team/aws", want)
 	out := r.expect("alice", "/audit team", "Recent activity in team", "bob (console) got a code for team/aws", "alice (console) added bob (codes)")
 	if strings.Contains(out, want) {

@@ -7,17 +7,14 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/core/transfer"
+	"github.com/authbot/authbot/internal/testkit/fakeclock"
 )
-
-type stepClock struct{ t time.Time }
-
-func (c *stepClock) Now() time.Time { return c.t }
 
 // TestBatchPartsBounded: whatever the links claim, what noteBatchParts
 // keeps and prints stays small (the review's poison pill printed a list of
 // batch_size numbers).
 func TestBatchPartsBounded(t *testing.T) {
-	clock := &stepClock{t: time.Unix(1_800_000_000, 0)}
+	clock := fakeclock.New(time.Unix(1_800_000_000, 0))
 	h := New(nil, Options{Clock: clock})
 	// A claimed size the transfer package refuses anyway is ignored here.
 	if got := h.noteBatchParts("alice", &transfer.Result{Batch: &transfer.Batch{ID: 1, Size: 1 << 30}}); got != "" {
@@ -43,7 +40,7 @@ func TestBatchPartsBounded(t *testing.T) {
 		t.Fatalf("%d exports remembered", n)
 	}
 	// And they expire.
-	clock.t = clock.t.Add(2 * batchTTL)
+	clock.Advance(2 * batchTTL)
 	h.noteBatchParts("bob", &transfer.Result{Batch: &transfer.Batch{ID: 9, Size: 3}})
 	if n := len(h.batches); n != 1 {
 		t.Fatalf("%d exports after they expired, want 1", n)

@@ -2,20 +2,14 @@ package commands_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 )
-
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
 
 const demoKey = "JBSWY3DPEHPK3PXP" // the well-known demo key, 10 bytes
 
@@ -24,35 +18,27 @@ type rig struct {
 	t     *testing.T
 	h     *commands.Handler
 	svc   *core.Service
-	clock *fakeClock
+	clock *testkit.Clock
 	// platform is what as() and expect() send on; "" is the console.
 	platform string
 }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
-	svc, err := core.NewService(ctx, store, key, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := commands.New(svc, commands.Options{Clock: clock, CodeDeleteAfter: time.Minute, ExportDeleteAfter: 30 * time.Second})
-	return &rig{t: t, h: h, svc: svc, clock: clock}
+	return rigWith(t, core.ServiceOptions{}, commands.Options{CodeDeleteAfter: time.Minute, ExportDeleteAfter: 30 * time.Second})
+}
+
+// rigWith is a rig over a service with so, its handler built with ho (the
+// clock is the rig's fake one, at 1_800_000_010: 20 s left in a period).
+func rigWith(t *testing.T, so core.ServiceOptions, ho commands.Options) *rig {
+	t.Helper()
+	k := testkit.Service(t, testkit.Options{Start: time.Unix(1_800_000_010, 0), Service: so})
+	return &rig{t: t, h: k.Handler(ho), svc: k.Svc, clock: k.Clock}
 }
 
 func (r *rig) send(platform, text string) []commands.Reply {
 	r.t.Helper()
-	replies := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: platform, Chat: commands.Private, Text: text})
+	replies := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: platform, Chat: commands.Private, Text: text}))
 	if len(replies) == 0 {
 		r.t.Fatalf("%q: no reply", text)
 	}
@@ -92,7 +78,7 @@ func (r *rig) as(person, text string) (string, []commands.Reply) {
 	if platform == "" {
 		platform = "console"
 	}
-	replies := r.h.Handle(context.Background(), commands.Request{Person: person, Platform: platform, Chat: commands.Private, Text: text})
+	replies := r.h.Handle(context.Background(), withCaps(commands.Request{Person: person, Platform: platform, Chat: commands.Private, Text: text}))
 	if len(replies) == 0 {
 		r.t.Fatalf("%s %q: no reply", person, text)
 	}

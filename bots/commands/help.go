@@ -18,7 +18,9 @@ func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply
 }
 
 // helpParts is the everyday help page, for welcomes.
-func (h *Handler) helpParts() []Part { return h.helpFor(Request{}, "") }
+// Welcomes go to chats (strangers arrive on Telegram or Matrix), and those
+// carry files.
+func (h *Handler) helpParts() []Part { return h.helpFor(Request{Files: true}, "") }
 
 // helpFor is one /help page, read from the command table: the everyday
 // commands, "team" (family and team) or "more"; admin commands only for
@@ -43,7 +45,7 @@ func (h *Handler) helpFor(req Request, topic string) []Part {
 		b.WriteString("More commands:\n")
 	}
 	for _, c := range commandTable() {
-		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.only != "" && c.only != req.Platform {
+		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.miniApp && !req.MiniApp {
 			continue
 		}
 		line := "/" + c.name
@@ -57,7 +59,7 @@ func (h *Handler) helpFor(req Request, topic string) []Part {
 	}
 	if topic == "" {
 		// Screenshots and files only reach the bot where a chat carries them.
-		if req.Platform == "console" {
+		if !req.Files {
 			b.WriteString("\nYou can also paste an otpauth:// link; export files from other apps go in with: authbot import FILE.\n")
 		} else {
 			b.WriteString("\nYou can also paste an otpauth:// link, or send a screenshot of a QR code or an export file from another app.\n")

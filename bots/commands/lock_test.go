@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
 )
 
 // cheapRig is newRig with cheap Argon2 costs, so lock tests stay fast, and
@@ -21,20 +19,8 @@ func cheapRig(t *testing.T) *rig {
 
 func limitedRig(t *testing.T, limits *commands.RateLimits) *rig {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, _ := seal.NewKey()
-	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
-	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{
-		UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rig{t: t, h: commands.New(svc, commands.Options{Clock: clock, RateLimits: limits}), svc: svc, clock: clock}
+	return rigWith(t, core.ServiceOptions{UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}},
+		commands.Options{RateLimits: limits})
 }
 
 func TestLockCommands(t *testing.T) {
@@ -56,7 +42,7 @@ func TestLockCommands(t *testing.T) {
 	}
 	r.expect("alice", "/unlock wrong one", "After 3 wrong tries, wait 8 seconds")
 	r.expect("alice", "/unlock correct horse battery", "Too many wrong passphrases: wait 8 seconds")
-	r.clock.t = r.clock.t.Add(8 * time.Second)
+	r.clock.Advance(8 * time.Second)
 	_, reps = r.as("alice", "/unlock correct horse battery")
 	if !reps[0].DeleteRequest || !strings.Contains(reps[0].PlainText(), "Unlocked for 15 minutes") {
 		t.Errorf("/unlock: %+v", reps[0])
@@ -66,10 +52,10 @@ func TestLockCommands(t *testing.T) {
 	r.expect("alice", "/code github", "locked")
 	r.expect("alice", "/unlock correct horse battery", "Unlocked")
 	r.expect("alice", "/lock off", "removed")
-	r.clock.t = r.clock.t.Add(time.Hour)
+	r.clock.Advance(time.Hour)
 	r.expect("alice", "/code github", "github: ")
 	// In a group the passphrase message is deleted and nothing is done.
-	reps = r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/lock my secret passphrase"})
+	reps = r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/lock my secret passphrase"}))
 	if len(reps) != 1 || !reps[0].DeleteRequest {
 		t.Errorf("group /lock: %+v", reps)
 	}

@@ -20,9 +20,27 @@ type Request struct {
 	// Person is the stable id of the sender, as the adapter knows them,
 	// e.g. "telegram:123456789", "matrix:@alice:example.org", "local".
 	Person string
-	// Platform is "telegram", "matrix" or "console"; it picks the wording of
-	// a few replies (buttons exist, messages can be deleted).
+	// Platform is "telegram", "matrix", "console" or "web", for logs,
+	// metrics and the audit log. What the handler does differently on a
+	// platform follows from the capabilities below, which the adapter sets
+	// (a zero value is the cautious choice: no buttons, no deletion claim,
+	// rate limited).
 	Platform string
+	// Buttons: the platform shows a Reply's Buttons as buttons to tap
+	// (Telegram), so /code alone can answer with a keyboard of accounts.
+	Buttons bool
+	// DeletesMessages: the adapter deletes the person's message when a
+	// reply asks for it (DeleteRequest), so replies may say it is gone.
+	DeletesMessages bool
+	// Files: the chat carries photos and files to the bot, so /help offers
+	// screenshots of QR codes and export files.
+	Files bool
+	// MiniApp: the platform opens the web page inside the chat (a Telegram
+	// Mini App), which /app needs.
+	MiniApp bool
+	// Local: the person sits at the bot's own machine (the console) and so
+	// holds its data dir and master key anyway: no rate limit applies.
+	Local bool
 	// Prefix is how commands start on the platform: "" or "/" (Telegram,
 	// console), "!" on Matrix (MatrixPrefix), where Element intercepts "/".
 	// The handler reads both forms and writes its replies with Prefix.

@@ -2,35 +2,18 @@ package commands_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core"
-	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
 )
 
 func peopleRig(t *testing.T) *rig {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, _ := seal.NewKey()
-	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
-	svc, err := core.NewService(ctx, store, key, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := commands.New(svc, commands.Options{Clock: clock, RateLimits: &commands.RateLimits{}, TelegramBot: "authbot_demo_bot",
+	return rigWith(t, core.ServiceOptions{}, commands.Options{RateLimits: &commands.RateLimits{}, TelegramBot: "authbot_demo_bot",
 		IsAdmin:  func(p string) bool { return p == "alice" },
 		IsPerson: func(p string) bool { return p == "alice" || p == "carol" }})
-	return &rig{t: t, h: h, svc: svc, clock: clock}
 }
 
 func TestInviteJoinLinkRemove(t *testing.T) {
@@ -93,7 +76,7 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	// An expired invite.
 	_, reps = r.as("alice", "/invite dave")
 	token = strings.TrimPrefix(reps[0].Parts[1].Text, "/join ")
-	r.clock.t = r.clock.t.Add(core.InviteTTL)
+	r.clock.Advance(core.InviteTTL)
 	if p, _ := r.h.HandleStranger(ctx, "matrix", "@dave:x", commands.Private, "/join "+token); p != "" {
 		t.Errorf("expired invite accepted")
 	}

@@ -111,7 +111,7 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 	// The console's local person is not limited: whoever runs it holds
 	// the data dir and its master key anyway, and scripts must not be
 	// refused halfway.
-	if ok, wait := h.limiter.take(req.Person, class, h.opts.Clock.Now()); !ok && req.Platform != "console" {
+	if ok, wait := h.limiter.take(req.Person, class, h.opts.Clock.Now()); !ok && !req.Local {
 		return limited(class, wait, p.secret)
 	}
 	if req.Attachment != nil {
@@ -156,7 +156,7 @@ func deleteRequested(replies []Reply, req Request) []Reply {
 		}
 	}
 	note := "I am deleting your message: it carried a secret."
-	if req.Platform == "console" {
+	if !req.DeletesMessages {
 		note = "Done."
 	}
 	return append(replies, Reply{Parts: plain(note), DeleteRequest: true})
@@ -165,7 +165,7 @@ func deleteRequested(replies []Reply, req Request) []Reply {
 // deletionNote tells the person what happens to the message that carried
 // a secret, on platforms where the bot deletes it.
 func deletionNote(req Request) string {
-	if req.Platform == "console" {
+	if !req.DeletesMessages {
 		return ""
 	}
 	return "\nI am deleting your message with the key from this chat."
@@ -194,7 +194,7 @@ func (h *Handler) unknown(ctx context.Context, req Request, p policy) []Reply {
 		msg += "?"
 	}
 	msg += " Send /help to see what I can do."
-	if p.secret && req.Platform != "console" {
+	if p.secret && req.DeletesMessages {
 		msg += "\nYour message looked like it carries a secret, so I am deleting it from this chat."
 	}
 	return []Reply{{Parts: plain(msg), Sensitive: sensitive, refused: true}}

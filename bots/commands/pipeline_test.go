@@ -13,12 +13,12 @@ func TestGroupsGetNoSecrets(t *testing.T) {
 	r := newRig(t)
 	r.say("/add binance " + demoKey + "AAAAAAAA")
 	for _, text := range []string{"/code", "/code binance", "/list", "/export binance yes", "/recover"} {
-		rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: text})
+		rep := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: text}))
 		if len(rep) != 1 || rep[0].Sensitive || strings.Contains(rep[0].PlainText(), "binance") || !strings.Contains(rep[0].PlainText(), "private chat") {
 			t.Errorf("%s in a group: %+v", text, rep)
 		}
 	}
-	rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/add x " + demoKey})
+	rep := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/add x " + demoKey}))
 	if !rep[0].DeleteRequest || len(r.labels()) != 1 {
 		t.Errorf("secret in a group: %+v, stored %v", rep, r.labels())
 	}
@@ -48,7 +48,7 @@ func TestMatrixPrefix(t *testing.T) {
 	r := newRig(t)
 	send := func(text string) []commands.Reply {
 		t.Helper()
-		return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Prefix: commands.MatrixPrefix, Chat: commands.Private, Text: text})
+		return r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "matrix", Prefix: commands.MatrixPrefix, Chat: commands.Private, Text: text}))
 	}
 	add := send("!add binance " + demoKey)
 	if !add[0].DeleteRequest || !strings.Contains(add[0].PlainText(), "Added binance.") || !strings.Contains(add[0].PlainText(), "Send !code binance") {
@@ -80,7 +80,7 @@ func TestMatrixPrefix(t *testing.T) {
 		t.Errorf("a failed !add is not deleted: %+v", bad[0])
 	}
 	// In a group, "!code" is refused like "/code".
-	group := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Prefix: "!", Chat: commands.Group, Text: "!code binance"})
+	group := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "matrix", Prefix: "!", Chat: commands.Group, Text: "!code binance"}))
 	if len(group) == 0 || strings.Contains(group[0].PlainText(), "binance:") {
 		t.Errorf("group: %+v", group)
 	}

@@ -51,7 +51,7 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 	}
 	// The whole answer comes from core/recovery, so the screen-size and
 	// wording tests there measure exactly what the person reads.
-	g := h.recovery.Guide(recovery.English, st.Name, issuer, st)
+	g := h.recovery.Guide(h.printer(req).Tag(), st.Name, issuer, st)
 	return []Reply{{Parts: plain(g.Text()), Sensitive: st.HaveKey}}
 }
 

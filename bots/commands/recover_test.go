@@ -10,6 +10,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authbot/authbot/core/recovery"
+	"github.com/authbot/authbot/lang"
 )
 
 func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
@@ -18,7 +19,7 @@ func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
 	if rep := r.say("/recover"); !strings.Contains(rep.PlainText(), "/check binance CODE") {
 		t.Errorf("checklist: %q", rep.PlainText())
 	}
-	code, _ := totp.GenerateCode("JBSWY3DPEHPK3PXPJBSWY3DP", r.clock.t)
+	code, _ := totp.GenerateCode("JBSWY3DPEHPK3PXPJBSWY3DP", r.clock.Now())
 	if rep := r.say("/check binance " + code); !strings.Contains(rep.PlainText(), "It matches") {
 		t.Errorf("check: %q", rep.PlainText())
 	}
@@ -54,7 +55,7 @@ func TestRecoveryCodesCheckAndGuidance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := base.Guide(recovery.English, "github", "", recovery.State{Name: "github"}).Text(); gh != want {
+	if want := base.Guide(lang.English, "github", "", recovery.State{Name: "github"}).Text(); gh != want {
 		t.Errorf("/recover github differs from the rendered guide:\ngot:\n%s\nwant:\n%s", gh, want)
 	}
 }
@@ -67,7 +68,7 @@ func TestRecoverChecklistNamesWhatToFix(t *testing.T) {
 	for i, n := range []string{"alpha", "bravo", "charlie"} {
 		r.say("/add " + n + " " + key(i))
 	}
-	code, _ := totp.GenerateCode(key(0), r.clock.t)
+	code, _ := totp.GenerateCode(key(0), r.clock.Now())
 	r.say("/check alpha " + code)
 	r.say("/recovery-codes bravo aaaa-1111")
 	text := r.say("/recover").PlainText()

@@ -12,7 +12,7 @@ import (
 func TestSuggestionsNeverShowOthersNames(t *testing.T) {
 	r := newRig(t)
 	bob := func(text string) []commands.Reply {
-		return r.h.Handle(context.Background(), commands.Request{Person: "bob", Platform: "console", Chat: commands.Private, Text: text})
+		return r.h.Handle(context.Background(), withCaps(commands.Request{Person: "bob", Platform: "console", Chat: commands.Private, Text: text}))
 	}
 	bob("/add binance " + demoKey)
 	r.say("/add gitlab KRSXG5CTMVRXEZLUKRSXG5CT")

@@ -42,9 +42,10 @@ type command struct {
 	// topic is the /help page that lists it: "" the everyday page, "team"
 	// (family and team), "more"; "hidden" for none.
 	topic string
-	// only, when set, is the one platform where the command works.
-	only string
-	run  func(h *Handler, ctx context.Context, req Request, args string) []Reply
+	// miniApp: it works only where the platform opens Mini Apps
+	// (Request.MiniApp); elsewhere /help leaves it out.
+	miniApp bool
+	run     func(h *Handler, ctx context.Context, req Request, args string) []Reply
 }
 
 // anyArgs: every argument is secret (a key, a passphrase, codes).
@@ -157,7 +158,7 @@ func commandTable() []*command {
 		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdRemove},
 		// /app opens the Mini App; /web sends a single-use link to the
 		// page, a credential until used or expired.
-		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, rate: rateOther, topic: "more", only: "telegram", run: (*Handler).cmdApp},
+		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, rate: rateOther, topic: "more", miniApp: true, run: (*Handler).cmdApp},
 		{name: "web", help: "Get a one-time link to your live codes in a browser", rate: rateSecret, topic: "more", run: (*Handler).cmdWeb},
 		// The link code and the invite token let another chat account in
 		// as this person: secrets until used.

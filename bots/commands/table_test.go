@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
 )
 
 // classWords is how a rate-limited reply names each class.
@@ -36,23 +34,12 @@ func (o *seenObserver) Observe(platform, command string, took time.Duration, fai
 // (practically) none, so a second message shows which class it counted in.
 func tableRig(t *testing.T) (*commands.Handler, *seenObserver) {
 	t.Helper()
-	ctx := context.Background()
-	store, err := bolt.Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	key, _ := seal.NewKey()
-	clock := &fakeClock{t: time.Unix(1_800_000_010, 0)}
-	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{
-		UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	one := commands.Rate{PerMinute: 0.001, Burst: 1}
 	limits := &commands.RateLimits{Code: one, Secret: one, Lock: one, Write: one, Other: one}
 	obs := &seenObserver{}
-	return commands.New(svc, commands.Options{Clock: clock, RateLimits: limits, Observer: obs}), obs
+	r := rigWith(t, core.ServiceOptions{UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}},
+		commands.Options{RateLimits: limits, Observer: obs})
+	return r.h, obs
 }
 
 // TestCommandTable sends every name and alias of the table in a private
@@ -75,7 +62,7 @@ func TestCommandTable(t *testing.T) {
 			}
 			t.Run(spelling, func(t *testing.T) {
 				person := "p-" + spelling
-				req := commands.Request{Person: person, Platform: "telegram", Chat: commands.Private, Text: text}
+				req := withCaps(commands.Request{Person: person, Platform: "telegram", Chat: commands.Private, Text: text})
 				first := h.Handle(ctx, req)
 				if len(first) == 0 {
 					t.Fatal("no reply")
@@ -159,7 +146,7 @@ func TestUnknownCommands(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
-			req := commands.Request{Person: "u" + string(rune('a'+i)), Platform: "matrix", Chat: commands.Private, Text: tt.text}
+			req := withCaps(commands.Request{Person: "u" + string(rune('a'+i)), Platform: "matrix", Chat: commands.Private, Text: tt.text})
 			rep := h.Handle(context.Background(), req)[0]
 			if rep.DeleteRequest != tt.secret {
 				t.Errorf("DeleteRequest = %v, want %v: %q", rep.DeleteRequest, tt.secret, rep.PlainText())

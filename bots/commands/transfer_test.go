@@ -19,8 +19,8 @@ func (r *rig) file(path string) commands.Reply {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Name: "whatever.bin", Data: data}})[0]
+	return r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Name: "whatever.bin", Data: data}}))[0]
 }
 
 // Steam: manifest.json and the encrypted maFile, in either order, held in
@@ -61,7 +61,7 @@ func TestImportHeldFilesExpire(t *testing.T) {
 		t.Fatalf("unrelated file after a manifest: %q", rep.PlainText())
 	}
 	r.file("steam/sda-1-account-encrypted/manifest.json")
-	r.clock.t = r.clock.t.Add(6 * time.Minute)
+	r.clock.Advance(6 * time.Minute)
 	if rep := r.file("steam/sda-1-account-encrypted/1234.maFile"); !strings.Contains(rep.PlainText(), "manifest.json") || strings.Contains(rep.PlainText(), "password") {
 		t.Fatalf("maFile after the manifest expired: %q", rep.PlainText())
 	}
@@ -79,8 +79,8 @@ func TestImportEnteSlowNotice(t *testing.T) {
 	r := newRig(t)
 	data := []byte(`{"version":1,"kdfParams":{"memLimit":1073741824,"opsLimit":4,"salt":"AAAAAAAAAAAAAAAAAAAAAA=="},` +
 		`"encryptedData":"AAAAAAAAAAAAAAAAAAAAAAAA","encryptionNonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`)
-	rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Data: data}})[0]
+	rep := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: data}}))[0]
 	if !strings.Contains(rep.PlainText(), "password") || !strings.Contains(rep.PlainText(), "a few seconds") {
 		t.Errorf("Ente password question: %q", rep.PlainText())
 	}
@@ -96,8 +96,8 @@ func TestImportEnteSlowNotice(t *testing.T) {
 func TestImportBitwardenAccountRestricted(t *testing.T) {
 	r := newRig(t)
 	data := []byte(`{"encrypted":true,"encKeyValidation_DO_NOT_EDIT":"2.AAAA|AAAA|AAAA","folders":[],"items":[{"login":{"totp":"2.AAAA|AAAA|AAAA"}}]}`)
-	rep := r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Data: data}})[0]
+	rep := r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: data}}))[0]
 	if !strings.Contains(rep.PlainText(), "account-restricted") || !strings.Contains(rep.PlainText(), "Password protected") {
 		t.Errorf("account-restricted export: %q", rep.PlainText())
 	}
@@ -110,8 +110,8 @@ func TestImportFileAndQR(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := func(d []byte, image bool) commands.Reply {
-		return r.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-			Attachment: &commands.Attachment{Name: "x.bin", Data: d, Image: image}})[0]
+		return r.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+			Attachment: &commands.Attachment{Name: "x.bin", Data: d, Image: image}}))[0]
 	}
 	rep := file(data, false)
 	if !rep.DeleteRequest || !strings.Contains(rep.PlainText(), "Imported") {
@@ -156,8 +156,8 @@ func TestExportAllThenImportWithPassword(t *testing.T) {
 	}
 	// Into a fresh vault, through the chat, with the password flow.
 	r2 := newRig(t)
-	ask := r2.h.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
-		Attachment: &commands.Attachment{Data: out[0].File.Data}})[0]
+	ask := r2.h.Handle(context.Background(), withCaps(commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private,
+		Attachment: &commands.Attachment{Data: out[0].File.Data}}))[0]
 	if !strings.Contains(ask.PlainText(), "encrypted") {
 		t.Fatalf("no password question: %q", ask.PlainText())
 	}
@@ -182,7 +182,7 @@ func TestExportOneAsksThenShowsLinkAndQR(t *testing.T) {
 		t.Fatalf("export without confirmation: %+v", ask)
 	}
 	rep := r.say(ask.Buttons[0][0].Data)
-	if rep.Image == nil || rep.ExpiresAt != r.clock.t.Add(30*time.Second) || !rep.Sensitive {
+	if rep.Image == nil || rep.ExpiresAt != r.clock.Now().Add(30*time.Second) || !rep.Sensitive {
 		t.Fatalf("export: %+v", rep)
 	}
 	texts, err := qr.Decode(context.Background(), rep.Image.Data)

@@ -22,7 +22,7 @@ func teamRig(t *testing.T) *rig {
 
 func TestVaultCommands(t *testing.T) {
 	r := teamRig(t)
-	want, _ := totp.GenerateCode(teamSecret, r.clock.t)
+	want, _ := totp.GenerateCode(teamSecret, r.clock.Now())
 	r.expect("bob", "/code team/aws", "team/aws: ", want)
 	r.expect("bob", "/code aws", "team/aws: ", want)
 	r.expect("bob", "/list", "team/aws")

@@ -170,7 +170,7 @@ func (h *Handler) cmdApp(ctx context.Context, req Request, args string) []Reply 
 	if !h.webOn() {
 		return []Reply{{Parts: plain(webOff)}}
 	}
-	if req.Platform != "telegram" {
+	if !req.MiniApp {
 		return []Reply{{Parts: plain("The app opens inside Telegram. Here, send /web for a link that opens your codes in a browser.")}}
 	}
 	if !strings.HasPrefix(h.opts.Web.AppURL(), "https://") {

@@ -73,7 +73,10 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		req := commands.Request{Person: Person, Platform: "console", Chat: commands.Private, Text: line, Lang: opts.Lang, LangForced: opts.LangForced}
+		// Local: whoever types here runs the bot. No files, no deletions:
+		// a terminal line cannot be taken back.
+		req := commands.Request{Person: Person, Platform: "console", Chat: commands.Private, Text: line, Lang: opts.Lang, LangForced: opts.LangForced,
+			Local: true}
 		total++
 		bad := false
 		for _, rep := range h.Handle(ctx, req) {

@@ -31,10 +31,10 @@ type runningBot struct {
 // botConfig registers a fresh bot account and returns a config for it.
 func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]string) Config {
 	t.Helper()
-	local := h.register(t, "bot", botPassword)
+	local := h.Register(t, "bot", botPassword)
 	return Config{
-		Homeserver: h.url,
-		UserID:     id.UserID(h.userID(local)),
+		Homeserver: h.URL,
+		UserID:     id.UserID(h.UserID(local)),
 		Password:   botPassword,
 		StateDir:   t.TempDir() + "/matrix",
 		PickleKey:  []byte("0123456789abcdef0123456789abcdef"),

@@ -158,7 +158,7 @@ func TestSurvivesHomeserverRestart(t *testing.T) {
 	alice.send(room, "before")
 	alice.wait("reply before the restart", replyFrom(room, bot.id(), since))
 
-	h.restart(t)
+	h.Restart(t)
 
 	since = time.Now()
 	alice.send(room, "after")
@@ -215,7 +215,7 @@ func TestAccessTokenLogin(t *testing.T) {
 	// Get a token the way an operator would (e.g. from Element's settings).
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	cli, err := mautrix.NewClient(h.url, "", "")
+	cli, err := mautrix.NewClient(h.URL, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

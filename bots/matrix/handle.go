@@ -51,7 +51,8 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 		}
 		return
 	}
-	req := commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind}
+	req := commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind,
+		DeletesMessages: true, Files: true} // no Buttons: they become numbered options (render.go)
 	switch msg.MsgType {
 	case event.MsgText:
 		msg.RemoveReplyFallback()
@@ -104,7 +105,8 @@ func (b *Bot) handleReaction(ctx context.Context, evt *event.Event) {
 		return
 	}
 	kind := b.chatKind(ctx, evt.RoomID, evt.Sender)
-	b.serve(ctx, evt, commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind, Text: data, Callback: true})
+	b.serve(ctx, evt, commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind, Text: data, Callback: true,
+		DeletesMessages: true, Files: true})
 }
 
 // serve asks the handler and delivers its replies for the request in evt.

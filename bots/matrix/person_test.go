@@ -41,10 +41,10 @@ const personPassword = "person-password-1"
 // newPerson registers a fresh user named like base and logs it in.
 func newPerson(t testing.TB, h *homeserver, base string) *person {
 	t.Helper()
-	local := h.register(t, base, personPassword)
+	local := h.Register(t, base, personPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	cli, err := mautrix.NewClient(h.url, "", "")
+	cli, err := mautrix.NewClient(h.URL, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

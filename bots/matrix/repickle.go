@@ -59,7 +59,7 @@ func Repickle(ctx context.Context, stateDir string, oldKey, newKey []byte) (int,
 	defer tx.Rollback()
 	n := 0
 	for _, tc := range pickled {
-		m, err := repickleColumn(ctx, tx, tc[0], tc[1], oldKey, newKey)
+		m, err := repickleColumn(ctx, tx, sqliteRows, tc[0], tc[1], oldKey, newKey)
 		if err != nil {
 			return 0, fmt.Errorf("matrix: re-pickle %s: %w", tc[0], err)
 		}
@@ -71,19 +71,59 @@ func Repickle(ctx context.Context, stateDir string, oldKey, newKey []byte) (int,
 	return n, nil
 }
 
-func repickleColumn(ctx context.Context, tx *sql.Tx, table, col string, oldKey, newKey []byte) (int, error) {
+// RepickleDB is Repickle for the crypto store authbot keeps in PostgreSQL
+// (storage.driver postgres; db opened with pgx's database/sql driver):
+// the same columns, in one transaction. Tables that do not exist there
+// (Matrix never ran on this database) are nothing to do.
+func RepickleDB(ctx context.Context, db *sql.DB, oldKey, newKey []byte) (int, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("matrix: re-pickle: %w", err)
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, tc := range pickled {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", tc[0]).Scan(&exists); err != nil {
+			return 0, fmt.Errorf("matrix: re-pickle: %w", err)
+		}
+		if !exists {
+			continue
+		}
+		m, err := repickleColumn(ctx, tx, postgresRows, tc[0], tc[1], oldKey, newKey)
+		if err != nil {
+			return 0, fmt.Errorf("matrix: re-pickle %s: %w", tc[0], err)
+		}
+		n += m
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("matrix: re-pickle: %w", err)
+	}
+	return n, nil
+}
+
+// rowAddr names a row within one transaction: SQLite's rowid, or
+// PostgreSQL's ctid (stable until the row is updated, which happens once).
+type rowAddr struct{ sel, update string }
+
+var (
+	sqliteRows   = rowAddr{sel: "rowid", update: "UPDATE %s SET %s = ? WHERE rowid = ?"}
+	postgresRows = rowAddr{sel: "ctid::text", update: "UPDATE %s SET %s = $1 WHERE ctid = $2::tid"}
+)
+
+func repickleColumn(ctx context.Context, tx *sql.Tx, addr rowAddr, table, col string, oldKey, newKey []byte) (int, error) {
 	// Table and column names come from the fixed list above, never from input.
-	rows, err := tx.QueryContext(ctx, "SELECT rowid, "+col+" FROM "+table+" WHERE "+col+" IS NOT NULL")
+	rows, err := tx.QueryContext(ctx, "SELECT "+addr.sel+", "+col+" FROM "+table+" WHERE "+col+" IS NOT NULL")
 	if err != nil {
 		return 0, err
 	}
 	type update struct {
-		rowid int64
+		rowid any
 		value []byte
 	}
 	var ups []update
 	for rows.Next() {
-		var id int64
+		var id any
 		var v []byte
 		if err := rows.Scan(&id, &v); err != nil {
 			rows.Close()
@@ -116,7 +156,7 @@ func repickleColumn(ctx context.Context, tx *sql.Tx, table, col string, oldKey, 
 		return 0, err
 	}
 	for _, u := range ups {
-		if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+col+" = ? WHERE rowid = ?", u.value, u.rowid); err != nil {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(addr.update, table, col), u.value, u.rowid); err != nil {
 			return 0, err
 		}
 	}

@@ -96,16 +96,16 @@ func TestServeExportRedactedAfterRestart(t *testing.T) {
 	for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			botLocal := h.register(t, "srv", botPassword)
+			botLocal := h.Register(t, "srv", botPassword)
 			alice := newPerson(t, h, "alice")
 			cfg := filepath.Join(dir, "config.yaml")
 			conf := fmt.Sprintf("data_dir: %s\nlog:\n  level: debug\ncodes:\n  delete_after: 2m\n  export_delete_after: 5s\n"+
 				"rate_limits:\n  off: true\nmatrix:\n  homeserver: %q\n  user_id: %q\n  password: %q\nusers:\n  - name: alice\n    matrix: %q\n",
-				filepath.Join(dir, "data"), h.url, h.userID(botLocal), botPassword, alice.id())
+				filepath.Join(dir, "data"), h.URL, h.UserID(botLocal), botPassword, alice.id())
 			if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			botID := id.UserID(h.userID(botLocal))
+			botID := id.UserID(h.UserID(botLocal))
 			p := startServe(t, bin, cfg)
 			dm := alice.room(true, "trusted_private_chat", botID)
 			alice.waitJoined(dm, botID)

@@ -74,8 +74,9 @@ func TestEncryptedDMReplyIsRendered(t *testing.T) {
 	if len(reqs) != 2 {
 		t.Fatalf("handler got %d requests, want 2", len(reqs))
 	}
-	want := commands.Request{Person: "alice", Platform: "matrix", Prefix: "!", Chat: commands.Private, Text: "!code binance"}
-	if got := reqs[0]; got.Person != want.Person || got.Platform != want.Platform || got.Prefix != want.Prefix || got.Chat != want.Chat || got.Text != want.Text || got.Attachment != nil {
+	want := commands.Request{Person: "alice", Platform: "matrix", Prefix: "!", Chat: commands.Private, Text: "!code binance", DeletesMessages: true, Files: true}
+	if got := reqs[0]; got.Person != want.Person || got.Platform != want.Platform || got.Prefix != want.Prefix || got.Chat != want.Chat || got.Text != want.Text || got.Attachment != nil ||
+		got.Buttons != want.Buttons || got.DeletesMessages != want.DeletesMessages || got.Files != want.Files || got.MiniApp != want.MiniApp || got.Local != want.Local {
 		t.Errorf("request = %+v, want %+v", got, want)
 	}
 	if got := reqs[1]; got.Text != "/code binance" || !got.Callback {

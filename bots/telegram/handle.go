@@ -83,7 +83,8 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	if len(text) > maxTextLen {
 		text = text[:maxTextLen]
 	}
-	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: text, Lang: m.From.LanguageCode}
+	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: text, Lang: m.From.LanguageCode,
+		Buttons: true, DeletesMessages: true, Files: true, MiniApp: true}
 	if in.private {
 		req.Chat = commands.Private
 	}
@@ -157,7 +158,8 @@ func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	} else if m := q.Message.InaccessibleMessage; m != nil {
 		in.chatID, in.private = m.Chat.ID, m.Chat.Type == models.ChatTypePrivate
 	}
-	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: q.Data, Callback: true, Lang: q.From.LanguageCode}
+	req := commands.Request{Person: person, Platform: Platform, Chat: commands.Group, Text: q.Data, Callback: true, Lang: q.From.LanguageCode,
+		Buttons: true, DeletesMessages: true, Files: true, MiniApp: true}
 	if in.private {
 		req.Chat = commands.Private
 	}

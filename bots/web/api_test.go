@@ -238,7 +238,7 @@ func TestOneTimeLink(t *testing.T) {
 	var used []string
 	r := webtest.New(t, webtest.Options{LinkUsed: func(_ context.Context, tag string) { used = append(used, tag) }})
 	r.Add("alice", "rfc", webtest.TOTP(rfcSecret), "")
-	replies := r.Handler.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Chat: commands.Private, Text: "/web"})
+	replies := r.Handler.Handle(context.Background(), commands.Request{Person: "alice", Platform: "matrix", Chat: commands.Private, Text: "/web", DeletesMessages: true, Files: true})
 	text := replies[0].PlainText()
 	i := strings.Index(text, r.URL+"/#login=")
 	if i < 0 {
@@ -388,12 +388,12 @@ func TestRolesAndApproval(t *testing.T) {
 
 func TestAppAndWebCommands(t *testing.T) {
 	r := webtest.New(t, webtest.Options{})
-	rep := r.Handler.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: "/app"})
+	rep := r.Handler.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: "/app", Buttons: true, DeletesMessages: true, Files: true, MiniApp: true})
 	// The rig serves http: Telegram would refuse it, and /app says so.
 	if !strings.Contains(rep[0].PlainText(), "https") {
 		t.Fatalf("/app over http: %q", rep[0].PlainText())
 	}
-	rep = r.Handler.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/web"})
+	rep = r.Handler.Handle(context.Background(), commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Group, Text: "/web", Buttons: true, DeletesMessages: true, Files: true, MiniApp: true})
 	if strings.Contains(rep[0].PlainText(), "login=") {
 		t.Fatalf("/web in a group gave a link: %q", rep[0].PlainText())
 	}

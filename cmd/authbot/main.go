@@ -47,7 +47,8 @@ Usage:
   authbot restore --in FILE --data DIR ...   check a backup and restore it
   authbot migrate --config FILE --from bolt --to postgres
                                   copy every record into an empty store (or back), checked
-  authbot rotate-key [--data DIR] re-wrap every key under a new master key
+  authbot rotate-key [--data DIR | --config FILE]
+                                  re-wrap every key under a new master key (bbolt or PostgreSQL)
   authbot audit [--data DIR | --config FILE] [--vault NAME] [--limit N] [--json]
                                   print the audit log: who got which code, exports, membership
   authbot healthcheck [--url URL | --config FILE]

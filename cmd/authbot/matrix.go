@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 
@@ -41,7 +42,11 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 	// rotate-key changes the root, and so this key; a store still under
 	// the old one is re-pickled first (repickleMatrix).
 	stateDir := datadir.At(a.cfg.DataDir).Matrix()
-	if err := repickleMatrix(ctx, a.svc, stateDir, a.log); err != nil {
+	var pickleDSN string
+	if a.cfg.Storage.Driver == config.DriverPostgres {
+		pickleDSN = a.cfg.Storage.DSN
+	}
+	if err := repickleMatrixIn(ctx, a.svc, stateDir, pickleDSN, a.log); err != nil {
 		return nil, err
 	}
 	var cryptoDB func() (*dbutil.Database, error)
@@ -116,6 +121,12 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 // master key rotation (core.Service.PendingPickleKey), then lets core
 // forget the old key. Safe to repeat: matrix.Repickle skips what is done.
 func repickleMatrix(ctx context.Context, svc *core.Service, stateDir string, log *slog.Logger) error {
+	return repickleMatrixIn(ctx, svc, stateDir, "", log)
+}
+
+// repickleMatrixIn is repickleMatrix for the store in stateDir, or, with
+// dsn (storage.driver postgres), for the one in that database.
+func repickleMatrixIn(ctx context.Context, svc *core.Service, stateDir, dsn string, log *slog.Logger) error {
 	old, ok, err := svc.PendingPickleKey(ctx)
 	if err != nil || !ok {
 		return err
@@ -123,7 +134,17 @@ func repickleMatrix(ctx context.Context, svc *core.Service, stateDir string, log
 	defer seal.Zero(&old)
 	cur := svc.DeriveKey(core.PurposeMatrixPickle)
 	defer seal.Zero(&cur)
-	n, err := matrix.Repickle(ctx, stateDir, old[:], cur[:])
+	var n int
+	if dsn != "" {
+		db, oerr := sql.Open("pgx", dsn)
+		if oerr != nil {
+			return fmt.Errorf("re-pickle the Matrix store after a master key rotation: %w", oerr)
+		}
+		n, err = matrix.RepickleDB(ctx, db, old[:], cur[:])
+		db.Close()
+	} else {
+		n, err = matrix.Repickle(ctx, stateDir, old[:], cur[:])
+	}
 	if err != nil {
 		return fmt.Errorf("re-pickle the Matrix store after a master key rotation: %w", err)
 	}

@@ -19,3 +19,5 @@ func newMatrix(ctx context.Context, a *app, _ interface{ Undecryptable(string) }
 // repickleMatrix: without Matrix support there is no Matrix store to
 // re-pickle; the old pickle key stays recorded until a Matrix build runs.
 func repickleMatrix(context.Context, *core.Service, string, *slog.Logger) error { return nil }
+
+func repickleMatrixIn(context.Context, *core.Service, string, string, *slog.Logger) error { return nil }

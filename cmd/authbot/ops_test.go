@@ -254,7 +254,10 @@ func opsRun(t *testing.T, stdin string, args ...string) (string, string, error) 
 
 // TestRotateKeyRefusesTheWrongDatabase: a rotation must never replace
 // master.key while the records it seals live somewhere it does not re-key
-// (PostgreSQL), nor "rotate" a data dir that holds no database.
+// (a postgres config re-keys PostgreSQL, and fails here where it cannot
+// reach it, rather than the bbolt file beside the key), nor "rotate" a
+// data dir that holds no database. (storage/postgres/failover rotates a
+// real PostgreSQL.)
 func TestRotateKeyRefusesTheWrongDatabase(t *testing.T) {
 	dir := seedDataDir(t)
 	keyBefore, _ := os.ReadFile(datadir.At(dir).Key())
@@ -266,8 +269,8 @@ func TestRotateKeyRefusesTheWrongDatabase(t *testing.T) {
 	var so, se bytes.Buffer
 	getenv := envWith(map[string]string{"AUTHBOT_POSTGRES_DSN": "postgres://authbot@127.0.0.1:1/authbot"})
 	err := run(context.Background(), []string{"rotate-key", "--config", cfgPath}, strings.NewReader(""), &so, &se, getenv)
-	if err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
-		t.Fatalf("rotate-key on a postgres config: err %v, out %q", err, so.String())
+	if err == nil || !strings.Contains(err.Error(), "postgres: failed to connect") {
+		t.Fatalf("rotate-key on a postgres config with no PostgreSQL: err %v, out %q", err, so.String())
 	}
 	if keyAfter, _ := os.ReadFile(datadir.At(dir).Key()); !bytes.Equal(keyBefore, keyAfter) {
 		t.Fatal("master.key changed although the rotation was refused")

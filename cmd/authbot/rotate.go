@@ -32,6 +32,11 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
+	if pg, err := postgresConfig(*cfgPath, getenv); err != nil {
+		return err
+	} else if pg != nil {
+		return rotatePostgres(ctx, pg, dir, stdout, getenv) // rotate_postgres.go
+	}
 	if err := rotationStoreIsBolt(*cfgPath, dir, getenv); err != nil {
 		return err
 	}
@@ -90,22 +95,11 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	return nil
 }
 
-// rotationStoreIsBolt refuses a rotation that would re-key the wrong
-// database: with storage.driver postgres the records are not in the data
-// dir, and rotating the (absent or stale) bbolt file there would replace
-// master.key while PostgreSQL's records stay sealed under the old one. A
-// data dir without authbot.db is refused for the same reason: there is
-// nothing to rotate, and a new key would orphan a database kept elsewhere.
+// rotationStoreIsBolt refuses a bbolt rotation of a data dir without
+// authbot.db: there is nothing to rotate, and a new key would orphan a
+// database kept elsewhere. (A config with storage.driver postgres goes to
+// rotatePostgres before this.)
 func rotationStoreIsBolt(cfgPath, dir string, getenv env) error {
-	if cfgPath != "" {
-		cfg, err := config.Load(cfgPath, config.Env(getenv))
-		if err != nil {
-			return err
-		}
-		if cfg.Storage.Driver == config.DriverPostgres {
-			return errors.New("rotate-key works on the bbolt store only and cannot re-key a PostgreSQL store yet; nothing was changed")
-		}
-	}
 	if _, err := os.Stat(datadir.At(dir).DB()); err != nil {
 		return fmt.Errorf("no database to rotate in %s: %w", dir, err)
 	}

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/language"
+	"github.com/authbot/authbot/lang"
 )
 
 // State is what authbot knows about the person's account when they ask
@@ -34,7 +34,7 @@ type Guide struct {
 	// Service is the matched entry, nil for a service not in the base.
 	Service *Service
 	// Lang is the language the answer is written in.
-	Lang language.Tag
+	Lang lang.Tag
 	// Title names the service (or the person's label) and says "do this now".
 	Title string
 	Now   []string
@@ -51,15 +51,15 @@ type Guide struct {
 // Guide looks the account up by name and issuer and returns its advice in
 // lang, or the closest language there are translations for (Match); an
 // unknown service gets the generic advice, which names no service fact.
-func (b *Base) Guide(lang language.Tag, name, issuer string, st State) Guide {
+func (b *Base) Guide(t lang.Tag, name, issuer string, st State) Guide {
 	s, _ := b.Lookup(name, issuer)
-	return b.Advice(lang, s, st)
+	return b.Advice(t, s, st)
 }
 
 // Advice returns the guidance for service s (nil for an unknown service) in
 // the person's situation st, in lang (see Guide).
-func (b *Base) Advice(lang language.Tag, s *Service, st State) Guide {
-	return advice(newWords(b, lang, s), s, st)
+func (b *Base) Advice(t lang.Tag, s *Service, st State) Guide {
+	return advice(newWords(b, t, s), s, st)
 }
 
 func advice(w *words, s *Service, st State) Guide {
@@ -70,7 +70,7 @@ func advice(w *words, s *Service, st State) Guide {
 	if label == "" {
 		label = "NAME"
 	}
-	g := Guide{Service: s, Lang: w.lang}
+	g := Guide{Service: s, Lang: lang.Tag(w.lang.String())}
 	d := map[string]any{"Label": label}
 	if s != nil {
 		d["Service"] = s.Name

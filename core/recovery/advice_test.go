@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/authbot/authbot/lang"
 	"unicode/utf8"
 )
 
@@ -84,7 +86,7 @@ func TestAnswersFitOnePhoneScreen(t *testing.T) {
 	for _, s := range everyService(b) {
 		for _, c := range states {
 			t.Run(idOf(s)+"/"+c.name, func(t *testing.T) {
-				text := b.Advice(English, s, c.st).Text()
+				text := b.Advice(lang.English, s, c.st).Text()
 				lines := strings.Split(text, "\n")
 				if len(lines) > maxLines {
 					t.Errorf("%d lines, want at most %d:\n%s", len(lines), maxLines, text)
@@ -125,7 +127,7 @@ func TestAnswersFitOnePhoneScreen(t *testing.T) {
 func TestDoThisNowComesFirst(t *testing.T) {
 	b := loadBase(t)
 	for _, s := range everyService(b) {
-		g := b.Advice(English, s, State{Name: "acct", HaveKey: true})
+		g := b.Advice(lang.English, s, State{Name: "acct", HaveKey: true})
 		want := "Nothing is lost: /code acct still works; to move it to your new phone, /export acct."
 		if s != nil && s.NotTOTP != nil {
 			want = s.NoBackup.Path.Text
@@ -136,7 +138,7 @@ func TestDoThisNowComesFirst(t *testing.T) {
 		if !strings.HasSuffix(g.Title, ": do this now") {
 			t.Errorf("%s: title %q", idOf(s), g.Title)
 		}
-		g = b.Advice(English, s, State{Name: "acct"})
+		g = b.Advice(lang.English, s, State{Name: "acct"})
 		if len(g.Now) != 1 {
 			t.Errorf("%s without key: %d first steps, want the one official next step", idOf(s), len(g.Now))
 			continue
@@ -169,7 +171,7 @@ func TestRecoveryCodeAdviceOnlyWhereTheServiceHasCodes(t *testing.T) {
 	codeWords := regexp.MustCompile(`(?i)recovery codes?\b|backup codes?\b|/recovery-codes|/recover \S+ used`)
 	for _, s := range b.Services() {
 		for _, c := range states {
-			full := b.Advice(English, s, c.st).Text()
+			full := b.Advice(lang.English, s, c.st).Text()
 			text := full
 			// The service's own sourced words may name its buttons
 			// ("Use Recovery Code"); the advice around them may not.
@@ -230,7 +232,7 @@ func TestAdviceStates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			text := b.Advice(English, tt.svc, tt.st).Text()
+			text := b.Advice(lang.English, tt.svc, tt.st).Text()
 			for _, w := range tt.contains {
 				if !strings.Contains(text, w) {
 					t.Errorf("answer lacks %q:\n%s", w, text)
@@ -250,7 +252,7 @@ func TestAdviceStates(t *testing.T) {
 func TestGenericAnswer(t *testing.T) {
 	b := loadBase(t)
 	for _, st := range []State{{Name: "mybank"}, {Name: "mybank", HaveKey: true, Confirmed: true}} {
-		text := b.Advice(English, nil, st).Text()
+		text := b.Advice(lang.English, nil, st).Text()
 		for _, s := range b.Services() {
 			if regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(s.Name) + `\b`).MatchString(text) {
 				t.Errorf("generic answer names %q:\n%s", s.Name, text)
@@ -281,7 +283,7 @@ func TestAdviceNotTOTP(t *testing.T) {
 	if !ok {
 		t.Fatal("apple not found")
 	}
-	text := b.Advice(English, s, State{Name: "icloud"}).Text()
+	text := b.Advice(lang.English, s, State{Name: "icloud"}).Text()
 	for _, w := range []string{"trusted device", "iforgot.apple.com", "recovery key", "authbot cannot hold a key"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("apple answer lacks %q:\n%s", w, text)
@@ -299,11 +301,11 @@ func TestAdviceNotTOTP(t *testing.T) {
 
 func TestGuideLookup(t *testing.T) {
 	b := loadBase(t)
-	g := b.Guide(English, "alice@gmail.com", "", State{Name: "alice@gmail.com"})
+	g := b.Guide(lang.English, "alice@gmail.com", "", State{Name: "alice@gmail.com"})
 	if g.Service == nil || g.Service.ID != "google" || g.Title != "Google: do this now" {
 		t.Errorf("got %+v", g)
 	}
-	g = b.Guide(English, "mybank", "", State{Name: "mybank"})
+	g = b.Guide(lang.English, "mybank", "", State{Name: "mybank"})
 	if g.Service != nil || g.Title != "mybank: do this now" || g.Help != "" {
 		t.Errorf("got %+v", g)
 	}
@@ -341,7 +343,7 @@ func TestGolden(t *testing.T) {
 			if i > 0 {
 				sb.WriteString("\n\n")
 			}
-			fmt.Fprintf(&sb, "> /recover %s    (%s)\n%s\n", label, c.note, b.Guide(English, label, "", c.st).Text())
+			fmt.Fprintf(&sb, "> /recover %s    (%s)\n%s\n", label, c.note, b.Guide(lang.English, label, "", c.st).Text())
 		}
 		name := id + ".txt"
 		want[name] = true
@@ -377,6 +379,6 @@ func BenchmarkGuideText(b *testing.B) {
 	base := loadBase(b)
 	st := State{Name: "github", HaveKey: true, HasRecoveryCodes: true, RecoveryCodesLeft: 3}
 	for b.Loop() {
-		_ = base.Guide(English, "github", "GitHub", st).Text()
+		_ = base.Guide(lang.English, "github", "GitHub", st).Text()
 	}
 }

@@ -28,23 +28,8 @@ import (
 //go:embed lang/*.yaml
 var langFiles embed.FS
 
-// English is the source language of every answer.
-var English = language.English
-
-// Languages are the languages answers are written in, English first. The
-// set is the one of authbot's message catalogue (issue 18).
-func Languages() []language.Tag {
-	return []language.Tag{
-		language.English,
-		language.Spanish,
-		language.BrazilianPortuguese,
-		language.Russian,
-		language.Ukrainian,
-		language.Turkish,
-		language.Indonesian,
-		language.German,
-	}
-}
+// sourceLang is the source language of every answer.
+var sourceLang = language.English
 
 // Gap is a translation that is not shown: missing, made from an older
 // English text (stale), without a hash, or for a message that no longer
@@ -165,7 +150,7 @@ func (b *Base) loadCatalog(files fs.FS) error {
 			return fmt.Errorf("%w: read %s: %v", ErrInvalid, name, err)
 		}
 		tag, err := language.Parse(strings.TrimSuffix(path.Base(name), ".yaml"))
-		if err != nil || tag == English {
+		if err != nil || tag == sourceLang {
 			return fmt.Errorf("%w: %s: the file name must be a language tag other than English", ErrInvalid, name)
 		}
 		mf, err := i18n.ParseMessageFileBytes(data, name, map[string]i18n.UnmarshalFunc{"yaml": yaml.Unmarshal})
@@ -214,15 +199,15 @@ func (b *Base) Gaps() []Gap {
 	return append([]Gap(nil), b.catalog.gaps...)
 }
 
-// Match returns the language answers are given in for tag: the closest
+// match returns the language answers are given in for tag: the closest
 // language there is a translation file for ("pt" finds pt-BR), else English.
-func (b *Base) Match(tag language.Tag) language.Tag {
+func (b *Base) match(tag language.Tag) language.Tag {
 	if tag == language.Und || b.catalog == nil {
-		return English
+		return sourceLang
 	}
 	_, i, conf := b.catalog.matcher.Match(tag)
 	if conf == language.No {
-		return English
+		return sourceLang
 	}
 	return b.catalog.tags[i]
 }
@@ -234,11 +219,11 @@ func (c *catalog) localizer(lang language.Tag) *i18n.Localizer {
 
 // englishOnly is the catalogue of a base without translations (Parse).
 func englishOnly() *catalog {
-	c := &catalog{bundle: i18n.NewBundle(English), tags: []language.Tag{English},
+	c := &catalog{bundle: i18n.NewBundle(sourceLang), tags: []language.Tag{sourceLang},
 		shown: map[language.Tag]map[string]*i18n.Message{}, parsed: map[language.Tag][]*i18n.Message{}}
 	// The English frame in the bundle too: go-i18n then parses each
 	// template once, not on every answer as it does a default message.
-	if err := c.bundle.AddMessages(English, frameMessages...); err != nil {
+	if err := c.bundle.AddMessages(sourceLang, frameMessages...); err != nil {
 		panic(err) // the messages are constants; a test runs this
 	}
 	c.matcher = language.NewMatcher(c.tags)

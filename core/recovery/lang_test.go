@@ -14,7 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
-	"golang.org/x/text/language"
+
+	"github.com/authbot/authbot/lang"
 )
 
 var updateLang = flag.Bool("update-lang", false,
@@ -30,7 +31,7 @@ func TestTranslationsComplete(t *testing.T) {
 	for _, tag := range b.catalog.tags {
 		have[tag.String()] = true
 	}
-	for _, tag := range Languages()[1:] {
+	for _, tag := range lang.All()[1:] {
 		if !have[tag.String()] {
 			t.Errorf("no translation file lang/%s.yaml", tag)
 		}
@@ -135,14 +136,14 @@ func TestTranslationsKeepWhatMustNotChange(t *testing.T) {
 const maxCharsTranslated = 1400
 
 // TestTranslatedAnswers renders every answer in every language and checks
-// what TestAnswersFitOnePhoneScreen checks in English, plus that no line
+// what TestAnswersFitOnePhoneScreen checks in lang.English, plus that no line
 // of the English answer is left in a translated one.
 func TestTranslatedAnswers(t *testing.T) {
 	b := loadBase(t)
-	for _, tag := range Languages()[1:] {
+	for _, tag := range lang.All()[1:] {
 		for _, s := range everyService(b) {
 			for _, c := range states {
-				en := b.Advice(English, s, c.st)
+				en := b.Advice(lang.English, s, c.st)
 				g := b.Advice(tag, s, c.st)
 				text := g.Text()
 				name := fmt.Sprintf("%s/%s/%s", tag, idOf(s), c.name)
@@ -185,15 +186,22 @@ func TestTranslatedAnswers(t *testing.T) {
 	}
 }
 
-// TestMatch: the answer's language is the closest one there is a file for.
+// TestMatch: each of authbot's languages answers in itself; a tag with no
+// file answers in English, never in a key id.
 func TestMatch(t *testing.T) {
 	b := loadBase(t)
-	for in, want := range map[string]string{
-		"pt": "pt-BR", "pt-BR": "pt-BR", "pt-PT": "pt-BR", "de-AT": "de", "de": "de", "ru": "ru",
-		"uk": "uk", "tr": "tr", "id": "id", "es-MX": "es", "es": "es", "fr": "en", "en-GB": "en", "und": "en",
-	} {
-		if got := b.Match(language.MustParse(in)).String(); got != want {
-			t.Errorf("Match(%s) = %s, want %s", in, got, want)
+	for _, tag := range lang.All() {
+		if got := b.Advice(tag, nil, State{Name: "x"}).Lang; got != tag {
+			t.Errorf("Advice(%s) is in %s", tag, got)
+		}
+	}
+	for _, tag := range []lang.Tag{"fr", "", "pt", "xx-invalid"} {
+		want := lang.English
+		if tag == "pt" {
+			want = lang.Portuguese
+		}
+		if got := b.Advice(tag, nil, State{Name: "x"}).Lang; got != want {
+			t.Errorf("Advice(%q) is in %s, want %s", tag, got, want)
 		}
 	}
 }
@@ -262,18 +270,18 @@ func TestLocalizedLabel(t *testing.T) {
 		}),
 	})
 	s, _ := b.Lookup("shop", "")
-	pt := b.Advice(language.BrazilianPortuguese, s, State{Name: "shop"}).Text()
+	pt := b.Advice(lang.Portuguese, s, State{Name: "shop"}).Text()
 	if !strings.Contains(pt, `"Perdeu o celular?"`) || strings.Contains(pt, "Lost your phone?") {
 		t.Errorf("pt-BR answer does not show Shop's own Portuguese label:\n%s", pt)
 	}
 	if strings.Contains(pt, "quotes") || strings.Contains(pt, "aspas") {
-		t.Errorf("pt-BR answer says labels are in English, but none is:\n%s", pt)
+		t.Errorf("pt-BR answer says labels are in lang.English, but none is:\n%s", pt)
 	}
-	es := b.Advice(language.Spanish, s, State{Name: "shop"}).Text()
+	es := b.Advice(lang.Spanish, s, State{Name: "shop"}).Text()
 	if !strings.Contains(es, `"Lost your phone?"`) || !strings.Contains(es, "páginas de ayuda en inglés") {
 		t.Errorf("es answer must quote the English label and say so:\n%s", es)
 	}
-	en := b.Advice(English, s, State{Name: "shop"}).Text()
+	en := b.Advice(lang.English, s, State{Name: "shop"}).Text()
 	if strings.Contains(en, "Words in quotes") {
 		t.Errorf("the English answer needs no note on English labels:\n%s", en)
 	}
@@ -313,7 +321,7 @@ recover.gone:
 `)}
 	b := testCatalog(t, testLabels, fstest.MapFS{"lang/es.yaml": stale})
 	s, _ := b.Lookup("shop", "")
-	text := b.Advice(language.Spanish, s, State{Name: "shop"}).Text()
+	text := b.Advice(lang.Spanish, s, State{Name: "shop"}).Text()
 	for _, w := range []string{"At sign-in choose", "Beware of anyone"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("answer lacks the English %q:\n%s", w, text)
@@ -386,6 +394,54 @@ func writeEntry(sb *strings.Builder, m *i18n.Message, english, hash string) {
 	for _, f := range []struct{ k, v string }{{"zero", m.Zero}, {"one", m.One}, {"two", m.Two}, {"few", m.Few}, {"many", m.Many}, {"other", m.Other}} {
 		if f.v != "" {
 			fmt.Fprintf(sb, "  %s: %s\n", f.k, strconv.Quote(f.v))
+		}
+	}
+}
+
+// TestGoldenTranslations keeps every answer in every language, key stored
+// and not, one file per language under testdata/golden-lang: a reviewer who
+// reads the language reads the whole of it there, and any change to an
+// answer shows in review. go test ./core/recovery -update rewrites them.
+func TestGoldenTranslations(t *testing.T) {
+	b := loadBase(t)
+	dir := filepath.Join("testdata", "golden-lang")
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tag := range lang.All()[1:] {
+		var sb strings.Builder
+		for _, s := range everyService(b) {
+			label := idOf(s)
+			if s == nil {
+				label = "mybank"
+			}
+			for _, c := range []struct {
+				note string
+				st   State
+			}{
+				{"key stored here, never checked", State{Name: label, HaveKey: true}},
+				{"no key stored here", State{Name: label}},
+			} {
+				fmt.Fprintf(&sb, "> /recover %s    (%s)\n%s\n\n", label, c.note, b.Guide(tag, label, "", c.st).Text())
+			}
+		}
+		path := filepath.Join(dir, tag.String()+".txt")
+		got := sb.String()
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		old, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%v (run go test ./core/recovery -update to create it)", err)
+			continue
+		}
+		if got != string(old) {
+			t.Errorf("%s differs from the answers; run go test ./core/recovery -update and review the diff", path)
 		}
 	}
 }

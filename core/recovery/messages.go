@@ -9,6 +9,8 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
+
+	"github.com/authbot/authbot/lang"
 )
 
 // The frame of every answer: each message is one whole sentence (or the
@@ -117,11 +119,11 @@ type words struct {
 	english map[string]bool
 }
 
-func newWords(b *Base, lang language.Tag, s *Service) *words {
+func newWords(b *Base, t lang.Tag, s *Service) *words {
 	w := &words{svc: s, english: map[string]bool{}}
-	w.lang = b.Match(lang)
+	w.lang = b.match(language.Make(string(t)))
 	w.loc = b.catalog.localizer(w.lang)
-	w.english0 = b.catalog.localizer(English)
+	w.english0 = b.catalog.localizer(sourceLang)
 	return w
 }
 
@@ -134,7 +136,7 @@ func (w *words) msg(m *i18n.Message, data map[string]any) string {
 func (w *words) plural(m *i18n.Message, data map[string]any, count any) string {
 	cfg := &i18n.LocalizeConfig{DefaultMessage: m, TemplateData: data, PluralCount: count, TemplateParser: strict}
 	out, tag, err := w.loc.LocalizeWithTag(cfg)
-	if err != nil && (out == "" || tag != English) {
+	if err != nil && (out == "" || tag != sourceLang) {
 		// A translation that does not execute (a slot it names that this
 		// sentence has not) is a bug the tests catch; meanwhile the
 		// English source reads, never a broken sentence.
@@ -154,7 +156,7 @@ func (w *words) plural(m *i18n.Message, data map[string]any, count any) string {
 // one made from the current English text, else the English text.
 func (w *words) fact(field, english string) string {
 	out := english
-	if w.lang != English && w.svc != nil {
+	if w.lang != sourceLang && w.svc != nil {
 		id := "fact." + w.svc.ID + "." + field
 		// The English text has no template actions ("{{"), so go-i18n
 		// returns it as it is when no translation matches.
@@ -162,7 +164,7 @@ func (w *words) fact(field, english string) string {
 			out = t
 		}
 	}
-	if w.lang != English && w.svc != nil {
+	if w.lang != sourceLang && w.svc != nil {
 		// A word the translation quotes as the English has it is the
 		// service's own, left in English.
 		for _, q := range quoted(out) {
@@ -177,7 +179,7 @@ func (w *words) fact(field, english string) string {
 // localLabels puts the service's own localized button names, where
 // services.yaml has them for this language, in place of the English ones.
 func (w *words) localLabels(s string) string {
-	if w.svc == nil || w.lang == English {
+	if w.svc == nil || w.lang == sourceLang {
 		return s
 	}
 	for _, l := range w.svc.Labels {
@@ -194,7 +196,7 @@ func (w *words) localLabels(s string) string {
 // quotedEnglish reports whether the answer, in a language other than
 // English, still shows a service word in English.
 func (w *words) quotedEnglish() bool {
-	if w.lang == English || w.svc == nil {
+	if w.lang == sourceLang || w.svc == nil {
 		return false
 	}
 	for _, l := range w.svc.Labels {

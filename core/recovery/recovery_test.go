@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/authbot/authbot/lang"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -265,7 +267,7 @@ func FuzzLookup(f *testing.F) {
 		if ok != (s != nil) {
 			t.Fatalf("ok=%v but service=%v", ok, s)
 		}
-		_ = b.Advice(English, s, State{Name: name, HaveKey: true}).Text()
+		_ = b.Advice(lang.English, s, State{Name: name, HaveKey: true}).Text()
 	})
 }
 

@@ -138,6 +138,11 @@ func TestRunTranscript(t *testing.T) {
 	if again := testkit.RunTranscript(t, "demo", got, testkit.TranscriptOptions{}); again != got {
 		t.Errorf("a transcript is not stable over a second run:\n%s", testkit.Diff(got, again))
 	}
+	// In a group the same command is refused.
+	group := testkit.RunTranscript(t, "group", "# group\n> /code demo\n# private\n> /code demo\n", testkit.TranscriptOptions{})
+	if parts := strings.Split(group, "> /code demo\n"); len(parts) != 3 || !strings.Contains(parts[1], "private") || parts[1] == parts[2] {
+		t.Errorf("a group chat is not told to ask in private:\n%s", group)
+	}
 	// The hook reaches the handler.
 	called := false
 	testkit.RunTranscript(t, "demo", "> /help\n", testkit.TranscriptOptions{Handler: func(name string, o *commands.Options) {

@@ -49,6 +49,8 @@ var buttonID = regexp.MustCompile(`send: \S+ #[0-9a-f]+`)
 //	any other line     the bot's answer to the line above (the expected text)
 //	# clock +25s       moves the fake clock
 //	# admin            the person is an admin from here on
+//	# group            messages come from a group chat from here on
+//	# private          ... and from the private chat again
 //	// comment         kept, not sent
 //
 // "(failed: a script exits non-zero)" after an answer says the console
@@ -107,7 +109,7 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 	}
 	isAdmin := ho.IsAdmin
 	ho.IsAdmin = func(p string) bool { return admin || (isAdmin != nil && isAdmin(p)) }
-	h := k.Handler(ho)
+	h := &chat{h: k.Handler(ho)}
 	var out strings.Builder
 	for _, line := range strings.Split(src, "\n") {
 		switch {
@@ -123,8 +125,11 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 		case line == "# admin":
 			admin = true
 			out.WriteString(line + "\n")
+		case line == "# group", line == "# private":
+			h.group = line == "# group"
+			out.WriteString(line + "\n")
 		case strings.HasPrefix(line, "#"):
-			t.Fatalf("unknown directive %q (known: # clock +DURATION, # admin)", line)
+			t.Fatalf("unknown directive %q (known: # clock +DURATION, # admin, # group, # private)", line)
 		case strings.HasPrefix(line, "> "):
 			cmd := strings.TrimPrefix(line, "> ")
 			out.WriteString(line + "\n")
@@ -147,6 +152,20 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 	}
 	// Saved files have random-free names but sit in a temporary dir.
 	return strings.TrimSuffix(strings.ReplaceAll(out.String(), k.Dir, "$DIR"), "\n") + "\n"
+}
+
+// chat is the handler as the console reaches it, in the kind of chat the
+// transcript is at: the console itself only has a private chat.
+type chat struct {
+	h     *commands.Handler
+	group bool
+}
+
+func (c *chat) Handle(ctx context.Context, req commands.Request) []commands.Reply {
+	if c.group {
+		req.Chat = commands.Group
+	}
+	return c.h.Handle(ctx, req)
 }
 
 // Diff shows the first differing lines of two texts.

@@ -11,17 +11,14 @@ import (
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit/fakeclock"
 )
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 var now = time.Unix(1_800_000_000, 0)
 
 func service(t testing.TB, s core.Store, key seal.Key) *core.Service {
 	t.Helper()
-	svc, err := core.NewService(context.Background(), s, key, fixedClock{now})
+	svc, err := core.NewService(context.Background(), s, key, fakeclock.New(now))
 	if err != nil {
 		t.Fatalf("NewService: %v", err)
 	}

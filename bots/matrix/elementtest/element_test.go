@@ -22,13 +22,14 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/matrix"
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/internal/testkit"
 )
 
 var (
-	hs        *homeserver
+	hs        *matrixtest.Homeserver
 	hsErr     error
 	clientDir string // holds node_modules (scripts/element-client.sh)
 	clientErr error
@@ -41,11 +42,11 @@ func TestMain(m *testing.M) {
 		defer close(done)
 		clientDir, clientErr = installClient()
 	}()
-	hs, hsErr = startHomeserver()
+	hs, hsErr = matrixtest.Start("authbot-element-dendrite-")
 	<-done
 	code := m.Run()
 	if hs != nil {
-		hs.stop()
+		hs.Stop()
 	}
 	os.Exit(code)
 }
@@ -54,7 +55,7 @@ func installClient() (string, error) {
 	if _, err := exec.LookPath("node"); err != nil {
 		return "", fmt.Errorf("node not found (apt-get install nodejs npm): %w", err)
 	}
-	script := filepath.Join(repoRoot(), "scripts", "element-client.sh")
+	script := filepath.Join(matrixtest.RepoRoot(), "scripts", "element-client.sh")
 	if out, err := exec.Command(script, "install").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("scripts/element-client.sh install: %v: %s", err, out)
 	}
@@ -122,9 +123,9 @@ func (u undecryptable) Undecryptable(reason string) {
 func TestElementClient(t *testing.T) {
 	need(t)
 	const botPassword, alicePassword = "bot-password-123", "alice-password-1"
-	hs.register(t, "bot", botPassword)
-	hs.register(t, "alice", alicePassword)
-	alice := id.UserID(hs.userID("alice"))
+	hs.Register(t, "bot", botPassword)
+	hs.Register(t, "alice", alicePassword)
+	alice := id.UserID(hs.UserID("alice"))
 	metrics := undecryptable{reasons: make(chan string, 16)}
 	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
@@ -132,8 +133,8 @@ func TestElementClient(t *testing.T) {
 	}
 	handler, box := realHandler(t)
 	bot, err := matrix.New(matrix.Config{
-		Homeserver:      hs.url,
-		UserID:          id.UserID(hs.userID("bot")),
+		Homeserver:      hs.URL,
+		UserID:          id.UserID(hs.UserID("bot")),
 		Password:        botPassword,
 		StateDir:        filepath.Join(t.TempDir(), "matrix"),
 		PickleKey:       []byte("0123456789abcdef0123456789abcdef"),
@@ -177,8 +178,8 @@ func TestElementClient(t *testing.T) {
 	defer stop()
 	cmd := exec.CommandContext(nodeCtx, "node", "client.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HS="+hs.url, "USER=alice", "PASSWORD="+alicePassword,
-		"BOT="+hs.userID("bot"), "SECRET="+testSecret)
+	cmd.Env = append(os.Environ(), "HS="+hs.URL, "USER=alice", "PASSWORD="+alicePassword,
+		"BOT="+hs.UserID("bot"), "SECRET="+testSecret)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -41,10 +41,10 @@ const personPassword = "person-password-1"
 
 func newPerson(t testing.TB, h *homeserver, local string) *person {
 	t.Helper()
-	h.register(t, local, personPassword)
+	h.Register(t, local, personPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cli, err := mautrix.NewClient(h.url, "", "")
+	cli, err := mautrix.NewClient(h.URL, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -200,8 +200,8 @@ func TestMatrixStandby(t *testing.T) {
 	if err := os.WriteFile(dsnFile, []byte(dsn+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.register(t, "bot", botPassword)
-	botID := id.UserID(h.userID("bot"))
+	h.Register(t, "bot", botPassword)
+	botID := id.UserID(h.UserID("bot"))
 	alice := newPerson(t, h, "alice")
 	key, _ := seal.NewKey()
 	r := &rig{
@@ -215,7 +215,7 @@ rate_limits: {off: true}
 matrix: {homeserver: %q, user_id: %q, password: %q}
 users:
   - {name: alice, matrix: %q, admin: true}
-`, dsnFile, h.url, botID, botPassword, alice.cli.UserID),
+`, dsnFile, h.URL, botID, botPassword, alice.cli.UserID),
 	}
 	authbotBinary(t)
 	defer func() {
