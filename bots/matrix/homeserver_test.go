@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authbot/authbot/bots/matrix/matrixtest"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 // The integration tests share one Dendrite for the whole package: starting
@@ -28,6 +29,7 @@ func runTests(m *testing.M) int {
 	if hs != nil {
 		defer hs.Stop()
 	}
+	defer testkit.RemoveBuilds()
 	return m.Run()
 }
 
@@ -37,5 +39,3 @@ func needHomeserver(t testing.TB) *homeserver {
 	t.Helper()
 	return matrixtest.Need(t, hs, hsErr, "the Matrix integration tests")
 }
-
-func repoRoot() string { return matrixtest.RepoRoot() }

@@ -26,6 +26,13 @@ type Strangers interface {
 	HandleStranger(ctx context.Context, platform, identity string, chat commands.ChatKind, text string) (person string, replies []commands.Reply)
 }
 
+// Newcomers is the optional part of a Strangers handler that says
+// whether an invite or link code is open; *commands.Handler has it.
+// Without it, every stranger's direct chat is joined.
+type Newcomers interface {
+	ExpectsNewcomers(ctx context.Context) bool
+}
+
 // strangerRefusal answers a stranger whose message was no invite or link.
 const strangerRefusal = "Sorry, this is a private bot. Ask the person who runs it for an invite, then send !join CODE here."
 
@@ -55,7 +62,7 @@ func (b *Bot) acceptsStranger(ctx context.Context, m *event.MemberEventContent) 
 	if _, ok := b.cfg.Handler.(Strangers); !ok || !m.IsDirect {
 		return false
 	}
-	if e, ok := b.cfg.Handler.(interface{ ExpectsNewcomers(context.Context) bool }); ok {
+	if e, ok := b.cfg.Handler.(Newcomers); ok {
 		return e.ExpectsNewcomers(ctx)
 	}
 	return true

@@ -7,92 +7,36 @@ package matrix
 // and the next process redacts the export at its time.
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/authbot/authbot/internal/testkit"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
-type serveProc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan error
-}
-
-func (p *serveProc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *serveProc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-func buildAuthbot(t *testing.T) string {
+func startServe(t *testing.T, bin, config string) *testkit.Proc {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "authbot")
-	cmd := exec.Command("go", "build", "-tags", "goolm", "-o", bin, "./cmd/authbot")
-	cmd.Dir = repoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return testkit.Start(t, bin, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config)}, "serve", "--config", config)
 }
 
-func startServe(t *testing.T, bin, config string) *serveProc {
+// stop ends p with sig; after SIGTERM the exit must be clean.
+func stop(t *testing.T, p *testkit.Proc, sig os.Signal) {
 	t.Helper()
-	p := &serveProc{done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, "serve", "--config", config)
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config)}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		p.done <- nil
-		if t.Failed() {
-			t.Logf("authbot log:\n%s", p.log())
-		}
-	})
-	return p
-}
-
-func (p *serveProc) stop(t *testing.T, sig os.Signal) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if sig == syscall.SIGTERM && err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
-		}
-		p.done <- nil
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no exit 30 s after %v", sig)
+	if err := p.Stop(t, sig, 30*time.Second); sig == syscall.SIGTERM && err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
 	}
 }
 
 func TestServeExportRedactedAfterRestart(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	bin := buildAuthbot(t)
+	bin := testkit.Authbot(t, "goolm")
 	for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
@@ -123,7 +67,7 @@ func TestServeExportRedactedAfterRestart(t *testing.T) {
 				return fromBot(evt) && evt.Content.AsMessage().MsgType == event.MsgImage
 			})
 			sentAt := time.UnixMilli(text.Timestamp)
-			p.stop(t, sig)
+			stop(t, p, sig)
 			if len(alice.seen(redactionOf(dm, text.ID))) > 0 {
 				t.Fatal("the export was redacted before the restart; the test proves nothing")
 			}

@@ -85,7 +85,7 @@ func BenchmarkCodeLatency(b *testing.B) {
 			}
 			b.ReportMetric(pct(0.50), "p50-ms")
 			b.ReportMetric(pct(0.99), "p99-ms")
-			b.ReportMetric(float64(vmHWM(p.cmd.Process.Pid))/1024, "RSS-peak-MB")
+			b.ReportMetric(float64(vmHWM(p.Cmd.Process.Pid))/1024, "RSS-peak-MB")
 		})
 	}
 }

@@ -45,17 +45,8 @@ func lifecycleConfig(t *testing.T, apiURL, codeAfter, exportAfter, metrics strin
 // stopWith ends p with sig and waits for it to exit.
 func stopWith(t *testing.T, p *proc, sig os.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if sig == syscall.SIGTERM && err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, p.log())
-		}
-		p.done <- nil // for the cleanup
-	case <-time.After(25 * time.Second):
-		t.Fatalf("no exit 25 s after %v", sig)
+	if err := p.Stop(t, sig, 25*time.Second); sig == syscall.SIGTERM && err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, p.Log())
 	}
 }
 
@@ -63,9 +54,9 @@ func stopWith(t *testing.T, p *proc, sig os.Signal) {
 func waitLog(t *testing.T, p *proc, line string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(p.log(), line) < n {
+	for strings.Count(p.Log(), line) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("the log does not show %q %d times:\n%s", line, n, p.log())
+			t.Fatalf("the log does not show %q %d times:\n%s", line, n, p.Log())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -245,8 +236,8 @@ func TestServeTooOldDeletionDropped(t *testing.T) {
 	if v := metric(t, addr, `authbot_outbox_pending{platform="telegram"}`); v != "0" {
 		t.Errorf("pending = %q after the drop", v)
 	}
-	if !strings.Contains(p.log(), "too_old") {
-		t.Errorf("the log does not say why the job was dropped:\n%s", p.log())
+	if !strings.Contains(p.Log(), "too_old") {
+		t.Errorf("the log does not say why the job was dropped:\n%s", p.Log())
 	}
 	stopWith(t, p, syscall.SIGTERM)
 	n = api.NumCalls()
@@ -294,7 +285,7 @@ func TestServeThousandJobsSurviveRestart(t *testing.T) {
 	n = api.NumCalls()
 	p = startServe(t, cfg)
 	waitLog(t, p, "outbox: jobs waiting from before", 1)
-	m := regexp.MustCompile(`jobs waiting from before.* count=(\d+)`).FindStringSubmatch(p.log())
+	m := regexp.MustCompile(`jobs waiting from before.* count=(\d+)`).FindStringSubmatch(p.Log())
 	if got, _ := strconv.Atoi(m[1]); got < jobs { // more: the period ended early, and expiry edits wait too
 		t.Fatalf("%d jobs came back after the restart, want %d", got, jobs)
 	}

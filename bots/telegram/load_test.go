@@ -119,7 +119,7 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 	dbPer1000 := float64(dbSize) / (loadPeople * loadAccounts) * 1000
-	seedRSS := vmHWM(p.cmd.Process.Pid)
+	seedRSS := vmHWM(p.Cmd.Process.Pid)
 	b.Logf("seeded %d people × %d accounts in %v; authbot.db %d bytes, %d allocated (%.0f / %.0f KiB per 1,000 accounts); RSS peak after seeding %d MiB",
 		loadPeople, loadAccounts, seedTime.Round(time.Millisecond), dbSize, onDisk,
 		dbPer1000/1024, float64(onDisk)/(loadPeople*loadAccounts)*1000/1024, seedRSS/1024)
@@ -147,7 +147,7 @@ func runLoad(b *testing.B, api *telegramtest.Server, p *proc, r *router, think t
 		badText atomic.Value
 		wg      sync.WaitGroup
 	)
-	cpu0 := cpuTicks(p.cmd.Process.Pid)
+	cpu0 := cpuTicks(p.Cmd.Process.Pid)
 	b.ResetTimer()
 	t0 := time.Now()
 	for s := range loadSenders {
@@ -203,7 +203,7 @@ func runLoad(b *testing.B, api *telegramtest.Server, p *proc, r *router, think t
 	wg.Wait()
 	elapsed := time.Since(t0)
 	b.StopTimer()
-	cpu := cpuTicks(p.cmd.Process.Pid) - cpu0
+	cpu := cpuTicks(p.Cmd.Process.Pid) - cpu0
 	if n := bad.Load(); n > 0 {
 		b.Fatalf("%d of %d replies without a code, e.g. %q", n, len(lat), badText.Load())
 	}
@@ -223,11 +223,11 @@ func runLoad(b *testing.B, api *telegramtest.Server, p *proc, r *router, think t
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "codes/s")
-	b.ReportMetric(float64(vmHWM(p.cmd.Process.Pid))/1024, "RSS-peak-MB")
+	b.ReportMetric(float64(vmHWM(p.Cmd.Process.Pid))/1024, "RSS-peak-MB")
 	// What the resident set is now: the Go heap and stacks (anon) and the
 	// pages of the mmapped database (file, which the kernel may drop).
-	b.ReportMetric(float64(procStatus(p.cmd.Process.Pid, "RssAnon:"))/1024, "RSS-anon-MB")
-	b.ReportMetric(float64(procStatus(p.cmd.Process.Pid, "RssFile:"))/1024, "RSS-file-MB")
+	b.ReportMetric(float64(procStatus(p.Cmd.Process.Pid, "RssAnon:"))/1024, "RSS-anon-MB")
+	b.ReportMetric(float64(procStatus(p.Cmd.Process.Pid, "RssFile:"))/1024, "RSS-file-MB")
 	b.ReportMetric(dbPer1000/1024, "db-KiB/1000acct")
 	// The bot's own CPU per code (user+system, 10 ms ticks): what is
 	// left of the 2 cores went to the fake and the load generator.

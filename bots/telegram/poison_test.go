@@ -5,17 +5,15 @@ package telegram_test
 // out-of-memory kill would) must not crash it at every start.
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 // reviewPoisonLink is the security review's 63-byte link: batch_size
@@ -50,73 +48,37 @@ func TestServePoisonLinkRefused(t *testing.T) {
 	if !strings.Contains(c.Fields["text"], "at most 100") {
 		t.Fatalf("photo refusal: %q", c.Fields["text"])
 	}
-	select {
-	case err := <-p.done:
+	if exited, err := p.Wait(0); exited {
 		t.Fatalf("the bot stopped: %v", err)
-	default:
 	}
 	code := e.sayWant(alice, "/code github", "<code>")
 	checkCode(t, code.Fields["text"], githubKey, 30, code.At)
 }
 
-var (
-	crashBinOnce sync.Once
-	crashBin     string
-	crashBinErr  error
-)
-
 // crashBinary builds authbot with the test-only crash hook
 // (cmd/authbot/crashhook.go).
 func crashBinary(t *testing.T) string {
 	t.Helper()
-	authbotBinary(t) // makes buildDir
-	crashBinOnce.Do(func() {
-		crashBin = filepath.Join(buildDir, "authbot-crashhook")
-		out, err := exec.Command("go", "build", "-tags", "goolm authbot_crashhook", "-o", crashBin, "github.com/authbot/authbot/cmd/authbot").CombinedOutput()
-		if err != nil {
-			crashBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if crashBinErr != nil {
-		t.Fatal(crashBinErr)
-	}
-	return crashBin
+	return testkit.Authbot(t, "goolm authbot_crashhook")
 }
 
 // startCrashing starts the hooked binary; it exits while handling a
 // message whose text is crashOn.
 func startCrashing(t *testing.T, config, crashOn string) *proc {
 	t.Helper()
-	p := &proc{stderr: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(crashBinary(t), "serve", "--config", config)
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config), "AUTHBOT_TEST_CRASH_ON=" + crashOn}
-	p.cmd.Stderr = syncWriter{p.mu, p.stderr}
-	p.cmd.Stdout = syncWriter{p.mu, p.stderr}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("authbot log:\n%s", p.log())
-		}
-	})
-	return p
+	return testkit.Start(t, crashBinary(t), []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config), "AUTHBOT_TEST_CRASH_ON=" + crashOn},
+		"serve", "--config", config)
 }
 
 // waitExit waits for the crash; the exit status is the hook's.
 func waitExit(t *testing.T, p *proc) {
 	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err // for the cleanup
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 86 {
-			t.Fatalf("the bot did not crash in the hook: %v", err)
-		}
-	case <-time.After(30 * time.Second):
+	exited, err := p.Wait(30 * time.Second)
+	if !exited {
 		t.Fatal("the bot did not crash")
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 86 {
+		t.Fatalf("the bot did not crash in the hook: %v", err)
 	}
 }
 

@@ -9,12 +9,10 @@ import (
 	"fmt"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,76 +23,23 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildDir  string
-)
-
-// authbotBinary builds ./cmd/authbot once per test run, with the goolm tag
-// as the release build does (falling back to no tag while the Matrix
-// adapter is not in the tree: the Telegram path is the same).
+// authbotBinary is the release build (goolm tag), built once per test run.
 func authbotBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "authbot-tg-test")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "authbot")
-		var out []byte
-		for _, tags := range [][]string{{"-tags", "goolm"}, nil} {
-			args := append([]string{"build"}, tags...)
-			args = append(args, "-o", binPath, "github.com/authbot/authbot/cmd/authbot")
-			cmd := exec.Command("go", args...)
-			out, buildErr = cmd.CombinedOutput()
-			if buildErr == nil {
-				return
-			}
-		}
-		buildErr = fmt.Errorf("go build: %v\n%s", buildErr, out)
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return testkit.Authbot(t, "goolm")
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	testkit.RemoveBuilds()
 	os.Exit(code)
 }
 
 // proc is a running `authbot serve`.
-type proc struct {
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-	mu     *sync.Mutex
-	done   chan error
-}
-
-type syncWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (p *proc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.String()
-}
+type proc = testkit.Proc
 
 // writeConfig writes a config for the fake API; extraUsers adds people
 // with telegram ids 2001, 2002, ...
@@ -127,23 +72,7 @@ func writeConfig(t testing.TB, dir, apiURL string, extraUsers int, deleteAfter s
 
 func startServe(t testing.TB, config string) *proc {
 	t.Helper()
-	p := &proc{stderr: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(authbotBinary(t), "serve", "--config", config)
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config)}
-	p.cmd.Stderr = syncWriter{p.mu, p.stderr}
-	p.cmd.Stdout = syncWriter{p.mu, p.stderr}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("authbot log:\n%s", p.log())
-		}
-	})
-	return p
+	return testkit.Start(t, authbotBinary(t), []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config)}, "serve", "--config", config)
 }
 
 var codeRE = regexp.MustCompile(`<code>(\d{6,8})</code>`)
@@ -351,19 +280,10 @@ func TestServe(t *testing.T) {
 	})
 
 	t.Run("SIGTERM", func(t *testing.T) {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
+		if err := p.Stop(t, syscall.SIGTERM, 15*time.Second); err != nil {
+			t.Errorf("exit: %v", err)
 		}
-		select {
-		case err := <-p.done:
-			p.done <- err // for the cleanup
-			if err != nil {
-				t.Errorf("exit: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("no exit 15 s after SIGTERM")
-		}
-		if strings.Contains(p.log(), githubKey) || strings.Contains(p.log(), gitlabKey) {
+		if strings.Contains(p.Log(), githubKey) || strings.Contains(p.Log(), gitlabKey) {
 			t.Error("a secret reached the log")
 		}
 	})
@@ -388,11 +308,12 @@ func TestServeKill9(t *testing.T) {
 	n := api.NumCalls()
 	api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/add fast "+fastKey)
 	e.wait(n, telegramtest.Method("deleteMessage", alice)) // read and being handled
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := p.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-p.done
-	p.done <- nil
+	if exited, _ := p.Wait(time.Minute); !exited {
+		t.Fatal("no exit a minute after SIGKILL")
+	}
 
 	startServe(t, cfg)
 	c := e.sayWant(alice, "/list", "accounts")

@@ -3,20 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"time"
 
-	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
-	"github.com/authbot/authbot/storage/datadir"
-	"github.com/authbot/authbot/storage/postgres"
 )
 
 // runAudit: authbot audit [--data DIR | --config FILE] [--vault NAME]
@@ -35,78 +28,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintln(stderr, "usage: authbot audit [--data DIR | --config FILE] [--vault NAME] [--limit N] [--json]")
 		return errUsage
 	}
-	dir, err := resolveDataDir(*dataDir, *cfgPath, getenv)
+	o, err := openOffline(ctx, *dataDir, *cfgPath, getenv, offlineRead)
 	if err != nil {
 		return err
 	}
-	pg, err := postgresConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	if pg != nil {
-		// PostgreSQL serves readers beside a running serve: read there.
-		key, err := existingKeyAnyStore(dir, getenv)
-		if err != nil {
-			return err
-		}
-		defer seal.Zero(&key)
-		store, err := postgres.Open(ctx, pg.Storage.DSN)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		if empty, err := store.Empty(ctx); err != nil || empty {
-			if err == nil {
-				err = errors.New("the PostgreSQL database holds no authbot records: is storage.dsn the right database?")
-			}
-			return err
-		}
-		return printAuditOf(ctx, stdout, store, key, *vault, *limit, *asJSON)
-	}
-	key, err := existingKey(dir, getenv)
-	if err != nil {
-		return err
-	}
-	store, done, err := openBoltSnapshot(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return printAuditOf(ctx, stdout, store, key, *vault, *limit, *asJSON)
-}
-
-// openBoltSnapshot opens the bbolt database of dir read-only. While serve
-// runs, bbolt's lock keeps every other process off the file, so it asks
-// serve for a consistent snapshot through the backup socket (the one
-// authbot backup uses), writes it to a temporary file in the data dir
-// (0600, in the 0700 dir) and opens that; done closes and removes it.
-func openBoltSnapshot(ctx context.Context, dir string) (*bolt.Store, func(), error) {
-	l := datadir.At(dir)
-	tmp, err := os.CreateTemp(dir, ".snapshot-*.db")
-	if err != nil {
-		return nil, nil, fmt.Errorf("snapshot file: %w", err)
-	}
-	path := tmp.Name()
-	remove := func() { _ = os.Remove(path) }
-	_, ferr := backup.Fetch(ctx, l.Socket(), tmp)
-	cerr := tmp.Close()
-	if ferr == nil && cerr == nil {
-		store, err := bolt.Open(ctx, path, bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
-		if err != nil {
-			remove()
-			return nil, nil, fmt.Errorf("open the snapshot serve sent: %w", err)
-		}
-		return store, func() { store.Close(); remove() }, nil
-	}
-	remove()
-	if ferr != nil && !errors.Is(ferr, backup.ErrNoServer) {
-		return nil, nil, ferr
-	}
-	store, err := bolt.Open(ctx, l.DB(), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
-	if err != nil {
-		return nil, nil, fmt.Errorf("open database: %w", err)
-	}
-	return store, func() { store.Close() }, nil
+	defer o.Close()
+	return printAuditOf(ctx, stdout, o.store, o.key, *vault, *limit, *asJSON)
 }
 
 // printAuditOf prints store's audit log, opened with key.

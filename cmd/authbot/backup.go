@@ -6,18 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 
 	"filippo.io/age"
 
 	"github.com/authbot/authbot/backup"
-	"github.com/authbot/authbot/config"
-	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/storage/bolt"
 	"github.com/authbot/authbot/storage/datadir"
-	"github.com/authbot/authbot/storage/keyfile"
 	"github.com/authbot/authbot/storage/postgres"
 )
 
@@ -39,28 +35,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintln(stderr, "usage: authbot backup --out FILE [--data DIR | --config FILE] (--passphrase-file F | --recipient AGE_KEY)")
 		return errUsage
 	}
-	dir, err := resolveDataDir(*dataDir, *cfgPath, getenv)
+	o, err := openOffline(ctx, *dataDir, *cfgPath, getenv, offlineKeyOnly)
 	if err != nil {
 		return err
 	}
+	defer o.Close()
 	r, err := backupRecipient(*passFile, *recipient, testScryptWorkFactor)
 	if err != nil {
 		return err
 	}
-	pg, err := postgresConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	var key seal.Key
-	if pg != nil {
-		key, err = existingKeyAnyStore(dir, getenv)
-	} else {
-		key, err = existingKey(dir, getenv)
-	}
-	if err != nil {
-		return err
-	}
-	defer seal.Zero(&key)
+	dir, pg, key := o.dir, o.pg, &o.key
 	snapshot := func(ctx context.Context, w io.Writer) (int64, error) {
 		if pg != nil {
 			// PostgreSQL has no file lock: read it directly, from one
@@ -90,7 +74,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("%s already exists; give a new file name (an existing backup is never overwritten)", *out)
 	}
-	opts := backup.CreateOptions{DataDir: dir, Recipient: r, Key: &key, Snapshot: snapshot, Version: version}
+	opts := backup.CreateOptions{DataDir: dir, Recipient: r, Key: key, Snapshot: snapshot, Version: version}
 	if pg != nil {
 		opts.ExportMatrix = pgMatrixExport(pg.Storage.DSN)
 	}
@@ -107,41 +91,10 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	return nil
 }
 
-// postgresConfig returns the config at path when it stores the data in
-// PostgreSQL, else nil (no --config, or bbolt).
-func postgresConfig(path string, getenv env) (*config.Config, error) {
-	if path == "" {
-		return nil, nil
-	}
-	cfg, err := config.LoadOffline(path, config.Env(getenv))
-	if err != nil || cfg.Storage.Driver != config.DriverPostgres {
-		return nil, err
-	}
-	return cfg, nil
-}
-
 // testScryptWorkFactor is 0 (age's default, about a second of scrypt) except
 // in this package's tests, which lower it so they stay fast under -race.
 // Never set outside tests: it weakens passphrase backups.
 var testScryptWorkFactor = 0
-
-// resolveDataDir picks the data dir from --data, else --config's
-// data_dir, else the chat default.
-func resolveDataDir(dataDir, cfgPath string, getenv env) (string, error) {
-	switch {
-	case dataDir != "" && cfgPath != "":
-		return "", fmt.Errorf("give --data or --config, not both: %w", errUsage)
-	case dataDir != "":
-		return dataDir, nil
-	case cfgPath != "":
-		cfg, err := config.LoadOffline(cfgPath, config.Env(getenv))
-		if err != nil {
-			return "", err
-		}
-		return cfg.DataDir, nil
-	}
-	return defaultDataDir(getenv), nil
-}
 
 // backupRecipient builds the age recipient from exactly one of the flags.
 func backupRecipient(passFile, recipient string, workFactor int) (age.Recipient, error) {
@@ -179,37 +132,6 @@ func readPassphrase(path string) (string, error) {
 		return "", fmt.Errorf("passphrase file %s is empty", path)
 	}
 	return pass, nil
-}
-
-// existingKey loads the master key without ever creating one: a backup or
-// a rotation of a data dir that has no key is a mistake to report.
-func existingKey(dir string, getenv env) (seal.Key, error) {
-	fromEnv := getenv(config.EnvMasterKey)
-	if fromEnv == "" {
-		if _, err := os.Stat(datadir.At(dir).Key()); errors.Is(err, fs.ErrNotExist) {
-			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
-		}
-	}
-	if _, err := os.Stat(datadir.At(dir).DB()); err != nil {
-		return seal.Key{}, fmt.Errorf("no database in %s: %w", dir, err)
-	}
-	return existingKeyAnyStore(dir, getenv)
-}
-
-// existingKeyAnyStore is existingKey for a data dir whose records may be
-// in PostgreSQL (no authbot.db beside the key).
-func existingKeyAnyStore(dir string, getenv env) (seal.Key, error) {
-	fromEnv := getenv(config.EnvMasterKey)
-	if fromEnv == "" {
-		if _, err := os.Stat(datadir.At(dir).Key()); errors.Is(err, fs.ErrNotExist) {
-			return seal.Key{}, fmt.Errorf("no %s in %s and %s is not set: is this the data dir?", keyfile.FileName, dir, config.EnvMasterKey)
-		}
-	}
-	key, _, err := keyfile.Load(dir, fromEnv)
-	if err != nil {
-		return seal.Key{}, fmt.Errorf("master key: %w", err)
-	}
-	return key, nil
 }
 
 // pgMatrixExport is backup.CreateOptions.ExportMatrix for a PostgreSQL

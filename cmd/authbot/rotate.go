@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
-	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
 )
 
@@ -28,34 +24,17 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
-	dir, err := resolveDataDir(*dataDir, *cfgPath, getenv)
+	o, err := openOffline(ctx, *dataDir, *cfgPath, getenv, offlineRotate)
 	if err != nil {
 		return err
 	}
-	if pg, err := postgresConfig(*cfgPath, getenv); err != nil {
-		return err
-	} else if pg != nil {
-		return rotatePostgres(ctx, pg, dir, stdout, getenv) // rotate_postgres.go
+	defer o.Close()
+	if o.pg != nil {
+		return rotatePostgres(ctx, o, stdout, getenv) // rotate_postgres.go
 	}
-	if err := rotationStoreIsBolt(*cfgPath, dir, getenv); err != nil {
-		return err
-	}
-	oldKey, err := existingKey(dir, getenv)
-	if err != nil {
-		return err
-	}
-	defer seal.Zero(&oldKey)
-	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
-	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("%w; stop authbot first, rotation needs the database to itself", err)
-	}
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	fromEnv := getenv(config.EnvMasterKey) != ""
 	if !fromEnv {
-		if oldKey, err = keyfile.Settle(ctx, dir, store, oldKey, nil); err != nil {
+		if o.key, err = keyfile.Settle(ctx, o.dir, o.store, o.key, nil); err != nil {
 			return err
 		}
 	}
@@ -70,7 +49,7 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		// database may end up under.
 		fmt.Fprintf(stdout, "New master key (shown once; store it where %s comes from):\n%s\n", config.EnvMasterKey, seal.Encode(&newKey))
 	}
-	rep, err := keyfile.Rotate(ctx, dir, store, &oldKey, &newKey, !fromEnv)
+	rep, err := keyfile.Rotate(ctx, o.dir, o.store, &o.key, &newKey, !fromEnv)
 	if err != nil {
 		if fromEnv {
 			fmt.Fprintf(stdout, "Rotation failed: nothing changed, KEEP THE OLD KEY and discard the one above.\n")
@@ -79,11 +58,11 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	// Step 4: the Matrix store to the new pickle key. Interrupted, the
 	// next start of the Matrix adapter finishes it.
-	svc, err := core.NewService(ctx, store, newKey, core.SystemClock{})
+	svc, err := o.service(ctx, newKey)
 	if err != nil {
 		return fmt.Errorf("rotate key: reopen with the new key: %w", err)
 	}
-	if err := repickleMatrix(ctx, svc, datadir.At(dir).Matrix(), nil); err != nil {
+	if err := repickleMatrix(ctx, svc, o.layout.Matrix(), nil); err != nil {
 		fmt.Fprintf(stdout, "The Matrix store is not re-keyed yet (%v); the next start does it.\n", err)
 	}
 	fmt.Fprint(stdout, rotateSummary(rep))
@@ -92,17 +71,6 @@ func runRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return nil
 	}
 	fmt.Fprintf(stdout, "Make a new backup: old backups still hold the old key (and open only what was there before).\n")
-	return nil
-}
-
-// rotationStoreIsBolt refuses a bbolt rotation of a data dir without
-// authbot.db: there is nothing to rotate, and a new key would orphan a
-// database kept elsewhere. (A config with storage.driver postgres goes to
-// rotatePostgres before this.)
-func rotationStoreIsBolt(cfgPath, dir string, getenv env) error {
-	if _, err := os.Stat(datadir.At(dir).DB()); err != nil {
-		return fmt.Errorf("no database to rotate in %s: %w", dir, err)
-	}
 	return nil
 }
 

@@ -24,23 +24,8 @@ import (
 // longer opens the database, and stops saying so: every instance needs
 // the new key before it starts again.
 
-func rotatePostgres(ctx context.Context, cfg *config.Config, dir string, stdout io.Writer, getenv env) error {
-	oldKey, err := existingKeyAnyStore(dir, getenv)
-	if err != nil {
-		return err
-	}
-	defer seal.Zero(&oldKey)
-	store, err := postgres.Open(ctx, cfg.Storage.DSN)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if empty, err := store.Empty(ctx); err != nil || empty {
-		if err == nil {
-			err = errors.New("the PostgreSQL database holds no authbot records: nothing to rotate (is storage.dsn the right database?)")
-		}
-		return err
-	}
+func rotatePostgres(ctx context.Context, o *offline, stdout io.Writer, getenv env) error {
+	cfg, dir, store := o.pg, o.dir, o.postgres
 	active, done, err := holdLeaseBriefly(ctx, store, cfg.Storage.LeaseTTL.D())
 	if err != nil {
 		return err
@@ -48,7 +33,7 @@ func rotatePostgres(ctx context.Context, cfg *config.Config, dir string, stdout 
 	defer done()
 	fromEnv := getenv(config.EnvMasterKey) != ""
 	if !fromEnv {
-		if oldKey, err = keyfile.Settle(active, dir, store, oldKey, nil); err != nil {
+		if o.key, err = keyfile.Settle(active, dir, store, o.key, nil); err != nil {
 			return err
 		}
 	}
@@ -60,7 +45,7 @@ func rotatePostgres(ctx context.Context, cfg *config.Config, dir string, stdout 
 	if fromEnv {
 		fmt.Fprintf(stdout, "New master key (shown once; store it where %s comes from, on every machine):\n%s\n", config.EnvMasterKey, seal.Encode(&newKey))
 	}
-	rep, err := keyfile.Rotate(active, dir, store, &oldKey, &newKey, !fromEnv)
+	rep, err := keyfile.Rotate(active, dir, store, &o.key, &newKey, !fromEnv)
 	if err != nil {
 		if fromEnv {
 			fmt.Fprintf(stdout, "Rotation failed: nothing changed, KEEP THE OLD KEY and discard the one above.\n")

@@ -10,8 +10,17 @@
 // than a vague one, so a fact that cannot be sourced is left out and the
 // generic wording is used instead.
 //
-// The package does no I/O: Load parses the embedded file once, and Advice is
-// a pure function of the service entry and the person's State.
+// Answers are written in the person's language (Guide's lang.Tag): the
+// frame sentences and every fact authbot wrote itself are translated in
+// lang/<tag>.yaml, each translation carrying the hash of the English it was
+// made from, so an edited English fact shows its translations as stale (and
+// shows the English) instead of silently keeping an old instruction. The
+// service's own button and menu names stay quoted as its English help page
+// spells them, unless services.yaml has the service's own localized label
+// with its source (lang/README.md).
+//
+// The package does no I/O: Load parses the embedded files once, and Advice
+// is a pure function of the service entry, the person's State and language.
 package recovery
 
 import (

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"filippo.io/age"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/crypto"
@@ -25,6 +26,7 @@ import (
 // process's store is read back by another's with the same pickle key, and
 // neither disturbs the other's tables.
 func TestMatrixStoreBesideRecords(t *testing.T) {
+	t.Parallel() // after TestFailover, which restarts PostgreSQL
 	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
 	recs, err := postgres.Open(ctx, dsn)
@@ -72,6 +74,7 @@ func TestMatrixStoreBesideRecords(t *testing.T) {
 // with the records, SQLite -> PostgreSQL -> SQLite, and the olm account
 // (the device's identity) survives both moves unchanged.
 func TestMigrateMatrixState(t *testing.T) {
+	t.Parallel() // after TestFailover, which restarts PostgreSQL
 	ctx := context.Background()
 	dir := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
@@ -150,6 +153,7 @@ func readFile(t *testing.T, path string) string {
 // data_dir/matrix/crypto.db when restoring into bbolt. A database that
 // already holds an olm account is refused before any record is copied.
 func TestBackupMatrixStatePostgres(t *testing.T) {
+	t.Parallel() // after TestFailover, which restarts PostgreSQL
 	ctx := context.Background()
 	dir := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
@@ -201,16 +205,22 @@ func TestBackupMatrixStatePostgres(t *testing.T) {
 		}
 	}
 
-	pass := writeFile(t, filepath.Join(dir, "pass"), "correct horse battery staple\n")
+	// An age key pair, not a passphrase: scrypt would cost a second or
+	// more for each of the four runs below.
+	ident, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idFile := writeFile(t, filepath.Join(dir, "identity"), ident.String()+"\n")
 	bak := filepath.Join(dir, "authbot.age")
-	out, err := authbot(t, "", env, "backup", "--config", cfgA, "--out", bak, "--passphrase-file", pass)
+	out, err := authbot(t, "", env, "backup", "--config", cfgA, "--out", bak, "--recipient", ident.Recipient().String())
 	if err != nil || !strings.Contains(out, "Matrix crypto state is included") {
 		t.Fatalf("backup from PostgreSQL: %v\n%s", err, out)
 	}
 
 	// Into another PostgreSQL database.
 	cfgB, dsnB := pgConfig("b", filepath.Join(dir, "b"))
-	out, err = authbot(t, "", env, "restore", "--in", bak, "--config", cfgB, "--passphrase-file", pass)
+	out, err = authbot(t, "", env, "restore", "--in", bak, "--config", cfgB, "--identity", idFile)
 	if err != nil || !strings.Contains(out, "1 accounts") || !strings.Contains(out, "Matrix crypto state was restored into PostgreSQL") {
 		t.Fatalf("restore into PostgreSQL: %v\n%s", err, out)
 	}
@@ -223,7 +233,7 @@ func TestBackupMatrixStatePostgres(t *testing.T) {
 	// A database with an olm account of its own: refused, no record copied.
 	cfgC, dsnC := pgConfig("c", filepath.Join(dir, "c"))
 	putAccount(dsnC)
-	out, err = authbot(t, "", env, "restore", "--in", bak, "--config", cfgC, "--passphrase-file", pass)
+	out, err = authbot(t, "", env, "restore", "--in", bak, "--config", cfgC, "--identity", idFile)
 	if err == nil || !strings.Contains(out, "already holds a Matrix crypto account") {
 		t.Fatalf("restore into a database with a Matrix account: %v\n%s", err, out)
 	}
@@ -239,7 +249,7 @@ func TestBackupMatrixStatePostgres(t *testing.T) {
 
 	// Into a bbolt data dir: the same file lands in matrix/crypto.db.
 	dataD := filepath.Join(dir, "d")
-	out, err = authbot(t, "", env, "restore", "--in", bak, "--data", dataD, "--passphrase-file", pass)
+	out, err = authbot(t, "", env, "restore", "--in", bak, "--data", dataD, "--identity", idFile)
 	if err != nil || !strings.Contains(out, "Matrix crypto state was restored") {
 		t.Fatalf("restore into bbolt: %v\n%s", err, out)
 	}

@@ -32,6 +32,7 @@ func writeFile(t *testing.T, path, text string) string {
 // a backup taken from PostgreSQL, restored into another, empty database,
 // and migrated back to a bbolt file that `authbot chat` then opens.
 func TestMigrateBackupRestore(t *testing.T) {
+	t.Parallel() // after TestFailover, which restarts PostgreSQL
 	dir := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	dataA := filepath.Join(dir, "a")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/crypto"
 
@@ -26,6 +27,7 @@ import (
 // there: afterwards the new master.key opens every record and the olm
 // account opens with the new pickle key only.
 func TestRotateKeyPostgres(t *testing.T) {
+	t.Parallel() // after TestFailover, which restarts PostgreSQL
 	ctx := context.Background()
 	dir := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
@@ -107,8 +109,12 @@ func TestRotateKeyPostgres(t *testing.T) {
 	if err := core.CheckMasterKey(ctx, store, &oldKey); err == nil {
 		t.Fatal("the old key still opens the records")
 	}
+	ident, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if out, err := authbot(t, "", env, "backup", "--config", cfg, "--out", filepath.Join(dir, "b.age"),
-		"--passphrase-file", writeFile(t, filepath.Join(dir, "pass"), "correct horse battery staple\n")); err != nil || !strings.Contains(out, "1 accounts, all records checked") {
+		"--recipient", ident.Recipient().String()); err != nil || !strings.Contains(out, "1 accounts, all records checked") {
 		t.Fatalf("every record under the new key: %v\n%s", err, out)
 	}
 	newPickle := pickleKey(newKey)
