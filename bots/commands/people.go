@@ -8,17 +8,26 @@ import (
 	"github.com/authbot/authbot/core"
 )
 
-func (h *Handler) knownPerson(name string) bool {
-	return h.opts.IsPerson == nil || h.opts.IsPerson(name)
-}
-
 // Runtime people: /invite NAME, /people, /remove NAME (the bot's admins),
 // /link (any person), and HandleStranger for the messages that make a
 // stranger a person: /start TOKEN (Telegram deep link), /join TOKEN, and
 // /link CODE from a second identity.
+//
+// Who is a person, and who an admin, is core's people directory
+// (core/directory.go): the config users handed to it at start-up and the
+// people added at runtime. The adapters ask it through Directory.
 
-func (h *Handler) isAdmin(person string) bool {
-	return h.opts.IsAdmin != nil && h.opts.IsAdmin(person)
+// isAdmin: /invite and /remove need a config admin (admin: true).
+func (h *Handler) isAdmin(person string) bool { return h.svc.IsAdmin(person) }
+
+// knownPerson is whether name is one of the bot's people (/vault add
+// refuses others). A lookup that fails counts as no, and is logged.
+func (h *Handler) knownPerson(ctx context.Context, name string) bool {
+	ok, err := h.svc.IsPerson(ctx, name)
+	if err != nil {
+		h.opts.Log.Error("looking up a person", "err", err)
+	}
+	return ok && err == nil
 }
 
 const adminsOnly = "Only the bot's admins can do that."
@@ -29,7 +38,7 @@ func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Rep
 	if name == "" || strings.Contains(name, " ") {
 		return []Reply{{Parts: plain("Use: /invite NAME — the name they will have here, for example /invite bob.")}}
 	}
-	if h.opts.IsPerson != nil && h.opts.IsPerson(name) {
+	if h.knownPerson(ctx, name) {
 		return h.fail(core.ErrPersonExists)
 	}
 	token, expires, err := h.svc.CreateInvite(ctx, req.Person, name)
@@ -80,7 +89,7 @@ func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Rep
 	if name == "" {
 		return []Reply{{Parts: plain("Use: /remove NAME. Everything only they could read is deleted.")}}
 	}
-	if h.opts.IsConfigUser != nil && h.opts.IsConfigUser(name) {
+	if h.svc.IsConfigUser(name) {
 		return []Reply{{Parts: plain(name + " is in the config file: remove them there.")}}
 	}
 	if err := h.svc.RemovePerson(ctx, req.Person, name); err != nil {
@@ -155,24 +164,35 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 	return person, []Reply{{Parts: append(plain(verb), h.helpParts()...)}}
 }
 
-// PersonFor returns the runtime person an identity belongs to, "" for
-// none: adapters call it for senders that are not config users.
-func (h *Handler) PersonFor(ctx context.Context, platform, identity string) (string, error) {
-	return h.svc.PersonFor(ctx, core.Identity{Platform: platform, ID: identity})
+// Directory is what a chat adapter asks about people; *Handler has it
+// (the wiring asserts it), answering from core's people directory. It is
+// declared once, here, for every adapter.
+type Directory interface {
+	// PersonFor returns the person an identity belongs to (a config user
+	// or someone added at runtime), "" for a stranger.
+	PersonFor(ctx context.Context, platform, identity string) (string, error)
+	// IdentitiesOf returns the ids person has on platform, where replies
+	// addressed to them (Reply.To) go.
+	IdentitiesOf(ctx context.Context, person, platform string) ([]string, error)
+	// HandleStranger answers a message from someone unknown: /start TOKEN,
+	// /join TOKEN and /link CODE make them a person. No replies means the
+	// adapter refuses as usual.
+	HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, text string) (person string, replies []Reply)
+	// ExpectsNewcomers reports whether an invite or link code is open, so
+	// an adapter that must accept a chat first (Matrix) may accept a
+	// stranger's.
+	ExpectsNewcomers(ctx context.Context) bool
 }
 
-// knownRuntime is whether name was added at runtime.
-func (h *Handler) knownRuntime(ctx context.Context, name string) bool {
-	people, err := h.svc.People(ctx)
-	if err != nil {
-		return false
-	}
-	for _, p := range people {
-		if strings.EqualFold(p.Name, name) {
-			return true
-		}
-	}
-	return false
+// PersonFor returns the person an identity belongs to, "" for a stranger.
+func (h *Handler) PersonFor(ctx context.Context, platform, identity string) (string, error) {
+	return h.svc.PersonOf(ctx, core.Identity{Platform: platform, ID: identity})
+}
+
+// IdentitiesOf returns the ids person has on platform: the config's and
+// those linked at runtime.
+func (h *Handler) IdentitiesOf(ctx context.Context, person, platform string) ([]string, error) {
+	return h.svc.IdentitiesOf(ctx, person, platform)
 }
 
 // ExpectsNewcomers reports whether someone unknown may be about to send an

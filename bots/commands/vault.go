@@ -45,7 +45,7 @@ func (h *Handler) cmdVault(ctx context.Context, req Request, args string) []Repl
 			}
 			role = r
 		}
-		if !h.knownPerson(rest[1]) && !h.knownRuntime(ctx, rest[1]) {
+		if !h.knownPerson(ctx, rest[1]) {
 			return []Reply{{Parts: plain(fmt.Sprintf("I do not know anyone called %s. Use the names from the bot's people list.", rest[1]))}}
 		}
 		info, err := h.svc.AddMember(ctx, req.Person, rest[0], rest[1], role)

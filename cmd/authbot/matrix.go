@@ -94,7 +94,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		// Runtime people (invites, /link) are found through the handler;
 		// replies addressed to them go to the ids they joined with.
 		Recipients: func(ctx context.Context, person string) ([]id.UserID, error) {
-			ids, err := identitiesOn(ctx, a.cfg, a.svc, matrix.Platform, person)
+			ids, err := a.handler.IdentitiesOf(ctx, person, matrix.Platform)
 			out := make([]id.UserID, 0, len(ids))
 			for _, s := range ids {
 				out = append(out, id.UserID(s))

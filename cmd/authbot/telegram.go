@@ -39,7 +39,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		// Runtime people (invites, /link) are found through the handler;
 		// replies addressed to them go to the ids they joined with.
 		Recipients: func(ctx context.Context, person string) ([]int64, error) {
-			ids, err := identitiesOn(ctx, a.cfg, a.svc, telegram.Platform, person)
+			ids, err := a.handler.IdentitiesOf(ctx, person, telegram.Platform)
 			var out []int64
 			for _, s := range ids {
 				if n, perr := strconv.ParseInt(s, 10, 64); perr == nil && n > 0 {
