@@ -236,6 +236,25 @@ type aegisOutVault struct {
 	DB      string      `json:"db"`
 }
 
+// MinExportPassword is the shortest password, in characters, that authbot
+// accepts for an export file it hands out.
+const MinExportPassword = 8
+
+// ErrWeakPassword is CheckExportPassword's refusal. Its text reads to a
+// person, so a CLI may print it as is.
+var ErrWeakPassword = fmt.Errorf("the password is too short: use at least %d characters", MinExportPassword)
+
+// CheckExportPassword is authbot's one rule for export passwords (chat and
+// CLI both ask it): at least MinExportPassword characters. ExportAegis
+// itself takes any non-empty password, as Aegis does, so fixtures and
+// tests can use short ones.
+func CheckExportPassword(password string) error {
+	if len([]rune(password)) < MinExportPassword {
+		return ErrWeakPassword
+	}
+	return nil
+}
+
 // ExportAegis returns keys as an encrypted Aegis vault (vault version 1,
 // database version 3) that Aegis opens with password: one password slot with
 // scrypt N=2^15 r=8 p=1 wrapping a random 32-byte master key, and the
