@@ -53,6 +53,9 @@ func (term Term) Pattern(t Tag) (*regexp.Regexp, error) {
 	if expr == "" {
 		expr = regexp.QuoteMeta(term.Words[t])
 	}
+	// \w in Go's regexp is ASCII only, so it could never match the Cyrillic
+	// endings the ru and uk forms are written with.
+	expr = strings.ReplaceAll(expr, `\w`, `[\pL\pN_]`)
 	return regexp.Compile("(?i)" + expr)
 }
 
