@@ -28,6 +28,9 @@ type Term struct {
 	// every use to be the glossary sense, so the test does not demand it in
 	// each translation; Words still fixes the translation.
 	Loose bool `yaml:"loose"`
+	// Exempt lists message ids whose English uses the word in another
+	// sense, or inside a service's own (quoted, untranslated) label.
+	Exempt []string `yaml:"exempt"`
 }
 
 // Glossary is every term, in the file's order.
