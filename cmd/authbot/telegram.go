@@ -87,6 +87,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	}
 	if a.metrics != nil {
 		cfg.Health = a.metrics.Adapter(telegram.Platform) // /healthz
+		cfg.Skew = a.metrics.ClockSkew()                  // skew.go
 	}
 	b, err := telegram.New(cfg)
 	if err != nil {
