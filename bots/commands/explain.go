@@ -220,21 +220,14 @@ func ImportFailure(err error) string {
 func importFailure(p *lang.Printer, err error) string {
 	switch {
 	case errors.Is(err, transfer.ErrUnsupported):
-		return p.T("import.err.reason", "Reason", upperFirst(err.Error()))
+		return p.T("import.err.reason", "Reason", transfer.Reason(err))
 	case errors.Is(err, transfer.ErrUnknownFormat):
 		return p.T("import.err.unknown_format", "Formats", transfer.Supported)
 	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
 		errors.Is(err, transfer.ErrNeedFile):
-		return p.T("import.err.reason", "Reason", upperFirst(err.Error()))
+		return p.T("import.err.reason", "Reason", transfer.Reason(err))
 	}
 	return p.T("import.err.unreadable")
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // keyProblem is the one message for a key that cannot be read.
