@@ -261,7 +261,8 @@ func secretProblem(se *otp.SecretError) string {
 }
 
 func asAmbiguous(err error) (*core.AmbiguousError, bool) {
-	amb, ok := err.(*core.AmbiguousError)
+	var amb *core.AmbiguousError
+	ok := errors.As(err, &amb)
 	return amb, ok
 }
 

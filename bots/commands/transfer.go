@@ -21,9 +21,6 @@ import (
 // before the file is forgotten and must be sent again.
 const maxPasswordTries = 3
 
-// minExportPassword is the shortest password an export file may have.
-const minExportPassword = 8
-
 // maxHeldFiles bounds the files kept in memory while a person sends the
 // parts of an export one by one (Steam's manifest.json and its maFiles).
 // They are never written anywhere and go when the question expires
@@ -345,7 +342,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 			return h.fail(err)
 		}
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", minExportPassword))}}
+		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", transfer.MinExportPassword))}}
 	}
 	query, confirmed := inlineYes(args)
 	// Only ask first: the secret is neither read nor audited yet.
@@ -402,9 +399,9 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 
 // exportAll answers the export password.
 func (h *Handler) exportAll(ctx context.Context, req Request, password string) []Reply {
-	if len([]rune(password)) < minExportPassword {
+	if errors.Is(transfer.CheckExportPassword(password), transfer.ErrWeakPassword) {
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(fmt.Sprintf("That password is too short; use at least %d characters. Send another, or /cancel.", minExportPassword)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(fmt.Sprintf("That password is too short; use at least %d characters. Send another, or /cancel.", transfer.MinExportPassword)), DeleteRequest: true}}
 	}
 	accounts, err := h.svc.ExportAll(ctx, req.Person)
 	if err != nil {

@@ -34,6 +34,10 @@ type TranscriptOptions struct {
 	// Handler, if set, adjusts the handler's options for the transcript
 	// called name (its file name without .txt): a language, rate limits.
 	Handler func(name string, o *commands.Options)
+	// Lang, if set, is the language the terminal reports for the
+	// transcript called name (what lang.FromEnv gives the console), so one
+	// conversation can be run per language; "" is none (English).
+	Lang func(name string) string
 }
 
 // buttonID is how the console would show a button that has no name.
@@ -108,6 +112,10 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 		opts.Handler(name, &ho)
 	}
 	h := &chat{h: k.Handler(ho)}
+	co := console.Options{SaveDir: filepath.Join(k.Dir, "saved")}
+	if opts.Lang != nil {
+		co.Lang = opts.Lang(name)
+	}
 	var out strings.Builder
 	for _, line := range strings.Split(src, "\n") {
 		switch {
@@ -143,7 +151,7 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 			cmd := strings.TrimPrefix(line, "> ")
 			out.WriteString(line + "\n")
 			var reply strings.Builder
-			err := console.Run(ctx, h, strings.NewReader(cmd+"\n"), &reply, console.Options{SaveDir: filepath.Join(k.Dir, "saved")})
+			err := console.Run(ctx, h, strings.NewReader(cmd+"\n"), &reply, co)
 			for _, l := range strings.SplitAfter(reply.String(), "\n") {
 				if strings.HasPrefix(l, "> ") || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "//") {
 					t.Fatalf("%s: the answer line %q would read as a command, directive or comment", cmd, l)
