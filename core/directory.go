@@ -23,8 +23,9 @@ type ConfigUser struct {
 	// Identities are the chat accounts the config gives them (a Telegram
 	// user id, a Matrix user id); /link may add more at runtime.
 	Identities []Identity
-	// Admin: may /invite and /remove people. Only config users are
-	// admins; an invite never makes one.
+	// Admin: may /invite and /remove people. Besides config admins, only
+	// the person who claimed the bot (claim.go) is one; an invite never
+	// makes one.
 	Admin bool
 }
 
@@ -59,10 +60,15 @@ func (s *Service) IsConfigUser(name string) bool {
 }
 
 // IsAdmin reports whether person is one of the bot's admins: a config user
-// with admin set.
-func (s *Service) IsAdmin(person string) bool {
-	u, ok := s.dir.users[strings.ToLower(person)]
-	return ok && u.Admin
+// with admin set, or the runtime person who claimed the bot with its claim
+// code (claim.go); an invite never makes an admin, and a config user's
+// admin flag is the config's alone. Errors: *CorruptRecordError, a Store
+// error.
+func (s *Service) IsAdmin(ctx context.Context, person string) (bool, error) {
+	if u, ok := s.dir.users[strings.ToLower(person)]; ok {
+		return u.Admin, nil
+	}
+	return s.IsRuntimeAdmin(ctx, person)
 }
 
 // IsPerson reports whether name is one of the bot's people: a config user,

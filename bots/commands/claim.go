@@ -19,5 +19,5 @@ func (h *Handler) claim(ctx context.Context, platform, code string, id core.Iden
 		"platform", platform, "code", core.ClaimID(code)+"-…", "person", person)
 	intro := "Welcome! You are the admin of this bot now (your name here is " + person + "). " +
 		"Invite your family or team with /invite NAME; they get a link to open.\n\n"
-	return person, []Reply{{Parts: append(plain(intro), h.helpFor(Request{Person: person, Platform: platform}, "")...)}}
+	return person, []Reply{{Parts: append(plain(intro), h.helpFor(ctx, Request{Person: person, Platform: platform}, "")...)}}
 }

@@ -10,22 +10,24 @@ import (
 
 func (h *Handler) cmdStart(ctx context.Context, req Request, args string) []Reply {
 	intro := "Hello! I keep the backup keys of your two-factor accounts and give you the current code whenever you ask.\n\n"
-	return []Reply{{Parts: append(plain(intro), h.helpParts()...)}}
+	return []Reply{{Parts: append(plain(intro), h.helpParts(ctx)...)}}
 }
 
 func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply {
-	return []Reply{{Parts: h.helpFor(req, strings.ToLower(strings.TrimSpace(args)))}}
+	return []Reply{{Parts: h.helpFor(ctx, req, strings.ToLower(strings.TrimSpace(args)))}}
 }
 
 // helpParts is the everyday help page, for welcomes.
 // Welcomes go to chats (strangers arrive on Telegram or Matrix), and those
 // carry files.
-func (h *Handler) helpParts() []Part { return h.helpFor(Request{Files: true}, "") }
+func (h *Handler) helpParts(ctx context.Context) []Part {
+	return h.helpFor(ctx, Request{Files: true}, "")
+}
 
 // helpFor is one /help page, read from the command table: the everyday
 // commands, "team" (family and team) or "more"; admin commands only for
 // admins, and only what works on the asking platform.
-func (h *Handler) helpFor(req Request, topic string) []Part {
+func (h *Handler) helpFor(ctx context.Context, req Request, topic string) []Part {
 	switch topic {
 	case "family", "teams", "vault", "vaults":
 		topic = "team"
@@ -45,7 +47,7 @@ func (h *Handler) helpFor(req Request, topic string) []Part {
 		b.WriteString("More commands:\n")
 	}
 	for _, c := range commandTable() {
-		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.miniApp && !req.MiniApp {
+		if c.topic != topic || c.admin && !h.isAdmin(ctx, req.Person) || c.miniApp && !req.MiniApp {
 			continue
 		}
 		line := "/" + c.name

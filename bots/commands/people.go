@@ -17,8 +17,16 @@ import (
 // (core/directory.go): the config users handed to it at start-up and the
 // people added at runtime. The adapters ask it through Directory.
 
-// isAdmin: /invite and /remove need a config admin (admin: true).
-func (h *Handler) isAdmin(person string) bool { return h.svc.IsAdmin(person) }
+// isAdmin: /invite and /remove need an admin (a config admin, or the
+// person who claimed the bot). A lookup that fails counts as no, and is
+// logged.
+func (h *Handler) isAdmin(ctx context.Context, person string) bool {
+	ok, err := h.svc.IsAdmin(ctx, person)
+	if err != nil {
+		h.opts.Log.Error("looking up an admin", "err", err)
+	}
+	return ok && err == nil
+}
 
 // knownPerson is whether name is one of the bot's people (/vault add
 // refuses others). A lookup that fails counts as no, and is logged.
@@ -161,7 +169,7 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 	if name == "link" {
 		verb = "Linked: this chat account is " + person + " now, with the same accounts. "
 	}
-	return person, []Reply{{Parts: append(plain(verb), h.helpParts()...)}}
+	return person, []Reply{{Parts: append(plain(verb), h.helpParts(ctx)...)}}
 }
 
 // Directory is what a chat adapter asks about people; *Handler has it

@@ -140,7 +140,7 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 	if p.cmd == nil {
 		return h.unknown(ctx, req, p)
 	}
-	if p.cmd.admin && !h.isAdmin(req.Person) {
+	if p.cmd.admin && !h.isAdmin(ctx, req.Person) {
 		return []Reply{{Parts: plain(adminsOnly)}}
 	}
 	return p.cmd.run(h, ctx, req, p.args)

@@ -52,7 +52,14 @@ func TestPeopleWiring(t *testing.T) {
 	defer a.Close()
 	var opts commands.Options
 	peopleOptions(cfg, a.names)(&opts)
-	if !a.svc.IsAdmin("Alice") || a.svc.IsAdmin("carol") || a.svc.IsAdmin("bob") {
+	isAdmin := func(name string) bool {
+		ok, err := a.svc.IsAdmin(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !isAdmin("Alice") || isAdmin("carol") || isAdmin("bob") {
 		t.Error("IsAdmin should hold for config admins only")
 	}
 	isPerson := func(name string) bool {
