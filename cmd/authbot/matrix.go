@@ -91,6 +91,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		Clock:     a.clock,
 		Metrics:   metrics,
 		Health:    matrixHealth(a),
+		Skew:      matrixSkew(a),
 	})
 	if err != nil {
 		return nil, err
@@ -146,4 +147,12 @@ func matrixHealth(a *app) matrix.HealthReporter {
 		return nil
 	}
 	return a.metrics.Adapter(matrix.Platform)
+}
+
+// matrixSkew is where the adapter hands message timestamps (skew.go).
+func matrixSkew(a *app) matrix.ClockSampler {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics.ClockSkew()
 }

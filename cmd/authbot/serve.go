@@ -84,6 +84,7 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 		}
 		runners = append(runners, r)
 	}
+	watchClock(a) // skew.go: admins hear of a wrong clock
 	if len(runners) == 0 {
 		return errors.New("no chat adapter is configured: fill in the telegram or matrix section (or use authbot chat)")
 	}

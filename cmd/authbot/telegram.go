@@ -8,6 +8,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/telegram"
+	"github.com/authbot/authbot/lang"
 )
 
 // newTelegram builds the Telegram adapter from the telegram section and the
@@ -23,6 +24,16 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	for _, m := range commands.Menu() {
 		menu = append(menu, telegram.MenuItem{Command: m.Command, Description: m.Description})
 	}
+	// The menu in every other language authbot speaks, under Telegram's
+	// two-letter code ("pt" for pt-BR): a person sees it in their app's
+	// language.
+	menus := map[string][]telegram.MenuItem{}
+	for _, t := range lang.All()[1:] {
+		code, _, _ := strings.Cut(string(t), "-")
+		for _, m := range commands.MenuIn(t) {
+			menus[code] = append(menus[code], telegram.MenuItem{Command: m.Command, Description: m.Description})
+		}
+	}
 	cfg := telegram.Config{
 		Token:  tc.Token,
 		APIURL: tc.APIURL,
@@ -31,6 +42,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		Handler:  crashHook(a.handler, a.getenv),
 		Outbox:   box,
 		Menu:     menu,
+		Menus:    menus,
 		Progress: a.svc,
 		// A reply for someone not on Telegram (an approval request for a
 		// Matrix-only admin) goes to the platform they are on.
@@ -55,6 +67,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	}
 	if a.metrics != nil {
 		cfg.Health = a.metrics.Adapter(telegram.Platform) // /healthz
+		cfg.Skew = a.metrics.ClockSkew()                  // skew.go
 	}
 	b, err := telegram.New(cfg)
 	if err != nil {

@@ -3,12 +3,11 @@
 package matrixfailover
 
 import (
-	"fmt"
-	"net"
 	"os"
 	"testing"
 
 	"github.com/authbot/authbot/bots/matrix/matrixtest"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/postgres/pgtest"
 )
 
@@ -31,6 +30,7 @@ func TestMain(m *testing.M) {
 		if hs != nil {
 			defer hs.Stop()
 		}
+		defer testkit.RemoveBuilds()
 		return pgtest.Run(m)
 	}())
 }
@@ -40,13 +40,4 @@ func TestMain(m *testing.M) {
 func needHomeserver(t testing.TB) *homeserver {
 	t.Helper()
 	return matrixtest.Need(t, hs, hsErr, "the Matrix failover test")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -25,7 +25,9 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/postgres/pgtest"
 )
 
@@ -34,31 +36,10 @@ const (
 	hotpSecret  = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// authbotBinary builds the real binary once for the package.
+// authbotBinary is the real binary, built once per test run.
 func authbotBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "authbot-mxfailover-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "authbot")
-		out, err := exec.Command("go", "build", "-tags", "goolm", "-o", binPath, "github.com/authbot/authbot/cmd/authbot").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return testkit.Authbot(t, "goolm")
 }
 
 // proc is one running `authbot serve`.
@@ -120,7 +101,7 @@ func (r *rig) start() *proc {
 	r.t.Helper()
 	r.n++
 	name := fmt.Sprintf("p%d", r.n)
-	port, err := freePort()
+	port, err := matrixtest.FreePort()
 	if err != nil {
 		r.t.Fatal(err)
 	}
