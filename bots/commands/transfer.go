@@ -84,7 +84,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Reply {
 	texts, err := h.qr.Decode(ctx, img)
 	if err != nil {
-		msg := err.Error()
+		var msg string
 		switch {
 		case errors.Is(err, qr.ErrNoQR):
 			msg = "I found no QR code in that picture. Send a screenshot where the whole QR code is sharp and visible, or type /add NAME KEY with the key shown next to it."
