@@ -73,7 +73,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 		if errors.Is(err, transfer.ErrSlowKDF) {
 			msg += " Opening it takes a few seconds after that (longer on a small, busy server)."
 		}
-		return []Reply{{Parts: plain(msg), DeleteRequest: true}}
+		return []Reply{{Parts: plain(msg), DeleteRequest: true, AsksSecret: true}}
 	case err != nil:
 		return []Reply{{Parts: plain(importFailure(err) + deletionNote(req)), DeleteRequest: true}}
 	}
@@ -129,7 +129,7 @@ func (h *Handler) importPassword(ctx context.Context, req Request, p pending, pa
 			return []Reply{{Parts: plain("That password is wrong too. I have forgotten the file; send it again to start over."), DeleteRequest: true}}
 		}
 		h.setPending(req.Person, p)
-		return []Reply{{Parts: plain(fmt.Sprintf("That password does not open the file (%d of %d tries). Send it again, or /cancel.", p.attempts, maxPasswordTries)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(fmt.Sprintf("That password does not open the file (%d of %d tries). Send it again, or /cancel.", p.attempts, maxPasswordTries)), DeleteRequest: true, AsksSecret: true}}
 	}
 	if err != nil {
 		return []Reply{{Parts: plain(importFailure(err)), DeleteRequest: true}}
@@ -345,7 +345,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 			return h.fail(err)
 		}
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", minExportPassword))}}
+		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", minExportPassword)), AsksSecret: true}}
 	}
 	query, confirmed := inlineYes(args)
 	// Only ask first: the secret is neither read nor audited yet.
@@ -404,7 +404,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 func (h *Handler) exportAll(ctx context.Context, req Request, password string) []Reply {
 	if len([]rune(password)) < minExportPassword {
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(fmt.Sprintf("That password is too short; use at least %d characters. Send another, or /cancel.", minExportPassword)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(fmt.Sprintf("That password is too short; use at least %d characters. Send another, or /cancel.", minExportPassword)), DeleteRequest: true, AsksSecret: true}}
 	}
 	accounts, err := h.svc.ExportAll(ctx, req.Person)
 	if err != nil {
