@@ -47,6 +47,8 @@ type Service struct {
 	opts ServiceOptions
 	// indexes caches decoded account indexes (indexcache.go).
 	indexes *indexCache
+	// dir holds the config users (directory.go).
+	dir directory
 }
 
 // ServiceOptions tune a Service. Zero values get the defaults.
@@ -57,6 +59,9 @@ type ServiceOptions struct {
 	// Argon2 are the passphrase KDF costs for new locks. Default
 	// seal.DefaultArgon2; tests pass cheaper ones.
 	Argon2 seal.Argon2Params
+	// Users are the config file's people (directory.go). Offline tools
+	// that answer no chat pass none.
+	Users []ConfigUser
 }
 
 func (o *ServiceOptions) defaults() {
@@ -83,7 +88,7 @@ func NewService(ctx context.Context, store Store, master seal.Key, clock Clock) 
 func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clock, opts ServiceOptions) (*Service, error) {
 	opts.defaults()
 	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}, approvals: newApprovals(),
-		links: &linkCodes{codes: map[string]linkCode{}}, indexes: newIndexCache()}
+		links: &linkCodes{codes: map[string]linkCode{}}, indexes: newIndexCache(), dir: newDirectory(opts.Users)}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}

@@ -20,16 +20,34 @@ import (
 var files embed.FS
 
 // Catalog holds every language's messages. It is read-only once loaded and
-// safe for concurrent use.
+// safe for concurrent use. English is parsed at load; another language's
+// file the first time a printer for it is asked for, so a process that
+// only ever speaks English (a script on the console) does not pay for
+// seven files it never reads.
 type Catalog struct {
-	bundle   *i18n.Bundle
-	messages map[Tag]map[string]*i18n.Message // as parsed, for tests and the fallback check
-	glossary Glossary
+	fsys fs.FS
+	en   []*i18n.Message
+	mu   sync.Mutex
+	// langs are built on first use: one go-i18n bundle per language,
+	// holding English and that language (English answers for what the
+	// language lacks). A bundle is never changed after it is built,
+	// which is what go-i18n asks of bundles that localizers read.
+	langs map[Tag]*langBundle
+
+	glossaryOnce sync.Once
+	glossary     Glossary
+	glossaryErr  error
 }
 
-// load parses the embedded files once: they are compiled into the binary
-// and never change, so every Load shares one read-only result instead of
-// each handler (and each test) parsing eight files again.
+type langBundle struct {
+	bundle   *i18n.Bundle
+	messages map[string]*i18n.Message // as parsed, for tests
+	err      error                    // the file did not parse: English only
+}
+
+// load parses the embedded English file once: the files are compiled into
+// the binary and never change, so every Load shares one read-only result
+// instead of each handler (and each test) parsing them again.
 var load = sync.OnceValues(func() (*Catalog, error) { return parse(files) })
 
 // Load returns the catalogue compiled into the binary. An error means an
@@ -47,40 +65,72 @@ func MustLoad() *Catalog {
 }
 
 func parse(fsys fs.FS) (*Catalog, error) {
-	c := &Catalog{bundle: i18n.NewBundle(language.English), messages: map[Tag]map[string]*i18n.Message{}}
-	c.bundle.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
-	for _, t := range all {
-		name := path.Join("messages", string(t)+".yaml")
-		buf, err := fs.ReadFile(fsys, name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // a language being added: English answers for it
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		mf, err := c.bundle.ParseMessageFileBytes(buf, name)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
-		}
-		if got := Tag(mf.Tag.String()); got != t {
-			return nil, fmt.Errorf("parse %s: file names language %q", name, got)
-		}
-		m := map[string]*i18n.Message{}
-		for _, msg := range mf.Messages {
-			m[msg.ID] = msg
-		}
-		c.messages[t] = m
-	}
-	if len(c.messages[English]) == 0 {
-		return nil, errors.New("messages/en.yaml: no messages")
-	}
-	g, err := parseGlossary(fsys)
+	c := &Catalog{fsys: fsys, langs: map[Tag]*langBundle{}}
+	en, err := readMessages(fsys, English)
 	if err != nil {
 		return nil, err
 	}
-	c.glossary = g
+	if len(en) == 0 {
+		return nil, errors.New("messages/en.yaml: no messages")
+	}
+	c.en = en
 	return c, nil
 }
+
+// readMessages parses messages/<t>.yaml; none (and no error) when the
+// file does not exist, a language being added.
+func readMessages(fsys fs.FS, t Tag) ([]*i18n.Message, error) {
+	name := path.Join("messages", string(t)+".yaml")
+	buf, err := fs.ReadFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	mf, err := i18n.ParseMessageFileBytes(buf, name, map[string]i18n.UnmarshalFunc{"yaml": yaml.Unmarshal})
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	if got := Tag(mf.Tag.String()); got != t {
+		return nil, fmt.Errorf("parse %s: file names language %q", name, got)
+	}
+	return mf.Messages, nil
+}
+
+// bundleFor builds (once) the bundle of language t.
+func (c *Catalog) bundleFor(t Tag) *langBundle {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lb := c.langs[t]; lb != nil {
+		return lb
+	}
+	lb := &langBundle{bundle: i18n.NewBundle(language.English), messages: map[string]*i18n.Message{}}
+	add := func(tag Tag, msgs []*i18n.Message) {
+		if err := lb.bundle.AddMessages(language.MustParse(string(tag)), msgs...); err != nil && lb.err == nil {
+			lb.err = err
+		}
+	}
+	add(English, c.en)
+	if t == English {
+		for _, m := range c.en {
+			lb.messages[m.ID] = m
+		}
+	} else if msgs, err := readMessages(c.fsys, t); err != nil {
+		lb.err = err // English answers; TestEveryKeyInEveryLanguage names the file
+	} else {
+		add(t, msgs)
+		for _, m := range msgs {
+			lb.messages[m.ID] = m
+		}
+	}
+	c.langs[t] = lb
+	return lb
+}
+
+// Err reports whether language t's file failed to parse (then English
+// answers for all of it).
+func (c *Catalog) Err(t Tag) error { return c.bundleFor(t).err }
 
 // Printer writes messages in one language. The zero value is not usable;
 // get one from Catalog.Printer.
@@ -99,7 +149,7 @@ func (c *Catalog) Printer(t Tag) *Printer {
 	if _, ok := endonyms[t]; !ok {
 		t = English
 	}
-	return &Printer{cat: c, tag: t, loc: i18n.NewLocalizer(c.bundle, string(t))}
+	return &Printer{cat: c, tag: t, loc: i18n.NewLocalizer(c.bundleFor(t).bundle, string(t))}
 }
 
 // Tag is the printer's language.
@@ -153,7 +203,7 @@ func (c *Catalog) Keys() []string { return c.KeysOf(English) }
 // KeysOf lists the ids language t's file defines, sorted.
 func (c *Catalog) KeysOf(t Tag) []string {
 	var ks []string
-	for k := range c.messages[t] {
+	for k := range c.bundleFor(t).messages {
 		ks = append(ks, k)
 	}
 	sort.Strings(ks)
@@ -165,7 +215,7 @@ func (c *Catalog) KeysOf(t Tag) []string {
 // plurals), with placeholders unfilled; nil when t's file lacks id. For
 // tests: placeholder and glossary checks.
 func (c *Catalog) Forms(t Tag, id string) map[string]string {
-	m := c.messages[t][id]
+	m := c.bundleFor(t).messages[id]
 	if m == nil {
 		return nil
 	}
@@ -178,8 +228,15 @@ func (c *Catalog) Forms(t Tag, id string) map[string]string {
 	return out
 }
 
-// Glossary is the fixed words of every language (glossary.yaml).
-func (c *Catalog) Glossary() Glossary { return c.glossary }
+// Glossary is the fixed words of every language (glossary.yaml), parsed
+// on first use; nil when the file is malformed (GlossaryErr says why).
+func (c *Catalog) Glossary() Glossary {
+	c.glossaryOnce.Do(func() { c.glossary, c.glossaryErr = parseGlossary(c.fsys) })
+	return c.glossary
+}
+
+// GlossaryErr is why Glossary is nil.
+func (c *Catalog) GlossaryErr() error { c.Glossary(); return c.glossaryErr }
 
 // Placeholders lists the {{.Name}} placeholders of s, sorted and unique.
 func Placeholders(s string) []string {

@@ -28,6 +28,9 @@ type Term struct {
 	// every use to be the glossary sense, so the test does not demand it in
 	// each translation; Words still fixes the translation.
 	Loose bool `yaml:"loose"`
+	// Exempt lists message ids whose English uses the word in another
+	// sense, or inside a service's own (quoted, untranslated) label.
+	Exempt []string `yaml:"exempt"`
 }
 
 // Glossary is every term, in the file's order.
@@ -53,6 +56,9 @@ func (term Term) Pattern(t Tag) (*regexp.Regexp, error) {
 	if expr == "" {
 		expr = regexp.QuoteMeta(term.Words[t])
 	}
+	// \w in Go's regexp is ASCII only, so it could never match the Cyrillic
+	// endings the ru and uk forms are written with.
+	expr = strings.ReplaceAll(expr, `\w`, `[\pL\pN_]`)
 	return regexp.Compile("(?i)" + expr)
 }
 

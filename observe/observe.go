@@ -41,6 +41,8 @@ type Metrics struct {
 	outboxPending *prometheus.GaugeVec
 	// health is each chat adapter's state for /healthz (health.go).
 	health adapters
+	// skew watches the clock against the platforms' timestamps (skew.go).
+	skew *ClockSkew
 }
 
 // New returns metrics reporting people as the number of configured people.
@@ -83,9 +85,10 @@ func New(people int) *Metrics {
 		Name: "authbot_outbox_pending",
 		Help: "Scheduled edits and deletions waiting, by platform.",
 	}, []string{"platform"})
+	m.skew = newClockSkew()
 	m.people.Set(float64(people))
 	m.active.Set(1)
-	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.undecryptable, m.outboxJobs, m.outboxPending,
+	m.reg.MustRegister(m.commands, m.errors, m.latency, m.people, m.active, m.undecryptable, m.outboxJobs, m.outboxPending, m.skew.gauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -3,13 +3,13 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/lang"
 )
 
 // One person's accounts: /code, /list, /add, /rename, /del,
@@ -20,13 +20,13 @@ import (
 func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply {
 	if args == "" {
 		if req.Buttons && !req.Callback {
-			return h.pickAccount(ctx, req, "Which account?")
+			return h.pickAccount(ctx, req, req.printer().T("code.which"))
 		}
 		codes, err := h.svc.Codes(ctx, req.Person)
 		if err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
-		return []Reply{h.codesReply(codes)}
+		return []Reply{h.codesReply(req, codes)}
 	}
 	query, reason := args, ""
 	c, err := h.svc.Code(ctx, req.Person, query)
@@ -42,27 +42,27 @@ func (h *Handler) cmdCode(ctx context.Context, req Request, args string) []Reply
 		return h.codeWithApproval(ctx, req, query, strings.TrimSpace(reason), need)
 	}
 	if amb, ok := asAmbiguous(err); ok {
-		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one?", len(amb.Matches), args), amb.Matches, "/code")}
+		return []Reply{h.choose(req.printer().N("code.which_of", len(amb.Matches), "Query", args), amb.Matches, "/code")}
 	}
 	if errors.As(err, &nf) {
 		if n := h.nearestName(ctx, req.Person, query); n != "" {
-			return []Reply{{Parts: plain(fmt.Sprintf("No account matches %q. Did you mean /code %s?", query, n)), Sensitive: true}}
+			return []Reply{{Parts: plain(req.printer().T("code.not_found_near", "Query", query, "Name", n)), Sensitive: true}}
 		}
 	}
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
-	return []Reply{h.codeReply(c)}
+	return []Reply{h.codeReply(req, c)}
 }
 
 // pickAccount answers with one button per account.
 func (h *Handler) pickAccount(ctx context.Context, req Request, question string) []Reply {
 	list, err := h.svc.List(ctx, req.Person)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if len(list) == 0 {
-		return h.fail(core.ErrNoAccounts)
+		return h.fail(req, core.ErrNoAccounts)
 	}
 	return []Reply{h.choose(question, list, "/code")}
 }
@@ -94,28 +94,29 @@ func (h *Handler) secondsLeft(c core.Code) int {
 // next one, since typing it takes a few seconds.
 const nextCodeUnder = 5
 
-func (h *Handler) codeReply(c core.Code) Reply {
+func (h *Handler) codeReply(req Request, c core.Code) Reply {
+	p := req.printer()
 	now := h.opts.Clock.Now()
 	r := Reply{Sensitive: true, ExpiresAt: now.Add(h.opts.CodeDeleteAfter)}
 	r.Parts = []Part{{Text: c.Account.Name() + ": "}, {Text: c.Code, Code: true}}
 	if c.Account.Kind == otp.HOTP {
-		r.Parts = append(r.Parts, Part{Text: " (counter-based: valid until you use it; the next /code gives a new one)"})
+		r.Parts = append(r.Parts, Part{Text: " " + p.T("code.hotp")})
 	} else if left := h.secondsLeft(c); left < nextCodeUnder && c.Next != "" && c.Period >= 2*nextCodeUnder*time.Second {
 		// (Periods too short for that, a few seconds, only ever appear in
 		// tests; their next code would be as short-lived.)
 		// Too little time to type it: the next code, and from when.
-		r.Parts = append(r.Parts, Part{Text: ", then "}, Part{Text: c.Next, Code: true},
-			Part{Text: fmt.Sprintf(" from %s (%d s left on the first)", c.ValidUntil.In(now.Location()).Format("15:04:05"), left)})
+		r.Parts = append(r.Parts, sayN(p, "code.then_next", left, "Next", lang.Code(c.Next), "From", c.ValidUntil.In(now.Location()).Format("15:04:05"))...)
 		r.CodeValidUntil = c.ValidUntil.Add(c.Period)
 	} else {
-		r.Parts = append(r.Parts, Part{Text: fmt.Sprintf(" — valid for %d s", left)})
+		r.Parts = append(r.Parts, Part{Text: p.N("code.valid_for", left)})
 		r.CodeValidUntil = c.ValidUntil
 	}
-	r.Buttons = [][]Button{{{Label: "Refresh", Data: "/code #" + c.Account.ID, Typed: "/code " + c.Account.Name()}}}
+	r.Buttons = [][]Button{{{Label: p.T("code.button_refresh"), Data: "/code #" + c.Account.ID, Typed: "/code " + c.Account.Name()}}}
 	return r
 }
 
-func (h *Handler) codesReply(codes []core.Code) Reply {
+func (h *Handler) codesReply(req Request, codes []core.Code) Reply {
+	p := req.printer()
 	now := h.opts.Clock.Now()
 	r := Reply{Sensitive: true, ExpiresAt: now.Add(h.opts.CodeDeleteAfter)}
 	for i, c := range codes {
@@ -123,29 +124,29 @@ func (h *Handler) codesReply(codes []core.Code) Reply {
 			r.Parts = append(r.Parts, Part{Text: "\n"})
 		}
 		if c.Code == "" {
-			r.Parts = append(r.Parts, Part{Text: c.Account.Name() + ": counter-based, send /code " + c.Account.Name()})
+			r.Parts = append(r.Parts, Part{Text: c.Account.Name() + ": " + p.T("code.hotp_all", "Name", c.Account.Name())})
 			continue
 		}
 		r.Parts = append(r.Parts, Part{Text: c.Account.Name() + ": "}, Part{Text: c.Code, Code: true},
-			Part{Text: fmt.Sprintf(" — %d s", h.secondsLeft(c))})
+			Part{Text: p.N("code.left_short", h.secondsLeft(c))})
 		if r.CodeValidUntil.IsZero() || c.ValidUntil.Before(r.CodeValidUntil) {
 			r.CodeValidUntil = c.ValidUntil
 		}
 	}
-	r.Buttons = [][]Button{{{Label: "Refresh", Data: "/code"}}}
+	r.Buttons = [][]Button{{{Label: p.T("code.button_refresh"), Data: "/code"}}}
 	return r
 }
 
 func (h *Handler) cmdList(ctx context.Context, req Request, args string) []Reply {
 	list, err := h.svc.List(ctx, req.Person)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if len(list) == 0 {
-		return h.fail(core.ErrNoAccounts)
+		return h.fail(req, core.ErrNoAccounts)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Your accounts (%d):", len(list))
+	b.WriteString(req.printer().N("list.title", len(list)))
 	for _, a := range list {
 		b.WriteString("\n• " + a.Name())
 		var extra []string
@@ -170,13 +171,13 @@ func (h *Handler) cmdList(ctx context.Context, req Request, args string) []Reply
 func (h *Handler) cmdAdd(ctx context.Context, req Request, args string) []Reply {
 	if args == "" {
 		h.setPending(req.Person, pending{kind: "add"})
-		return []Reply{{Parts: plain("Send me the new account as NAME KEY (for example: binance JBSW Y3DP EHPK 3PXP), or paste its otpauth:// link, or send a screenshot of its QR code. /cancel to stop.")}}
+		return []Reply{{Parts: plain(req.printer().T("add.ask"))}}
 	}
 	fields := strings.Fields(args)
 	if len(fields) == 1 && !strings.Contains(strings.ToLower(args), "://") && !looksLikeKey(args) {
 		label := core.CleanLabel(fields[0])
 		h.setPending(req.Person, pending{kind: "add", label: label})
-		return []Reply{{Parts: plain(fmt.Sprintf("Now send me the backup key for %s (the text shown next to the QR code while you set up 2FA). /cancel to stop.", label))}}
+		return []Reply{{Parts: plain(req.printer().T("add.ask_key", "Name", label))}}
 	}
 	return h.addFromText(ctx, req, "", args)
 }
@@ -198,7 +199,7 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		}
 		k, err := otp.ParseURI(text[i:])
 		if err != nil {
-			return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true, refused: true}}
+			return []Reply{{Parts: plain(h.explain(req, err) + deleted), DeleteRequest: true, refused: true}}
 		}
 		key = k
 	} else {
@@ -206,7 +207,7 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		if label == "" {
 			fields := strings.Fields(text)
 			if len(fields) < 2 {
-				return []Reply{{Parts: plain("Give the account a name before the key, for example: /add binance JBSW Y3DP EHPK 3PXP." + deleted), DeleteRequest: true, refused: true}}
+				return []Reply{{Parts: plain(req.printer().T("add.no_name") + deleted), DeleteRequest: true, refused: true}}
 			}
 			label, words = fields[0], fields[1:]
 		} else {
@@ -215,13 +216,13 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		rd := readAddKey(label, words)
 		switch {
 		case rd.code > 0:
-			return []Reply{{Parts: plain(fmt.Sprintf("That looks like a %d-digit code from an app, not the backup key; the backup key is the long text shown beside the QR code while you turn on two-factor login. Nothing was stored.", rd.code) + deleted), DeleteRequest: true, refused: true}}
+			return []Reply{{Parts: plain(req.printer().T("add.looks_like_code", "Digits", rd.code) + deleted), DeleteRequest: true, refused: true}}
 		case rd.err != nil:
-			return []Reply{{Parts: plain(h.explain(rd.err) + deleted), DeleteRequest: true, refused: true}}
+			return []Reply{{Parts: plain(h.explain(req, rd.err) + deleted), DeleteRequest: true, refused: true}}
 		case rd.ask:
 			name := core.CleanLabel(rd.label)
 			h.setPending(req.Person, pending{kind: "confirm-add", label: name, secret: rd.secret})
-			return []Reply{{Parts: plain(fmt.Sprintf("Is the name '%s' and the key %s? Answer yes or no.", name, maskedKey(rd.secret)) + deleted),
+			return []Reply{{Parts: plain(req.printer().T("add.confirm", "Name", name, "Key", maskedKey(rd.secret)) + deleted),
 				DeleteRequest: true, Sensitive: true}}
 		}
 		key = otp.Key{Params: otp.Default(otp.TOTP)}
@@ -236,11 +237,12 @@ func (h *Handler) storeKey(ctx context.Context, req Request, label string, key o
 	deleted := deletionNote(req)
 	sum, err := h.svc.Add(ctx, req.Person, core.NewAccount{Label: label, Key: key})
 	if err != nil {
-		return []Reply{{Parts: plain(h.explain(err) + deleted), DeleteRequest: true, refused: true}}
+		return []Reply{{Parts: plain(h.explain(req, err) + deleted), DeleteRequest: true, refused: true}}
 	}
-	msg := fmt.Sprintf("Added %s. %s Send /code %s for its code.", sum.Name(), keyCheck(key.Params.Secret), sum.Name())
+	p := req.printer()
+	msg := p.T("add.added", "Name", sum.Name(), "Check", keyCheck(p, key.Params.Secret))
 	if sum.Kind == otp.HOTP {
-		msg += " It is counter-based: each /code uses the next counter."
+		msg += " " + p.T("add.added_hotp")
 	}
 	return []Reply{{Parts: plain(msg + deleted), DeleteRequest: true, Sensitive: true}}
 }
@@ -248,7 +250,7 @@ func (h *Handler) storeKey(ctx context.Context, req Request, label string, key o
 // answerAdd takes yes or no to "Is the name … and the key …?".
 func (h *Handler) answerAdd(ctx context.Context, req Request, q pending, yes bool) []Reply {
 	if !yes {
-		return []Reply{{Parts: plain(fmt.Sprintf("OK, nothing was stored. Send it again as /add NAME KEY: the name as one word (for example %s), then the key exactly as the site shows it.", q.label))}}
+		return []Reply{{Parts: plain(req.printer().T("add.confirm_no", "Name", q.label))}}
 	}
 	key := otp.Key{Params: otp.Default(otp.TOTP)}
 	key.Params.Secret = q.secret
@@ -260,61 +262,62 @@ func (h *Handler) cmdRename(ctx context.Context, req Request, args string) []Rep
 	if len(fields) > 2 {
 		// Names are one word: say so, with the word they can use.
 		joined := core.CleanLabel(strings.Join(fields[1:], " "))
-		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename %s: names are one word, so use %s (send /rename %s %s).", fields[0], joined, fields[0], joined)), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("rename.one_word", "Old", fields[0], "New", joined)), Sensitive: true}}
 	}
 	if len(fields) != 2 {
-		return []Reply{{Parts: plain("Use: /rename OLD NEW, for example /rename binance binance-main.")}}
+		return []Reply{{Parts: plain(req.printer().T("rename.usage"))}}
 	}
 	old, err := h.svc.Resolve(ctx, req.Person, fields[0])
 	if amb, ok := asAmbiguous(err); ok {
-		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename anything: %d accounts match %q (%s). Send /rename with the whole name.", len(amb.Matches), fields[0], labels(amb.Matches))), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().N("rename.ambiguous", len(amb.Matches), "Query", fields[0], "Names", labels(amb.Matches))), Sensitive: true}}
 	}
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	sum, err := h.svc.Rename(ctx, req.Person, "#"+old.ID, fields[1])
 	var taken *core.NameTakenError
 	switch {
 	case errors.As(err, &taken):
-		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename %s to %s: you already have an account called %s. Pick another name.", old.Name(), fields[1], taken.Label)), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("rename.taken", "Old", old.Name(), "New", fields[1], "Taken", taken.Label)), Sensitive: true}}
 	case errors.Is(err, core.ErrBadLabel):
-		return []Reply{{Parts: plain(fmt.Sprintf("I did not rename %s: %q is not usable as a name (one word of up to %d characters, for example kraken-pro; no / except before a vault name).", old.Name(), fields[1], core.MaxLabelLen)), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("rename.bad_name", "Old", old.Name(), "New", fields[1], "Max", core.MaxLabelLen)), Sensitive: true}}
 	case err != nil:
-		return h.fail(err)
+		return h.fail(req, err)
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Renamed %s to %s.", old.Name(), sum.Name())), Sensitive: true}}
+	return []Reply{{Parts: plain(req.printer().T("rename.done", "Old", old.Name(), "New", sum.Name())), Sensitive: true}}
 }
 
 // cmdDel asks first; "/del NAME yes" (or the button) deletes. The button
 // carries the account id, so it deletes exactly what was shown.
 func (h *Handler) cmdDel(ctx context.Context, req Request, args string) []Reply {
 	if args == "" {
-		return []Reply{{Parts: plain("Use: /del NAME. I will ask before deleting anything.")}}
+		return []Reply{{Parts: plain(req.printer().T("del.usage"))}}
 	}
 	query, confirmed := inlineYes(args)
 	sum, err := h.svc.Resolve(ctx, req.Person, query)
 	if amb, ok := asAmbiguous(err); ok {
-		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to delete?", len(amb.Matches), query), amb.Matches, "/del")}
+		return []Reply{h.choose(req.printer().N("del.which", len(amb.Matches), "Query", query), amb.Matches, "/del")}
 	}
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if !confirmed || !exactName(query, sum.Name(), sum.ID) {
 		h.setPending(req.Person, pending{kind: "confirm-del", id: sum.ID, label: sum.Name()})
-		q := "Delete %s? Its backup key will be gone from here for good; make sure 2FA is off at the service or the key is stored elsewhere. Answer yes or no."
+		p := req.printer()
+		q := p.T("del.confirm", "Name", sum.Name())
 		if confirmed {
-			q = "Delete %s? I delete without asking only when the whole name comes before yes. Its backup key will be gone from here for good. Answer yes or no."
+			q = p.T("del.confirm_whole", "Name", sum.Name())
 		}
 		return []Reply{{
-			Parts:     plain(fmt.Sprintf(q, sum.Name())),
-			Buttons:   [][]Button{{{Label: "Yes, delete " + sum.Name(), Data: "/del #" + sum.ID + " yes", Typed: "/del " + sum.Name() + " yes"}, {Label: "Keep it", Data: "/cancel"}}},
+			Parts:     plain(q),
+			Buttons:   [][]Button{{{Label: p.T("del.button_yes", "Name", sum.Name()), Data: "/del #" + sum.ID + " yes", Typed: "/del " + sum.Name() + " yes"}, {Label: p.T("del.button_keep"), Data: "/cancel"}}},
 			Sensitive: true,
 		}}
 	}
 	if _, err := h.svc.Delete(ctx, req.Person, sum.ID); err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Deleted %s.", sum.Name())), Sensitive: true}}
+	return []Reply{{Parts: plain(req.printer().T("del.done", "Name", sum.Name())), Sensitive: true}}
 }
 
 // maxRecoveryCodes bounds how many codes one account keeps; services hand
@@ -326,17 +329,17 @@ const maxRecoveryCodes = 64
 func (h *Handler) cmdRecoveryCodes(ctx context.Context, req Request, args string) []Reply {
 	name, codes, _ := strings.Cut(args, " ")
 	if name == "" {
-		return []Reply{{Parts: plain("Use: /recovery-codes NAME CODE1 CODE2 … (the one-time codes the service gave you). I delete your message after reading it.")}}
+		return []Reply{{Parts: plain(req.printer().T("rc.usage"))}}
 	}
 	sum, err := h.svc.Resolve(ctx, req.Person, name)
 	if err != nil {
-		r := h.failReply(err)
+		r := h.failReply(req, err)
 		r.DeleteRequest = codes != ""
 		return []Reply{r}
 	}
 	if strings.TrimSpace(codes) == "" {
 		h.setPending(req.Person, pending{kind: "recovery-codes", label: "#" + sum.ID})
-		return []Reply{{Parts: plain(fmt.Sprintf("Send me the recovery codes for %s, separated by spaces or new lines. I delete your message after reading it. /cancel to stop.", sum.Name())), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("rc.ask", "Name", sum.Name())), Sensitive: true}}
 	}
 	return h.storeRecoveryCodes(ctx, req, "#"+sum.ID, codes)
 }
@@ -344,24 +347,23 @@ func (h *Handler) cmdRecoveryCodes(ctx context.Context, req Request, args string
 func (h *Handler) storeRecoveryCodes(ctx context.Context, req Request, query, text string) []Reply {
 	codes := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' || r == ',' || r == ';' })
 	if len(codes) == 0 {
-		return []Reply{{Parts: plain("I found no codes in that message. Nothing was changed."), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().T("rc.none")), DeleteRequest: true}}
 	}
 	if len(codes) > maxRecoveryCodes {
-		return []Reply{{Parts: plain(fmt.Sprintf("That is %d codes; services give at most a few dozen. Nothing was changed.", len(codes))), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().N("rc.too_many", len(codes))), DeleteRequest: true}}
 	}
 	for _, c := range codes {
 		if len(c) > 64 {
-			return []Reply{{Parts: plain("One of those codes is longer than 64 characters; that is not a recovery code. Nothing was changed."), DeleteRequest: true}}
+			return []Reply{{Parts: plain(req.printer().T("rc.too_long")), DeleteRequest: true}}
 		}
 	}
 	sum, err := h.svc.SetRecoveryCodes(ctx, req.Person, query, codes)
 	if err != nil {
-		r := h.failReply(err)
+		r := h.failReply(req, err)
 		r.DeleteRequest = true
 		return []Reply{r}
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Stored %d recovery %s for %s, sealed like its key. /recover %s shows how many are left.%s",
-		len(codes), plural(len(codes), "code", "codes"), sum.Name(), sum.Name(), deletionNote(req))), DeleteRequest: true, Sensitive: true}}
+	return []Reply{{Parts: plain(req.printer().N("rc.stored", len(codes), "Name", sum.Name()) + deletionNote(req)), DeleteRequest: true, Sensitive: true}}
 }
 
 // cmdCheck compares a code from the person's phone with the stored key.
@@ -369,17 +371,17 @@ func (h *Handler) cmdCheck(ctx context.Context, req Request, args string) []Repl
 	name, code, _ := strings.Cut(args, " ")
 	code = strings.TrimSpace(code)
 	if name == "" || code == "" {
-		return []Reply{{Parts: plain("Use: /check NAME CODE with the code your phone's authenticator app shows now. It tells you whether the backup key stored here is right.")}}
+		return []Reply{{Parts: plain(req.printer().T("check.usage"))}}
 	}
 	sum, ok, err := h.svc.Check(ctx, req.Person, name, code)
 	if errors.Is(err, otp.ErrCodeFormat) {
-		return []Reply{{Parts: plain("That is not a code: send the digits your authenticator app shows for this account, for example /check " + core.CleanLabel(name) + " 123456.")}}
+		return []Reply{{Parts: plain(req.printer().T("check.not_a_code", "Name", core.CleanLabel(name)))}}
 	}
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if ok {
-		return []Reply{{Parts: plain(fmt.Sprintf("It matches: the backup key stored for %s is right. I noted it as checked.", sum.Name())), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("check.match", "Name", sum.Name())), Sensitive: true}}
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("That code does not match %s. Check that you typed the code your app shows for this account right now, and that both clocks are right. If it still does not match, the key stored here is wrong: /del it and add it again.", sum.Name())), Sensitive: true}}
+	return []Reply{{Parts: plain(req.printer().T("check.no_match", "Name", sum.Name())), Sensitive: true}}
 }

@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/lang"
 )
 
 // Reading "/add NAME KEY" without storing a wrong key.
@@ -160,8 +161,8 @@ func maskedKey(secret []byte) string {
 }
 
 // keyCheck is the line after every /add: the key as read, masked.
-func keyCheck(secret []byte) string {
-	return fmt.Sprintf("I read the key as %s (%d characters): check the first and last groups against the site.", maskedKey(secret), len(otp.EncodeSecret(secret)))
+func keyCheck(p *lang.Printer, secret []byte) string {
+	return p.N("add.key_check", len(otp.EncodeSecret(secret)), "Key", maskedKey(secret))
 }
 
 // ordinal is 1st, 2nd, 3rd, 4th… for the groups of a key.

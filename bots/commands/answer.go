@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -12,9 +11,13 @@ import (
 // yesNo reads an answer: yes, no, or neither.
 func yesNo(text string) (yes, no bool) {
 	switch strings.ToLower(strings.Trim(strings.TrimSpace(text), ".!")) {
-	case "yes", "y", "yeah", "yep", "ok", "okay", "sure":
+	// The questions are asked in the person's language, so the answer may
+	// come in any of them (es, pt-BR, ru, uk, tr, id, de after English).
+	case "yes", "y", "yeah", "yep", "ok", "okay", "sure",
+		"sí", "si", "sim", "да", "так", "evet", "ya", "iya", "ja":
 		return true, false
-	case "no", "n", "nope", "cancel", "stop":
+	case "no", "n", "nope", "cancel", "stop",
+		"não", "nao", "нет", "ні", "hayır", "hayir", "tidak", "nein":
 		return false, true
 	}
 	return false, false
@@ -26,23 +29,23 @@ func (h *Handler) answer(ctx context.Context, req Request, q pending, text strin
 	yes, no := yesNo(text)
 	if !yes && !no {
 		h.setPending(req.Person, q)
-		return []Reply{{Parts: plain("Please answer yes or no (or send /cancel).")}}
+		return []Reply{{Parts: plain(req.printer().T("answer.yes_or_no"))}}
 	}
 	switch q.kind {
 	case "confirm-add":
 		return h.answerAdd(ctx, req, q, yes)
 	case "confirm-del":
 		if no {
-			return []Reply{{Parts: plain(fmt.Sprintf("OK, I kept %s.", q.label)), Sensitive: true}}
+			return []Reply{{Parts: plain(req.printer().T("answer.kept", "Name", q.label)), Sensitive: true}}
 		}
 		return h.cmdDel(ctx, req, "#"+q.id+" yes")
 	case "confirm-export":
 		if no {
-			return []Reply{{Parts: plain(fmt.Sprintf("OK, I did not show the backup key of %s.", q.label)), Sensitive: true}}
+			return []Reply{{Parts: plain(req.printer().T("answer.not_shown", "Name", q.label)), Sensitive: true}}
 		}
 		return h.cmdExport(ctx, req, "#"+q.id+" yes")
 	}
-	return []Reply{{Parts: plain("OK.")}}
+	return []Reply{{Parts: plain(req.printer().T("answer.ok"))}}
 }
 
 // inlineYes splits "NAME yes" off a command's arguments. An inline yes

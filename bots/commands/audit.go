@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/lang"
 )
 
 // auditShown is how many entries /audit shows.
@@ -17,45 +18,44 @@ func (h *Handler) cmdAudit(ctx context.Context, req Request, args string) []Repl
 	var (
 		events []core.Event
 		err    error
+		empty  string
 		title  string
 	)
+	p := req.printer()
 	if name := strings.TrimSpace(args); name != "" {
 		events, err = h.svc.VaultAudit(ctx, req.Person, name, auditShown)
-		title = "Recent activity in " + name
+		title, empty = p.T("audit.vault_title", "Vault", name), p.T("audit.vault_empty", "Vault", name)
 	} else {
 		events, err = h.svc.MyAudit(ctx, req.Person, auditShown)
-		title = "Your recent activity"
+		title, empty = p.T("audit.my_title"), p.T("audit.my_empty")
 	}
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if len(events) == 0 {
-		return []Reply{{Parts: plain(title + ": nothing yet."), Sensitive: true}}
+		return []Reply{{Parts: plain(empty), Sensitive: true}}
 	}
 	var b strings.Builder
-	b.WriteString(title + " (newest last, times UTC):")
+	b.WriteString(title)
 	for _, e := range events {
-		b.WriteString("\n" + auditLine(e))
+		b.WriteString("\n" + auditLine(p, e))
 	}
 	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
 }
 
 // auditLine is one entry in words; never a code or secret (the log has none).
-func auditLine(e core.Event) string {
+func auditLine(p *lang.Printer, e core.Event) string {
 	e = e.Printable() // person-typed fields: one line, no escapes
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", e.Time.UTC().Format("Jan 2 15:04"), e.Person)
+	fmt.Fprintf(&b, "%s %s", dateIn(p, e.Time), e.Person)
 	if e.Platform != "" {
 		fmt.Fprintf(&b, " (%s)", e.Platform)
 	}
-	what := map[core.EventType]string{
-		core.EventCode: "got a code for", core.EventExport: "exported", core.EventVaultCreated: "made the vault",
-		core.EventMemberAdded: "added", core.EventRoleChanged: "changed the role of", core.EventMemberRemoved: "removed",
-		core.EventAccountAdded: "added the account", core.EventAccountDel: "deleted the account",
-		core.EventApproval: "approval", core.EventLock: "lock", core.EventPeople: "people",
-	}[e.Type]
-	if what == "" {
-		what = string(e.Type)
+	what := string(e.Type)
+	switch e.Type {
+	case core.EventCode, core.EventExport, core.EventVaultCreated, core.EventMemberAdded, core.EventRoleChanged,
+		core.EventMemberRemoved, core.EventAccountAdded, core.EventAccountDel, core.EventApproval, core.EventLock, core.EventPeople:
+		what = p.T("audit.event." + string(e.Type))
 	}
 	b.WriteString(" " + what)
 	switch {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/authbot/authbot/core/transfer"
 	"github.com/authbot/authbot/internal/testkit/fakeclock"
+	"github.com/authbot/authbot/lang"
 )
 
 // TestBatchPartsBounded: whatever the links claim, what noteBatchParts
@@ -17,31 +18,31 @@ func TestBatchPartsBounded(t *testing.T) {
 	clock := fakeclock.New(time.Unix(1_800_000_000, 0))
 	h := New(nil, Options{Clock: clock})
 	// A claimed size the transfer package refuses anyway is ignored here.
-	if got := h.noteBatchParts("alice", &transfer.Result{Batch: &transfer.Batch{ID: 1, Size: 1 << 30}}); got != "" {
+	if got := h.noteBatchParts(h.cat.Printer(lang.English), "alice", &transfer.Result{Batch: &transfer.Batch{ID: 1, Size: 1 << 30}}); got != "" {
 		t.Fatalf("huge batch printed %d bytes", len(got))
 	}
 	// The largest allowed export: the list of missing parts is cut short.
-	got := h.noteBatchParts("alice", &transfer.Result{Batch: &transfer.Batch{ID: 2, Size: transfer.MaxBatchSize}})
+	got := h.noteBatchParts(h.cat.Printer(lang.English), "alice", &transfer.Result{Batch: &transfer.Batch{ID: 2, Size: transfer.MaxBatchSize}})
 	if len(got) > 300 || !strings.Contains(got, "and 79 more") {
 		t.Fatalf("100-part export: %d bytes: %q", len(got), got)
 	}
 	// A thousand exports from one person: only a few are remembered.
 	for i := 0; i < 1000; i++ {
-		h.noteBatchParts("alice", &transfer.Result{Batch: &transfer.Batch{ID: int32(100 + i), Size: 2}})
+		h.noteBatchParts(h.cat.Printer(lang.English), "alice", &transfer.Result{Batch: &transfer.Batch{ID: int32(100 + i), Size: 2}})
 	}
 	if n := len(h.batches); n > maxBatchesPerPerson {
 		t.Fatalf("one person holds %d exports", n)
 	}
 	// Many people: the total is capped.
 	for i := 0; i < 3*maxBatches; i++ {
-		h.noteBatchParts(fmt.Sprint("p", i), &transfer.Result{Batch: &transfer.Batch{ID: 7, Size: 2}})
+		h.noteBatchParts(h.cat.Printer(lang.English), fmt.Sprint("p", i), &transfer.Result{Batch: &transfer.Batch{ID: 7, Size: 2}})
 	}
 	if n := len(h.batches); n > maxBatches {
 		t.Fatalf("%d exports remembered", n)
 	}
 	// And they expire.
 	clock.Advance(2 * batchTTL)
-	h.noteBatchParts("bob", &transfer.Result{Batch: &transfer.Batch{ID: 9, Size: 3}})
+	h.noteBatchParts(h.cat.Printer(lang.English), "bob", &transfer.Result{Batch: &transfer.Batch{ID: 9, Size: 3}})
 	if n := len(h.batches); n != 1 {
 		t.Fatalf("%d exports after they expired, want 1", n)
 	}

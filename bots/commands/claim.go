@@ -10,14 +10,14 @@ import (
 // person to send the code serve printed becomes the bot's admin. The log
 // names the code by its public first group only, never its secret part.
 func (h *Handler) claim(ctx context.Context, platform, code string, id core.Identity) (string, []Reply) {
+	req := Request{Platform: platform} // a stranger: English
 	person, err := h.svc.Claim(ctx, code, id)
 	if err != nil {
 		h.opts.Log.Warn("a claim code was refused", "platform", platform, "code", core.ClaimID(code)+"-…", "err", err)
-		return "", h.fail(err)
+		return "", h.fail(req, err)
 	}
 	h.opts.Log.Info("the bot was claimed: this identity is its admin now",
 		"platform", platform, "code", core.ClaimID(code)+"-…", "person", person)
-	intro := "Welcome! You are the admin of this bot now (your name here is " + person + "). " +
-		"Invite your family or team with /invite NAME; they get a link to open.\n\n"
+	intro := req.printer().T("claim.welcome", "Name", person) + "\n\n"
 	return person, []Reply{{Parts: append(plain(intro), h.helpFor(Request{Person: person, Platform: platform}, "")...)}}
 }

@@ -3,13 +3,13 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"syscall"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/transfer"
+	"github.com/authbot/authbot/lang"
 )
 
 // Errors into sentences: every function that turns an error from core (or
@@ -18,14 +18,15 @@ import (
 
 // explain turns an error from core into a sentence for the person. An
 // unexpected error is logged in full and the person gets a generic line.
-func (h *Handler) explain(err error) string {
-	msg, _ := h.describe(err)
+func (h *Handler) explain(req Request, err error) string {
+	msg, _ := h.describe(req, err)
 	return msg
 }
 
 // describe is explain that also says whether err was one a person causes
 // (expected) rather than a failure on the bot's side.
-func (h *Handler) describe(err error) (string, bool) {
+func (h *Handler) describe(req Request, err error) (string, bool) {
+	p := h.printer(req)
 	var (
 		nf   *core.NotFoundError
 		amb  *core.AmbiguousError
@@ -37,57 +38,57 @@ func (h *Handler) describe(err error) (string, bool) {
 		ue   *otp.URIError
 		pe   *otp.ParamsError
 	)
-	if msg, ok := describeTeam(err); ok {
+	if msg, ok := describeTeam(p, err); ok {
 		return msg, true
 	}
-	if msg, ok := h.describeLock(err); ok {
+	if msg, ok := h.describeLock(p, err); ok {
 		return msg, true
 	}
-	if msg, ok := describeApproval(err); ok {
+	if msg, ok := describeApproval(p, err); ok {
 		return msg, true
 	}
-	if msg, ok := describePeople(err); ok {
+	if msg, ok := describePeople(p, err); ok {
 		return msg, true
 	}
 	switch {
 	case errors.Is(err, core.ErrNoAccounts):
-		return "You have no accounts yet. Add one with /add NAME KEY.", true
+		return p.T("err.no_accounts"), true
 	case errors.As(err, &nf):
-		return fmt.Sprintf("No account matches %q. Send /list to see your accounts.", nf.Query), true
+		return p.T("err.not_found", "Query", nf.Query), true
 	case errors.As(err, &amb):
-		return fmt.Sprintf("%d accounts match. Be more specific: %s.", len(amb.Matches), labels(amb.Matches)), true
+		return p.N("err.ambiguous", len(amb.Matches), "Names", labels(amb.Matches)), true
 	case errors.As(err, &tk):
-		return fmt.Sprintf("You already have an account called %s. Pick another name, or /rename the old one.", tk.Label), true
+		return p.T("err.name_taken", "Name", tk.Label), true
 	case errors.As(err, &look):
-		return fmt.Sprintf("That name looks just like %s, which is already there (some letters are look-alikes from another alphabet). Pick a name that looks different.", look.Other), true
+		return p.T("err.confusable", "Name", look.Other), true
 	case errors.Is(err, core.ErrCounterExhausted):
-		return "That account's counter has reached its largest value, so I cannot make another code without repeating old ones. Set up 2FA for it again at the service and /add the new key.", true
+		return p.T("err.counter_exhausted"), true
 	case errors.Is(err, core.ErrTooManyAccounts):
-		return fmt.Sprintf("That is more than %d accounts at once. Split the export and send the parts one by one.", core.MaxImport), true
+		return p.T("err.too_many_accounts", "Max", core.MaxImport), true
 	case errors.As(err, &dup):
-		return fmt.Sprintf("That backup key is already stored as %s, so I did not add it again.", dup.Label), true
+		return p.T("err.duplicate", "Name", dup.Label), true
 	case errors.Is(err, core.ErrBadLabel):
-		return "That name is not usable. Names are up to 64 characters, for example binance or work-github.", true
+		return p.T("err.bad_label"), true
 	case errors.As(err, &se):
-		return keyProblem(se), true
+		return keyProblem(p, se), true
 	case errors.As(err, &ue):
-		return "That link is not right: " + ue.Error() + ". Nothing was stored.", true
+		return p.T("err.bad_link", "Reason", ue.Error()), true
 	case errors.As(err, &pe):
-		return "Those settings are not right: " + pe.Error() + ". Nothing was stored.", true
+		return p.T("err.bad_params", "Reason", pe.Error()), true
 	case errors.As(err, &bad):
 		h.opts.Log.Error("record cannot be opened", "err", err)
-		return "I could not open that stored account: its record is damaged or was sealed with another key. Nothing was changed; please tell the person who runs this bot.", false
+		return p.T("err.corrupt_record"), false
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT):
 		h.opts.Log.Error("storage refuses writes", "err", err)
-		return "The bot's storage is full or read-only, so nothing was changed. What you stored before is safe. Please tell the person who runs this bot.", false
+		return p.T("err.storage_full"), false
 	case errors.Is(err, core.ErrCorrupt):
 		h.opts.Log.Error("database corrupt", "err", err)
-		return "The database is damaged, so I changed nothing. Please tell the person who runs this bot.", false
+		return p.T("err.corrupt_db"), false
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "I am shutting down or too busy; please send that again in a moment.", false
+		return p.T("err.busy"), false
 	}
 	h.opts.Log.Error("command failed", "err", err)
-	return "Something went wrong on my side and nothing was changed. Please try again; if it keeps happening, tell the person who runs this bot.", false
+	return p.T("err.internal"), false
 }
 
 func labels(s []core.Summary) string {
@@ -98,19 +99,19 @@ func labels(s []core.Summary) string {
 	return strings.Join(out, ", ")
 }
 
-func (h *Handler) fail(err error) []Reply {
-	return []Reply{h.failReply(err)}
+func (h *Handler) fail(req Request, err error) []Reply {
+	return []Reply{h.failReply(req, err)}
 }
 
 // failReply explains err; an unexpected error marks the reply failed for
 // the Observer.
-func (h *Handler) failReply(err error) Reply {
-	msg, expected := h.describe(err)
+func (h *Handler) failReply(req Request, err error) Reply {
+	msg, expected := h.describe(req, err)
 	return Reply{Parts: plain(msg), failed: !expected, refused: true}
 }
 
 // describeTeam explains the shared-vault errors; ok is false for others.
-func describeTeam(err error) (string, bool) {
+func describeTeam(p *lang.Printer, err error) (string, bool) {
 	var (
 		nv *core.NoVaultError
 		ve *core.VaultExistsError
@@ -120,33 +121,33 @@ func describeTeam(err error) (string, bool) {
 	)
 	switch {
 	case errors.As(err, &nv):
-		return fmt.Sprintf("You are not in a shared vault called %s. /vault list shows yours.", nv.Name), true
+		return p.T("vault.err.no_vault", "Vault", nv.Name), true
 	case errors.As(err, &ve):
-		return fmt.Sprintf("The name %s is taken. Pick another one.", ve.Name), true
+		return p.T("vault.err.exists", "Vault", ve.Name), true
 	case errors.As(err, &re) && re.Admin:
-		return fmt.Sprintf("Only the admins of %s can change who is in it.", re.Vault), true
+		return p.T("vault.err.admins_only", "Vault", re.Vault), true
 	case errors.As(err, &re):
-		return fmt.Sprintf("In %s you get codes only: the backup key stays hidden, and only its managers can change or export accounts. Ask an admin of %s.", re.Vault, re.Vault), true
+		return p.T("vault.err.codes_only", "Vault", re.Vault), true
 	case errors.As(err, &ml):
-		return fmt.Sprintf("%s has locked their vault with a passphrase, so I cannot give them the vault's key right now. Ask them to /unlock, then try again.", ml.Person), true
+		return p.T("vault.err.member_locked", "Person", ml.Person), true
 	case errors.As(err, &me) && me.Member:
-		return fmt.Sprintf("%s is already in that vault with that role.", me.Person), true
+		return p.T("vault.err.already_member", "Person", me.Person), true
 	case errors.As(err, &me):
-		return fmt.Sprintf("%s is not in that vault.", me.Person), true
+		return p.T("vault.err.not_member", "Person", me.Person), true
 	case errors.Is(err, core.ErrBadVaultName):
-		return fmt.Sprintf("That vault name is not usable. Use up to %d letters, digits, '-', '_' or '.', for example team or family.", core.MaxVaultNameLen), true
+		return p.T("vault.err.bad_name", "Max", core.MaxVaultNameLen), true
 	case errors.Is(err, core.ErrBadRole):
-		return "Roles are codes (the default: codes only), manager (may add, rename and export) and admin (also changes who is in the vault).", true
+		return p.T("vault.err.bad_role"), true
 	case errors.Is(err, core.ErrLastAdmin):
-		return "A vault needs at least one admin. Make someone else admin first.", true
+		return p.T("vault.err.last_admin"), true
 	case errors.Is(err, core.ErrSelf):
-		return "You cannot change your own role. Ask another admin.", true
+		return p.T("vault.err.self"), true
 	}
 	return "", false
 }
 
 // describeLock explains the lock errors; ok is false for others.
-func (h *Handler) describeLock(err error) (string, bool) {
+func (h *Handler) describeLock(p *lang.Printer, err error) (string, bool) {
 	var (
 		wp *core.WrongPassphraseError
 		lo *core.LockoutError
@@ -154,77 +155,79 @@ func (h *Handler) describeLock(err error) (string, bool) {
 	now := h.opts.Clock.Now()
 	switch {
 	case errors.Is(err, core.ErrLocked):
-		return "Your accounts are locked with your passphrase. Send /unlock PASSPHRASE (I delete the message).", true
+		return p.T("lock.err.locked"), true
 	case errors.Is(err, core.ErrNotLocked):
-		return "You have no passphrase set. Send /lock PASSPHRASE to set one.", true
+		return p.T("lock.err.not_locked"), true
 	case errors.Is(err, core.ErrWeakPassphrase):
-		return fmt.Sprintf("That passphrase is too short: use at least %d characters, for example four unrelated words.", core.MinPassphrase), true
+		return p.T("lock.err.weak", "Min", core.MinPassphrase), true
 	case errors.As(err, &wp) && !wp.Until.IsZero():
-		return fmt.Sprintf("That passphrase is wrong. After %d wrong tries, wait %s before the next one.", wp.Failures, waitWords(wp.Until.Sub(now))), true
+		return p.T("lock.err.wrong_wait", "Failures", wp.Failures, "Wait", waitWords(p, wp.Until.Sub(now))), true
 	case errors.As(err, &wp):
-		return "That passphrase is wrong. Check it and try again.", true
+		return p.T("lock.err.wrong"), true
 	case errors.As(err, &lo):
-		return fmt.Sprintf("Too many wrong passphrases: wait %s, then try again.", waitWords(lo.Until.Sub(now))), true
+		return p.T("lock.err.lockout", "Wait", waitWords(p, lo.Until.Sub(now))), true
 	}
 	return "", false
 }
 
 // describeApproval explains the approval errors; ok is false for others.
-func describeApproval(err error) (string, bool) {
+func describeApproval(p *lang.Printer, err error) (string, bool) {
 	switch {
 	case errors.Is(err, core.ErrNoRequest):
-		return "That request is no longer open: it was decided already or it expired.", true
+		return p.T("approval.err.no_request"), true
 	case errors.Is(err, core.ErrNoApprovalNeeded):
-		return "That account needs no approval: send /code NAME.", true
+		return p.T("approval.err.not_needed"), true
 	case errors.Is(err, core.ErrTooManyRequests):
-		return "Too many approval requests are open (you may have five at a time). Wait for an admin to decide them, then ask again.", true
+		return p.T("approval.err.too_many"), true
 	}
 	return "", false
 }
 
 // describePeople explains the people errors; ok is false for others.
-func describePeople(err error) (string, bool) {
+func describePeople(p *lang.Printer, err error) (string, bool) {
 	switch {
 	case errors.Is(err, core.ErrInviteInvalid):
-		return "That invite is unknown, used or expired. Ask for a new one.", true
+		return p.T("people.err.invite_invalid"), true
 	case errors.Is(err, core.ErrClaimInvalid):
-		return "That claim code is wrong, used or expired. Copy it again from the log of authbot serve (a restart prints a new one while nobody has claimed the bot).", true
+		return p.T("claim.err.invalid"), true
 	case errors.Is(err, core.ErrClaimClosed):
-		return "Too many wrong claim codes were sent, so claiming is closed. Restart authbot serve for a new code.", true
+		return p.T("claim.err.closed"), true
 	case errors.Is(err, core.ErrHasAdmin):
-		return "This bot has an admin already: ask them for an invite.", true
+		return p.T("claim.err.has_admin"), true
 	case errors.Is(err, core.ErrLinkInvalid):
-		return "That link code is unknown, used or expired. Send /link again from the account you already use.", true
+		return p.T("people.err.link_invalid"), true
 	case errors.Is(err, core.ErrIdentityTaken):
-		return "This chat account already belongs to someone here.", true
+		return p.T("people.err.identity_taken"), true
 	case errors.Is(err, core.ErrPersonExists):
-		return "Someone here already has that name. Pick another.", true
+		return p.T("people.err.exists"), true
 	case errors.Is(err, core.ErrNoPerson):
-		return "Nobody by that name was added with /invite. People in the config file are removed there.", true
+		return p.T("people.err.no_person"), true
 	case errors.Is(err, core.ErrReservedName):
-		return "That name is reserved for the person of authbot chat on the server. Pick another.", true
+		return p.T("people.err.reserved"), true
 	case errors.Is(err, core.ErrBadPersonName):
-		return fmt.Sprintf("That name is not usable: up to %d letters, digits, '-', '_' or '.'.", core.MaxVaultNameLen), true
+		return p.T("people.err.bad_name", "Max", core.MaxVaultNameLen), true
 	case errors.Is(err, core.ErrInVaults):
-		return "They are still in shared vaults: remove them there first (/vault remove VAULT NAME), so each vault gets a new key.", true
+		return p.T("people.err.in_vaults"), true
 	}
 	return "", false
 }
 
 // ImportFailure explains why a file could not be imported, for a person.
-func ImportFailure(err error) string { return importFailure(err) }
+func ImportFailure(err error) string {
+	return importFailure(lang.MustLoad().Printer(lang.English), err)
+}
 
-func importFailure(err error) string {
+func importFailure(p *lang.Printer, err error) string {
 	switch {
 	case errors.Is(err, transfer.ErrUnsupported):
-		return upperFirst(err.Error()) + ". Nothing was stored."
+		return p.T("import.err.reason", "Reason", upperFirst(err.Error()))
 	case errors.Is(err, transfer.ErrUnknownFormat):
-		return "I cannot import that file: I did not recognise its format. I read exports of " + transfer.Supported + ". Nothing was stored."
+		return p.T("import.err.unknown_format", "Formats", transfer.Supported)
 	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
 		errors.Is(err, transfer.ErrNeedFile):
-		return upperFirst(err.Error()) + ". Nothing was stored."
+		return p.T("import.err.reason", "Reason", upperFirst(err.Error()))
 	}
-	return "I could not read that file. Nothing was stored."
+	return p.T("import.err.unreadable")
 }
 
 func upperFirst(s string) string {
@@ -235,33 +238,39 @@ func upperFirst(s string) string {
 }
 
 // keyProblem is the one message for a key that cannot be read.
-func keyProblem(se *otp.SecretError) string {
-	p := secretProblem(se)
-	if !strings.HasSuffix(p, "?") {
-		p += "."
-	}
-	return "That backup key is not right: " + p + " Nothing was stored; check it and send it again."
+func keyProblem(p *lang.Printer, se *otp.SecretError) string {
+	return p.T("key.err.bad", "Problem", secretProblem(p, se))
 }
 
 // secretProblem says what is wrong with a typed key in the words a person
 // knows, counting places the way the person sees the key: groups as typed.
-func secretProblem(se *otp.SecretError) string {
+func secretProblem(p *lang.Printer, se *otp.SecretError) string {
 	if se.Pos == 0 || se.Char == '=' {
-		return se.Reason
+		return se.Reason + "."
 	}
 	c := otp.QuoteRune(se.Char)
-	where := fmt.Sprintf("the %s character, %s,", ordinal(se.Pos), c)
+	where := p.T("key.where_char", "Ordinal", ordinalIn(p, se.Pos), "Char", c)
 	if se.Group > 0 {
-		where = fmt.Sprintf("the %s group, %s: %s", ordinal(se.Group), se.GroupText, c)
+		where = p.T("key.where_group", "Ordinal", ordinalIn(p, se.Group), "Group", se.GroupText, "Char", c)
 	}
 	if h := otp.Hint(se.Char); h != 0 {
-		return fmt.Sprintf("%s is not used in backup keys; did you mean %c?", where, h)
+		return p.T("key.bad_char_hint", "Where", where, "Hint", string(h))
 	}
-	return fmt.Sprintf("%s is not used in backup keys, which have only the letters A to Z and the digits 2 to 7", where)
+	return p.T("key.bad_char", "Where", where)
+}
+
+// ordinalIn writes "3rd" the language's way; the messages around it are
+// worded so that the one form fits (Russian "символ № 3", "группа № 3").
+func ordinalIn(p *lang.Printer, n int) string {
+	if p.Tag() == lang.English {
+		return ordinal(n)
+	}
+	return p.T("num.ordinal", "N", n)
 }
 
 func asAmbiguous(err error) (*core.AmbiguousError, bool) {
-	amb, ok := err.(*core.AmbiguousError)
+	var amb *core.AmbiguousError
+	ok := errors.As(err, &amb)
 	return amb, ok
 }
 

@@ -26,22 +26,12 @@ type Options struct {
 	Observer Observer
 	// RateLimits are the per-person budgets; nil means DefaultRateLimits.
 	RateLimits *RateLimits
-	// IsAdmin, if set, says whether a person is one of the bot's admins
-	// (config admin: true); /invite and /remove need it. Nil: nobody is.
-	IsAdmin func(person string) bool
 	// TelegramBot is the bot's Telegram username, for invite deep links.
 	TelegramBot string
 	// TelegramBotName, if set and TelegramBot is empty, returns the
 	// username: the Telegram adapter only learns it from getMe once it
 	// runs, after the handler was built. "" while unknown.
 	TelegramBotName func() string
-	// IsConfigUser, if set, says whether a name is a config file user:
-	// /remove refuses them (their data is the operator's to drop, and a
-	// config user with a linked identity has a runtime record too).
-	IsConfigUser func(name string) bool
-	// IsPerson, if set, says whether a name is one of the bot's people;
-	// /vault add refuses others. Nil accepts any name.
-	IsPerson func(name string) bool
 	// Web, if set, is the web page: /app and /web open it (web.go).
 	Web WebPage
 }

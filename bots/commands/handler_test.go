@@ -23,9 +23,19 @@ type rig struct {
 	platform string
 }
 
+// rigPeople are the config's people of the test rigs, none an admin:
+// /vault add takes only people.
+func rigPeople() []core.ConfigUser {
+	var users []core.ConfigUser
+	for _, name := range []string{"alice", "bob", "carol", "dave"} {
+		users = append(users, core.ConfigUser{Name: name})
+	}
+	return users
+}
+
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	return rigWith(t, core.ServiceOptions{}, commands.Options{CodeDeleteAfter: time.Minute, ExportDeleteAfter: 30 * time.Second})
+	return rigWith(t, core.ServiceOptions{Users: rigPeople()}, commands.Options{CodeDeleteAfter: time.Minute, ExportDeleteAfter: 30 * time.Second})
 }
 
 // rigWith is a rig over a service with so, its handler built with ho (the

@@ -9,23 +9,26 @@ import (
 // /start and /help, both read from the command table.
 
 func (h *Handler) cmdStart(ctx context.Context, req Request, args string) []Reply {
-	intro := "Hello! I keep the backup keys of your two-factor accounts and give you the current code whenever you ask.\n\n"
-	return []Reply{{Parts: append(plain(intro), h.helpParts()...)}}
+	p := h.printer(req)
+	return []Reply{{Parts: append(plain(p.T("help.hello")+"\n\n"), h.helpParts(req)...)}}
 }
 
 func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply {
 	return []Reply{{Parts: h.helpFor(req, strings.ToLower(strings.TrimSpace(args)))}}
 }
 
-// helpParts is the everyday help page, for welcomes.
+// helpParts is the everyday help page, for welcomes, in req's language.
 // Welcomes go to chats (strangers arrive on Telegram or Matrix), and those
 // carry files.
-func (h *Handler) helpParts() []Part { return h.helpFor(Request{Files: true}, "") }
+func (h *Handler) helpParts(req Request) []Part {
+	return h.helpFor(Request{Files: true, pr: req.pr}, "")
+}
 
 // helpFor is one /help page, read from the command table: the everyday
 // commands, "team" (family and team) or "more"; admin commands only for
 // admins, and only what works on the asking platform.
 func (h *Handler) helpFor(req Request, topic string) []Part {
+	p := h.printer(req)
 	switch topic {
 	case "family", "teams", "vault", "vaults":
 		topic = "team"
@@ -33,16 +36,16 @@ func (h *Handler) helpFor(req Request, topic string) []Part {
 		topic = "more"
 	case "", "team", "more":
 	default:
-		return plain(fmt.Sprintf("There is no help page %q. Send /help, /help team or /help more.", topic))
+		return say(p, "help.no_page", "Topic", clip(topic, 32))
 	}
 	var b strings.Builder
 	switch topic {
 	case "":
-		b.WriteString("What I can do every day:\n")
+		b.WriteString(p.T("help.title_everyday") + "\n")
 	case "team":
-		b.WriteString("Sharing with your family or team:\n")
+		b.WriteString(p.T("help.title_team") + "\n")
 	case "more":
-		b.WriteString("More commands:\n")
+		b.WriteString(p.T("help.title_more") + "\n")
 	}
 	for _, c := range commandTable() {
 		if c.topic != topic || c.admin && !h.isAdmin(req.Person) || c.miniApp && !req.MiniApp {
@@ -50,22 +53,30 @@ func (h *Handler) helpFor(req Request, topic string) []Part {
 		}
 		line := "/" + c.name
 		if c.name != c.menuName() {
-			line += " (or /" + c.menuName() + ")"
+			line += " " + p.T("help.alias", "Command", "/"+c.menuName())
 		}
 		if c.args != "" {
 			line += " " + c.args
 		}
-		fmt.Fprintf(&b, "%s — %s\n", line, c.help)
+		fmt.Fprintf(&b, "%s — %s\n", line, c.helpLine(p))
 	}
 	if topic == "" {
 		// Screenshots and files only reach the bot where a chat carries them.
 		if !req.Files {
-			b.WriteString("\nYou can also paste an otpauth:// link; export files from other apps go in with: authbot import FILE.\n")
+			b.WriteString("\n" + p.T("help.paste_console") + "\n")
 		} else {
-			b.WriteString("\nYou can also paste an otpauth:// link, or send a screenshot of a QR code or an export file from another app.\n")
+			b.WriteString("\n" + p.T("help.paste_chat") + "\n")
 		}
-		b.WriteString("Example: /add binance JBSW Y3DP EHPK 3PXP, then /code binance.\n")
-		b.WriteString("More: /help team (family and team), /help more (rename, delete, lock…).")
+		b.WriteString(p.T("help.example") + "\n")
+		b.WriteString(p.T("help.more"))
 	}
 	return plain(strings.TrimRight(b.String(), "\n"))
+}
+
+// clip keeps what a person typed short when it is said back to them.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/authbot/authbot/lang"
 )
@@ -65,6 +66,12 @@ func (h *Handler) LanguageOf(ctx context.Context, person string) lang.Tag {
 	return lang.Match(h.storedLanguage(ctx, person))
 }
 
+// to is a request from nobody to person, for replies the bot addresses to
+// them (Reply.To): worded in their language.
+func (h *Handler) to(ctx context.Context, person string) Request {
+	return Request{Person: person, pr: h.cat.Printer(h.LanguageOf(ctx, person))}
+}
+
 func (h *Handler) storedLanguage(ctx context.Context, person string) string {
 	if person == "" {
 		return ""
@@ -84,11 +91,13 @@ func (h *Handler) storedLanguage(ctx context.Context, person string) string {
 
 // printer is the printer for req (set by Handle; the zero Request, as
 // welcome texts build it, gets English).
-func (h *Handler) printer(req Request) *lang.Printer {
-	if req.pr != nil {
-		return req.pr
+func (h *Handler) printer(req Request) *lang.Printer { return req.printer() }
+
+func (r Request) printer() *lang.Printer {
+	if r.pr != nil {
+		return r.pr
 	}
-	return h.cat.Printer(lang.English)
+	return lang.MustLoad().Printer(lang.English)
 }
 
 // say is one catalogue message as reply parts, lang.Code values as code
@@ -128,7 +137,7 @@ func (h *Handler) cmdLanguage(ctx context.Context, req Request, args string) []R
 		return []Reply{{Parts: append(say(p, id, "Language", p.Tag().Name(), "Command", cmd), languageList(p)...)}}
 	case strings.EqualFold(code, "auto"):
 		if err := h.svc.SetLanguage(ctx, req.Person, ""); err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
 		h.langs.set(req.Person, "")
 		t := lang.Match(req.Lang)
@@ -142,7 +151,7 @@ func (h *Handler) cmdLanguage(ctx context.Context, req Request, args string) []R
 		return []Reply{{Parts: append(say(p, "lang.unknown", "Code", code, "Command", cmd), languageList(p)...), refused: true}}
 	}
 	if err := h.svc.SetLanguage(ctx, req.Person, string(t)); err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	h.langs.set(req.Person, string(t))
 	// Said in the new language: the person sees at once that it worked.
@@ -157,4 +166,13 @@ func languageList(p *lang.Printer) []Part {
 		out = append(out, Part{Text: "\n• "}, Part{Text: string(t), Code: true}, Part{Text: " " + t.Name()})
 	}
 	return append(out, Part{Text: "\n• "}, Part{Text: "auto", Code: true}, Part{Text: " " + p.T("lang.auto_item")})
+}
+
+// dateIn writes a UTC time the way the language reads it without month
+// names to translate: "Jan 2 15:04" in English, ISO dates elsewhere.
+func dateIn(p *lang.Printer, t time.Time) string {
+	if p.Tag() == lang.English {
+		return t.UTC().Format("Jan 2 15:04")
+	}
+	return t.UTC().Format("2006-01-02 15:04")
 }

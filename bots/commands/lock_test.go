@@ -19,7 +19,7 @@ func cheapRig(t *testing.T) *rig {
 
 func limitedRig(t *testing.T, limits *commands.RateLimits) *rig {
 	t.Helper()
-	return rigWith(t, core.ServiceOptions{UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}},
+	return rigWith(t, core.ServiceOptions{UnlockFor: 15 * time.Minute, Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1}, Users: rigPeople()},
 		commands.Options{RateLimits: limits})
 }
 

@@ -6,47 +6,55 @@ import (
 	"strings"
 
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/lang"
 )
-
-func (h *Handler) knownPerson(name string) bool {
-	return h.opts.IsPerson == nil || h.opts.IsPerson(name)
-}
 
 // Runtime people: /invite NAME, /people, /remove NAME (the bot's admins),
 // /link (any person), and HandleStranger for the messages that make a
 // stranger a person: /start TOKEN (Telegram deep link), /join TOKEN, and
 // /link CODE from a second identity.
+//
+// Who is a person, and who an admin, is core's people directory
+// (core/directory.go): the config users handed to it at start-up and the
+// people added at runtime. The adapters ask it through Directory.
 
-func (h *Handler) isAdmin(person string) bool {
-	return h.opts.IsAdmin != nil && h.opts.IsAdmin(person)
+// isAdmin: /invite and /remove need a config admin (admin: true).
+func (h *Handler) isAdmin(person string) bool { return h.svc.IsAdmin(person) }
+
+// knownPerson is whether name is one of the bot's people (/vault add
+// refuses others). A lookup that fails counts as no, and is logged.
+func (h *Handler) knownPerson(ctx context.Context, name string) bool {
+	ok, err := h.svc.IsPerson(ctx, name)
+	if err != nil {
+		h.opts.Log.Error("looking up a person", "err", err)
+	}
+	return ok && err == nil
 }
-
-const adminsOnly = "Only the bot's admins can do that."
 
 // cmdInvite is for admins only (the table says so; policy checks it).
 func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Reply {
 	name := strings.TrimSpace(args)
 	if name == "" || strings.Contains(name, " ") {
-		return []Reply{{Parts: plain("Use: /invite NAME — the name they will have here, for example /invite bob.")}}
+		return []Reply{{Parts: plain(req.printer().T("people.invite_usage"))}}
 	}
-	if h.opts.IsPerson != nil && h.opts.IsPerson(name) {
-		return h.fail(core.ErrPersonExists)
+	if h.knownPerson(ctx, name) {
+		return h.fail(req, core.ErrPersonExists)
 	}
 	token, expires, err := h.svc.CreateInvite(ctx, req.Person, name)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
-	tg := "send /start " + token + " to this bot on Telegram"
+	p := req.printer()
+	tg := p.T("people.invite_tg_start", "Token", token)
 	bot := h.opts.TelegramBot
 	if bot == "" && h.opts.TelegramBotName != nil {
 		bot = h.opts.TelegramBotName()
 	}
 	if bot != "" {
-		tg = fmt.Sprintf("open https://t.me/%s?start=%s", bot, token)
+		tg = p.T("people.invite_tg_link", "URL", fmt.Sprintf("https://t.me/%s?start=%s", bot, token))
 	}
 	return []Reply{{
-		Parts: []Part{{Text: fmt.Sprintf("Invite for %s, usable once until %s UTC. Send them this: %s, or on Matrix send ", name, expires.Format("Jan 2 15:04"), tg)},
-			{Text: MatrixPrefix + "join " + token, Code: true}, {Text: " to the bot in a direct chat."}},
+		Parts:     say(p, "people.invite", "Name", name, "Until", dateIn(p, expires), "Telegram", tg, "Join", lang.Code(MatrixPrefix+"join "+token)),
 		Sensitive: true,
 		ExpiresAt: expires,
 	}}
@@ -55,13 +63,13 @@ func (h *Handler) cmdInvite(ctx context.Context, req Request, args string) []Rep
 func (h *Handler) cmdPeople(ctx context.Context, req Request, args string) []Reply {
 	people, err := h.svc.People(ctx)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if len(people) == 0 {
-		return []Reply{{Parts: plain("Nobody was added with /invite yet; the people in the config file are the only ones here."), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("people.none")), Sensitive: true}}
 	}
 	var b strings.Builder
-	b.WriteString("People added here (the config file's people are not listed):")
+	b.WriteString(req.printer().T("people.title"))
 	for _, p := range people {
 		var on []string
 		for _, id := range p.Identities {
@@ -69,7 +77,7 @@ func (h *Handler) cmdPeople(ctx context.Context, req Request, args string) []Rep
 		}
 		fmt.Fprintf(&b, "\n• %s — %s", p.Name, strings.Join(on, ", "))
 		if p.AddedBy != "" && p.AddedBy != p.Name {
-			fmt.Fprintf(&b, ", invited by %s", p.AddedBy)
+			b.WriteString(", " + req.printer().T("people.invited_by", "Person", p.AddedBy))
 		}
 	}
 	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
@@ -78,39 +86,38 @@ func (h *Handler) cmdPeople(ctx context.Context, req Request, args string) []Rep
 func (h *Handler) cmdRemove(ctx context.Context, req Request, args string) []Reply {
 	name := strings.TrimSpace(args)
 	if name == "" {
-		return []Reply{{Parts: plain("Use: /remove NAME. Everything only they could read is deleted.")}}
+		return []Reply{{Parts: plain(req.printer().T("people.remove_usage"))}}
 	}
-	if h.opts.IsConfigUser != nil && h.opts.IsConfigUser(name) {
-		return []Reply{{Parts: plain(name + " is in the config file: remove them there.")}}
+	if h.svc.IsConfigUser(name) {
+		return []Reply{{Parts: plain(req.printer().T("people.remove_config", "Name", name))}}
 	}
 	if err := h.svc.RemovePerson(ctx, req.Person, name); err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("Removed %s and everything only they could read.", name)), Sensitive: true}}
+	return []Reply{{Parts: plain(req.printer().T("people.removed", "Name", name)), Sensitive: true}}
 }
 
 // cmdJoin answers a known person who sends an invite token: invites are
 // for people the bot does not know yet (HandleStranger takes those).
 func (h *Handler) cmdJoin(ctx context.Context, req Request, args string) []Reply {
-	return []Reply{{Parts: plain("You are already known here; an invite is for someone the bot does not know yet.")}}
+	return []Reply{{Parts: plain(req.printer().T("people.join_known"))}}
 }
 
 func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply {
 	if args != "" {
-		return []Reply{{Parts: plain("You are already known here. Send /link alone to get a code for your other chat account.")}}
+		return []Reply{{Parts: plain(req.printer().T("people.link_known"))}}
 	}
 	code, expires, err := h.svc.LinkCode(ctx, req.Person)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
-	parts := []Part{{Text: "From your other chat account (Telegram or Matrix), send this to the bot within 10 minutes: "},
-		{Text: "/link " + code, Code: true}}
+	parts := say(req.printer(), "people.link", "Command", lang.Code("/link "+code))
 	if prefixOf(req) == DefaultPrefix {
 		// Element would intercept /link: say the Matrix form too.
-		parts = append(parts, Part{Text: " (from Matrix: "}, Part{Text: MatrixPrefix + "link " + code, Code: true}, Part{Text: ")"})
+		parts = say(req.printer(), "people.link_matrix", "Command", lang.Code("/link "+code), "Matrix", lang.Code(MatrixPrefix+"link "+code))
 	}
 	return []Reply{{
-		Parts:     append(parts, Part{Text: ". It then sees the same accounts."}),
+		Parts:     parts,
 		Sensitive: true,
 		ExpiresAt: expires,
 	}}
@@ -131,8 +138,11 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 		return "", nil
 	}
 	name = c.name
+	// A stranger has no stored choice yet: English (HandleStranger gets no
+	// app language from the adapters).
+	req := Request{Platform: platform, Chat: chat}
 	if ok, wait := h.limiter.take("stranger:"+platform+":"+identity, rateLock, h.opts.Clock.Now()); !ok {
-		return "", limited(rateLock, wait, false)
+		return "", limited(req, rateLock, wait, false)
 	}
 	ctx = core.WithPlatform(ctx, platform)
 	id := core.Identity{Platform: platform, ID: identity}
@@ -146,33 +156,44 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 		person, err = h.svc.AcceptInvite(ctx, arg, id)
 	}
 	if err != nil {
-		return "", h.fail(err)
+		return "", h.fail(req, err)
 	}
-	verb := "Welcome, " + person + "! "
+	verb := req.printer().T("people.welcome", "Name", person) + " "
 	if name == "link" {
-		verb = "Linked: this chat account is " + person + " now, with the same accounts. "
+		verb = req.printer().T("people.linked", "Name", person) + " "
 	}
-	return person, []Reply{{Parts: append(plain(verb), h.helpParts()...)}}
+	return person, []Reply{{Parts: append(plain(verb), h.helpParts(req)...)}}
 }
 
-// PersonFor returns the runtime person an identity belongs to, "" for
-// none: adapters call it for senders that are not config users.
+// Directory is what a chat adapter asks about people; *Handler has it
+// (the wiring asserts it), answering from core's people directory. It is
+// declared once, here, for every adapter.
+type Directory interface {
+	// PersonFor returns the person an identity belongs to (a config user
+	// or someone added at runtime), "" for a stranger.
+	PersonFor(ctx context.Context, platform, identity string) (string, error)
+	// IdentitiesOf returns the ids person has on platform, where replies
+	// addressed to them (Reply.To) go.
+	IdentitiesOf(ctx context.Context, person, platform string) ([]string, error)
+	// HandleStranger answers a message from someone unknown: /start TOKEN,
+	// /join TOKEN and /link CODE make them a person. No replies means the
+	// adapter refuses as usual.
+	HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, text string) (person string, replies []Reply)
+	// ExpectsNewcomers reports whether an invite or link code is open, so
+	// an adapter that must accept a chat first (Matrix) may accept a
+	// stranger's.
+	ExpectsNewcomers(ctx context.Context) bool
+}
+
+// PersonFor returns the person an identity belongs to, "" for a stranger.
 func (h *Handler) PersonFor(ctx context.Context, platform, identity string) (string, error) {
-	return h.svc.PersonFor(ctx, core.Identity{Platform: platform, ID: identity})
+	return h.svc.PersonOf(ctx, core.Identity{Platform: platform, ID: identity})
 }
 
-// knownRuntime is whether name was added at runtime.
-func (h *Handler) knownRuntime(ctx context.Context, name string) bool {
-	people, err := h.svc.People(ctx)
-	if err != nil {
-		return false
-	}
-	for _, p := range people {
-		if strings.EqualFold(p.Name, name) {
-			return true
-		}
-	}
-	return false
+// IdentitiesOf returns the ids person has on platform: the config's and
+// those linked at runtime.
+func (h *Handler) IdentitiesOf(ctx context.Context, person, platform string) ([]string, error) {
+	return h.svc.IdentitiesOf(ctx, person, platform)
 }
 
 // ExpectsNewcomers reports whether someone unknown may be about to send an

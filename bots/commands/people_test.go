@@ -11,9 +11,9 @@ import (
 
 func peopleRig(t *testing.T) *rig {
 	t.Helper()
-	return rigWith(t, core.ServiceOptions{}, commands.Options{RateLimits: &commands.RateLimits{}, TelegramBot: "authbot_demo_bot",
-		IsAdmin:  func(p string) bool { return p == "alice" },
-		IsPerson: func(p string) bool { return p == "alice" || p == "carol" }})
+	// The config's people: alice (an admin) and carol.
+	return rigWith(t, core.ServiceOptions{Users: []core.ConfigUser{{Name: "alice", Admin: true}, {Name: "carol"}}},
+		commands.Options{RateLimits: &commands.RateLimits{}, TelegramBot: "authbot_demo_bot"})
 }
 
 func TestInviteJoinLinkRemove(t *testing.T) {
@@ -65,7 +65,8 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	r.expect("alice", "/remove bob", "still in shared vaults")
 	r.expect("alice", "/vault remove fam bob", "bob is out of fam")
 	r.expect("carol", "/remove bob", "Only the bot's admins")
-	r.expect("alice", "/remove carol", "People in the config file are removed there")
+	r.expect("alice", "/remove carol", "carol is in the config file: remove them there")
+	r.expect("alice", "/remove zed", "Nobody by that name was added with /invite. People in the config file are removed there")
 	r.expect("alice", "/remove bob", "Removed bob")
 	if got, _ := r.h.PersonFor(ctx, "telegram", "555"); got != "" {
 		t.Errorf("removed bob still maps: %q", got)

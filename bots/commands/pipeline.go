@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -51,9 +50,7 @@ func (h *Handler) handle(ctx context.Context, req Request) []Reply {
 		p.secret = true // a file or photo may hold a QR code or an export
 	}
 	if len(text) > MaxMessageBytes {
-		return []Reply{{Parts: plain(fmt.Sprintf(
-			"That message is too long for me (%d KB). Send one command at a time; a backup key is at most a few dozen characters.",
-			len(text)>>10)), DeleteRequest: p.secret}}
+		return []Reply{{Parts: plain(req.printer().T("msg.too_long", "KB", len(text)>>10)), DeleteRequest: p.secret}}
 	}
 	replies := h.apply(ctx, req, text, p)
 	if p.secret {
@@ -112,7 +109,7 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 	// the data dir and its master key anyway, and scripts must not be
 	// refused halfway.
 	if ok, wait := h.limiter.take(req.Person, class, h.opts.Clock.Now()); !ok && !req.Local {
-		return limited(class, wait, p.secret)
+		return limited(req, class, wait, p.secret)
 	}
 	if req.Attachment != nil {
 		return h.attachment(ctx, req) // takes (and so clears) any pending question
@@ -141,7 +138,7 @@ func (h *Handler) apply(ctx context.Context, req Request, text string, p policy)
 		return h.unknown(ctx, req, p)
 	}
 	if p.cmd.admin && !h.isAdmin(req.Person) {
-		return []Reply{{Parts: plain(adminsOnly)}}
+		return []Reply{{Parts: plain(req.printer().T("people.admins_only"))}}
 	}
 	return p.cmd.run(h, ctx, req, p.args)
 }
@@ -155,9 +152,9 @@ func deleteRequested(replies []Reply, req Request) []Reply {
 			return replies
 		}
 	}
-	note := "I am deleting your message: it carried a secret."
+	note := req.printer().T("msg.deleting_secret")
 	if !req.DeletesMessages {
-		note = "Done."
+		note = req.printer().T("msg.done")
 	}
 	return append(replies, Reply{Parts: plain(note), DeleteRequest: true})
 }
@@ -168,16 +165,17 @@ func deletionNote(req Request) string {
 	if !req.DeletesMessages {
 		return ""
 	}
-	return "\nI am deleting your message with the key from this chat."
+	return "\n" + req.printer().T("msg.deleting_key")
 }
 
 // unknown answers a command that is not in the table, with the nearest
 // one as a suggestion.
 func (h *Handler) unknown(ctx context.Context, req Request, p policy) []Reply {
-	msg := fmt.Sprintf("I don't know %s%s.", prefixOf(req), p.name)
+	pr := req.printer()
+	msg := pr.T("msg.unknown_command", "Command", prefixOf(req)+p.name)
 	sensitive := false
 	if c, spelling := h.nearest(p.name); c != nil {
-		msg += " Did you mean /" + spelling
+		suggestion := "/" + spelling
 		switch {
 		case c.args != "" && p.args != "" && !p.secret:
 			// "/cod binance": the whole line, with the person's own name
@@ -186,16 +184,16 @@ func (h *Handler) unknown(ctx context.Context, req Request, p policy) []Reply {
 			if n := h.nearestName(ctx, req.Person, arg); n != "" {
 				arg = n
 			}
-			msg += " " + arg
+			suggestion += " " + arg
 			sensitive = true
 		case c.args != "":
-			msg += " " + c.args
+			suggestion += " " + c.args
 		}
-		msg += "?"
+		msg += " " + pr.T("msg.did_you_mean", "Command", suggestion)
 	}
-	msg += " Send /help to see what I can do."
+	msg += " " + pr.T("msg.send_help")
 	if p.secret && req.DeletesMessages {
-		msg += "\nYour message looked like it carries a secret, so I am deleting it from this chat."
+		msg += "\n" + pr.T("msg.unknown_secret")
 	}
 	return []Reply{{Parts: plain(msg), Sensitive: sensitive, refused: true}}
 }
@@ -219,9 +217,9 @@ func (h *Handler) group(ctx context.Context, req Request, p policy) []Reply {
 			return out
 		}
 	}
-	msg := "Codes and backup keys are only given in a private chat. Message me directly."
+	msg := req.printer().T("msg.private_only")
 	if p.secret {
-		msg = "That message carries a secret, so I am removing it from this chat. " + msg
+		msg = req.printer().T("msg.group_secret") + " " + msg
 	}
 	return []Reply{{Parts: plain(msg), DeleteRequest: p.secret}}
 }
@@ -236,18 +234,18 @@ func (h *Handler) freeText(ctx context.Context, req Request, text string) []Repl
 	case strings.HasPrefix(lower, "otpauth-migration://"):
 		return h.importText(ctx, req, text)
 	case looksLikeKey(text):
-		return []Reply{{Parts: plain("That looks like a backup key. To store it, send /add NAME KEY, for example /add binance JBSW Y3DP EHPK 3PXP."),
+		return []Reply{{Parts: plain(req.printer().T("msg.bare_key")),
 			DeleteRequest: true}}
 	case text == "":
-		return []Reply{{Parts: plain("Send /help to see what I can do.")}}
+		return []Reply{{Parts: plain(req.printer().T("msg.send_help"))}}
 	}
 	if yes, no := yesNo(text); yes || no {
-		return []Reply{{Parts: plain("I am not waiting for an answer just now (a question expires after a few minutes). Send the command again.")}}
+		return []Reply{{Parts: plain(req.printer().T("msg.not_waiting"))}}
 	}
 	if s := h.didYouMean(ctx, req, text); s != "" {
-		return []Reply{{Parts: plain(s + " Commands start with " + prefixOf(req) + "."), Sensitive: true}}
+		return []Reply{{Parts: plain(s + " " + req.printer().T("msg.commands_start", "Prefix", prefixOf(req))), Sensitive: true}}
 	}
-	return []Reply{{Parts: plain("Commands start with " + prefixOf(req) + ". Send /help to see them, or /code NAME for a code.")}}
+	return []Reply{{Parts: plain(req.printer().T("msg.commands_start_help", "Prefix", prefixOf(req)))}}
 }
 
 // pending is a question the bot asked and waits to have answered by the
@@ -301,9 +299,9 @@ func (h *Handler) clearPending(person string) {
 
 func (h *Handler) cmdCancel(ctx context.Context, req Request, args string) []Reply {
 	if _, ok := h.takePending(req.Person); ok {
-		return []Reply{{Parts: plain("OK, cancelled.")}}
+		return []Reply{{Parts: plain(req.printer().T("msg.cancelled"))}}
 	}
-	return []Reply{{Parts: plain("There was nothing to cancel.")}}
+	return []Reply{{Parts: plain(req.printer().T("msg.nothing_to_cancel"))}}
 }
 
 // splitCommand splits "/code@authbot binance" into "code" and "binance".

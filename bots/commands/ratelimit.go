@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -154,13 +153,14 @@ func (l *limiter) sweep(now time.Time) {
 }
 
 // limited is the reply when a person is over a budget.
-func limited(class rateClass, wait time.Duration, secretish bool) []Reply {
-	what := map[rateClass]string{
-		rateCode: "codes", rateSecret: "exports and checks", rateLock: "lock and unlock attempts", rateWrite: "changes",
+func limited(req Request, class rateClass, wait time.Duration, secretish bool) []Reply {
+	p := req.printer()
+	id := map[rateClass]string{
+		rateCode: "rate.codes", rateSecret: "rate.secret", rateLock: "rate.lock", rateWrite: "rate.write",
 	}[class]
-	if what == "" {
-		what = "commands"
+	if id == "" {
+		id = "rate.other"
 	}
-	return []Reply{{Parts: plain(fmt.Sprintf("You are asking for %s faster than I allow. Please wait %s and send it again.", what, waitWords(wait))),
+	return []Reply{{Parts: plain(p.T(id, "Wait", waitWords(p, wait))),
 		DeleteRequest: secretish}}
 }

@@ -21,12 +21,12 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 	if isUse {
 		sum, err := h.svc.UseRecoveryCode(ctx, req.Person, query, strings.TrimSpace(used))
 		if errors.Is(err, core.ErrNotRecoveryCode) {
-			return []Reply{{Parts: plain("That is not one of the unused recovery codes stored for this account. Nothing was changed."), DeleteRequest: true}}
+			return []Reply{{Parts: plain(req.printer().T("recover.not_a_code")), DeleteRequest: true}}
 		}
 		if err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
-		return []Reply{{Parts: plain(fmt.Sprintf("Marked as used. %s has %d unused recovery %s left.", sum.Name(), sum.RecoveryLeft, plural(sum.RecoveryLeft, "code", "codes"))),
+		return []Reply{{Parts: plain(req.printer().N("recover.marked_used", sum.RecoveryLeft, "Name", sum.Name())),
 			DeleteRequest: true, Sensitive: true}}
 	}
 	st := h.recoveryState(args)
@@ -40,14 +40,14 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 		st.Confirmed = sum.Confirmed
 		st.HasRecoveryCodes, st.RecoveryCodesLeft = sum.RecoveryCodes > 0, sum.RecoveryLeft
 	case errors.As(err, &amb):
-		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one?", len(amb.Matches), args), amb.Matches, "/recover")}
+		return []Reply{h.choose(req.printer().N("code.which_of", len(amb.Matches), "Query", args), amb.Matches, "/recover")}
 	case errors.Is(err, core.ErrNoAccounts), isNotFound(err):
 		// Guidance for a service whose key is not stored here.
 	default:
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if h.recovery == nil {
-		return []Reply{{Parts: plain("Recovery guidance is not available right now."), failed: true}}
+		return []Reply{{Parts: plain(req.printer().T("recover.unavailable")), failed: true}}
 	}
 	// The whole answer comes from core/recovery, so the screen-size and
 	// wording tests there measure exactly what the person reads.
@@ -69,10 +69,10 @@ const checklistMax = 6
 func (h *Handler) recoverChecklist(ctx context.Context, req Request) []Reply {
 	list, err := h.svc.List(ctx, req.Person)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if len(list) == 0 {
-		return h.fail(core.ErrNoAccounts)
+		return h.fail(req, core.ErrNoAccounts)
 	}
 	var todo, low []core.Summary
 	for _, a := range list {
@@ -83,35 +83,29 @@ func (h *Handler) recoverChecklist(ctx context.Context, req Request) []Reply {
 			low = append(low, a)
 		}
 	}
+	p := req.printer()
 	var b strings.Builder
-	switch len(todo) {
-	case 0:
-		b.WriteString("Every account here is checked against your phone or has recovery codes stored.")
-	case 1:
-		b.WriteString("One account has neither a /check nor recovery codes. Fix it while your phone still works:")
-	default:
-		fmt.Fprintf(&b, "%d accounts have neither a /check nor recovery codes. Fix each while your phone still works:", len(todo))
+	if len(todo) == 0 {
+		b.WriteString(p.T("checklist.all_good"))
+	} else {
+		b.WriteString(p.N("checklist.todo", len(todo)))
 	}
 	for i, a := range todo {
 		if i == checklistMax {
-			fmt.Fprintf(&b, "\n• and %d more: /list shows them all.", len(todo)-checklistMax)
+			b.WriteString("\n• " + p.N("checklist.more", len(todo)-checklistMax))
 			break
 		}
 		fmt.Fprintf(&b, "\n• /check %s CODE", a.Name())
 	}
 	if len(todo) > 0 {
-		b.WriteString("\nCODE is what your phone's authenticator app shows now for that account.")
+		b.WriteString("\n" + p.T("checklist.code_is"))
 	}
 	for i, a := range low {
 		if i == 2 {
 			break
 		}
-		if a.RecoveryLeft == 1 {
-			fmt.Fprintf(&b, "\n%s has 1 unused recovery code left: make new ones at the service.", a.Name())
-		} else {
-			fmt.Fprintf(&b, "\n%s has %d unused recovery codes left: make new ones at the service.", a.Name(), a.RecoveryLeft)
-		}
+		b.WriteString("\n" + p.N("checklist.low", a.RecoveryLeft, "Name", a.Name()))
 	}
-	b.WriteString("\nLost a phone? /recover NAME says what to do.")
+	b.WriteString("\n" + p.T("checklist.lost_phone"))
 	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/hbollon/go-edlib"
@@ -49,11 +48,11 @@ func (h *Handler) didYouMean(ctx context.Context, req Request, text string) stri
 		if n := h.nearestName(ctx, req.Person, arg); n != "" {
 			arg = n
 		}
-		return fmt.Sprintf("Did you mean /%s %s?", spelling, arg)
+		return req.printer().T("msg.did_you_mean", "Command", "/"+spelling+" "+arg)
 	}
 	if len(fields) == 1 {
 		if n := h.nearestName(ctx, req.Person, word); n != "" {
-			return fmt.Sprintf("Did you mean /code %s?", n)
+			return req.printer().T("msg.did_you_mean", "Command", "/code "+n)
 		}
 	}
 	return ""

@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"strings"
+
+	"github.com/authbot/authbot/lang"
 )
 
 // command is one entry of the command table, and the only place a
@@ -17,7 +19,8 @@ type command struct {
 	// menu shows that one (it is what a tap sends).
 	aliases []string
 	args    string // how the arguments are written, for /help
-	help    string // one line for /help and the platforms' command menus
+	// Its one line for /help and the platforms' command menus is the
+	// catalogue message "cmd.NAME" (lang/messages).
 	// menu puts the command in the platforms' command menus.
 	menu bool
 	// secret says whether these arguments carry a secret (a backup key, a
@@ -70,15 +73,22 @@ type MenuItem struct {
 
 // Menu returns the commands a platform should list, in order, each under
 // the spelling a platform menu can carry (a-z, 0-9 and _).
-func Menu() []MenuItem {
+func Menu() []MenuItem { return MenuIn(lang.English) }
+
+// MenuIn is Menu with the descriptions in language t.
+func MenuIn(t lang.Tag) []MenuItem {
+	p := lang.MustLoad().Printer(t)
 	var out []MenuItem
 	for _, c := range commandTable() {
 		if c.menu {
-			out = append(out, MenuItem{Command: c.menuName(), Description: c.help})
+			out = append(out, MenuItem{Command: c.menuName(), Description: c.helpLine(p)})
 		}
 	}
 	return out
 }
+
+// helpLine is c's one line for /help and the menus, in p's language.
+func (c *command) helpLine(p *lang.Printer) string { return p.T("cmd." + c.name) }
 
 // menuName is the first spelling of c that a Telegram menu accepts.
 func (c *command) menuName() string {
@@ -123,13 +133,14 @@ type Command struct {
 
 // Commands lists the command table.
 func Commands() []Command {
+	en := lang.MustLoad().Printer(lang.English)
 	var out []Command
 	for _, c := range commandTable() {
 		secret := c.secret
 		if secret == nil {
 			secret = func(string) bool { return false }
 		}
-		out = append(out, Command{Name: c.name, Aliases: append([]string(nil), c.aliases...), Args: c.args, Help: c.help,
+		out = append(out, Command{Name: c.name, Aliases: append([]string(nil), c.aliases...), Args: c.args, Help: c.helpLine(en),
 			Menu: c.menu, MenuName: c.menuName(), Secret: secret, Example: c.example, TakesArgs: c.args != "", RateClass: string(c.rate),
 			Admin: c.admin, Group: c.group, Stranger: c.stranger})
 	}
@@ -138,35 +149,35 @@ func Commands() []Command {
 
 func commandTable() []*command {
 	return []*command{
-		{name: "code", args: "[NAME]", help: "Get the current code (all codes without a name)", menu: true, rate: rateCode, run: (*Handler).cmdCode},
-		{name: "list", help: "List your accounts", menu: true, rate: rateOther, run: (*Handler).cmdList},
-		{name: "add", example: "binance JBSWY3DPEHPK3PXP", args: "NAME KEY | LINK", help: "Store an account from its backup key or otpauth:// link", menu: true, secret: anyArgs, rate: rateWrite, run: (*Handler).cmdAdd},
-		{name: "rename", args: "OLD NEW", help: "Rename an account", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdRename},
-		{name: "del", aliases: []string{"delete"}, args: "NAME", help: "Delete an account (asks first)", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdDel},
-		{name: "export", args: "[NAME]", help: "Move an account (or all) to another app: link, QR, encrypted file", menu: true, rate: rateSecret, run: (*Handler).cmdExport},
-		{name: "recover", example: "binance used aaaa-1111", args: "[NAME] [used CODE]", help: "What to do when a phone is lost; a checklist without a name", menu: true, secret: recoverArgs, rate: rateSecret, run: (*Handler).cmdRecover},
-		{name: "recovery-codes", example: "binance aaaa-1111 bbbb-2222", aliases: []string{"recovery_codes"}, args: "NAME CODES…", help: "Store an account's one-time recovery codes", menu: true, secret: anyArgs, rate: rateSecret, topic: "more", run: (*Handler).cmdRecoveryCodes},
-		{name: "check", example: "binance 123456", args: "NAME CODE", help: "Check the stored key against the code your phone shows", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdCheck},
-		{name: "vault", args: "new|add|remove|list …", help: "Share accounts with your family or team", menu: true, rate: rateWrite, topic: "team", run: (*Handler).cmdVault},
-		{name: "audit", args: "[VAULT]", help: "Who got which code when: your own, or a vault you run", rate: rateSecret, topic: "team", run: (*Handler).cmdAudit},
-		{name: "lock", example: "correct horse battery staple", args: "[PASSPHRASE | off]", help: "Lock your accounts with a passphrase only you know", secret: lockArgs, rate: rateLock, topic: "more", run: (*Handler).cmdLock},
-		{name: "unlock", example: "correct horse battery staple", args: "PASSPHRASE", help: "Open your locked accounts for a while", secret: anyArgs, rate: rateLock, topic: "more", run: (*Handler).cmdUnlock},
-		{name: "approve", args: "ID [once|MINUTES]", help: "Approve a request for a code", rate: rateOther, topic: "team", run: (*Handler).cmdApprove},
-		{name: "deny", args: "ID", help: "Refuse a request for a code", rate: rateOther, topic: "team", run: (*Handler).cmdDeny},
-		{name: "invite", args: "NAME", help: "Invite someone to this bot (admins)", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdInvite},
-		{name: "people", help: "Who was added to this bot", rate: rateOther, topic: "team", run: (*Handler).cmdPeople},
-		{name: "remove", args: "NAME", help: "Remove a person and everything only they could read (admins)", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdRemove},
+		{name: "code", args: "[NAME]", menu: true, rate: rateCode, run: (*Handler).cmdCode},
+		{name: "list", menu: true, rate: rateOther, run: (*Handler).cmdList},
+		{name: "add", example: "binance JBSWY3DPEHPK3PXP", args: "NAME KEY | LINK", menu: true, secret: anyArgs, rate: rateWrite, run: (*Handler).cmdAdd},
+		{name: "rename", args: "OLD NEW", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdRename},
+		{name: "del", aliases: []string{"delete"}, args: "NAME", menu: true, rate: rateWrite, topic: "more", run: (*Handler).cmdDel},
+		{name: "export", args: "[NAME]", menu: true, rate: rateSecret, run: (*Handler).cmdExport},
+		{name: "recover", example: "binance used aaaa-1111", args: "[NAME] [used CODE]", menu: true, secret: recoverArgs, rate: rateSecret, run: (*Handler).cmdRecover},
+		{name: "recovery-codes", example: "binance aaaa-1111 bbbb-2222", aliases: []string{"recovery_codes"}, args: "NAME CODES…", menu: true, secret: anyArgs, rate: rateSecret, topic: "more", run: (*Handler).cmdRecoveryCodes},
+		{name: "check", example: "binance 123456", args: "NAME CODE", menu: true, secret: anyArgs, rate: rateSecret, run: (*Handler).cmdCheck},
+		{name: "vault", args: "new|add|remove|list …", menu: true, rate: rateWrite, topic: "team", run: (*Handler).cmdVault},
+		{name: "audit", args: "[VAULT]", rate: rateSecret, topic: "team", run: (*Handler).cmdAudit},
+		{name: "lock", example: "correct horse battery staple", args: "[PASSPHRASE | off]", secret: lockArgs, rate: rateLock, topic: "more", run: (*Handler).cmdLock},
+		{name: "unlock", example: "correct horse battery staple", args: "PASSPHRASE", secret: anyArgs, rate: rateLock, topic: "more", run: (*Handler).cmdUnlock},
+		{name: "approve", args: "ID [once|MINUTES]", rate: rateOther, topic: "team", run: (*Handler).cmdApprove},
+		{name: "deny", args: "ID", rate: rateOther, topic: "team", run: (*Handler).cmdDeny},
+		{name: "invite", args: "NAME", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdInvite},
+		{name: "people", rate: rateOther, topic: "team", run: (*Handler).cmdPeople},
+		{name: "remove", args: "NAME", admin: true, rate: rateWrite, topic: "team", run: (*Handler).cmdRemove},
 		// /app opens the Mini App; /web sends a single-use link to the
 		// page, a credential until used or expired.
-		{name: "app", help: "Open your live codes as an app in Telegram", menu: true, rate: rateOther, topic: "more", miniApp: true, run: (*Handler).cmdApp},
-		{name: "web", help: "Get a one-time link to your live codes in a browser", rate: rateSecret, topic: "more", run: (*Handler).cmdWeb},
+		{name: "app", menu: true, rate: rateOther, topic: "more", miniApp: true, run: (*Handler).cmdApp},
+		{name: "web", rate: rateSecret, topic: "more", run: (*Handler).cmdWeb},
 		// The link code and the invite token let another chat account in
 		// as this person: secrets until used.
-		{name: "link", example: "ABCD-1234", args: "[CODE]", help: "Use this bot from your other chat account too", secret: anyArgs, stranger: true, rate: rateOther, topic: "team", run: (*Handler).cmdLink},
-		{name: "join", example: "tok3n-abcdef", args: "TOKEN", help: "Join with an invite (on Matrix)", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdJoin},
-		{name: "language", args: "[CODE]", help: "Show or choose the language I answer in", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdLanguage},
-		{name: "cancel", help: "Stop what I am waiting for", rate: rateOther, topic: "more", run: (*Handler).cmdCancel},
-		{name: "help", help: "Show what I can do", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdHelp},
-		{name: "start", example: "tok3n-abcdef", args: "[TOKEN]", help: "Say hello", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdStart},
+		{name: "link", example: "ABCD-1234", args: "[CODE]", secret: anyArgs, stranger: true, rate: rateOther, topic: "team", run: (*Handler).cmdLink},
+		{name: "join", example: "tok3n-abcdef", args: "TOKEN", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdJoin},
+		{name: "language", args: "[CODE]", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdLanguage},
+		{name: "cancel", rate: rateOther, topic: "more", run: (*Handler).cmdCancel},
+		{name: "help", menu: true, rate: rateOther, topic: "more", run: (*Handler).cmdHelp},
+		{name: "start", example: "tok3n-abcdef", args: "[TOKEN]", secret: anyArgs, stranger: true, rate: rateOther, topic: "hidden", run: (*Handler).cmdStart},
 	}
 }

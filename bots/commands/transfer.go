@@ -12,6 +12,7 @@ import (
 	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/core/transfer"
+	"github.com/authbot/authbot/lang"
 )
 
 // Import and export: files and QR screenshots in, otpauth links, QR codes
@@ -20,9 +21,6 @@ import (
 // maxPasswordTries is how many wrong passwords an encrypted import takes
 // before the file is forgotten and must be sent again.
 const maxPasswordTries = 3
-
-// minExportPassword is the shortest password an export file may have.
-const minExportPassword = 8
 
 // maxHeldFiles bounds the files kept in memory while a person sends the
 // parts of an export one by one (Steam's manifest.json and its maFiles).
@@ -40,7 +38,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 	}
 	a := req.Attachment
 	if len(a.Data) > MaxAttachmentBytes {
-		return []Reply{{Parts: plain(fmt.Sprintf("That file is too large for me (%d MB); exports and QR screenshots are far smaller. Nothing was stored.", len(a.Data)>>20)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().T("import.file_too_large", "MB", len(a.Data)>>20)), DeleteRequest: true}}
 	}
 	if a.Image {
 		return h.importImage(ctx, req, a.Data)
@@ -62,20 +60,19 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 		return h.importImage(ctx, req, a.Data)
 	case errors.As(err, &nf):
 		if len(files) > maxHeldFiles {
-			return []Reply{{Parts: plain(fmt.Sprintf("That is more than %d files for one export. Send a zip of the whole folder instead. Nothing was stored.", maxHeldFiles)), DeleteRequest: true}}
+			return []Reply{{Parts: plain(req.printer().T("import.too_many_files", "Max", maxHeldFiles)), DeleteRequest: true}}
 		}
 		h.setPending(req.Person, pending{kind: "import-files", files: files})
-		return []Reply{{Parts: plain(fmt.Sprintf("%s. I keep %s in memory only, for %s; nothing is stored until the import is complete. /cancel to forget %s.",
-			upperFirst(nf.Error()), plural(len(files), "this file", "these files"), h.opts.PendingTimeout, plural(len(files), "it", "them"))), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().N("import.held", len(files), "Reason", upperFirst(nf.Error()), "Wait", durIn(req.printer(), h.opts.PendingTimeout))), DeleteRequest: true}}
 	case errors.Is(err, transfer.ErrPasswordRequired):
 		h.setPending(req.Person, pending{kind: "import-password", files: files})
-		msg := "This export is encrypted. Send me its password in your next message (I delete that message as soon as I have read it), or /cancel."
+		msg := req.printer().T("import.password")
 		if errors.Is(err, transfer.ErrSlowKDF) {
-			msg += " Opening it takes a few seconds after that (longer on a small, busy server)."
+			msg += " " + req.printer().T("import.password_slow")
 		}
 		return []Reply{{Parts: plain(msg), DeleteRequest: true, AsksSecret: true}}
 	case err != nil:
-		return []Reply{{Parts: plain(importFailure(err) + deletionNote(req)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(importFailure(h.printer(req), err) + deletionNote(req)), DeleteRequest: true}}
 	}
 	return h.storeImport(ctx, req, res)
 }
@@ -87,11 +84,11 @@ func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Re
 		var msg string
 		switch {
 		case errors.Is(err, qr.ErrNoQR):
-			msg = "I found no QR code in that picture. Send a screenshot where the whole QR code is sharp and visible, or type /add NAME KEY with the key shown next to it."
+			msg = req.printer().T("import.no_qr")
 		case errors.Is(err, qr.ErrNotImage), errors.Is(err, qr.ErrImageTooLarge):
 			msg = upperFirst(err.Error()) + "."
 		default:
-			msg = h.explain(err)
+			msg = h.explain(req, err)
 		}
 		return []Reply{{Parts: plain(msg + deletionNote(req)), DeleteRequest: true}}
 	}
@@ -104,7 +101,7 @@ func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Re
 		case strings.HasPrefix(lower, "otpauth://"):
 			replies = append(replies, h.addFromText(ctx, req, "", text)...)
 		default:
-			replies = append(replies, Reply{Parts: plain("That QR code is not a 2FA code (it holds no otpauth:// link)." + deletionNote(req)), DeleteRequest: true})
+			replies = append(replies, Reply{Parts: plain(req.printer().T("import.qr_not_otp") + deletionNote(req)), DeleteRequest: true})
 		}
 	}
 	return replies
@@ -115,7 +112,7 @@ func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Re
 func (h *Handler) importText(ctx context.Context, req Request, text string) []Reply {
 	res, err := h.importer.Import(ctx, []byte(text), "")
 	if err != nil {
-		return []Reply{{Parts: plain(importFailure(err) + deletionNote(req)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(importFailure(h.printer(req), err) + deletionNote(req)), DeleteRequest: true}}
 	}
 	return h.storeImport(ctx, req, res)
 }
@@ -126,13 +123,13 @@ func (h *Handler) importPassword(ctx context.Context, req Request, p pending, pa
 	if errors.Is(err, transfer.ErrWrongPassword) {
 		p.attempts++
 		if p.attempts >= maxPasswordTries {
-			return []Reply{{Parts: plain("That password is wrong too. I have forgotten the file; send it again to start over."), DeleteRequest: true}}
+			return []Reply{{Parts: plain(req.printer().T("import.password_wrong_last")), DeleteRequest: true}}
 		}
 		h.setPending(req.Person, p)
-		return []Reply{{Parts: plain(fmt.Sprintf("That password does not open the file (%d of %d tries). Send it again, or /cancel.", p.attempts, maxPasswordTries)), DeleteRequest: true, AsksSecret: true}}
+		return []Reply{{Parts: plain(req.printer().T("import.password_wrong", "Tries", p.attempts, "Max", maxPasswordTries)), DeleteRequest: true, AsksSecret: true}}
 	}
 	if err != nil {
-		return []Reply{{Parts: plain(importFailure(err)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(importFailure(h.printer(req), err)), DeleteRequest: true}}
 	}
 	replies := h.storeImport(ctx, req, res)
 	replies[0].DeleteRequest = true
@@ -142,10 +139,10 @@ func (h *Handler) importPassword(ctx context.Context, req Request, p pending, pa
 // storeImport adds what a file held, all in one transaction, and reports
 // what was added, what was already there and what could not be read.
 func (h *Handler) storeImport(ctx context.Context, req Request, res *transfer.Result) []Reply {
-	_, text, err := h.Import(ctx, req.Person, res)
+	_, text, err := h.importIn(ctx, req.printer(), req.Person, res)
 	if err != nil {
-		r := h.failReply(err)
-		r.Parts = plain(r.PlainText() + " Nothing from this file was stored.")
+		r := h.failReply(req, err)
+		r.Parts = plain(r.PlainText() + " " + req.printer().T("import.nothing_stored"))
 		r.DeleteRequest = true
 		return []Reply{r}
 	}
@@ -158,6 +155,10 @@ func (h *Handler) storeImport(ctx context.Context, req Request, res *transfer.Re
 // parts of a multi-part Google export are still missing. authbot import
 // uses it too.
 func (h *Handler) Import(ctx context.Context, person string, res *transfer.Result) (core.ImportReport, string, error) {
+	return h.importIn(ctx, h.cat.Printer(lang.English), person, res)
+}
+
+func (h *Handler) importIn(ctx context.Context, p *lang.Printer, person string, res *transfer.Result) (core.ImportReport, string, error) {
 	accounts := make([]core.NewAccount, len(res.Keys))
 	for i, k := range res.Keys {
 		accounts[i] = core.NewAccount{Key: k}
@@ -172,22 +173,22 @@ func (h *Handler) Import(ctx context.Context, person string, res *transfer.Resul
 	var b strings.Builder
 	switch n := len(rep.Added); {
 	case n == 0 && len(rep.Duplicates) == 0 && len(res.Bad) == 0:
-		b.WriteString("That " + res.Format + " held no accounts.")
+		b.WriteString(p.T("import.empty", "Format", res.Format))
 	case n == 0:
-		b.WriteString("Nothing new imported from " + res.Format + ".")
+		b.WriteString(p.T("import.nothing_new", "Format", res.Format))
 	default:
-		fmt.Fprintf(&b, "Imported %d %s from %s: %s.", n, plural(n, "account", "accounts"), res.Format, summaryLabels(rep.Added))
+		b.WriteString(p.N("import.imported", n, "Format", res.Format, "Names", summaryLabels(p, rep.Added)))
 	}
 	for _, d := range rep.Duplicates {
-		fmt.Fprintf(&b, "\nAlready stored, not added again: %s (as %s).", d.Incoming, d.Existing)
+		b.WriteString("\n" + p.T("import.duplicate", "Name", d.Incoming, "Existing", d.Existing))
 	}
 	if len(res.Bad) > 0 {
-		fmt.Fprintf(&b, "\nCould not import %d %s:", len(res.Bad), plural(len(res.Bad), "entry", "entries"))
-		for _, p := range res.Bad {
-			fmt.Fprintf(&b, "\n• %s: %s", p.Entry, p.Reason)
+		b.WriteString("\n" + p.N("import.bad", len(res.Bad)))
+		for _, bad := range res.Bad {
+			fmt.Fprintf(&b, "\n• %s: %s", bad.Entry, bad.Reason)
 		}
 	}
-	if missing := h.noteBatchParts(person, res); missing != "" {
+	if missing := h.noteBatchParts(p, person, res); missing != "" {
 		b.WriteString("\n" + missing)
 	}
 	return rep, b.String(), nil
@@ -209,7 +210,7 @@ const (
 // bounded whatever the links claim: transfer refuses a batch_size over
 // transfer.MaxBatchSize, stale exports expire, each person keeps at most
 // maxBatchesPerPerson and everyone together maxBatches (the oldest go).
-func (h *Handler) noteBatchParts(person string, res *transfer.Result) string {
+func (h *Handler) noteBatchParts(p *lang.Printer, person string, res *transfer.Result) string {
 	parts := res.Parts
 	if parts == nil && res.Batch != nil {
 		parts = []transfer.Batch{*res.Batch}
@@ -254,16 +255,15 @@ func (h *Handler) noteBatchParts(person string, res *transfer.Result) string {
 			}
 		}
 		if n == 0 {
-			out = append(out, fmt.Sprintf("All %d parts of that Google Authenticator export are in.", st.size))
+			out = append(out, p.N("import.batch_done", st.size))
 			delete(h.batches, key)
 			continue
 		}
 		list := strings.Join(missing, ", ")
 		if n > len(missing) {
-			list += fmt.Sprintf(" and %d more", n-len(missing))
+			list += " " + p.N("import.batch_and_more", n-len(missing))
 		}
-		out = append(out, fmt.Sprintf("That Google Authenticator export has %d parts; still missing: part %s. Scan or send the other QR codes too.",
-			st.size, list))
+		out = append(out, p.N("import.batch_missing", st.size, "Parts", list))
 	}
 	sort.Strings(out)
 	return strings.Join(out, "\n")
@@ -320,20 +320,22 @@ type batchState struct {
 	expires time.Time
 }
 
-func summaryLabels(s []core.Summary) string {
+func summaryLabels(p *lang.Printer, s []core.Summary) string {
 	const show = 20
 	l := labels(s[:min(len(s), show)])
 	if len(s) > show {
-		l += fmt.Sprintf(" and %d more (see /list)", len(s)-show)
+		l += " " + p.N("import.and_more_list", len(s)-show)
 	}
 	return l
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// durIn says a configured duration: Go's own spelling ("1m0s") in
+// English, as before, and the language's words elsewhere.
+func durIn(p *lang.Printer, d time.Duration) string {
+	if p.Tag() == lang.English {
+		return d.String()
 	}
-	return many
+	return waitWords(p, d)
 }
 
 // cmdExport: /export NAME asks, /export NAME yes shows the link and QR;
@@ -342,57 +344,59 @@ func plural(n int, one, many string) string {
 func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Reply {
 	if args == "" || strings.EqualFold(args, "all") {
 		if _, err := h.svc.List(ctx, req.Person); err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(fmt.Sprintf("I will send all your accounts as an encrypted Aegis vault (Aegis, 2FAS and others open it) and as Google Authenticator transfer QR codes. Choose a password for the file (at least %d characters) and send it now; I delete your message. /cancel to stop.", minExportPassword)), AsksSecret: true}}
+		return []Reply{{Parts: plain(req.printer().T("export.all_ask", "Min", transfer.MinExportPassword)), AsksSecret: true}}
 	}
 	query, confirmed := inlineYes(args)
 	// Only ask first: the secret is neither read nor audited yet.
 	sum, err := h.svc.Exportable(ctx, req.Person, query)
 	if amb, ok := asAmbiguous(err); ok {
-		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}
+		return []Reply{h.choose(req.printer().N("export.which", len(amb.Matches), "Query", query), amb.Matches, "/export")}
 	}
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if !confirmed || !exactName(query, sum.Name(), sum.ID) {
 		h.setPending(req.Person, pending{kind: "confirm-export", id: sum.ID, label: sum.Name()})
-		q := "Show the backup key of %s? Anyone who sees it can make its codes. I delete the message after %s. Answer yes or no."
+		p := req.printer()
+		id := "export.confirm"
 		if confirmed {
-			q = "Show the backup key of %s? I show it without asking only when the whole name comes before yes. Anyone who sees it can make its codes; I delete the message after %s. Answer yes or no."
+			id = "export.confirm_whole"
 		}
 		return []Reply{{
-			Parts:     plain(fmt.Sprintf(q, sum.Name(), h.opts.ExportDeleteAfter)),
-			Buttons:   [][]Button{{{Label: "Show it", Data: "/export #" + sum.ID + " yes", Typed: "/export " + sum.Name() + " yes"}, {Label: "Cancel", Data: "/cancel"}}},
+			Parts:     plain(p.T(id, "Name", sum.Name(), "Wait", durIn(p, h.opts.ExportDeleteAfter))),
+			Buttons:   [][]Button{{{Label: p.T("export.button_show"), Data: "/export #" + sum.ID + " yes", Typed: "/export " + sum.Name() + " yes"}, {Label: p.T("export.button_cancel"), Data: "/cancel"}}},
 			Sensitive: true,
 		}}
 	}
 	query = "#" + sum.ID
 	acct, err := h.svc.Export(ctx, req.Person, query)
 	if amb, ok := asAmbiguous(err); ok {
-		return []Reply{h.choose(fmt.Sprintf("%d accounts match %q. Which one do you want to export?", len(amb.Matches), query), amb.Matches, "/export")}
+		return []Reply{h.choose(req.printer().N("export.which", len(amb.Matches), "Query", query), amb.Matches, "/export")}
 	}
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	key := acct.Key()
 	uri := key.URI()
 	png, err := qr.Encode(uri, 512)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	expires := h.opts.Clock.Now().Add(h.opts.ExportDeleteAfter)
+	p := req.printer()
 	text := []Part{
-		{Text: acct.Name() + " — scan the QR code with your new phone's authenticator app, or type the key:\n"},
+		{Text: acct.Name() + " — " + p.T("export.scan") + "\n"},
 		{Text: otp.EncodeSecret(key.Params.Secret), Code: true},
-		{Text: "\nLink: "}, {Text: uri, Code: true},
-		{Text: fmt.Sprintf("\nThis message is deleted in %s.", h.opts.ExportDeleteAfter)},
+		{Text: "\n" + p.T("export.link") + " "}, {Text: uri, Code: true},
+		{Text: "\n" + p.T("export.deleted_in", "Wait", durIn(p, h.opts.ExportDeleteAfter))},
 	}
 	if key.Params.Kind == otp.Steam {
 		// Steam Guard codes are 5 characters from Steam's own alphabet; an
 		// app without Steam support reads the link as a plain 6-digit key.
-		text = append(text, Part{Text: "\nThis is a Steam Guard key: the link works only in apps that support Steam Guard (Aegis, 2FAS…). Google Authenticator accepts it but makes wrong codes."})
+		text = append(text, Part{Text: "\n" + p.T("export.steam")})
 	}
 	return []Reply{{
 		Parts: text, Sensitive: true, ExpiresAt: expires,
@@ -402,13 +406,13 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 
 // exportAll answers the export password.
 func (h *Handler) exportAll(ctx context.Context, req Request, password string) []Reply {
-	if len([]rune(password)) < minExportPassword {
+	if errors.Is(transfer.CheckExportPassword(password), transfer.ErrWeakPassword) {
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(fmt.Sprintf("That password is too short; use at least %d characters. Send another, or /cancel.", minExportPassword)), DeleteRequest: true, AsksSecret: true}}
+		return []Reply{{Parts: plain(req.printer().T("export.password_short", "Min", transfer.MinExportPassword)), DeleteRequest: true, AsksSecret: true}}
 	}
 	accounts, err := h.svc.ExportAll(ctx, req.Person)
 	if err != nil {
-		r := h.failReply(err)
+		r := h.failReply(req, err)
 		r.DeleteRequest = true
 		return []Reply{r}
 	}
@@ -418,28 +422,27 @@ func (h *Handler) exportAll(ctx context.Context, req Request, password string) [
 	}
 	vault, err := transfer.ExportAegis(keys, password)
 	if err != nil {
-		r := h.failReply(err)
+		r := h.failReply(req, err)
 		r.DeleteRequest = true
 		return []Reply{r}
 	}
 	expires := h.opts.Clock.Now().Add(h.opts.ExportDeleteAfter)
 	replies := []Reply{{
-		Parts: plain(fmt.Sprintf("Your %d %s as an encrypted Aegis vault, opened with the password you just chose. Save the file somewhere safe; this message is deleted in %s.",
-			len(keys), plural(len(keys), "account", "accounts"), h.opts.ExportDeleteAfter)),
+		Parts:         plain(req.printer().N("export.vault", len(keys), "Wait", durIn(req.printer(), h.opts.ExportDeleteAfter))),
 		File:          &File{Name: "authbot-export.json", MIME: "application/json", Data: vault},
 		DeleteRequest: true, Sensitive: true, ExpiresAt: expires,
 	}}
 	uris, skipped, err := transfer.GoogleMigrationURIs(keys)
 	if err != nil {
-		return append(replies, h.failReply(err))
+		return append(replies, h.failReply(req, err))
 	}
 	for i, u := range uris {
 		png, err := qr.Encode(u, 768)
 		if err != nil {
-			return append(replies, h.failReply(err))
+			return append(replies, h.failReply(req, err))
 		}
 		replies = append(replies, Reply{
-			Parts:     plain(fmt.Sprintf("Google Authenticator transfer code %d of %d: in Google Authenticator choose Transfer accounts → Import accounts and scan it.", i+1, len(uris))),
+			Parts:     plain(req.printer().T("export.google", "N", i+1, "Total", len(uris))),
 			Image:     &File{Name: fmt.Sprintf("google-transfer-%d-of-%d.png", i+1, len(uris)), MIME: "image/png", Data: png},
 			Sensitive: true, ExpiresAt: expires,
 		})
@@ -449,7 +452,7 @@ func (h *Handler) exportAll(ctx context.Context, req Request, password string) [
 		for _, k := range skipped {
 			names = append(names, core.Describe(k))
 		}
-		replies = append(replies, Reply{Parts: plain("Google Authenticator cannot hold these, so they are only in the vault file: " + strings.Join(names, ", ") + "."), Sensitive: true, ExpiresAt: expires})
+		replies = append(replies, Reply{Parts: plain(req.printer().T("export.google_skipped", "Names", strings.Join(names, ", "))), Sensitive: true, ExpiresAt: expires})
 	}
 	return replies
 }

@@ -2,23 +2,15 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/lang"
 )
 
 // Shared vaults: /vault new|add|remove|list (the sentences for their
 // errors are describeTeam in explain.go). /code team/aws and /add team/aws
 // KEY go through the ordinary commands: core resolves the vault part.
-
-const vaultUsage = "Use:\n" +
-	"/vault new NAME — make a shared vault (you are its admin)\n" +
-	"/vault add NAME PERSON [codes|manager|admin] — add someone (codes-only by default) or change their role\n" +
-	"/vault remove NAME PERSON — take someone out (the vault gets a new key)\n" +
-	"/vault approval NAME on|off — codes need an admin's approval\n" +
-	"/vault list — your vaults and their members\n" +
-	"Then /add NAME/ACCOUNT KEY and /code NAME/ACCOUNT."
 
 func (h *Handler) cmdVault(ctx context.Context, req Request, args string) []Reply {
 	fields := strings.Fields(args)
@@ -32,78 +24,76 @@ func (h *Handler) cmdVault(ctx context.Context, req Request, args string) []Repl
 	case sub == "new" && len(rest) == 1:
 		info, err := h.svc.CreateVault(ctx, req.Person, rest[0])
 		if err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
-		return []Reply{{Parts: plain(fmt.Sprintf("Made the shared vault %s; you are its admin. Add people with /vault add %s PERSON, and accounts with /add %s/NAME KEY.",
-			info.Name, info.Name, info.Name)), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("vault.made", "Vault", info.Name)), Sensitive: true}}
 	case sub == "add" && (len(rest) == 2 || len(rest) == 3):
 		role := core.RoleCodesOnly
 		if len(rest) == 3 {
 			r, err := core.ParseRole(rest[2])
 			if err != nil {
-				return h.fail(err)
+				return h.fail(req, err)
 			}
 			role = r
 		}
-		if !h.knownPerson(rest[1]) && !h.knownRuntime(ctx, rest[1]) {
-			return []Reply{{Parts: plain(fmt.Sprintf("I do not know anyone called %s. Use the names from the bot's people list.", rest[1]))}}
+		if !h.knownPerson(ctx, rest[1]) {
+			return []Reply{{Parts: plain(req.printer().T("vault.unknown_person", "Person", rest[1]))}}
 		}
 		info, err := h.svc.AddMember(ctx, req.Person, rest[0], rest[1], role)
 		if err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
-		return []Reply{{Parts: plain(fmt.Sprintf("%s is now in %s as %s. They get codes with /code %s/NAME.",
-			rest[1], info.Name, roleWords(role), info.Name)), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("vault.added", "Person", rest[1], "Vault", info.Name, "Role", roleWords(req.printer(), role))), Sensitive: true}}
 	case sub == "approval" && len(rest) == 2 && (rest[1] == "on" || rest[1] == "off"):
 		info, err := h.svc.SetApproval(ctx, req.Person, rest[0], rest[1] == "on")
 		if err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
 		if info.Approval {
-			return []Reply{{Parts: plain(fmt.Sprintf("Codes in %s now need an admin's approval: members send /code %s/NAME REASON.", info.Name, info.Name))}}
+			return []Reply{{Parts: plain(req.printer().T("vault.approval_on", "Vault", info.Name))}}
 		}
-		return []Reply{{Parts: plain(fmt.Sprintf("Codes in %s no longer need approval.", info.Name))}}
+		return []Reply{{Parts: plain(req.printer().T("vault.approval_off", "Vault", info.Name))}}
 	case sub == "remove" && len(rest) == 2:
 		info, err := h.svc.RemoveMember(ctx, req.Person, rest[0], rest[1])
 		if err != nil {
-			return h.fail(err)
+			return h.fail(req, err)
 		}
-		return []Reply{{Parts: plain(fmt.Sprintf("%s is out of %s. The vault has a new key, so nothing added from now on can be opened with what they had.",
-			rest[1], info.Name)), Sensitive: true}}
+		return []Reply{{Parts: plain(req.printer().T("vault.removed", "Person", rest[1], "Vault", info.Name)), Sensitive: true}}
 	}
-	return []Reply{{Parts: plain(vaultUsage)}}
+	return []Reply{{Parts: plain(req.printer().T("vault.usage"))}}
 }
 
 func (h *Handler) vaultList(ctx context.Context, req Request) []Reply {
 	vs, err := h.svc.Vaults(ctx, req.Person)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	if len(vs) == 0 {
-		return []Reply{{Parts: plain("You are not in any shared vault. Make one with /vault new NAME.")}}
+		return []Reply{{Parts: plain(req.printer().T("vault.none"))}}
 	}
+	p := req.printer()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Your shared vaults (%d):", len(vs))
+	b.WriteString(p.N("vault.list_title", len(vs)))
 	for _, v := range vs {
-		fmt.Fprintf(&b, "\n• %s — you: %s, %d %s", v.Name, roleWords(v.Role), v.Accounts, plural(v.Accounts, "account", "accounts"))
+		b.WriteString("\n• " + p.N("vault.list_line", v.Accounts, "Vault", v.Name, "Role", roleWords(p, v.Role)))
 		if v.Approval {
-			b.WriteString(", codes need approval")
+			b.WriteString(", " + p.T("vault.list_approval"))
 		}
 		var ms []string
 		for _, m := range v.Members {
-			ms = append(ms, m.Person+" ("+roleWords(m.Role)+")")
+			ms = append(ms, m.Person+" ("+roleWords(p, m.Role)+")")
 		}
-		b.WriteString("\n  members: " + strings.Join(ms, ", "))
+		b.WriteString("\n  " + p.T("vault.list_members", "Members", strings.Join(ms, ", ")))
 	}
 	return []Reply{{Parts: plain(b.String()), Sensitive: true}}
 }
 
-func roleWords(r core.Role) string {
+func roleWords(p *lang.Printer, r core.Role) string {
 	switch r {
 	case core.RoleAdmin:
-		return "admin"
+		return p.T("role.admin")
 	case core.RoleManager:
-		return "manager"
+		return p.T("role.manager")
 	}
-	return "codes only"
+	return p.T("role.codes")
 }

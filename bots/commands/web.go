@@ -3,12 +3,12 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/lang"
 )
 
 // The web page (bots/web) is one more front end of this command language:
@@ -79,16 +79,17 @@ func (h *Handler) pageErr(err error) *PageError {
 	var need *core.ApprovalNeededError
 	if errors.As(err, &need) {
 		return &PageError{Approval: true, Err: err,
-			Message: fmt.Sprintf("Codes in %s need an admin's approval: ask for it, and the code comes to your chat once one of them approves.", need.Vault)}
+			Message: lang.MustLoad().Printer(lang.English).T("web.need_approval", "Vault", need.Vault)}
 	}
-	msg, expected := h.describe(err)
+	// The page speaks English (its own words are in bots/web).
+	msg, expected := h.describe(Request{}, err)
 	return &PageError{Message: msg, Failed: !expected, Err: err}
 }
 
 // limit spends one token of the /code class for person.
 func (h *Handler) limit(person string) *PageError {
 	if ok, wait := h.limiter.take(person, rateCode, h.opts.Clock.Now()); !ok {
-		return &PageError{Wait: wait, Message: limited(rateCode, wait, false)[0].PlainText()}
+		return &PageError{Wait: wait, Message: limited(Request{}, rateCode, wait, false)[0].PlainText()}
 	}
 	return nil
 }
@@ -168,34 +169,32 @@ func (h *Handler) webOn() bool { return h.opts.Web != nil && h.opts.Web.AppURL()
 
 func (h *Handler) cmdApp(ctx context.Context, req Request, args string) []Reply {
 	if !h.webOn() {
-		return []Reply{{Parts: plain(webOff)}}
+		return []Reply{{Parts: plain(req.printer().T("web.off"))}}
 	}
 	if !req.MiniApp {
-		return []Reply{{Parts: plain("The app opens inside Telegram. Here, send /web for a link that opens your codes in a browser.")}}
+		return []Reply{{Parts: plain(req.printer().T("web.app_telegram_only"))}}
 	}
 	if !strings.HasPrefix(h.opts.Web.AppURL(), "https://") {
-		return []Reply{{Parts: plain("Telegram opens only https pages, and this bot's web.public_url is not one. Send /web for a link instead.")}}
+		return []Reply{{Parts: plain(req.printer().T("web.app_not_https"))}}
 	}
-	return []Reply{{Parts: plain("Your codes, live, with a countdown; tap one to copy it. The page shows codes only, never a backup key."),
-		Buttons: [][]Button{{{Label: "Open my codes", WebApp: h.opts.Web.AppURL()}}}}}
+	return []Reply{{Parts: plain(req.printer().T("web.app")),
+		Buttons: [][]Button{{{Label: req.printer().T("web.button_open"), WebApp: h.opts.Web.AppURL()}}}}}
 }
-
-const webOff = "The web page is not set up on this bot. The person who runs it can turn it on (web.listen and web.public_url in the config)."
 
 // cmdWeb answers /web with a single-use link to the page, which expires
 // with the message that carries it.
 func (h *Handler) cmdWeb(ctx context.Context, req Request, args string) []Reply {
 	if !h.webOn() {
-		return []Reply{{Parts: plain(webOff)}}
+		return []Reply{{Parts: plain(req.printer().T("web.off"))}}
 	}
 	link, tag, expires, err := h.opts.Web.NewLink(ctx, req.Person)
 	if err != nil {
-		return h.fail(err)
+		return h.fail(req, err)
 	}
 	mins := int(expires.Sub(h.opts.Clock.Now()).Round(time.Minute).Minutes())
 	return []Reply{{
-		Parts: []Part{{Text: "Open your codes in a browser: "}, {Text: link},
-			{Text: fmt.Sprintf("\nThe link works once, within %d %s, and only for you: do not forward it. I delete this message once it is used or expired.", mins, plural(mins, "minute", "minutes"))}},
+		Parts: []Part{{Text: req.printer().T("web.link") + " "}, {Text: link},
+			{Text: "\n" + req.printer().N("web.link_note", mins)}},
 		Sensitive: true,
 		ExpiresAt: expires,
 		Tag:       tag,

@@ -2,7 +2,10 @@
 
 package matrix
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // HealthReporter is told how the homeserver answers, for /healthz
 // (*observe.AdapterHealth fits). what is a fixed word ("login", "sync"),
@@ -22,4 +25,11 @@ func (b *Bot) failed(what string) {
 	if b.cfg.Health != nil {
 		b.cfg.Health.Failed(b.cfg.Clock.Now(), what)
 	}
+}
+
+// ClockSampler is told, for each new event, our clock and the event's
+// origin_server_ts (*observe.ClockSkew fits): a server clock that is off
+// makes every code wrong.
+type ClockSampler interface {
+	Sample(ctx context.Context, local, remote time.Time)
 }

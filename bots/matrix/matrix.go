@@ -99,6 +99,9 @@ type Config struct {
 	// Health, if set, is told when a sync worked or failed (/healthz:
 	// Matrix syncing, and when).
 	Health HealthReporter
+	// Skew, if set, gets every new message's origin_server_ts to compare
+	// the server's clock with the homeserver's.
+	Skew ClockSampler
 	// DeviceName is shown to people in their device lists.
 	DeviceName string
 	// RetryMin and RetryMax bound the back-off between failed syncs and

@@ -204,6 +204,10 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	if evt.Sender == b.cli.UserID || isInitialSync(ctx) {
 		return
 	}
+	if b.cfg.Skew != nil && evt.Timestamp > 0 {
+		// Not the initial sync's backlog: sent a moment ago.
+		b.cfg.Skew.Sample(ctx, b.cfg.Clock.Now(), time.UnixMilli(evt.Timestamp))
+	}
 	if _, known := b.cfg.Users[evt.Sender]; !known {
 		if _, ok := b.cfg.Handler.(Strangers); !ok {
 			return // strangers get nothing, not even a refusal

@@ -99,6 +99,9 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 	b.track = newTracker()
 	b.prog = newProgress(ctx, b.cfg.Progress, b.log)
 	backoff := time.Duration(0)
+	// live: a poll has answered since the start, so what comes now was
+	// sent just now (the first answer may bring a backlog with old dates).
+	live := false
 	for ctx.Err() == nil {
 		n, progress := b.track.state()
 		if n >= pollLimit || b.track.windowFull(pollLimit) {
@@ -159,6 +162,10 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 				fresh = append(fresh, u)
 			}
 		}
+		if live && timeout > 0 {
+			b.sampleClock(ctx, fresh) // a long poll's answer: sent just now
+		}
+		live = true
 		// Durably in progress before any handler runs.
 		skip := b.prog.begin(ctx, fresh, low)
 		for _, u := range fresh {

@@ -27,12 +27,13 @@ type teamRig struct {
 
 func startTeam(t *testing.T) *teamRig {
 	t.Helper()
-	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}})
+	// alice is the config's admin (core's people directory).
+	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}, Service: core.ServiceOptions{Users: []core.ConfigUser{
+		{Name: "alice", Identities: []core.Identity{{Platform: "telegram", ID: strconv.FormatInt(alice, 10)}}, Admin: true}}}})
 	svc := k.Svc
 	var bot *telegram.Bot
 	var botMu sync.Mutex
 	h := k.Handler(commands.Options{
-		IsAdmin: func(p string) bool { return p == "alice" },
 		TelegramBotName: func() string {
 			botMu.Lock()
 			defer botMu.Unlock()

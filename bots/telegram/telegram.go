@@ -143,6 +143,9 @@ type Config struct {
 	// Health, if set, is told each time the Bot API answered or failed
 	// (/healthz: Telegram reachable, and when).
 	Health HealthReporter
+	// Skew, if set, gets the date of every new message to compare the
+	// server's clock with Telegram's.
+	Skew ClockSampler
 }
 
 // Bot is a running Telegram adapter.

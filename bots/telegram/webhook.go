@@ -68,6 +68,7 @@ func (b *Bot) WebhookHandler(workCtx context.Context) http.Handler {
 			w.WriteHeader(http.StatusOK) // Telegram's retry of one we handled
 			return
 		}
+		b.sampleClock(r.Context(), []*models.Update{u})
 		if b.prog.begin(r.Context(), []*models.Update{u}, 0)[u.ID] {
 			b.skipUpdate(workCtx, u)
 			w.WriteHeader(http.StatusOK)

@@ -89,7 +89,7 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 		}
 	}
 	clock := core.SystemClock{}
-	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{UnlockFor: cfg.Lock.UnlockFor.D()})
+	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{UnlockFor: cfg.Lock.UnlockFor.D(), Users: configUsers(cfg)})
 	if err != nil {
 		store.Close()
 		if errors.Is(err, core.ErrWrongMasterKey) {
@@ -104,7 +104,7 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 		ExportDeleteAfter: cfg.Codes.ExportDeleteAfter.D(),
 	}
 	names := &botNames{}
-	peopleOptions(cfg, svc, names)(&hopts)
+	peopleOptions(cfg, names)(&hopts)
 	links := &webLinks{}
 	withWeb(cfg, links)(&hopts) // serve starts the page (web.go)
 	for _, f := range extra {

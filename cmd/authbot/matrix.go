@@ -94,7 +94,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		// Runtime people (invites, /link) are found through the handler;
 		// replies addressed to them go to the ids they joined with.
 		Recipients: func(ctx context.Context, person string) ([]id.UserID, error) {
-			ids, err := identitiesOn(ctx, a.cfg, a.svc, matrix.Platform, person)
+			ids, err := a.handler.IdentitiesOf(ctx, person, matrix.Platform)
 			out := make([]id.UserID, 0, len(ids))
 			for _, s := range ids {
 				out = append(out, id.UserID(s))
@@ -108,6 +108,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		Clock:     a.clock,
 		Metrics:   metrics,
 		Health:    matrixHealth(a),
+		Skew:      matrixSkew(a),
 	})
 	if err != nil {
 		return nil, err
@@ -163,4 +164,12 @@ func matrixHealth(a *app) matrix.HealthReporter {
 		return nil
 	}
 	return a.metrics.Adapter(matrix.Platform)
+}
+
+// matrixSkew is where the adapter hands message timestamps (skew.go).
+func matrixSkew(a *app) matrix.ClockSampler {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics.ClockSkew()
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/authbot/authbot/backup"
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
@@ -35,6 +36,8 @@ type offline struct {
 	}
 	// postgres is store when it is PostgreSQL (rotate-key takes its lease).
 	postgres *postgres.Store
+	// cleanup, if set, removes a snapshot file after the store closed.
+	cleanup func()
 }
 
 // offlineMode says which store openOffline opens.
@@ -100,12 +103,13 @@ func openOffline(ctx context.Context, dataDir, cfgPath string, getenv env, mode 
 			return nil, err
 		}
 	case mode == offlineRead:
-		s, err := bolt.Open(ctx, o.layout.DB(), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+		// While serve runs, read the snapshot it sends (openBoltSnapshot).
+		s, done, err := openBoltSnapshot(ctx, dir)
 		if err != nil {
 			o.Close()
-			return nil, fmt.Errorf("open database (is authbot serve running? the audit log is read with the bot stopped, or from a backup): %w", err)
+			return nil, err
 		}
-		o.store = s
+		o.store, o.cleanup = s, done
 	case mode == offlineRotate:
 		s, err := bolt.Open(ctx, o.layout.DB(), bolt.Options{})
 		if errors.Is(err, bolt.ErrLocked) {
@@ -132,7 +136,46 @@ func (o *offline) Close() error {
 	if o.store == nil {
 		return nil
 	}
-	return o.store.Close()
+	err := o.store.Close()
+	if o.cleanup != nil {
+		o.cleanup()
+	}
+	return err
+}
+
+// openBoltSnapshot opens the bbolt database of dir read-only. While serve
+// runs, bbolt's lock keeps every other process off the file, so it asks
+// serve for a consistent snapshot through the backup socket (the one
+// authbot backup uses), writes it to a temporary file in the data dir
+// (0600, in the 0700 dir) and opens that; done removes it (after the
+// store is closed).
+func openBoltSnapshot(ctx context.Context, dir string) (*bolt.Store, func(), error) {
+	l := datadir.At(dir)
+	tmp, err := os.CreateTemp(dir, ".snapshot-*.db")
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot file: %w", err)
+	}
+	path := tmp.Name()
+	remove := func() { _ = os.Remove(path) }
+	_, ferr := backup.Fetch(ctx, l.Socket(), tmp)
+	cerr := tmp.Close()
+	if ferr == nil && cerr == nil {
+		store, err := bolt.Open(ctx, path, bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+		if err != nil {
+			remove()
+			return nil, nil, fmt.Errorf("open the snapshot serve sent: %w", err)
+		}
+		return store, remove, nil
+	}
+	remove()
+	if ferr != nil && !errors.Is(ferr, backup.ErrNoServer) {
+		return nil, nil, ferr
+	}
+	store, err := bolt.Open(ctx, l.DB(), bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, nil, nil
 }
 
 // postgresConfig returns the config at path when it stores the data in

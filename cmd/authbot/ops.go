@@ -45,7 +45,14 @@ func (o *ops) Start(ctx context.Context, a *app) error {
 	if a.cfg.Storage.Driver != config.DriverPostgres {
 		// bbolt's file is locked by serve: `authbot backup` asks here.
 		// PostgreSQL serves any number of readers, so it reads directly.
-		sock, err := backup.Listen(datadir.At(a.cfg.DataDir).Socket(), a.store.Backup)
+		sock, err := backup.Listen(datadir.At(a.cfg.DataDir).Socket(), func(ctx context.Context, w io.Writer) (int64, error) {
+			// The snapshot holds the audit entries buffered so far too
+			// (authbot audit reads it while serve runs).
+			if err := a.svc.FlushAudit(ctx); err != nil {
+				a.log.Warn("could not write the audit log before a snapshot", "err", err)
+			}
+			return a.store.Backup(ctx, w)
+		})
 		if err != nil {
 			return err
 		}

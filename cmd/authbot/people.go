@@ -12,8 +12,30 @@ import (
 	"github.com/authbot/authbot/core"
 )
 
-// Wiring for people: who is an admin, who is a person, where a person is
-// reached on a platform (Reply.To), and the rate limits from the config.
+// Wiring for people: the config's users are handed to core's people
+// directory (core/directory.go), which answers who is a person, who an
+// admin and where a person is reached for every adapter; here are only
+// the conversion from the config and the rate limits.
+
+// The handler is every adapter's people directory.
+var _ commands.Directory = (*commands.Handler)(nil)
+
+// configUsers turns the config's users into core's: a Telegram user id and
+// a Matrix user id are identities on those platforms.
+func configUsers(cfg *config.Config) []core.ConfigUser {
+	out := make([]core.ConfigUser, 0, len(cfg.Users))
+	for _, u := range cfg.Users {
+		cu := core.ConfigUser{Name: u.Name, Admin: u.Admin}
+		if u.Telegram != 0 {
+			cu.Identities = append(cu.Identities, core.Identity{Platform: "telegram", ID: strconv.FormatInt(u.Telegram, 10)})
+		}
+		if u.Matrix != "" {
+			cu.Identities = append(cu.Identities, core.Identity{Platform: "matrix", ID: u.Matrix})
+		}
+		out = append(out, cu)
+	}
+	return out
+}
 
 // botNames holds what adapters learn only once they run (the Telegram
 // bot's username, for invite deep links).
@@ -28,51 +50,9 @@ func (n *botNames) telegramName() string {
 	return ""
 }
 
-// peopleOptions sets the handler options that depend on the config's
-// users and the runtime people in svc.
-func peopleOptions(cfg *config.Config, svc *core.Service, names *botNames) func(*commands.Options) {
-	admins := map[string]bool{}
-	configured := map[string]bool{}
-	for _, u := range cfg.Users {
-		configured[strings.ToLower(u.Name)] = true
-		if u.Admin {
-			admins[strings.ToLower(u.Name)] = true
-		}
-	}
+// peopleOptions sets the handler options that depend on the config.
+func peopleOptions(cfg *config.Config, names *botNames) func(*commands.Options) {
 	return func(o *commands.Options) {
-		// Admins are config users with admin: true, and the one runtime
-		// person who claimed the bot with its claim code (an invite never
-		// makes an admin).
-		o.IsAdmin = func(person string) bool {
-			if admins[strings.ToLower(person)] {
-				return true
-			}
-			if configured[strings.ToLower(person)] {
-				return false
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			ok, err := svc.IsRuntimeAdmin(ctx, person)
-			return ok && err == nil
-		}
-		o.IsPerson = func(name string) bool {
-			if configured[strings.ToLower(name)] {
-				return true
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			people, err := svc.People(ctx)
-			if err != nil {
-				return false
-			}
-			for _, p := range people {
-				if strings.EqualFold(p.Name, name) {
-					return true
-				}
-			}
-			return false
-		}
-		o.IsConfigUser = func(name string) bool { return configured[strings.ToLower(name)] }
 		o.TelegramBotName = names.telegramName
 		o.RateLimits = rateLimits(cfg.RateLimits)
 	}
@@ -101,38 +81,6 @@ func rateLimits(c config.RateLimits) *commands.RateLimits {
 	return &l
 }
 
-// identitiesOn returns the ids person has on platform: the config user's
-// and any linked at runtime (/invite, /link).
-func identitiesOn(ctx context.Context, cfg *config.Config, svc *core.Service, platform, person string) ([]string, error) {
-	var out []string
-	for _, u := range cfg.Users {
-		if !strings.EqualFold(u.Name, person) {
-			continue
-		}
-		switch {
-		case platform == "telegram" && u.Telegram != 0:
-			out = append(out, strconv.FormatInt(u.Telegram, 10))
-		case platform == "matrix" && u.Matrix != "":
-			out = append(out, u.Matrix)
-		}
-	}
-	people, err := svc.People(ctx)
-	if err != nil {
-		return out, err
-	}
-	for _, p := range people {
-		if !strings.EqualFold(p.Name, person) {
-			continue
-		}
-		for _, id := range p.Identities {
-			if id.Platform == platform {
-				out = append(out, id.ID)
-			}
-		}
-	}
-	return out, nil
-}
-
 // flushAuditEvery writes the buffered audit entries (personal /code
 // entries, core/audit.go) every d until ctx ends; app.Close does the last.
 func flushAuditEvery(ctx context.Context, a *app, d time.Duration) {
@@ -154,17 +102,14 @@ func flushAuditEvery(ctx context.Context, a *app, d time.Duration) {
 
 // pruneInvites deletes the invites made by someone who is neither a config
 // user nor a runtime person any more.
-func pruneInvites(ctx context.Context, cfg *config.Config, a *app) (int, error) {
-	known := map[string]bool{}
-	for _, u := range cfg.Users {
-		known[strings.ToLower(u.Name)] = true
-	}
+func pruneInvites(ctx context.Context, a *app) (int, error) {
 	people, err := a.svc.People(ctx)
 	if err != nil {
 		return 0, err
 	}
+	known := map[string]bool{}
 	for _, p := range people {
 		known[strings.ToLower(p.Name)] = true
 	}
-	return a.svc.PruneInvites(ctx, func(name string) bool { return known[strings.ToLower(name)] })
+	return a.svc.PruneInvites(ctx, func(name string) bool { return a.svc.IsConfigUser(name) || known[strings.ToLower(name)] })
 }

@@ -37,8 +37,10 @@ func TestRateLimitsFromConfig(t *testing.T) {
 	}
 }
 
-// TestPeopleWiring: admins come from the config, people from the config
-// and from accepted invites, and a person's platform ids from both.
+// TestPeopleWiring: the config's users reach core's people directory:
+// admins come from the config, people from the config and from accepted
+// invites, and a person's platform ids from both, as the handler tells
+// the adapters.
 func TestPeopleWiring(t *testing.T) {
 	ctx := context.Background()
 	cfg := config.Default(t.TempDir())
@@ -49,11 +51,18 @@ func TestPeopleWiring(t *testing.T) {
 	}
 	defer a.Close()
 	var opts commands.Options
-	peopleOptions(cfg, a.svc, a.names)(&opts)
-	if !opts.IsAdmin("Alice") || opts.IsAdmin("carol") || opts.IsAdmin("bob") {
+	peopleOptions(cfg, a.names)(&opts)
+	if !a.svc.IsAdmin("Alice") || a.svc.IsAdmin("carol") || a.svc.IsAdmin("bob") {
 		t.Error("IsAdmin should hold for config admins only")
 	}
-	if opts.IsPerson("bob") {
+	isPerson := func(name string) bool {
+		ok, err := a.svc.IsPerson(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if isPerson("bob") {
 		t.Error("bob is nobody yet")
 	}
 	tok, _, err := a.svc.CreateInvite(ctx, "alice", "bob")
@@ -63,7 +72,7 @@ func TestPeopleWiring(t *testing.T) {
 	if _, err := a.svc.AcceptInvite(ctx, tok, core.Identity{Platform: "telegram", ID: "22"}); err != nil {
 		t.Fatal(err)
 	}
-	if !opts.IsPerson("bob") || !opts.IsPerson("carol") || opts.IsPerson("dave") {
+	if !isPerson("bob") || !isPerson("carol") || isPerson("dave") {
 		t.Error("IsPerson should hold for config users and accepted invites")
 	}
 	for _, tt := range []struct {
@@ -76,9 +85,14 @@ func TestPeopleWiring(t *testing.T) {
 		{"matrix", "bob", nil},
 		{"telegram", "dave", nil},
 	} {
-		got, err := identitiesOn(ctx, cfg, a.svc, tt.platform, tt.person)
+		got, err := a.handler.IdentitiesOf(ctx, tt.person, tt.platform)
 		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("identitiesOn(%s, %s) = %v, %v; want %v", tt.platform, tt.person, got, err, tt.want)
+			t.Errorf("IdentitiesOf(%s, %s) = %v, %v; want %v", tt.person, tt.platform, got, err, tt.want)
+		}
+	}
+	for id, want := range map[string]string{"11": "alice", "22": "bob", "33": "carol", "44": ""} {
+		if got, err := a.handler.PersonFor(ctx, "telegram", id); err != nil || got != want {
+			t.Errorf("PersonFor(telegram %s) = %q, %v; want %q", id, got, err, want)
 		}
 	}
 	// A config user who linked another identity has a runtime record, but

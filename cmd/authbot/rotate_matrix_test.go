@@ -13,7 +13,7 @@ import (
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/seal"
-	"github.com/authbot/authbot/storage/bolt"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/datadir"
 )
 
@@ -34,15 +34,10 @@ func readKey(t *testing.T, dir string) seal.Key {
 func pickleKeyOf(t *testing.T, dir string) (seal.Key, bool) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	svc, err := core.NewService(ctx, store, readKey(t, dir), core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := readKey(t, dir)
+	k := testkit.Service(t, testkit.Options{Path: datadir.At(dir).DB(), Key: &key, Clock: core.SystemClock{}})
+	defer k.Store.Close()
+	svc := k.Svc
 	_, pending, err := svc.PendingPickleKey(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -112,18 +107,11 @@ func TestInterruptedRepickle(t *testing.T) {
 	ident, _ := olmAccountIn(t, dir, oldPickle, true)
 	oldKey := readKey(t, dir)
 	newKey, _ := seal.NewKey()
-	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := testkit.Bolt(t, datadir.At(dir).DB())
 	if _, err := core.RotateMasterKey(ctx, store, &oldKey, &newKey); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := core.NewService(ctx, store, newKey, core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testkit.NewService(t, store, newKey, core.SystemClock{}, core.ServiceOptions{})
 	for i := 0; i < 2; i++ { // the second run finds nothing to do
 		if err := repickleMatrix(ctx, svc, datadir.At(dir).Matrix(), nil); err != nil {
 			t.Fatal(err)

@@ -61,7 +61,7 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 	a.metrics = operator.metrics // outbox jobs are counted too
 	// Invites handed out by someone no longer in the config (or removed)
 	// stop working.
-	if n, err := pruneInvites(ctx, cfg, a); err != nil {
+	if n, err := pruneInvites(ctx, a); err != nil {
 		log.Warn("could not prune invites", "err", err)
 	} else if n > 0 {
 		log.Info("invites of people no longer here removed", "count", n)
@@ -84,6 +84,7 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 		}
 		runners = append(runners, r)
 	}
+	watchClock(a) // skew.go: admins hear of a wrong clock
 	if len(runners) == 0 {
 		return errors.New("no chat adapter is configured: fill in the telegram or matrix section (or use authbot chat)")
 	}

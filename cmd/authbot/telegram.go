@@ -9,6 +9,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/telegram"
+	"github.com/authbot/authbot/lang"
 )
 
 // newTelegram builds the Telegram adapter from the telegram section and the
@@ -32,6 +33,16 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	for _, m := range commands.Menu() {
 		menu = append(menu, telegram.MenuItem{Command: m.Command, Description: m.Description})
 	}
+	// The menu in every other language authbot speaks, under Telegram's
+	// two-letter code ("pt" for pt-BR): a person sees it in their app's
+	// language.
+	menus := map[string][]telegram.MenuItem{}
+	for _, t := range lang.All()[1:] {
+		code, _, _ := strings.Cut(string(t), "-")
+		for _, m := range commands.MenuIn(t) {
+			menus[code] = append(menus[code], telegram.MenuItem{Command: m.Command, Description: m.Description})
+		}
+	}
 	cfg := telegram.Config{
 		Token:  tc.Token,
 		APIURL: tc.APIURL,
@@ -39,7 +50,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		// Runtime people (invites, /link) are found through the handler;
 		// replies addressed to them go to the ids they joined with.
 		Recipients: func(ctx context.Context, person string) ([]int64, error) {
-			ids, err := identitiesOn(ctx, a.cfg, a.svc, telegram.Platform, person)
+			ids, err := a.handler.IdentitiesOf(ctx, person, telegram.Platform)
 			var out []int64
 			for _, s := range ids {
 				if n, perr := strconv.ParseInt(s, 10, 64); perr == nil && n > 0 {
@@ -51,6 +62,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		Handler:  crashHook(a.handler, a.getenv),
 		Outbox:   box,
 		Menu:     menu,
+		Menus:    menus,
 		Progress: a.svc,
 		// A reply for someone not on Telegram (an approval request for a
 		// Matrix-only admin) goes to the platform they are on.
@@ -75,6 +87,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	}
 	if a.metrics != nil {
 		cfg.Health = a.metrics.Adapter(telegram.Platform) // /healthz
+		cfg.Skew = a.metrics.ClockSkew()                  // skew.go
 	}
 	b, err := telegram.New(cfg)
 	if err != nil {

@@ -137,12 +137,12 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	pw, err := readPassword(stdin, stderr, "Password for the export file (at least 8 characters): ")
+	pw, err := readPassword(stdin, stderr, fmt.Sprintf("Password for the export file (at least %d characters): ", transfer.MinExportPassword))
 	if err != nil {
 		return err
 	}
-	if len([]rune(pw)) < 8 {
-		return errors.New("the password is too short: use at least 8 characters")
+	if err := transfer.CheckExportPassword(pw); err != nil {
+		return err
 	}
 	keys := make([]otp.Key, len(accounts))
 	for i, acct := range accounts {

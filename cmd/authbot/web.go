@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 
@@ -63,12 +62,6 @@ type hurrier interface {
 // people (approval requests) go out through every adapter that delivers.
 func newWeb(a *app, links *webLinks, adapters []runner) (*web.Server, error) {
 	wc := a.cfg.Web
-	byTelegram := map[string]string{}
-	for _, u := range a.cfg.Users {
-		if u.Telegram != 0 {
-			byTelegram[strconv.FormatInt(u.Telegram, 10)] = u.Name
-		}
-	}
 	var ds []deliverer
 	var hs []hurrier
 	for _, r := range adapters {
@@ -84,15 +77,9 @@ func newWeb(a *app, links *webLinks, adapters []runner) (*web.Server, error) {
 		PublicURL:      wc.PublicURL,
 		BotToken:       a.cfg.Telegram.Token,
 		InitDataMaxAge: wc.InitDataMaxAge.D(),
-		PersonFor: func(ctx context.Context, platform, identity string) (string, error) {
-			if platform == "telegram" {
-				if p, ok := byTelegram[identity]; ok {
-					return p, nil
-				}
-			}
-			return a.handler.PersonFor(ctx, platform, identity)
-		},
-		Codes: a.handler,
+		// Config users and runtime people alike (core's people directory).
+		PersonFor: a.handler.PersonFor,
+		Codes:     a.handler,
 		Deliver: func(ctx context.Context, replies []commands.Reply) {
 			for _, d := range ds {
 				d.Deliver(ctx, replies)

@@ -59,10 +59,12 @@ var glitches = []*regexp.Regexp{
 	regexp.MustCompile(`one-time codes .* more than once`),
 }
 
+var sentenceEnd = regexp.MustCompile(`[.?!…]\s+`)
+
 // sentences splits a line into its sentences, on ". " and the line end.
 func sentences(l string) []string {
 	var out []string
-	for _, s := range regexp.MustCompile(`[.?!…]\s+`).Split(l, -1) {
+	for _, s := range sentenceEnd.Split(l, -1) {
 		if s = strings.TrimSpace(strings.TrimRight(s, ".?!…")); s != "" {
 			out = append(out, s)
 		}

@@ -60,7 +60,8 @@ type catalog struct {
 	// shown holds, per language, the translations that are shown, by id.
 	shown map[language.Tag]map[string]*i18n.Message
 	// parsed holds every translation as its file has it, shown or not.
-	parsed map[language.Tag][]*i18n.Message
+	parsed     map[language.Tag][]*i18n.Message
+	localizers map[language.Tag]*i18n.Localizer
 }
 
 // sourceMessage is one English text a translation may be made from.
@@ -188,7 +189,7 @@ func (b *Base) loadCatalog(files fs.FS) error {
 		}
 		c.tags = append(c.tags, tag)
 	}
-	c.matcher = language.NewMatcher(c.tags)
+	c.ready()
 	b.catalog = c
 	return nil
 }
@@ -212,9 +213,22 @@ func (b *Base) match(tag language.Tag) language.Tag {
 	return b.catalog.tags[i]
 }
 
-// localizer returns the localizer for lang.
+// localizer returns the localizer for lang, one of c.tags. Localizers only
+// read the bundle, so one per language serves every answer.
 func (c *catalog) localizer(lang language.Tag) *i18n.Localizer {
+	if l, ok := c.localizers[lang]; ok {
+		return l
+	}
 	return i18n.NewLocalizer(c.bundle, lang.String())
+}
+
+// ready makes the localizers once the bundle is complete.
+func (c *catalog) ready() {
+	c.matcher = language.NewMatcher(c.tags)
+	c.localizers = map[language.Tag]*i18n.Localizer{}
+	for _, t := range c.tags {
+		c.localizers[t] = i18n.NewLocalizer(c.bundle, t.String())
+	}
 }
 
 // englishOnly is the catalogue of a base without translations (Parse).
@@ -226,6 +240,6 @@ func englishOnly() *catalog {
 	if err := c.bundle.AddMessages(sourceLang, frameMessages...); err != nil {
 		panic(err) // the messages are constants; a test runs this
 	}
-	c.matcher = language.NewMatcher(c.tags)
+	c.ready()
 	return c
 }

@@ -463,11 +463,27 @@ func TestTranslationsUseTheGlossary(t *testing.T) {
 		"fact.bitwarden.notes.0":           "Bitwarden's own vault, as its apps name it",
 		"fact.amazon.no_backup.asks_for.0": "numbers on an ID document, not an account here",
 	}
-	src := map[string]string{}
-	for _, m := range b.sources() {
-		src[m.id] = m.text
-	}
 	addresses := regexp.MustCompile(`\S*[./]\S*[a-z]\S*`)
+	type pair struct{ en, tr string }
+	// Per language, each translated sentence beside its English with the
+	// service's own words (quoted, in English or as the translation quotes
+	// them) and addresses taken out: they are not authbot's use of a term.
+	byTag := map[lang.Tag]map[string]pair{}
+	for _, tag := range lang.All()[1:] {
+		byTag[tag] = map[string]pair{}
+		shown := b.catalog.shown[language.Make(tag.String())]
+		for _, m := range b.sources() {
+			tm := shown[m.id]
+			if tm == nil || otherSense[m.id] != "" {
+				continue // TestTranslationsComplete lists a missing one
+			}
+			en := addresses.ReplaceAllString(quotedRE.ReplaceAllString(m.text, ""), "")
+			for _, q := range quoted(tm.Other) {
+				en = strings.ReplaceAll(en, q, "")
+			}
+			byTag[tag][m.id] = pair{en, quotedRE.ReplaceAllString(tm.Other, "")}
+		}
+	}
 	for _, term := range cat.Glossary() {
 		if term.Loose {
 			continue
@@ -478,24 +494,9 @@ func TestTranslationsUseTheGlossary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			shown := b.catalog.shown[language.Make(tag.String())]
-			for id, en := range src {
-				m := shown[id]
-				if m == nil || otherSense[id] != "" {
-					continue // TestTranslationsComplete lists a missing one
-				}
-				// The service's own words (quoted, in English or as the
-				// translation quotes them) and addresses do not count as
-				// authbot's use of the term.
-				en = addresses.ReplaceAllString(quotedRE.ReplaceAllString(en, ""), "")
-				for _, q := range quoted(m.Other) {
-					en = strings.ReplaceAll(en, q, "")
-				}
-				if !used.MatchString(en) {
-					continue
-				}
-				if tr := quotedRE.ReplaceAllString(m.Other, ""); !pat.MatchString(tr) {
-					t.Errorf("%s %s: English says %q, the translation lacks the glossary's %q: %q", tag, id, term.English, term.Words[tag], m.Other)
+			for id, p := range byTag[tag] {
+				if used.MatchString(p.en) && !pat.MatchString(p.tr) {
+					t.Errorf("%s %s: English says %q, the translation lacks the glossary's %q: %q", tag, id, term.English, term.Words[tag], p.tr)
 				}
 			}
 		}

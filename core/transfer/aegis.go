@@ -172,33 +172,24 @@ func aegisEntries(raw []byte, format string) (*Result, error) {
 		return nil, ErrTooLarge
 	}
 	c := newCollector(format)
-	for i, rawEntry := range db.Entries {
-		n := i + 1
-		var e aegisEntry
-		if err := json.Unmarshal(rawEntry, &e); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, db.Entries, func(n int, e *aegisEntry) {
 		issuer, name := string(e.Issuer), string(e.Name)
 		var k otp.Key
 		k.Issuer, k.Account = issuer, name
-		switch strings.ToLower(string(e.Type)) {
-		case "totp":
-			k.Params.Kind = otp.TOTP
-		case "hotp":
-			k.Params.Kind = otp.HOTP
-		case "steam":
-			k.Params.Kind = otp.Steam
-		case "yandex", "motp":
+		kind, ok := parseKind(string(e.Type))
+		switch {
+		case ok && e.Type != "": // Aegis always writes the type
+			k.Params.Kind = kind
+		case strings.EqualFold(string(e.Type), "yandex"), strings.EqualFold(string(e.Type), "motp"):
 			c.bad(n, issuer, name, kindNotSupported(string(e.Type)))
-			continue
+			return
 		default:
 			c.bad(n, issuer, name, fmt.Sprintf("unknown kind of code %q", clip(string(e.Type), 20)))
-			continue
+			return
 		}
 		c.addFields(n, issuer, name, k, fields{secret: string(e.Info.Secret), algorithm: string(e.Info.Algo),
 			digits: e.Info.Digits, period: e.Info.Period, counter: e.Info.Counter})
-	}
+	})
 	return c.result(), nil
 }
 
@@ -234,6 +225,25 @@ type aegisOutVault struct {
 	Version int         `json:"version"`
 	Header  aegisHeader `json:"header"`
 	DB      string      `json:"db"`
+}
+
+// MinExportPassword is the shortest password, in characters, that authbot
+// accepts for an export file it hands out.
+const MinExportPassword = 8
+
+// ErrWeakPassword is CheckExportPassword's refusal. Its text reads to a
+// person, so a CLI may print it as is.
+var ErrWeakPassword = fmt.Errorf("the password is too short: use at least %d characters", MinExportPassword)
+
+// CheckExportPassword is authbot's one rule for export passwords (chat and
+// CLI both ask it): at least MinExportPassword characters. ExportAegis
+// itself takes any non-empty password, as Aegis does, so fixtures and
+// tests can use short ones.
+func CheckExportPassword(password string) error {
+	if len([]rune(password)) < MinExportPassword {
+		return ErrWeakPassword
+	}
+	return nil
 }
 
 // ExportAegis returns keys as an encrypted Aegis vault (vault version 1,

@@ -86,13 +86,7 @@ func andOTPDecrypted(plain []byte, format string) (*Result, error) {
 
 func andOTPEntries(list []json.RawMessage, format string) (*Result, error) {
 	c := newCollector(format)
-	for i, raw := range list {
-		n := i + 1
-		var e andOTPEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, list, func(n int, e *andOTPEntry) {
 		issuer, account := string(e.Issuer), string(e.Label)
 		if issuer == "" {
 			// Old andOTP versions had no issuer field and wrote
@@ -106,19 +100,14 @@ func andOTPEntries(list []json.RawMessage, format string) (*Result, error) {
 		}
 		var k otp.Key
 		k.Issuer, k.Account = issuer, account
-		switch strings.ToUpper(string(e.Type)) {
-		case "", "TOTP":
-			k.Params.Kind = otp.TOTP
-		case "HOTP":
-			k.Params.Kind = otp.HOTP
-		case "STEAM":
-			k.Params.Kind = otp.Steam
-		default:
+		kind, ok := parseKind(string(e.Type))
+		if !ok {
 			c.bad(n, issuer, account, kindNotSupported(string(e.Type)))
-			continue
+			return
 		}
+		k.Params.Kind = kind
 		c.addFields(n, issuer, account, k, fields{secret: string(e.Secret), algorithm: string(e.Algorithm),
 			digits: e.Digits, period: e.Period, counter: e.Counter})
-	}
+	})
 	return c.result(), nil
 }

@@ -51,13 +51,7 @@ func importAuthProJSON(top map[string]json.RawMessage, format string) (*Result, 
 		return nil, err
 	}
 	c := newCollector(format)
-	for i, raw := range list {
-		n := i + 1
-		var e authProEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, list, func(n int, e *authProEntry) {
 		issuer, account := string(e.Issuer), string(e.Username)
 		var k otp.Key
 		k.Issuer, k.Account = issuer, account
@@ -66,22 +60,22 @@ func importAuthProJSON(top map[string]json.RawMessage, format string) (*Result, 
 			k.Params.Kind = otp.HOTP
 			if e.Counter < 0 {
 				c.bad(n, issuer, account, "the counter is negative")
-				continue
+				return
 			}
 			k.Params.Counter = uint64(e.Counter)
 		case 2:
 			k.Params.Kind = otp.TOTP
 		case 3:
 			c.bad(n, issuer, account, kindNotSupported("mOTP"))
-			continue
+			return
 		case 4:
 			k.Params.Kind = otp.Steam
 		case 5:
 			c.bad(n, issuer, account, kindNotSupported("Yandex"))
-			continue
+			return
 		default:
 			c.bad(n, issuer, account, fmt.Sprintf("unknown kind of code (%d)", e.Type))
-			continue
+			return
 		}
 		switch e.Algorithm {
 		case 0:
@@ -92,17 +86,17 @@ func importAuthProJSON(top map[string]json.RawMessage, format string) (*Result, 
 			k.Params.Algorithm = otp.SHA512
 		default:
 			c.bad(n, issuer, account, fmt.Sprintf("unknown algorithm (%d)", e.Algorithm))
-			continue
+			return
 		}
 		secret, err := decodeSecret(string(e.Secret))
 		if err != nil {
 			c.bad(n, issuer, account, err.Error())
-			continue
+			return
 		}
 		k.Params.Secret = secret
 		k.Params.Digits, k.Params.Period = e.Digits.int(), e.Period.int()
 		c.add(n, k)
-	}
+	})
 	return c.result(), nil
 }
 

@@ -41,18 +41,12 @@ func bitwardenItems(top map[string]json.RawMessage, format string) (*Result, err
 		return nil, err
 	}
 	c := newCollector(format)
-	for i, raw := range list {
-		n := i + 1
-		var it bitwardenItem
-		if err := json.Unmarshal(raw, &it); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, list, func(n int, it *bitwardenItem) {
 		if it.Login == nil || strings.TrimSpace(string(it.Login.TOTP)) == "" {
-			continue // a password without two-factor: nothing to import
+			return // a password without two-factor: nothing to import
 		}
 		bitwardenTOTP(c, n, string(it.Name), string(it.Login.Username), string(it.Login.TOTP))
-	}
+	})
 	return c.result(), nil
 }
 

@@ -29,18 +29,12 @@ func importFreeOTPPlus(top map[string]json.RawMessage) (*Result, error) {
 		return nil, err
 	}
 	c := newCollector("FreeOTP+")
-	for i, raw := range list {
-		n := i + 1
-		var t freeOTPToken
-		if err := json.Unmarshal(raw, &t); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, list, func(n int, t *freeOTPToken) {
 		issuer := firstNonEmpty(string(t.IssuerExt), string(t.IssuerInt))
 		account := string(t.Label)
 		if len(t.Secret) == 0 || len(t.Secret) > otp.MaxSecretBytes {
 			c.bad(n, issuer, account, "the secret is missing or too long")
-			continue
+			return
 		}
 		secret := make([]byte, len(t.Secret))
 		ok := true
@@ -54,42 +48,41 @@ func importFreeOTPPlus(top map[string]json.RawMessage) (*Result, error) {
 		}
 		if !ok {
 			c.bad(n, issuer, account, "the secret is not a list of bytes")
-			continue
+			return
 		}
 		var k otp.Key
 		k.Issuer, k.Account = issuer, account
-		switch strings.ToUpper(string(t.Type)) {
-		case "", "TOTP":
-			k.Params.Kind = otp.TOTP
+		kind, ok := parseKind(string(t.Type))
+		if !ok {
+			c.bad(n, issuer, account, kindNotSupported(string(t.Type)))
+			return
+		}
+		k.Params.Kind = kind
+		switch kind {
+		case otp.TOTP:
 			// FreeOTP has no Steam type; Steam Guard keys are kept as TOTP
 			// with issuer "Steam" (Aegis reads them the same way).
 			if strings.EqualFold(issuer, "Steam") {
 				k.Params.Kind = otp.Steam
 			}
-		case "HOTP":
-			k.Params.Kind = otp.HOTP
+		case otp.HOTP:
 			// FreeOTP stores the counter of the last code shown: it sets
 			// counter-1 when it reads a link and increments before each
 			// code. Ours is the counter the next code uses.
 			if t.Counter < -1 {
 				c.bad(n, issuer, account, "the counter is negative")
-				continue
+				return
 			}
 			k.Params.Counter = uint64(t.Counter + 1)
-		case "STEAM":
-			k.Params.Kind = otp.Steam
-		default:
-			c.bad(n, issuer, account, kindNotSupported(string(t.Type)))
-			continue
 		}
 		algo, err := parseAlgorithm(string(t.Algo))
 		if err != nil {
 			c.bad(n, issuer, account, err.Error())
-			continue
+			return
 		}
 		k.Params.Secret, k.Params.Algorithm = secret, algo
 		k.Params.Digits, k.Params.Period = t.Digits.int(), t.Period.int()
 		c.add(n, k)
-	}
+	})
 	return c.result(), nil
 }

@@ -661,3 +661,25 @@ func BenchmarkImportAndOTPLargest(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckExportPassword: the rule counts characters, not bytes, so a
+// short password of accented letters is still short.
+func TestCheckExportPassword(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		pw   string
+		weak bool
+	}{
+		{"", true},
+		{"1234567", true},
+		{"ääääääa", true}, // 7 characters, 14 bytes
+		{"12345678", false},
+		{"pässwörd", false},
+		{"correct horse battery staple", false},
+	} {
+		err := CheckExportPassword(tt.pw)
+		if weak := errors.Is(err, ErrWeakPassword); weak != tt.weak || (err != nil) != tt.weak {
+			t.Errorf("CheckExportPassword(%q) = %v, want weak %v", tt.pw, err, tt.weak)
+		}
+	}
+}

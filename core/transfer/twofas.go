@@ -91,31 +91,20 @@ func import2FAS(ctx context.Context, top map[string]json.RawMessage, password st
 
 func twoFASEntries(list []json.RawMessage, format string) (*Result, error) {
 	c := newCollector(format)
-	for i, raw := range list {
-		n := i + 1
-		var s twoFASService
-		if err := json.Unmarshal(raw, &s); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, list, func(n int, s *twoFASService) {
 		issuer := firstNonEmpty(string(s.OTP.Issuer), string(s.Name))
 		account := firstNonEmpty(string(s.OTP.Account), string(s.OTP.Label))
 		var k otp.Key
 		k.Issuer, k.Account = issuer, account
-		switch strings.ToUpper(string(s.OTP.TokenType)) {
-		case "", "TOTP":
-			k.Params.Kind = otp.TOTP
-		case "HOTP":
-			k.Params.Kind = otp.HOTP
-		case "STEAM":
-			k.Params.Kind = otp.Steam
-		default:
+		kind, ok := parseKind(string(s.OTP.TokenType))
+		if !ok {
 			c.bad(n, issuer, account, kindNotSupported(string(s.OTP.TokenType)))
-			continue
+			return
 		}
+		k.Params.Kind = kind
 		c.addFields(n, issuer, account, k, fields{secret: string(s.Secret), algorithm: string(s.OTP.Algorithm),
 			digits: s.OTP.Digits, period: s.OTP.Period, counter: s.OTP.Counter})
-	}
+	})
 	return c.result(), nil
 }
 

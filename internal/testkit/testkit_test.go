@@ -143,6 +143,12 @@ func TestRunTranscript(t *testing.T) {
 	if parts := strings.Split(group, "> /code demo\n"); len(parts) != 3 || !strings.Contains(parts[1], "private") || parts[1] == parts[2] {
 		t.Errorf("a group chat is not told to ask in private:\n%s", group)
 	}
+	// The language hook reaches the console.
+	en := testkit.RunTranscript(t, "demo", "> /language\n", testkit.TranscriptOptions{})
+	de := testkit.RunTranscript(t, "demo", "> /language\n", testkit.TranscriptOptions{Lang: func(string) string { return "de" }})
+	if en == de {
+		t.Errorf("/language in German is the English one:\n%s", de)
+	}
 	// The hook reaches the handler.
 	called := false
 	testkit.RunTranscript(t, "demo", "> /help\n", testkit.TranscriptOptions{Handler: func(name string, o *commands.Options) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/console"
+	"github.com/authbot/authbot/core"
 )
 
 // update is -update on any test binary that imports testkit:
@@ -32,8 +33,11 @@ type TranscriptOptions struct {
 	Start time.Time
 	// Handler, if set, adjusts the handler's options for the transcript
 	// called name (its file name without .txt): a language, rate limits.
-	// The runner's "# admin" still works on top of an IsAdmin set here.
 	Handler func(name string, o *commands.Options)
+	// Lang, if set, is the language the terminal reports for the
+	// transcript called name (what lang.FromEnv gives the console), so one
+	// conversation can be run per language; "" is none (English).
+	Lang func(name string) string
 }
 
 // buttonID is how the console would show a button that has no name.
@@ -48,7 +52,8 @@ var buttonID = regexp.MustCompile(`send: \S+ #[0-9a-f]+`)
 //	> /code binance    a line the person sends, as typed
 //	any other line     the bot's answer to the line above (the expected text)
 //	# clock +25s       moves the fake clock
-//	# admin            the person is an admin from here on
+//	# admin            the person is an admin from here on (the service is
+//	                   opened again with them as a config admin)
 //	# group            messages come from a group chat from here on
 //	# private          ... and from the private chat again
 //	// comment         kept, not sent
@@ -102,14 +107,15 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 		start = TranscriptStart()
 	}
 	k := Service(t, Options{Start: start})
-	admin := false
 	var ho commands.Options
 	if opts.Handler != nil {
 		opts.Handler(name, &ho)
 	}
-	isAdmin := ho.IsAdmin
-	ho.IsAdmin = func(p string) bool { return admin || (isAdmin != nil && isAdmin(p)) }
 	h := &chat{h: k.Handler(ho)}
+	co := console.Options{SaveDir: filepath.Join(k.Dir, "saved")}
+	if opts.Lang != nil {
+		co.Lang = opts.Lang(name)
+	}
 	var out strings.Builder
 	for _, line := range strings.Split(src, "\n") {
 		switch {
@@ -123,7 +129,18 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 			k.Clock.Advance(d)
 			out.WriteString(line + "\n")
 		case line == "# admin":
-			admin = true
+			// Admins are config users (core's people directory): a second
+			// service over the same file, with the console's person in the
+			// config as an admin, serves the lines after this one.
+			if err := k.Svc.FlushAudit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			svc := NewService(t, k.Store, k.Key, k.clock, core.ServiceOptions{Users: []core.ConfigUser{{Name: console.Person, Admin: true}}})
+			t.Cleanup(func() { _ = svc.FlushAudit(context.Background()) })
+			if ho.Clock == nil {
+				ho.Clock = k.clock
+			}
+			h.h = commands.New(svc, ho)
 			out.WriteString(line + "\n")
 		case line == "# group", line == "# private":
 			h.group = line == "# group"
@@ -134,7 +151,7 @@ func RunTranscript(t *testing.T, name, src string, opts TranscriptOptions) strin
 			cmd := strings.TrimPrefix(line, "> ")
 			out.WriteString(line + "\n")
 			var reply strings.Builder
-			err := console.Run(ctx, h, strings.NewReader(cmd+"\n"), &reply, console.Options{SaveDir: filepath.Join(k.Dir, "saved")})
+			err := console.Run(ctx, h, strings.NewReader(cmd+"\n"), &reply, co)
 			for _, l := range strings.SplitAfter(reply.String(), "\n") {
 				if strings.HasPrefix(l, "> ") || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "//") {
 					t.Fatalf("%s: the answer line %q would read as a command, directive or comment", cmd, l)

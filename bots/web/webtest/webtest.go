@@ -64,25 +64,22 @@ func New(t testing.TB, o Options) *Rig {
 	if o.Start.IsZero() {
 		o.Start = time.Unix(1_800_000_000, 0)
 	}
-	kit := testkit.Service(t, testkit.Options{Start: o.Start})
-	clock, svc := kit.Clock, kit.Svc
 	if o.People == nil {
 		o.People = map[int64]string{1001: "alice", 1002: "bob"}
 	}
+	// The people are config users of core's directory.
+	var users []core.ConfigUser
+	for id, name := range o.People {
+		users = append(users, core.ConfigUser{Name: name, Identities: []core.Identity{{Platform: "telegram", ID: strconv.FormatInt(id, 10)}}})
+	}
+	kit := testkit.Service(t, testkit.Options{Start: o.Start, Service: core.ServiceOptions{Users: users}})
+	clock, svc := kit.Clock, kit.Svc
 	limits := o.RateLimits
 	if limits == nil {
 		limits = &commands.RateLimits{}
 	}
 	links := &lateLinks{}
-	h := kit.Handler(commands.Options{RateLimits: limits, Web: links,
-		IsPerson: func(name string) bool {
-			for _, p := range o.People {
-				if p == name {
-					return true
-				}
-			}
-			return false
-		}})
+	h := kit.Handler(commands.Options{RateLimits: limits, Web: links})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

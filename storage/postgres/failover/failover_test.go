@@ -24,6 +24,7 @@ import (
 
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/postgres/pgtest"
 )
 
@@ -33,34 +34,17 @@ const (
 	hotpSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
+// authbotBinary is the real binary, built once per test run.
 func authbotBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "authbot-failover-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "authbot")
-		out, err := exec.Command("go", "build", "-tags", "goolm", "-o", binPath, "github.com/authbot/authbot/cmd/authbot").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return testkit.Authbot(t, "goolm")
 }
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m)
+	os.Exit(func() int {
+		defer testkit.RemoveBuilds()
+		return pgtest.Run(m)
+	}())
 }
 
 // proc is one running `authbot serve`.

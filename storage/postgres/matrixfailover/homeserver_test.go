@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/authbot/authbot/bots/matrix/matrixtest"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/postgres/pgtest"
 )
 
@@ -31,6 +32,7 @@ func TestMain(m *testing.M) {
 		if hs != nil {
 			defer hs.Stop()
 		}
+		defer testkit.RemoveBuilds()
 		return pgtest.Run(m)
 	}())
 }

@@ -1,0 +1,100 @@
+package telegram_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/telegram"
+	"github.com/authbot/authbot/bots/telegram/telegramtest"
+	"github.com/authbot/authbot/internal/testkit/fakeclock"
+	"github.com/authbot/authbot/observe"
+)
+
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestClockSkewFromUpdateDates: a server clock 40 s ahead of Telegram's
+// dates (a fake clock; the fake Bot API dates messages with the real time)
+// gives a median skew past the limit: one warning in the log, the gauge,
+// and one notice in the admin's private chat however many messages follow;
+// once the clock is right again the log says so.
+func TestClockSkewFromUpdateDates(t *testing.T) {
+	clock := fakeclock.New(time.Now().Add(40 * time.Second))
+	skew := observe.New(0).ClockSkew()
+	var logs syncLog
+	var hs *harness
+	skew.OnSkew(slog.New(slog.NewTextHandler(&logs, nil)), func(ctx context.Context, d time.Duration) {
+		hs.bot.Reach(ctx, commands.Reply{To: "alice", Parts: []commands.Part{{Text: observe.SkewNotice(d)}}})
+	})
+	hs = start(t, &fakeHandler{}, func(c *telegram.Config) { c.Clock = clock; c.Skew = skew })
+	// The first poll's answer may be a backlog: it is not sampled.
+	hs.wait(0, telegramtest.Method("getUpdates", 0))
+	hs.wait(hs.api.NumCalls(), telegramtest.Method("getUpdates", 0))
+	say := func(text string) {
+		t.Helper()
+		n := hs.api.NumCalls()
+		hs.api.SendText(telegramtest.Private(bob), telegramtest.User{ID: bob}, text)
+		hs.wait(n, sendTo(bob))
+	}
+	notices := func() int {
+		k := 0
+		for _, c := range hs.api.CallsTo("sendMessage") {
+			if strings.Contains(c.Fields["text"], "ahead of the chat servers") {
+				k++
+			}
+		}
+		return k
+	}
+	for i := 0; i < 30 && notices() == 0; i++ {
+		say("/list")
+	}
+	if notices() != 1 {
+		t.Fatalf("admin notices = %d, want 1; log:\n%s", notices(), logs.String())
+	}
+	for _, c := range hs.api.CallsTo("sendMessage") {
+		if strings.Contains(c.Fields["text"], "ahead of") && c.Fields["chat_id"] != strconv.FormatInt(alice, 10) {
+			t.Errorf("notice went to chat %s, want alice's private chat", c.Fields["chat_id"])
+		}
+	}
+	d, ok := skew.Skew()
+	if !ok || d < 38*time.Second || d > 42*time.Second {
+		t.Errorf("skew = %v, %v; want about 40 s", d, ok)
+	}
+	for range 5 {
+		say("/list")
+	}
+	if notices() != 1 || strings.Count(logs.String(), "the server clock is off") != 1 {
+		t.Errorf("told %d times, warned %d times; want once each:\n%s", notices(), strings.Count(logs.String(), "the server clock is off"), logs.String())
+	}
+	clock.Set(time.Now())
+	for i := 0; i < 40 && !strings.Contains(logs.String(), "agrees with the chat platforms again"); i++ {
+		say("/list")
+	}
+	if !strings.Contains(logs.String(), "agrees with the chat platforms again") {
+		t.Errorf("no all-clear in the log:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "/list") {
+		t.Errorf("the log quotes a message:\n%s", logs.String())
+	}
+}
