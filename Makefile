@@ -8,7 +8,7 @@ TAGS      := goolm
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: test build chat fmt lint staticcheck bench fuzz dendrite element-client
+.PHONY: test build chat fmt lint staticcheck bench bench-all fuzz dendrite element-client
 
 test: dendrite element-client
 	$(GO) vet -tags $(TAGS) ./...
@@ -36,7 +36,13 @@ staticcheck:
 	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(patsubst v%,%,$(STATICCHECK_VERSION)))' || \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+# The issue-21 figures as one benchstat table (scripts/bench.sh): COUNT=6,
+# OLD=earlier-bench.txt to compare, QUICK=1 without the Telegram runs.
+# bench-all is every benchmark of every package, once.
 bench:
+	GO=$(GO) TAGS=$(TAGS) scripts/bench.sh
+
+bench-all:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./...
 
 # Each fuzz target for a short while; found crashers land in testdata/fuzz.

@@ -220,21 +220,14 @@ func ImportFailure(err error) string {
 func importFailure(p *lang.Printer, err error) string {
 	switch {
 	case errors.Is(err, transfer.ErrUnsupported):
-		return p.T("import.err.reason", "Reason", upperFirst(err.Error()))
+		return p.T("import.err.reason", "Reason", transfer.Reason(err))
 	case errors.Is(err, transfer.ErrUnknownFormat):
 		return p.T("import.err.unknown_format", "Formats", transfer.Supported)
 	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
 		errors.Is(err, transfer.ErrNeedFile):
-		return p.T("import.err.reason", "Reason", upperFirst(err.Error()))
+		return p.T("import.err.reason", "Reason", transfer.Reason(err))
 	}
 	return p.T("import.err.unreadable")
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // keyProblem is the one message for a key that cannot be read.
@@ -246,7 +239,19 @@ func keyProblem(p *lang.Printer, se *otp.SecretError) string {
 // knows, counting places the way the person sees the key: groups as typed.
 func secretProblem(p *lang.Printer, se *otp.SecretError) string {
 	if se.Pos == 0 || se.Char == '=' {
-		return se.Reason + "."
+		switch {
+		case errors.Is(se.Err, otp.ErrSecretEmpty):
+			return p.T("key.reason.empty")
+		case se.Len > 0 && errors.Is(se.Err, otp.ErrSecretTooShort):
+			return p.T("key.reason.too_short", "Len", se.Len, "Min", otp.MinSecretChars)
+		case se.Len > 0 && se.Pad > 0 && errors.Is(se.Err, otp.ErrSecretNotBase32):
+			return p.T("key.reason.padding", "Len", se.Len, "Pad", se.Pad)
+		case se.Len > 0 && errors.Is(se.Err, otp.ErrSecretNotBase32):
+			return p.T("key.reason.length", "Len", se.Len)
+		case se.Len > 0 && errors.Is(se.Err, otp.ErrSecretTooLong):
+			return p.T("key.reason.too_long", "Len", se.Len, "Max", (otp.MaxSecretBytes*8+4)/5)
+		}
+		return se.Reason + "." // the rare ones (not UTF-8, input too long) stay in English
 	}
 	c := otp.QuoteRune(se.Char)
 	where := p.T("key.where_char", "Ordinal", ordinalIn(p, se.Pos), "Char", c)

@@ -31,6 +31,7 @@ import (
 	"image/png"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/boombuler/barcode/qr"
 	"github.com/makiuchi-d/gozxing"
@@ -70,6 +71,20 @@ var (
 	// decode budget.
 	ErrImageTooLarge = errors.New("the image is too large for me to read (at most 10 MiB and 12 megapixels, fewer for 16-bit or progressive images): send a screenshot, or crop the picture to the QR code")
 )
+
+// Reason is the person text for a decoding error, as a sentence without
+// its final period: the sentinel's own words, never the image decoder's
+// detail (Go's "png: invalid format…" is for the log). "" for an error
+// that is none of the three.
+func Reason(err error) string {
+	for _, s := range []error{ErrNoQR, ErrNotImage, ErrImageTooLarge} {
+		if errors.Is(err, s) {
+			t := s.Error()
+			return strings.ToUpper(t[:1]) + t[1:]
+		}
+	}
+	return ""
+}
 
 // Decoder decodes one image at a time, so that pictures arriving together
 // cannot multiply the decode budget. The zero value is not usable; make

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/authbot/authbot/core/otp"
@@ -45,7 +44,7 @@ func importAndOTPPlain(data []byte) (*Result, error) {
 
 func importAndOTPEncrypted(ctx context.Context, data []byte, password string) (*Result, error) {
 	if password == "" {
-		return nil, fmt.Errorf("%w (if this is an andOTP backup)", ErrPasswordRequired)
+		return nil, withReason(ErrPasswordRequired.Error()+" (if this is an andOTP backup)", ErrPasswordRequired)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -70,7 +69,7 @@ func importAndOTPEncrypted(ctx context.Context, data []byte, password string) (*
 		return andOTPDecrypted(plain, "andOTP (encrypted, old format)")
 	}
 	// No marker tells an andOTP file from any other binary: say both.
-	return nil, fmt.Errorf("%w (or this is not an andOTP backup)", ErrWrongPassword)
+	return nil, withReason(ErrWrongPassword.Error()+" (or this is not an andOTP backup)", ErrWrongPassword)
 }
 
 func andOTPDecrypted(plain []byte, format string) (*Result, error) {

@@ -59,8 +59,9 @@ const Supported = "Aegis (.json), 2FAS (.2fas), andOTP, Google Authenticator tra
 	"WinAuth (.txt or password-protected .zip), LastPass Authenticator (.json), Proton Authenticator (.json, also password-protected), " +
 	"Raivo OTP (.zip or .json), and otpauth:// links, one per line (as Authy export tools write them)"
 
-// Errors returned by Import, for errors.Is. Their texts can be shown to a
-// person; wrapped errors add the detail after a colon.
+// Errors returned by Import, for errors.Is. Their texts are written for a
+// person; errors with detail add it after a colon. Reason gives that text
+// without anything a caller wrapped around it.
 var (
 	ErrUnknownFormat = errors.New("not a file I can import")
 	// ErrUnsupported: the file was recognised but cannot be imported; the
@@ -111,16 +112,18 @@ type Batch struct {
 }
 
 func corrupt(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrCorruptFile, fmt.Sprintf(format, args...))
+	return withReason(ErrCorruptFile.Error()+": "+fmt.Sprintf(format, args...), ErrCorruptFile)
 }
 
 // errSlowPassword asks for a password and says opening takes seconds.
-var errSlowPassword = fmt.Errorf("%w (%w)", ErrPasswordRequired, ErrSlowKDF)
+var errSlowPassword = withReason(ErrPasswordRequired.Error()+" ("+ErrSlowKDF.Error()+")", ErrPasswordRequired, ErrSlowKDF)
 
-func unsupported(why string) error { return fmt.Errorf("%w: %s", ErrUnsupported, why) }
+func unsupported(why string) error {
+	return withReason(ErrUnsupported.Error()+": "+why, ErrUnsupported)
+}
 
 func unknown(why string) error {
-	return fmt.Errorf("%w: %s; supported formats are %s", ErrUnknownFormat, why, Supported)
+	return withReason(ErrUnknownFormat.Error()+": "+why+"; supported formats are "+Supported, ErrUnknownFormat)
 }
 
 // importOne reads one file that is not a zip archive.
