@@ -53,6 +53,8 @@ Usage:
                                   print the audit log: who got which code, exports, membership
   authbot healthcheck [--url URL | --config FILE]
                                   exit 0 if the running bot answers (its /healthz, or its socket)
+  authbot doctor [--config FILE]  check config, permissions, master key, clock, Telegram
+                                  token, Matrix login, backup dir and disk; one line each
   authbot version                 print the version
 
 Run "authbot chat" and send /help to see the chat commands.
@@ -123,6 +125,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runAudit(ctx, args[1:], stdout, stderr, getenv)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stdout, stderr, getenv)
+	case "doctor":
+		return runDoctor(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "authbot", version)
 		return nil

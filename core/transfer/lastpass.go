@@ -49,23 +49,17 @@ func importLastPass(top map[string]json.RawMessage) (*Result, error) {
 		return nil, err
 	}
 	c := newCollector("LastPass Authenticator")
-	for i, raw := range list {
-		n := i + 1
-		var a lastPassAccount
-		if err := json.Unmarshal(raw, &a); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, list, func(n int, a *lastPassAccount) {
 		issuer := firstNonEmpty(strings.TrimSpace(string(a.IssuerName)), string(a.OriginalIssuerName))
 		account := firstNonEmpty(strings.TrimSpace(string(a.UserName)), string(a.OriginalUserName))
 		if a.PushNotification && strings.TrimSpace(string(a.Secret)) == "" {
 			c.bad(n, issuer, account, "a LastPass push-notification login has no code to import")
-			continue
+			return
 		}
 		k := otp.Key{Issuer: issuer, Account: account, Params: otp.Default(otp.TOTP)}
 		c.addFields(n, issuer, account, k, fields{secret: string(a.Secret), algorithm: string(a.Algorithm),
 			digits: a.Digits, period: a.TimeStep})
-	}
+	})
 	return c.result(), nil
 }
 
@@ -103,13 +97,7 @@ func importRaivo(data []byte) (*Result, error) {
 		return nil, err
 	}
 	c := newCollector("Raivo OTP")
-	for i, raw := range list {
-		n := i + 1
-		var e raivoEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			c.bad(n, "", "", entryError(err))
-			continue
-		}
+	eachEntry(c, list, func(n int, e *raivoEntry) {
 		issuer, account := string(e.Issuer), string(e.Account)
 		var k otp.Key
 		k.Issuer, k.Account = issuer, account
@@ -120,10 +108,10 @@ func importRaivo(data []byte) (*Result, error) {
 			k.Params.Kind = otp.HOTP
 		default:
 			c.bad(n, issuer, account, kindNotSupported(string(e.Kind)))
-			continue
+			return
 		}
 		c.addFields(n, issuer, account, k, fields{secret: string(e.Secret), algorithm: string(e.Algorithm),
 			digits: e.Digits, period: e.Timer, counter: e.Counter})
-	}
+	})
 	return c.result(), nil
 }

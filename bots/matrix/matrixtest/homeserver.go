@@ -88,7 +88,7 @@ func Start(prefix string) (*Homeserver, error) {
 		return nil, fmt.Errorf("scripts/dendrite.sh bin: %w", err)
 	}
 	installTook := time.Since(begin)
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,8 @@ func lastLines(b []byte, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func freePort() (int, error) {
+// FreePort is a loopback TCP port nothing listens on just now.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)

@@ -3,8 +3,6 @@
 package matrixfailover
 
 import (
-	"fmt"
-	"net"
 	"os"
 	"testing"
 
@@ -42,13 +40,4 @@ func TestMain(m *testing.M) {
 func needHomeserver(t testing.TB) *homeserver {
 	t.Helper()
 	return matrixtest.Need(t, hs, hsErr, "the Matrix failover test")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -25,6 +25,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/postgres/pgtest"
@@ -100,7 +101,7 @@ func (r *rig) start() *proc {
 	r.t.Helper()
 	r.n++
 	name := fmt.Sprintf("p%d", r.n)
-	port, err := freePort()
+	port, err := matrixtest.FreePort()
 	if err != nil {
 		r.t.Fatal(err)
 	}
