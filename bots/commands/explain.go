@@ -239,7 +239,19 @@ func keyProblem(p *lang.Printer, se *otp.SecretError) string {
 // knows, counting places the way the person sees the key: groups as typed.
 func secretProblem(p *lang.Printer, se *otp.SecretError) string {
 	if se.Pos == 0 || se.Char == '=' {
-		return se.Reason + "."
+		switch {
+		case errors.Is(se.Err, otp.ErrSecretEmpty):
+			return p.T("key.reason.empty")
+		case se.Len > 0 && errors.Is(se.Err, otp.ErrSecretTooShort):
+			return p.T("key.reason.too_short", "Len", se.Len, "Min", otp.MinSecretChars)
+		case se.Len > 0 && se.Pad > 0 && errors.Is(se.Err, otp.ErrSecretNotBase32):
+			return p.T("key.reason.padding", "Len", se.Len, "Pad", se.Pad)
+		case se.Len > 0 && errors.Is(se.Err, otp.ErrSecretNotBase32):
+			return p.T("key.reason.length", "Len", se.Len)
+		case se.Len > 0 && errors.Is(se.Err, otp.ErrSecretTooLong):
+			return p.T("key.reason.too_long", "Len", se.Len, "Max", (otp.MaxSecretBytes*8+4)/5)
+		}
+		return se.Reason + "." // the rare ones (not UTF-8, input too long) stay in English
 	}
 	c := otp.QuoteRune(se.Char)
 	where := p.T("key.where_char", "Ordinal", ordinalIn(p, se.Pos), "Char", c)

@@ -48,7 +48,12 @@ type SecretError struct {
 	Group     int
 	GroupPos  int
 	GroupText string
-	Err       error // one of the ErrSecret* sentinels
+	// Len, when the key's length is to blame, is its length in
+	// characters (Pad the '=' it ended with): chat replies say it in the
+	// person's language instead of quoting Reason.
+	Len int
+	Pad int
+	Err error // one of the ErrSecret* sentinels
 }
 
 func (e *SecretError) Error() string { return e.Reason }
@@ -124,6 +129,7 @@ func ParseSecret(s string) ([]byte, error) {
 	case n < MinSecretChars:
 		return nil, &SecretError{
 			Reason: fmt.Sprintf("too short to be a real backup key (%d characters; real ones have at least %d)", n, MinSecretChars),
+			Len:    n,
 			Err:    ErrSecretTooShort,
 		}
 	}
@@ -132,6 +138,7 @@ func ParseSecret(s string) ([]byte, error) {
 		// base32 cannot end there: a character was lost or added.
 		return nil, &SecretError{
 			Reason: fmt.Sprintf("no backup key has %d characters, so one is probably missing or extra", n),
+			Len:    n,
 			Err:    ErrSecretNotBase32,
 		}
 	}
@@ -140,12 +147,15 @@ func ParseSecret(s string) ([]byte, error) {
 		// was cut or changed while copying.
 		return nil, &SecretError{
 			Reason: fmt.Sprintf("%d characters do not fit the %d '=' at the end, so a character is probably missing or extra", n, pad),
+			Len:    n,
+			Pad:    pad,
 			Err:    ErrSecretNotBase32,
 		}
 	}
 	if b32.DecodedLen(n) > MaxSecretBytes {
 		return nil, &SecretError{
 			Reason: fmt.Sprintf("too long to be a backup key (%d characters; at most %d are accepted)", n, b32.EncodedLen(MaxSecretBytes)),
+			Len:    n,
 			Err:    ErrSecretTooLong,
 		}
 	}

@@ -1,0 +1,92 @@
+package telegram_test
+
+import (
+	"html"
+	"strings"
+	"testing"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/telegram"
+	"github.com/authbot/authbot/bots/telegram/telegramtest"
+	"github.com/authbot/authbot/internal/testkit"
+	"github.com/authbot/authbot/lang"
+)
+
+// TestLanguageEndToEnd: a real handler behind the fake Bot API. The
+// update's language_code picks the reply language ("ru", and "pt-br" as
+// Telegram spells Brazilian Portuguese), the command menu is registered
+// per language (two-letter codes only, as Telegram demands), and a
+// /language choice wins over the app's.
+func TestLanguageEndToEnd(t *testing.T) {
+	h, _ := testkit.Handler(t, commands.Options{})
+	menus := map[string][]telegram.MenuItem{}
+	for _, tag := range lang.All()[1:] {
+		code, _, _ := strings.Cut(string(tag), "-")
+		for _, m := range commands.MenuIn(tag) {
+			menus[code] = append(menus[code], telegram.MenuItem{Command: m.Command, Description: m.Description})
+		}
+	}
+	var menu []telegram.MenuItem
+	for _, m := range commands.Menu() {
+		menu = append(menu, telegram.MenuItem{Command: m.Command, Description: m.Description})
+	}
+	hs := start(t, nil, func(c *telegram.Config) { c.Handler = h; c.Menu = menu; c.Menus = menus })
+	cat := lang.MustLoad()
+
+	// One setMyCommands for everyone, then one per language.
+	want := map[string]string{"": cat.Printer(lang.English).T("cmd.code"), "ru": cat.Printer(lang.Russian).T("cmd.code"),
+		"pt": cat.Printer(lang.Portuguese).T("cmd.code"), "uk": cat.Printer(lang.Ukrainian).T("cmd.code")}
+	for code, desc := range want {
+		c := hs.wait(0, func(c telegramtest.Call) bool {
+			return c.Method == "setMyCommands" && c.Fields["language_code"] == code
+		})
+		if !strings.Contains(c.Fields["commands"], desc) {
+			t.Errorf("setMyCommands language_code %q: %s, want %q in it", code, c.Fields["commands"], desc)
+		}
+	}
+	for _, c := range hs.api.CallsTo("setMyCommands") {
+		if c.Error != "" {
+			t.Errorf("setMyCommands %q refused: %s", c.Fields["language_code"], c.Error)
+		}
+	}
+
+	ask := func(user telegramtest.User, text string) string {
+		t.Helper()
+		n := hs.api.NumCalls()
+		hs.api.SendText(telegramtest.Private(user.ID), user, text)
+		return html.UnescapeString(hs.wait(n, sendTo(user.ID)).Fields["text"])
+	}
+	ru := telegramtest.User{ID: alice, LanguageCode: "ru"}
+	br := telegramtest.User{ID: bob, LanguageCode: "pt-br"}
+	for _, tc := range []struct {
+		user telegramtest.User
+		text string
+		tag  lang.Tag
+		id   string
+	}{
+		{ru, "/help", lang.Russian, "help.title_everyday"},
+		{br, "/help", lang.Portuguese, "help.title_everyday"},
+		{ru, "/code", lang.Russian, "err.no_accounts"},
+		{br, "/add binance 123456", lang.Portuguese, "help.title_everyday"},
+	} {
+		got := ask(tc.user, tc.text)
+		if tc.text == "/add binance 123456" {
+			// The refusal, in Portuguese, with the code's length as typed.
+			want := cat.Printer(tc.tag).T("add.looks_like_code", "Digits", 6)
+			if !strings.Contains(got, want) {
+				t.Errorf("%s (%s): %q, want %q", tc.text, tc.user.LanguageCode, got, want)
+			}
+			continue
+		}
+		if want := cat.Printer(tc.tag).T(tc.id); !strings.Contains(got, want) {
+			t.Errorf("%s (%s): %q, want %q in it", tc.text, tc.user.LanguageCode, got, want)
+		}
+	}
+	// The person's own choice wins over the app's language.
+	if got, want := ask(ru, "/language de"), cat.Printer(lang.German).T("lang.set", "Language", lang.German.Name()); got != want {
+		t.Errorf("/language de: %q, want %q", got, want)
+	}
+	if got, want := ask(ru, "/code"), cat.Printer(lang.German).T("err.no_accounts"); got != want {
+		t.Errorf("/code after /language de: %q, want %q", got, want)
+	}
+}
