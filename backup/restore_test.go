@@ -12,8 +12,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/authbot/authbot/core"
-	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
 	"github.com/authbot/authbot/storage/datadir"
 	"github.com/authbot/authbot/storage/keyfile"
@@ -24,29 +24,14 @@ import (
 // as serve keeps it, and snapshots go through it.
 func liveDir(t *testing.T) (string, *bolt.Store, seal.Key) {
 	t.Helper()
-	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
 	key, _, err := keyfile.Load(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := otp.ParseURI("otpauth://totp/demo?secret=JBSWY3DPEHPK3PXP")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Add(ctx, "alice", core.NewAccount{Label: "demo", Key: k}); err != nil {
-		t.Fatal(err)
-	}
-	return dir, store, key
+	kit := testkit.Service(t, testkit.Options{Path: datadir.At(dir).DB(), Key: &key, Clock: core.SystemClock{}})
+	kit.Add(t, "alice", "demo", "otpauth://totp/demo?secret=JBSWY3DPEHPK3PXP")
+	return dir, kit.Store, key
 }
 
 // passSecrets is the recipient and identity of one test passphrase.

@@ -17,6 +17,7 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/outbox"
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/internal/testkit/fakeclock"
 	"github.com/authbot/authbot/storage/bolt"
@@ -127,6 +128,21 @@ func Service(tb testing.TB, opts Options) *Kit {
 	// file before it closes, as they do when authbot stops.
 	tb.Cleanup(func() { _ = k.Svc.FlushAudit(context.Background()) })
 	return k
+}
+
+// Add adds the account of an otpauth:// URI, labelled label, to person's
+// vault, failing the test on error.
+func (k *Kit) Add(tb testing.TB, person, label, uri string) core.Summary {
+	tb.Helper()
+	key, err := otp.ParseURI(uri)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum, err := k.Svc.Add(context.Background(), person, core.NewAccount{Label: label, Key: key})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sum
 }
 
 // Handler is the command handler over the kit's service. opts.Clock, when

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/authbot/authbot/core"
-	"github.com/authbot/authbot/core/otp"
 	"github.com/authbot/authbot/core/seal"
+	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/bolt"
 	"github.com/authbot/authbot/storage/datadir"
 )
@@ -18,29 +18,14 @@ import (
 // holding one person with one account, and the open store.
 func rotationDir(t *testing.T) (string, *bolt.Store, seal.Key) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	key, src, err := Load(dir, "")
 	if err != nil || src != Created {
 		t.Fatalf("Load: %v, %v", src, err)
 	}
-	store, err := bolt.Open(ctx, datadir.At(dir).DB(), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	svc, err := core.NewService(ctx, store, key, core.SystemClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := otp.ParseURI("otpauth://totp/demo?secret=JBSWY3DPEHPK3PXP")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Add(ctx, "alice", core.NewAccount{Label: "demo", Key: k}); err != nil {
-		t.Fatal(err)
-	}
-	return dir, store, key
+	kit := testkit.Service(t, testkit.Options{Path: datadir.At(dir).DB(), Key: &key, Clock: core.SystemClock{}})
+	kit.Add(t, "alice", "demo", "otpauth://totp/demo?secret=JBSWY3DPEHPK3PXP")
+	return dir, kit.Store, key
 }
 
 // opens reports whether key opens store and alice's account is readable.
