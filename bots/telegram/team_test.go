@@ -13,6 +13,7 @@ import (
 	"github.com/authbot/authbot/bots/telegram"
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/internal/testkit"
 )
 
@@ -27,9 +28,13 @@ type teamRig struct {
 
 func startTeam(t *testing.T) *teamRig {
 	t.Helper()
-	// alice is the config's admin (core's people directory).
-	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}, Service: core.ServiceOptions{Users: []core.ConfigUser{
-		{Name: "alice", Identities: []core.Identity{{Platform: "telegram", ID: strconv.FormatInt(alice, 10)}}, Admin: true}}}})
+	// alice is the config's admin (core's people directory). Cheap Argon2:
+	// /lock at the default 64 MiB cost outran the 10 s wait under -race on
+	// a loaded machine, and the KDF's cost is not what these tests check.
+	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}, Service: core.ServiceOptions{
+		Argon2: seal.Argon2Params{Time: 1, MemoryKiB: 1024, Threads: 1},
+		Users: []core.ConfigUser{
+			{Name: "alice", Identities: []core.Identity{{Platform: "telegram", ID: strconv.FormatInt(alice, 10)}}, Admin: true}}}})
 	svc := k.Svc
 	var bot *telegram.Bot
 	var botMu sync.Mutex
