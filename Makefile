@@ -8,7 +8,7 @@ TAGS      := goolm
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: test build chat fmt lint bench bench-all fuzz dendrite element-client
+.PHONY: test build chat fmt lint staticcheck bench bench-all fuzz dendrite element-client
 
 test: dendrite element-client
 	$(GO) vet -tags $(TAGS) ./...
@@ -23,8 +23,18 @@ chat:
 fmt:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-lint: fmt
+# staticcheck, pinned: installed into the Go path's bin on first use (and
+# when the pin changes), like scripts/dendrite.sh caches Dendrite.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+lint: fmt staticcheck
 	$(GO) vet -tags $(TAGS) ./...
+	$(STATICCHECK) -tags $(TAGS) ./...
+
+staticcheck:
+	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(patsubst v%,%,$(STATICCHECK_VERSION)))' || \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 # The issue-21 figures as one benchstat table (scripts/bench.sh): COUNT=6,
 # OLD=earlier-bench.txt to compare, QUICK=1 without the Telegram runs.

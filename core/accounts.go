@@ -317,16 +317,15 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 }
 
 func (s *Service) code(a *Account) (Code, error) {
-	c, until, err := otp.Code(a.OTP, s.now())
+	// One keyed HMAC for both codes: the next one is a second counter.
+	c, next, until, err := otp.CodeAndNext(a.OTP, s.now())
 	if err != nil {
 		return Code{}, fmt.Errorf("code for account %s: %w", a.ID, err)
 	}
 	out := Code{Account: a.summary(), Code: c, ValidUntil: until}
 	if a.OTP.Kind != otp.HOTP {
 		out.Period = time.Duration(a.OTP.Period) * time.Second
-		if next, _, err := otp.Code(a.OTP, until); err == nil {
-			out.Next = next
-		}
+		out.Next = next
 	}
 	return out, nil
 }

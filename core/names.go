@@ -9,7 +9,7 @@ import (
 )
 
 // Account labels within one vault must be told apart by eye: no two may be
-// equal ignoring case (labelTaken), and none may differ from another only
+// equal ignoring case, and none may differ from another only
 // by confusable characters ("paypal" with a Cyrillic "а", "Ι" for "I"),
 // judged by the skeletons of Unicode TS #39 (confusables.txt, through
 // github.com/mtibben/confusables: the generated Unicode table and the
@@ -39,7 +39,7 @@ func lookKey(s string) string { return foldKey(confusables.Skeleton(s)) }
 
 // labelIndex holds a vault's labels and fingerprints as sets, so adding n
 // accounts (an import) is linear instead of the quadratic-to-cubic scans
-// of labelTaken and uniqueLabel over the index.
+// of comparing each label with the whole index.
 type labelIndex struct {
 	fps   map[string]string // fingerprint → label
 	names map[string]string // foldKey → label

@@ -94,15 +94,6 @@ func (s *Service) ownerOf(tx Tx, person string, create bool) (string, error) {
 	return owner, nil
 }
 
-// mustOwner is ownerOf that turns a person never seen into ErrNoAccounts.
-func (s *Service) mustOwner(tx Tx, person string) (string, error) {
-	o, err := s.ownerOf(tx, person, false)
-	if err == nil && o == "" {
-		err = ErrNoAccounts
-	}
-	return o, err
-}
-
 // migrateOwners gives every people record written before random owner ids
 // the id its records already live under. Config is guessed from how the
 // record was made: a config user's record was made by /link, which names

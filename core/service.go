@@ -365,15 +365,6 @@ func (v *vault) saveIndex() error {
 	return v.tx.Put(v.indexRef(), sealed)
 }
 
-func (v *vault) labelTaken(label, exceptID string) bool {
-	for _, e := range v.index {
-		if e.ID != exceptID && equalFold(e.Label, label) {
-			return true
-		}
-	}
-	return false
-}
-
 func newID() string {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {

@@ -107,6 +107,10 @@ type Reply struct {
 	// there. Approval requests to a vault's admins and the code that
 	// follows an approval use it.
 	To string
+	// AsksSecret: the person's next message is a secret (a password for an
+	// export or an encrypted import). The console reads it without echo
+	// when its input is a terminal.
+	AsksSecret bool
 	// Sensitive replies carry a code, a secret or an account name. Adapters
 	// must never send them outside a private chat; commands already refuses
 	// such requests in groups, this is the second lock.

@@ -70,7 +70,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 		if errors.Is(err, transfer.ErrSlowKDF) {
 			msg += " " + req.printer().T("import.password_slow")
 		}
-		return []Reply{{Parts: plain(msg), DeleteRequest: true}}
+		return []Reply{{Parts: plain(msg), DeleteRequest: true, AsksSecret: true}}
 	case err != nil:
 		return []Reply{{Parts: plain(importFailure(h.printer(req), err) + deletionNote(req)), DeleteRequest: true}}
 	}
@@ -81,7 +81,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Reply {
 	texts, err := h.qr.Decode(ctx, img)
 	if err != nil {
-		msg := err.Error()
+		var msg string
 		switch {
 		case errors.Is(err, qr.ErrNoQR):
 			msg = req.printer().T("import.no_qr")
@@ -126,7 +126,7 @@ func (h *Handler) importPassword(ctx context.Context, req Request, p pending, pa
 			return []Reply{{Parts: plain(req.printer().T("import.password_wrong_last")), DeleteRequest: true}}
 		}
 		h.setPending(req.Person, p)
-		return []Reply{{Parts: plain(req.printer().T("import.password_wrong", "Tries", p.attempts, "Max", maxPasswordTries)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().T("import.password_wrong", "Tries", p.attempts, "Max", maxPasswordTries)), DeleteRequest: true, AsksSecret: true}}
 	}
 	if err != nil {
 		return []Reply{{Parts: plain(importFailure(h.printer(req), err)), DeleteRequest: true}}
@@ -347,7 +347,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 			return h.fail(req, err)
 		}
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(req.printer().T("export.all_ask", "Min", transfer.MinExportPassword))}}
+		return []Reply{{Parts: plain(req.printer().T("export.all_ask", "Min", transfer.MinExportPassword)), AsksSecret: true}}
 	}
 	query, confirmed := inlineYes(args)
 	// Only ask first: the secret is neither read nor audited yet.
@@ -408,7 +408,7 @@ func (h *Handler) cmdExport(ctx context.Context, req Request, args string) []Rep
 func (h *Handler) exportAll(ctx context.Context, req Request, password string) []Reply {
 	if errors.Is(transfer.CheckExportPassword(password), transfer.ErrWeakPassword) {
 		h.setPending(req.Person, pending{kind: "export-password"})
-		return []Reply{{Parts: plain(req.printer().T("export.password_short", "Min", transfer.MinExportPassword)), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().T("export.password_short", "Min", transfer.MinExportPassword)), DeleteRequest: true, AsksSecret: true}}
 	}
 	accounts, err := h.svc.ExportAll(ctx, req.Person)
 	if err != nil {

@@ -28,8 +28,17 @@ const Person = "local"
 type Options struct {
 	// Prompt prints "> " before each line (when stdin is a terminal).
 	Prompt bool
-	// SaveDir is where images and files from replies are written (0600).
-	SaveDir string
+	// SaveDir is where images and files from replies are written (0600):
+	// the dir the person asked for (authbot chat --save), or a private
+	// temporary one that the caller removes when the session ends
+	// (SaveTemporary), so exports are never left behind unasked.
+	SaveDir       string
+	SaveTemporary bool
+	// ReadSecret, when set, reads the line that answers a reply asking for
+	// a secret (commands.Reply.AsksSecret: an export or import password)
+	// instead of the line reader: authbot chat reads it from the terminal
+	// without echo. Unset (a pipe, a test), that line is read like any other.
+	ReadSecret func() (string, error)
 	// Lang is the terminal's language (lang.FromEnv: LC_ALL, LC_MESSAGES,
 	// LANG), or the one asked for with --lang when LangForced.
 	Lang       string
@@ -53,14 +62,28 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 	r := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriter(out)
 	defer w.Flush()
+	secretNext := false
 	for {
+		hidden := secretNext && opts.ReadSecret != nil
+		secretNext = false
 		if opts.Prompt {
-			fmt.Fprint(w, "> ")
+			if hidden {
+				fmt.Fprint(w, "(typing is hidden) ")
+			} else {
+				fmt.Fprint(w, "> ")
+			}
 		}
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("write answer: %w", err)
 		}
-		line, err := readLine(r, commands.MaxMessageBytes+1)
+		var line string
+		var err error
+		if hidden {
+			line, err = opts.ReadSecret()
+			fmt.Fprintln(w) // the terminal did not echo the Enter either
+		} else {
+			line, err = readLine(r, commands.MaxMessageBytes+1)
+		}
 		if errors.Is(err, io.EOF) && line == "" {
 			return nil
 		}
@@ -71,6 +94,7 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 			return nil
 		}
 		if strings.TrimSpace(line) == "" {
+			secretNext = hidden // an empty line: still waiting for the password
 			continue
 		}
 		// Local: whoever types here runs the bot. No files, no deletions:
@@ -81,7 +105,8 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 		bad := false
 		for _, rep := range h.Handle(ctx, req) {
 			bad = bad || rep.Failed() && rep.To == ""
-			render(w, rep, opts.SaveDir)
+			secretNext = secretNext || rep.AsksSecret && rep.To == ""
+			render(w, rep, opts)
 		}
 		if bad {
 			failed++
@@ -107,7 +132,7 @@ func readLine(r *bufio.Reader, limit int) (string, error) {
 	}
 }
 
-func render(w io.Writer, rep commands.Reply, saveDir string) {
+func render(w io.Writer, rep commands.Reply, opts Options) {
 	fmt.Fprintln(w, rep.PlainText())
 	for _, row := range rep.Buttons {
 		for _, b := range row {
@@ -118,12 +143,16 @@ func render(w io.Writer, rep commands.Reply, saveDir string) {
 		if f == nil {
 			continue
 		}
-		path, err := save(saveDir, f)
+		path, err := save(opts.SaveDir, f)
 		if err != nil {
 			fmt.Fprintf(w, "(could not save %s: %v)\n", f.Name, err)
 			continue
 		}
-		fmt.Fprintf(w, "Saved %s (readable only by you). Delete it once you are done with it.\n", path)
+		if opts.SaveTemporary {
+			fmt.Fprintf(w, "Saved %s (readable only by you). It is removed when this chat ends; to keep files, start it with: authbot chat --save DIR\n", path)
+		} else {
+			fmt.Fprintf(w, "Saved %s (readable only by you). Delete it once you are done with it.\n", path)
+		}
 		if f.Caption != "" {
 			fmt.Fprintln(w, f.Caption)
 		}

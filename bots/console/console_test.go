@@ -21,6 +21,10 @@ func (e *echo) Handle(ctx context.Context, req commands.Request) []commands.Repl
 		panic("console must speak as the single local person in a private chat")
 	}
 	r := commands.Reply{Parts: []commands.Part{{Text: "got "}, {Text: req.Text, Code: true}}}
+	if req.Text == "/export" {
+		r.AsksSecret = true // "choose a password and send it now"
+		r.Parts = []commands.Part{{Text: "send the password"}}
+	}
 	if req.Text == "/pick" {
 		r.Buttons = [][]commands.Button{{{Label: "binance", Data: "/code #1"}}}
 		r.Image = &commands.File{Name: "../../escape.png", Data: []byte("png")}
@@ -55,5 +59,67 @@ func TestRun(t *testing.T) {
 	st, err := os.Stat(filepath.Join(dir, "escape.png"))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("saved file: %v %v", st, err)
+	}
+}
+
+// TestSecretLineIsReadHidden: the line that answers a reply asking for a
+// secret comes from ReadSecret (the terminal without echo), never from the
+// line reader, and is not written back; without ReadSecret (a pipe) it is
+// an ordinary line.
+func TestSecretLineIsReadHidden(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		secrets []string // what ReadSecret returns, in turn; nil: no ReadSecret
+		want    []string // the texts the handler gets
+		prompts int      // "(typing is hidden)" prompts shown
+	}{
+		{"terminal", "/export\n/list\n", []string{"correct horse battery"}, []string{"/export", "correct horse battery", "/list"}, 1},
+		{"empty line keeps it hidden", "/export\n/list\n", []string{"", "correct horse battery"}, []string{"/export", "correct horse battery", "/list"}, 2},
+		{"pipe", "/export\ncorrect horse battery\n/list\n", nil, []string{"/export", "correct horse battery", "/list"}, 0},
+		{"no question, no hidden read", "/list\n/help\n", []string{"never read"}, []string{"/list", "/help"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &echo{}
+			opts := Options{Prompt: true, SaveDir: t.TempDir()}
+			reads := 0
+			if tt.secrets != nil {
+				opts.ReadSecret = func() (string, error) {
+					if reads == len(tt.secrets) {
+						t.Fatal("ReadSecret called more often than a secret was asked for")
+					}
+					reads++
+					return tt.secrets[reads-1], nil
+				}
+			}
+			var out bytes.Buffer
+			if err := Run(context.Background(), h, strings.NewReader(tt.in), &out, opts); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(h.got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("handler got %q, want %q", h.got, tt.want)
+			}
+			if n := strings.Count(out.String(), "(typing is hidden)"); n != tt.prompts {
+				t.Errorf("%d hidden prompts, want %d:\n%s", n, tt.prompts, out.String())
+			}
+			if tt.secrets != nil && tt.prompts > 0 && strings.Count(out.String(), "correct horse battery") > 1 {
+				// Once in the echo fake's own answer ("got ..."), never as input.
+				t.Errorf("the password was written back:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestSaveTemporaryWording: files in a temporary dir say they go away and
+// how to keep them.
+func TestSaveTemporaryWording(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := Run(context.Background(), &echo{}, strings.NewReader("/pick\n"), &out, Options{SaveDir: dir, SaveTemporary: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "removed when this chat ends") || !strings.Contains(out.String(), "authbot chat --save DIR") {
+		t.Errorf("output:\n%s", out.String())
 	}
 }

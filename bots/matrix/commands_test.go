@@ -186,7 +186,9 @@ func TestEncryptedQRImageAddsAccount(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	ef := attachment.NewEncryptedFile()
-	up, err := alice.cli.UploadBytes(ctx, ef.Encrypt(png), "application/octet-stream")
+	sealed := append([]byte(nil), png...)
+	ef.EncryptInPlace(sealed)
+	up, err := alice.cli.UploadBytes(ctx, sealed, "application/octet-stream")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -358,7 +358,9 @@ func (b *Bot) sendFile(ctx context.Context, room id.RoomID, f *commands.File, im
 	var ef *attachment.EncryptedFile
 	if encrypted {
 		ef = attachment.NewEncryptedFile()
-		data = ef.Encrypt(f.Data) // a copy: the caller's bytes stay as they are
+		// On a copy: the caller's bytes stay as they are.
+		data = append([]byte(nil), f.Data...)
+		ef.EncryptInPlace(data)
 		mime = "application/octet-stream"
 	}
 	up, err := b.cli.UploadBytes(ctx, data, mime)

@@ -78,16 +78,18 @@ type Config struct {
 	// account data), and then CrossSigningRekeyed lets authbot forget it.
 	PrevCrossSigningKey []byte
 	CrossSigningRekeyed func(context.Context) error
-	Users               map[id.UserID]string
+	// Users, if set, maps Matrix users to person names (config or invite
+	// names, passed as Request.Person), looked at before the directory:
+	// for a Handler that is no commands.Directory (transport tests), the
+	// only people served.
+	Users map[id.UserID]string
 	// Elsewhere, if set, is asked to deliver a reply for a person with no
 	// Matrix identity (an approval request for an admin who is only on
 	// Telegram); it reports whether it did.
 	Elsewhere func(ctx context.Context, r commands.Reply) bool
-	// Recipients, if set, returns the Matrix users of a person who is not
-	// in Users (runtime people): where a Reply.To for them goes.
-	Recipients func(ctx context.Context, person string) ([]id.UserID, error)
-	// Handler answers requests; when it also implements Strangers, people
-	// added at runtime are served too.
+	// Handler answers requests; when it is also a commands.Directory (as
+	// *commands.Handler is), it says who every sender is: config users and
+	// people added at runtime.
 	Handler Handler
 	// Outbox keeps the scheduled redactions and edits and the redaction
 	// of secret-bearing messages (required; Platform "matrix").

@@ -13,25 +13,13 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 )
 
-// People beyond the config: runtime people (invited with /invite, linked
-// with /link) are found through the handler, strangers may send /join
-// TOKEN or /link CODE in a direct chat, and replies addressed to another
-// person (Reply.To) go to that person's direct chat with the bot.
-
-// Strangers is what the adapter needs from the handler to serve people
-// added at runtime; *commands.Handler has it. A Handler without it serves
-// Config.Users only (an optional interface keeps transport fakes small).
-type Strangers interface {
-	PersonFor(ctx context.Context, platform, identity string) (string, error)
-	HandleStranger(ctx context.Context, platform, identity string, chat commands.ChatKind, text string) (person string, replies []commands.Reply)
-}
-
-// Newcomers is the optional part of a Strangers handler that says
-// whether an invite or link code is open; *commands.Handler has it.
-// Without it, every stranger's direct chat is joined.
-type Newcomers interface {
-	ExpectsNewcomers(ctx context.Context) bool
-}
+// People: who a sender is, and where a person is reached, is core's
+// people directory, asked through the handler (commands.Directory: config
+// users and people invited with /invite or linked with /link alike).
+// Strangers may send /join TOKEN or /link CODE in a direct chat, and
+// replies addressed to another person (Reply.To) go to that person's
+// direct chat with the bot. A Handler that is no Directory (a
+// transport-only test fake) serves Config.Users only.
 
 // strangerRefusal answers a stranger whose message was no invite or link.
 const strangerRefusal = "Sorry, this is a private bot. Ask the person who runs it for an invite, then send !join CODE here."
@@ -42,11 +30,11 @@ func (b *Bot) personOf(ctx context.Context, user id.UserID) (string, bool) {
 	if p, ok := b.cfg.Users[user]; ok {
 		return p, true
 	}
-	s, ok := b.cfg.Handler.(Strangers)
+	d, ok := b.cfg.Handler.(commands.Directory)
 	if !ok {
 		return "", false
 	}
-	p, err := s.PersonFor(ctx, Platform, user.String())
+	p, err := d.PersonFor(ctx, Platform, user.String())
 	if err != nil {
 		b.log.Warn("matrix: could not look up a sender", "err", err)
 		return "", false
@@ -59,26 +47,24 @@ func (b *Bot) personOf(ctx context.Context, user id.UserID) (string, bool) {
 // TOKEN into a person, and only while an invite or link code is open (so
 // strangers cannot make the bot join rooms at other times).
 func (b *Bot) acceptsStranger(ctx context.Context, m *event.MemberEventContent) bool {
-	if _, ok := b.cfg.Handler.(Strangers); !ok || !m.IsDirect {
+	d, ok := b.cfg.Handler.(commands.Directory)
+	if !ok || !m.IsDirect {
 		return false
 	}
-	if e, ok := b.cfg.Handler.(Newcomers); ok {
-		return e.ExpectsNewcomers(ctx)
-	}
-	return true
+	return d.ExpectsNewcomers(ctx)
 }
 
 // stranger answers a message from someone unknown in a direct chat: an
 // invite or link makes them a person; anything else gets the refusal and
 // the bot leaves, so strangers' rooms do not pile up.
 func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.ChatKind, text string) {
-	s, ok := b.cfg.Handler.(Strangers)
+	d, ok := b.cfg.Handler.(commands.Directory)
 	if !ok || kind != commands.Private {
 		return // strangers in a shared room get nothing, not even a refusal
 	}
 	// HandleStranger reads "!join" and "/join" alike; its replies are
 	// written with "/" and shown here with Matrix's "!".
-	person, replies := s.HandleStranger(ctx, Platform, evt.Sender.String(), kind, text)
+	person, replies := d.HandleStranger(ctx, Platform, evt.Sender.String(), kind, text)
 	if person != "" {
 		b.log.Info("matrix: a new identity joined", "room", evt.RoomID)
 	}
@@ -96,8 +82,8 @@ func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.Chat
 	}
 }
 
-// usersOf returns the Matrix users of person: the config's, then
-// Config.Recipients.
+// usersOf returns the Matrix users of person: Config.Users's, else the
+// directory's.
 func (b *Bot) usersOf(ctx context.Context, person string) []id.UserID {
 	var out []id.UserID
 	for u, p := range b.cfg.Users {
@@ -105,12 +91,16 @@ func (b *Bot) usersOf(ctx context.Context, person string) []id.UserID {
 			out = append(out, u)
 		}
 	}
-	if len(out) == 0 && b.cfg.Recipients != nil {
-		us, err := b.cfg.Recipients(ctx, person)
-		if err != nil {
-			b.log.Warn("matrix: could not look up a recipient", "err", err)
-		}
-		out = append(out, us...)
+	d, ok := b.cfg.Handler.(commands.Directory)
+	if len(out) > 0 || !ok {
+		return out
+	}
+	ids, err := d.IdentitiesOf(ctx, person, Platform)
+	if err != nil {
+		b.log.Warn("matrix: could not look up a recipient", "err", err)
+	}
+	for _, s := range ids {
+		out = append(out, id.UserID(s))
 	}
 	return out
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 )
 
-// strangerHandler is a fakeHandler that also knows runtime people: "/join
-// good" makes the sender "carol".
+// strangerHandler is a fakeHandler that is also a commands.Directory of
+// runtime people: "/join good" makes the sender "carol".
 type strangerHandler struct {
 	fakeHandler
 	mu     sync.Mutex
@@ -28,6 +28,21 @@ func (s *strangerHandler) PersonFor(_ context.Context, platform, identity string
 	defer s.mu.Unlock()
 	return s.people[platform+":"+identity], nil
 }
+
+func (s *strangerHandler) IdentitiesOf(_ context.Context, person, platform string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k, p := range s.people {
+		if p == person && strings.HasPrefix(k, platform+":") {
+			out = append(out, strings.TrimPrefix(k, platform+":"))
+		}
+	}
+	return out, nil
+}
+
+// ExpectsNewcomers: every stranger's direct chat is joined.
+func (s *strangerHandler) ExpectsNewcomers(context.Context) bool { return true }
 
 func (s *strangerHandler) HandleStranger(_ context.Context, platform, identity string, chat commands.ChatKind, text string) (string, []commands.Reply) {
 	if chat != commands.Private || text != "/join good" {

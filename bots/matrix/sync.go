@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authbot/authbot/bots/commands"
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -209,7 +210,7 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 		b.cfg.Skew.Sample(ctx, b.cfg.Clock.Now(), time.UnixMilli(evt.Timestamp))
 	}
 	if _, known := b.cfg.Users[evt.Sender]; !known {
-		if _, ok := b.cfg.Handler.(Strangers); !ok {
+		if _, ok := b.cfg.Handler.(commands.Directory); !ok {
 			return // strangers get nothing, not even a refusal
 		}
 		// Runtime people and strangers: handle() looks them up off the

@@ -209,7 +209,9 @@ func TestEncryptedAttachmentIsDecrypted(t *testing.T) {
 	defer cancel()
 	png := bytes.Repeat([]byte("\x89PNG fake image bytes "), 50)
 	ef := attachment.NewEncryptedFile()
-	up, err := alice.cli.UploadBytes(ctx, ef.Encrypt(png), "application/octet-stream")
+	sealed := append([]byte(nil), png...)
+	ef.EncryptInPlace(sealed)
+	up, err := alice.cli.UploadBytes(ctx, sealed, "application/octet-stream")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,6 +105,7 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 		}
 		if withheld == event.RoomKeyWithheldNoOlmSession || withheld == event.RoomKeyWithheldUnavailable {
 			content := evt.Content.AsEncrypted()
+			//lint:ignore SA1019 older clients still send device_id, and key requests go to that device
 			b.helper.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, content.DeviceID)
 		}
 		if b.chatKind(ctx, evt.RoomID, evt.Sender) != commands.Private {

@@ -292,10 +292,7 @@ func TestRetries(t *testing.T) {
 	n := hs.api.NumCalls()
 	hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/list")
 	ok := hs.wait(n, sendTo(alice))
-	var tries []telegramtest.Call
-	for _, c := range hs.api.CallsTo("sendMessage") {
-		tries = append(tries, c)
-	}
+	tries := hs.api.CallsTo("sendMessage")
 	if len(tries) != 4 {
 		t.Fatalf("%d sendMessage attempts, want 4 (429, drop, 500, ok)", len(tries))
 	}

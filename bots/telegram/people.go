@@ -7,24 +7,12 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 )
 
-// People beyond the config: runtime people (invited with /invite, linked
-// with /link) are found through the handler, and replies addressed to
-// another person (Reply.To: approval requests, approved codes) go to that
-// person's private chat.
-
-// Strangers is what the adapter needs from the handler to serve people
-// added at runtime; *commands.Handler has it. A Handler without it serves
-// Config.People only (an optional interface, so transport-only fakes stay
-// one method).
-type Strangers interface {
-	// PersonFor returns the runtime person an identity belongs to, "" for
-	// none.
-	PersonFor(ctx context.Context, platform, identity string) (string, error)
-	// HandleStranger answers a message from someone unknown: /start TOKEN,
-	// /join TOKEN and /link CODE make them a person. No replies means the
-	// adapter refuses as usual.
-	HandleStranger(ctx context.Context, platform, identity string, chat commands.ChatKind, text string) (person string, replies []commands.Reply)
-}
+// People: who a sender is, and where a person is reached, is core's
+// people directory, asked through the handler (commands.Directory: config
+// users and people invited with /invite or linked with /link alike).
+// Replies addressed to another person (Reply.To: approval requests,
+// approved codes) go to that person's private chats. A Handler that is no
+// Directory (a transport-only test fake) serves Config.People only.
 
 // Platform is the Request.Platform this adapter sets.
 const Platform = "telegram"
@@ -35,11 +23,11 @@ func (b *Bot) personOf(ctx context.Context, userID int64) (string, bool) {
 	if p, ok := b.cfg.People[userID]; ok {
 		return p, true
 	}
-	s, ok := b.cfg.Handler.(Strangers)
+	d, ok := b.cfg.Handler.(commands.Directory)
 	if !ok {
 		return "", false
 	}
-	p, err := s.PersonFor(ctx, Platform, strconv.FormatInt(userID, 10))
+	p, err := d.PersonFor(ctx, Platform, strconv.FormatInt(userID, 10))
 	if err != nil {
 		b.log.Warn("telegram: could not look up a sender", "err", err)
 		return "", false
@@ -50,14 +38,14 @@ func (b *Bot) personOf(ctx context.Context, userID int64) (string, bool) {
 // stranger hands an unknown sender's message to the handler; it reports
 // false when nothing came of it (the caller refuses).
 func (b *Bot) stranger(ctx context.Context, in incoming, userID int64, text string) bool {
-	s, ok := b.cfg.Handler.(Strangers)
+	d, ok := b.cfg.Handler.(commands.Directory)
 	if !ok || !in.private {
 		return false
 	}
 	if len(text) > maxTextLen {
 		return false
 	}
-	person, replies := s.HandleStranger(ctx, Platform, strconv.FormatInt(userID, 10), commands.Private, text)
+	person, replies := d.HandleStranger(ctx, Platform, strconv.FormatInt(userID, 10), commands.Private, text)
 	if len(replies) == 0 {
 		return false
 	}
@@ -69,7 +57,7 @@ func (b *Bot) stranger(ctx context.Context, in incoming, userID int64, text stri
 }
 
 // chatsOf returns the private chats of person (a Telegram private chat's
-// id is the user's id): config users, then Config.Recipients.
+// id is the user's id): Config.People's, else the directory's.
 func (b *Bot) chatsOf(ctx context.Context, person string) []int64 {
 	var out []int64
 	for id, p := range b.cfg.People {
@@ -77,12 +65,18 @@ func (b *Bot) chatsOf(ctx context.Context, person string) []int64 {
 			out = append(out, id)
 		}
 	}
-	if len(out) == 0 && b.cfg.Recipients != nil {
-		ids, err := b.cfg.Recipients(ctx, person)
-		if err != nil {
-			b.log.Warn("telegram: could not look up a recipient", "err", err)
+	d, ok := b.cfg.Handler.(commands.Directory)
+	if len(out) > 0 || !ok {
+		return out
+	}
+	ids, err := d.IdentitiesOf(ctx, person, Platform)
+	if err != nil {
+		b.log.Warn("telegram: could not look up a recipient", "err", err)
+	}
+	for _, s := range ids {
+		if n, perr := strconv.ParseInt(s, 10, 64); perr == nil && n > 0 {
+			out = append(out, n)
 		}
-		out = append(out, ids...)
 	}
 	return out
 }

@@ -44,23 +44,10 @@ func startTeam(t *testing.T) *teamRig {
 	t.Cleanup(api.Close)
 	api.LongPoll = 200 * time.Millisecond
 	b, err := telegram.New(telegram.Config{
-		Token:  token,
-		APIURL: api.URL(),
-		Outbox: newOutbox(t, nil),
-		People: map[int64]string{alice: "alice"},
-		Recipients: func(ctx context.Context, person string) ([]int64, error) {
-			people, err := svc.People(ctx)
-			var out []int64
-			for _, p := range people {
-				for _, id := range p.Identities {
-					if p.Name == person && id.Platform == "telegram" {
-						n, _ := strconv.ParseInt(id.ID, 10, 64)
-						out = append(out, n)
-					}
-				}
-			}
-			return out, err
-		},
+		Token:       token,
+		APIURL:      api.URL(),
+		Outbox:      newOutbox(t, nil),
+		People:      map[int64]string{alice: "alice"},
 		Handler:     h,
 		PollTimeout: time.Second,
 	})

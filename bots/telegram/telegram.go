@@ -7,8 +7,9 @@
 //
 // # Who is served
 //
-// Only the people in Config.People (Telegram user id → authbot person name).
-// Anyone else gets one short refusal that tells them their own user id, and
+// Only the bot's people: the handler, a commands.Directory, says who a
+// Telegram user id is (core's people directory: config users and people
+// added at runtime). Anyone else gets one short refusal that tells them their own user id, and
 // nothing is stored for them. Codes and secrets only go to private chats:
 // the handler refuses in groups, and the adapter never sends a Sensitive
 // reply outside a private chat (a second lock); group answers carry a button
@@ -94,14 +95,14 @@ type Config struct {
 	Token   string
 	APIURL  string // "" means https://api.telegram.org
 	Webhook *Webhook
-	// People maps a Telegram user id to the authbot person name passed as
-	// Request.Person. Nobody else is served.
+	// People, if set, maps Telegram user ids to person names (config or
+	// invite names, passed as Request.Person), looked at before the
+	// directory: for a Handler that is no commands.Directory (transport
+	// tests), the only people served.
 	People map[int64]string
-	// Recipients, if set, returns the Telegram user ids of a person who is
-	// not in People (runtime people): where a Reply.To for them goes.
-	Recipients func(ctx context.Context, person string) ([]int64, error)
-	// Handler answers requests; when it also implements Strangers, people
-	// added at runtime are served too.
+	// Handler answers requests; when it is also a commands.Directory (as
+	// *commands.Handler is), it says who every sender is: config users and
+	// people added at runtime.
 	Handler Handler
 	// Outbox keeps the scheduled edits and deletions (required); open it
 	// with Platform "telegram" and MaxAge MaxDeleteAge.

@@ -22,6 +22,7 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data", defaultDataDir(getenv), "data directory (database and master key)")
+	saveDir := fs.String("save", "", "write exported files and QR images to DIR and keep them (default: a private temporary dir, removed when the chat ends)")
 	langFlag := fs.String("lang", "", "answer in this language (en, es, pt-BR, ru, uk, tr, id, de); default: LC_ALL, LC_MESSAGES or LANG, or the /language choice")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -45,8 +46,30 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		interactive = true
 		fmt.Fprintf(stdout, "authbot %s — data in %s. Send /help to see the commands, Ctrl-D to leave.\n", version, cfg.DataDir)
+		// Passwords for /export and encrypted imports: not echoed.
+		copts.ReadSecret = func() (string, error) {
+			b, err := term.ReadPassword(int(f.Fd()))
+			defer clear(b)
+			return string(b), err
+		}
 	}
-	copts.Prompt, copts.SaveDir = interactive, datadir.At(cfg.DataDir).Exports()
+	copts.Prompt = interactive
+	// Exported vaults and QR images carry every secret: they go only where
+	// the person asked (--save), else to a private dir gone when the chat
+	// ends. Versions before this one kept them in DATA/exports.
+	if *saveDir != "" {
+		copts.SaveDir = *saveDir
+	} else {
+		tmp, err := os.MkdirTemp("", "authbot-chat-")
+		if err != nil {
+			return fmt.Errorf("chat: a private dir for exported files: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		copts.SaveDir, copts.SaveTemporary = tmp, true
+	}
+	if old := datadir.At(cfg.DataDir).Exports(); dirHasFiles(old) {
+		fmt.Fprintf(stderr, "note: %s holds files an older authbot chat exported (they carry your secrets); delete them once you have them where you want them\n", old)
+	}
 	err = console.Run(ctx, a.handler, stdin, stdout, copts)
 	if interactive && errors.Is(err, console.ErrCommandFailed) {
 		return nil // a person at the terminal saw each answer
@@ -86,4 +109,10 @@ func langList() string {
 		out = append(out, string(t))
 	}
 	return strings.Join(out, ", ")
+}
+
+// dirHasFiles reports whether dir exists and holds anything.
+func dirHasFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) > 0
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,9 @@ import (
 // minFreeDisk is the free space below which the disk check fails: bbolt
 // grows its file in steps, and a full disk stops every write.
 const minFreeDisk = 100 << 20
+
+// inlineSecret finds a secret written into the config itself.
+var inlineSecret = regexp.MustCompile(`(?m)^\s*(token|password|access_token|secret|dsn):\s*["']?[^\s"'#]`)
 
 type doctor struct {
 	w      io.Writer
@@ -105,7 +109,13 @@ func (d *doctor) permissions(cfgPath string, cfg *config.Config) {
 			d.ok("permissions", fmt.Sprintf("%s %s is %04o", what, path, fi.Mode().Perm()))
 		}
 	}
-	check(cfgPath, 0o600, "config", "")
+	// A config that keeps its secrets in *_file keys or the environment
+	// may be readable; one with a token or password inline may not.
+	if raw, err := os.ReadFile(cfgPath); err == nil && !inlineSecret.Match(raw) {
+		d.ok("permissions", "config "+cfgPath+" holds no secret inline")
+	} else {
+		check(cfgPath, 0o600, "config", "")
+	}
 	check(cfg.DataDir, 0o700, "data dir", "serve creates it")
 	check(datadir.At(cfg.DataDir).Key(), 0o600, "master key", "serve creates it on the first start; or AUTHBOT_MASTER_KEY")
 }

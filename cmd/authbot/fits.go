@@ -11,12 +11,12 @@ import (
 
 // Compile-time fits: every interface an adapter declares for what it is
 // handed, and above all the optional ones it finds by type assertion
-// (Strangers, deliverer, hurrier), which would otherwise stop working
+// (commands.Directory, deliverer, hurrier), which would otherwise stop working
 // without a word when a signature drifts. The Matrix ones are in
 // fits_matrix.go (goolm only).
 var (
 	_ telegram.Handler        = (*commands.Handler)(nil)
-	_ telegram.Strangers      = (*commands.Handler)(nil)
+	_ commands.Directory      = (*commands.Handler)(nil) // every adapter's people directory
 	_ telegram.Progress       = (*core.Service)(nil)
 	_ telegram.HealthReporter = (*observe.AdapterHealth)(nil)
 	_ console.Handler         = (*commands.Handler)(nil)

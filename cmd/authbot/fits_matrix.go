@@ -11,8 +11,6 @@ import (
 // Compile-time fits for the Matrix adapter (see fits.go).
 var (
 	_ matrix.Handler         = (*commands.Handler)(nil)
-	_ matrix.Strangers       = (*commands.Handler)(nil)
-	_ matrix.Newcomers       = (*commands.Handler)(nil)
 	_ matrix.HealthReporter  = (*observe.AdapterHealth)(nil)
 	_ matrix.DecryptObserver = (*observe.Metrics)(nil)
 	_ deliverer              = (*matrix.Bot)(nil)

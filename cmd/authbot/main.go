@@ -36,7 +36,9 @@ func main() {
 const usage = `authbot — your two-factor codes in Telegram and Matrix
 
 Usage:
-  authbot chat [--data DIR]       use authbot right here: type commands, get answers
+  authbot chat [--data DIR] [--save DIR]
+                                  use authbot right here: type commands, get answers
+                                  (exports go to --save DIR, else are removed at the end)
   authbot serve --config FILE     run the chat bots set up in FILE
   authbot import [--data DIR] FILE
                                   import another authenticator's export (Aegis, 2FAS,

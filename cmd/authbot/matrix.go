@@ -29,14 +29,6 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 	if err != nil {
 		return nil, err
 	}
-	people := map[id.UserID]string{}
-	for _, u := range a.cfg.Users {
-		if u.Matrix != "" {
-			// The person id is the config name, so someone with both a
-			// Telegram and a Matrix identity sees the same accounts.
-			people[id.UserID(u.Matrix)] = u.Name
-		}
-	}
 	// The olm/megolm pickles in crypto.db are encrypted with a key derived
 	// from the master key's derivation root: the file alone opens nothing.
 	// rotate-key changes the root, and so this key; a store still under
@@ -90,17 +82,8 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 		CrossSigningRekeyed: func(ctx context.Context) error {
 			return a.svc.DerivedKeyRekeyed(ctx, core.PurposeMatrixCrossSigning)
 		},
-		Users: people,
-		// Runtime people (invites, /link) are found through the handler;
-		// replies addressed to them go to the ids they joined with.
-		Recipients: func(ctx context.Context, person string) ([]id.UserID, error) {
-			ids, err := a.handler.IdentitiesOf(ctx, person, matrix.Platform)
-			out := make([]id.UserID, 0, len(ids))
-			for _, s := range ids {
-				out = append(out, id.UserID(s))
-			}
-			return out, err
-		},
+		// Who a sender is, and where a person is reached, the handler
+		// says (core's people directory): no Users map here.
 		Handler:   a.handler,
 		Outbox:    box,
 		Elsewhere: a.reach.from(matrix.Platform),

@@ -62,10 +62,10 @@ func openCryptoEnd(ctx context.Context, sqlitePath, dsn string) (*dbutil.Databas
 func upgradeCryptoSchema(ctx context.Context, db *dbutil.Database) error {
 	cs := crypto.NewSQLCryptoStore(db, dbutil.NoopLogger, "", "", nil)
 	if err := cs.DB.Upgrade(ctx); err != nil {
-		return fmt.Errorf("Matrix crypto schema: %w", err)
+		return fmt.Errorf("upgrade the Matrix crypto schema: %w", err)
 	}
 	if err := sqlstatestore.NewSQLStateStore(db, dbutil.NoopLogger, false).Upgrade(ctx); err != nil {
-		return fmt.Errorf("Matrix state schema: %w", err)
+		return fmt.Errorf("upgrade the Matrix state schema: %w", err)
 	}
 	return nil
 }

@@ -17,9 +17,6 @@ import (
 // admin and where a person is reached for every adapter; here are only
 // the conversion from the config and the rate limits.
 
-// The handler is every adapter's people directory.
-var _ commands.Directory = (*commands.Handler)(nil)
-
 // configUsers turns the config's users into core's: a Telegram user id and
 // a Matrix user id are identities on those platforms.
 func configUsers(cfg *config.Config) []core.ConfigUser {

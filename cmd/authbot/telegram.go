@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 
 	"github.com/authbot/authbot/bots/commands"
@@ -20,14 +19,6 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	box, err := a.openOutbox(ctx, telegram.Platform, telegram.MaxDeleteAge)
 	if err != nil {
 		return nil, err
-	}
-	people := map[int64]string{}
-	for _, u := range a.cfg.Users {
-		if u.Telegram != 0 {
-			// The person id is the config name, so someone with both a
-			// Telegram and a Matrix identity sees the same accounts.
-			people[u.Telegram] = u.Name
-		}
 	}
 	var menu []telegram.MenuItem
 	for _, m := range commands.Menu() {
@@ -46,19 +37,8 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	cfg := telegram.Config{
 		Token:  tc.Token,
 		APIURL: tc.APIURL,
-		People: people,
-		// Runtime people (invites, /link) are found through the handler;
-		// replies addressed to them go to the ids they joined with.
-		Recipients: func(ctx context.Context, person string) ([]int64, error) {
-			ids, err := a.handler.IdentitiesOf(ctx, person, telegram.Platform)
-			var out []int64
-			for _, s := range ids {
-				if n, perr := strconv.ParseInt(s, 10, 64); perr == nil && n > 0 {
-					out = append(out, n)
-				}
-			}
-			return out, err
-		},
+		// Who a sender is, and where a person is reached, the handler
+		// says (core's people directory): no People map here.
 		Handler:  crashHook(a.handler, a.getenv),
 		Outbox:   box,
 		Menu:     menu,

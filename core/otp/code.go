@@ -1,16 +1,19 @@
 package otp
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"strings"
 	"time"
 	"unicode"
-
-	potp "github.com/pquerna/otp"
-	"github.com/pquerna/otp/hotp"
 )
 
 // MaxSkew bounds how many steps Verify looks around the current one; each
@@ -39,11 +42,33 @@ func Code(p Params, t time.Time) (code string, validUntil time.Time, err error) 
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	code, err = p.generate(EncodeSecret(p.Secret), counter)
-	if err != nil {
-		return "", time.Time{}, err
+	return p.generate(p.newMAC(), counter), validUntil, nil
+}
+
+// CodeAndNext is Code together with the code of the step after t's (for
+// HOTP: of p.Counter+1), computed with one keyed HMAC: /code shows both.
+// next is empty when no next step exists (the last counter, or a time past
+// the end of the representable range).
+func CodeAndNext(p Params, t time.Time) (code, next string, validUntil time.Time, err error) {
+	if err := p.Validate(); err != nil {
+		return "", "", time.Time{}, err
 	}
-	return code, validUntil, nil
+	counter, validUntil, err := p.counterAt(t)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	mac := p.newMAC()
+	code = p.generate(mac, counter)
+	if counter == math.MaxUint64 {
+		return code, "", validUntil, nil
+	}
+	if p.Kind != HOTP {
+		if _, _, err := p.counterAt(validUntil); err != nil {
+			return code, "", validUntil, nil
+		}
+	}
+	mac.Reset()
+	return code, p.generate(mac, counter+1), validUntil, nil
 }
 
 // Verify reports whether code is a valid code of p at t, allowing skew
@@ -89,14 +114,14 @@ func VerifyCounter(p Params, code string, t time.Time, skew int) (counter uint64
 		first = 0
 	}
 
-	secret := EncodeSecret(p.Secret)
+	mac := p.newMAC()
 	// Every candidate is computed and compared, matched or not, so the time
 	// taken does not tell which window matched.
 	for c := first; ; c++ {
-		got, err := p.generate(secret, c)
-		if err != nil {
-			return 0, false, err
+		if c != first {
+			mac.Reset()
 		}
+		got := p.generate(mac, c)
 		if subtle.ConstantTimeCompare([]byte(got), want) == 1 && !matched {
 			counter, matched = c, true
 		}
@@ -122,20 +147,50 @@ func (p Params) counterAt(t time.Time) (uint64, time.Time, error) {
 	return uint64(c), time.Unix((c+1)*period, 0).In(t.Location()), nil
 }
 
-// generate computes one code with pquerna/otp. The TOTP counter is worked
-// out by counterAt in integers and handed to the HOTP core, which is all
-// that totp.GenerateCodeCustom does after a float division.
-func (p Params) generate(secret string, counter uint64) (string, error) {
-	alg, _ := p.Algorithm.hash() // Validate has vouched for it
-	opts := hotp.ValidateOpts{Digits: potp.Digits(p.Digits), Algorithm: alg}
+// newMAC keys an HMAC with p's secret bytes as they are. The codes used to
+// go through pquerna/otp, which takes the key as base32 text: every code
+// then made an immutable string copy of the secret (which cannot be
+// zeroed) and decoded it again. RFC 4226 is an HMAC and a truncation, so
+// the standard library does it directly, as rsc/2fa does; the tests check
+// the RFC vectors and agreement with pquerna/otp. Validate has vouched for
+// the algorithm.
+func (p Params) newMAC() hash.Hash {
+	switch p.Algorithm {
+	case SHA256:
+		return hmac.New(sha256.New, p.Secret)
+	case SHA512:
+		return hmac.New(sha512.New, p.Secret)
+	}
+	return hmac.New(sha1.New, p.Secret)
+}
+
+// generate computes the code of counter (RFC 4226 section 5.3; Steam Guard
+// writes the same 31-bit value in its alphabet, least significant first).
+// The TOTP counter is worked out by counterAt in integers. mac must be
+// fresh from newMAC or Reset: a fresh one is used as it is, since the first
+// Reset of a crypto/hmac also saves its keyed state (two allocations a
+// single code does not need).
+func (p Params) generate(mac hash.Hash, counter uint64) string {
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], counter)
+	mac.Write(msg[:])
+	var buf [sha512.Size]byte
+	sum := mac.Sum(buf[:0])
+	off := sum[len(sum)-1] & 0x0f
+	v := binary.BigEndian.Uint32(sum[off:]) & 0x7fffffff
+	var out [MaxDigits]byte
 	if p.Kind == Steam {
-		opts.Encoder = potp.EncoderSteam
+		for i := range p.Digits {
+			out[i] = steamAlphabet[v%uint32(len(steamAlphabet))]
+			v /= uint32(len(steamAlphabet))
+		}
+		return string(out[:p.Digits])
 	}
-	code, err := hotp.GenerateCodeCustom(secret, counter, opts)
-	if err != nil {
-		return "", fmt.Errorf("generate code: %w", err)
+	for i := p.Digits - 1; i >= 0; i-- {
+		out[i] = byte('0' + v%10)
+		v /= 10
 	}
-	return code, nil
+	return string(out[:p.Digits])
 }
 
 // steamAlphabet is the character set of Steam Guard codes.

@@ -309,3 +309,52 @@ func BenchmarkVerifySkew1(b *testing.B) {
 		}
 	}
 }
+
+// TestCodeAndNext checks the pair /code shows against two separate Code
+// calls: the step after t's for time-based kinds, the next counter for
+// HOTP, and no next code past the last counter.
+func TestCodeAndNext(t *testing.T) {
+	at := time.Unix(1_700_000_029, 0)
+	totp256 := Default(TOTP)
+	totp256.Algorithm, totp256.Digits, totp256.Period = SHA256, 8, 60
+	last := Default(HOTP)
+	last.Counter = 1<<64 - 1
+	for _, tc := range []struct {
+		name string
+		p    Params
+	}{
+		{"totp", Default(TOTP)},
+		{"totp sha256 8 digits 60 s", totp256},
+		{"steam", Default(Steam)},
+		{"hotp", Default(HOTP)},
+		{"hotp last counter", last},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.p
+			p.Secret = rfcSeed(20)
+			code, next, until, err := CodeAndNext(p, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCode, wantUntil, _ := Code(p, at)
+			var wantNext string
+			switch {
+			case p.Kind != HOTP:
+				wantNext, _, _ = Code(p, wantUntil)
+			case p.Counter != 1<<64-1:
+				q := p
+				q.Counter++
+				wantNext, _, _ = Code(q, at)
+			}
+			if code != wantCode || next != wantNext || !until.Equal(wantUntil) {
+				t.Errorf("CodeAndNext = %q, %q, %v; want %q, %q, %v", code, next, until, wantCode, wantNext, wantUntil)
+			}
+			if code == next {
+				t.Errorf("code and next are both %q", code)
+			}
+		})
+	}
+	if _, _, _, err := CodeAndNext(Params{Kind: TOTP}, at); !errors.Is(err, ErrInvalidParams) {
+		t.Errorf("empty params: %v, want ErrInvalidParams", err)
+	}
+}

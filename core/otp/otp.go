@@ -1,7 +1,8 @@
 // Package otp holds the one-time-password parameters of an account and
 // everything that turns outside text into them: backup keys as people paste
 // them, otpauth:// links, and the codes themselves (TOTP, HOTP, Steam Guard)
-// computed over github.com/pquerna/otp. It does no I/O: time is an input.
+// computed from the secret's bytes with the standard library's HMAC (RFC
+// 4226/6238). It does no I/O: time is an input.
 package otp
 
 // Kind is the kind of one-time password.
@@ -13,7 +14,7 @@ const (
 	Steam Kind = "steam" // Steam Guard: TOTP, 30 s, 5 characters from Steam's alphabet
 )
 
-// Algorithm is the HMAC hash. MD5 is refused: pquerna/otp panics on it.
+// Algorithm is the HMAC hash. MD5 is refused: no service uses it.
 type Algorithm string
 
 const (

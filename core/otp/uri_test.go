@@ -7,11 +7,6 @@ import (
 	"testing"
 )
 
-const (
-	secretB32 = "JBSWY3DPEHPK3PXP" // = hello
-	rfcB32    = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-)
-
 // key builds the Key a test expects, starting from the kind's defaults.
 func key(issuer, account string, kind Kind, secret []byte, edit func(*Params)) Key {
 	p := Default(kind)

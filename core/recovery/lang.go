@@ -85,7 +85,7 @@ func (b *Base) sources() []sourceMessage {
 	}
 	for _, s := range b.services {
 		for _, f := range translatableFacts(s) {
-			out = append(out, sourceMessage{f.id, f.text})
+			out = append(out, sourceMessage(f))
 		}
 	}
 	return out

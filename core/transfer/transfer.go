@@ -66,6 +66,7 @@ var (
 	ErrUnknownFormat = errors.New("not a file I can import")
 	// ErrUnsupported: the file was recognised but cannot be imported; the
 	// wrapped text names the format, says why and what to do instead.
+	//lint:ignore ST1005 person-facing text, and "I" is a word
 	ErrUnsupported      = errors.New("I recognise this file but cannot import it")
 	ErrPasswordRequired = errors.New("this file is encrypted: I need its password")
 	ErrWrongPassword    = errors.New("wrong password for this file")

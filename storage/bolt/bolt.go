@@ -27,6 +27,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/authbot/authbot/core"
 )
@@ -160,13 +161,13 @@ func openBolt(path string, o *bbolt.Options) (db *bbolt.DB, err error) {
 
 func openErr(path string, err error) error {
 	switch {
-	case errors.Is(err, bbolt.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout):
 		return &lockedError{path: path}
-	case errors.Is(err, bbolt.ErrInvalid):
+	case errors.Is(err, berrors.ErrInvalid):
 		return corruptErr(path, fmt.Errorf("not a database file, or both its header pages are damaged: %w", err))
-	case errors.Is(err, bbolt.ErrChecksum):
+	case errors.Is(err, berrors.ErrChecksum):
 		return corruptErr(path, fmt.Errorf("both header pages fail their checksum: %w", err))
-	case errors.Is(err, bbolt.ErrVersionMismatch):
+	case errors.Is(err, berrors.ErrVersionMismatch):
 		return corruptErr(path, fmt.Errorf("unknown file format version: %w", err))
 	}
 	return pathErr("open database", path, err)

@@ -118,8 +118,7 @@ type Server struct {
 	// can't be deleted", like a group where the bot is no admin.
 	undeletable map[int64]bool
 	// admin groups are where the bot may delete other people's messages.
-	admin     map[int64]bool
-	maxOffset int64
+	admin map[int64]bool
 	// polling and maxPolling count getUpdates calls in flight: Telegram
 	// answers a second concurrent poller with 409 Conflict, and two
 	// processes polling at once is what a standby must never do.
@@ -479,9 +478,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 type apiError struct {
-	code       int
-	desc       string
-	retryAfter int
+	code int
+	desc string
 }
 
 func (e *apiError) Error() string { return e.desc }

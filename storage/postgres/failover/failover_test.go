@@ -49,13 +49,12 @@ func TestMain(m *testing.M) {
 
 // proc is one running `authbot serve`.
 type proc struct {
-	name    string
-	cmd     *exec.Cmd
-	health  string
-	mu      sync.Mutex
-	log     bytes.Buffer
-	done    chan struct{}
-	stopped bool
+	name   string
+	cmd    *exec.Cmd
+	health string
+	mu     sync.Mutex
+	log    bytes.Buffer
+	done   chan struct{}
 }
 
 func (p *proc) Write(b []byte) (int, error) {
