@@ -77,9 +77,11 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 	return h.storeImport(ctx, req, res)
 }
 
-// importImage looks for QR codes in a picture and imports what they hold.
+// importImage looks for QR codes in a picture and imports what they hold
+// (transfer.ReadPicture, the second half of the import flow the command
+// line shares).
 func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Reply {
-	texts, err := h.qr.Decode(ctx, img)
+	found, err := h.importer.ReadPicture(ctx, h.qr, img)
 	if err != nil {
 		var msg string
 		switch {
@@ -93,15 +95,16 @@ func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Re
 		return []Reply{{Parts: plain(msg + deletionNote(req)), DeleteRequest: true}}
 	}
 	var replies []Reply
-	for _, text := range texts {
-		lower := strings.ToLower(text)
+	for _, f := range found {
 		switch {
-		case strings.HasPrefix(lower, "otpauth-migration://"):
-			replies = append(replies, h.importText(ctx, req, text)...)
-		case strings.HasPrefix(lower, "otpauth://"):
-			replies = append(replies, h.addFromText(ctx, req, "", text)...)
-		default:
+		case f.Link != "":
+			replies = append(replies, h.addFromText(ctx, req, "", f.Link)...)
+		case errors.Is(f.Err, transfer.ErrQRNotOTP):
 			replies = append(replies, Reply{Parts: plain(req.printer().T("import.qr_not_otp") + deletionNote(req)), DeleteRequest: true})
+		case f.Err != nil:
+			replies = append(replies, Reply{Parts: plain(importFailure(h.printer(req), f.Err) + deletionNote(req)), DeleteRequest: true})
+		default:
+			replies = append(replies, h.storeImport(ctx, req, f.Result)...)
 		}
 	}
 	return replies

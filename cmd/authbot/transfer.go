@@ -34,15 +34,17 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	im := transfer.NewImporter()
+	// The import flow chat uses too (transfer.ReadAny): export files, or
+	// the QR codes of a picture.
+	im, qrs := transfer.NewImporter(), qr.NewDecoder()
 	files := [][]byte{data}
-	res, err := im.ImportFiles(ctx, files, "")
+	found, err := im.ReadAny(ctx, qrs, files, "")
 	if errors.Is(err, transfer.ErrNeedFile) {
 		// Steam: the manifest.json beside an encrypted maFile, or the
 		// maFiles a manifest.json lists.
 		if more := steamCompanions(fs.Arg(0), data); len(more) > 0 {
 			files = append(files, more...)
-			res, err = im.ImportFiles(ctx, files, "")
+			found, err = im.ReadAny(ctx, qrs, files, "")
 		}
 	}
 	if errors.Is(err, transfer.ErrPasswordRequired) {
@@ -54,26 +56,24 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if slow {
 			fmt.Fprintln(stderr, "Opening it takes a few seconds (longer on a small, busy machine).")
 		}
-		res, err = im.ImportFiles(ctx, files, pw)
+		found, err = im.ReadAny(ctx, qrs, files, pw)
 	}
-	var results []*transfer.Result
 	switch {
-	case errors.Is(err, transfer.ErrImage):
-		texts, qerr := qr.Decode(ctx, data)
-		if qerr != nil {
-			return fmt.Errorf("%s: %w", fs.Arg(0), qerr)
-		}
-		for _, t := range texts {
-			r, err := im.Import(ctx, []byte(t), "")
-			if err != nil {
-				return fmt.Errorf("%s: %s", fs.Arg(0), commands.ImportFailure(err))
-			}
-			results = append(results, r)
-		}
+	case errors.Is(err, qr.ErrNoQR), errors.Is(err, qr.ErrNotImage), errors.Is(err, qr.ErrImageTooLarge):
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
 	case err != nil:
 		return fmt.Errorf("%s: %s", fs.Arg(0), commands.ImportFailure(err))
-	default:
-		results = append(results, res)
+	}
+	var results []*transfer.Result
+	for _, f := range found {
+		if f.Link != "" {
+			// A single link from a QR code: read like a pasted one.
+			f.Result, f.Err = im.Import(ctx, []byte(f.Link), "")
+		}
+		if f.Err != nil {
+			return fmt.Errorf("%s: %s", fs.Arg(0), commands.ImportFailure(f.Err))
+		}
+		results = append(results, f.Result)
 	}
 
 	a, err := openLocalApp(ctx, *dataDir, stderr, getenv)

@@ -21,7 +21,7 @@ func withReason(reason string, errs ...error) error { return &reasoned{reason: r
 
 // sentinels are the errors whose own text is for a person.
 var sentinels = []error{ErrUnknownFormat, ErrUnsupported, ErrPasswordRequired, ErrWrongPassword, ErrTooLarge,
-	ErrCorruptFile, ErrImage, ErrNeedFile, ErrWeakPassword}
+	ErrCorruptFile, ErrImage, ErrNeedFile, ErrWeakPassword, ErrQRNotOTP}
 
 // Reason is the person text of an error this package returned, as a
 // sentence without its final period: what is wrong, and often what to do.
