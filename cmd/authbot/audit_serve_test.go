@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,28 +13,8 @@ import (
 // the database, through serve's backup socket, including the /code entry
 // serve still buffered; it leaves no snapshot file behind.
 func TestAuditWhileServing(t *testing.T) {
-	const token = "123456:audit-serve-test"
-	api := telegramtest.New(token)
-	defer api.Close()
-	api.LongPoll = 200 * time.Millisecond
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	yaml := fmt.Sprintf("data_dir: ./data\ntelegram:\n  token: %q\n  api_url: %s\nusers:\n  - {name: alice, telegram: 1001}\n", token, api.URL())
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	var stderr lockedBuffer
-	go func() {
-		errc <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &lockedBuffer{}, &stderr, noEnv)
-	}()
-	defer func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("serve: %v\n%s", err, stderr.String())
-		}
-	}()
+	s := serveTelegram(t, "123456:audit-serve-test", 200*time.Millisecond, "")
+	api, stderr, cfg, dir := s.api, s.log, s.cfg, s.dir
 	for _, text := range []string{"/add demo JBSWY3DPEHPK3PXP", "/code demo"} {
 		n := api.NumCalls()
 		api.SendText(telegramtest.Private(1001), telegramtest.User{ID: 1001}, text)

@@ -20,34 +20,9 @@ import (
 // adapter and its last good getUpdates, turns 503 while the Bot API
 // fails, and 200 again once it answers.
 func TestServeHealthzReportsTelegram(t *testing.T) {
-	const token = "123456:healthz-adapter-test"
-	api := telegramtest.New(token)
-	defer api.Close()
-	api.LongPoll = 100 * time.Millisecond
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	yaml := fmt.Sprintf("data_dir: ./data\ntelegram:\n  token: %q\n  api_url: %s\nmetrics:\n  listen: %s\nusers:\n  - {name: alice, telegram: 1001}\n", token, api.URL(), addr)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	var stderr lockedBuffer
-	go func() {
-		errc <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv)
-	}()
-	defer func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("serve: %v\n%s", err, stderr.String())
-		}
-	}()
+	addr := freeAddr(t)
+	s := serveTelegram(t, "123456:healthz-adapter-test", 100*time.Millisecond, fmt.Sprintf("metrics:\n  listen: %s\n", addr))
+	api, stderr := s.api, s.log
 	healthz := func() (int, string) {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {

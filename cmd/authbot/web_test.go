@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,38 +16,14 @@ import (
 // whose token buys a Secure __Host- session cookie; without the section
 // nothing listens.
 func TestServeWebPage(t *testing.T) {
-	const token = "123456:serve-web-test"
-	api := telegramtest.New(token)
-	defer api.Close()
-	api.LongPoll = 200 * time.Millisecond
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	yaml := fmt.Sprintf("data_dir: ./data\ntelegram:\n  token: %q\n  api_url: %s\nweb:\n  listen: %s\n  public_url: https://codes.example.org\nusers:\n  - {name: alice, telegram: 1001}\n", token, api.URL(), addr)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	var stderr bytes.Buffer
-	go func() {
-		errc <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv)
-	}()
-	defer func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("serve: %v\n%s", err, stderr.String())
-		}
-	}()
+	addr := freeAddr(t)
+	s := serveTelegram(t, "123456:serve-web-test", 200*time.Millisecond, fmt.Sprintf("web:\n  listen: %s\n  public_url: https://codes.example.org\n", addr))
+	api, stderr := s.api, s.log
 	if _, _, ok := api.WaitCall(0, 20*time.Second, telegramtest.Method("setChatMenuButton", 0)); !ok {
 		t.Fatalf("no setChatMenuButton\n%s", stderr.String())
 	}
 	var resp *http.Response
+	var err error
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		resp, err = http.Get("http://" + addr + "/")
 		if err == nil || time.Now().After(deadline) {
