@@ -74,8 +74,7 @@ func start(t *testing.T, h *fakeHandler, tweak func(*telegram.Config)) *harness 
 	cfg := telegram.Config{
 		Token:       token,
 		APIURL:      api.URL(),
-		People:      map[int64]string{alice: "alice", bob: "bob"},
-		Handler:     h,
+		Handler:     directory{h, map[int64]string{alice: "alice", bob: "bob"}},
 		Menu:        []telegram.MenuItem{{Command: "code", Description: "Show the current code"}, {Command: "Bad Name", Description: "x"}},
 		PollTimeout: time.Second,
 	}
@@ -385,8 +384,8 @@ func TestInFlightUpdateNotLost(t *testing.T) {
 		return []commands.Reply{{Parts: []commands.Part{{Text: "done " + r.Text}}}}
 	}}
 	run := func(h telegram.Handler, ctx context.Context) chan error {
-		b, err := telegram.New(telegram.Config{Token: token, APIURL: api.URL(), People: map[int64]string{alice: "alice", bob: "bob"},
-			Handler: h, PollTimeout: time.Second, ShutdownGrace: 100 * time.Millisecond, Outbox: newOutbox(t, nil)})
+		b, err := telegram.New(telegram.Config{Token: token, APIURL: api.URL(),
+			Handler: directory{h, map[int64]string{alice: "alice", bob: "bob"}}, PollTimeout: time.Second, ShutdownGrace: 100 * time.Millisecond, Outbox: newOutbox(t, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,17 +12,14 @@ import (
 // users and people invited with /invite or linked with /link alike).
 // Replies addressed to another person (Reply.To: approval requests,
 // approved codes) go to that person's private chats. A Handler that is no
-// Directory (a transport-only test fake) serves Config.People only.
+// Directory knows nobody: every sender is refused.
 
 // Platform is the Request.Platform this adapter sets.
 const Platform = "telegram"
 
-// personOf returns the authbot person behind a Telegram user id: a config
-// user first, then a runtime person.
+// personOf returns the authbot person behind a Telegram user id (a config
+// user or a runtime person), as the directory says.
 func (b *Bot) personOf(ctx context.Context, userID int64) (string, bool) {
-	if p, ok := b.cfg.People[userID]; ok {
-		return p, true
-	}
 	d, ok := b.cfg.Handler.(commands.Directory)
 	if !ok {
 		return "", false
@@ -57,18 +54,13 @@ func (b *Bot) stranger(ctx context.Context, in incoming, userID int64, text stri
 }
 
 // chatsOf returns the private chats of person (a Telegram private chat's
-// id is the user's id): Config.People's, else the directory's.
+// id is the user's id), as the directory says.
 func (b *Bot) chatsOf(ctx context.Context, person string) []int64 {
-	var out []int64
-	for id, p := range b.cfg.People {
-		if p == person {
-			out = append(out, id)
-		}
-	}
 	d, ok := b.cfg.Handler.(commands.Directory)
-	if len(out) > 0 || !ok {
-		return out
+	if !ok {
+		return nil
 	}
+	var out []int64
 	ids, err := d.IdentitiesOf(ctx, person, Platform)
 	if err != nil {
 		b.log.Warn("telegram: could not look up a recipient", "err", err)

@@ -52,7 +52,6 @@ func startTeam(t *testing.T) *teamRig {
 		Token:       token,
 		APIURL:      api.URL(),
 		Outbox:      newOutbox(t, nil),
-		People:      map[int64]string{alice: "alice"},
 		Handler:     h,
 		PollTimeout: time.Second,
 	})

@@ -95,11 +95,6 @@ type Config struct {
 	Token   string
 	APIURL  string // "" means https://api.telegram.org
 	Webhook *Webhook
-	// People, if set, maps Telegram user ids to person names (config or
-	// invite names, passed as Request.Person), looked at before the
-	// directory: for a Handler that is no commands.Directory (transport
-	// tests), the only people served.
-	People map[int64]string
 	// Handler answers requests; when it is also a commands.Directory (as
 	// *commands.Handler is), it says who every sender is: config users and
 	// people added at runtime.
