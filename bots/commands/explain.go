@@ -8,6 +8,7 @@ import (
 
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/core/transfer"
 	"github.com/authbot/authbot/lang"
 )
@@ -220,14 +221,57 @@ func ImportFailure(err error) string {
 func importFailure(p *lang.Printer, err error) string {
 	switch {
 	case errors.Is(err, transfer.ErrUnsupported):
-		return p.T("import.err.reason", "Reason", transfer.Reason(err))
+		return p.T("import.err.reason", "Reason", importReason(p, err))
 	case errors.Is(err, transfer.ErrUnknownFormat):
 		return p.T("import.err.unknown_format", "Formats", transfer.Supported)
 	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
 		errors.Is(err, transfer.ErrNeedFile):
-		return p.T("import.err.reason", "Reason", transfer.Reason(err))
+		return p.T("import.err.reason", "Reason", importReason(p, err))
 	}
 	return p.T("import.err.unreadable")
+}
+
+// reasonKeys map core/transfer's and core/qr's sentinels to the catalogue:
+// their own texts are English sentences for a person. The first match wins,
+// so the more specific sentinels come first.
+var reasonKeys = []struct {
+	err error
+	key string
+}{
+	{transfer.ErrWrongPassword, "transfer.err.wrong_password"},
+	{transfer.ErrPasswordRequired, "transfer.err.password_required"},
+	{transfer.ErrWeakPassword, "transfer.err.weak_password"},
+	{transfer.ErrTooLarge, "transfer.err.too_large"},
+	{transfer.ErrCorruptFile, "transfer.err.corrupt"},
+	{transfer.ErrImage, "transfer.err.image"},
+	{transfer.ErrNeedFile, "transfer.err.need_file"},
+	{transfer.ErrQRNotOTP, "transfer.err.qr_not_otp"},
+	{transfer.ErrUnsupported, "transfer.err.unsupported"},
+	{transfer.ErrUnknownFormat, "transfer.err.unknown_format"},
+	{qr.ErrNoQR, "qr.err.no_qr"},
+	{qr.ErrNotImage, "qr.err.not_image"},
+	{qr.ErrImageTooLarge, "qr.err.too_large"},
+}
+
+// importReason is transfer.Reason (or qr.Reason) in the person's language,
+// as a sentence without its final period. English keeps the packages' own
+// text with its detail (which format, what is damaged); other languages get
+// the sentinel's sentence from the catalogue, since the detail is English
+// written by the format readers (it stays in the log).
+func importReason(p *lang.Printer, err error) string {
+	english := transfer.Reason(err)
+	if english == "" {
+		english = qr.Reason(err)
+	}
+	if p.Tag() == lang.English {
+		return english
+	}
+	for _, rk := range reasonKeys {
+		if errors.Is(err, rk.err) {
+			return p.T(rk.key, "Min", transfer.MinExportPassword)
+		}
+	}
+	return english
 }
 
 // keyProblem is the one message for a key that cannot be read.

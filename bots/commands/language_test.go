@@ -65,3 +65,26 @@ func TestLanguageChoice(t *testing.T) {
 		t.Errorf("after a restart: %q, want German", got)
 	}
 }
+
+// TestImportErrorInPersonsLanguage: a file sent as a photo that is no
+// image is explained in the person's language (core/qr's reason through
+// the catalogue), and in English exactly as core/qr words it.
+func TestImportErrorInPersonsLanguage(t *testing.T) {
+	h, _ := testkit.Handler(t, commands.Options{})
+	cat := lang.MustLoad()
+	for _, tag := range []lang.Tag{lang.English, lang.German, lang.Russian} {
+		rs := h.Handle(context.Background(), commands.Request{Person: "ana", Platform: "telegram", Chat: commands.Private,
+			Lang: string(tag), Files: true, Attachment: &commands.Attachment{Image: true, Data: []byte("not a picture at all")}})
+		var b []string
+		for _, r := range rs {
+			b = append(b, r.PlainText())
+		}
+		got := strings.Join(b, "\n")
+		if want := cat.Printer(tag).T("qr.err.not_image"); !strings.Contains(got, want) {
+			t.Errorf("%s: reply %q lacks %q", tag, got, want)
+		}
+		if tag != lang.English && strings.Contains(got, "image I can read") {
+			t.Errorf("%s: reply %q is still English", tag, got)
+		}
+	}
+}

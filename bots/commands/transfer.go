@@ -63,7 +63,7 @@ func (h *Handler) attachment(ctx context.Context, req Request) []Reply {
 			return []Reply{{Parts: plain(req.printer().T("import.too_many_files", "Max", maxHeldFiles)), DeleteRequest: true}}
 		}
 		h.setPending(req.Person, pending{kind: "import-files", files: files})
-		return []Reply{{Parts: plain(req.printer().N("import.held", len(files), "Reason", transfer.Reason(nf), "Wait", durIn(req.printer(), h.opts.PendingTimeout))), DeleteRequest: true}}
+		return []Reply{{Parts: plain(req.printer().N("import.held", len(files), "Reason", importReason(req.printer(), nf), "Wait", durIn(req.printer(), h.opts.PendingTimeout))), DeleteRequest: true}}
 	case errors.Is(err, transfer.ErrPasswordRequired):
 		h.setPending(req.Person, pending{kind: "import-password", files: files})
 		msg := req.printer().T("import.password")
@@ -88,7 +88,7 @@ func (h *Handler) importImage(ctx context.Context, req Request, img []byte) []Re
 		case errors.Is(err, qr.ErrNoQR):
 			msg = req.printer().T("import.no_qr")
 		case errors.Is(err, qr.ErrNotImage), errors.Is(err, qr.ErrImageTooLarge):
-			msg = qr.Reason(err) + "."
+			msg = importReason(req.printer(), err) + "."
 		default:
 			msg = h.explain(req, err)
 		}

@@ -17,16 +17,13 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/outbox"
+	"github.com/authbot/authbot/lang"
 )
 
-// Texts the adapter itself says (everything else comes from the handler).
-const (
-	refusalText = "Sorry, this is a private bot. Your Telegram user id is %d: ask the person who runs it to add you."
-	privateOnly = "Codes and secrets are only given in a private chat. Tap the button to open one."
-	openPrivate = "Open a private chat"
-	tooLarge    = "That file is too large: I read files up to %d MB."
-	fetchFailed = "I could not download that file from Telegram. Please send it again."
-)
+// The texts the adapter itself says are the catalogue's telegram.* keys
+// (everything else comes from the handler), in the person's language:
+// their /language choice when the handler knows it, else the update's
+// language_code (strangers have only that).
 
 // maxTextLen bounds the text handed to the handler; Telegram's own limit
 // is 4096 characters, captions 1024.
@@ -49,6 +46,32 @@ type incoming struct {
 	private bool
 	msgID   int       // the person's message (0 for a button press)
 	sent    time.Time // when the person sent it (Telegram's date)
+	pr      *lang.Printer
+}
+
+// say is the adapter's own text id in the language of in (English when
+// none is known).
+func (in incoming) say(id string, args ...any) string {
+	pr := in.pr
+	if pr == nil {
+		pr = lang.MustLoad().Printer(lang.English)
+	}
+	return pr.T(id, args...)
+}
+
+// languager is what *commands.Handler offers beyond Handler: the language
+// its replies to req are written in (the person's stored choice first).
+type languager interface {
+	Language(ctx context.Context, req commands.Request) lang.Tag
+}
+
+// printerFor is the catalogue in the language of req.
+func (b *Bot) printerFor(ctx context.Context, req commands.Request) *lang.Printer {
+	t := lang.Match(req.Lang)
+	if l, ok := b.cfg.Handler.(languager); ok {
+		t = l.Language(ctx, req)
+	}
+	return lang.MustLoad().Printer(t)
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
@@ -75,6 +98,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	}
 	person, known := b.personOf(ctx, m.From.ID)
 	if !known {
+		in.pr = lang.MustLoad().Printer(lang.Match(m.From.LanguageCode))
 		if !b.stranger(ctx, in, m.From.ID, text) {
 			b.refuse(ctx, in, m.From.ID)
 		}
@@ -88,7 +112,8 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	if in.private {
 		req.Chat = commands.Private
 	}
-	att, problem := b.attachment(ctx, m)
+	in.pr = b.printerFor(ctx, req)
+	att, problem := b.attachment(ctx, in, m)
 	if problem != "" {
 		b.deliver(ctx, in, []commands.Reply{{Parts: []commands.Part{{Text: problem}}}})
 		return
@@ -126,7 +151,7 @@ func (b *Bot) forUs(text string) (string, bool) {
 // refuse answers someone not in the config: their user id, nothing else.
 func (b *Bot) refuse(ctx context.Context, in incoming, userID int64) {
 	b.log.Info("telegram: refused an unknown user", "private", in.private)
-	text := fmt.Sprintf(refusalText, userID)
+	text := in.say("telegram.refusal", "ID", userID)
 	err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
 		_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: in.chatID, Text: text})
 		return err
@@ -141,7 +166,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	ack := &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID}
 	person, known := b.personOf(ctx, q.From.ID)
 	if !known {
-		ack.Text = fmt.Sprintf("Your Telegram user id is %d: ask the person who runs this bot to add you.", q.From.ID)
+		ack.Text = lang.MustLoad().Printer(lang.Match(q.From.LanguageCode)).T("telegram.refusal_button", "ID", q.From.ID)
 	}
 	if err := b.do(ctx, "answerCallbackQuery", func(ctx context.Context) error {
 		_, err := b.api.AnswerCallbackQuery(ctx, ack)
@@ -163,12 +188,13 @@ func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	if in.private {
 		req.Chat = commands.Private
 	}
+	in.pr = b.printerFor(ctx, req)
 	b.deliver(ctx, in, b.cfg.Handler.Handle(ctx, req))
 }
 
 // attachment downloads the photo or file of m, if any. problem is a text
 // for the person when it cannot be used.
-func (b *Bot) attachment(ctx context.Context, m *models.Message) (att *commands.Attachment, problem string) {
+func (b *Bot) attachment(ctx context.Context, in incoming, m *models.Message) (att *commands.Attachment, problem string) {
 	var fileID string
 	var size int64
 	switch {
@@ -191,15 +217,15 @@ func (b *Bot) attachment(ctx context.Context, m *models.Message) (att *commands.
 	}
 	limitMB := commands.MaxAttachmentBytes >> 20
 	if size > commands.MaxAttachmentBytes {
-		return nil, fmt.Sprintf(tooLarge, limitMB)
+		return nil, in.say("telegram.too_large", "MB", limitMB)
 	}
 	data, err := b.download(ctx, fileID)
 	switch {
 	case errors.Is(err, errTooLarge):
-		return nil, fmt.Sprintf(tooLarge, limitMB)
+		return nil, in.say("telegram.too_large", "MB", limitMB)
 	case err != nil:
 		b.log.Warn("telegram: download failed", "err", safeErr(err))
-		return nil, fetchFailed
+		return nil, in.say("telegram.fetch_failed")
 	}
 	att.Data = data
 	return att, ""
@@ -320,11 +346,11 @@ func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply
 			kept = append(kept, r)
 		}
 		if dropped {
-			kept = append(kept, commands.Reply{Parts: []commands.Part{{Text: privateOnly}}})
+			kept = append(kept, commands.Reply{Parts: []commands.Part{{Text: in.say("telegram.private_only")}}})
 		}
 		replies = kept
 		if u := b.Username(); u != "" {
-			extra = &inlineButton{Text: openPrivate, URL: "https://t.me/" + u}
+			extra = &inlineButton{Text: in.say("telegram.open_private"), URL: "https://t.me/" + u}
 		}
 	}
 	if notice != "" {

@@ -90,3 +90,28 @@ func TestLanguageEndToEnd(t *testing.T) {
 		t.Errorf("/code after /language de: %q, want %q", got, want)
 	}
 }
+
+// TestAdapterTextsInPersonsLanguage: the adapter's own texts follow the
+// update's language_code: a stranger's refusal (message and button press)
+// and the file-too-large answer; "pt-br" as Telegram spells it.
+func TestAdapterTextsInPersonsLanguage(t *testing.T) {
+	hs := start(t, &fakeHandler{}, nil)
+	cat := lang.MustLoad()
+
+	n := hs.api.NumCalls()
+	hs.api.SendText(telegramtest.Private(eve), telegramtest.User{ID: eve, LanguageCode: "de"}, "/code binance")
+	if got, want := html.UnescapeString(hs.wait(n, sendTo(eve)).Fields["text"]), cat.Printer(lang.German).T("telegram.refusal", "ID", eve); got != want {
+		t.Errorf("refusal in German: %q, want %q", got, want)
+	}
+	n = hs.api.NumCalls()
+	hs.api.PressButton(telegramtest.Private(eve), telegramtest.User{ID: eve, LanguageCode: "ru"}, 1, "/code x")
+	if got, want := hs.wait(n, telegramtest.Method("answerCallbackQuery", 0)).Fields["text"], cat.Printer(lang.Russian).T("telegram.refusal_button", "ID", eve); got != want {
+		t.Errorf("button refusal in Russian: %q, want %q", got, want)
+	}
+	n = hs.api.NumCalls()
+	hs.api.SendPhoto(telegramtest.Private(alice), telegramtest.User{ID: alice, LanguageCode: "pt-br"}, []byte("x"), "", commands.MaxAttachmentBytes+1)
+	want := cat.Printer(lang.Portuguese).T("telegram.too_large", "MB", commands.MaxAttachmentBytes>>20)
+	if got := html.UnescapeString(hs.wait(n, sendTo(alice)).Fields["text"]); !strings.Contains(got, want) || strings.Contains(got, "too large") {
+		t.Errorf("too large in Portuguese: %q, want %q", got, want)
+	}
+}
