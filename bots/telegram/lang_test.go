@@ -30,7 +30,11 @@ func TestLanguageEndToEnd(t *testing.T) {
 	for _, m := range commands.Menu() {
 		menu = append(menu, telegram.MenuItem{Command: m.Command, Description: m.Description})
 	}
-	hs := start(t, nil, func(c *telegram.Config) { c.Handler = directory{h, map[int64]string{alice: "alice", bob: "bob"}}; c.Menu = menu; c.Menus = menus })
+	hs := start(t, nil, func(c *telegram.Config) {
+		c.Handler = directory{h, map[int64]string{alice: "alice", bob: "bob"}}
+		c.Menu = menu
+		c.Menus = menus
+	})
 	cat := lang.MustLoad()
 
 	// One setMyCommands for everyone, then one per language.
