@@ -62,11 +62,22 @@ func TestClockSkewFromUpdateDates(t *testing.T) {
 	// The first poll's answer may be a backlog: it is not sampled.
 	hs.wait(0, telegramtest.Method("getUpdates", 0))
 	hs.wait(hs.api.NumCalls(), telegramtest.Method("getUpdates", 0))
+	// Only a long poll's answer is sampled (a short poll, made while an
+	// update is still in progress, may bring updates that waited), so each
+	// message is sent while the bot waits in a long poll; otherwise a fast
+	// machine sends every message during a short poll and nothing is
+	// sampled.
+	longPoll := func(c telegramtest.Call) bool {
+		return c.Method == "getUpdates" && c.Fields["timeout"] != "" && c.Fields["timeout"] != "0"
+	}
+	mark := hs.api.NumCalls()
 	say := func(text string) {
 		t.Helper()
+		hs.wait(mark, longPoll)
 		n := hs.api.NumCalls()
 		hs.api.SendText(telegramtest.Private(bob), telegramtest.User{ID: bob}, text)
 		hs.wait(n, sendTo(bob))
+		mark = hs.api.NumCalls()
 	}
 	notices := func() int {
 		k := 0
