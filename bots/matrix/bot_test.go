@@ -151,7 +151,7 @@ func (f *fakeHandler) IdentitiesOf(_ context.Context, person, platform string) (
 	return out, nil
 }
 
-func (f *fakeHandler) HandleStranger(context.Context, string, string, commands.ChatKind, string) (string, []commands.Reply) {
+func (f *fakeHandler) HandleStranger(context.Context, string, string, commands.ChatKind, string, string) (string, []commands.Reply) {
 	return "", nil
 }
 

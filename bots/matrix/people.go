@@ -60,8 +60,9 @@ func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.Chat
 		return // strangers in a shared room get nothing, not even a refusal
 	}
 	// HandleStranger reads "!join" and "/join" alike; its replies are
-	// written with "/" and shown here with Matrix's "!".
-	person, replies := d.HandleStranger(ctx, Platform, evt.Sender.String(), kind, text)
+	// written with "/" and shown here with Matrix's "!". Matrix tells no
+	// language: a stranger's welcome is English until they use /language.
+	person, replies := d.HandleStranger(ctx, Platform, evt.Sender.String(), kind, "", text)
 	if person != "" {
 		b.log.Info("matrix: a new identity joined", "room", evt.RoomID)
 	}

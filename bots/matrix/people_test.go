@@ -23,7 +23,7 @@ type strangerHandler struct {
 // ExpectsNewcomers: every stranger's direct chat is joined.
 func (s *strangerHandler) ExpectsNewcomers(context.Context) bool { return true }
 
-func (s *strangerHandler) HandleStranger(_ context.Context, platform, identity string, chat commands.ChatKind, text string) (string, []commands.Reply) {
+func (s *strangerHandler) HandleStranger(_ context.Context, platform, identity string, chat commands.ChatKind, _, text string) (string, []commands.Reply) {
 	if platform != Platform || chat != commands.Private || text != "/join good" {
 		return "", nil
 	}
