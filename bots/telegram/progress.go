@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 )
 
@@ -184,7 +183,7 @@ func (b *Bot) skipUpdate(ctx context.Context, u *models.Update) {
 		return
 	}
 	err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
-		_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: skippedText})
+		_, err := b.sendText(ctx, &sendMessageReq{ChatID: chatID, Text: skippedText})
 		return err
 	})
 	if err != nil {
