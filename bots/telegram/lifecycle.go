@@ -90,7 +90,7 @@ func (b *Bot) keepLifecycle(ctx context.Context, chatID int64, msgID int, hasCod
 	}
 	// The reply is out already: store its jobs even if the update's
 	// context is ending.
-	if err := b.outbox.Add(context.WithoutCancel(ctx), jobs...); err != nil {
+	if err := b.lifeJobs.store(context.WithoutCancel(ctx), jobs); err != nil {
 		b.log.Error("telegram: could not store when to delete a message; it stays in the chat", "err", err)
 	}
 }
