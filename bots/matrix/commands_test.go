@@ -5,6 +5,7 @@ package matrix
 import (
 	"context"
 	"errors"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,13 +27,28 @@ import (
 // These tests run the real command handler over a real bolt database, so
 // the whole path is real: Dendrite, E2EE, the adapter, commands, core.
 
-func realHandler(t testing.TB) *commands.Handler {
+// realHandler is the real command handler over a real bolt database whose
+// service has people as its config users (no admins): its people
+// directory is the only place the bot learns who is who, as in authbot
+// serve. The Matrix user ids are known only once registered on Dendrite,
+// so callers register the people first.
+func realHandler(t testing.TB, people map[id.UserID]string) *commands.Handler {
 	t.Helper()
-	return testkit.Service(t, testkit.Options{Clock: core.SystemClock{}}).Handler(commands.Options{
+	return testkit.Service(t, testkit.Options{Clock: core.SystemClock{}, Service: core.ServiceOptions{Users: configUsers(people)}}).Handler(commands.Options{
 		Log:               testLogger(t),
 		CodeDeleteAfter:   time.Minute,
 		ExportDeleteAfter: time.Minute,
 	})
+}
+
+// configUsers turns a Matrix user -> person map into core's config users,
+// in user id order (one identity each).
+func configUsers(people map[id.UserID]string) []core.ConfigUser {
+	var out []core.ConfigUser
+	for _, u := range slices.Sorted(maps.Keys(people)) {
+		out = append(out, core.ConfigUser{Name: people[u], Identities: []core.Identity{{Platform: Platform, ID: u.String()}}})
+	}
+	return out
 }
 
 // testSecret is RFC 6238's SHA-1 test key ("12345678901234567890") in base32.
@@ -71,9 +87,9 @@ func checkCode(t *testing.T, reply *event.Event, from, to time.Time) {
 func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	handler := realHandler(t)
 	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"})
+	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	cfg := botConfig(t, h, handler)
 	bot := startBot(t, cfg)
 	room := alice.room(true, "trusted_private_chat", bot.id())
 	alice.waitJoined(room, bot.id())
@@ -122,10 +138,10 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 func TestGroupRoomRealHandlerPostsNoCode(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	handler := realHandler(t)
 	alice := newPerson(t, h, "alice")
 	carol := newPerson(t, h, "carol")
-	bot := startBot(t, botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"}))
+	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	bot := startBot(t, botConfig(t, h, handler))
 	dm := alice.room(true, "trusted_private_chat", bot.id())
 	alice.waitJoined(dm, bot.id())
 	since := time.Now()
@@ -173,9 +189,9 @@ func TestSurvivesHomeserverRestart(t *testing.T) {
 func TestEncryptedQRImageAddsAccount(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	handler := realHandler(t)
 	alice := newPerson(t, h, "alice")
-	bot := startBot(t, botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"}))
+	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	bot := startBot(t, botConfig(t, h, handler))
 	room := alice.room(true, "trusted_private_chat", bot.id())
 	alice.waitJoined(room, bot.id())
 
@@ -213,7 +229,7 @@ func TestAccessTokenLogin(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
 	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, &fakeHandler{}, map[id.UserID]string{alice.id(): "alice"})
+	cfg := botConfig(t, h, new(fakeHandler).serve(alice.id(), "alice"))
 	// Get a token the way an operator would (e.g. from Element's settings).
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()

@@ -31,7 +31,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
 	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, &fakeHandler{}, map[id.UserID]string{alice.id(): "alice"})
+	cfg := botConfig(t, h, new(fakeHandler).serve(alice.id(), "alice"))
 	bot := startBot(t, cfg)
 	ctx := context.Background()
 

@@ -5,7 +5,6 @@ package matrix
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,42 +14,20 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 )
 
-// strangerHandler is a fakeHandler that is also a commands.Directory of
-// runtime people: "/join good" makes the sender "carol".
+// strangerHandler is a fakeHandler whose directory takes newcomers:
+// "/join good" makes the sender "carol".
 type strangerHandler struct {
 	fakeHandler
-	mu     sync.Mutex
-	people map[string]string // matrix id -> person
-}
-
-func (s *strangerHandler) PersonFor(_ context.Context, platform, identity string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.people[platform+":"+identity], nil
-}
-
-func (s *strangerHandler) IdentitiesOf(_ context.Context, person, platform string) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for k, p := range s.people {
-		if p == person && strings.HasPrefix(k, platform+":") {
-			out = append(out, strings.TrimPrefix(k, platform+":"))
-		}
-	}
-	return out, nil
 }
 
 // ExpectsNewcomers: every stranger's direct chat is joined.
 func (s *strangerHandler) ExpectsNewcomers(context.Context) bool { return true }
 
-func (s *strangerHandler) HandleStranger(_ context.Context, platform, identity string, chat commands.ChatKind, text string) (string, []commands.Reply) {
-	if chat != commands.Private || text != "/join good" {
+func (s *strangerHandler) HandleStranger(_ context.Context, platform, identity string, chat commands.ChatKind, _, text string) (string, []commands.Reply) {
+	if platform != Platform || chat != commands.Private || text != "/join good" {
 		return "", nil
 	}
-	s.mu.Lock()
-	s.people[platform+":"+identity] = "carol"
-	s.mu.Unlock()
+	s.serve(id.UserID(identity), "carol")
 	return "carol", []commands.Reply{{Parts: []commands.Part{{Text: "Welcome, carol!"}}}}
 }
 
@@ -83,7 +60,8 @@ func TestReplyToOpensDirectChat(t *testing.T) {
 			{To: "nobody", Parts: []commands.Part{{Text: "lost"}}},
 		}
 	}}
-	cfg := botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice", bob.id(): "bob"})
+	f.serve(alice.id(), "alice").serve(bob.id(), "bob")
+	cfg := botConfig(t, h, f)
 	bot := startBot(t, cfg)
 	dm := alice.room(true, "trusted_private_chat", bot.id())
 	alice.waitJoined(dm, bot.id())
@@ -111,8 +89,9 @@ func TestStrangerJoinsWithInvite(t *testing.T) {
 	alice := newPerson(t, h, "alice")
 	carol := newPerson(t, h, "carol")
 	eve := newPerson(t, h, "eve")
-	f := &strangerHandler{people: map[string]string{}}
-	bot := startBot(t, botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"}))
+	f := &strangerHandler{}
+	f.serve(alice.id(), "alice")
+	bot := startBot(t, botConfig(t, h, f))
 
 	dm := carol.room(true, "trusted_private_chat", bot.id())
 	carol.waitJoined(dm, bot.id())

@@ -35,10 +35,10 @@ func (p *person) after(what string, after id.EventID, match func(*event.Event) b
 func TestCommandTableOnMatrix(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	handler := realHandler(t)
 	alice := newPerson(t, h, "alice")
 	bob := newPerson(t, h, "bob")
-	bot := startBot(t, botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"}))
+	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	bot := startBot(t, botConfig(t, h, handler))
 	dm := alice.room(true, "trusted_private_chat", bot.id())
 	alice.waitJoined(dm, bot.id())
 	group := alice.room(false, "trusted_private_chat", bot.id(), bob.id())

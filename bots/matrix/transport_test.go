@@ -24,7 +24,7 @@ import (
 func dmWithBot(t testing.TB, h *homeserver, f *fakeHandler, encrypted bool, preset string) (*person, *runningBot, id.RoomID) {
 	t.Helper()
 	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"})
+	cfg := botConfig(t, h, f.serve(alice.id(), "alice"))
 	bot := startBot(t, cfg)
 	room := alice.room(encrypted, preset, bot.id())
 	alice.waitJoined(room, bot.id())
@@ -163,7 +163,7 @@ func TestOutsiderInviteIsRefused(t *testing.T) {
 	alice := newPerson(t, h, "alice")
 	outsider := newPerson(t, h, "bob-outsider")
 	f := &fakeHandler{}
-	bot := startBot(t, botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"}))
+	bot := startBot(t, botConfig(t, h, f.serve(alice.id(), "alice")))
 	room := outsider.room(true, "trusted_private_chat", bot.id())
 	outsider.waitMembership(room, bot.id(), event.MembershipLeave)
 	if n := len(f.requests()); n != 0 {
@@ -184,7 +184,7 @@ func TestGroupRoomGetsNoSecrets(t *testing.T) {
 		// must still keep the code out of the room.
 		return []commands.Reply{{Parts: []commands.Part{{Text: "binance: "}, {Text: "987654", Code: true}}, Sensitive: true}}
 	}}
-	bot := startBot(t, botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice", carol.id(): "carol"}))
+	bot := startBot(t, botConfig(t, h, f.serve(alice.id(), "alice").serve(carol.id(), "carol")))
 	room := alice.room(true, "trusted_private_chat", bot.id(), carol.id())
 	alice.waitJoined(room, bot.id())
 	since := time.Now()

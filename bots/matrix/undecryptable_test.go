@@ -39,7 +39,7 @@ func TestWithheldKeyGetsNotice(t *testing.T) {
 	t.Parallel()
 	f := &fakeHandler{}
 	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, f, map[id.UserID]string{alice.id(): "alice"})
+	cfg := botConfig(t, h, f.serve(alice.id(), "alice"))
 	metrics := &countingObserver{}
 	cfg.Metrics = metrics
 	bot := startBot(t, cfg)

@@ -65,8 +65,15 @@ func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, h
 }
 
 // unnamedNotice is what a chat gets when the bot stopped between sending a
-// secret and noting its message id, so it cannot delete it.
-const unnamedNotice = "When I stopped last time, a message of mine that shows a secret may have stayed in this chat. Please delete it if you see one."
+// secret and noting its message id, so it cannot delete it: in the
+// language of the person whose private chat it is (a group's: English).
+func (b *Bot) unnamedNotice(ctx context.Context, chatID int64) string {
+	person := ""
+	if chatID > 0 { // a private chat's id is the user's
+		person, _ = b.personOf(ctx, chatID)
+	}
+	return b.printerOf(ctx, person).T("telegram.unnamed_notice")
+}
 
 // keepLifecycle stores the lifecycle of one message just sent for r: the expiry
 // edit of a code message, and its deletion at ExpiresAt. It runs before
@@ -76,7 +83,7 @@ func (b *Bot) keepLifecycle(ctx context.Context, chatID int64, msgID int, hasCod
 	chat, msg := strconv.FormatInt(chatID, 10), strconv.Itoa(msgID)
 	var jobs []outbox.Job
 	if hasCode && !r.CodeValidUntil.IsZero() && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
-		p := editPayload{Text: expiredText(kb != nil && len(kb.InlineKeyboard) > 0), Keyboard: kb}
+		p := editPayload{Text: expiredText(printerIn(ctx), kb != nil && len(kb.InlineKeyboard) > 0), Keyboard: kb}
 		data, err := json.Marshal(p)
 		if err == nil {
 			jobs = append(jobs, outbox.Job{Action: outbox.Edit, Chat: chat, Message: msg, At: r.CodeValidUntil, Sent: now, Payload: data})
@@ -109,8 +116,9 @@ func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 	var err error
 	switch {
 	case j.Message == "": // an Expect a crash left unresolved
+		text := b.unnamedNotice(ctx, chatID)
 		err = b.do(ctx, "sendMessage", func(ctx context.Context) error {
-			_, err := b.sendText(ctx, &sendMessageReq{ChatID: chatID, Text: unnamedNotice})
+			_, err := b.sendText(ctx, &sendMessageReq{ChatID: chatID, Text: text})
 			return err
 		})
 		return jobError(err, chatID > 0)
