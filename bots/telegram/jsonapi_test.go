@@ -136,3 +136,25 @@ func TestJSONErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectionReuse: calls share a few keep-alive connections (answers
+// read to the end and closed, refusals too) instead of one connection
+// per call.
+func TestConnectionReuse(t *testing.T) {
+	hs := start(t, &fakeHandler{}, nil)
+	hs.wait(0, telegramtest.Method("setMyCommands", 0))
+	before := hs.api.Conns()
+	const rounds = 20
+	for i := range rounds {
+		if i%5 == 4 {
+			hs.api.FailWith("sendMessage", 1, 400, "Bad Request: message is too long")
+		}
+		n := hs.api.NumCalls()
+		hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/ping")
+		hs.wait(n, func(c telegramtest.Call) bool { return c.Method == "sendMessage" }) // refused ones too
+	}
+	// One connection long-polls while another carries the replies.
+	if opened := hs.api.Conns() - before; opened > 3 {
+		t.Errorf("%d connections opened for %d exchanges, want at most 3 (keep-alive reuse)", opened, rounds)
+	}
+}

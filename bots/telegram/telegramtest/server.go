@@ -21,11 +21,13 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 )
@@ -131,6 +133,7 @@ type Server struct {
 	// answers a second concurrent poller with 409 Conflict, and two
 	// processes polling at once is what a standby must never do.
 	polling, maxPolling int
+	conns               atomic.Int64
 }
 
 type pendingUpdate struct {
@@ -153,9 +156,19 @@ func New(token string) *Server {
 		undeletable: map[int64]bool{},
 		admin:       map[int64]bool{},
 	}
-	s.srv = httptest.NewServer(s)
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	return s
 }
+
+// Conns is how many TCP connections clients have opened so far: a client
+// that reuses its keep-alive connections opens a few, not one per call.
+func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // URL is the base URL to give the bot (telegram.api_url).
 func (s *Server) URL() string { return s.srv.URL }
