@@ -96,6 +96,17 @@ func (d *decoder) str() string {
 	return d.s[d.pos-n : d.pos]
 }
 
+// raw returns the next length-prefixed bytes as a slice of the decoded
+// buffer itself, for callers that own that buffer.
+func (d *decoder) raw() []byte {
+	n := d.span()
+	if d.err != nil {
+		return nil
+	}
+	d.pos += n
+	return d.b[d.pos-n : d.pos : d.pos]
+}
+
 func (d *decoder) bytes() []byte {
 	n := d.span()
 	if d.err != nil {

@@ -102,7 +102,7 @@ func decodeAccount(plain []byte, a *Account) error {
 	}
 	a.ID, a.Label, a.Issuer, a.User = d.str(), d.str(), d.str(), d.str()
 	a.OTP.Kind = otp.Kind(d.str())
-	a.OTP.Secret = d.bytes()
+	a.OTP.Secret = d.raw() // plain is ours alone: no copy
 	a.OTP.Algorithm = otp.Algorithm(d.str())
 	a.OTP.Digits = d.small(1 << 8)
 	a.OTP.Period = d.small(1 << 31)
