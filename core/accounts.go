@@ -258,33 +258,38 @@ func (s *Service) Resolve(ctx context.Context, person, query string) (Summary, e
 // *ApprovalNeededError (a vault that needs an admin's approval),
 // ErrCounterExhausted (HOTP).
 func (s *Service) Code(ctx context.Context, person, query string) (Code, error) {
-	var out Code
-	var write bool
-	var logged string // the account name for the audit log
+	// One struct for what the read transaction hands out: the closure
+	// escapes (it goes through the Store interface), and each variable it
+	// captured separately was an allocation of its own.
+	var st struct {
+		out    Code
+		write  bool
+		logged string // the account name for the audit log
+	}
 	err := s.view(ctx, person, func(sp *spaces) error {
 		v, e, err := sp.find(query)
 		if err != nil {
 			return err
 		}
 		if e.Kind == otp.HOTP || v.shared() {
-			write, out.Account = true, v.sum(e)
+			st.write, st.out.Account = true, v.sum(e)
 			return nil
 		}
 		a, err := v.account(e.ID)
 		if err != nil {
 			return err
 		}
-		out, err = s.code(a)
-		logged = v.auditName(a.Label)
+		st.out, err = s.code(a)
+		st.logged = v.auditName(a.Label)
 		return err
 	})
 	if err != nil {
-		return out, err
+		return st.out, err
 	}
-	if !write {
-		return out, s.bufferAudit(ctx, Event{Type: EventCode, Person: person, Account: logged})
+	if !st.write {
+		return st.out, s.bufferAudit(ctx, Event{Type: EventCode, Person: person, Account: st.logged})
 	}
-	id := out.Account.ID
+	id := st.out.Account.ID
 	err = s.update(ctx, person, false, func(sp *spaces) error {
 		v, e, err := sp.find("#" + id)
 		if err != nil {
@@ -302,7 +307,7 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 			// ever given: refuse rather than reuse.
 			return ErrCounterExhausted
 		}
-		if out, err = s.code(a); err != nil {
+		if st.out, err = s.code(a); err != nil {
 			return err
 		}
 		if a.OTP.Kind == otp.HOTP {
@@ -313,7 +318,7 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 		}
 		return s.auditTx(ctx, sp.tx, Event{Type: EventCode, Person: person, Vault: v.name, Account: v.auditName(a.Label)})
 	})
-	return out, err
+	return st.out, err
 }
 
 func (s *Service) code(a *Account) (Code, error) {

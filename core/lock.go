@@ -185,6 +185,7 @@ func (s *Service) SetPassphrase(ctx context.Context, person, pass string) error 
 				return err
 			}
 		}
+		s.keys.drop(owner) // it would miss anyway (the record is gone): zero it now
 		if _, err := rewriteAudit(tx, s.auditKey(), s.auditKey(), func(e *Event) {
 			if e.Person == person && e.Vault == "" {
 				e.Account = ""

@@ -350,6 +350,7 @@ func (s *Service) RemovePerson(ctx context.Context, by, name string) error {
 				return err
 			}
 		}
+		s.keys.drop(owner)
 		if err := s.dropInvitesTx(tx, name); err != nil {
 			return err
 		}

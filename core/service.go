@@ -47,6 +47,9 @@ type Service struct {
 	opts ServiceOptions
 	// indexes caches decoded account indexes (indexcache.go).
 	indexes *indexCache
+	// keys caches unwrapped data keys, checked against their records
+	// (keycache.go).
+	keys *keyCache
 	// dir holds the config users (directory.go).
 	dir directory
 }
@@ -88,7 +91,7 @@ func NewService(ctx context.Context, store Store, master seal.Key, clock Clock) 
 func NewServiceWith(ctx context.Context, store Store, master seal.Key, clock Clock, opts ServiceOptions) (*Service, error) {
 	opts.defaults()
 	s := &Service{store: store, clock: clock, master: master, opts: opts, locks: newLockCache(), audit: &auditBuffer{}, approvals: newApprovals(),
-		links: &linkCodes{codes: map[string]linkCode{}}, indexes: newIndexCache(), dir: newDirectory(opts.Users)}
+		links: &linkCodes{codes: map[string]linkCode{}}, indexes: newIndexCache(), keys: newKeyCache(), dir: newDirectory(opts.Users)}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}
@@ -211,20 +214,28 @@ type indexEntry struct {
 // openVault loads owner's data key and index. With create, a missing
 // person gets a new data key; without, ErrNoAccounts.
 func (s *Service) openVault(tx Tx, owner string, create bool) (*vault, error) {
-	v := &vault{tx: tx, owner: owner, kAccount: kindAccount, kIndex: kindIndex, cache: s.indexes}
-	if k, ok := s.locks.get(owner, s.now()); ok {
-		v.key, v.locked = k, true
-		return v, v.loadIndex()
-	}
-	key, created, err := s.personKey(tx, owner, create)
-	if err != nil {
+	v := &vault{}
+	if err := s.openVaultInto(v, tx, owner, create); err != nil {
 		return nil, err
 	}
-	v.key = key
-	if created {
-		return v, nil
+	return v, nil
+}
+
+// openVaultInto is openVault into v, which the caller allocated.
+func (s *Service) openVaultInto(v *vault, tx Tx, owner string, create bool) error {
+	*v = vault{tx: tx, owner: owner, kAccount: kindAccount, kIndex: kindIndex, cache: s.indexes}
+	if k, ok := s.locks.get(owner, s.now()); ok {
+		v.key, v.locked = k, true
+		return v.loadIndex()
 	}
-	return v, v.loadIndex()
+	created, err := s.personKeyInto(&v.key, tx, owner, create)
+	if err != nil {
+		return err
+	}
+	if created {
+		return nil
+	}
+	return v.loadIndex()
 }
 
 // personKey returns owner's data key: from the unlocked keys in memory,
@@ -233,50 +244,95 @@ func (s *Service) openVault(tx Tx, owner string, create bool) (*vault, error) {
 // A person whose key is wrapped only under a passphrase and who has not
 // unlocked gets ErrLocked: there is nothing the master key can open.
 func (s *Service) personKey(tx Tx, owner string, create bool) (key seal.Key, created bool, err error) {
+	created, err = s.personKeyInto(&key, tx, owner, create)
+	return key, created, err
+}
+
+// personKeyInto is personKey writing the key to *out (the caller's vault,
+// say), so the key takes no allocation of its own on every /code.
+func (s *Service) personKeyInto(out *seal.Key, tx Tx, owner string, create bool) (created bool, err error) {
 	if k, ok := s.locks.get(owner, s.now()); ok {
-		return k, false, nil
+		*out = k
+		return false, nil
 	}
 	ref := personRef(owner)
+	if p, ok := tx.(Peeker); ok && s.keys != nil {
+		switch hit, err := s.cachedPersonKey(p, out, ref, owner); {
+		case hit:
+			return false, nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return false, err
+		}
+		// No record: the Get below finds none either and takes the
+		// same path as without a cache.
+	}
 	wrapped, err := tx.Get(ref)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		locked, lerr := isLocked(tx, owner)
 		if lerr != nil {
-			return key, false, lerr
+			return false, lerr
 		}
 		if locked {
-			return key, false, ErrLocked
+			return false, ErrLocked
 		}
 		if !create {
-			return key, false, ErrNoAccounts
+			return false, ErrNoAccounts
 		}
-		if key, err = seal.NewKey(); err != nil {
-			return key, false, err
+		if *out, err = seal.NewKey(); err != nil {
+			return false, err
 		}
-		w, err := seal.Wrap(&s.master, &key, personAD(owner))
+		w, err := seal.Wrap(&s.master, out, personAD(owner))
 		if err != nil {
-			return key, false, err
+			return false, err
 		}
-		if err := s.putKeyPair(tx, owner, &key); err != nil {
-			return key, false, err
+		if err := s.putKeyPair(tx, owner, out); err != nil {
+			return false, err
 		}
-		return key, true, tx.Put(ref, w)
+		return true, tx.Put(ref, w)
 	case err != nil:
-		return key, false, err
+		return false, err
 	}
-	if key, err = seal.Unwrap(&s.master, wrapped, personAD(owner)); err != nil {
-		return key, false, &CorruptRecordError{What: "person key", Err: err}
+	if err := seal.UnwrapTo(out, &s.master, wrapped, "person|", owner); err != nil {
+		return false, &CorruptRecordError{What: "person key", Err: err}
 	}
-	return key, false, nil
+	return false, nil
+}
+
+// cachedPersonKey reads owner's person record without copying it and
+// takes the key from s.keys when the record is the one cached, else
+// unwraps it and caches it. hit is false with ErrNotFound for no record.
+func (s *Service) cachedPersonKey(p Peeker, out *seal.Key, ref Ref, owner string) (hit bool, err error) {
+	var st struct {
+		hit    bool
+		unwrap error
+	}
+	err = p.Peek(ref, func(wrapped []byte) error {
+		if s.keys.get(owner, wrapped, out) {
+			st.hit = true
+			return nil
+		}
+		if st.unwrap = seal.UnwrapTo(out, &s.master, wrapped, "person|", owner); st.unwrap == nil {
+			s.keys.put(owner, wrapped, out)
+			st.hit = true
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return false, err
+	case st.unwrap != nil:
+		return false, &CorruptRecordError{What: "person key", Err: st.unwrap}
+	}
+	return st.hit, nil
 }
 
 // loadIndex reads and opens v's index; a vault with no index yet has none.
 func (v *vault) loadIndex() error {
-	cacheKey := v.kIndex + "|" + v.owner
 	if p, ok := v.tx.(Peeker); ok && v.cache != nil {
 		hit := false
 		err := p.Peek(v.indexRef(), func(sealed []byte) error {
-			v.index, hit = v.cache.get(cacheKey, sealed)
+			v.index, hit = v.cache.get(v.kIndex+"|"+v.owner, sealed)
 			return nil
 		})
 		if errors.Is(err, ErrNotFound) {
@@ -304,7 +360,7 @@ func (v *vault) loadIndex() error {
 	if v.index, err = decodeIndex(plain); err != nil {
 		return &CorruptRecordError{What: "account index", Err: err}
 	}
-	v.cache.put(cacheKey, sealed, v.index)
+	v.cache.put(v.kIndex+"|"+v.owner, sealed, v.index)
 	v.indexShared = true
 	return nil
 }
@@ -318,12 +374,13 @@ func (v *vault) account(id string) (*Account, error) {
 		}
 		return nil, err
 	}
-	plain, err := seal.Open(&v.key, sealed, accountAD(v.owner, id))
+	// The parts of accountAD, joined by seal: no string per /code.
+	plain, err := seal.OpenParts(&v.key, sealed, "account|", v.owner, "|", id)
 	if err != nil {
 		return nil, &CorruptRecordError{What: "account", Err: err}
 	}
 	var a Account
-	if err := decodeAccount(plain, &a); err != nil {
+	if err := decodeAccount(plain, id, &a); err != nil {
 		return nil, &CorruptRecordError{What: "account", Err: err}
 	}
 	a.Vault = v.name

@@ -47,6 +47,12 @@ for ((i = 0; i < COUNT; i++)); do
 	done
 done
 
+# Bytes per account on disk (issue 21, item 2): whole databases written
+# through AddMany into real bbolt files; one build each, as the figures
+# are sizes, not times.
+(cd core && "$bin/core.test" -test.run '^$' -test.bench '^BenchmarkDBSize$' -test.benchtime 1x \
+	-test.cpu 1 -test.count 1) | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
+
 if [ -z "${QUICK:-}" ]; then
 	# Each of these is a whole `authbot serve` against the fake Bot API in
 	# another process, and minutes long: one run each.

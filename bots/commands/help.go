@@ -10,7 +10,10 @@ import (
 
 func (h *Handler) cmdStart(ctx context.Context, req Request, args string) []Reply {
 	p := h.printer(req)
-	return []Reply{{Parts: append(plain(p.T("help.hello")+"\n\n"), h.helpParts(req)...)}}
+	// The help page for this channel: the console takes no pictures, so
+	// it is told to paste a link or run authbot import, not to send a
+	// screenshot.
+	return []Reply{{Parts: append(plain(p.T("help.hello")+"\n\n"), h.helpFor(Request{Files: req.Files, pr: req.pr}, "")...)}}
 }
 
 func (h *Handler) cmdHelp(ctx context.Context, req Request, args string) []Reply {

@@ -164,9 +164,11 @@ type File struct {
 	Caption string
 }
 
-// DeleteFailedNotice is what adapters append when a DeleteRequest could not
-// be honoured, so the person removes the secret themselves.
-const DeleteFailedNotice = "I could not delete your message that contains the secret. Please delete it yourself now"
+// DeleteFailedNotice begins the English of the notice adapters append when
+// a DeleteRequest could not be honoured, so the person removes the secret
+// themselves. The notice itself is the catalogue's msg.delete_failed, in
+// the person's language, with the platform's reason; tests look for this.
+const DeleteFailedNotice = "I could not delete your message that contains the secret"
 
 // PlainText joins the parts of a reply, code spans unmarked.
 func (r Reply) PlainText() string {

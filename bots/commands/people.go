@@ -128,8 +128,11 @@ func (h *Handler) cmdLink(ctx context.Context, req Request, args string) []Reply
 // "/join TOKEN" or "/link CODE" does anything: it registers the identity
 // and returns the person's name, which the adapter uses as Request.Person
 // from then on (see PersonFor). Anything else returns no replies, and the
-// adapter answers with its usual refusal.
-func (h *Handler) HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, text string) (person string, replies []Reply) {
+// adapter answers with its usual refusal. appLang is the language the
+// stranger's app reports (Telegram's language_code; "" when the platform
+// says nothing): a stranger has no /language choice yet, so it alone picks
+// the language of the welcome or of the reason it failed.
+func (h *Handler) HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, appLang, text string) (person string, replies []Reply) {
 	// A stranger may have been sent the other platform's form of the
 	// command (an invite says "!join" for Matrix), so both are read here.
 	name, arg := splitCommand(strings.TrimSpace(Canonical(MatrixPrefix, text)))
@@ -138,9 +141,8 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 		return "", nil
 	}
 	name = c.name
-	// A stranger has no stored choice yet: English (HandleStranger gets no
-	// app language from the adapters).
-	req := Request{Platform: platform, Chat: chat}
+	req := Request{Platform: platform, Chat: chat, Lang: appLang}
+	req.pr = h.cat.Printer(lang.Match(appLang))
 	if ok, wait := h.limiter.take("stranger:"+platform+":"+identity, rateLock, h.opts.Clock.Now()); !ok {
 		return "", limited(req, rateLock, wait, false)
 	}
@@ -148,7 +150,7 @@ func (h *Handler) HandleStranger(ctx context.Context, platform, identity string,
 	id := core.Identity{Platform: platform, ID: identity}
 	var err error
 	if name == "start" && core.LooksLikeClaim(arg) {
-		return h.claim(ctx, platform, arg, id)
+		return h.claim(ctx, req, arg, id)
 	}
 	if name == "link" {
 		person, err = h.svc.Link(ctx, arg, id)
@@ -177,8 +179,9 @@ type Directory interface {
 	IdentitiesOf(ctx context.Context, person, platform string) ([]string, error)
 	// HandleStranger answers a message from someone unknown: /start TOKEN,
 	// /join TOKEN and /link CODE make them a person. No replies means the
-	// adapter refuses as usual.
-	HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, text string) (person string, replies []Reply)
+	// adapter refuses as usual. appLang is the language the stranger's app
+	// reports ("" when unknown); the replies are in it.
+	HandleStranger(ctx context.Context, platform, identity string, chat ChatKind, appLang, text string) (person string, replies []Reply)
 	// ExpectsNewcomers reports whether an invite or link code is open, so
 	// an adapter that must accept a chat first (Matrix) may accept a
 	// stranger's.

@@ -29,18 +29,23 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	}
 	token := strings.TrimPrefix(reps[0].Parts[1].Text, "!join ") // the Matrix form: Element intercepts /join
 	// Strangers: only private /start, /join, /link do anything.
-	if p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Group, "/start "+token); p != "" || reps != nil {
+	if p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Group, "", "/start "+token); p != "" || reps != nil {
 		t.Errorf("group join: %q %+v", p, reps)
 	}
-	if p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Private, "/code x"); p != "" || reps != nil {
+	if p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Private, "", "/code x"); p != "" || reps != nil {
 		t.Errorf("stranger command: %q %+v", p, reps)
 	}
-	p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Private, "/start "+token)
+	p, reps := r.h.HandleStranger(ctx, "telegram", "555", commands.Private, "", "/start "+token)
 	if p != "bob" || !strings.Contains(reps[0].PlainText(), "Welcome, bob!") {
 		t.Fatalf("join: %q %+v", p, reps)
 	}
-	if p, reps := r.h.HandleStranger(ctx, "matrix", "@eve:x", commands.Private, "!join "+token); p != "" || !strings.Contains(reps[0].PlainText(), "used or expired") {
+	if p, reps := r.h.HandleStranger(ctx, "matrix", "@eve:x", commands.Private, "", "!join "+token); p != "" || !strings.Contains(reps[0].PlainText(), "used or expired") {
 		t.Errorf("second use of the invite: %q %+v", p, reps)
+	}
+	// A stranger hears the language their app reports (issue 18): the
+	// refusal of a used invite in Russian, a welcome in Portuguese below.
+	if _, reps := r.h.HandleStranger(ctx, "telegram", "556", commands.Private, "ru", "/start "+token); len(reps) == 0 || !strings.Contains(reps[0].PlainText(), "Это приглашение неизвестно, уже использовано или истекло") {
+		t.Errorf("used invite, ru: %+v", reps)
 	}
 	if got, _ := r.h.PersonFor(ctx, "telegram", "555"); got != "bob" {
 		t.Errorf("PersonFor = %q", got)
@@ -49,13 +54,13 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	r.expect("bob", "/add mine "+demoKey, "Added mine")
 	_, reps = r.as("bob", "/link")
 	code := strings.TrimPrefix(reps[0].Parts[1].Text, "/link ")
-	if p, _ := r.h.HandleStranger(ctx, "matrix", "@bob:example.org", commands.Private, "/link "+code); p != "bob" {
+	if p, _ := r.h.HandleStranger(ctx, "matrix", "@bob:example.org", commands.Private, "", "/link "+code); p != "bob" {
 		t.Fatalf("link: %q", p)
 	}
 	if got, _ := r.h.PersonFor(ctx, "matrix", "@bob:example.org"); got != "bob" {
 		t.Errorf("linked PersonFor = %q", got)
 	}
-	if _, reps := r.h.HandleStranger(ctx, "matrix", "@x:y", commands.Private, "/link "+code); !strings.Contains(reps[0].PlainText(), "used or expired") {
+	if _, reps := r.h.HandleStranger(ctx, "matrix", "@x:y", commands.Private, "", "/link "+code); !strings.Contains(reps[0].PlainText(), "used or expired") {
 		t.Errorf("link code reused: %+v", reps)
 	}
 	r.expect("alice", "/people", "bob — telegram, matrix, invited by alice")
@@ -74,11 +79,17 @@ func TestInviteJoinLinkRemove(t *testing.T) {
 	if list, err := r.svc.List(ctx, "bob"); err != nil || len(list) != 0 {
 		t.Errorf("removed bob's accounts: %v %v", list, err)
 	}
+	_, reps = r.as("alice", "/invite erin")
+	token = strings.TrimPrefix(reps[0].Parts[1].Text, "!join ")
+	p, reps = r.h.HandleStranger(ctx, "telegram", "557", commands.Private, "pt-br", "/start "+token)
+	if p != "erin" || len(reps) == 0 || !strings.Contains(reps[0].PlainText(), "Boas-vindas, erin!") || !strings.Contains(reps[0].PlainText(), "O que eu faço no dia a dia:") {
+		t.Errorf("join, pt-br: %q %+v", p, reps)
+	}
 	// An expired invite.
 	_, reps = r.as("alice", "/invite dave")
 	token = strings.TrimPrefix(reps[0].Parts[1].Text, "/join ")
 	r.clock.Advance(core.InviteTTL)
-	if p, _ := r.h.HandleStranger(ctx, "matrix", "@dave:x", commands.Private, "/join "+token); p != "" {
+	if p, _ := r.h.HandleStranger(ctx, "matrix", "@dave:x", commands.Private, "", "/join "+token); p != "" {
 		t.Errorf("expired invite accepted")
 	}
 }

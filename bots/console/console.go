@@ -14,11 +14,29 @@ import (
 	"strings"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/lang"
 )
 
 // Handler is what the console needs from the command language.
 type Handler interface {
 	Handle(ctx context.Context, req commands.Request) []commands.Reply
+}
+
+// languager is what *commands.Handler offers beyond Handler: the language
+// its replies to req are in (the person's /language choice first), which
+// the console's own lines (buttons, saved files, the hidden-typing prompt)
+// follow too. Without it they follow Options.Lang.
+type languager interface {
+	Language(ctx context.Context, req commands.Request) lang.Tag
+}
+
+// printerFor is the catalogue in the language of req's replies.
+func printerFor(ctx context.Context, h Handler, req commands.Request) *lang.Printer {
+	t := lang.Match(req.Lang)
+	if l, ok := h.(languager); ok {
+		t = l.Language(ctx, req)
+	}
+	return lang.MustLoad().Printer(t)
 }
 
 // Person is the id the console acts as.
@@ -63,12 +81,14 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 	w := bufio.NewWriter(out)
 	defer w.Flush()
 	secretNext := false
+	// The language of the last answer, for the prompt before the next.
+	pr := printerFor(ctx, h, commands.Request{Person: Person, Lang: opts.Lang, LangForced: opts.LangForced})
 	for {
 		hidden := secretNext && opts.ReadSecret != nil
 		secretNext = false
 		if opts.Prompt {
 			if hidden {
-				fmt.Fprint(w, "(typing is hidden) ")
+				fmt.Fprint(w, pr.T("console.hidden")+" ")
 			} else {
 				fmt.Fprint(w, "> ")
 			}
@@ -103,10 +123,12 @@ func Run(ctx context.Context, h Handler, in io.Reader, out io.Writer, opts Optio
 			Local: true}
 		total++
 		bad := false
-		for _, rep := range h.Handle(ctx, req) {
+		replies := h.Handle(ctx, req)
+		pr = printerFor(ctx, h, req) // after Handle: /language de says its lines in German
+		for _, rep := range replies {
 			bad = bad || rep.Failed() && rep.To == ""
 			secretNext = secretNext || rep.AsksSecret && rep.To == ""
-			render(w, rep, opts)
+			render(w, pr, rep, opts)
 		}
 		if bad {
 			failed++
@@ -132,11 +154,11 @@ func readLine(r *bufio.Reader, limit int) (string, error) {
 	}
 }
 
-func render(w io.Writer, rep commands.Reply, opts Options) {
+func render(w io.Writer, pr *lang.Printer, rep commands.Reply, opts Options) {
 	fmt.Fprintln(w, rep.PlainText())
 	for _, row := range rep.Buttons {
 		for _, b := range row {
-			fmt.Fprintf(w, "  [%s] send: %s\n", b.Label, b.Command())
+			fmt.Fprintf(w, "  [%s] %s\n", b.Label, pr.T("console.send", "Command", b.Command()))
 		}
 	}
 	for _, f := range []*commands.File{rep.Image, rep.File} {
@@ -145,13 +167,15 @@ func render(w io.Writer, rep commands.Reply, opts Options) {
 		}
 		path, err := save(opts.SaveDir, f)
 		if err != nil {
-			fmt.Fprintf(w, "(could not save %s: %v)\n", f.Name, err)
+			// The person is at the machine: the file system's reason
+			// (a full disk, no permission) is theirs to act on.
+			fmt.Fprintln(w, "("+pr.T("console.save_failed", "Name", f.Name, "Err", err.Error())+")")
 			continue
 		}
 		if opts.SaveTemporary {
-			fmt.Fprintf(w, "Saved %s (readable only by you). It is removed when this chat ends; to keep files, start it with: authbot chat --save DIR\n", path)
+			fmt.Fprintln(w, pr.T("console.saved_temp", "Path", path, "Command", "authbot chat --save DIR"))
 		} else {
-			fmt.Fprintf(w, "Saved %s (readable only by you). Delete it once you are done with it.\n", path)
+			fmt.Fprintln(w, pr.T("console.saved", "Path", path))
 		}
 		if f.Caption != "" {
 			fmt.Fprintln(w, f.Caption)

@@ -151,3 +151,20 @@ func englishWords(line string) int {
 	}
 	return len(seen)
 }
+
+// TestStartOnConsoleOffersNoScreenshot: the console takes no pictures, so
+// its /start says to paste a link or run authbot import, in every
+// language, never to send a screenshot of a QR code.
+func TestStartOnConsoleOffersNoScreenshot(t *testing.T) {
+	cat := lang.MustLoad()
+	for _, tag := range lang.All() {
+		out := testkit.RunTranscript(t, "start-"+string(tag), "> /language "+string(tag)+"\n> /start", testkit.TranscriptOptions{})
+		p := cat.Printer(tag)
+		if chat := p.T("help.paste_chat"); strings.Contains(out, chat) {
+			t.Errorf("%s: the console's /start offers a screenshot: %q", tag, chat)
+		}
+		if want := p.T("help.paste_console"); !strings.Contains(out, want) {
+			t.Errorf("%s: the console's /start lacks %q:\n%s", tag, want, out)
+		}
+	}
+}

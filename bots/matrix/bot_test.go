@@ -29,7 +29,9 @@ type runningBot struct {
 }
 
 // botConfig registers a fresh bot account and returns a config for it.
-func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]string) Config {
+// Who is who the handler says (a fakeHandler's people, realHandler's
+// config users): the adapter has no list of its own.
+func botConfig(t testing.TB, h *homeserver, h2 Handler) Config {
 	t.Helper()
 	local := h.Register(t, "bot", botPassword)
 	return Config{
@@ -38,7 +40,6 @@ func botConfig(t testing.TB, h *homeserver, h2 Handler, users map[id.UserID]stri
 		Password:   botPassword,
 		StateDir:   t.TempDir() + "/matrix",
 		PickleKey:  []byte("0123456789abcdef0123456789abcdef"),
-		Users:      users,
 		Handler:    h2,
 		Outbox:     testOutbox(t, nil),
 		// Each bot's cross-signing keys are sealed in its own state dir.
@@ -105,12 +106,56 @@ func (rb *runningBot) stop() {
 
 func (rb *runningBot) id() id.UserID { return rb.cfg.UserID }
 
-// fakeHandler records requests and answers with reply.
+// fakeHandler records requests and answers with reply. It is also the
+// people directory the adapter asks (commands.Directory), map-backed:
+// people are the Matrix users it serves (serve adds one), strangers get
+// no replies, so the adapter refuses them as usual.
 type fakeHandler struct {
-	mu    sync.Mutex
-	reqs  []commands.Request
-	reply func(commands.Request) []commands.Reply
+	mu     sync.Mutex
+	reqs   []commands.Request
+	reply  func(commands.Request) []commands.Reply
+	people map[id.UserID]string // Matrix user -> person name
 }
+
+var _ commands.Directory = (*fakeHandler)(nil)
+
+// serve makes user the person named person.
+func (f *fakeHandler) serve(user id.UserID, person string) *fakeHandler {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.people == nil {
+		f.people = map[id.UserID]string{}
+	}
+	f.people[user] = person
+	return f
+}
+
+func (f *fakeHandler) PersonFor(_ context.Context, platform, identity string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if platform != Platform {
+		return "", nil
+	}
+	return f.people[id.UserID(identity)], nil
+}
+
+func (f *fakeHandler) IdentitiesOf(_ context.Context, person, platform string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for u, p := range f.people {
+		if p == person && platform == Platform {
+			out = append(out, u.String())
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeHandler) HandleStranger(context.Context, string, string, commands.ChatKind, string, string) (string, []commands.Reply) {
+	return "", nil
+}
+
+func (f *fakeHandler) ExpectsNewcomers(context.Context) bool { return false }
 
 func (f *fakeHandler) Handle(_ context.Context, req commands.Request) []commands.Reply {
 	f.mu.Lock()

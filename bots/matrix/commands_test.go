@@ -5,6 +5,7 @@ package matrix
 import (
 	"context"
 	"errors"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/internal/testkit"
@@ -26,13 +28,28 @@ import (
 // These tests run the real command handler over a real bolt database, so
 // the whole path is real: Dendrite, E2EE, the adapter, commands, core.
 
-func realHandler(t testing.TB) *commands.Handler {
+// realHandler is the real command handler over a real bolt database whose
+// service has people as its config users (no admins): its people
+// directory is the only place the bot learns who is who, as in authbot
+// serve. The Matrix user ids are known only once registered on Dendrite,
+// so callers register the people first.
+func realHandler(t testing.TB, people map[id.UserID]string) *commands.Handler {
 	t.Helper()
-	return testkit.Service(t, testkit.Options{Clock: core.SystemClock{}}).Handler(commands.Options{
+	return testkit.Service(t, testkit.Options{Clock: core.SystemClock{}, Service: core.ServiceOptions{Users: configUsers(people)}}).Handler(commands.Options{
 		Log:               testLogger(t),
 		CodeDeleteAfter:   time.Minute,
 		ExportDeleteAfter: time.Minute,
 	})
+}
+
+// configUsers turns a Matrix user -> person map into core's config users,
+// in user id order (one identity each).
+func configUsers(people map[id.UserID]string) []core.ConfigUser {
+	var out []core.ConfigUser
+	for _, u := range slices.Sorted(maps.Keys(people)) {
+		out = append(out, core.ConfigUser{Name: people[u], Identities: []core.Identity{{Platform: Platform, ID: u.String()}}})
+	}
+	return out
 }
 
 // testSecret is RFC 6238's SHA-1 test key ("12345678901234567890") in base32.
@@ -44,7 +61,7 @@ var codeSpan = regexp.MustCompile(`<code>(\d{6,8})</code>`)
 // some moment between from and to, computed independently with pquerna/otp.
 func checkCode(t *testing.T, reply *event.Event, from, to time.Time) {
 	t.Helper()
-	if !decrypted(reply) {
+	if !matrixtest.Decrypted(reply) {
 		t.Error("the code reply was not encrypted")
 	}
 	msg := reply.Content.AsMessage()
@@ -71,21 +88,21 @@ func checkCode(t *testing.T, reply *event.Event, from, to time.Time) {
 func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	handler := realHandler(t)
-	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"})
+	alice := matrixtest.NewPerson(t, h, "alice")
+	handler := realHandler(t, map[id.UserID]string{alice.ID(): "alice"})
+	cfg := botConfig(t, h, handler)
 	bot := startBot(t, cfg)
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 
 	// Encrypted /add: the bot stores it and redacts the message.
 	since := time.Now()
-	add := alice.send(room, "!add binance "+testSecret)
-	red := alice.wait("redaction of the /add message", redactionOf(room, add))
+	add := alice.Send(room, "!add binance "+testSecret)
+	red := alice.Wait("redaction of the /add message", redactionOf(room, add))
 	if red.Sender != bot.id() {
 		t.Errorf("the /add message was redacted by %s", red.Sender)
 	}
-	addReply := alice.wait("the /add reply", replyFrom(room, bot.id(), since))
+	addReply := alice.Wait("the /add reply", replyFrom(room, bot.id(), since))
 	if body := addReply.Content.AsMessage().Body; strings.Contains(body, testSecret) {
 		t.Error("the /add reply repeats the secret")
 	} else if !strings.Contains(body, "Send !code binance") || strings.Contains(body, "/code") {
@@ -94,8 +111,8 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 
 	// Encrypted /code: the decrypted reply has the right code.
 	since = time.Now()
-	alice.send(room, "!code binance")
-	reply := alice.wait("the /code reply", func(evt *event.Event) bool {
+	alice.Send(room, "!code binance")
+	reply := alice.Wait("the /code reply", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
 	})
 	checkCode(t, reply, since, time.Now())
@@ -112,8 +129,8 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 		t.Error("identity key changed across the restart")
 	}
 	since = time.Now()
-	alice.send(room, "/code binance")
-	reply = alice.wait("the /code reply after restart", func(evt *event.Event) bool {
+	alice.Send(room, "/code binance")
+	reply = alice.Wait("the /code reply after restart", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
 	})
 	checkCode(t, reply, since, time.Now())
@@ -122,27 +139,27 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 func TestGroupRoomRealHandlerPostsNoCode(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	handler := realHandler(t)
-	alice := newPerson(t, h, "alice")
-	carol := newPerson(t, h, "carol")
-	bot := startBot(t, botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"}))
-	dm := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(dm, bot.id())
+	alice := matrixtest.NewPerson(t, h, "alice")
+	carol := matrixtest.NewPerson(t, h, "carol")
+	handler := realHandler(t, map[id.UserID]string{alice.ID(): "alice"})
+	bot := startBot(t, botConfig(t, h, handler))
+	dm := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(dm, bot.id())
 	since := time.Now()
-	alice.send(dm, "/add binance "+testSecret)
-	alice.wait("the /add reply", replyFrom(dm, bot.id(), since))
+	alice.Send(dm, "/add binance "+testSecret)
+	alice.Wait("the /add reply", replyFrom(dm, bot.id(), since))
 
-	group := alice.room(true, "trusted_private_chat", bot.id(), carol.id())
-	alice.waitJoined(group, bot.id())
+	group := alice.Room(true, "trusted_private_chat", bot.id(), carol.ID())
+	alice.WaitJoined(group, bot.id())
 	since = time.Now()
-	alice.send(group, "/code binance")
-	reply := alice.wait("the bot's answer in the group", replyFrom(group, bot.id(), since))
+	alice.Send(group, "/code binance")
+	reply := alice.Wait("the bot's answer in the group", replyFrom(group, bot.id(), since))
 	body := reply.Content.AsMessage().Body
 	if codeSpan.MatchString(reply.Content.AsMessage().FormattedBody) || regexp.MustCompile(`\d{6}`).MatchString(body) || strings.Contains(body, "binance") {
 		t.Errorf("group answer %q carries a code or an account name", body)
 	}
 	// Nothing else from the bot in the group carries a code either.
-	for _, e := range alice.seen(replyFrom(group, bot.id(), since)) {
+	for _, e := range alice.Seen(replyFrom(group, bot.id(), since)) {
 		if regexp.MustCompile(`\d{6}`).MatchString(e.Content.AsMessage().Body) {
 			t.Errorf("group message %q carries digits that may be a code", e.Content.AsMessage().Body)
 		}
@@ -155,17 +172,17 @@ func TestSurvivesHomeserverRestart(t *testing.T) {
 	// before the parallel ones resume, so nothing else is mid-flight.
 	alice, bot, room := dmWithBot(t, h, &fakeHandler{}, true, "trusted_private_chat")
 	since := time.Now()
-	alice.send(room, "before")
-	alice.wait("reply before the restart", replyFrom(room, bot.id(), since))
+	alice.Send(room, "before")
+	alice.Wait("reply before the restart", replyFrom(room, bot.id(), since))
 
 	h.Restart(t)
 
 	since = time.Now()
-	alice.send(room, "after")
-	reply := alice.wait("reply after the restart", func(evt *event.Event) bool {
+	alice.Send(room, "after")
+	reply := alice.Wait("reply after the restart", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && evt.Content.AsMessage().Body == "ok: after"
 	})
-	if !decrypted(reply) {
+	if !matrixtest.Decrypted(reply) {
 		t.Error("reply after the restart was not encrypted")
 	}
 }
@@ -173,11 +190,11 @@ func TestSurvivesHomeserverRestart(t *testing.T) {
 func TestEncryptedQRImageAddsAccount(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	handler := realHandler(t)
-	alice := newPerson(t, h, "alice")
-	bot := startBot(t, botConfig(t, h, handler, map[id.UserID]string{alice.id(): "alice"}))
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	alice := matrixtest.NewPerson(t, h, "alice")
+	handler := realHandler(t, map[id.UserID]string{alice.ID(): "alice"})
+	bot := startBot(t, botConfig(t, h, handler))
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 
 	png, err := qr.Encode("otpauth://totp/GitHub:alice?secret="+testSecret+"&issuer=GitHub", 256)
 	if err != nil {
@@ -188,22 +205,22 @@ func TestEncryptedQRImageAddsAccount(t *testing.T) {
 	ef := attachment.NewEncryptedFile()
 	sealed := append([]byte(nil), png...)
 	ef.EncryptInPlace(sealed)
-	up, err := alice.cli.UploadBytes(ctx, sealed, "application/octet-stream")
+	up, err := alice.Cli.UploadBytes(ctx, sealed, "application/octet-stream")
 	if err != nil {
 		t.Fatal(err)
 	}
 	since := time.Now()
-	img := alice.sendContent(room, &event.MessageEventContent{
+	img := alice.SendContent(room, &event.MessageEventContent{
 		MsgType: event.MsgImage, Body: "screenshot.png", FileName: "screenshot.png",
 		Info: &event.FileInfo{MimeType: "image/png", Size: len(png)},
 		File: &event.EncryptedFileInfo{EncryptedFile: *ef, URL: up.ContentURI.CUString()},
 	})
-	alice.wait("redaction of the QR image", redactionOf(room, img))
-	alice.wait("the reply to the QR image", replyFrom(room, bot.id(), since))
+	alice.Wait("redaction of the QR image", redactionOf(room, img))
+	alice.Wait("the reply to the QR image", replyFrom(room, bot.id(), since))
 
 	since = time.Now()
-	alice.send(room, "/code github")
-	reply := alice.wait("the /code reply", func(evt *event.Event) bool {
+	alice.Send(room, "/code github")
+	reply := alice.Wait("the /code reply", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
 	})
 	checkCode(t, reply, since, time.Now())
@@ -212,8 +229,8 @@ func TestEncryptedQRImageAddsAccount(t *testing.T) {
 func TestAccessTokenLogin(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, &fakeHandler{}, map[id.UserID]string{alice.id(): "alice"})
+	alice := matrixtest.NewPerson(t, h, "alice")
+	cfg := botConfig(t, h, new(fakeHandler).serve(alice.ID(), "alice"))
 	// Get a token the way an operator would (e.g. from Element's settings).
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
@@ -234,11 +251,11 @@ func TestAccessTokenLogin(t *testing.T) {
 	if bot.bot.cli.DeviceID != resp.DeviceID {
 		t.Errorf("device %s, want the token's %s", bot.bot.cli.DeviceID, resp.DeviceID)
 	}
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 	since := time.Now()
-	alice.send(room, "hello")
-	if r := alice.wait("reply", replyFrom(room, bot.id(), since)); !decrypted(r) {
+	alice.Send(room, "hello")
+	if r := alice.Wait("reply", replyFrom(room, bot.id(), since)); !matrixtest.Decrypted(r) {
 		t.Error("reply not encrypted")
 	}
 

@@ -42,9 +42,10 @@ type Handler interface {
 	Handle(ctx context.Context, req commands.Request) []commands.Reply
 }
 
-// Config is everything the bot needs. Users maps a Matrix user id to the
-// config user's name, which becomes Request.Person: a person with both a
-// Telegram and a Matrix identity then sees the same accounts.
+// Config is everything the bot needs. Who a Matrix user is comes from the
+// Handler's people directory (commands.Directory), never from here: the
+// person it names becomes Request.Person, so a person with both a Telegram
+// and a Matrix identity sees the same accounts.
 type Config struct {
 	Homeserver string
 	UserID     id.UserID
@@ -78,18 +79,13 @@ type Config struct {
 	// account data), and then CrossSigningRekeyed lets authbot forget it.
 	PrevCrossSigningKey []byte
 	CrossSigningRekeyed func(context.Context) error
-	// Users, if set, maps Matrix users to person names (config or invite
-	// names, passed as Request.Person), looked at before the directory:
-	// for a Handler that is no commands.Directory (transport tests), the
-	// only people served.
-	Users map[id.UserID]string
 	// Elsewhere, if set, is asked to deliver a reply for a person with no
 	// Matrix identity (an approval request for an admin who is only on
 	// Telegram); it reports whether it did.
 	Elsewhere func(ctx context.Context, r commands.Reply) bool
 	// Handler answers requests; when it is also a commands.Directory (as
 	// *commands.Handler is), it says who every sender is: config users and
-	// people added at runtime.
+	// people added at runtime. A Handler that is no Directory serves nobody.
 	Handler Handler
 	// Outbox keeps the scheduled redactions and edits and the redaction
 	// of secret-bearing messages (required; Platform "matrix").

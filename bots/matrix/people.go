@@ -18,18 +18,15 @@ import (
 // users and people invited with /invite or linked with /link alike).
 // Strangers may send /join TOKEN or /link CODE in a direct chat, and
 // replies addressed to another person (Reply.To) go to that person's
-// direct chat with the bot. A Handler that is no Directory (a
-// transport-only test fake) serves Config.Users only.
+// direct chat with the bot. A Handler that is no Directory knows nobody:
+// no sender is served.
 
 // strangerRefusal answers a stranger whose message was no invite or link.
 const strangerRefusal = "Sorry, this is a private bot. Ask the person who runs it for an invite, then send !join CODE here."
 
-// personOf returns the authbot person behind a Matrix user: a config user
-// first, then a runtime person.
+// personOf returns the authbot person behind a Matrix user (a config user
+// or a runtime person), as the directory says.
 func (b *Bot) personOf(ctx context.Context, user id.UserID) (string, bool) {
-	if p, ok := b.cfg.Users[user]; ok {
-		return p, true
-	}
 	d, ok := b.cfg.Handler.(commands.Directory)
 	if !ok {
 		return "", false
@@ -63,8 +60,9 @@ func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.Chat
 		return // strangers in a shared room get nothing, not even a refusal
 	}
 	// HandleStranger reads "!join" and "/join" alike; its replies are
-	// written with "/" and shown here with Matrix's "!".
-	person, replies := d.HandleStranger(ctx, Platform, evt.Sender.String(), kind, text)
+	// written with "/" and shown here with Matrix's "!". Matrix tells no
+	// language: a stranger's welcome is English until they use /language.
+	person, replies := d.HandleStranger(ctx, Platform, evt.Sender.String(), kind, "", text)
 	if person != "" {
 		b.log.Info("matrix: a new identity joined", "room", evt.RoomID)
 	}
@@ -82,19 +80,13 @@ func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.Chat
 	}
 }
 
-// usersOf returns the Matrix users of person: Config.Users's, else the
-// directory's.
+// usersOf returns the Matrix users of person, as the directory says.
 func (b *Bot) usersOf(ctx context.Context, person string) []id.UserID {
-	var out []id.UserID
-	for u, p := range b.cfg.Users {
-		if p == person {
-			out = append(out, u)
-		}
-	}
 	d, ok := b.cfg.Handler.(commands.Directory)
-	if len(out) > 0 || !ok {
-		return out
+	if !ok {
+		return nil
 	}
+	var out []id.UserID
 	ids, err := d.IdentitiesOf(ctx, person, Platform)
 	if err != nil {
 		b.log.Warn("matrix: could not look up a recipient", "err", err)

@@ -209,13 +209,11 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 		// Not the initial sync's backlog: sent a moment ago.
 		b.cfg.Skew.Sample(ctx, b.cfg.Clock.Now(), time.UnixMilli(evt.Timestamp))
 	}
-	if _, known := b.cfg.Users[evt.Sender]; !known {
-		if _, ok := b.cfg.Handler.(commands.Directory); !ok {
-			return // strangers get nothing, not even a refusal
-		}
-		// Runtime people and strangers: handle() looks them up off the
-		// sync goroutine.
+	if _, ok := b.cfg.Handler.(commands.Directory); !ok {
+		return // no directory, no people: strangers get nothing, not even a refusal
 	}
+	// People and strangers alike: handle() asks the directory off the sync
+	// goroutine (it may read the store).
 	b.enqueue(evt)
 }
 

@@ -36,7 +36,7 @@ func (d directory) IdentitiesOf(_ context.Context, person, platform string) ([]s
 	return out, nil
 }
 
-func (d directory) HandleStranger(context.Context, string, string, commands.ChatKind, string) (string, []commands.Reply) {
+func (d directory) HandleStranger(context.Context, string, string, commands.ChatKind, string, string) (string, []commands.Reply) {
 	return "", nil
 }
 

@@ -65,6 +65,32 @@ type languager interface {
 	Language(ctx context.Context, req commands.Request) lang.Tag
 }
 
+// printerKey carries the printer of the person a message goes to down to
+// where its later edits are worded (the expiry text of a code message).
+type printerKey struct{}
+
+func withPrinter(ctx context.Context, pr *lang.Printer) context.Context {
+	return context.WithValue(ctx, printerKey{}, pr)
+}
+
+// printerIn is the printer withPrinter stored, English when none was.
+func printerIn(ctx context.Context) *lang.Printer {
+	if pr, ok := ctx.Value(printerKey{}).(*lang.Printer); ok && pr != nil {
+		return pr
+	}
+	return lang.MustLoad().Printer(lang.English)
+}
+
+// printerOf is the catalogue in the language of a person the bot writes
+// to unasked (a reply for someone else, a notice after a restart): their
+// /language choice, else English.
+func (b *Bot) printerOf(ctx context.Context, person string) *lang.Printer {
+	if person == "" {
+		return lang.MustLoad().Printer(lang.English)
+	}
+	return b.printerFor(ctx, commands.Request{Person: person})
+}
+
 // printerFor is the catalogue in the language of req.
 func (b *Bot) printerFor(ctx context.Context, req commands.Request) *lang.Printer {
 	t := lang.Match(req.Lang)
@@ -99,7 +125,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	person, known := b.personOf(ctx, m.From.ID)
 	if !known {
 		in.pr = lang.MustLoad().Printer(lang.Match(m.From.LanguageCode))
-		if !b.stranger(ctx, in, m.From.ID, text) {
+		if !b.stranger(ctx, in, m.From.ID, m.From.LanguageCode, text) {
 			b.refuse(ctx, in, m.From.ID)
 		}
 		return
@@ -153,7 +179,7 @@ func (b *Bot) refuse(ctx context.Context, in incoming, userID int64) {
 	b.log.Info("telegram: refused an unknown user", "private", in.private)
 	text := in.say("telegram.refusal", "ID", userID)
 	err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
-		_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: in.chatID, Text: text})
+		_, err := b.sendText(ctx, &sendMessageReq{ChatID: in.chatID, Text: text})
 		return err
 	})
 	if err != nil {
@@ -163,14 +189,13 @@ func (b *Bot) refuse(ctx context.Context, in incoming, userID int64) {
 
 func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	// Answer at once so the button stops spinning, whatever happens next.
-	ack := &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID}
+	ack := &answerCallbackReq{CallbackQueryID: q.ID}
 	person, known := b.personOf(ctx, q.From.ID)
 	if !known {
 		ack.Text = lang.MustLoad().Printer(lang.Match(q.From.LanguageCode)).T("telegram.refusal_button", "ID", q.From.ID)
 	}
 	if err := b.do(ctx, "answerCallbackQuery", func(ctx context.Context) error {
-		_, err := b.api.AnswerCallbackQuery(ctx, ack)
-		return err
+		return b.call(ctx, "answerCallbackQuery", ack, nil)
 	}); err != nil {
 		b.log.Debug("telegram: answerCallbackQuery failed", "err", safeErr(err))
 	}
@@ -292,18 +317,19 @@ func isNotFound(err error) bool {
 	return err != nil && errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "not found")
 }
 
-// deleteReason turns Telegram's refusal into a reason a person understands.
+// deleteReason turns Telegram's refusal into the catalogue id of a reason
+// a person understands.
 func deleteReason(err error, private bool) string {
 	switch {
 	case errors.Is(err, bot.ErrorForbidden):
-		return "Telegram does not allow me to delete messages here"
+		return "telegram.delete.forbidden"
 	case errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "can't be deleted"):
 		if private {
-			return "Telegram refused: messages older than 48 hours cannot be deleted by bots"
+			return "telegram.delete.too_old"
 		}
-		return "Telegram refused: in a group I need to be an admin allowed to delete messages"
+		return "telegram.delete.not_admin"
 	}
-	return "Telegram did not answer in time"
+	return "telegram.delete.timeout"
 }
 
 // deliver sends the handler's replies into the chat, honouring
@@ -327,7 +353,7 @@ func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply
 				Message: strconv.Itoa(in.msgID), Sent: in.sent}, b.runJob)
 			if err != nil {
 				b.log.Warn("telegram: could not delete a secret-bearing message", "err", safeErr(err))
-				notice = commands.DeleteFailedNotice + " (" + deleteReason(err, in.private) + ")."
+				notice = in.say("msg.delete_failed", "Reason", in.say(deleteReason(err, in.private)))
 			}
 			break
 		}
@@ -369,7 +395,7 @@ func (b *Bot) deliver(ctx context.Context, in incoming, replies []commands.Reply
 		if i == len(replies)-1 {
 			x = extra
 		}
-		if err := b.send(ctx, in.chatID, r, x); err != nil {
+		if err := b.send(withPrinter(ctx, in.pr), in.chatID, r, x); err != nil {
 			b.log.Warn("telegram: reply not sent", "err", safeErr(err))
 		}
 	}
@@ -387,14 +413,15 @@ func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *i
 	}
 	chunks := renderChunks(r.Parts, maxMessageLen)
 	for i, c := range chunks {
-		p := &bot.SendMessageParams{ChatID: chatID, Text: c.html, ParseMode: models.ParseModeHTML,
-			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: bot.True()}}
+		// The text, its buttons and no link preview in one request.
+		p := &sendMessageReq{ChatID: chatID, Text: c.html, ParseMode: string(models.ParseModeHTML),
+			LinkPreviewOptions: &linkPreview{IsDisabled: true}}
 		last := i == len(chunks)-1
-		if last && markup != nil && r.Image == nil && r.File == nil {
-			p.ReplyMarkup = markup
+		if last && kb != nil && r.Image == nil && r.File == nil {
+			p.ReplyMarkup = kb
 		}
-		err := b.sendTracked(ctx, chatID, r, c.hasCode, kb, "sendMessage", func(ctx context.Context) (*models.Message, error) {
-			return b.api.SendMessage(ctx, p)
+		err := b.sendTracked(ctx, chatID, r, c.hasCode, kb, "sendMessage", func(ctx context.Context) (int, error) {
+			return b.sendText(ctx, p)
 		})
 		if err != nil {
 			return err
@@ -416,16 +443,24 @@ func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *i
 			name = "file"
 		}
 		isLast := f == r.File || r.File == nil
-		err := b.sendTracked(ctx, chatID, r, false, kb, "send file", func(ctx context.Context) (*models.Message, error) {
+		err := b.sendTracked(ctx, chatID, r, false, kb, "send file", func(ctx context.Context) (int, error) {
 			up := &models.InputFileUpload{Filename: name, Data: bytes.NewReader(f.Data)}
 			var rm models.ReplyMarkup
 			if isLast && markup != nil {
 				rm = markup
 			}
+			// Files stay multipart, with the library.
+			var m *models.Message
+			var err error
 			if f == r.Image {
-				return b.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+				m, err = b.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+			} else {
+				m, err = b.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
 			}
-			return b.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+			if err != nil {
+				return 0, err
+			}
+			return m.ID, nil
 		})
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"html"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/telegram"
@@ -117,5 +118,35 @@ func TestAdapterTextsInPersonsLanguage(t *testing.T) {
 	want := cat.Printer(lang.Portuguese).T("telegram.too_large", "MB", commands.MaxAttachmentBytes>>20)
 	if got := html.UnescapeString(hs.wait(n, sendTo(alice)).Fields["text"]); !strings.Contains(got, want) || strings.Contains(got, "too large") {
 		t.Errorf("too large in Portuguese: %q, want %q", got, want)
+	}
+}
+
+// TestAdapterNoticesInPersonsLanguage: the notices the adapter adds on its
+// own (a secret it could not delete, with Telegram's reason, and the text
+// a code message becomes once the code expired) are in the language of
+// the person's app.
+func TestAdapterNoticesInPersonsLanguage(t *testing.T) {
+	h := &fakeHandler{reply: func(r commands.Request) []commands.Reply {
+		now := time.Now()
+		return []commands.Reply{{
+			Parts:          []commands.Part{{Text: "github: "}, {Text: "654321", Code: true}},
+			CodeValidUntil: now.Add(300 * time.Millisecond),
+			Sensitive:      true,
+			DeleteRequest:  true,
+		}}
+	}}
+	hs := start(t, h, nil)
+	uk := lang.MustLoad().Printer(lang.Ukrainian)
+	hs.api.Undeletable(alice)
+	n := hs.api.NumCalls()
+	hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice, LanguageCode: "uk"}, "/add github JBSWY3DPEHPK3PXP")
+	got := html.UnescapeString(hs.wait(n, sendTo(alice)).Fields["text"])
+	want := uk.T("msg.delete_failed", "Reason", uk.T("telegram.delete.too_old"))
+	if !strings.Contains(got, want) {
+		t.Errorf("delete notice: %q, want %q in it", got, want)
+	}
+	edit := hs.wait(n, telegramtest.Method("editMessageText", alice))
+	if got, want := edit.Fields["text"], uk.T("telegram.expired"); got != want {
+		t.Errorf("expired code: %q, want %q", got, want)
 	}
 }

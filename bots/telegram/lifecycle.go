@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/outbox"
@@ -33,7 +32,7 @@ type editPayload struct {
 // kill -9 between Telegram's answer and the write leaves a trace: the next
 // start tells the chat to delete what it cannot name.
 func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, hasCode bool, kb *inlineKeyboard,
-	method string, call func(ctx context.Context) (*models.Message, error)) error {
+	method string, call func(ctx context.Context) (int, error)) error {
 	store := context.WithoutCancel(ctx) // the message may be out already
 	var ticket outbox.Ticket
 	expect := !r.ExpiresAt.IsZero() && r.CodeValidUntil.IsZero()
@@ -45,10 +44,10 @@ func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, h
 		}
 		ticket = t
 	}
-	var msg *models.Message
+	var msgID int
 	err := b.do(ctx, method, func(ctx context.Context) error {
 		var err error
-		msg, err = call(ctx)
+		msgID, err = call(ctx)
 		return err
 	})
 	switch {
@@ -56,18 +55,25 @@ func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, h
 		b.outbox.Cancel(store, ticket)
 	case err != nil:
 	case expect:
-		if rerr := b.outbox.Resolve(store, ticket, strconv.Itoa(msg.ID)); rerr != nil {
+		if rerr := b.outbox.Resolve(store, ticket, strconv.Itoa(msgID)); rerr != nil {
 			b.log.Error("telegram: could not store when to delete a message", "err", rerr)
 		}
 	default:
-		b.keepLifecycle(ctx, chatID, msg.ID, hasCode, r, kb)
+		b.keepLifecycle(ctx, chatID, msgID, hasCode, r, kb)
 	}
 	return err
 }
 
 // unnamedNotice is what a chat gets when the bot stopped between sending a
-// secret and noting its message id, so it cannot delete it.
-const unnamedNotice = "When I stopped last time, a message of mine that shows a secret may have stayed in this chat. Please delete it if you see one."
+// secret and noting its message id, so it cannot delete it: in the
+// language of the person whose private chat it is (a group's: English).
+func (b *Bot) unnamedNotice(ctx context.Context, chatID int64) string {
+	person := ""
+	if chatID > 0 { // a private chat's id is the user's
+		person, _ = b.personOf(ctx, chatID)
+	}
+	return b.printerOf(ctx, person).T("telegram.unnamed_notice")
+}
 
 // keepLifecycle stores the lifecycle of one message just sent for r: the expiry
 // edit of a code message, and its deletion at ExpiresAt. It runs before
@@ -77,7 +83,7 @@ func (b *Bot) keepLifecycle(ctx context.Context, chatID int64, msgID int, hasCod
 	chat, msg := strconv.FormatInt(chatID, 10), strconv.Itoa(msgID)
 	var jobs []outbox.Job
 	if hasCode && !r.CodeValidUntil.IsZero() && (r.ExpiresAt.IsZero() || r.CodeValidUntil.Before(r.ExpiresAt)) {
-		p := editPayload{Text: expiredText(kb != nil && len(kb.InlineKeyboard) > 0), Keyboard: kb}
+		p := editPayload{Text: expiredText(printerIn(ctx), kb != nil && len(kb.InlineKeyboard) > 0), Keyboard: kb}
 		data, err := json.Marshal(p)
 		if err == nil {
 			jobs = append(jobs, outbox.Job{Action: outbox.Edit, Chat: chat, Message: msg, At: r.CodeValidUntil, Sent: now, Payload: data})
@@ -91,7 +97,7 @@ func (b *Bot) keepLifecycle(ctx context.Context, chatID int64, msgID int, hasCod
 	}
 	// The reply is out already: store its jobs even if the update's
 	// context is ending.
-	if err := b.outbox.Add(context.WithoutCancel(ctx), jobs...); err != nil {
+	if err := b.lifeJobs.store(context.WithoutCancel(ctx), jobs); err != nil {
 		b.log.Error("telegram: could not store when to delete a message; it stays in the chat", "err", err)
 	}
 }
@@ -110,8 +116,9 @@ func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 	var err error
 	switch {
 	case j.Message == "": // an Expect a crash left unresolved
+		text := b.unnamedNotice(ctx, chatID)
 		err = b.do(ctx, "sendMessage", func(ctx context.Context) error {
-			_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: unnamedNotice})
+			_, err := b.sendText(ctx, &sendMessageReq{ChatID: chatID, Text: text})
 			return err
 		})
 		return jobError(err, chatID > 0)
@@ -120,18 +127,13 @@ func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 		if jerr := json.Unmarshal(j.Payload, &p); jerr != nil || p.Text == "" {
 			return &outbox.PermanentError{Reason: "malformed", Err: errors.New("telegram: edit job without text")}
 		}
-		params := &bot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: p.Text}
-		if p.Keyboard != nil {
-			params.ReplyMarkup = p.Keyboard
-		}
+		params := &editMessageTextReq{ChatID: chatID, MessageID: msgID, Text: p.Text, ReplyMarkup: p.Keyboard}
 		err = b.do(ctx, "editMessageText", func(ctx context.Context) error {
-			_, err := b.api.EditMessageText(ctx, params)
-			return err
+			return b.call(ctx, "editMessageText", params, nil)
 		})
 	case j.Action == outbox.Delete, j.Action == outbox.DeleteSecret:
 		err = b.do(ctx, "deleteMessage", func(ctx context.Context) error {
-			_, err := b.api.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: chatID, MessageID: msgID})
-			return err
+			return b.call(ctx, "deleteMessage", &deleteMessageReq{ChatID: chatID, MessageID: msgID}, nil)
 		})
 	default:
 		return &outbox.PermanentError{Reason: "malformed", Err: fmt.Errorf("telegram: unknown job action %d", j.Action)}

@@ -34,7 +34,7 @@ func (b *Bot) personOf(ctx context.Context, userID int64) (string, bool) {
 
 // stranger hands an unknown sender's message to the handler; it reports
 // false when nothing came of it (the caller refuses).
-func (b *Bot) stranger(ctx context.Context, in incoming, userID int64, text string) bool {
+func (b *Bot) stranger(ctx context.Context, in incoming, userID int64, langCode, text string) bool {
 	d, ok := b.cfg.Handler.(commands.Directory)
 	if !ok || !in.private {
 		return false
@@ -42,7 +42,7 @@ func (b *Bot) stranger(ctx context.Context, in incoming, userID int64, text stri
 	if len(text) > maxTextLen {
 		return false
 	}
-	person, replies := d.HandleStranger(ctx, Platform, strconv.FormatInt(userID, 10), commands.Private, text)
+	person, replies := d.HandleStranger(ctx, Platform, strconv.FormatInt(userID, 10), commands.Private, langCode, text)
 	if len(replies) == 0 {
 		return false
 	}
@@ -89,9 +89,10 @@ func (b *Bot) sendTo(ctx context.Context, replies []commands.Reply) []commands.R
 			b.log.Info("telegram: reply for a person without a Telegram identity dropped", "person", r.To)
 			continue
 		}
+		pctx := withPrinter(ctx, b.printerOf(ctx, r.To))
 		r.To = ""
 		for _, chat := range chats {
-			if err := b.send(ctx, chat, r, nil); err != nil {
+			if err := b.send(pctx, chat, r, nil); err != nil {
 				b.log.Warn("telegram: reply to another person not sent", "err", safeErr(err))
 			}
 		}
@@ -123,9 +124,10 @@ func (b *Bot) Reach(ctx context.Context, r commands.Reply) bool {
 	if len(chats) == 0 {
 		return false
 	}
+	pctx := withPrinter(ctx, b.printerOf(ctx, r.To))
 	r.To = ""
 	for _, chat := range chats {
-		if err := b.send(ctx, chat, r, nil); err != nil {
+		if err := b.send(pctx, chat, r, nil); err != nil {
 			b.log.Warn("telegram: reply from another platform not sent", "err", safeErr(err))
 		}
 	}

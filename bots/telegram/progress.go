@@ -6,8 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/lang"
 )
 
 // Progress keeps a small durable record of the updates being handled (ids
@@ -28,8 +30,22 @@ const progressName = "telegram"
 // told).
 const maxCrashes = 2
 
-// skippedText is what the sender of a skipped update is told.
-const skippedText = "Sorry, I could not handle your message (it made me stop twice), so I have skipped it; please send it in another way."
+// skippedText is what the sender of a skipped update is told, in their
+// language (their /language choice, else their app's).
+func (b *Bot) skippedText(ctx context.Context, u *models.Update) string {
+	var from *models.User
+	switch {
+	case u.Message != nil:
+		from = u.Message.From
+	case u.CallbackQuery != nil:
+		from = &u.CallbackQuery.From
+	}
+	if from == nil {
+		return lang.MustLoad().Printer(lang.English).T("telegram.skipped")
+	}
+	person, _ := b.personOf(ctx, from.ID)
+	return b.printerFor(ctx, commands.Request{Person: person, Lang: from.LanguageCode}).T("telegram.skipped")
+}
 
 // progress is the in-memory side of the record.
 //
@@ -183,8 +199,9 @@ func (b *Bot) skipUpdate(ctx context.Context, u *models.Update) {
 	if chatID == 0 {
 		return
 	}
+	text := b.skippedText(ctx, u)
 	err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
-		_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: skippedText})
+		_, err := b.sendText(ctx, &sendMessageReq{ChatID: chatID, Text: text})
 		return err
 	})
 	if err != nil {

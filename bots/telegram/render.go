@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/lang"
 )
 
 // Telegram's limits, from the Bot API docs. Lengths count UTF-16 code units
@@ -275,12 +276,12 @@ func keyboard(rows [][]commands.Button, extra *inlineButton) (*inlineKeyboard, i
 }
 
 // expiredText is what a code message becomes once its code is no longer
-// valid; the buttons (refresh) stay.
-func expiredText(hasButtons bool) string {
+// valid, in the reader's language; the buttons (refresh) stay.
+func expiredText(p *lang.Printer, hasButtons bool) string {
 	if hasButtons {
-		return "⌛ This code has expired. Press the button for a new one."
+		return p.T("telegram.expired_button")
 	}
-	return "⌛ This code has expired. Ask again for a new one."
+	return p.T("telegram.expired")
 }
 
 // caption renders a file caption, or returns ok=false when it is too long

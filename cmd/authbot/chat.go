@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/console"
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/lang"
@@ -42,10 +43,12 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer a.Close()
 	cfg := a.cfg
+	// The welcome and notes in the language the answers will be in.
+	pr := lang.MustLoad().Printer(a.handler.Language(ctx, commands.Request{Person: console.Person, Lang: copts.Lang, LangForced: copts.LangForced}))
 	interactive := false
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		interactive = true
-		fmt.Fprintf(stdout, "authbot %s — data in %s. Send /help to see the commands, Ctrl-D to leave.\n", version, cfg.DataDir)
+		fmt.Fprintln(stdout, pr.T("console.welcome", "Version", version, "Dir", cfg.DataDir))
 		// Passwords for /export and encrypted imports: not echoed.
 		copts.ReadSecret = func() (string, error) {
 			b, err := term.ReadPassword(int(f.Fd()))
@@ -68,7 +71,7 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		copts.SaveDir, copts.SaveTemporary = tmp, true
 	}
 	if old := datadir.At(cfg.DataDir).Exports(); dirHasFiles(old) {
-		fmt.Fprintf(stderr, "note: %s holds files an older authbot chat exported (they carry your secrets); delete them once you have them where you want them\n", old)
+		fmt.Fprintln(stderr, pr.T("console.old_exports", "Dir", old))
 	}
 	err = console.Run(ctx, a.handler, stdin, stdout, copts)
 	if interactive && errors.Is(err, console.ErrCommandFailed) {

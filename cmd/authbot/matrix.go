@@ -83,7 +83,7 @@ func newMatrix(ctx context.Context, a *app, metrics matrix.DecryptObserver) (run
 			return a.svc.DerivedKeyRekeyed(ctx, core.PurposeMatrixCrossSigning)
 		},
 		// Who a sender is, and where a person is reached, the handler
-		// says (core's people directory): no Users map here.
+		// says (core's people directory, commands.Directory).
 		Handler:   a.handler,
 		Outbox:    box,
 		Elsewhere: a.reach.from(matrix.Platform),

@@ -155,29 +155,55 @@ func TestBackupRefusals(t *testing.T) {
 	}
 }
 
-// TestBusyMetricsPortStopsStart: a taken metrics.listen port stops serve
-// with the address in the message.
-func TestBusyMetricsPortStopsStart(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// TestBusyPortStopsServe: a taken listen address (metrics.listen,
+// telegram.webhook.listen) stops serve at start-up with the address in the
+// message; a taken webhook port is found before any Bot API call.
+func TestBusyPortStopsServe(t *testing.T) {
+	tests := []struct {
+		name     string
+		telegram string // more of the telegram section, %[1]q the taken address
+		top      string // more top-level sections, %[1]q the taken address
+		want     string // in the error, %[1]s the address
+		noCalls  bool   // no Bot API call before the port was checked
+	}{
+		{name: "metrics", top: "metrics:\n  listen: %[1]q\n", want: "%[1]s"},
+		{name: "webhook", telegram: "  webhook:\n    listen: %[1]q\n    url: https://bot.example.org/hook\n    secret: s3cret-s3cret-s3cret-0123\n",
+			want: "telegram.webhook.listen %[1]s", noCalls: true},
 	}
-	defer ln.Close()
-	const token = "123456:busy-metrics-test"
-	api := telegramtest.New(token)
-	defer api.Close()
-	base := t.TempDir()
-	cfg := filepath.Join(base, "config.yaml")
-	yaml := fmt.Sprintf("data_dir: data\ntelegram:\n  token: %q\n  api_url: %q\nmetrics:\n  listen: %q\nusers:\n  - name: alice\n    telegram: 1\n", token, api.URL(), ln.Addr().String())
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var stderr bytes.Buffer
-	err = run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv)
-	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
-		t.Fatalf("serve err = %v, want the busy address named\n%s", err, stderr.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			addr := ln.Addr().String()
+			token := "123456:busy-" + tt.name + "-test"
+			api := telegramtest.New(token)
+			defer api.Close()
+			cfg := filepath.Join(t.TempDir(), "config.yaml")
+			fill := func(section string) string { // Sprintf of "" would add %!(EXTRA …)
+				if section == "" {
+					return ""
+				}
+				return fmt.Sprintf(section, addr)
+			}
+			yaml := fmt.Sprintf("data_dir: data\ntelegram:\n  token: %q\n  api_url: %q\n", token, api.URL()) +
+				fill(tt.telegram) + fill(tt.top) + "users:\n  - name: alice\n    telegram: 1\n"
+			if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var stderr bytes.Buffer
+			err = run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &stderr, noEnv)
+			if want := fmt.Sprintf(tt.want, addr); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("serve err = %v, want %q named\n%s", err, want, stderr.String())
+			}
+			if n := len(api.Calls()); tt.noCalls && n != 0 {
+				t.Errorf("%d Bot API calls before the port was checked", n)
+			}
+		})
 	}
 }
 

@@ -112,7 +112,7 @@ func sealTo(pub []byte, domain string, plaintext, ad []byte) ([]byte, error) {
 	if _, err := io.ReadFull(rand.Reader, out[1+PublicKeySize:]); err != nil {
 		return nil, fmt.Errorf("seal to: read nonce: %w", err)
 	}
-	return aead.Seal(out, out[1+PublicKeySize:], plaintext, fullAD(formatBox, domain, ad)), nil
+	return aead.Seal(out, out[1+PublicKeySize:], plaintext, fullAD(formatBox, domain, ad, nil)), nil
 }
 
 func openFrom(priv *Key, domain string, box, ad []byte) ([]byte, error) {
@@ -140,7 +140,7 @@ func openFrom(priv *Key, domain string, box, ad []byte) ([]byte, error) {
 		return nil, ErrAuth
 	}
 	nonce, ct := box[1+PublicKeySize:1+PublicKeySize+nonceSize], box[1+PublicKeySize+nonceSize:]
-	p, err := aead.Open(make([]byte, 0, len(ct)-chacha20poly1305.Overhead), nonce, ct, fullAD(formatBox, domain, ad))
+	p, err := aead.Open(make([]byte, 0, len(ct)-chacha20poly1305.Overhead), nonce, ct, fullAD(formatBox, domain, ad, nil))
 	if err != nil {
 		return nil, ErrAuth
 	}

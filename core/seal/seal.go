@@ -141,7 +141,7 @@ func Seal(k *Key, plaintext, ad []byte) ([]byte, error) {
 // Open authenticates and decrypts a blob made by Seal with the same key and
 // ad. Any failure is ErrAuth.
 func Open(k *Key, sealed, ad []byte) ([]byte, error) {
-	return open(k, domainRecord, sealed, ad)
+	return open(k, domainRecord, sealed, ad, nil)
 }
 
 // Wrap seals a data key under a key-encryption key (the master key or a
@@ -152,11 +152,36 @@ func Wrap(kek *Key, k *Key, ad []byte) ([]byte, error) {
 
 // Unwrap opens a key made by Wrap. Any failure is ErrAuth.
 func Unwrap(kek *Key, wrapped, ad []byte) (Key, error) {
-	p, err := open(kek, domainKey, wrapped, ad)
+	p, err := open(kek, domainKey, wrapped, ad, nil)
 	if err != nil {
 		return Key{}, err
 	}
 	return keyFrom(p)
+}
+
+// UnwrapTo is Unwrap into *out, with the associated data given as parts
+// that are joined as if concatenated ("person|", owner is the same ad as
+// "person|"+owner): the hot path of /code then builds no ad string and
+// returns no key copy. On failure *out is zeroed and the error is ErrAuth.
+func UnwrapTo(out *Key, kek *Key, wrapped []byte, ad ...string) error {
+	p, err := open(kek, domainKey, wrapped, nil, ad)
+	if err != nil {
+		Zero(out)
+		return err
+	}
+	defer clear(p)
+	if len(p) != KeySize {
+		Zero(out)
+		return ErrAuth
+	}
+	copy(out[:], p)
+	return nil
+}
+
+// OpenParts is Open with the associated data given as parts joined as if
+// concatenated, so the caller need not build the string.
+func OpenParts(k *Key, sealed []byte, ad ...string) ([]byte, error) {
+	return open(k, domainRecord, sealed, nil, ad)
 }
 
 // keyFrom turns an opened wrapped key into a Key and clears p.
@@ -185,10 +210,11 @@ func seal(k *Key, domain string, plaintext, ad []byte) ([]byte, error) {
 	if _, err := io.ReadFull(rand.Reader, out[1:]); err != nil {
 		return nil, fmt.Errorf("seal: read nonce: %w", err)
 	}
-	return aead.Seal(out, out[1:], plaintext, fullAD(formatV1, domain, ad)), nil
+	return aead.Seal(out, out[1:], plaintext, fullAD(formatV1, domain, ad, nil)), nil
 }
 
-func open(k *Key, domain string, sealed, ad []byte) ([]byte, error) {
+// open opens sealed; its associated data is ad followed by adParts.
+func open(k *Key, domain string, sealed, ad []byte, adParts []string) ([]byte, error) {
 	if k == nil || len(sealed) < Overhead || sealed[0] != formatV1 {
 		return nil, ErrAuth
 	}
@@ -203,20 +229,29 @@ func open(k *Key, domain string, sealed, ad []byte) ([]byte, error) {
 	}
 	nonce, ct := sealed[1:1+nonceSize], sealed[1+nonceSize:]
 	// A fresh buffer, never in place: sealed belongs to the caller.
-	p, err := aead.Open(make([]byte, 0, len(ct)-chacha20poly1305.Overhead), nonce, ct, fullAD(sealed[0], domain, ad))
+	p, err := aead.Open(make([]byte, 0, len(ct)-chacha20poly1305.Overhead), nonce, ct, fullAD(sealed[0], domain, ad, adParts))
 	if err != nil {
 		return nil, ErrAuth
 	}
 	return p, nil
 }
 
-// fullAD is format || domain || caller's ad: the format byte so a record
-// cannot be downgraded to another format, the domain as explained above.
-func fullAD(format byte, domain string, ad []byte) []byte {
-	b := make([]byte, 0, 1+len(domain)+len(ad))
+// fullAD is format || domain || caller's ad (ad, then adParts): the format
+// byte so a record cannot be downgraded to another format, the domain as
+// explained above.
+func fullAD(format byte, domain string, ad []byte, adParts []string) []byte {
+	n := 1 + len(domain) + len(ad)
+	for _, p := range adParts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n)
 	b = append(b, format)
 	b = append(b, domain...)
-	return append(b, ad...)
+	b = append(b, ad...)
+	for _, p := range adParts {
+		b = append(b, p...)
+	}
+	return b
 }
 
 // Derive returns a sub-key of master for one purpose ("owner-ids",

@@ -327,7 +327,7 @@ func benchOpenReused(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	full := fullAD(formatV1, domainRecord, ad)
+	full := fullAD(formatV1, domainRecord, ad, nil)
 	b.SetBytes(int64(n))
 	b.ReportAllocs()
 	for b.Loop() {

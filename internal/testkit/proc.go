@@ -77,6 +77,9 @@ func RemoveBuilds() {
 // is kept for the test to read.
 type Proc struct {
 	Cmd *exec.Cmd
+	// Name, if set, labels the output logged when the test failed (one
+	// of several processes).
+	Name string
 
 	mu   sync.Mutex
 	out  bytes.Buffer
@@ -114,7 +117,11 @@ func Start(tb testing.TB, bin string, env []string, args ...string) *Proc {
 		_ = p.Cmd.Process.Kill()
 		<-p.done
 		if tb.Failed() {
-			tb.Logf("authbot log:\n%s", p.Log())
+			label := "authbot"
+			if p.Name != "" {
+				label += " " + p.Name
+			}
+			tb.Logf("%s log:\n%s", label, p.Log())
 		}
 	})
 	return p

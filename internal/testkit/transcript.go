@@ -15,6 +15,7 @@ import (
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/console"
 	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/lang"
 )
 
 // update is -update on any test binary that imports testkit:
@@ -183,6 +184,12 @@ func (c *chat) Handle(ctx context.Context, req commands.Request) []commands.Repl
 		req.Chat = commands.Group
 	}
 	return c.h.Handle(ctx, req)
+}
+
+// Language passes the handler's language on, so the console's own lines
+// follow /language as they do in authbot chat.
+func (c *chat) Language(ctx context.Context, req commands.Request) lang.Tag {
+	return c.h.Language(ctx, req)
 }
 
 // Diff shows the first differing lines of two texts.

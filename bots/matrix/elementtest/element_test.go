@@ -86,9 +86,13 @@ const testSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 // realHandler is the real command handler and the bot's outbox over one
 // real bbolt file, as authbot serve wires them.
-func realHandler(t *testing.T) (*commands.Handler, *outbox.Outbox) {
+// realHandler is the real command handler whose service has alice (a
+// Matrix user registered on Dendrite) as its one config user: its people
+// directory is how the bot knows her, as in authbot serve.
+func realHandler(t *testing.T, alice id.UserID) (*commands.Handler, *outbox.Outbox) {
 	t.Helper()
-	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}})
+	users := []core.ConfigUser{{Name: "alice", Identities: []core.Identity{{Platform: matrix.Platform, ID: alice.String()}}}}
+	k := testkit.Service(t, testkit.Options{Clock: core.SystemClock{}, Service: core.ServiceOptions{Users: users}})
 	return k.Handler(commands.Options{CodeDeleteAfter: time.Minute}), k.Outbox(t, outbox.Options{Platform: matrix.Platform})
 }
 
@@ -131,7 +135,7 @@ func TestElementClient(t *testing.T) {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	handler, box := realHandler(t)
+	handler, box := realHandler(t, alice)
 	bot, err := matrix.New(matrix.Config{
 		Homeserver:      hs.URL,
 		UserID:          id.UserID(hs.UserID("bot")),
@@ -139,7 +143,6 @@ func TestElementClient(t *testing.T) {
 		StateDir:        filepath.Join(t.TempDir(), "matrix"),
 		PickleKey:       []byte("0123456789abcdef0123456789abcdef"),
 		CrossSigningKey: []byte("cross-signing-seal-key-32-bytes!"),
-		Users:           map[id.UserID]string{alice: "alice"},
 		Handler:         handler,
 		Outbox:          box,
 		Log:             log,

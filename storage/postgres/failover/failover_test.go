@@ -1,21 +1,14 @@
 package failover
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -47,113 +40,27 @@ func TestMain(m *testing.M) {
 	}())
 }
 
-// proc is one running `authbot serve`.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	health string
-	mu     sync.Mutex
-	log    bytes.Buffer
-	done   chan struct{}
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.Write(b)
-}
-
-func (p *proc) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
-
-// role asks /healthz: "ok" (active), "standby", or "" when it does not
-// answer.
-func (p *proc) role() string {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(p.health)
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	first, _, _ := strings.Cut(string(b), "\n") // adapter lines follow
-	return strings.TrimSpace(first)
-}
-
-func (p *proc) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
+// rig runs the serve processes (each with a data dir of its own, as on
+// two machines: only the master key, in the environment, and the database
+// are shared) against the fake Bot API.
 type rig struct {
-	t      *testing.T
-	api    *telegramtest.Server
-	dir    string
-	env    []string
-	n      int
-	procs  []*proc
-	allLog []*proc
+	t   *testing.T
+	api *telegramtest.Server
+	testkit.Fleet
 }
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func (r *rig) start() *testkit.Server { r.t.Helper(); return r.Start(r.t) }
 
-// start starts one more `authbot serve` with a data dir of its own: only
-// the master key (in the environment, as on two machines) and the database
-// are shared.
-func (r *rig) start() *proc {
-	r.t.Helper()
-	r.n++
-	name := fmt.Sprintf("p%d", r.n)
-	port := freePort(r.t)
-	dir := filepath.Join(r.dir, name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		r.t.Fatal(err)
-	}
-	cfg := fmt.Sprintf(`data_dir: %s
-log: {level: info}
-codes: {delete_after: 10m}
-storage: {driver: postgres, dsn_file: %s, lease_ttl: 2s}
-metrics: {listen: "127.0.0.1:%d"}
-rate_limits: {off: true}
-telegram: {token: %q, api_url: %q}
-users:
-  - {name: alice, telegram: %d, admin: true}
-`, filepath.Join(dir, "data"), filepath.Join(r.dir, "dsn"), port, token, r.api.URL(), alice)
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		r.t.Fatal(err)
-	}
-	p := &proc{name: name, health: fmt.Sprintf("http://127.0.0.1:%d/healthz", port), done: make(chan struct{})}
-	p.cmd = exec.Command(authbotBinary(r.t), "serve", "--config", path)
-	p.cmd.Env = r.env
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	r.procs = append(r.procs, p)
-	r.allLog = append(r.allLog, p)
-	return p
-}
+func (r *rig) drop(p *testkit.Server) { r.t.Helper(); r.Drop(r.t, p) }
 
 // active waits until exactly one process says it is active and returns it.
-func (r *rig) active(timeout time.Duration) *proc {
+func (r *rig) active(timeout time.Duration) *testkit.Server {
 	r.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		var act []*proc
-		for _, p := range r.procs {
-			if p.role() == "ok" {
+		var act []*testkit.Server
+		for _, p := range r.Running {
+			if p.Role() == "ok" {
 				act = append(act, p)
 			}
 		}
@@ -169,21 +76,16 @@ func (r *rig) active(timeout time.Duration) *proc {
 	return nil
 }
 
-func (r *rig) waitStandby(p *proc) {
+func (r *rig) waitStandby(p *testkit.Server) {
 	r.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if p.role() == "standby" {
+		if p.Role() == "standby" {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	r.t.Fatalf("%s did not come up as standby", p.name)
-}
-
-func (r *rig) drop(p *proc) {
-	p.kill()
-	r.procs = slices.DeleteFunc(r.procs, func(q *proc) bool { return q == p })
+	r.t.Fatalf("%s did not come up as standby", p.Name)
 }
 
 // say sends text from alice and waits for a reply containing want; it
@@ -221,23 +123,24 @@ func TestFailover(t *testing.T) {
 	api := telegramtest.New(token)
 	defer api.Close()
 	api.LongPoll = 500 * time.Millisecond
-	r := &rig{t: t, api: api, dir: dir, env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)}}
-	authbotBinary(t)
-	defer func() {
-		for _, p := range r.procs {
-			p.kill()
-		}
-		if t.Failed() {
-			for _, p := range r.allLog {
-				t.Logf("--- %s log:\n%s", p.name, p.logText())
-			}
-		}
-	}()
+	r := &rig{t: t, api: api, Fleet: testkit.Fleet{
+		Bin: authbotBinary(t),
+		Dir: dir,
+		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)},
+		Conf: fmt.Sprintf(`log: {level: info}
+codes: {delete_after: 10m}
+storage: {driver: postgres, dsn_file: %s, lease_ttl: 2s}
+rate_limits: {off: true}
+telegram: {token: %q, api_url: %q}
+users:
+  - {name: alice, telegram: %d, admin: true}
+`, filepath.Join(dir, "dsn"), token, api.URL(), alice),
+	}}
 
 	first := r.start()
 	r.start()
 	act := r.active(30 * time.Second)
-	for _, p := range r.procs {
+	for _, p := range r.Running {
 		if p != act {
 			r.waitStandby(p)
 		}
@@ -296,7 +199,7 @@ func TestFailover(t *testing.T) {
 		takeovers = append(takeovers, at.Sub(killed))
 		// Either the old standby or the fresh process may have won.
 		act = r.active(10 * time.Second)
-		for _, p := range r.procs {
+		for _, p := range r.Running {
 			if p != act {
 				r.waitStandby(p)
 			}

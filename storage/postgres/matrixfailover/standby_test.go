@@ -3,19 +3,13 @@
 package matrixfailover
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,106 +36,28 @@ func authbotBinary(t *testing.T) string {
 	return testkit.Authbot(t, "goolm")
 }
 
-// proc is one running `authbot serve`.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	health string
-	mu     sync.Mutex
-	log    bytes.Buffer
-	done   chan struct{}
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.Write(b)
-}
-
-func (p *proc) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
-
-// role asks /healthz: "ok" (active, Matrix reached), "standby",
-// "unhealthy" (active, Matrix not reached yet), or "" when it does not
-// answer.
-func (p *proc) role() string {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(p.health)
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	first, _, _ := strings.Cut(string(b), "\n") // adapter lines follow
-	return strings.TrimSpace(first)
-}
-
-func (p *proc) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
 // rig runs the serve processes: each with a data dir of its own (as on
 // separate machines), sharing only the master key (in the environment)
 // and the PostgreSQL database.
 type rig struct {
-	t     *testing.T
-	dir   string
-	conf  string // the config without data_dir and metrics
-	env   []string
-	n     int
-	procs []*proc // running
-	all   []*proc // for the logs
+	t *testing.T
+	testkit.Fleet
 }
 
-func (r *rig) start() *proc {
-	r.t.Helper()
-	r.n++
-	name := fmt.Sprintf("p%d", r.n)
-	port, err := matrixtest.FreePort()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	dir := filepath.Join(r.dir, name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		r.t.Fatal(err)
-	}
-	cfg := fmt.Sprintf("data_dir: %s\nmetrics: {listen: \"127.0.0.1:%d\"}\n%s", filepath.Join(dir, "data"), port, r.conf)
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		r.t.Fatal(err)
-	}
-	p := &proc{name: name, health: fmt.Sprintf("http://127.0.0.1:%d/healthz", port), done: make(chan struct{})}
-	p.cmd = exec.Command(authbotBinary(r.t), "serve", "--config", path)
-	p.cmd.Env = r.env
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	r.procs = append(r.procs, p)
-	r.all = append(r.all, p)
-	return p
-}
+func (r *rig) start() *testkit.Server { r.t.Helper(); return r.Start(r.t) }
 
-func (r *rig) drop(p *proc) {
-	p.kill()
-	r.procs = slices.DeleteFunc(r.procs, func(q *proc) bool { return q == p })
-}
+func (r *rig) drop(p *testkit.Server) { r.t.Helper(); r.Drop(r.t, p) }
 
 // settled waits until exactly one process is active and every other one
 // says standby, and returns the active one.
-func (r *rig) settled(timeout time.Duration) *proc {
+func (r *rig) settled(timeout time.Duration) *testkit.Server {
 	r.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		var act []*proc
+		var act []*testkit.Server
 		standby, starting := 0, 0
-		for _, p := range r.procs {
-			switch p.role() {
+		for _, p := range r.Running {
+			switch p.Role() {
 			case "ok":
 				act = append(act, p)
 			case "unhealthy":
@@ -153,7 +69,7 @@ func (r *rig) settled(timeout time.Duration) *proc {
 		if len(act)+starting > 1 {
 			r.t.Fatalf("%d processes are active at once", len(act)+starting)
 		}
-		if len(act) == 1 && standby == len(r.procs)-1 {
+		if len(act) == 1 && standby == len(r.Running)-1 {
 			return act[0]
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -187,37 +103,26 @@ func TestMatrixStandby(t *testing.T) {
 	}
 	h.Register(t, "bot", botPassword)
 	botID := id.UserID(h.UserID("bot"))
-	alice := newPerson(t, h, "alice")
+	alice := matrixtest.NewPerson(t, h, "alice")
 	key, _ := seal.NewKey()
-	r := &rig{
-		t:   t,
-		dir: dir,
-		env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)},
-		conf: fmt.Sprintf(`log: {level: info}
+	r := &rig{t: t, Fleet: testkit.Fleet{
+		Bin: authbotBinary(t),
+		Dir: dir,
+		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)},
+		Conf: fmt.Sprintf(`log: {level: info}
 codes: {delete_after: 10m}
 storage: {driver: postgres, dsn_file: %s, lease_ttl: 2s}
 rate_limits: {off: true}
 matrix: {homeserver: %q, user_id: %q, password: %q}
 users:
   - {name: alice, matrix: %q, admin: true}
-`, dsnFile, h.URL, botID, botPassword, alice.cli.UserID),
-	}
-	authbotBinary(t)
-	defer func() {
-		for _, p := range r.procs {
-			p.kill()
-		}
-		if t.Failed() {
-			for _, p := range r.all {
-				t.Logf("--- %s log:\n%s", p.name, p.logText())
-			}
-		}
-	}()
+`, dsnFile, h.URL, botID, botPassword, alice.Cli.UserID),
+	}}
 
 	r.start()
 	r.start()
 	act := r.settled(90 * time.Second)
-	dm := alice.directChat(botID)
+	dm := alice.DirectChat(botID)
 
 	fromBot := func(evt *event.Event) bool {
 		return evt.RoomID == dm && evt.Sender == botID && evt.Type == event.EventMessage
@@ -236,14 +141,14 @@ users:
 	// code asks for the HOTP code and waits for the reply to that message.
 	code := func(timeout time.Duration) (time.Time, bool) {
 		t.Helper()
-		req := alice.send(dm, "!code h0")
+		req := alice.Send(dm, "!code h0")
 		asked = append(asked, req)
-		evt, ok := alice.wait(timeout, replyTo(req))
+		evt, ok := alice.WaitUpTo(timeout, replyTo(req))
 		if !ok {
 			return time.Time{}, false
 		}
 		at := time.Now()
-		if !decrypted(evt) {
+		if !matrixtest.Decrypted(evt) {
 			t.Errorf("the reply to %s was not end-to-end encrypted", req)
 		}
 		m := hotpRE.FindStringSubmatch(evt.Content.AsMessage().Body)
@@ -254,8 +159,8 @@ users:
 		return at, true
 	}
 
-	alice.send(dm, "!add h0 otpauth://hotp/Bank:h0?secret="+hotpSecret+"&counter=0&digits=8")
-	if _, ok := alice.wait(30*time.Second, func(evt *event.Event) bool {
+	alice.Send(dm, "!add h0 otpauth://hotp/Bank:h0?secret="+hotpSecret+"&counter=0&digits=8")
+	if _, ok := alice.WaitUpTo(30*time.Second, func(evt *event.Event) bool {
 		return fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "Added h0")
 	}); !ok {
 		t.Fatal("no answer to !add")
@@ -271,14 +176,14 @@ users:
 		// A message on its way as the active one dies: answered once by
 		// one of them, or (when the killed one had already taken it from
 		// its sync) by none, never by both.
-		inFlight = append(inFlight, alice.send(dm, "!code h0"))
+		inFlight = append(inFlight, alice.Send(dm, "!code h0"))
 		asked = append(asked, inFlight[len(inFlight)-1])
 		time.Sleep(time.Duration(round) * 150 * time.Millisecond)
 		killed := time.Now()
 		r.drop(act)
 		r.start()
 		if round%2 == 1 {
-			alice.newMegolmSession(dm)
+			alice.NewMegolmSession(dm)
 		}
 		at, ok := code(45 * time.Second)
 		if !ok {
@@ -289,7 +194,7 @@ users:
 	}
 	// The last new process's first session: one more message on a new
 	// megolm session, answered.
-	alice.newMegolmSession(dm)
+	alice.NewMegolmSession(dm)
 	if _, ok := code(30 * time.Second); !ok {
 		t.Fatal("no answer on a new megolm session after the last takeover")
 	}
@@ -301,13 +206,13 @@ users:
 	// Let stragglers arrive before counting answers.
 	time.Sleep(2 * time.Second)
 	for _, req := range asked {
-		if n := len(alice.seen(replyTo(req))); n > 1 {
+		if n := len(alice.Seen(replyTo(req))); n > 1 {
 			t.Errorf("message %s answered %d times", req, n)
 		}
 	}
 	var answered []int
 	for i, req := range inFlight {
-		if len(alice.seen(replyTo(req))) == 1 {
+		if len(alice.Seen(replyTo(req))) == 1 {
 			answered = append(answered, i)
 		}
 	}
@@ -315,12 +220,12 @@ users:
 	// message the killed process had taken but not yet answered stays
 	// unanswered (at most once, never twice): the person asks again.
 	t.Logf("of the %d messages sent just before a kill (0, 150, 300 ms before it), rounds %v were answered (once)", len(inFlight), answered)
-	for _, evt := range alice.seen(fromBot) {
-		if !decrypted(evt) {
+	for _, evt := range alice.Seen(fromBot) {
+		if !matrixtest.Decrypted(evt) {
 			t.Errorf("a message from the bot was not encrypted: %s", evt.ID)
 		}
 	}
-	for _, evt := range alice.undecryptable() {
+	for _, evt := range alice.Undecryptable() {
 		t.Errorf("the person's client could not decrypt %s from %s", evt.ID, evt.Sender)
 	}
 	valid := map[string]bool{}
@@ -341,7 +246,7 @@ users:
 	// every process that became active logged in as it.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	keys, err := alice.cli.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{botID: mautrix.DeviceIDList{}}})
+	keys, err := alice.Cli.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{botID: mautrix.DeviceIDList{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,9 +254,9 @@ users:
 		t.Errorf("the bot has %d devices on the homeserver, want 1 (a standby logged in as a new device)", n)
 	}
 	devices := map[string][]string{}
-	for _, p := range r.all {
-		for _, m := range deviceRE.FindAllStringSubmatch(p.logText(), -1) {
-			devices[strings.Trim(m[1], `"`)] = append(devices[strings.Trim(m[1], `"`)], p.name)
+	for _, p := range r.All {
+		for _, m := range deviceRE.FindAllStringSubmatch(p.Log(), -1) {
+			devices[strings.Trim(m[1], `"`)] = append(devices[strings.Trim(m[1], `"`)], p.Name)
 		}
 	}
 	if len(devices) != 1 {
