@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -149,7 +146,8 @@ type apiReply struct {
 	ErrorCode   int             `json:"error_code"`
 	Description string          `json:"description"`
 	Parameters  struct {
-		RetryAfter int `json:"retry_after"`
+		RetryAfter      int `json:"retry_after"`
+		MigrateToChatID int `json:"migrate_to_chat_id"`
 	} `json:"parameters"`
 }
 
@@ -166,48 +164,19 @@ const maxUpdatesBody = 16 << 20
 // without being decoded. Under load most of every answer is such updates,
 // and decoding them was a quarter of the bot's CPU (perf, BenchmarkLoad).
 func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration, limit int, seen int64) ([]*models.Update, error) {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	_ = w.WriteField("offset", strconv.FormatInt(offset, 10))
-	_ = w.WriteField("timeout", strconv.Itoa(int(timeout/time.Second)))
-	_ = w.WriteField("limit", strconv.Itoa(limit))
-	_ = w.WriteField("allowed_updates", `["message","callback_query"]`)
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
 	cctx, cancel := context.WithTimeout(ctx, timeout+callTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(cctx, http.MethodPost, b.baseURL+"/bot"+b.cfg.Token+"/getUpdates", &body)
+	raw, err := b.post(cctx, "getUpdates", &getUpdatesReq{Offset: offset, Timeout: int(timeout / time.Second), Limit: limit,
+		AllowedUpdates: allowedUpdates}, maxUpdatesBody)
 	if err != nil {
 		return nil, fmt.Errorf("getUpdates: %s", safeErr(err))
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	resp, err := b.client.Do(req)
-	if err != nil {
-		// The URL in the error holds the token.
-		return nil, fmt.Errorf("getUpdates: %s", safeErr(err))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxUpdatesBody))
-	if err != nil {
-		return nil, fmt.Errorf("getUpdates: read: %s", safeErr(err))
 	}
 	var r apiReply
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("getUpdates: undecodable answer (HTTP %d)", resp.StatusCode)
+		return nil, fmt.Errorf("getUpdates: undecodable answer")
 	}
 	if !r.OK {
-		switch r.ErrorCode {
-		case http.StatusTooManyRequests:
-			return nil, &bot.TooManyRequestsError{Message: r.Description, RetryAfter: r.Parameters.RetryAfter}
-		case http.StatusUnauthorized:
-			return nil, fmt.Errorf("%w, %s", bot.ErrorUnauthorized, r.Description)
-		case http.StatusNotFound:
-			return nil, fmt.Errorf("%w, %s", bot.ErrorNotFound, r.Description)
-		case http.StatusConflict:
-			return nil, fmt.Errorf("%w, %s", bot.ErrorConflict, r.Description)
-		}
-		return nil, fmt.Errorf("getUpdates: error %d %s", r.ErrorCode, r.Description)
+		return nil, replyError("getUpdates", &r)
 	}
 	// Decode one by one so a single update the library's models cannot
 	// read does not block the queue forever; it still has an id to skip.

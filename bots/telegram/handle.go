@@ -179,7 +179,7 @@ func (b *Bot) refuse(ctx context.Context, in incoming, userID int64) {
 	b.log.Info("telegram: refused an unknown user", "private", in.private)
 	text := in.say("telegram.refusal", "ID", userID)
 	err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
-		_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: in.chatID, Text: text})
+		_, err := b.sendText(ctx, &sendMessageReq{ChatID: in.chatID, Text: text})
 		return err
 	})
 	if err != nil {
@@ -189,14 +189,13 @@ func (b *Bot) refuse(ctx context.Context, in incoming, userID int64) {
 
 func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	// Answer at once so the button stops spinning, whatever happens next.
-	ack := &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID}
+	ack := &answerCallbackReq{CallbackQueryID: q.ID}
 	person, known := b.personOf(ctx, q.From.ID)
 	if !known {
 		ack.Text = lang.MustLoad().Printer(lang.Match(q.From.LanguageCode)).T("telegram.refusal_button", "ID", q.From.ID)
 	}
 	if err := b.do(ctx, "answerCallbackQuery", func(ctx context.Context) error {
-		_, err := b.api.AnswerCallbackQuery(ctx, ack)
-		return err
+		return b.call(ctx, "answerCallbackQuery", ack, nil)
 	}); err != nil {
 		b.log.Debug("telegram: answerCallbackQuery failed", "err", safeErr(err))
 	}
@@ -414,14 +413,15 @@ func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *i
 	}
 	chunks := renderChunks(r.Parts, maxMessageLen)
 	for i, c := range chunks {
-		p := &bot.SendMessageParams{ChatID: chatID, Text: c.html, ParseMode: models.ParseModeHTML,
-			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: bot.True()}}
+		// The text, its buttons and no link preview in one request.
+		p := &sendMessageReq{ChatID: chatID, Text: c.html, ParseMode: string(models.ParseModeHTML),
+			LinkPreviewOptions: &linkPreview{IsDisabled: true}}
 		last := i == len(chunks)-1
-		if last && markup != nil && r.Image == nil && r.File == nil {
-			p.ReplyMarkup = markup
+		if last && kb != nil && r.Image == nil && r.File == nil {
+			p.ReplyMarkup = kb
 		}
-		err := b.sendTracked(ctx, chatID, r, c.hasCode, kb, "sendMessage", func(ctx context.Context) (*models.Message, error) {
-			return b.api.SendMessage(ctx, p)
+		err := b.sendTracked(ctx, chatID, r, c.hasCode, kb, "sendMessage", func(ctx context.Context) (int, error) {
+			return b.sendText(ctx, p)
 		})
 		if err != nil {
 			return err
@@ -443,16 +443,24 @@ func (b *Bot) send(ctx context.Context, chatID int64, r commands.Reply, extra *i
 			name = "file"
 		}
 		isLast := f == r.File || r.File == nil
-		err := b.sendTracked(ctx, chatID, r, false, kb, "send file", func(ctx context.Context) (*models.Message, error) {
+		err := b.sendTracked(ctx, chatID, r, false, kb, "send file", func(ctx context.Context) (int, error) {
 			up := &models.InputFileUpload{Filename: name, Data: bytes.NewReader(f.Data)}
 			var rm models.ReplyMarkup
 			if isLast && markup != nil {
 				rm = markup
 			}
+			// Files stay multipart, with the library.
+			var m *models.Message
+			var err error
 			if f == r.Image {
-				return b.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+				m, err = b.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+			} else {
+				m, err = b.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
 			}
-			return b.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: up, Caption: capHTML, ParseMode: models.ParseModeHTML, ReplyMarkup: rm})
+			if err != nil {
+				return 0, err
+			}
+			return m.ID, nil
 		})
 		if err != nil {
 			return err

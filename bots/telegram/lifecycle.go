@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/outbox"
@@ -33,7 +32,7 @@ type editPayload struct {
 // kill -9 between Telegram's answer and the write leaves a trace: the next
 // start tells the chat to delete what it cannot name.
 func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, hasCode bool, kb *inlineKeyboard,
-	method string, call func(ctx context.Context) (*models.Message, error)) error {
+	method string, call func(ctx context.Context) (int, error)) error {
 	store := context.WithoutCancel(ctx) // the message may be out already
 	var ticket outbox.Ticket
 	expect := !r.ExpiresAt.IsZero() && r.CodeValidUntil.IsZero()
@@ -45,10 +44,10 @@ func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, h
 		}
 		ticket = t
 	}
-	var msg *models.Message
+	var msgID int
 	err := b.do(ctx, method, func(ctx context.Context) error {
 		var err error
-		msg, err = call(ctx)
+		msgID, err = call(ctx)
 		return err
 	})
 	switch {
@@ -56,11 +55,11 @@ func (b *Bot) sendTracked(ctx context.Context, chatID int64, r commands.Reply, h
 		b.outbox.Cancel(store, ticket)
 	case err != nil:
 	case expect:
-		if rerr := b.outbox.Resolve(store, ticket, strconv.Itoa(msg.ID)); rerr != nil {
+		if rerr := b.outbox.Resolve(store, ticket, strconv.Itoa(msgID)); rerr != nil {
 			b.log.Error("telegram: could not store when to delete a message", "err", rerr)
 		}
 	default:
-		b.keepLifecycle(ctx, chatID, msg.ID, hasCode, r, kb)
+		b.keepLifecycle(ctx, chatID, msgID, hasCode, r, kb)
 	}
 	return err
 }
@@ -98,7 +97,7 @@ func (b *Bot) keepLifecycle(ctx context.Context, chatID int64, msgID int, hasCod
 	}
 	// The reply is out already: store its jobs even if the update's
 	// context is ending.
-	if err := b.outbox.Add(context.WithoutCancel(ctx), jobs...); err != nil {
+	if err := b.lifeJobs.store(context.WithoutCancel(ctx), jobs); err != nil {
 		b.log.Error("telegram: could not store when to delete a message; it stays in the chat", "err", err)
 	}
 }
@@ -119,7 +118,7 @@ func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 	case j.Message == "": // an Expect a crash left unresolved
 		text := b.unnamedNotice(ctx, chatID)
 		err = b.do(ctx, "sendMessage", func(ctx context.Context) error {
-			_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: text})
+			_, err := b.sendText(ctx, &sendMessageReq{ChatID: chatID, Text: text})
 			return err
 		})
 		return jobError(err, chatID > 0)
@@ -128,18 +127,13 @@ func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 		if jerr := json.Unmarshal(j.Payload, &p); jerr != nil || p.Text == "" {
 			return &outbox.PermanentError{Reason: "malformed", Err: errors.New("telegram: edit job without text")}
 		}
-		params := &bot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: p.Text}
-		if p.Keyboard != nil {
-			params.ReplyMarkup = p.Keyboard
-		}
+		params := &editMessageTextReq{ChatID: chatID, MessageID: msgID, Text: p.Text, ReplyMarkup: p.Keyboard}
 		err = b.do(ctx, "editMessageText", func(ctx context.Context) error {
-			_, err := b.api.EditMessageText(ctx, params)
-			return err
+			return b.call(ctx, "editMessageText", params, nil)
 		})
 	case j.Action == outbox.Delete, j.Action == outbox.DeleteSecret:
 		err = b.do(ctx, "deleteMessage", func(ctx context.Context) error {
-			_, err := b.api.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: chatID, MessageID: msgID})
-			return err
+			return b.call(ctx, "deleteMessage", &deleteMessageReq{ChatID: chatID, MessageID: msgID}, nil)
 		})
 	default:
 		return &outbox.PermanentError{Reason: "malformed", Err: fmt.Errorf("telegram: unknown job action %d", j.Action)}

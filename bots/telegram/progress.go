@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/authbot/authbot/bots/commands"
@@ -202,7 +201,7 @@ func (b *Bot) skipUpdate(ctx context.Context, u *models.Update) {
 	}
 	text := b.skippedText(ctx, u)
 	err := b.do(ctx, "sendMessage", func(ctx context.Context) error {
-		_, err := b.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: text})
+		_, err := b.sendText(ctx, &sendMessageReq{ChatID: chatID, Text: text})
 		return err
 	})
 	if err != nil {

@@ -27,8 +27,16 @@ import (
 )
 
 // authbotBinary is the release build (goolm tag), built once per test run.
+// Benchmarks may name another build in AUTHBOT_BENCH_BINARY (a binary of
+// main kept aside), so before and after run against the same fake on the
+// same machine state.
 func authbotBinary(t testing.TB) string {
 	t.Helper()
+	if _, bench := t.(*testing.B); bench {
+		if p := os.Getenv("AUTHBOT_BENCH_BINARY"); p != "" {
+			return p
+		}
+	}
 	return testkit.Authbot(t, "goolm")
 }
 

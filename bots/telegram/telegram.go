@@ -160,6 +160,7 @@ type Bot struct {
 	webhookLn  atomic.Value // net.Addr
 	seenHooks  *recentIDs
 	handlerCnt atomic.Int64 // handled updates, for tests and logs
+	lifeJobs   *jobBatch    // lifecycle jobs, stored in group commits
 }
 
 // New checks cfg and builds the adapter; it does no I/O. Run starts it.
@@ -223,6 +224,7 @@ func New(cfg Config) (*Bot, error) {
 	b.api = api
 	b.username.Store("")
 	b.outbox = cfg.Outbox
+	b.lifeJobs = &jobBatch{write: cfg.Outbox.Add}
 	b.prog = &progress{prior: map[int64]int{}, cur: map[int64]int{}} // until Run loads the record
 	b.disp = newDispatcher(cfg.Workers, b.handleUpdate, b.log)
 	return b, nil

@@ -1,7 +1,7 @@
 // Package telegramtest is a fake Telegram Bot API server for tests. It speaks
 // the real wire format that github.com/go-telegram/bot produces and expects:
-// POST multipart/form-data (or urlencoded) to /bot<token>/<method>, JSON
-// envelopes {"ok":true,"result":...} and {"ok":false,"error_code":...}, long
+// POST multipart/form-data (or urlencoded), or an application/json object,
+// to /bot<token>/<method>, JSON envelopes {"ok":true,"result":...} and {"ok":false,"error_code":...}, long
 // polled getUpdates with offsets that confirm updates, getFile plus downloads
 // from /file/bot<token>/<path>. It records every call so tests can assert on
 // them, and can inject 429 answers with retry_after and network failures.
@@ -14,16 +14,20 @@
 package telegramtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
+	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 )
@@ -56,9 +60,15 @@ type FilePart struct {
 // Call is one recorded request to the Bot API.
 type Call struct {
 	Method string
+	// Fields are the parameters as the form fields the library would
+	// send: strings as they are, anything else (numbers, objects) as its
+	// JSON text, whether they came in a form or in a JSON body.
 	Fields map[string]string
-	Files  map[string]FilePart
-	At     time.Time
+	// ContentType is the request's media type: "multipart/form-data",
+	// "application/json", ...
+	ContentType string
+	Files       map[string]FilePart
+	At          time.Time
 	// Status and Error describe the answer: Error is the Telegram
 	// description when ok was false ("" for a success or a dropped call).
 	Error   string
@@ -123,6 +133,7 @@ type Server struct {
 	// answers a second concurrent poller with 409 Conflict, and two
 	// processes polling at once is what a standby must never do.
 	polling, maxPolling int
+	conns               atomic.Int64
 }
 
 type pendingUpdate struct {
@@ -145,9 +156,19 @@ func New(token string) *Server {
 		undeletable: map[int64]bool{},
 		admin:       map[int64]bool{},
 	}
-	s.srv = httptest.NewServer(s)
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	return s
 }
+
+// Conns is how many TCP connections clients have opened so far: a client
+// that reuses its keep-alive connections opens a few, not one per call.
+func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // URL is the base URL to give the bot (telegram.api_url).
 func (s *Server) URL() string { return s.srv.URL }
@@ -497,16 +518,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
 		return
 	}
-	// A call without params (getMe) is an empty body under a multipart
-	// Content-Type: the parse error is expected.
-	_ = r.ParseMultipartForm(32 << 20)
 	call := Call{Method: method, Fields: map[string]string{}, Files: map[string]FilePart{}, At: time.Now()}
-	for k, v := range r.Form {
-		call.Fields[k] = v[0]
-	}
-	if r.MultipartForm != nil {
-		for k, fhs := range r.MultipartForm.File {
-			call.Files[k] = readPart(fhs[0])
+	call.ContentType, _, _ = mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if call.ContentType == "application/json" {
+		// The Bot API takes a JSON object as well as a form (no files).
+		if err := jsonFields(r.Body, call.Fields); err != nil {
+			call.Error = "Bad Request: " + err.Error()
+			s.mu.Lock()
+			s.recordLocked(call)
+			s.mu.Unlock()
+			writeJSON(w, 400, map[string]any{"ok": false, "error_code": 400, "description": call.Error})
+			return
+		}
+	} else {
+		// A call without params (getMe) is an empty body under a multipart
+		// Content-Type: the parse error is expected.
+		_ = r.ParseMultipartForm(32 << 20)
+		for k, v := range r.Form {
+			call.Fields[k] = v[0]
+		}
+		if r.MultipartForm != nil {
+			for k, fhs := range r.MultipartForm.File {
+				call.Files[k] = readPart(fhs[0])
+			}
 		}
 	}
 
@@ -556,6 +590,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]any{"ok": true, "result": result})
+}
+
+// jsonFields reads a JSON body into fields the way a form would carry
+// them: a string is its text, null is left out, anything else is its
+// compact JSON (a nested reply_markup object reads like the form field
+// that holds it as JSON text). An empty body is no parameters.
+func jsonFields(body io.Reader, fields map[string]string) error {
+	raw, err := io.ReadAll(io.LimitReader(body, 32<<20))
+	if err != nil {
+		return fmt.Errorf("can't read request body")
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return fmt.Errorf("can't parse JSON object")
+	}
+	for k, v := range obj {
+		switch {
+		case string(v) == "null":
+		case len(v) > 0 && v[0] == '"':
+			var str string
+			if err := json.Unmarshal(v, &str); err != nil {
+				return fmt.Errorf("can't parse JSON object")
+			}
+			fields[k] = str
+		default:
+			var c bytes.Buffer
+			if err := json.Compact(&c, v); err != nil {
+				return fmt.Errorf("can't parse JSON object")
+			}
+			fields[k] = c.String()
+		}
+	}
+	return nil
 }
 
 func readPart(fh *multipart.FileHeader) FilePart {
