@@ -4,7 +4,7 @@
 #
 #   make bench                        # this tree -> bench.txt, one table
 #   make bench OLD=before.txt         # the same, next to an earlier run
-#   QUICK=1 make bench                # leave out the Telegram subprocess runs
+#   QUICK=1 make bench                # leave out the subprocess runs (Telegram load, serve start)
 #
 # The micro benchmarks run on one core (-cpu 1) COUNT times each, the runs
 # of different benchmarks interleaved so a load spike on a shared machine
@@ -58,6 +58,10 @@ if [ -z "${QUICK:-}" ]; then
 	# another process, and minutes long: one run each.
 	$GO test -tags "$TAGS" -run '^$' -bench '^Benchmark(Load|CodeLatency)$' -benchtime 1x -count 1 \
 		-timeout 20m ./bots/telegram | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
+	# Start-up and idle RSS of serve over 1,000 people (issue 21 item 4):
+	# ms from exec to the first getUpdates, VmRSS and RssAnon at rest.
+	$GO test -tags "$TAGS" -run '^$' -bench '^BenchmarkServeStart$' -benchtime 5x -count 1 \
+		-timeout 10m ./cmd/authbot | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
 fi
 
 # One table across packages: pkg is dropped from the grouping (the names

@@ -36,48 +36,6 @@ func authbotBinary(t *testing.T) string {
 	return testkit.Authbot(t, "goolm")
 }
 
-// rig runs the serve processes: each with a data dir of its own (as on
-// separate machines), sharing only the master key (in the environment)
-// and the PostgreSQL database.
-type rig struct {
-	t *testing.T
-	testkit.Fleet
-}
-
-func (r *rig) start() *testkit.Server { r.t.Helper(); return r.Start(r.t) }
-
-func (r *rig) drop(p *testkit.Server) { r.t.Helper(); r.Drop(r.t, p) }
-
-// settled waits until exactly one process is active and every other one
-// says standby, and returns the active one.
-func (r *rig) settled(timeout time.Duration) *testkit.Server {
-	r.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		var act []*testkit.Server
-		standby, starting := 0, 0
-		for _, p := range r.Running {
-			switch p.Role() {
-			case "ok":
-				act = append(act, p)
-			case "unhealthy":
-				starting++ // active, Matrix not reached yet
-			case "standby":
-				standby++
-			}
-		}
-		if len(act)+starting > 1 {
-			r.t.Fatalf("%d processes are active at once", len(act)+starting)
-		}
-		if len(act) == 1 && standby == len(r.Running)-1 {
-			return act[0]
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.t.Fatalf("no single active process with the others standby within %v", timeout)
-	return nil
-}
-
 var (
 	hotpRE   = regexp.MustCompile(`\b(\d{8})\b`)
 	deviceRE = regexp.MustCompile(`matrix: logged in.*device=(\S+)`)
@@ -105,7 +63,10 @@ func TestMatrixStandby(t *testing.T) {
 	botID := id.UserID(h.UserID("bot"))
 	alice := matrixtest.NewPerson(t, h, "alice")
 	key, _ := seal.NewKey()
-	r := &rig{t: t, Fleet: testkit.Fleet{
+	// The serve processes: each with a data dir of its own (as on separate
+	// machines), sharing only the master key (in the environment) and the
+	// PostgreSQL database.
+	r := &testkit.Fleet{
 		Bin: authbotBinary(t),
 		Dir: dir,
 		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)},
@@ -117,11 +78,11 @@ matrix: {homeserver: %q, user_id: %q, password: %q}
 users:
   - {name: alice, matrix: %q, admin: true}
 `, dsnFile, h.URL, botID, botPassword, alice.Cli.UserID),
-	}}
+	}
 
-	r.start()
-	r.start()
-	act := r.settled(90 * time.Second)
+	r.Start(t)
+	r.Start(t)
+	act := r.Settled(t, 90*time.Second)
 	dm := alice.DirectChat(botID)
 
 	fromBot := func(evt *event.Event) bool {
@@ -180,8 +141,8 @@ users:
 		asked = append(asked, inFlight[len(inFlight)-1])
 		time.Sleep(time.Duration(round) * 150 * time.Millisecond)
 		killed := time.Now()
-		r.drop(act)
-		r.start()
+		r.Drop(t, act)
+		r.Start(t)
 		if round%2 == 1 {
 			alice.NewMegolmSession(dm)
 		}
@@ -190,7 +151,7 @@ users:
 			t.Fatalf("round %d: no answer within 45 s of killing the active process", round)
 		}
 		takeovers = append(takeovers, at.Sub(killed))
-		act = r.settled(30 * time.Second)
+		act = r.Settled(t, 30*time.Second)
 	}
 	// The last new process's first session: one more message on a new
 	// megolm session, answered.
