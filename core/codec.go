@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/authbot/authbot/core/otp"
 )
 
 // Records on the /code path (the account index and the accounts) use a
@@ -94,6 +96,28 @@ func (d *decoder) str() string {
 	}
 	d.pos += n
 	return d.s[d.pos-n : d.pos]
+}
+
+// fixed returns the next n bytes as a slice of the decoded buffer.
+func (d *decoder) fixed(n int) []byte {
+	if d.err != nil || n > len(d.b)-d.pos {
+		d.fail()
+		return make([]byte, n)
+	}
+	d.pos += n
+	return d.b[d.pos-n : d.pos : d.pos]
+}
+
+// kind reads a kind given as code (kindCodes), or spelled out for code 0.
+func (d *decoder) kind(code uint64) otp.Kind {
+	switch {
+	case code == 0:
+		return otp.Kind(d.str())
+	case code < uint64(len(kindCodes)):
+		return kindCodes[code]
+	}
+	d.fail()
+	return ""
 }
 
 // raw returns the next length-prefixed bytes as a slice of the decoded

@@ -1,19 +1,94 @@
 package core
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/authbot/authbot/core/otp"
 )
 
-// Layout of the account index (version 1): version byte, entry count, then
-// per entry the strings id, label, issuer, user, kind, fingerprint and the
-// numbers flags (bit 0: confirmed), recovery codes, recovery codes left.
+// Layout of the account index.
+//
+// Version 2 (written now): version byte, entry count, then per entry a
+// flags number (bit 0: confirmed; bit 1: the id is 16 lower-case hex
+// digits, stored as its 8 bytes; bit 2: the fingerprint is canonical
+// base64url of 16 bytes, stored as those bytes; bits 3-4: the kind, 0 for
+// one spelled out below), the id (8 bytes, or a string), the strings label,
+// issuer, user, the kind's string when its code is 0, the fingerprint (16
+// bytes, or a string) and the numbers recovery codes, recovery codes left.
+// The ids and fingerprints of authbot's own making take half the bytes of
+// their text, and kinds a byte less than their name: a fifth of the index
+// (issue 21). The sealing around it is the same.
+//
+// Version 1 (still read): version byte, entry count, then per entry the
+// strings id, label, issuer, user, kind, fingerprint and the numbers flags
+// (bit 0: confirmed), recovery codes, recovery codes left.
+//
 // See codec.go for why it is binary.
-const indexVersion = 1
+const (
+	indexV1      = 1
+	indexVersion = 2
+)
+
+const (
+	entryConfirmed = 1 << 0
+	entryHexID     = 1 << 1
+	entryRawFP     = 1 << 2
+	entryKindShift = 3
+)
 
 // maxRecoveryCodes bounds the recovery codes kept per account.
 const maxRecoveryCodes = 1000
+
+// Kinds and algorithms as small codes; 0 means "spelled out".
+var (
+	kindCodes = []otp.Kind{1: otp.TOTP, 2: otp.HOTP, 3: otp.Steam}
+	algCodes  = []otp.Algorithm{1: otp.SHA1, 2: otp.SHA256, 3: otp.SHA512}
+)
+
+func kindCode(k otp.Kind) uint64 {
+	for i, c := range kindCodes {
+		if i > 0 && c == k {
+			return uint64(i)
+		}
+	}
+	return 0
+}
+
+func algCode(a otp.Algorithm) uint64 {
+	for i, c := range algCodes {
+		if i > 0 && c == a {
+			return uint64(i)
+		}
+	}
+	return 0
+}
+
+// hexID reports whether id is 16 lower-case hex digits (newID's form), and
+// returns its bytes.
+func hexID(id string) (b [8]byte, ok bool) {
+	if len(id) != 16 {
+		return b, false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return b, false
+		}
+	}
+	_, err := hex.Decode(b[:], []byte(id))
+	return b, err == nil
+}
+
+// rawFP reports whether fp is canonical unpadded base64url of 16 bytes
+// (seal.OpaqueID's form), and returns them.
+func rawFP(fp string) (b [16]byte, ok bool) {
+	if len(fp) != 22 {
+		return b, false
+	}
+	n, err := base64.RawURLEncoding.Decode(b[:], []byte(fp))
+	return b, err == nil && n == 16 && base64.RawURLEncoding.EncodeToString(b[:]) == fp
+}
 
 func encodeIndex(entries []indexEntry) []byte {
 	n := 16
@@ -26,17 +101,36 @@ func encodeIndex(entries []indexEntry) []byte {
 	e.uint(uint64(len(entries)))
 	for i := range entries {
 		x := &entries[i]
-		e.str(x.ID)
+		id, idOK := hexID(x.ID)
+		fp, fpOK := rawFP(x.Fingerprint)
+		kc := kindCode(x.Kind)
+		flags := kc << entryKindShift
+		if x.Confirmed {
+			flags |= entryConfirmed
+		}
+		if idOK {
+			flags |= entryHexID
+		}
+		if fpOK {
+			flags |= entryRawFP
+		}
+		e.uint(flags)
+		if idOK {
+			e.b = append(e.b, id[:]...)
+		} else {
+			e.str(x.ID)
+		}
 		e.str(x.Label)
 		e.str(x.Issuer)
 		e.str(x.User)
-		e.str(string(x.Kind))
-		e.str(x.Fingerprint)
-		var flags uint64
-		if x.Confirmed {
-			flags |= 1
+		if kc == 0 {
+			e.str(string(x.Kind))
 		}
-		e.uint(flags)
+		if fpOK {
+			e.b = append(e.b, fp[:]...)
+		} else {
+			e.str(x.Fingerprint)
+		}
 		e.uint(uint64(x.RecoveryCodes))
 		e.uint(uint64(x.RecoveryLeft))
 	}
@@ -45,7 +139,8 @@ func encodeIndex(entries []indexEntry) []byte {
 
 func decodeIndex(plain []byte) ([]indexEntry, error) {
 	d := newDecoder(plain)
-	if v := d.byte(); v != indexVersion {
+	v := d.byte()
+	if v != indexVersion && v != indexV1 {
 		return nil, fmt.Errorf("%w: account index version %d", errRecordFormat, v)
 	}
 	// Each entry takes at least 9 bytes: a damaged count cannot make us
@@ -53,10 +148,30 @@ func decodeIndex(plain []byte) ([]indexEntry, error) {
 	entries := make([]indexEntry, d.small(len(plain)/9))
 	for i := range entries {
 		x := &entries[i]
-		x.ID, x.Label, x.Issuer, x.User = d.str(), d.str(), d.str(), d.str()
-		x.Kind = otp.Kind(d.str())
-		x.Fingerprint = d.str()
-		x.Confirmed = d.uint()&1 != 0
+		if v == indexV1 {
+			x.ID, x.Label, x.Issuer, x.User = d.str(), d.str(), d.str(), d.str()
+			x.Kind = otp.Kind(d.str())
+			x.Fingerprint = d.str()
+			x.Confirmed = d.uint()&1 != 0
+		} else {
+			flags := d.uint()
+			x.Confirmed = flags&entryConfirmed != 0
+			if flags&entryHexID != 0 {
+				x.ID = hex.EncodeToString(d.fixed(8))
+			} else {
+				x.ID = d.str()
+			}
+			x.Label, x.Issuer, x.User = d.str(), d.str(), d.str()
+			x.Kind = d.kind(flags >> entryKindShift)
+			if flags&entryRawFP != 0 {
+				x.Fingerprint = base64.RawURLEncoding.EncodeToString(d.fixed(16))
+			} else {
+				x.Fingerprint = d.str()
+			}
+			if flags>>(entryKindShift+2) != 0 {
+				d.fail() // unknown flags: from a newer version, do not guess
+			}
+		}
 		x.RecoveryCodes = d.small(maxRecoveryCodes)
 		x.RecoveryLeft = d.small(x.RecoveryCodes)
 	}
@@ -66,22 +181,40 @@ func decodeIndex(plain []byte) ([]indexEntry, error) {
 	return entries, nil
 }
 
-// Layout of an account record (version 1): version byte, the strings id,
-// label, issuer, user, kind, the secret bytes, the string algorithm, the
-// numbers digits, period, counter, the times added and confirmed, and the
-// recovery codes (count, then code string and used time each).
-const accountVersion = 1
+// Layout of an account record.
+//
+// Version 2 (written now): version byte, a flags number (bits 0-1: the
+// kind, bits 2-3: the algorithm, 0 for one spelled out), the strings label,
+// issuer, user, the kind's string when its code is 0, the secret bytes, the
+// algorithm's string when its code is 0, the numbers digits, period,
+// counter, the times added and confirmed, and the recovery codes (count,
+// then code string and used time each). The id is not stored: it is the
+// record's id, which the associated data already binds (a record moved to
+// another id does not open), so the caller supplies it.
+//
+// Version 1 (still read): version byte, the strings id, label, issuer,
+// user, kind, the secret bytes, the string algorithm, then as version 2
+// from digits on.
+const (
+	accountV1      = 1
+	accountVersion = 2
+)
 
 func encodeAccount(a *Account) []byte {
 	e := encoder{b: make([]byte, 0, 128+len(a.Label)+len(a.Issuer)+len(a.User)+len(a.OTP.Secret)+24*len(a.RecoveryCodes))}
 	e.byte(accountVersion)
-	e.str(a.ID)
+	kc, ac := kindCode(a.OTP.Kind), algCode(a.OTP.Algorithm)
+	e.uint(kc | ac<<2)
 	e.str(a.Label)
 	e.str(a.Issuer)
 	e.str(a.User)
-	e.str(string(a.OTP.Kind))
+	if kc == 0 {
+		e.str(string(a.OTP.Kind))
+	}
 	e.bytes(a.OTP.Secret)
-	e.str(string(a.OTP.Algorithm))
+	if ac == 0 {
+		e.str(string(a.OTP.Algorithm))
+	}
 	e.uint(uint64(a.OTP.Digits))
 	e.uint(uint64(a.OTP.Period))
 	e.uint(a.OTP.Counter)
@@ -95,15 +228,36 @@ func encodeAccount(a *Account) []byte {
 	return e.b
 }
 
-func decodeAccount(plain []byte, a *Account) error {
+// decodeAccount decodes the record stored under id into a. A version 1
+// record carries its id itself, which must then be id.
+func decodeAccount(plain []byte, id string, a *Account) error {
 	d := newDecoder(plain)
-	if v := d.byte(); v != accountVersion {
+	switch v := d.byte(); v {
+	case accountV1:
+		if a.ID = d.str(); a.ID != id {
+			d.fail()
+		}
+		a.Label, a.Issuer, a.User = d.str(), d.str(), d.str()
+		a.OTP.Kind = otp.Kind(d.str())
+		a.OTP.Secret = d.raw() // plain is ours alone: no copy
+		a.OTP.Algorithm = otp.Algorithm(d.str())
+	case accountVersion:
+		a.ID = id
+		flags := d.uint()
+		if flags>>4 != 0 {
+			d.fail() // unknown flags: from a newer version, do not guess
+		}
+		a.Label, a.Issuer, a.User = d.str(), d.str(), d.str()
+		a.OTP.Kind = d.kind(flags & 3)
+		a.OTP.Secret = d.raw()
+		if ac := (flags >> 2) & 3; ac != 0 {
+			a.OTP.Algorithm = algCodes[ac]
+		} else {
+			a.OTP.Algorithm = otp.Algorithm(d.str())
+		}
+	default:
 		return fmt.Errorf("%w: account version %d", errRecordFormat, v)
 	}
-	a.ID, a.Label, a.Issuer, a.User = d.str(), d.str(), d.str(), d.str()
-	a.OTP.Kind = otp.Kind(d.str())
-	a.OTP.Secret = d.raw() // plain is ours alone: no copy
-	a.OTP.Algorithm = otp.Algorithm(d.str())
 	a.OTP.Digits = d.small(1 << 8)
 	a.OTP.Period = d.small(1 << 31)
 	a.OTP.Counter = d.uint()

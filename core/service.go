@@ -380,7 +380,7 @@ func (v *vault) account(id string) (*Account, error) {
 		return nil, &CorruptRecordError{What: "account", Err: err}
 	}
 	var a Account
-	if err := decodeAccount(plain, &a); err != nil {
+	if err := decodeAccount(plain, id, &a); err != nil {
 		return nil, &CorruptRecordError{What: "account", Err: err}
 	}
 	a.Vault = v.name

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -403,13 +404,16 @@ func TestIndexCodecRoundTripAndDamage(t *testing.T) {
 	in := []indexEntry{
 		{Summary: Summary{ID: "a1", Label: "binance", Issuer: "Binance", User: "ann@example.org", Kind: otp.TOTP, Confirmed: true, RecoveryCodes: 10, RecoveryLeft: 7}, Fingerprint: "fp1"},
 		{Summary: Summary{ID: "b2", Label: "vpn", Kind: otp.HOTP}, Fingerprint: "fp2"},
+		// newID and OpaqueID forms, stored as their bytes; an unknown kind spelled out.
+		{Summary: Summary{ID: "0123456789abcdef", Label: "steam", Kind: otp.Steam}, Fingerprint: "AAECAwQFBgcICQoLDA0ODw"},
+		{Summary: Summary{ID: "0123456789ABCDEF", Label: "odd", Kind: "motp"}, Fingerprint: "AAECAwQFBgcICQoLDA0ODx"},
 	}
 	b := encodeIndex(in)
 	out, err := decodeIndex(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 2 || out[0] != in[0] || out[1] != in[1] {
+	if !slices.Equal(out, in) {
 		t.Fatalf("round trip: %+v", out)
 	}
 	for cut := 0; cut < len(b); cut++ {
@@ -419,6 +423,58 @@ func TestIndexCodecRoundTripAndDamage(t *testing.T) {
 	}
 	if _, err := decodeIndex(append(bytes.Clone(b), 0)); err == nil {
 		t.Fatal("trailing byte accepted")
+	}
+}
+
+// TestCodecsReadVersion1 decodes records as the version 1 encoders wrote
+// them (databases from before issue 21): nothing stored is lost when the
+// compact forms came in.
+func TestCodecsReadVersion1(t *testing.T) {
+	e := encoder{}
+	e.byte(indexV1)
+	e.uint(1)
+	for _, s := range []string{"0123456789abcdef", "binance", "Binance", "ann@example.org", "totp", "AAECAwQFBgcICQoLDA0ODw"} {
+		e.str(s)
+	}
+	e.uint(1)
+	e.uint(3)
+	e.uint(2)
+	idx, err := decodeIndex(e.b)
+	want := indexEntry{Summary: Summary{ID: "0123456789abcdef", Label: "binance", Issuer: "Binance", User: "ann@example.org",
+		Kind: otp.TOTP, Confirmed: true, RecoveryCodes: 3, RecoveryLeft: 2}, Fingerprint: "AAECAwQFBgcICQoLDA0ODw"}
+	if err != nil || len(idx) != 1 || idx[0] != want {
+		t.Fatalf("v1 index: %+v, %v", idx, err)
+	}
+	if again, err := decodeIndex(encodeIndex(idx)); err != nil || !slices.Equal(again, idx) || len(encodeIndex(idx)) >= len(e.b) {
+		t.Errorf("v1 index re-encoded: %+v, %v (%d bytes, v1 %d)", again, err, len(encodeIndex(idx)), len(e.b))
+	}
+
+	e = encoder{}
+	e.byte(accountV1)
+	for _, s := range []string{"0123456789abcdef", "binance", "Binance", "ann@example.org", "hotp"} {
+		e.str(s)
+	}
+	e.bytes(rfcSecret)
+	e.str("SHA256")
+	e.uint(8)
+	e.uint(30)
+	e.uint(42)
+	e.time(time.Unix(1_700_000_000, 5))
+	e.time(time.Time{})
+	e.uint(1)
+	e.str("aaaa-1111")
+	e.time(time.Time{})
+	var a Account
+	if err := decodeAccount(e.b, "0123456789abcdef", &a); err != nil || a.ID != "0123456789abcdef" || a.Label != "binance" ||
+		a.OTP.Kind != otp.HOTP || a.OTP.Algorithm != otp.SHA256 || !bytes.Equal(a.OTP.Secret, rfcSecret) || a.OTP.Counter != 42 ||
+		len(a.RecoveryCodes) != 1 || a.Added.UnixNano() != 1_700_000_000_000_000_005 {
+		t.Fatalf("v1 account: %+v, %v", a, err)
+	}
+	if err := decodeAccount(e.b, "fedcba9876543210", &Account{}); err == nil {
+		t.Error("a v1 record under another id decoded")
+	}
+	if n := len(encodeAccount(&a)); n >= len(e.b) {
+		t.Errorf("v2 account %d bytes, v1 %d", n, len(e.b))
 	}
 }
 
@@ -444,7 +500,7 @@ func TestAccountCodecRoundTripAndDamage(t *testing.T) {
 		RecoveryCodes: []RecoveryCode{{Code: "aaaa-1111"}, {Code: "bbbb-2222", Used: time.Unix(1_700_000_200, 0).UTC()}}}
 	b := encodeAccount(in)
 	var out Account
-	if err := decodeAccount(b, &out); err != nil {
+	if err := decodeAccount(b, in.ID, &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.ID != in.ID || out.Label != in.Label || out.Issuer != in.Issuer || out.User != in.User ||
@@ -454,7 +510,7 @@ func TestAccountCodecRoundTripAndDamage(t *testing.T) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", out, in)
 	}
 	for cut := 0; cut < len(b); cut++ {
-		if err := decodeAccount(b[:cut], &Account{}); err == nil {
+		if err := decodeAccount(b[:cut], in.ID, &Account{}); err == nil {
 			t.Fatalf("truncated to %d bytes decoded", cut)
 		}
 	}
@@ -464,11 +520,11 @@ func FuzzDecodeAccount(f *testing.F) {
 	f.Add(encodeAccount(&Account{ID: "a", Label: "b", OTP: otp.Params{Kind: otp.TOTP, Secret: []byte("x")}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var a Account
-		if decodeAccount(b, &a) != nil {
+		if decodeAccount(b, "a", &a) != nil {
 			return
 		}
 		var again Account
-		if err := decodeAccount(encodeAccount(&a), &again); err != nil || again.Label != a.Label || !bytes.Equal(again.OTP.Secret, a.OTP.Secret) {
+		if err := decodeAccount(encodeAccount(&a), a.ID, &again); err != nil || again.Label != a.Label || !bytes.Equal(again.OTP.Secret, a.OTP.Secret) {
 			t.Fatalf("re-encoded account does not decode: %v", err)
 		}
 	})

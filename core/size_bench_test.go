@@ -32,8 +32,9 @@ func BenchmarkDBSize(b *testing.B) {
 		people, perUser int
 		batch           int
 	}{
-		{"1x1000", 1, 1000, 100},
-		{"1000x50", 1000, 50, 50},
+		{"1x1000", 1, 1000, 1000},      // one person imports 1,000 accounts
+		{"1x1000-by100", 1, 1000, 100}, // ... in ten imports of 100
+		{"1000x50", 1000, 50, 50},      // 1,000 people import 50 each
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var m dbSize

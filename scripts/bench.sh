@@ -4,7 +4,7 @@
 #
 #   make bench                        # this tree -> bench.txt, one table
 #   make bench OLD=before.txt         # the same, next to an earlier run
-#   QUICK=1 make bench                # leave out the Telegram subprocess runs
+#   QUICK=1 make bench                # leave out the subprocess runs (Telegram load, serve start)
 #
 # The micro benchmarks run on one core (-cpu 1) COUNT times each, the runs
 # of different benchmarks interleaved so a load spike on a shared machine
@@ -47,11 +47,21 @@ for ((i = 0; i < COUNT; i++)); do
 	done
 done
 
+# Bytes per account on disk (issue 21, item 2): whole databases written
+# through AddMany into real bbolt files; one build each, as the figures
+# are sizes, not times.
+(cd core && "$bin/core.test" -test.run '^$' -test.bench '^BenchmarkDBSize$' -test.benchtime 1x \
+	-test.cpu 1 -test.count 1) | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
+
 if [ -z "${QUICK:-}" ]; then
 	# Each of these is a whole `authbot serve` against the fake Bot API in
 	# another process, and minutes long: one run each.
 	$GO test -tags "$TAGS" -run '^$' -bench '^Benchmark(Load|CodeLatency)$' -benchtime 1x -count 1 \
 		-timeout 20m ./bots/telegram | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
+	# Start-up and idle RSS of serve over 1,000 people (issue 21 item 4):
+	# ms from exec to the first getUpdates, VmRSS and RssAnon at rest.
+	$GO test -tags "$TAGS" -run '^$' -bench '^BenchmarkServeStart$' -benchtime 5x -count 1 \
+		-timeout 10m ./cmd/authbot | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
 fi
 
 # One table across packages: pkg is dropped from the grouping (the names

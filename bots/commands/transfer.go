@@ -188,7 +188,7 @@ func (h *Handler) importIn(ctx context.Context, p *lang.Printer, person string, 
 	if len(res.Bad) > 0 {
 		b.WriteString("\n" + p.N("import.bad", len(res.Bad)))
 		for _, bad := range res.Bad {
-			fmt.Fprintf(&b, "\n• %s: %s", bad.Entry, bad.Reason)
+			b.WriteString("\n• " + problemLine(p, bad))
 		}
 	}
 	if missing := h.noteBatchParts(p, person, res); missing != "" {

@@ -20,8 +20,8 @@ func BenchmarkEncryptedRoundTrip(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		text := fmt.Sprintf("ping %d", i)
 		since := time.Now()
-		alice.send(room, text)
-		alice.wait("reply", func(evt *event.Event) bool {
+		alice.Send(room, text)
+		alice.Wait("reply", func(evt *event.Event) bool {
 			return replyFrom(room, bot.id(), since)(evt) && evt.Content.AsMessage().Body == "ok: "+text
 		})
 	}

@@ -14,11 +14,11 @@ import (
 
 	"github.com/pquerna/otp/totp"
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/crypto/attachment"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/core/qr"
 	"github.com/authbot/authbot/internal/testkit"
@@ -60,7 +60,7 @@ var codeSpan = regexp.MustCompile(`<code>(\d{6,8})</code>`)
 // some moment between from and to, computed independently with pquerna/otp.
 func checkCode(t *testing.T, reply *event.Event, from, to time.Time) {
 	t.Helper()
-	if !decrypted(reply) {
+	if !matrixtest.Decrypted(reply) {
 		t.Error("the code reply was not encrypted")
 	}
 	msg := reply.Content.AsMessage()
@@ -87,21 +87,21 @@ func checkCode(t *testing.T, reply *event.Event, from, to time.Time) {
 func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	alice := matrixtest.NewPerson(t, h, "alice")
+	handler := realHandler(t, map[id.UserID]string{alice.ID(): "alice"})
 	cfg := botConfig(t, h, handler)
 	bot := startBot(t, cfg)
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 
 	// Encrypted /add: the bot stores it and redacts the message.
 	since := time.Now()
-	add := alice.send(room, "!add binance "+testSecret)
-	red := alice.wait("redaction of the /add message", redactionOf(room, add))
+	add := alice.Send(room, "!add binance "+testSecret)
+	red := alice.Wait("redaction of the /add message", redactionOf(room, add))
 	if red.Sender != bot.id() {
 		t.Errorf("the /add message was redacted by %s", red.Sender)
 	}
-	addReply := alice.wait("the /add reply", replyFrom(room, bot.id(), since))
+	addReply := alice.Wait("the /add reply", replyFrom(room, bot.id(), since))
 	if body := addReply.Content.AsMessage().Body; strings.Contains(body, testSecret) {
 		t.Error("the /add reply repeats the secret")
 	} else if !strings.Contains(body, "Send !code binance") || strings.Contains(body, "/code") {
@@ -110,8 +110,8 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 
 	// Encrypted /code: the decrypted reply has the right code.
 	since = time.Now()
-	alice.send(room, "!code binance")
-	reply := alice.wait("the /code reply", func(evt *event.Event) bool {
+	alice.Send(room, "!code binance")
+	reply := alice.Wait("the /code reply", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
 	})
 	checkCode(t, reply, since, time.Now())
@@ -128,8 +128,8 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 		t.Error("identity key changed across the restart")
 	}
 	since = time.Now()
-	alice.send(room, "/code binance")
-	reply = alice.wait("the /code reply after restart", func(evt *event.Event) bool {
+	alice.Send(room, "/code binance")
+	reply = alice.Wait("the /code reply after restart", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
 	})
 	checkCode(t, reply, since, time.Now())
@@ -138,27 +138,27 @@ func TestAddAndCodeOverE2EEWithRestart(t *testing.T) {
 func TestGroupRoomRealHandlerPostsNoCode(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	carol := newPerson(t, h, "carol")
-	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	alice := matrixtest.NewPerson(t, h, "alice")
+	carol := matrixtest.NewPerson(t, h, "carol")
+	handler := realHandler(t, map[id.UserID]string{alice.ID(): "alice"})
 	bot := startBot(t, botConfig(t, h, handler))
-	dm := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(dm, bot.id())
+	dm := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(dm, bot.id())
 	since := time.Now()
-	alice.send(dm, "/add binance "+testSecret)
-	alice.wait("the /add reply", replyFrom(dm, bot.id(), since))
+	alice.Send(dm, "/add binance "+testSecret)
+	alice.Wait("the /add reply", replyFrom(dm, bot.id(), since))
 
-	group := alice.room(true, "trusted_private_chat", bot.id(), carol.id())
-	alice.waitJoined(group, bot.id())
+	group := alice.Room(true, "trusted_private_chat", bot.id(), carol.ID())
+	alice.WaitJoined(group, bot.id())
 	since = time.Now()
-	alice.send(group, "/code binance")
-	reply := alice.wait("the bot's answer in the group", replyFrom(group, bot.id(), since))
+	alice.Send(group, "/code binance")
+	reply := alice.Wait("the bot's answer in the group", replyFrom(group, bot.id(), since))
 	body := reply.Content.AsMessage().Body
 	if codeSpan.MatchString(reply.Content.AsMessage().FormattedBody) || regexp.MustCompile(`\d{6}`).MatchString(body) || strings.Contains(body, "binance") {
 		t.Errorf("group answer %q carries a code or an account name", body)
 	}
 	// Nothing else from the bot in the group carries a code either.
-	for _, e := range alice.seen(replyFrom(group, bot.id(), since)) {
+	for _, e := range alice.Seen(replyFrom(group, bot.id(), since)) {
 		if regexp.MustCompile(`\d{6}`).MatchString(e.Content.AsMessage().Body) {
 			t.Errorf("group message %q carries digits that may be a code", e.Content.AsMessage().Body)
 		}
@@ -171,17 +171,17 @@ func TestSurvivesHomeserverRestart(t *testing.T) {
 	// before the parallel ones resume, so nothing else is mid-flight.
 	alice, bot, room := dmWithBot(t, h, &fakeHandler{}, true, "trusted_private_chat")
 	since := time.Now()
-	alice.send(room, "before")
-	alice.wait("reply before the restart", replyFrom(room, bot.id(), since))
+	alice.Send(room, "before")
+	alice.Wait("reply before the restart", replyFrom(room, bot.id(), since))
 
 	h.Restart(t)
 
 	since = time.Now()
-	alice.send(room, "after")
-	reply := alice.wait("reply after the restart", func(evt *event.Event) bool {
+	alice.Send(room, "after")
+	reply := alice.Wait("reply after the restart", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && evt.Content.AsMessage().Body == "ok: after"
 	})
-	if !decrypted(reply) {
+	if !matrixtest.Decrypted(reply) {
 		t.Error("reply after the restart was not encrypted")
 	}
 }
@@ -189,37 +189,24 @@ func TestSurvivesHomeserverRestart(t *testing.T) {
 func TestEncryptedQRImageAddsAccount(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	alice := matrixtest.NewPerson(t, h, "alice")
+	handler := realHandler(t, map[id.UserID]string{alice.ID(): "alice"})
 	bot := startBot(t, botConfig(t, h, handler))
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 
 	png, err := qr.Encode("otpauth://totp/GitHub:alice?secret="+testSecret+"&issuer=GitHub", 256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	ef := attachment.NewEncryptedFile()
-	sealed := append([]byte(nil), png...)
-	ef.EncryptInPlace(sealed)
-	up, err := alice.cli.UploadBytes(ctx, sealed, "application/octet-stream")
-	if err != nil {
-		t.Fatal(err)
-	}
 	since := time.Now()
-	img := alice.sendContent(room, &event.MessageEventContent{
-		MsgType: event.MsgImage, Body: "screenshot.png", FileName: "screenshot.png",
-		Info: &event.FileInfo{MimeType: "image/png", Size: len(png)},
-		File: &event.EncryptedFileInfo{EncryptedFile: *ef, URL: up.ContentURI.CUString()},
-	})
-	alice.wait("redaction of the QR image", redactionOf(room, img))
-	alice.wait("the reply to the QR image", replyFrom(room, bot.id(), since))
+	img := alice.SendImage(room, "screenshot.png", png)
+	alice.Wait("redaction of the QR image", redactionOf(room, img))
+	alice.Wait("the reply to the QR image", replyFrom(room, bot.id(), since))
 
 	since = time.Now()
-	alice.send(room, "/code github")
-	reply := alice.wait("the /code reply", func(evt *event.Event) bool {
+	alice.Send(room, "/code github")
+	reply := alice.Wait("the /code reply", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && codeSpan.MatchString(evt.Content.AsMessage().FormattedBody)
 	})
 	checkCode(t, reply, since, time.Now())
@@ -228,8 +215,8 @@ func TestEncryptedQRImageAddsAccount(t *testing.T) {
 func TestAccessTokenLogin(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, new(fakeHandler).serve(alice.id(), "alice"))
+	alice := matrixtest.NewPerson(t, h, "alice")
+	cfg := botConfig(t, h, new(fakeHandler).serve(alice.ID(), "alice"))
 	// Get a token the way an operator would (e.g. from Element's settings).
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
@@ -250,11 +237,11 @@ func TestAccessTokenLogin(t *testing.T) {
 	if bot.bot.cli.DeviceID != resp.DeviceID {
 		t.Errorf("device %s, want the token's %s", bot.bot.cli.DeviceID, resp.DeviceID)
 	}
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 	since := time.Now()
-	alice.send(room, "hello")
-	if r := alice.wait("reply", replyFrom(room, bot.id(), since)); !decrypted(r) {
+	alice.Send(room, "hello")
+	if r := alice.Wait("reply", replyFrom(room, bot.id(), since)); !matrixtest.Decrypted(r) {
 		t.Error("reply not encrypted")
 	}
 

@@ -20,6 +20,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/core/seal"
 )
 
@@ -30,12 +31,12 @@ import (
 func TestBotIsCrossSigned(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, new(fakeHandler).serve(alice.id(), "alice"))
+	alice := matrixtest.NewPerson(t, h, "alice")
+	cfg := botConfig(t, h, new(fakeHandler).serve(alice.ID(), "alice"))
 	bot := startBot(t, cfg)
 	ctx := context.Background()
 
-	master := publishedMaster(t, alice.cli, bot.id())
+	master := publishedMaster(t, alice.Cli, bot.id())
 	if master == "" {
 		t.Fatal("the bot published no cross-signing master key")
 	}
@@ -54,7 +55,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 	// Restart: same master key (the sealed one), device still signed.
 	bot.stop()
 	bot = startBot(t, cfg)
-	if got := publishedMaster(t, alice.cli, bot.id()); got != master {
+	if got := publishedMaster(t, alice.Cli, bot.id()); got != master {
 		t.Errorf("master key after restart = %s, want %s", got, master)
 	}
 	// A state dir without the file (a standby elsewhere, a lost dir) gets
@@ -64,7 +65,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	bot = startBot(t, cfg)
-	if got := publishedMaster(t, alice.cli, bot.id()); got != master {
+	if got := publishedMaster(t, alice.Cli, bot.id()); got != master {
 		t.Errorf("master key after losing the sealed file = %s, want %s", got, master)
 	}
 
@@ -91,7 +92,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 	cfg.PrevCrossSigningKey, cfg.CrossSigningKey = cfg.CrossSigningKey, newKey
 	cfg.CrossSigningRekeyed = func(context.Context) error { rekeyed++; return nil }
 	bot = startBot(t, cfg)
-	if got := publishedMaster(t, alice.cli, bot.id()); got != master {
+	if got := publishedMaster(t, alice.Cli, bot.id()); got != master {
 		t.Errorf("master key after a rotation = %s, want %s", got, master)
 	}
 	holds("after a rotation")
@@ -104,18 +105,18 @@ func TestBotIsCrossSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	bot = startBot(t, cfg) // only the account data is left, and only the new key
-	if got := publishedMaster(t, alice.cli, bot.id()); got != master {
+	if got := publishedMaster(t, alice.Cli, bot.id()); got != master {
 		t.Errorf("master key from account data after a rotation = %s, want %s", got, master)
 	}
 	holds("from account data after a rotation")
 
 	// Emoji verification from alice's side, as Element does it in the DM.
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 	cb := newSASPerson()
 	store := &lockedStore{inner: verificationhelper.NewInMemoryVerificationStore()}
-	vh := verificationhelper.NewVerificationHelper(alice.cli, alice.helper.Machine(), store, cb, false, false, true)
-	if err := initVerification(ctx, alice.cli, alice.cli.Syncer.(mautrix.ExtensibleSyncer), vh); err != nil {
+	vh := verificationhelper.NewVerificationHelper(alice.Cli, alice.Machine(), store, cb, false, false, true)
+	if err := initVerification(ctx, alice.Cli, alice.Cli.Syncer.(mautrix.ExtensibleSyncer), vh); err != nil {
 		t.Fatal(err)
 	}
 	// alice needs cross-signing keys of her own to trust the bot's identity.
@@ -125,8 +126,8 @@ func TestBotIsCrossSigned(t *testing.T) {
 	// sync has taken in her own new keys (sync handlers run in order, this
 	// one after the crypto machine's).
 	ownKeys := make(chan struct{}, 1)
-	alice.cli.Syncer.(mautrix.ExtensibleSyncer).OnSync(func(_ context.Context, resp *mautrix.RespSync, _ string) bool {
-		if slices.Contains(resp.DeviceLists.Changed, alice.id()) {
+	alice.Cli.Syncer.(mautrix.ExtensibleSyncer).OnSync(func(_ context.Context, resp *mautrix.RespSync, _ string) bool {
+		if slices.Contains(resp.DeviceLists.Changed, alice.ID()) {
 			select {
 			case ownKeys <- struct{}{}:
 			default:
@@ -134,7 +135,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 		}
 		return true
 	})
-	if _, _, err := alice.helper.Machine().GenerateAndUploadCrossSigningKeysWithPassword(ctx, personPassword, ""); err != nil {
+	if _, _, err := alice.Machine().GenerateAndUploadCrossSigningKeysWithPassword(ctx, matrixtest.PersonPassword, ""); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -149,7 +150,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	emojis := cb.wait(t, "the emoji", cb.sas)
-	shown := alice.wait("the bot's emoji message", func(evt *event.Event) bool {
+	shown := alice.Wait("the bot's emoji message", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && strings.HasPrefix(evt.Content.AsMessage().Body, "Verifying")
 	})
 	if !strings.Contains(shown.Content.AsMessage().Body, emojis) {
@@ -159,7 +160,7 @@ func TestBotIsCrossSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	cb.wait(t, "done", cb.done)
-	trusted, err := alice.helper.Machine().IsUserTrusted(ctx, bot.id())
+	trusted, err := alice.Machine().IsUserTrusted(ctx, bot.id())
 	if err != nil || !trusted {
 		t.Errorf("after verification alice does not trust the bot: %v %v", trusted, err)
 	}
@@ -171,10 +172,10 @@ func TestBotIsCrossSigned(t *testing.T) {
 func startInRoomVerification(t *testing.T, p *person, store verificationhelper.VerificationStore, room id.RoomID, to id.UserID) id.VerificationTransactionID {
 	t.Helper()
 	ctx := context.Background()
-	resp, err := p.cli.SendMessageEvent(ctx, room, event.EventMessage, &event.MessageEventContent{
+	resp, err := p.Cli.SendMessageEvent(ctx, room, event.EventMessage, &event.MessageEventContent{
 		MsgType:    event.MsgVerificationRequest,
 		Body:       "verification request",
-		FromDevice: p.cli.DeviceID,
+		FromDevice: p.Cli.DeviceID,
 		Methods:    []event.VerificationMethod{event.VerificationMethodSAS},
 		To:         to,
 	})
@@ -208,7 +209,7 @@ func publishedMaster(t *testing.T, cli *mautrix.Client, user id.UserID) id.Ed255
 func deviceTrust(t *testing.T, p *person, user id.UserID, device id.DeviceID) id.TrustState {
 	t.Helper()
 	ctx := context.Background()
-	mach := p.helper.Machine()
+	mach := p.Machine()
 	if _, err := mach.FetchKeys(ctx, []id.UserID{user}, true); err != nil {
 		t.Fatal(err)
 	}

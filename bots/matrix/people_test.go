@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 )
 
 // strangerHandler is a fakeHandler whose directory takes newcomers:
@@ -31,28 +32,14 @@ func (s *strangerHandler) HandleStranger(_ context.Context, platform, identity s
 	return "carol", []commands.Reply{{Parts: []commands.Part{{Text: "Welcome, carol!"}}}}
 }
 
-func (p *person) invitedTo(by id.UserID) id.RoomID {
-	p.t.Helper()
-	evt := p.wait("an invite from "+by.String(), func(evt *event.Event) bool {
-		return evt.Type == event.StateMember && evt.GetStateKey() == p.id().String() &&
-			evt.Sender == by && evt.Content.AsMember().Membership == event.MembershipInvite
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if _, err := p.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
-		p.t.Fatalf("join: %v", err)
-	}
-	return evt.RoomID
-}
-
 // TestReplyToOpensDirectChat: a reply addressed to another person (an
 // approval request) reaches them in a new encrypted direct chat, and the
 // next one in the same room.
 func TestReplyToOpensDirectChat(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	bob := newPerson(t, h, "bob")
+	alice := matrixtest.NewPerson(t, h, "alice")
+	bob := matrixtest.NewPerson(t, h, "bob")
 	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
 		return []commands.Reply{
 			{Parts: []commands.Part{{Text: "asked bob"}}},
@@ -60,22 +47,22 @@ func TestReplyToOpensDirectChat(t *testing.T) {
 			{To: "nobody", Parts: []commands.Part{{Text: "lost"}}},
 		}
 	}}
-	f.serve(alice.id(), "alice").serve(bob.id(), "bob")
+	f.serve(alice.ID(), "alice").serve(bob.ID(), "bob")
 	cfg := botConfig(t, h, f)
 	bot := startBot(t, cfg)
-	dm := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(dm, bot.id())
+	dm := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(dm, bot.id())
 	since := time.Now()
-	alice.send(dm, "one")
-	alice.wait("the reply to alice", replyFrom(dm, bot.id(), since))
-	room := bob.invitedTo(bot.id())
-	got := bob.wait("the reply to bob", replyFrom(room, bot.id(), since))
-	if !decrypted(got) || !strings.Contains(got.Content.AsMessage().Body, "alice asks: one") {
-		t.Fatalf("bob got %q (decrypted %v)", got.Content.AsMessage().Body, decrypted(got))
+	alice.Send(dm, "one")
+	alice.Wait("the reply to alice", replyFrom(dm, bot.id(), since))
+	room := bob.InvitedTo(bot.id())
+	got := bob.Wait("the reply to bob", replyFrom(room, bot.id(), since))
+	if !matrixtest.Decrypted(got) || !strings.Contains(got.Content.AsMessage().Body, "alice asks: one") {
+		t.Fatalf("bob got %q (decrypted %v)", got.Content.AsMessage().Body, matrixtest.Decrypted(got))
 	}
 	since = time.Now()
-	alice.send(dm, "two")
-	bob.wait("the second reply in the same room", func(evt *event.Event) bool {
+	alice.Send(dm, "two")
+	bob.Wait("the second reply in the same room", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) && strings.Contains(evt.Content.AsMessage().Body, "alice asks: two")
 	})
 }
@@ -86,24 +73,24 @@ func TestReplyToOpensDirectChat(t *testing.T) {
 func TestStrangerJoinsWithInvite(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	carol := newPerson(t, h, "carol")
-	eve := newPerson(t, h, "eve")
+	alice := matrixtest.NewPerson(t, h, "alice")
+	carol := matrixtest.NewPerson(t, h, "carol")
+	eve := matrixtest.NewPerson(t, h, "eve")
 	f := &strangerHandler{}
-	f.serve(alice.id(), "alice")
+	f.serve(alice.ID(), "alice")
 	bot := startBot(t, botConfig(t, h, f))
 
-	dm := carol.room(true, "trusted_private_chat", bot.id())
-	carol.waitJoined(dm, bot.id())
+	dm := carol.Room(true, "trusted_private_chat", bot.id())
+	carol.WaitJoined(dm, bot.id())
 	since := time.Now()
-	carol.send(dm, "/join good")
-	welcome := carol.wait("the welcome", replyFrom(dm, bot.id(), since))
+	carol.Send(dm, "/join good")
+	welcome := carol.Wait("the welcome", replyFrom(dm, bot.id(), since))
 	if !strings.Contains(welcome.Content.AsMessage().Body, "Welcome, carol!") {
 		t.Fatalf("welcome %q", welcome.Content.AsMessage().Body)
 	}
 	since = time.Now()
-	carol.send(dm, "/code x")
-	carol.wait("a served reply", func(evt *event.Event) bool {
+	carol.Send(dm, "/code x")
+	carol.Wait("a served reply", func(evt *event.Event) bool {
 		return replyFrom(dm, bot.id(), since)(evt) && strings.Contains(evt.Content.AsMessage().Body, "ok: /code x")
 	})
 	reqs := f.requests()
@@ -111,15 +98,15 @@ func TestStrangerJoinsWithInvite(t *testing.T) {
 		t.Fatalf("requests %+v, want one from carol in a private chat", reqs)
 	}
 
-	edm := eve.room(true, "trusted_private_chat", bot.id())
-	eve.waitJoined(edm, bot.id())
+	edm := eve.Room(true, "trusted_private_chat", bot.id())
+	eve.WaitJoined(edm, bot.id())
 	since = time.Now()
-	eve.send(edm, "hello")
-	refusal := eve.wait("the refusal", replyFrom(edm, bot.id(), since))
+	eve.Send(edm, "hello")
+	refusal := eve.Wait("the refusal", replyFrom(edm, bot.id(), since))
 	if !strings.Contains(refusal.Content.AsMessage().Body, "private bot") {
 		t.Errorf("refusal %q", refusal.Content.AsMessage().Body)
 	}
-	eve.waitMembership(edm, bot.id(), event.MembershipLeave)
+	eve.WaitMembership(edm, bot.id(), event.MembershipLeave)
 	if n := len(f.requests()); n != 1 {
 		t.Errorf("handler got %d requests, want only carol's", n)
 	}

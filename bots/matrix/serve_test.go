@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/internal/testkit"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -41,34 +42,34 @@ func TestServeExportRedactedAfterRestart(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			botLocal := h.Register(t, "srv", botPassword)
-			alice := newPerson(t, h, "alice")
+			alice := matrixtest.NewPerson(t, h, "alice")
 			cfg := filepath.Join(dir, "config.yaml")
 			conf := fmt.Sprintf("data_dir: %s\nlog:\n  level: debug\ncodes:\n  delete_after: 2m\n  export_delete_after: 5s\n"+
 				"rate_limits:\n  off: true\nmatrix:\n  homeserver: %q\n  user_id: %q\n  password: %q\nusers:\n  - name: alice\n    matrix: %q\n",
-				filepath.Join(dir, "data"), h.URL, h.UserID(botLocal), botPassword, alice.id())
+				filepath.Join(dir, "data"), h.URL, h.UserID(botLocal), botPassword, alice.ID())
 			if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			botID := id.UserID(h.UserID(botLocal))
 			p := startServe(t, bin, cfg)
-			dm := alice.room(true, "trusted_private_chat", botID)
-			alice.waitJoined(dm, botID)
-			add := alice.send(dm, "/add binance "+testSecret)
-			alice.wait("redaction of the /add", redactionOf(dm, add))
+			dm := alice.Room(true, "trusted_private_chat", botID)
+			alice.WaitJoined(dm, botID)
+			add := alice.Send(dm, "/add binance "+testSecret)
+			alice.Wait("redaction of the /add", redactionOf(dm, add))
 
-			export := alice.send(dm, "/export binance yes")
+			export := alice.Send(dm, "/export binance yes")
 			fromBot := func(evt *event.Event) bool {
 				return evt.RoomID == dm && evt.Sender == botID && evt.Type == event.EventMessage
 			}
-			text := alice.after("the export text", export, func(evt *event.Event) bool {
+			text := alice.After("the export text", export, func(evt *event.Event) bool {
 				return fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "otpauth://")
 			})
-			image := alice.after("the export QR", export, func(evt *event.Event) bool {
+			image := alice.After("the export QR", export, func(evt *event.Event) bool {
 				return fromBot(evt) && evt.Content.AsMessage().MsgType == event.MsgImage
 			})
 			sentAt := time.UnixMilli(text.Timestamp)
 			stop(t, p, sig)
-			if len(alice.seen(redactionOf(dm, text.ID))) > 0 {
+			if len(alice.Seen(redactionOf(dm, text.ID))) > 0 {
 				t.Fatal("the export was redacted before the restart; the test proves nothing")
 			}
 			startServe(t, bin, cfg)
@@ -76,17 +77,17 @@ func TestServeExportRedactedAfterRestart(t *testing.T) {
 				// Killed at once, the bot may have died between the
 				// homeserver's answer for the QR and storing its id: the
 				// new process must then say so in the room.
-				evt := alice.after("the QR's redaction or a notice", export, func(evt *event.Event) bool {
+				evt := alice.After("the QR's redaction or a notice", export, func(evt *event.Event) bool {
 					return redactionOf(dm, image.ID)(evt) || (fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "may have stayed in this room"))
 				})
 				if evt.Type != event.EventRedaction {
 					t.Log("the QR's id was not stored before the kill: the room was told to remove it")
-					alice.wait("redaction of the export text", redactionOf(dm, text.ID))
+					alice.Wait("redaction of the export text", redactionOf(dm, text.ID))
 					return
 				}
 			}
 			for _, e := range []*event.Event{text, image} {
-				red := alice.wait("redaction of the export", redactionOf(dm, e.ID))
+				red := alice.Wait("redaction of the export", redactionOf(dm, e.ID))
 				if red.Sender != botID {
 					t.Errorf("redacted by %s", red.Sender)
 				}

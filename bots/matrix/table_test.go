@@ -3,7 +3,6 @@
 package matrix
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,20 +11,8 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 )
-
-// after returns the first recorded event past the one with id after that
-// matches, waiting up to waitFor: the answer to that message, not to an
-// earlier one.
-func (p *person) after(what string, after id.EventID, match func(*event.Event) bool) *event.Event {
-	p.t.Helper()
-	return p.wait(what, func(evt *event.Event) bool {
-		// p.mu is held by wait: read p.events directly.
-		i := slices.IndexFunc(p.events, func(e *event.Event) bool { return e.ID == after })
-		j := slices.Index(p.events, evt)
-		return i >= 0 && j > i && match(evt)
-	})
-}
 
 // TestCommandTableOnMatrix sends every name and alias of the command table
 // in a direct chat and in a group room, with the table's secret example
@@ -35,14 +22,14 @@ func (p *person) after(what string, after id.EventID, match func(*event.Event) b
 func TestCommandTableOnMatrix(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	bob := newPerson(t, h, "bob")
-	handler := realHandler(t, map[id.UserID]string{alice.id(): "alice"})
+	alice := matrixtest.NewPerson(t, h, "alice")
+	bob := matrixtest.NewPerson(t, h, "bob")
+	handler := realHandler(t, map[id.UserID]string{alice.ID(): "alice"})
 	bot := startBot(t, botConfig(t, h, handler))
-	dm := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(dm, bot.id())
-	group := alice.room(false, "trusted_private_chat", bot.id(), bob.id())
-	alice.waitJoined(group, bot.id())
+	dm := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(dm, bot.id())
+	group := alice.Room(false, "trusted_private_chat", bot.id(), bob.ID())
+	alice.WaitJoined(group, bot.id())
 
 	start := time.Now()
 	for _, c := range commands.Commands() {
@@ -58,15 +45,15 @@ func TestCommandTableOnMatrix(t *testing.T) {
 					if room == group {
 						where = "group"
 					}
-					sent := alice.send(room, text)
-					reply := alice.after(where+" reply to "+spelling, sent, func(evt *event.Event) bool {
+					sent := alice.Send(room, text)
+					reply := alice.After(where+" reply to "+spelling, sent, func(evt *event.Event) bool {
 						return evt.RoomID == room && evt.Sender == bot.id() && evt.Type == event.EventMessage &&
 							(evt.Content.AsMessage().RelatesTo == nil || evt.Content.AsMessage().RelatesTo.Type != event.RelReplace)
 					})
 					// The adapter redacts before it replies.
-					redacted := len(alice.seen(redactionOf(room, sent))) > 0
+					redacted := len(alice.Seen(redactionOf(room, sent))) > 0
 					if secret && !redacted {
-						alice.wait(where+": redaction of "+spelling, redactionOf(room, sent))
+						alice.Wait(where+": redaction of "+spelling, redactionOf(room, sent))
 						redacted = true
 					}
 					if redacted != secret {
@@ -82,7 +69,7 @@ func TestCommandTableOnMatrix(t *testing.T) {
 		}
 	}
 	// Everything the bot said in the group was the one refusal.
-	for _, evt := range alice.seen(replyFrom(group, bot.id(), start)) {
+	for _, evt := range alice.Seen(replyFrom(group, bot.id(), start)) {
 		if body := evt.Content.AsMessage().Body; !strings.Contains(body, "private chat") {
 			t.Errorf("the group got %q", body)
 		}

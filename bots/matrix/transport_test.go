@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"maunium.net/go/mautrix/crypto/attachment"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 )
 
 // These tests drive the adapter against the real Dendrite with a fake
@@ -23,11 +23,11 @@ import (
 // dmWithBot starts a bot for one person and opens a DM between them.
 func dmWithBot(t testing.TB, h *homeserver, f *fakeHandler, encrypted bool, preset string) (*person, *runningBot, id.RoomID) {
 	t.Helper()
-	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, f.serve(alice.id(), "alice"))
+	alice := matrixtest.NewPerson(t, h, "alice")
+	cfg := botConfig(t, h, f.serve(alice.ID(), "alice"))
 	bot := startBot(t, cfg)
-	room := alice.room(encrypted, preset, bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(encrypted, preset, bot.id())
+	alice.WaitJoined(room, bot.id())
 	return alice, bot, room
 }
 
@@ -43,9 +43,9 @@ func TestEncryptedDMReplyIsRendered(t *testing.T) {
 	}}
 	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
 	since := time.Now()
-	request := alice.send(room, "!code binance")
-	reply := alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
-	if !decrypted(reply) {
+	request := alice.Send(room, "!code binance")
+	reply := alice.Wait("the bot's reply", replyFrom(room, bot.id(), since))
+	if !matrixtest.Decrypted(reply) {
 		t.Error("the reply in an encrypted room was not encrypted")
 	}
 	msg := reply.Content.AsMessage()
@@ -66,8 +66,8 @@ func TestEncryptedDMReplyIsRendered(t *testing.T) {
 	}
 	// "1" answers the option, as a tapped button; another number does not.
 	since = time.Now()
-	alice.send(room, "1")
-	second := alice.wait("the reply to option 1", func(e *event.Event) bool {
+	alice.Send(room, "1")
+	second := alice.Wait("the reply to option 1", func(e *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(e) && e.ID != reply.ID
 	})
 	reqs := f.requests()
@@ -84,7 +84,7 @@ func TestEncryptedDMReplyIsRendered(t *testing.T) {
 	}
 	// The set was used up by "1" and replaced by the new reply's options:
 	// a keycap reaction on that reply picks one too.
-	if _, err := alice.cli.SendReaction(context.Background(), room, second.ID, "1\ufe0f\u20e3"); err != nil {
+	if _, err := alice.Cli.SendReaction(context.Background(), room, second.ID, "1\ufe0f\u20e3"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(waitFor)
@@ -101,9 +101,9 @@ func TestUnencryptedDMGetsPlainReply(t *testing.T) {
 	t.Parallel()
 	alice, bot, room := dmWithBot(t, h, &fakeHandler{}, false, "trusted_private_chat")
 	since := time.Now()
-	alice.send(room, "/help")
-	reply := alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
-	if decrypted(reply) {
+	alice.Send(room, "/help")
+	reply := alice.Wait("the bot's reply", replyFrom(room, bot.id(), since))
+	if matrixtest.Decrypted(reply) {
 		t.Error("the reply in an unencrypted room was encrypted")
 	}
 	if got := reply.Content.AsMessage().Body; got != "ok: /help" {
@@ -119,22 +119,22 @@ func TestSecretMessageIsRedacted(t *testing.T) {
 	}}
 	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
 	since := time.Now()
-	secret := alice.send(room, "/add binance JBSWY3DPEHPK3PXP")
-	red := alice.wait("redaction of the secret", redactionOf(room, secret))
+	secret := alice.Send(room, "/add binance JBSWY3DPEHPK3PXP")
+	red := alice.Wait("redaction of the secret", redactionOf(room, secret))
 	if red.Sender != bot.id() {
 		t.Errorf("redacted by %s, want the bot", red.Sender)
 	}
-	alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
+	alice.Wait("the bot's reply", replyFrom(room, bot.id(), since))
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	orig, err := alice.cli.GetEvent(ctx, room, secret)
+	orig, err := alice.Cli.GetEvent(ctx, room, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(orig.Content.Raw) != 0 {
 		t.Errorf("the server still holds content for the secret message: %v keys", len(orig.Content.Raw))
 	}
-	for _, e := range alice.seen(replyFrom(room, bot.id(), since)) {
+	for _, e := range alice.Seen(replyFrom(room, bot.id(), since)) {
 		if strings.Contains(e.Content.AsMessage().Body, commands.DeleteFailedNotice) {
 			t.Errorf("got a delete-failed notice although the redaction worked: %q", e.Content.AsMessage().Body)
 		}
@@ -150,8 +150,8 @@ func TestRedactionForbiddenIsExplained(t *testing.T) {
 	// private_chat leaves the bot at power level 0: it may not redact.
 	alice, bot, room := dmWithBot(t, h, f, true, "private_chat")
 	since := time.Now()
-	alice.send(room, "/add binance JBSWY3DPEHPK3PXP")
-	alice.wait("the delete-failed notice", func(evt *event.Event) bool {
+	alice.Send(room, "/add binance JBSWY3DPEHPK3PXP")
+	alice.Wait("the delete-failed notice", func(evt *event.Event) bool {
 		return replyFrom(room, bot.id(), since)(evt) &&
 			strings.Contains(evt.Content.AsMessage().Body, commands.DeleteFailedNotice)
 	})
@@ -160,36 +160,36 @@ func TestRedactionForbiddenIsExplained(t *testing.T) {
 func TestOutsiderInviteIsRefused(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	outsider := newPerson(t, h, "bob-outsider")
+	alice := matrixtest.NewPerson(t, h, "alice")
+	outsider := matrixtest.NewPerson(t, h, "bob-outsider")
 	f := &fakeHandler{}
-	bot := startBot(t, botConfig(t, h, f.serve(alice.id(), "alice")))
-	room := outsider.room(true, "trusted_private_chat", bot.id())
-	outsider.waitMembership(room, bot.id(), event.MembershipLeave)
+	bot := startBot(t, botConfig(t, h, f.serve(alice.ID(), "alice")))
+	room := outsider.Room(true, "trusted_private_chat", bot.id())
+	outsider.WaitMembership(room, bot.id(), event.MembershipLeave)
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("handler got %d requests from an outsider's room", n)
 	}
 	// A configured person in the same bot still gets served.
-	dm := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(dm, bot.id())
+	dm := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(dm, bot.id())
 }
 
 func TestGroupRoomGetsNoSecrets(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
-	alice := newPerson(t, h, "alice")
-	carol := newPerson(t, h, "carol")
+	alice := matrixtest.NewPerson(t, h, "alice")
+	carol := matrixtest.NewPerson(t, h, "carol")
 	f := &fakeHandler{reply: func(req commands.Request) []commands.Reply {
 		// A broken handler that ignores Chat: the adapter's second lock
 		// must still keep the code out of the room.
 		return []commands.Reply{{Parts: []commands.Part{{Text: "binance: "}, {Text: "987654", Code: true}}, Sensitive: true}}
 	}}
-	bot := startBot(t, botConfig(t, h, f.serve(alice.id(), "alice").serve(carol.id(), "carol")))
-	room := alice.room(true, "trusted_private_chat", bot.id(), carol.id())
-	alice.waitJoined(room, bot.id())
+	bot := startBot(t, botConfig(t, h, f.serve(alice.ID(), "alice").serve(carol.ID(), "carol")))
+	room := alice.Room(true, "trusted_private_chat", bot.id(), carol.ID())
+	alice.WaitJoined(room, bot.id())
 	since := time.Now()
-	alice.send(room, "/code binance")
-	reply := alice.wait("the bot's refusal", replyFrom(room, bot.id(), since))
+	alice.Send(room, "/code binance")
+	reply := alice.Wait("the bot's refusal", replyFrom(room, bot.id(), since))
 	if body := reply.Content.AsMessage().Body; strings.Contains(body, "987654") || !strings.Contains(body, "private chat") {
 		t.Errorf("group reply %q: want a refusal without the code", body)
 	}
@@ -205,26 +205,11 @@ func TestEncryptedAttachmentIsDecrypted(t *testing.T) {
 		return []commands.Reply{{Parts: []commands.Part{{Text: "read it"}}, DeleteRequest: true}}
 	}}
 	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
 	png := bytes.Repeat([]byte("\x89PNG fake image bytes "), 50)
-	ef := attachment.NewEncryptedFile()
-	sealed := append([]byte(nil), png...)
-	ef.EncryptInPlace(sealed)
-	up, err := alice.cli.UploadBytes(ctx, sealed, "application/octet-stream")
-	if err != nil {
-		t.Fatal(err)
-	}
 	since := time.Now()
-	sent := alice.sendContent(room, &event.MessageEventContent{
-		MsgType:  event.MsgImage,
-		Body:     "qr.png",
-		FileName: "qr.png",
-		Info:     &event.FileInfo{MimeType: "image/png", Size: len(png)},
-		File:     &event.EncryptedFileInfo{EncryptedFile: *ef, URL: up.ContentURI.CUString()},
-	})
-	alice.wait("the bot's reply", replyFrom(room, bot.id(), since))
-	alice.wait("redaction of the image", redactionOf(room, sent))
+	sent := alice.SendImage(room, "qr.png", png)
+	alice.Wait("the bot's reply", replyFrom(room, bot.id(), since))
+	alice.Wait("redaction of the image", redactionOf(room, sent))
 	reqs := f.requests()
 	if len(reqs) != 1 || reqs[0].Attachment == nil {
 		t.Fatalf("requests %+v: want one with an attachment", reqs)
@@ -249,9 +234,9 @@ func TestRepliesExpire(t *testing.T) {
 	}}
 	alice, bot, room := dmWithBot(t, h, f, true, "trusted_private_chat")
 	since := time.Now()
-	alice.send(room, "/code binance")
-	reply := alice.wait("the code reply", replyFrom(room, bot.id(), since))
-	edit := alice.wait("the expiry edit", func(evt *event.Event) bool {
+	alice.Send(room, "/code binance")
+	reply := alice.Wait("the code reply", replyFrom(room, bot.id(), since))
+	edit := alice.Wait("the expiry edit", func(evt *event.Event) bool {
 		msg := evt.Content.AsMessage()
 		return evt.RoomID == room && evt.Type == event.EventMessage && msg.RelatesTo != nil &&
 			msg.RelatesTo.Type == event.RelReplace && msg.RelatesTo.EventID == reply.ID
@@ -259,7 +244,7 @@ func TestRepliesExpire(t *testing.T) {
 	if nc := edit.Content.AsMessage().NewContent; nc == nil || nc.Body != expiredText {
 		t.Errorf("edit new content %+v", nc)
 	}
-	alice.wait("redaction of the code reply", redactionOf(room, reply.ID))
+	alice.Wait("redaction of the code reply", redactionOf(room, reply.ID))
 }
 
 func TestLeavesRoomWhenAlone(t *testing.T) {
@@ -268,7 +253,7 @@ func TestLeavesRoomWhenAlone(t *testing.T) {
 	alice, bot, room := dmWithBot(t, h, &fakeHandler{}, true, "trusted_private_chat")
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	if _, err := alice.cli.LeaveRoom(ctx, room); err != nil {
+	if _, err := alice.Cli.LeaveRoom(ctx, room); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(waitFor)

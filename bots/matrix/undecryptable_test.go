@@ -10,6 +10,8 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 )
 
 type countingObserver struct {
@@ -38,20 +40,20 @@ func TestWithheldKeyGetsNotice(t *testing.T) {
 	h := needHomeserver(t)
 	t.Parallel()
 	f := &fakeHandler{}
-	alice := newPerson(t, h, "alice")
-	cfg := botConfig(t, h, f.serve(alice.id(), "alice"))
+	alice := matrixtest.NewPerson(t, h, "alice")
+	cfg := botConfig(t, h, f.serve(alice.ID(), "alice"))
 	metrics := &countingObserver{}
 	cfg.Metrics = metrics
 	bot := startBot(t, cfg)
-	room := alice.room(true, "trusted_private_chat", bot.id())
-	alice.waitJoined(room, bot.id())
+	room := alice.Room(true, "trusted_private_chat", bot.id())
+	alice.WaitJoined(room, bot.id())
 
 	// Element's "never send encrypted messages to unverified sessions".
-	alice.helper.Machine().SendKeysMinTrust = id.TrustStateCrossSignedVerified
+	alice.Machine().SendKeysMinTrust = id.TrustStateCrossSignedVerified
 	since := time.Now()
-	alice.send(room, "!code binance")
-	notice := alice.wait("the undecryptable notice", replyFrom(room, bot.id(), since))
-	if !decrypted(notice) || notice.Content.AsMessage().MsgType != event.MsgNotice {
+	alice.Send(room, "!code binance")
+	notice := alice.Wait("the undecryptable notice", replyFrom(room, bot.id(), since))
+	if !matrixtest.Decrypted(notice) || notice.Content.AsMessage().MsgType != event.MsgNotice {
 		t.Errorf("the notice is not an encrypted m.notice: %+v", notice.Content.AsMessage())
 	}
 	if body := notice.Content.AsMessage().Body; !strings.Contains(body, "not share keys with unverified sessions") || !strings.Contains(body, "Verify me") {

@@ -66,6 +66,36 @@ func (f *Fleet) Drop(tb testing.TB, s *Server) {
 	f.Running = slices.DeleteFunc(f.Running, func(q *Server) bool { return q == s })
 }
 
+// Settled waits until exactly one process is active and every other
+// says standby, and returns the active one. Two active at once (counting
+// one still reaching its chat platform, "unhealthy") fail the test: the
+// lease must never let that happen.
+func (f *Fleet) Settled(tb testing.TB, timeout time.Duration) *Server {
+	tb.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var act []*Server
+		standby, starting := 0, 0
+		for _, s := range f.Running {
+			switch s.Role() {
+			case "ok":
+				act = append(act, s)
+			case "unhealthy":
+				starting++ // active, its chat platform not reached yet
+			case "standby":
+				standby++
+			}
+		}
+		if len(act)+starting > 1 {
+			tb.Fatalf("%d processes are active at once", len(act)+starting)
+		}
+		if len(act) == 1 && standby == len(f.Running)-1 {
+			return act[0]
+		}
+	}
+	tb.Fatalf("no single active process with the others standby within %v", timeout)
+	return nil
+}
+
 // Role is the first line of s's /healthz: "ok" (active), "standby",
 // "unhealthy" (active, an adapter not reached yet), or "" when it does
 // not answer.

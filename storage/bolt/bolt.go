@@ -479,9 +479,18 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 		if err != nil {
 			return fmt.Errorf("put: %w", err)
 		}
-		ob, err := kb.CreateBucketIfNotExists(ownerKey(ref.Owner))
-		if err != nil {
-			return fmt.Errorf("put: %w", err)
+		ob := kb.Bucket(ownerKey(ref.Owner))
+		if ob == nil {
+			if ob, err = kb.CreateBucket(ownerKey(ref.Owner)); err != nil {
+				return fmt.Errorf("put: %w", err)
+			}
+			// Everything in a bucket made in this transaction arrives in
+			// it, so bbolt can fill its pages to the brim when it writes
+			// them (at its default of half, the 50 accounts of a new
+			// person took twice the pages). The handle, and so the
+			// setting, lasts for this transaction only: later writes
+			// into a full page split it at bbolt's default again.
+			ob.FillPercent = 1.0
 		}
 		// bbolt keeps the slice until commit; copy so the caller may
 		// reuse its buffer.

@@ -2,7 +2,9 @@
 // from the pinned build scripts/dendrite.sh installs once under the Go path,
 // on a loopback port, with shared-secret registration. bots/matrix, its
 // Element test and the PostgreSQL failover test each start one for their
-// package (TestMain) from this one copy.
+// package (TestMain) from this one copy. Person (person.go, goolm builds)
+// is the human side those tests talk to the bot through: an E2EE client
+// of its own.
 package matrixtest
 
 import (

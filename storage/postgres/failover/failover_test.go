@@ -44,48 +44,8 @@ func TestMain(m *testing.M) {
 // two machines: only the master key, in the environment, and the database
 // are shared) against the fake Bot API.
 type rig struct {
-	t   *testing.T
 	api *telegramtest.Server
 	testkit.Fleet
-}
-
-func (r *rig) start() *testkit.Server { r.t.Helper(); return r.Start(r.t) }
-
-func (r *rig) drop(p *testkit.Server) { r.t.Helper(); r.Drop(r.t, p) }
-
-// active waits until exactly one process says it is active and returns it.
-func (r *rig) active(timeout time.Duration) *testkit.Server {
-	r.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		var act []*testkit.Server
-		for _, p := range r.Running {
-			if p.Role() == "ok" {
-				act = append(act, p)
-			}
-		}
-		if len(act) == 1 {
-			return act[0]
-		}
-		if len(act) > 1 {
-			r.t.Fatalf("%d processes are active at once", len(act))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.t.Fatalf("no process became active within %v", timeout)
-	return nil
-}
-
-func (r *rig) waitStandby(p *testkit.Server) {
-	r.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if p.Role() == "standby" {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.t.Fatalf("%s did not come up as standby", p.Name)
 }
 
 // say sends text from alice and waits for a reply containing want; it
@@ -123,7 +83,7 @@ func TestFailover(t *testing.T) {
 	api := telegramtest.New(token)
 	defer api.Close()
 	api.LongPoll = 500 * time.Millisecond
-	r := &rig{t: t, api: api, Fleet: testkit.Fleet{
+	r := &rig{api: api, Fleet: testkit.Fleet{
 		Bin: authbotBinary(t),
 		Dir: dir,
 		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)},
@@ -137,14 +97,9 @@ users:
 `, filepath.Join(dir, "dsn"), token, api.URL(), alice),
 	}}
 
-	first := r.start()
-	r.start()
-	act := r.active(30 * time.Second)
-	for _, p := range r.Running {
-		if p != act {
-			r.waitStandby(p)
-		}
-	}
+	first := r.Start(t)
+	r.Start(t)
+	act := r.Settled(t, 30*time.Second)
 	if act != first {
 		t.Logf("the second process won the first lease")
 	}
@@ -190,20 +145,15 @@ users:
 		api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/code h0")
 		api.WaitCall(n, 2*time.Second, func(c telegramtest.Call) bool { return c.Method == "getUpdates" && c.Fields["offset"] != "" })
 		killed := time.Now()
-		r.drop(act)
-		r.start()
+		r.Drop(t, act)
+		r.Start(t)
 		at, ok := codeOne(20 * time.Second)
 		if !ok {
 			t.Fatalf("round %d: no answer within 20 s of killing the active process", round)
 		}
 		takeovers = append(takeovers, at.Sub(killed))
 		// Either the old standby or the fresh process may have won.
-		act = r.active(10 * time.Second)
-		for _, p := range r.Running {
-			if p != act {
-				r.waitStandby(p)
-			}
-		}
+		act = r.Settled(t, 30*time.Second)
 	}
 	if len(takeovers) < rounds {
 		t.Logf("ran %d of %d kill rounds within the time budget", len(takeovers), rounds)

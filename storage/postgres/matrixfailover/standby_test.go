@@ -19,6 +19,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/authbot/authbot/bots/matrix/matrixtest"
 	"github.com/authbot/authbot/core/seal"
 	"github.com/authbot/authbot/internal/testkit"
 	"github.com/authbot/authbot/storage/postgres/pgtest"
@@ -33,48 +34,6 @@ const (
 func authbotBinary(t *testing.T) string {
 	t.Helper()
 	return testkit.Authbot(t, "goolm")
-}
-
-// rig runs the serve processes: each with a data dir of its own (as on
-// separate machines), sharing only the master key (in the environment)
-// and the PostgreSQL database.
-type rig struct {
-	t *testing.T
-	testkit.Fleet
-}
-
-func (r *rig) start() *testkit.Server { r.t.Helper(); return r.Start(r.t) }
-
-func (r *rig) drop(p *testkit.Server) { r.t.Helper(); r.Drop(r.t, p) }
-
-// settled waits until exactly one process is active and every other one
-// says standby, and returns the active one.
-func (r *rig) settled(timeout time.Duration) *testkit.Server {
-	r.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		var act []*testkit.Server
-		standby, starting := 0, 0
-		for _, p := range r.Running {
-			switch p.Role() {
-			case "ok":
-				act = append(act, p)
-			case "unhealthy":
-				starting++ // active, Matrix not reached yet
-			case "standby":
-				standby++
-			}
-		}
-		if len(act)+starting > 1 {
-			r.t.Fatalf("%d processes are active at once", len(act)+starting)
-		}
-		if len(act) == 1 && standby == len(r.Running)-1 {
-			return act[0]
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.t.Fatalf("no single active process with the others standby within %v", timeout)
-	return nil
 }
 
 var (
@@ -102,9 +61,12 @@ func TestMatrixStandby(t *testing.T) {
 	}
 	h.Register(t, "bot", botPassword)
 	botID := id.UserID(h.UserID("bot"))
-	alice := newPerson(t, h, "alice")
+	alice := matrixtest.NewPerson(t, h, "alice")
 	key, _ := seal.NewKey()
-	r := &rig{t: t, Fleet: testkit.Fleet{
+	// The serve processes: each with a data dir of its own (as on separate
+	// machines), sharing only the master key (in the environment) and the
+	// PostgreSQL database.
+	r := &testkit.Fleet{
 		Bin: authbotBinary(t),
 		Dir: dir,
 		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AUTHBOT_MASTER_KEY=" + seal.Encode(&key)},
@@ -115,13 +77,13 @@ rate_limits: {off: true}
 matrix: {homeserver: %q, user_id: %q, password: %q}
 users:
   - {name: alice, matrix: %q, admin: true}
-`, dsnFile, h.URL, botID, botPassword, alice.cli.UserID),
-	}}
+`, dsnFile, h.URL, botID, botPassword, alice.Cli.UserID),
+	}
 
-	r.start()
-	r.start()
-	act := r.settled(90 * time.Second)
-	dm := alice.directChat(botID)
+	r.Start(t)
+	r.Start(t)
+	act := r.Settled(t, 90*time.Second)
+	dm := alice.DirectChat(botID)
 
 	fromBot := func(evt *event.Event) bool {
 		return evt.RoomID == dm && evt.Sender == botID && evt.Type == event.EventMessage
@@ -140,14 +102,14 @@ users:
 	// code asks for the HOTP code and waits for the reply to that message.
 	code := func(timeout time.Duration) (time.Time, bool) {
 		t.Helper()
-		req := alice.send(dm, "!code h0")
+		req := alice.Send(dm, "!code h0")
 		asked = append(asked, req)
-		evt, ok := alice.wait(timeout, replyTo(req))
+		evt, ok := alice.WaitUpTo(timeout, replyTo(req))
 		if !ok {
 			return time.Time{}, false
 		}
 		at := time.Now()
-		if !decrypted(evt) {
+		if !matrixtest.Decrypted(evt) {
 			t.Errorf("the reply to %s was not end-to-end encrypted", req)
 		}
 		m := hotpRE.FindStringSubmatch(evt.Content.AsMessage().Body)
@@ -158,8 +120,8 @@ users:
 		return at, true
 	}
 
-	alice.send(dm, "!add h0 otpauth://hotp/Bank:h0?secret="+hotpSecret+"&counter=0&digits=8")
-	if _, ok := alice.wait(30*time.Second, func(evt *event.Event) bool {
+	alice.Send(dm, "!add h0 otpauth://hotp/Bank:h0?secret="+hotpSecret+"&counter=0&digits=8")
+	if _, ok := alice.WaitUpTo(30*time.Second, func(evt *event.Event) bool {
 		return fromBot(evt) && strings.Contains(evt.Content.AsMessage().Body, "Added h0")
 	}); !ok {
 		t.Fatal("no answer to !add")
@@ -175,25 +137,25 @@ users:
 		// A message on its way as the active one dies: answered once by
 		// one of them, or (when the killed one had already taken it from
 		// its sync) by none, never by both.
-		inFlight = append(inFlight, alice.send(dm, "!code h0"))
+		inFlight = append(inFlight, alice.Send(dm, "!code h0"))
 		asked = append(asked, inFlight[len(inFlight)-1])
 		time.Sleep(time.Duration(round) * 150 * time.Millisecond)
 		killed := time.Now()
-		r.drop(act)
-		r.start()
+		r.Drop(t, act)
+		r.Start(t)
 		if round%2 == 1 {
-			alice.newMegolmSession(dm)
+			alice.NewMegolmSession(dm)
 		}
 		at, ok := code(45 * time.Second)
 		if !ok {
 			t.Fatalf("round %d: no answer within 45 s of killing the active process", round)
 		}
 		takeovers = append(takeovers, at.Sub(killed))
-		act = r.settled(30 * time.Second)
+		act = r.Settled(t, 30*time.Second)
 	}
 	// The last new process's first session: one more message on a new
 	// megolm session, answered.
-	alice.newMegolmSession(dm)
+	alice.NewMegolmSession(dm)
 	if _, ok := code(30 * time.Second); !ok {
 		t.Fatal("no answer on a new megolm session after the last takeover")
 	}
@@ -205,13 +167,13 @@ users:
 	// Let stragglers arrive before counting answers.
 	time.Sleep(2 * time.Second)
 	for _, req := range asked {
-		if n := len(alice.seen(replyTo(req))); n > 1 {
+		if n := len(alice.Seen(replyTo(req))); n > 1 {
 			t.Errorf("message %s answered %d times", req, n)
 		}
 	}
 	var answered []int
 	for i, req := range inFlight {
-		if len(alice.seen(replyTo(req))) == 1 {
+		if len(alice.Seen(replyTo(req))) == 1 {
 			answered = append(answered, i)
 		}
 	}
@@ -219,12 +181,12 @@ users:
 	// message the killed process had taken but not yet answered stays
 	// unanswered (at most once, never twice): the person asks again.
 	t.Logf("of the %d messages sent just before a kill (0, 150, 300 ms before it), rounds %v were answered (once)", len(inFlight), answered)
-	for _, evt := range alice.seen(fromBot) {
-		if !decrypted(evt) {
+	for _, evt := range alice.Seen(fromBot) {
+		if !matrixtest.Decrypted(evt) {
 			t.Errorf("a message from the bot was not encrypted: %s", evt.ID)
 		}
 	}
-	for _, evt := range alice.undecryptable() {
+	for _, evt := range alice.Undecryptable() {
 		t.Errorf("the person's client could not decrypt %s from %s", evt.ID, evt.Sender)
 	}
 	valid := map[string]bool{}
@@ -245,7 +207,7 @@ users:
 	// every process that became active logged in as it.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	keys, err := alice.cli.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{botID: mautrix.DeviceIDList{}}})
+	keys, err := alice.Cli.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{botID: mautrix.DeviceIDList{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
