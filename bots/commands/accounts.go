@@ -202,6 +202,20 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 			return []Reply{{Parts: plain(h.explain(req, err) + deleted), DeleteRequest: true, refused: true}}
 		}
 		key = k
+	} else if name, ok := webLink(text); ok {
+		// A web page's address where the key belongs: no character of it
+		// is "bad", the whole thing is the wrong kind of text.
+		if label != "" {
+			name = label
+		}
+		if name = core.CleanLabel(name); name == "" {
+			name = "NAME"
+		}
+		parts := say(req.printer(), "add.web_link", "Command", lang.Code("/add "+name+" KEY"))
+		if deleted != "" {
+			parts = append(parts, plain(deleted)...)
+		}
+		return []Reply{{Parts: parts, DeleteRequest: true, refused: true}}
 	} else {
 		var words []string
 		if label == "" {
@@ -229,6 +243,23 @@ func (h *Handler) addFromText(ctx context.Context, req Request, label, text stri
 		key.Params.Secret = rd.secret
 	}
 	return h.storeKey(ctx, req, label, key)
+}
+
+// webLink reports whether text holds a web address where a key belongs
+// ("/add kraken https://www.kraken.com/…"), with the account name typed
+// before it, if any.
+func webLink(text string) (name string, ok bool) {
+	fields := strings.Fields(text)
+	for i, f := range fields {
+		l := strings.ToLower(f)
+		if strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "www.") {
+			if i > 0 {
+				name = fields[0]
+			}
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // storeKey adds the account and shows the key as read, masked, so the

@@ -49,6 +49,12 @@ func TestAddRejectsBrokenKeysAndStoresNothing(t *testing.T) {
 		{"/add binance", "Now send me the backup key"}, // asks, stores nothing
 		{"/add otpauth://totp/X?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", "MD5"},
 		{"/add otpauth://totp/X", "secret"},
+		// A web page's address where the key belongs (issue 18): said
+		// plainly, with where the key is, never as a "bad character".
+		{"/add kraken https://www.kraken.com/u/security/2fa", "That is a web page address, not a backup key"},
+		{"/add kraken https://www.kraken.com/u/security/2fa", "Then send /add kraken KEY."},
+		{"/add https://accounts.google.com/signin", "Then send /add NAME KEY."},
+		{"/add github www.github.com", "“Enter the key manually”"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -56,6 +62,9 @@ func TestAddRejectsBrokenKeysAndStoresNothing(t *testing.T) {
 			rep := r.say(tt.text)
 			if !strings.Contains(rep.PlainText(), tt.want) {
 				t.Errorf("reply %q does not mention %q", rep.PlainText(), tt.want)
+			}
+			if strings.Contains(tt.text, "://") && !strings.HasPrefix(tt.text, "/add otpauth") && (strings.Contains(rep.PlainText(), "is not used in backup keys") || !rep.DeleteRequest) {
+				t.Errorf("a web link is explained as a bad character, or its message is kept: %+v", rep)
 			}
 			if len(r.labels()) != 0 {
 				t.Errorf("something was stored: %v", r.labels())

@@ -223,7 +223,7 @@ func importFailure(p *lang.Printer, err error) string {
 	case errors.Is(err, transfer.ErrUnsupported):
 		return p.T("import.err.reason", "Reason", importReason(p, err))
 	case errors.Is(err, transfer.ErrUnknownFormat):
-		return p.T("import.err.unknown_format", "Formats", transfer.Supported)
+		return p.T("import.err.unknown_format", "Formats", supportedFormats(p))
 	case errors.Is(err, transfer.ErrTooLarge), errors.Is(err, transfer.ErrCorruptFile), errors.Is(err, transfer.ErrWrongPassword),
 		errors.Is(err, transfer.ErrNeedFile):
 		return p.T("import.err.reason", "Reason", importReason(p, err))
@@ -266,12 +266,98 @@ func importReason(p *lang.Printer, err error) string {
 	if p.Tag() == lang.English {
 		return english
 	}
+	if d, ok := transfer.DetailOf(err); ok {
+		if s, ok := sayDetail(p, "transfer.detail.", d); ok {
+			return s
+		}
+	}
 	for _, rk := range reasonKeys {
 		if errors.Is(err, rk.err) {
 			return p.T(rk.key, "Min", transfer.MinExportPassword)
 		}
 	}
 	return english
+}
+
+// sayDetail words a transfer.Detail from the catalogue under prefix (a
+// count among its values picks the plural form); false when the
+// catalogue has no such message, as a Detail added to core/transfer
+// without its words would be (TestTransferDetailsHaveWords prevents it).
+func sayDetail(p *lang.Printer, prefix string, d transfer.Detail) (string, bool) {
+	id := prefix + d.ID
+	if lang.MustLoad().Forms(lang.English, id) == nil {
+		return "", false
+	}
+	for i := 0; i+1 < len(d.Args); i += 2 {
+		if k, _ := d.Args[i].(string); k == "Count" {
+			if n, ok := d.Args[i+1].(int); ok {
+				return p.N(id, n, d.Args...), true
+			}
+		}
+	}
+	return p.T(id, d.Args...), true
+}
+
+// problemLine is one skipped entry of an import, "entry 3 (GitHub: ann):
+// why", in p's language: English keeps core/transfer's own words and
+// detail; another language names the entry the same way and says the
+// reason from the catalogue, or that the entry could not be read.
+func problemLine(p *lang.Printer, bad transfer.Problem) string {
+	if p.Tag() == lang.English {
+		return bad.Entry + ": " + bad.Reason
+	}
+	entry := bad.Entry
+	switch {
+	case bad.Num > 0 && bad.Label != "":
+		entry = p.T("import.entry", "N", bad.Num, "Label", bad.Label)
+	case bad.Num > 0:
+		entry = p.T("import.entry_bare", "N", bad.Num)
+	case bad.Label != "":
+		entry = p.T("import.entry_file", "Name", bad.Label)
+	}
+	reason, ok := sayDetail(p, "transfer.entry.", bad.Detail)
+	if !ok {
+		reason, ok = sayDetail(p, "transfer.detail.", bad.Detail)
+	}
+	if !ok {
+		reason = p.T("transfer.entry.unreadable")
+	}
+	return entry + ": " + reason
+}
+
+// formatVariants are the words core/transfer adds to an app's name in
+// Result.Format, longest first, with their catalogue ids.
+var formatVariants = []struct{ en, id string }{
+	{"(encrypted, old format)", "import.variant.encrypted_old"},
+	{"(encrypted)", "import.variant.encrypted"},
+	{"(password-protected)", "import.variant.password_protected"},
+	{"(plain text)", "import.variant.plain_text"},
+	{"in a zip", "import.variant.in_zip"},
+}
+
+// formatName is a Result.Format ("Aegis (encrypted)") in p's language:
+// the app's name stays as the app spells it, the variant words are
+// translated.
+func formatName(p *lang.Printer, format string) string {
+	if p.Tag() == lang.English {
+		return format
+	}
+	for _, v := range formatVariants {
+		w := p.T(v.id)
+		if strings.HasPrefix(v.en, "(") {
+			w = "(" + w + ")"
+		}
+		format = strings.ReplaceAll(format, v.en, w)
+	}
+	return format
+}
+
+// supportedFormats is transfer.Supported in p's language.
+func supportedFormats(p *lang.Printer) string {
+	if p.Tag() == lang.English {
+		return transfer.Supported
+	}
+	return p.T("transfer.supported")
 }
 
 // keyProblem is the one message for a key that cannot be read.
@@ -294,8 +380,12 @@ func secretProblem(p *lang.Printer, se *otp.SecretError) string {
 			return p.T("key.reason.length", "Len", se.Len)
 		case se.Len > 0 && errors.Is(se.Err, otp.ErrSecretTooLong):
 			return p.T("key.reason.too_long", "Len", se.Len, "Max", (otp.MaxSecretBytes*8+4)/5)
+		case errors.Is(se.Err, otp.ErrSecretTooLong):
+			return p.T("key.reason.input_too_long", "Max", otp.MaxSecretInput)
+		case se.Len == 0 && errors.Is(se.Err, otp.ErrSecretNotBase32):
+			return p.T("key.reason.not_text")
 		}
-		return se.Reason + "." // the rare ones (not UTF-8, input too long) stay in English
+		return p.T("key.reason.not_key")
 	}
 	c := otp.QuoteRune(se.Char)
 	where := p.T("key.where_char", "Ordinal", ordinalIn(p, se.Pos), "Char", c)

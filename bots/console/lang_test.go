@@ -24,6 +24,7 @@ const everyPath = `> /start
 > /cancel
 > /add binance 123456
 > /add binance JBSW Y3DP EHPK 3PX8
+> /add kraken https://www.kraken.com/u/security/2fa
 > /add binance JBSW
 > /add binance JBSWY3DPEHPK3
 > /add JBSWY3DPEHPK3PXP

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,10 +89,10 @@ func TestExpiredEdit(t *testing.T) {
 	if e.RelatesTo == nil || e.RelatesTo.Type != event.RelReplace || e.RelatesTo.EventID != "$abc" {
 		t.Errorf("relates_to = %+v", e.RelatesTo)
 	}
-	if e.NewContent == nil || e.NewContent.Body != expiredText || e.NewContent.MsgType != event.MsgNotice || e.NewContent.FormattedBody == "" {
+	if e.NewContent == nil || e.NewContent.Body != expiredText(nil) || e.NewContent.MsgType != event.MsgNotice || e.NewContent.FormattedBody == "" {
 		t.Errorf("new content = %+v", e.NewContent)
 	}
-	if e.MsgType != event.MsgNotice || e.Body != "* "+expiredText {
+	if e.MsgType != event.MsgNotice || e.Body != "* "+expiredText(nil) {
 		t.Errorf("fallback = %q %q", e.MsgType, e.Body)
 	}
 }
@@ -276,6 +277,43 @@ func TestNewChecksConfig(t *testing.T) {
 			mutate(&c)
 			if _, err := New(c); err == nil {
 				t.Error("New accepted it")
+			}
+		})
+	}
+}
+
+// handlerOnly answers requests and is no commands.Directory.
+type handlerOnly struct{}
+
+func (handlerOnly) Handle(context.Context, commands.Request) []commands.Reply { return nil }
+
+// TestPeopleComeFromTheDirectory: who a sender is and where a person is
+// reached is the handler's directory's answer, and only its: a handler
+// that is no directory knows nobody.
+func TestPeopleComeFromTheDirectory(t *testing.T) {
+	const alice, bob, stranger = id.UserID("@alice:x"), id.UserID("@bob:x"), id.UserID("@eve:x")
+	dir := new(fakeHandler).serve(alice, "alice").serve(bob, "bob")
+	tests := []struct {
+		name       string
+		handler    Handler
+		sender     id.UserID
+		wantPerson string // "" for a stranger
+		person     string // whose users to look up
+		wantUsers  []id.UserID
+	}{
+		{name: "a person", handler: dir, sender: alice, wantPerson: "alice", person: "bob", wantUsers: []id.UserID{bob}},
+		{name: "a stranger", handler: dir, sender: stranger, person: "carol"},
+		{name: "no directory", handler: handlerOnly{}, sender: alice, person: "alice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &Bot{cfg: Config{Handler: tt.handler}, log: testLogger(t)}
+			ctx := context.Background()
+			if p, ok := b.personOf(ctx, tt.sender); p != tt.wantPerson || ok != (tt.wantPerson != "") {
+				t.Errorf("personOf(%s) = %q, %v; want %q", tt.sender, p, ok, tt.wantPerson)
+			}
+			if got := b.usersOf(ctx, tt.person); !slices.Equal(got, tt.wantUsers) {
+				t.Errorf("usersOf(%s) = %v, want %v", tt.person, got, tt.wantUsers)
 			}
 		})
 	}

@@ -171,19 +171,21 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duratio
 	if err != nil {
 		return nil, fmt.Errorf("getUpdates: %s", safeErr(err))
 	}
-	var r apiReply
+	// The envelope and the list in one decode (each Unmarshal scans the
+	// whole answer twice); the updates one by one, so a single update
+	// the library's models cannot read does not block the queue forever:
+	// it still has an id to skip.
+	var r struct {
+		apiReply
+		Result []json.RawMessage `json:"result"`
+	}
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("getUpdates: undecodable answer")
 	}
 	if !r.OK {
-		return nil, replyError("getUpdates", &r)
+		return nil, replyError("getUpdates", &r.apiReply)
 	}
-	// Decode one by one so a single update the library's models cannot
-	// read does not block the queue forever; it still has an id to skip.
-	var items []json.RawMessage
-	if err := json.Unmarshal(r.Result, &items); err != nil {
-		return nil, fmt.Errorf("getUpdates: result is not a list")
-	}
+	items := r.Result
 	out := make([]*models.Update, 0, len(items))
 	for _, it := range items {
 		if id, ok := peekUpdateID(it); ok && id <= seen {

@@ -111,8 +111,9 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			// one): let the first of them finish, or a moment pass, so
 			// the next poll confirms it and brings what came meanwhile.
 			// One poll per reply instead of two when people ask one at
-			// a time (BenchmarkLoad/seq).
-			t := time.NewTimer(5 * time.Millisecond)
+			// a time (BenchmarkLoad/seq). The wait is the re-poll pause
+			// below: a slow handler (an import) still lets new updates in.
+			t := time.NewTimer(20 * time.Millisecond)
 			select {
 			case <-progress:
 			case <-t.C:

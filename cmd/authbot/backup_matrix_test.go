@@ -52,7 +52,7 @@ func TestBackupRestoreMatrixState(t *testing.T) {
 	db, pending := fakeMatrixState(t, dir)
 	pass := writePass(t, "a long enough backup passphrase")
 	out := filepath.Join(t.TempDir(), "b.age")
-	stdout, stderr, err := opsRun(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", pass)
+	stdout, stderr, err := runCmd(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", pass)
 	if err != nil {
 		t.Fatalf("backup: %v\n%s", err, stderr)
 	}
@@ -69,7 +69,7 @@ func TestBackupRestoreMatrixState(t *testing.T) {
 	}
 
 	target := filepath.Join(t.TempDir(), "restored")
-	stdout, stderr, err = opsRun(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass)
+	stdout, stderr, err = runCmd(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass)
 	if err != nil {
 		t.Fatalf("restore: %v\n%s", err, stderr)
 	}
@@ -107,7 +107,7 @@ func TestBackupRestoreMatrixState(t *testing.T) {
 	if strings.Join(devices, ",") != "BOTDEVICE" {
 		t.Errorf("restored crypto store has devices %v, want the one at backup time", devices)
 	}
-	if listed, _, err := opsRun(t, "/list\n", "chat", "--data", target); err != nil || !strings.Contains(listed, "demo") {
+	if listed, _, err := runCmd(t, "/list\n", "chat", "--data", target); err != nil || !strings.Contains(listed, "demo") {
 		t.Fatalf("restored accounts: %v\n%s", err, listed)
 	}
 }
@@ -143,7 +143,7 @@ func TestRestoreRefusesDamagedMatrixState(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := filepath.Join(t.TempDir(), "restored")
-	_, stderr, err := opsRun(t, "", "restore", "--in", out, "--data", target, "--identity", idFile)
+	_, stderr, err := runCmd(t, "", "restore", "--in", out, "--data", target, "--identity", idFile)
 	if err == nil || !strings.Contains(err.Error(), "Matrix crypto state does not check out") {
 		t.Fatalf("restore of a damaged crypto store: %v\n%s", err, stderr)
 	}

@@ -16,6 +16,7 @@ import (
 
 func noEnv(string) string { return "" }
 
+// runCmd runs the binary's run() in-process with no environment.
 func runCmd(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer

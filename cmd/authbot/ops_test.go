@@ -27,7 +27,7 @@ func envWith(kv map[string]string) env { return func(k string) string { return k
 func seedDataDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	if out, stderr, err := opsRun(t, "/add demo JBSWY3DPEHPK3PXP\n/add bank otpauth://hotp/Bank:me?secret=GEZDGNBVGY3TQOJQ&counter=0\n", "chat", "--data", dir); err != nil {
+	if out, stderr, err := runCmd(t, "/add demo JBSWY3DPEHPK3PXP\n/add bank otpauth://hotp/Bank:me?secret=GEZDGNBVGY3TQOJQ&counter=0\n", "chat", "--data", dir); err != nil {
 		t.Fatalf("seed: %v\n%s%s", err, out, stderr)
 	}
 	return dir
@@ -46,7 +46,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	dir := seedDataDir(t)
 	pass := writePass(t, "a long enough backup passphrase")
 	out := filepath.Join(t.TempDir(), "b.age")
-	stdout, stderr, err := opsRun(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", pass)
+	stdout, stderr, err := runCmd(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", pass)
 	if err != nil {
 		t.Fatalf("backup: %v\n%s", err, stderr)
 	}
@@ -62,28 +62,28 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := filepath.Join(t.TempDir(), "restored")
-	if _, stderr, err := opsRun(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", writePass(t, "the wrong passphrase!!")); err == nil {
+	if _, stderr, err := runCmd(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", writePass(t, "the wrong passphrase!!")); err == nil {
 		t.Fatalf("restore with a wrong passphrase succeeded\n%s", stderr)
 	} else if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("a failed restore created the target")
 	}
-	stdout, stderr, err = opsRun(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass)
+	stdout, stderr, err = runCmd(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass)
 	if err != nil {
 		t.Fatalf("restore: %v\n%s", err, stderr)
 	}
 	if !strings.Contains(stdout, "1 people, 2 accounts") {
 		t.Errorf("restore said %q", stdout)
 	}
-	listed, _, err := opsRun(t, "/list\n", "chat", "--data", target)
+	listed, _, err := runCmd(t, "/list\n", "chat", "--data", target)
 	if err != nil || !strings.Contains(listed, "demo") || !strings.Contains(listed, "bank") {
 		t.Fatalf("restored data: %v\n%s", err, listed)
 	}
 
 	// Over an existing dir: refused without --force, moved aside with it.
-	if _, _, err := opsRun(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass); err == nil {
+	if _, _, err := runCmd(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass); err == nil {
 		t.Fatal("restore over an existing dir without --force succeeded")
 	}
-	stdout, stderr, err = opsRun(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass, "--force")
+	stdout, stderr, err = runCmd(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass, "--force")
 	if err != nil {
 		t.Fatalf("restore --force: %v\n%s", err, stderr)
 	}
@@ -100,14 +100,14 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 	dir := seedDataDir(t)
 	pass := writePass(t, "a long enough backup passphrase")
 	out := filepath.Join(t.TempDir(), "b.age")
-	if _, stderr, err := opsRun(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", pass); err != nil {
+	if _, stderr, err := runCmd(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", pass); err != nil {
 		t.Fatalf("backup: %v\n%s", err, stderr)
 	}
 	b, _ := os.ReadFile(out)
 	b[len(b)-50] ^= 1
 	os.WriteFile(out, b, 0o600)
 	target := filepath.Join(t.TempDir(), "restored")
-	if _, _, err := opsRun(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass); err == nil {
+	if _, _, err := runCmd(t, "", "restore", "--in", out, "--data", target, "--passphrase-file", pass); err == nil {
 		t.Fatal("a damaged backup restored")
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(target)); len(entries) != 0 {
@@ -128,7 +128,7 @@ func TestBackupWhileDatabaseIsOpen(t *testing.T) {
 	defer o.Wait()
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "b.age")
-	stdout, stderr, err := opsRun(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", writePass(t, "a long enough backup passphrase"))
+	stdout, stderr, err := runCmd(t, "", "backup", "--data", dir, "--out", out, "--passphrase-file", writePass(t, "a long enough backup passphrase"))
 	if err != nil {
 		t.Fatalf("backup while open: %v\n%s", err, stderr)
 	}
@@ -140,7 +140,7 @@ func TestBackupWhileDatabaseIsOpen(t *testing.T) {
 func openTestApp(t *testing.T, dir string) *app {
 	t.Helper()
 	cfg := config.Default(dir)
-	a, err := openApp(context.Background(), cfg, newLogger(&bytes.Buffer{}, cfg.Log), opsNoEnv)
+	a, err := openApp(context.Background(), cfg, newLogger(&bytes.Buffer{}, cfg.Log), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func openTestApp(t *testing.T, dir string) *app {
 func TestRotateKey(t *testing.T) {
 	dir := seedDataDir(t)
 	oldText, _ := os.ReadFile(datadir.At(dir).Key())
-	stdout, stderr, err := opsRun(t, "", "rotate-key", "--data", dir)
+	stdout, stderr, err := runCmd(t, "", "rotate-key", "--data", dir)
 	if err != nil {
 		t.Fatalf("rotate-key: %v\n%s", err, stderr)
 	}
@@ -165,7 +165,7 @@ func TestRotateKey(t *testing.T) {
 	if _, err := os.Stat(datadir.At(dir).NewKey()); !errors.Is(err, os.ErrNotExist) {
 		t.Error("master.key.new left behind")
 	}
-	out, _, err := opsRun(t, "/code demo\n", "chat", "--data", dir)
+	out, _, err := runCmd(t, "/code demo\n", "chat", "--data", dir)
 	if err != nil || !strings.Contains(out, "demo: ") {
 		t.Fatalf("after rotation: %v\n%s", err, out)
 	}
@@ -223,7 +223,7 @@ func TestInterruptedRotation(t *testing.T) {
 				}
 				store.Close()
 			}
-			out, stderr, err := opsRun(t, "/code demo\n", "chat", "--data", dir)
+			out, stderr, err := runCmd(t, "/code demo\n", "chat", "--data", dir)
 			if err != nil || !strings.Contains(out, "demo: ") {
 				t.Fatalf("start-up after interruption: %v\n%s%s", err, out, stderr)
 			}
@@ -240,16 +240,6 @@ func TestInterruptedRotation(t *testing.T) {
 			}
 		})
 	}
-}
-
-func opsNoEnv(string) string { return "" }
-
-// opsRun runs the binary's run() in-process with no environment.
-func opsRun(t *testing.T, stdin string, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errb, opsNoEnv)
-	return out.String(), errb.String(), err
 }
 
 // TestRotateKeyRefusesTheWrongDatabase: a rotation must never replace
@@ -280,7 +270,7 @@ func TestRotateKeyRefusesTheWrongDatabase(t *testing.T) {
 	if err := os.WriteFile(datadir.At(empty).Key(), keyBefore, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := opsRun(t, "", "rotate-key", "--data", empty); err == nil || !strings.Contains(err.Error(), "no database to rotate") {
+	if _, _, err := runCmd(t, "", "rotate-key", "--data", empty); err == nil || !strings.Contains(err.Error(), "no database to rotate") {
 		t.Fatalf("rotate-key without a database: %v", err)
 	}
 	if _, err := os.Stat(datadir.At(empty).DB()); !errors.Is(err, os.ErrNotExist) {

@@ -45,7 +45,7 @@ func TestPeopleWiring(t *testing.T) {
 	ctx := context.Background()
 	cfg := config.Default(t.TempDir())
 	cfg.Users = []config.User{{Name: "alice", Telegram: 11, Matrix: "@alice:example.org", Admin: true}, {Name: "carol", Telegram: 33}}
-	a, err := openApp(ctx, cfg, newLogger(&bytes.Buffer{}, cfg.Log), opsNoEnv)
+	a, err := openApp(ctx, cfg, newLogger(&bytes.Buffer{}, cfg.Log), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func TestRotateKeyRepicklesMatrix(t *testing.T) {
 	dir := seedDataDir(t)
 	oldPickle, _ := pickleKeyOf(t, dir)
 	ident, _ := olmAccountIn(t, dir, oldPickle, true)
-	if _, stderr, err := opsRun(t, "", "rotate-key", "--data", dir); err != nil {
+	if _, stderr, err := runCmd(t, "", "rotate-key", "--data", dir); err != nil {
 		t.Fatalf("rotate-key: %v\n%s", err, stderr)
 	}
 	newPickle, pending := pickleKeyOf(t, dir)

@@ -38,7 +38,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		Token:  tc.Token,
 		APIURL: tc.APIURL,
 		// Who a sender is, and where a person is reached, the handler
-		// says (core's people directory): no People map here.
+		// says (core's people directory, commands.Directory).
 		Handler:  crashHook(a.handler, a.getenv),
 		Outbox:   box,
 		Menu:     menu,

@@ -19,6 +19,9 @@ const (
 	// maxSecretInput bounds what ParseSecret looks at at all: a pasted key
 	// with generous spacing and quotes is still far below it.
 	maxSecretInput = 4096
+	// MaxSecretInput is the longest text ParseSecret reads, for the
+	// person's message when a text is longer.
+	MaxSecretInput = maxSecretInput
 )
 
 // Sentinels for errors.Is on a *SecretError.

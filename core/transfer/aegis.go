@@ -149,7 +149,7 @@ func aegisUnlock(ctx context.Context, slots []aegisSlot, password string) ([]byt
 		return master, nil
 	}
 	if tried == 0 {
-		return nil, unsupported("this Aegis vault has no password slot (it can only be opened with a fingerprint on the phone); export it again with a password")
+		return nil, unsupported("this Aegis vault has no password slot (it can only be opened with a fingerprint on the phone); export it again with a password").with("aegis_no_password")
 	}
 	return nil, ErrWrongPassword
 }
@@ -181,7 +181,7 @@ func aegisEntries(raw []byte, format string) (*Result, error) {
 		case ok && e.Type != "": // Aegis always writes the type
 			k.Params.Kind = kind
 		case strings.EqualFold(string(e.Type), "yandex"), strings.EqualFold(string(e.Type), "motp"):
-			c.bad(n, issuer, name, kindNotSupported(string(e.Type)))
+			c.bad(n, issuer, name, kindNotSupported(string(e.Type)), kindDetail(string(e.Type)))
 			return
 		default:
 			c.bad(n, issuer, name, fmt.Sprintf("unknown kind of code %q", clip(string(e.Type), 20)))

@@ -44,7 +44,7 @@ func importAndOTPPlain(data []byte) (*Result, error) {
 
 func importAndOTPEncrypted(ctx context.Context, data []byte, password string) (*Result, error) {
 	if password == "" {
-		return nil, withReason(ErrPasswordRequired.Error()+" (if this is an andOTP backup)", ErrPasswordRequired)
+		return nil, withReason(ErrPasswordRequired.Error()+" (if this is an andOTP backup)", ErrPasswordRequired).with("andotp_password")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func importAndOTPEncrypted(ctx context.Context, data []byte, password string) (*
 		return andOTPDecrypted(plain, "andOTP (encrypted, old format)")
 	}
 	// No marker tells an andOTP file from any other binary: say both.
-	return nil, withReason(ErrWrongPassword.Error()+" (or this is not an andOTP backup)", ErrWrongPassword)
+	return nil, withReason(ErrWrongPassword.Error()+" (or this is not an andOTP backup)", ErrWrongPassword).with("andotp_wrong")
 }
 
 func andOTPDecrypted(plain []byte, format string) (*Result, error) {
@@ -101,7 +101,7 @@ func andOTPEntries(list []json.RawMessage, format string) (*Result, error) {
 		k.Issuer, k.Account = issuer, account
 		kind, ok := parseKind(string(e.Type))
 		if !ok {
-			c.bad(n, issuer, account, kindNotSupported(string(e.Type)))
+			c.bad(n, issuer, account, kindNotSupported(string(e.Type)), kindDetail(string(e.Type)))
 			return
 		}
 		k.Params.Kind = kind

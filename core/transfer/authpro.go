@@ -59,19 +59,19 @@ func importAuthProJSON(top map[string]json.RawMessage, format string) (*Result, 
 		case 1:
 			k.Params.Kind = otp.HOTP
 			if e.Counter < 0 {
-				c.bad(n, issuer, account, "the counter is negative")
+				c.bad(n, issuer, account, "the counter is negative", Detail{ID: "counter_negative"})
 				return
 			}
 			k.Params.Counter = uint64(e.Counter)
 		case 2:
 			k.Params.Kind = otp.TOTP
 		case 3:
-			c.bad(n, issuer, account, kindNotSupported("mOTP"))
+			c.bad(n, issuer, account, kindNotSupported("mOTP"), kindDetail("mOTP"))
 			return
 		case 4:
 			k.Params.Kind = otp.Steam
 		case 5:
-			c.bad(n, issuer, account, kindNotSupported("Yandex"))
+			c.bad(n, issuer, account, kindNotSupported("Yandex"), kindDetail("Yandex"))
 			return
 		default:
 			c.bad(n, issuer, account, fmt.Sprintf("unknown kind of code (%d)", e.Type))

@@ -40,7 +40,7 @@ const (
 )
 
 var errBitwardenAccountKey = unsupported("this Bitwarden export is account-restricted: it is encrypted with your Bitwarden account's own key, " +
-	"so only Bitwarden signed in to that account can open it. In Bitwarden export again choosing \"Password protected\" (or the unencrypted .json format) and send me that file")
+	"so only Bitwarden signed in to that account can open it. In Bitwarden export again choosing \"Password protected\" (or the unencrypted .json format) and send me that file").with("bitwarden_account")
 
 type bitwardenProtected struct {
 	Salt           str `json:"salt"`
@@ -86,13 +86,13 @@ func (im *Importer) importBitwardenProtected(ctx context.Context, top map[string
 	switch b.KdfType {
 	case bitwardenPBKDF2:
 		if b.KdfIterations < 1 || b.KdfIterations > maxPBKDF2Iter {
-			return nil, corrupt("the key-derivation setting (%d PBKDF2 iterations) is outside what I accept", b.KdfIterations)
+			return nil, corrupt("the key-derivation setting (%d PBKDF2 iterations) is outside what I accept", b.KdfIterations).with("kdf_limits")
 		}
 	case bitwardenArgon2id:
 		if b.KdfIterations < 1 || b.KdfIterations > maxBitwardenTime || b.KdfMemory < 1 || b.KdfMemory > maxBitwardenMemMiB ||
 			b.KdfParallelism < 1 || b.KdfParallelism > maxBitwardenPar {
 			return nil, corrupt("the key-derivation settings (Argon2id t=%d m=%d MiB p=%d) are outside what I accept",
-				b.KdfIterations, b.KdfMemory, b.KdfParallelism)
+				b.KdfIterations, b.KdfMemory, b.KdfParallelism).with("kdf_limits")
 		}
 		mem = int64(b.KdfMemory) << 20
 	default:

@@ -39,7 +39,7 @@ var errAuth = errors.New("message authentication failed")
 func scryptKey(password string, salt []byte, n, r, p int64) ([]byte, error) {
 	if n < 2 || n > maxScryptN || n&(n-1) != 0 || r < 1 || r > maxScryptR || p < 1 || p > maxScryptP ||
 		n*r > maxScryptMem || n*r*p > maxScryptWork {
-		return nil, corrupt("the key-derivation settings (scrypt N=%d r=%d p=%d) are outside what I accept", n, r, p)
+		return nil, corrupt("the key-derivation settings (scrypt N=%d r=%d p=%d) are outside what I accept", n, r, p).with("kdf_limits")
 	}
 	k, err := scrypt.Key([]byte(password), salt, int(n), int(r), int(p), aes256KeySize)
 	if err != nil {
@@ -50,7 +50,7 @@ func scryptKey(password string, salt []byte, n, r, p int64) ([]byte, error) {
 
 func pbkdf2Key(h func() hash.Hash, password string, salt []byte, iter int64) ([]byte, error) {
 	if iter < 1 || iter > maxPBKDF2Iter {
-		return nil, corrupt("the key-derivation setting (%d PBKDF2 iterations) is outside what I accept", iter)
+		return nil, corrupt("the key-derivation setting (%d PBKDF2 iterations) is outside what I accept", iter).with("kdf_limits")
 	}
 	k, err := pbkdf2.Key(h, password, salt, int(iter), aes256KeySize)
 	if err != nil {

@@ -54,7 +54,7 @@ func (im *Importer) importEnteEncrypted(ctx context.Context, data []byte, passwo
 	p := e.KdfParams
 	mem, ops := int64(p.MemLimit), int64(p.OpsLimit)
 	if mem < enteMinMem || mem > enteMaxMem || ops < 1 || ops > enteMaxOps || mem*ops > enteMaxWork {
-		return nil, corrupt("the key-derivation settings (Argon2id memLimit=%d opsLimit=%d) are outside what I accept", mem, ops)
+		return nil, corrupt("the key-derivation settings (Argon2id memLimit=%d opsLimit=%d) are outside what I accept", mem, ops).with("kdf_limits")
 	}
 	salt, err1 := base64.StdEncoding.DecodeString(string(p.Salt))
 	sealed, err2 := base64.StdEncoding.DecodeString(string(e.EncryptedData))

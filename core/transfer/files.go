@@ -20,6 +20,7 @@ var ErrNeedFile = errors.New("this file needs another file sent with it")
 type NeedFileError struct {
 	Format string // what the file is, e.g. "Steam Desktop Authenticator manifest.json"
 	Want   string // what else to send, as a clause
+	Detail Detail // the whole text for translations
 }
 
 func (e *NeedFileError) Error() string { return "this is the " + e.Format + ": " + e.Want }
@@ -114,6 +115,14 @@ type namedFile struct {
 	result *Result // already read (a zip within the set)
 }
 
+// label is the file's name as describe shows it ("" for an unnamed file).
+func (f namedFile) label(int) string {
+	if f.name != "" {
+		return clip(cleanText(f.name), 60)
+	}
+	return ""
+}
+
 func (f namedFile) describe(i int) string {
 	if f.name != "" {
 		return fmt.Sprintf("file %q", clip(cleanText(f.name), 60))
@@ -128,7 +137,7 @@ func (im *Importer) importSet(ctx context.Context, files []namedFile, password s
 		f.data = bytes.TrimPrefix(f.data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM from Windows editors
 		if isZip(f.data) {
 			if inZip {
-				return nil, corrupt("the zip archive holds another zip archive; unzip it and send the files inside")
+				return nil, corrupt("the zip archive holds another zip archive; unzip it and send the files inside").with("zip_in_zip")
 			}
 			inner, encrypted, err := im.unzip(ctx, f.data, password)
 			if err != nil {
@@ -175,7 +184,7 @@ func (im *Importer) importSet(ctx context.Context, files []namedFile, password s
 			}
 			if isManifest {
 				if manifest != nil {
-					return nil, corrupt("two Steam manifest.json files were sent; send one folder at a time")
+					return nil, corrupt("two Steam manifest.json files were sent; send one folder at a time").with("two_manifests")
 				}
 				manifest = m
 				continue
@@ -221,7 +230,8 @@ func (im *Importer) importSet(ctx context.Context, files []namedFile, password s
 				if firstErr == nil {
 					firstErr = err
 				}
-				skipped = append(skipped, Problem{Entry: f.describe(i), Reason: reasonOf(err)})
+				reason, d := reasonOf(err)
+				skipped = append(skipped, Problem{Entry: f.describe(i), Reason: reason, Label: f.label(i), Detail: d})
 				continue
 			}
 		}
@@ -236,23 +246,26 @@ func (im *Importer) importSet(ctx context.Context, files []namedFile, password s
 	return merge(results, skipped)
 }
 
-// reasonOf is an import error as a short reason for one file of several.
-func reasonOf(err error) string {
+// reasonOf is an import error as a short reason for one file of several,
+// and that reason for translations.
+func reasonOf(err error) (string, Detail) {
 	var nf *NeedFileError
 	switch {
 	case errors.As(err, &nf):
-		return nf.Error()
+		return nf.Error(), nf.Detail
 	case errors.Is(err, ErrUnknownFormat):
-		return "not an export I know"
+		return "not an export I know", Detail{ID: "file_unknown"}
 	case errors.Is(err, ErrImage):
-		return "a picture; send it on its own as a photo of the QR code"
+		return "a picture; send it on its own as a photo of the QR code", Detail{ID: "file_image"}
 	}
-	return err.Error()
+	d, _ := DetailOf(err)
+	return err.Error(), d
 }
 
 func needManifest() error {
 	return &NeedFileError{Format: "encrypted .maFile of Steam Desktop Authenticator or steamguard-cli",
-		Want: "its salt and IV are in the manifest.json of the same maFiles folder; send that file too (or a zip of the whole folder)"}
+		Want:   "its salt and IV are in the manifest.json of the same maFiles folder; send that file too (or a zip of the whole folder)",
+		Detail: Detail{ID: "need_manifest"}}
 }
 
 // merge joins the results of several files into one, dropping accounts

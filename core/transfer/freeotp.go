@@ -54,7 +54,7 @@ func importFreeOTPPlus(top map[string]json.RawMessage) (*Result, error) {
 		k.Issuer, k.Account = issuer, account
 		kind, ok := parseKind(string(t.Type))
 		if !ok {
-			c.bad(n, issuer, account, kindNotSupported(string(t.Type)))
+			c.bad(n, issuer, account, kindNotSupported(string(t.Type)), kindDetail(string(t.Type)))
 			return
 		}
 		k.Params.Kind = kind
@@ -70,7 +70,7 @@ func importFreeOTPPlus(top map[string]json.RawMessage) (*Result, error) {
 			// counter-1 when it reads a link and increments before each
 			// code. Ours is the counter the next code uses.
 			if t.Counter < -1 {
-				c.bad(n, issuer, account, "the counter is negative")
+				c.bad(n, issuer, account, "the counter is negative", Detail{ID: "counter_negative"})
 				return
 			}
 			k.Params.Counter = uint64(t.Counter + 1)

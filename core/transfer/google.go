@@ -47,11 +47,11 @@ type partKey struct {
 func parseMigration(link string) (*migrationPart, error) {
 	u, err := url.Parse(strings.TrimSpace(link))
 	if err != nil || !strings.EqualFold(u.Scheme, migrationScheme) {
-		return nil, corrupt("the transfer link is damaged")
+		return nil, corrupt("the transfer link is damaged").with("link_damaged")
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return nil, corrupt("the transfer link is damaged")
+		return nil, corrupt("the transfer link is damaged").with("link_damaged")
 	}
 	data := q.Get("data")
 	if data == "" {
@@ -77,7 +77,7 @@ func parseMigration(link string) (*migrationPart, error) {
 		return nil, ErrTooLarge
 	}
 	if size := payload.GetBatchSize(); size > MaxBatchSize || int(size)*googleBatch > MaxEntries {
-		return nil, corrupt("the transfer link says it is one of %d QR codes; Google Authenticator makes at most %d", size, MaxBatchSize)
+		return nil, corrupt("the transfer link says it is one of %d QR codes; Google Authenticator makes at most %d", size, MaxBatchSize).with("too_many_parts", "Size", size, "Max", MaxBatchSize)
 	}
 	part := &migrationPart{batch: Batch{ID: payload.GetBatchId(), Index: int(payload.GetBatchIndex()), Size: int(payload.GetBatchSize())}}
 	if part.batch.Size < 1 || part.batch.Index < 0 || part.batch.Index >= part.batch.Size {

@@ -23,15 +23,15 @@ func checkJSON(data []byte) error {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			if depth != 0 {
-				return corrupt("the JSON ends too early (the file is probably truncated)")
+				return corrupt("the JSON ends too early (the file is probably truncated)").with("truncated")
 			}
 			return nil
 		}
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return corrupt("the JSON ends too early (the file is probably truncated)")
+				return corrupt("the JSON ends too early (the file is probably truncated)").with("truncated")
 			}
-			return corrupt("not valid JSON")
+			return corrupt("not valid JSON").with("not_json")
 		}
 		if d, ok := tok.(json.Delim); ok {
 			switch d {
@@ -169,7 +169,7 @@ func (im *Importer) importJSON(ctx context.Context, data []byte, password string
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, corrupt("not valid JSON")
+		return nil, corrupt("not valid JSON").with("not_json")
 	}
 	has := func(keys ...string) bool {
 		for _, k := range keys {

@@ -53,7 +53,7 @@ func importLastPass(top map[string]json.RawMessage) (*Result, error) {
 		issuer := firstNonEmpty(strings.TrimSpace(string(a.IssuerName)), string(a.OriginalIssuerName))
 		account := firstNonEmpty(strings.TrimSpace(string(a.UserName)), string(a.OriginalUserName))
 		if a.PushNotification && strings.TrimSpace(string(a.Secret)) == "" {
-			c.bad(n, issuer, account, "a LastPass push-notification login has no code to import")
+			c.bad(n, issuer, account, "a LastPass push-notification login has no code to import", Detail{ID: "lastpass_push"})
 			return
 		}
 		k := otp.Key{Issuer: issuer, Account: account, Params: otp.Default(otp.TOTP)}
@@ -107,7 +107,7 @@ func importRaivo(data []byte) (*Result, error) {
 		case "HOTP":
 			k.Params.Kind = otp.HOTP
 		default:
-			c.bad(n, issuer, account, kindNotSupported(string(e.Kind)))
+			c.bad(n, issuer, account, kindNotSupported(string(e.Kind)), kindDetail(string(e.Kind)))
 			return
 		}
 		c.addFields(n, issuer, account, k, fields{secret: string(e.Secret), algorithm: string(e.Algorithm),

@@ -7,17 +7,53 @@ import (
 
 // reasoned is an error of this package with detail: reason is the whole
 // text for a person (the sentinel's words and what follows them), errs
-// the sentinels errors.Is matches.
+// the sentinels errors.Is matches, detail that text for a translation.
 type reasoned struct {
 	reason string
 	errs   []error
+	detail Detail
 }
 
 func (e *reasoned) Error() string   { return e.reason }
 func (e *reasoned) Unwrap() []error { return e.errs }
 
+// with names the reason's sentence for translations (see Detail).
+func (e *reasoned) with(id string, args ...any) *reasoned {
+	e.detail = Detail{ID: id, Args: args}
+	return e
+}
+
 // withReason is an error that reads reason and matches errs.
-func withReason(reason string, errs ...error) error { return &reasoned{reason: reason, errs: errs} }
+func withReason(reason string, errs ...error) *reasoned { return &reasoned{reason: reason, errs: errs} }
+
+// Detail is a reason's sentence as a translation says it: ID names the
+// sentence (bots/commands words it as its catalogue's
+// "transfer.detail."+ID) and Args are its values as name, value pairs
+// (numbers and file names, never a secret). This package stays free of
+// languages: its own English text is what Reason returns and the log
+// shows. A reason without a Detail is said by its sentinel's sentence
+// alone in other languages: the detail of a damaged file's inner layout
+// (which field, which encoding) is for the log, not for a person.
+type Detail struct {
+	ID   string
+	Args []any
+}
+
+// DetailOf is the Detail of an error this package returned, when it has
+// one.
+func DetailOf(err error) (Detail, bool) {
+	var (
+		r  *reasoned
+		nf *NeedFileError
+	)
+	switch {
+	case errors.As(err, &r) && r.detail.ID != "":
+		return r.detail, true
+	case errors.As(err, &nf) && nf.Detail.ID != "":
+		return nf.Detail, true
+	}
+	return Detail{}, false
+}
 
 // sentinels are the errors whose own text is for a person.
 var sentinels = []error{ErrUnknownFormat, ErrUnsupported, ErrPasswordRequired, ErrWrongPassword, ErrTooLarge,

@@ -134,11 +134,11 @@ func objectValues(raw json.RawMessage) ([]json.RawMessage, error) {
 	var out []json.RawMessage
 	for dec.More() {
 		if _, err := dec.Token(); err != nil { // the key
-			return nil, corrupt("not valid JSON")
+			return nil, corrupt("not valid JSON").with("not_json")
 		}
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return nil, corrupt("not valid JSON")
+			return nil, corrupt("not valid JSON").with("not_json")
 		}
 		if len(out) == MaxEntries {
 			return nil, ErrTooLarge
@@ -237,7 +237,8 @@ func parseSteamManifest(top map[string]json.RawMessage) (*steamManifest, bool, e
 func (m *steamManifest) needFiles() error {
 	return &NeedFileError{Format: m.format + " manifest.json", Want: fmt.Sprintf(
 		"it lists %d %s but holds no keys; send the .maFile %s from the same maFiles folder too (or a zip of the whole folder)",
-		len(m.entries), pluralWord(len(m.entries), "account", "accounts"), pluralWord(len(m.entries), "file", "files"))}
+		len(m.entries), pluralWord(len(m.entries), "account", "accounts"), pluralWord(len(m.entries), "file", "files")),
+		Detail: Detail{ID: "need_mafiles", Args: []any{"Count", len(m.entries)}}}
 }
 
 func pluralWord(n int, one, many string) string {
@@ -273,7 +274,7 @@ func (im *Importer) importSteamSet(ctx context.Context, m *steamManifest, plain 
 		return nil, m.needFiles()
 	}
 	if len(sealed) > 0 && !m.encrypted {
-		return nil, corrupt("the manifest.json says its .maFile files are not encrypted, but an encrypted one was sent; send the manifest.json of that folder")
+		return nil, corrupt("the manifest.json says its .maFile files are not encrypted, but an encrypted one was sent; send the manifest.json of that folder").with("manifest_unencrypted")
 	}
 	n := 0
 	// Plain maFiles stand alone; the manifest only names them.
@@ -342,7 +343,7 @@ func (im *Importer) importSteamSet(ctx context.Context, m *steamManifest, plain 
 		if opened < len(sealed) {
 			n++
 			c.bad(n, "", "", fmt.Sprintf("%d encrypted .maFile %s did not open with this password and this manifest.json",
-				len(sealed)-opened, pluralWord(len(sealed)-opened, "file", "files")))
+				len(sealed)-opened, pluralWord(len(sealed)-opened, "file", "files")), Detail{ID: "mafiles_closed", Args: []any{"Count", len(sealed) - opened}})
 		}
 	}
 	for i, e := range m.entries {
@@ -354,7 +355,11 @@ func (im *Importer) importSteamSet(ctx context.Context, m *steamManifest, plain 
 		if e.filename != "" {
 			what = fmt.Sprintf("its .maFile (%s) was not sent", clip(cleanText(e.filename), 60))
 		}
-		c.bad(n, "Steam", e.account, what+"; send the manifest.json again with that file")
+		d := Detail{ID: "mafile_missing"}
+		if e.filename != "" {
+			d = Detail{ID: "mafile_missing_named", Args: []any{"Name", clip(cleanText(e.filename), 60)}}
+		}
+		c.bad(n, "Steam", e.account, what+"; send the manifest.json again with that file", d)
 	}
 	return c.result(), nil
 }

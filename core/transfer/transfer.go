@@ -102,6 +102,13 @@ type Result struct {
 type Problem struct {
 	Entry  string
 	Reason string
+	// For translations: the entry's number (0 when Entry names a file of
+	// several), its issuer and account as Entry shows them ("" when it
+	// has neither), and the reason's sentence (no ID: the entry "could not
+	// be read", the English detail being for the log).
+	Num    int
+	Label  string
+	Detail Detail
 }
 
 // Batch places one Google Authenticator transfer QR code within its export.
@@ -111,18 +118,18 @@ type Batch struct {
 	Size  int   // number of parts, at least 1
 }
 
-func corrupt(format string, args ...any) error {
+func corrupt(format string, args ...any) *reasoned {
 	return withReason(ErrCorruptFile.Error()+": "+fmt.Sprintf(format, args...), ErrCorruptFile)
 }
 
 // errSlowPassword asks for a password and says opening takes seconds.
-var errSlowPassword = withReason(ErrPasswordRequired.Error()+" ("+ErrSlowKDF.Error()+")", ErrPasswordRequired, ErrSlowKDF)
+var errSlowPassword error = withReason(ErrPasswordRequired.Error()+" ("+ErrSlowKDF.Error()+")", ErrPasswordRequired, ErrSlowKDF).with("slow_password")
 
-func unsupported(why string) error {
+func unsupported(why string) *reasoned {
 	return withReason(ErrUnsupported.Error()+": "+why, ErrUnsupported)
 }
 
-func unknown(why string) error {
+func unknown(why string) *reasoned {
 	return withReason(ErrUnknownFormat.Error()+": "+why+"; supported formats are "+Supported, ErrUnknownFormat)
 }
 
@@ -192,9 +199,14 @@ func newCollector(format string) *collector {
 	return &collector{res: &Result{Format: format}, seen: map[string]int{}}
 }
 
-// bad records entry number n (1-based) as skipped.
-func (c *collector) bad(n int, issuer, account, reason string) {
-	c.res.Bad = append(c.res.Bad, Problem{Entry: entryName(n, issuer, account), Reason: reason})
+// bad records entry number n (1-based) as skipped; d, when given, is the
+// reason for translations.
+func (c *collector) bad(n int, issuer, account, reason string, d ...Detail) {
+	p := Problem{Entry: entryName(n, issuer, account), Reason: reason, Num: n, Label: entryLabel(issuer, account)}
+	if len(d) > 0 {
+		p.Detail = d[0]
+	}
+	c.res.Bad = append(c.res.Bad, p)
 }
 
 // add finishes k and keeps it, or records why entry n was skipped.
@@ -226,7 +238,7 @@ func (c *collector) add(n int, k otp.Key) {
 	}
 	id := strings.ToLower(k.Issuer) + "\x00" + strings.ToLower(k.Account) + "\x00" + string(p.Kind) + "\x00" + string(p.Secret)
 	if first, dup := c.seen[id]; dup {
-		c.bad(n, k.Issuer, k.Account, fmt.Sprintf("the same account as entry %d", first))
+		c.bad(n, k.Issuer, k.Account, fmt.Sprintf("the same account as entry %d", first), Detail{ID: "same_entry", Args: []any{"N", first}})
 		return
 	}
 	c.seen[id] = n
@@ -258,7 +270,7 @@ func (c *collector) addFields(n int, issuer, name string, k otp.Key, f fields) {
 	k.Params.Digits, k.Params.Period = f.digits.int(), f.period.int()
 	if k.Params.Kind == otp.HOTP {
 		if f.counter < 0 {
-			c.bad(n, issuer, name, "the counter is negative")
+			c.bad(n, issuer, name, "the counter is negative", Detail{ID: "counter_negative"})
 			return
 		}
 		k.Params.Counter = uint64(f.counter)
@@ -268,14 +280,19 @@ func (c *collector) addFields(n int, issuer, name string, k otp.Key, f fields) {
 
 // entryName describes entry n for a person: "entry 3 (GitHub: alice)".
 func entryName(n int, issuer, account string) string {
-	issuer, account = clip(cleanText(issuer), 40), clip(cleanText(account), 40)
-	switch {
-	case issuer != "" && account != "":
-		return fmt.Sprintf("entry %d (%s: %s)", n, issuer, account)
-	case issuer != "" || account != "":
-		return fmt.Sprintf("entry %d (%s)", n, issuer+account)
+	if l := entryLabel(issuer, account); l != "" {
+		return fmt.Sprintf("entry %d (%s)", n, l)
 	}
 	return fmt.Sprintf("entry %d", n)
+}
+
+// entryLabel is what entryName shows of an entry besides its number.
+func entryLabel(issuer, account string) string {
+	issuer, account = clip(cleanText(issuer), 40), clip(cleanText(account), 40)
+	if issuer != "" && account != "" {
+		return issuer + ": " + account
+	}
+	return issuer + account
 }
 
 // cleanText makes a name from a file safe to store and show: valid UTF-8,
@@ -335,9 +352,18 @@ func decodeSecret(s string) ([]byte, error) {
 	return decodeShortBase32(s)
 }
 
+// kindDetail is kindNotSupported for translations.
+func kindDetail(kind string) Detail {
+	return Detail{ID: "kind_unsupported", Args: []any{"Kind", kindName(kind)}}
+}
+
 // kindNotSupported is the reason an entry of another kind of code (mOTP,
 // Yandex Key, ...) is skipped, for the person.
 func kindNotSupported(kind string) string {
+	return kindName(kind) + " codes are not supported: I make TOTP, HOTP and Steam Guard codes only, so keep this account in the app it came from"
+}
+
+func kindName(kind string) string {
 	switch strings.ToLower(strings.TrimSpace(kind)) {
 	case "motp":
 		kind = "mOTP"
@@ -346,5 +372,5 @@ func kindNotSupported(kind string) string {
 	default:
 		kind = clip(cleanText(kind), 20)
 	}
-	return kind + " codes are not supported: I make TOTP, HOTP and Steam Guard codes only, so keep this account in the app it came from"
+	return kind
 }

@@ -98,7 +98,7 @@ func twoFASEntries(list []json.RawMessage, format string) (*Result, error) {
 		k.Issuer, k.Account = issuer, account
 		kind, ok := parseKind(string(s.OTP.TokenType))
 		if !ok {
-			c.bad(n, issuer, account, kindNotSupported(string(s.OTP.TokenType)))
+			c.bad(n, issuer, account, kindNotSupported(string(s.OTP.TokenType)), kindDetail(string(s.OTP.TokenType)))
 			return
 		}
 		k.Params.Kind = kind

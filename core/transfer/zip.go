@@ -62,7 +62,7 @@ var errZipPassword = errors.New("wrong zip password")
 func (im *Importer) unzip(ctx context.Context, data []byte, password string) ([]namedFile, bool, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, false, corrupt("the zip archive cannot be read (%s)", zipReason(err))
+		return nil, false, corrupt("the zip archive cannot be read (%s)", zipReason(err)).with("zip_unreadable")
 	}
 	if len(zr.File) > maxZipEntries {
 		return nil, false, ErrTooLarge
@@ -87,7 +87,7 @@ func (im *Importer) unzip(ctx context.Context, data []byte, password string) ([]
 			return nil, false, ErrTooLarge
 		}
 		if f.UncompressedSize64 > uint64(zipMinMember) && f.UncompressedSize64/max(f.CompressedSize64, 1) > maxZipRatio {
-			return nil, false, corrupt("a file in the zip archive is compressed more than %d to 1, which no export is", maxZipRatio)
+			return nil, false, corrupt("a file in the zip archive is compressed more than %d to 1, which no export is", maxZipRatio).with("zip_ratio", "Max", maxZipRatio)
 		}
 		if f.Flags&zipFlagCrypt != 0 {
 			encrypted = true
@@ -113,7 +113,7 @@ func (im *Importer) unzip(ctx context.Context, data []byte, password string) ([]
 		case errors.Is(err, ErrTooLarge):
 			return nil, false, ErrTooLarge
 		case err != nil:
-			return nil, false, corrupt("the file %q in the zip archive cannot be read (%s)", clip(cleanText(f.Name), 60), zipReason(err))
+			return nil, false, corrupt("the file %q in the zip archive cannot be read (%s)", clip(cleanText(f.Name), 60), zipReason(err)).with("zip_file_unreadable", "Name", clip(cleanText(f.Name), 60))
 		}
 		budget -= int64(len(b))
 		out = append(out, namedFile{name: f.Name, data: b})

@@ -16,6 +16,7 @@ import (
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto"
+	"maunium.net/go/mautrix/crypto/attachment"
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -235,6 +236,26 @@ func (p *Person) SendContent(room id.RoomID, content *event.MessageEventContent)
 		p.t.Fatalf("send: %v", err)
 	}
 	return resp.EventID
+}
+
+// SendImage sends image (PNG bytes) as an end-to-end encrypted file named
+// name, as Element sends a screenshot to an encrypted room.
+func (p *Person) SendImage(room id.RoomID, name string, image []byte) id.EventID {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), WaitFor)
+	defer cancel()
+	ef := attachment.NewEncryptedFile()
+	sealed := append([]byte(nil), image...)
+	ef.EncryptInPlace(sealed)
+	up, err := p.Cli.UploadBytes(ctx, sealed, "application/octet-stream")
+	if err != nil {
+		p.t.Fatalf("upload: %v", err)
+	}
+	return p.SendContent(room, &event.MessageEventContent{
+		MsgType: event.MsgImage, Body: name, FileName: name,
+		Info: &event.FileInfo{MimeType: "image/png", Size: len(image)},
+		File: &event.EncryptedFileInfo{EncryptedFile: *ef, URL: up.ContentURI.CUString()},
+	})
 }
 
 // Wait returns the first recorded event that matches, failing the test

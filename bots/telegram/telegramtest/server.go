@@ -251,10 +251,13 @@ func (s *Server) newMessageLocked(chat Chat, from User, kind, text string) (map[
 func (s *Server) pushLocked(key string, v any) int64 {
 	s.nextUpd++
 	id := s.nextUpd
-	raw, err := json.Marshal(map[string]any{"update_id": id, key: v})
+	// update_id first, as Telegram writes it (a map would sort it last).
+	body, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
 	}
+	k, _ := json.Marshal(key)
+	raw := fmt.Appendf(nil, `{"update_id":%d,%s:%s}`, id, k, body)
 	s.pending = append(s.pending, pendingUpdate{id: id, raw: raw})
 	s.broadcastLocked()
 	return id
