@@ -109,8 +109,9 @@ func TestServeStopsOnDamageFoundAfterStart(t *testing.T) {
 	}
 }
 
-// smashPageWith overwrites the page of path holding marker with random
-// bytes.
+// smashPageWith overwrites the memory page (4 KiB) of path holding marker
+// with random bytes: the bbolt page holding it, whether bbolt's pages are
+// that size or smaller.
 func smashPageWith(t *testing.T, path string, marker []byte) {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -69,7 +69,7 @@ func TestBackgroundCheckRefusesDamage(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			for _, off := range []int64{40, int64(os.Getpagesize()) + 40} {
+			for _, off := range []int64{40, pageSize + 40} { // the second meta is the second page
 				if _, err := f.WriteAt([]byte{0xAA}, off); err != nil {
 					t.Fatal(err)
 				}
