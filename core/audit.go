@@ -198,12 +198,16 @@ func appendAudit(tx Tx, key seal.Key, events []Event) error {
 	if err != nil {
 		return err
 	}
-	block := auditBlock{Prev: head.Hash, Events: make([]Event, len(events))}
-	for i, e := range events {
+	// events are the caller's to give (taken from the buffer, or made for
+	// this call): numbered and cleaned where they are, not copied. Should
+	// the transaction fail, writeTx gives them back, and the next append
+	// numbers them again.
+	for i := range events {
 		head.Seq++
-		e.Seq = head.Seq
-		block.Events[i] = e.clean()
+		events[i].Seq = head.Seq
+		events[i] = events[i].clean()
 	}
+	block := auditBlock{Prev: head.Hash, Events: events}
 	head.Blocks++
 	id := auditID(head.Blocks)
 	sealed, err := sealJSON(&key, auditAD(id), block)

@@ -45,6 +45,7 @@ func BenchmarkDBSize(b *testing.B) {
 			b.ReportMetric(float64(m.used)/n, "B/account")
 			b.ReportMetric(float64(m.file)/n, "file-B/account")
 			b.ReportMetric(100*m.fill, "fill-%")
+			b.ReportMetric(float64(m.pageSize), "page-B")
 		})
 	}
 }
@@ -52,6 +53,7 @@ func BenchmarkDBSize(b *testing.B) {
 type dbSize struct {
 	used, file int64 // bytes of pages in use (high-water mark), bytes of the file
 	fill       float64
+	pageSize   int
 }
 
 func buildDB(b *testing.B, people, perPerson, batch int) dbSize {
@@ -99,6 +101,7 @@ func measureDB(tb testing.TB, path string) dbSize {
 	defer db.Close()
 	err = db.View(func(tx *bbolt.Tx) error {
 		out.used = tx.Size()
+		out.pageSize = tx.DB().Info().PageSize
 		var inuse, alloc int
 		err := tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
 			s := b.Stats() // nested buckets included

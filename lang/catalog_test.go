@@ -319,3 +319,38 @@ func BenchmarkT(b *testing.B) {
 		p.T("del.done", "Name", "binance")
 	}
 }
+
+// TestAdapterTextsTranslated: the texts the chat adapters, the console and
+// the importer say themselves (issue 18) read differently from English in
+// every language: a copied English sentence fails here even where no
+// transcript shows it (a Matrix notice, a Telegram restart notice). The
+// few that are the same word in a language are listed.
+func TestAdapterTextsTranslated(t *testing.T) {
+	c := MustLoad()
+	prefixes := []string{"matrix.", "telegram.", "console.", "transfer.detail.", "transfer.entry.", "import.entry", "key.reason.", "msg.delete_failed", "add.web_link", "import.variant."}
+	same := map[string][]Tag{
+		"matrix.option":     {German},     // "Option 2"
+		"import.entry_file": {Indonesian}, // "file “x”"
+	}
+	n := 0
+	for _, id := range c.Keys() {
+		if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
+			continue
+		}
+		n++
+		en := c.Forms(English, id)["other"]
+		for _, tag := range All()[1:] {
+			if slices.Contains(same[id], tag) {
+				continue
+			}
+			for form, s := range c.Forms(tag, id) {
+				if s == en {
+					t.Errorf("%s %s (%s) is the English text: %q", tag, id, form, s)
+				}
+			}
+		}
+	}
+	if n < 60 {
+		t.Errorf("only %d adapter texts found: the prefixes no longer match the catalogue", n)
+	}
+}

@@ -325,6 +325,33 @@ func problemLine(p *lang.Printer, bad transfer.Problem) string {
 	return entry + ": " + reason
 }
 
+// formatVariants are the words core/transfer adds to an app's name in
+// Result.Format, longest first, with their catalogue ids.
+var formatVariants = []struct{ en, id string }{
+	{"(encrypted, old format)", "import.variant.encrypted_old"},
+	{"(encrypted)", "import.variant.encrypted"},
+	{"(password-protected)", "import.variant.password_protected"},
+	{"(plain text)", "import.variant.plain_text"},
+	{"in a zip", "import.variant.in_zip"},
+}
+
+// formatName is a Result.Format ("Aegis (encrypted)") in p's language:
+// the app's name stays as the app spells it, the variant words are
+// translated.
+func formatName(p *lang.Printer, format string) string {
+	if p.Tag() == lang.English {
+		return format
+	}
+	for _, v := range formatVariants {
+		w := p.T(v.id)
+		if strings.HasPrefix(v.en, "(") {
+			w = "(" + w + ")"
+		}
+		format = strings.ReplaceAll(format, v.en, w)
+	}
+	return format
+}
+
 // supportedFormats is transfer.Supported in p's language.
 func supportedFormats(p *lang.Printer) string {
 	if p.Tag() == lang.English {

@@ -122,3 +122,23 @@ func TestSupportedFormatsWords(t *testing.T) {
 		t.Errorf("transfer.supported in en.yaml differs from transfer.Supported:\n%s\n%s", got, transfer.Supported)
 	}
 }
+
+// TestFormatName: an import's format is said with the app's name as it is
+// and core/transfer's variant words in the person's language.
+func TestFormatName(t *testing.T) {
+	cat := lang.MustLoad()
+	for _, tc := range []struct {
+		tag      lang.Tag
+		in, want string
+	}{
+		{lang.English, "WinAuth in a zip (password-protected)", "WinAuth in a zip (password-protected)"},
+		{lang.Russian, "WinAuth in a zip (password-protected)", "WinAuth в zip-архиве (защищён паролем)"},
+		{lang.German, "andOTP (encrypted, old format)", "andOTP (verschlüsselt, altes Format)"},
+		{lang.Spanish, "Aegis (encrypted)", "Aegis (cifrado)"},
+		{lang.Turkish, "FreeOTP+", "FreeOTP+"},
+	} {
+		if got := formatName(cat.Printer(tc.tag), tc.in); got != tc.want {
+			t.Errorf("%s %q = %q, want %q", tc.tag, tc.in, got, tc.want)
+		}
+	}
+}

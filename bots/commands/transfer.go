@@ -176,11 +176,11 @@ func (h *Handler) importIn(ctx context.Context, p *lang.Printer, person string, 
 	var b strings.Builder
 	switch n := len(rep.Added); {
 	case n == 0 && len(rep.Duplicates) == 0 && len(res.Bad) == 0:
-		b.WriteString(p.T("import.empty", "Format", res.Format))
+		b.WriteString(p.T("import.empty", "Format", formatName(p, res.Format)))
 	case n == 0:
-		b.WriteString(p.T("import.nothing_new", "Format", res.Format))
+		b.WriteString(p.T("import.nothing_new", "Format", formatName(p, res.Format)))
 	default:
-		b.WriteString(p.N("import.imported", n, "Format", res.Format, "Names", summaryLabels(p, rep.Added)))
+		b.WriteString(p.N("import.imported", n, "Format", formatName(p, res.Format), "Names", summaryLabels(p, rep.Added)))
 	}
 	for _, d := range rep.Duplicates {
 		b.WriteString("\n" + p.T("import.duplicate", "Name", d.Incoming, "Existing", d.Existing))

@@ -20,14 +20,8 @@ import (
 	"github.com/authbot/authbot/bots/outbox"
 )
 
-// Texts the adapter itself says.
-const (
-	privateOnlyText   = "I only send that in a private chat with you. Open a direct chat with me and ask there."
-	attachmentTooBig  = "That file is too large for me (the limit is 10 MiB)."
-	attachmentFailed  = "I could not download that file. Please send it again."
-	redactForbidden   = "I am not allowed to remove messages in this room (my power level is too low). Create the direct chat as a trusted private chat, or give me moderator rights"
-	redactFailedOther = "the homeserver did not let me remove it"
-)
+// The texts the adapter itself says are the catalogue's matrix.* keys, in
+// the person's language (lang.go).
 
 // handle serves one message: builds the request, asks the handler, removes
 // the message when it carried a secret, and sends the replies.
@@ -53,6 +47,8 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 	}
 	req := commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind,
 		DeletesMessages: true, Files: true} // no Buttons: they become numbered options (render.go)
+	pr := b.printerOf(ctx, person)
+	ctx = withPrinter(ctx, pr)
 	switch msg.MsgType {
 	case event.MsgText:
 		msg.RemoveReplyFallback()
@@ -68,9 +64,9 @@ func (b *Bot) handle(ctx context.Context, evt *event.Event) {
 		att, err := b.download(ctx, msg)
 		if err != nil {
 			b.log.Info("matrix: attachment not read", "room", evt.RoomID, "err", err)
-			text := attachmentFailed
+			text := pr.T("matrix.attachment_failed")
 			if errors.Is(err, errTooLarge) {
-				text = attachmentTooBig
+				text = pr.T("matrix.attachment_too_big", "MB", commands.MaxAttachmentBytes>>20)
 			}
 			// The file may well hold a secret: remove it all the same.
 			notice := b.redactRequest(ctx, evt)
@@ -105,11 +101,13 @@ func (b *Bot) handleReaction(ctx context.Context, evt *event.Event) {
 		return
 	}
 	kind := b.chatKind(ctx, evt.RoomID, evt.Sender)
+	ctx = withPrinter(ctx, b.printerOf(ctx, person))
 	b.serve(ctx, evt, commands.Request{Person: person, Platform: Platform, Prefix: commands.MatrixPrefix, Chat: kind, Text: data, Callback: true,
 		DeletesMessages: true, Files: true})
 }
 
-// serve asks the handler and delivers its replies for the request in evt.
+// serve asks the handler and delivers its replies for the request in evt;
+// ctx carries the person's printer (withPrinter).
 func (b *Bot) serve(ctx context.Context, evt *event.Event, req commands.Request) {
 	replies := b.cfg.Handler.Handle(ctx, req)
 	// Remove the secret first, before anything else goes out.
@@ -153,11 +151,12 @@ func (b *Bot) redactRequest(ctx context.Context, evt *event.Event) string {
 		return ""
 	}
 	b.log.Warn("matrix: could not redact a message with a secret", "room", evt.RoomID, "err", err)
-	reason := redactFailedOther
+	pr := printerIn(ctx)
+	reason := pr.T("matrix.redact_failed")
 	if errors.Is(err, mautrix.MForbidden) {
-		reason = redactForbidden
+		reason = pr.T("matrix.redact_forbidden")
 	}
-	return commands.DeleteFailedNotice + ": " + reason + "."
+	return pr.T("msg.delete_failed", "Reason", reason)
 }
 
 // chatKind is Private only when the room holds exactly the bot and the
@@ -242,11 +241,11 @@ func (b *Bot) send(ctx context.Context, room id.RoomID, user id.UserID, r comman
 	// private chat. Membership is checked again, now, as it may have changed.
 	if r.Sensitive && b.chatKind(ctx, room, user) != commands.Private {
 		b.log.Warn("matrix: held back a sensitive reply outside a private chat", "room", room)
-		b.sendText(ctx, room, privateOnlyText)
+		b.sendText(ctx, room, printerIn(ctx).T("matrix.private_only"))
 		return
 	}
 	var textEvent id.EventID
-	if content := renderText(r); content != nil {
+	if content := renderIn(printerIn(ctx), r); content != nil {
 		if hasCode(r) {
 			asReplyTo(content, replyTo)
 		}
@@ -313,10 +312,6 @@ func (b *Bot) sendTracked(ctx context.Context, room id.RoomID, r commands.Reply,
 	}
 	return evtID
 }
-
-// unnamedNotice is what a room gets when the bot stopped between sending a
-// secret and noting its event id, so it cannot remove it.
-const unnamedNotice = "When I stopped last time, a message of mine that shows a secret may have stayed in this room. Please remove it if you see one."
 
 func (b *Bot) sendText(ctx context.Context, room id.RoomID, text string) {
 	_, _ = b.sendContent(ctx, room, renderText(commands.Reply{Parts: []commands.Part{{Text: text}}}))
@@ -385,15 +380,17 @@ func (b *Bot) runJob(ctx context.Context, j outbox.Job) error {
 	var err error
 	switch j.Action {
 	case outbox.Delete:
-		if evt == "" { // an Expect a crash left unresolved
-			_, err = b.sendContent(ctx, room, renderText(commands.Reply{Parts: []commands.Part{{Text: unnamedNotice}}}))
+		if evt == "" { // an Expect a crash left unresolved: the room is told
+			// to remove what the bot cannot name
+			text := b.roomPrinter(ctx, room).T("matrix.unnamed_notice")
+			_, err = b.sendContent(ctx, room, renderText(commands.Reply{Parts: []commands.Part{{Text: text}}}))
 			break
 		}
-		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: "expired"})
+		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: b.roomPrinter(ctx, room).T("matrix.redact_reason_expired")})
 	case outbox.DeleteSecret:
-		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: "contained a secret"})
+		_, err = b.cli.RedactEvent(ctx, room, evt, mautrix.ReqRedact{Reason: b.roomPrinter(ctx, room).T("matrix.redact_reason_secret")})
 	case outbox.Edit:
-		_, err = b.cli.SendMessageEvent(ctx, room, event.EventMessage, expiredEdit(evt))
+		_, err = b.cli.SendMessageEvent(ctx, room, event.EventMessage, expiredEditIn(b.roomPrinter(ctx, room), evt))
 	default:
 		return &outbox.PermanentError{Reason: "malformed", Err: fmt.Errorf("matrix: unknown job action %d", j.Action)}
 	}

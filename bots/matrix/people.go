@@ -21,8 +21,9 @@ import (
 // direct chat with the bot. A Handler that is no Directory knows nobody:
 // no sender is served.
 
-// strangerRefusal answers a stranger whose message was no invite or link.
-const strangerRefusal = "Sorry, this is a private bot. Ask the person who runs it for an invite, then send !join CODE here."
+// A stranger whose message was no invite or link is refused with the
+// catalogue's matrix.stranger_refusal, in English: Matrix tells no
+// language, and a stranger has no /language choice.
 
 // personOf returns the authbot person behind a Matrix user (a config user
 // or a runtime person), as the directory says.
@@ -73,7 +74,7 @@ func (b *Bot) stranger(ctx context.Context, evt *event.Event, kind commands.Chat
 		return
 	}
 	if len(replies) == 0 {
-		b.sendText(ctx, evt.RoomID, strangerRefusal)
+		b.sendText(ctx, evt.RoomID, english().T("matrix.stranger_refusal", "Command", commands.MatrixPrefix+"join CODE"))
 		if _, err := b.cli.LeaveRoom(ctx, evt.RoomID); err != nil {
 			b.log.Warn("matrix: could not leave a stranger's room", "room", evt.RoomID, "err", err)
 		}
@@ -106,7 +107,7 @@ func (b *Bot) sendTo(ctx context.Context, r commands.Reply) {
 		b.log.Info("matrix: reply for a person without a Matrix identity dropped", "person", r.To)
 		return
 	}
-	r.To = ""
+	r.To, ctx = "", withPrinter(ctx, b.userPrinter(ctx, users[0]))
 	for _, u := range users {
 		room, err := b.dmWith(ctx, u)
 		if err != nil {

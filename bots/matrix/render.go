@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/lang"
 )
 
 // Rendering follows the conventions Matrix clients expect of bots: every
@@ -30,7 +31,12 @@ import (
 // (their labels) that the person answers with the number alone; the
 // adapter keeps what each number stands for (see choices.go). No command
 // data or account id is shown.
-func renderText(r commands.Reply) *event.MessageEventContent {
+func renderText(r commands.Reply) *event.MessageEventContent { return renderIn(english(), r) }
+
+// renderIn is renderText with the adapter's own words (the options'
+// prompt) in p's language.
+func renderIn(p *lang.Printer, r commands.Reply) *event.MessageEventContent {
+	choicePrompt := p.T("matrix.choice_prompt")
 	var plain, rich strings.Builder
 	for _, p := range r.Parts {
 		plain.WriteString(p.Text)
@@ -48,7 +54,7 @@ func renderText(r commands.Reply) *event.MessageEventContent {
 		plain.WriteString(choicePrompt)
 		rich.WriteString("<p>" + html.EscapeString(choicePrompt) + "</p><ol>")
 		for i, btn := range options {
-			label := optionLabel(btn, i)
+			label := optionLabel(p, btn, i)
 			fmt.Fprintf(&plain, "\n%d. %s", i+1, label)
 			rich.WriteString("<li>" + html.EscapeString(label) + "</li>")
 		}
@@ -65,9 +71,6 @@ func renderText(r commands.Reply) *event.MessageEventContent {
 	}
 }
 
-// choicePrompt introduces the numbered options.
-const choicePrompt = "Reply with a number:"
-
 // choiceButtons are a reply's buttons in reading order, without empty ones.
 func choiceButtons(r commands.Reply) []commands.Button {
 	var out []commands.Button
@@ -83,11 +86,11 @@ func choiceButtons(r commands.Reply) []commands.Button {
 
 // optionLabel is what option i shows: the button's label, never its data
 // (which may carry an account id).
-func optionLabel(btn commands.Button, i int) string {
+func optionLabel(p *lang.Printer, btn commands.Button, i int) string {
 	if l := strings.TrimSpace(btn.Label); l != "" {
 		return l
 	}
-	return fmt.Sprintf("Option %d", i+1)
+	return p.T("matrix.option", "N", i+1)
 }
 
 // hasCode reports whether a reply carries a code span (a one-time code, a
@@ -111,15 +114,27 @@ func asReplyTo(content *event.MessageEventContent, to id.EventID) {
 }
 
 // expiredText replaces a code reply once the code has run out, so an old
-// code on the screen is not mistaken for a live one.
-const expiredText = "This code has expired. Ask again for a fresh one."
+// code on the screen is not mistaken for a live one; in p's language
+// (English for nil).
+func expiredText(p *lang.Printer) string {
+	if p == nil {
+		p = english()
+	}
+	return p.T("matrix.expired")
+}
 
 // expiredEdit is the m.replace edit that marks a code reply expired: the
 // fallback body starts with "* " as the spec asks, and m.new_content holds
 // the replacement, an m.notice like the original, HTML kept. The original
 // stays until the reply's ExpiresAt redaction removes it and its edits.
 func expiredEdit(original id.EventID) *event.MessageEventContent {
-	const rich = "<em>" + expiredText + "</em>"
+	return expiredEditIn(english(), original)
+}
+
+// expiredEditIn is expiredEdit in p's language.
+func expiredEditIn(p *lang.Printer, original id.EventID) *event.MessageEventContent {
+	expiredText := expiredText(p)
+	rich := "<em>" + html.EscapeString(expiredText) + "</em>"
 	return &event.MessageEventContent{
 		MsgType:       event.MsgNotice,
 		Body:          "* " + expiredText,

@@ -157,7 +157,7 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 		}
 		b.background(evt.RoomID, func(ctx context.Context) {
 			b.log.Info("matrix: refusing an invite from someone not in users", "room", evt.RoomID)
-			if _, err := b.cli.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: "this bot only serves the people in its configuration"}); err != nil {
+			if _, err := b.cli.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: english().T("matrix.leave_reason")}); err != nil {
 				b.log.Warn("matrix: could not refuse invite", "room", evt.RoomID, "err", err)
 			}
 		})

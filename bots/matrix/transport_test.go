@@ -241,7 +241,7 @@ func TestRepliesExpire(t *testing.T) {
 		return evt.RoomID == room && evt.Type == event.EventMessage && msg.RelatesTo != nil &&
 			msg.RelatesTo.Type == event.RelReplace && msg.RelatesTo.EventID == reply.ID
 	})
-	if nc := edit.Content.AsMessage().NewContent; nc == nil || nc.Body != expiredText {
+	if nc := edit.Content.AsMessage().NewContent; nc == nil || nc.Body != expiredText(nil) {
 		t.Errorf("edit new content %+v", nc)
 	}
 	alice.Wait("redaction of the code reply", redactionOf(room, reply.ID))

@@ -49,15 +49,9 @@ type DecryptObserver interface {
 // one person for one reason.
 const noticeInterval = 10 * time.Minute
 
-// Texts of the notices. They never quote the message (the bot cannot read
-// it anyway) and say what to do.
-const (
-	unverifiedNotice = "I could not read your last message: your Element is set to not share keys with unverified sessions. " +
-		"Verify me (open my profile, Verify, then Verify by emoji) or turn that setting off, then send it again."
-	blacklistedNotice = "I could not read your last message: your Element has blocked my session. Unblock it in my profile's session list, then send it again."
-	noKeyNotice       = "I could not read your last message: its key did not reach me. I asked your devices for it; if no answer comes, send it again " +
-		"(if this keeps happening, verify me: open my profile, Verify, then Verify by emoji)."
-)
+// The notices are the catalogue's matrix.undecryptable.* texts, in the
+// sender's language. They never quote the message (the bot cannot read it
+// anyway) and say what to do.
 
 // classify names why err kept evt from decrypting, with the withheld code
 // from the crypto store when there is one.
@@ -114,14 +108,14 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 		if !b.notices.allow(evt.Sender, reason, b.cfg.Clock.Now()) {
 			return
 		}
-		text := noKeyNotice
+		id := "matrix.undecryptable.no_key"
 		switch reason {
 		case reasonUnverified:
-			text = unverifiedNotice
+			id = "matrix.undecryptable.unverified"
 		case reasonBlacklisted:
-			text = blacklistedNotice
+			id = "matrix.undecryptable.blacklisted"
 		}
-		b.sendText(ctx, evt.RoomID, text)
+		b.sendText(ctx, evt.RoomID, b.userPrinter(ctx, evt.Sender).T(id))
 	})
 }
 

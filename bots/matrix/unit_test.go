@@ -89,10 +89,10 @@ func TestExpiredEdit(t *testing.T) {
 	if e.RelatesTo == nil || e.RelatesTo.Type != event.RelReplace || e.RelatesTo.EventID != "$abc" {
 		t.Errorf("relates_to = %+v", e.RelatesTo)
 	}
-	if e.NewContent == nil || e.NewContent.Body != expiredText || e.NewContent.MsgType != event.MsgNotice || e.NewContent.FormattedBody == "" {
+	if e.NewContent == nil || e.NewContent.Body != expiredText(nil) || e.NewContent.MsgType != event.MsgNotice || e.NewContent.FormattedBody == "" {
 		t.Errorf("new content = %+v", e.NewContent)
 	}
-	if e.MsgType != event.MsgNotice || e.Body != "* "+expiredText {
+	if e.MsgType != event.MsgNotice || e.Body != "* "+expiredText(nil) {
 		t.Errorf("fallback = %q %q", e.MsgType, e.Body)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"maunium.net/go/mautrix/crypto/verificationhelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/authbot/authbot/lang"
 )
 
 // Interactive verification (emoji SAS), over mautrix's verificationhelper.
@@ -109,7 +111,7 @@ func (v *verifier) VerificationRequested(ctx context.Context, txn id.Verificatio
 	v.b.work(func(ctx context.Context) {
 		if _, known := v.b.personOf(ctx, from); !known {
 			v.b.log.Info("matrix: refused a verification request from someone the bot does not serve")
-			_ = v.vh.CancelVerification(ctx, txn, event.VerificationCancelCodeUser, "this bot verifies only with the people it serves")
+			_ = v.vh.CancelVerification(ctx, txn, event.VerificationCancelCodeUser, english().T("matrix.verify_refused"))
 			return
 		}
 		if err := v.vh.AcceptVerification(ctx, txn); err != nil {
@@ -144,9 +146,11 @@ func (v *verifier) ShowSAS(ctx context.Context, txnID id.VerificationTransaction
 		v.b.log.Warn("matrix: verification transaction lost", "err", err)
 		return
 	}
-	text := sasText(emojis, names, decimals)
+	text := sasText(english(), emojis, names, decimals)
 	v.b.log.Info("matrix: verification emoji", "user", txn.TheirUserID, "sas", strings.ReplaceAll(text, "\n", " "))
 	v.b.work(func(ctx context.Context) {
+		// Worded here, off the helper's lock: the language is a look-up.
+		text := sasText(v.b.userPrinter(ctx, txn.TheirUserID), emojis, names, decimals)
 		room := txn.RoomID
 		if room == "" {
 			r, err := v.b.dmWith(ctx, txn.TheirUserID)
@@ -165,10 +169,10 @@ func (v *verifier) ShowSAS(ctx context.Context, txnID id.VerificationTransaction
 }
 
 // sasText is what the bot posts while a person verifies it.
-func sasText(emojis []rune, names []string, decimals []int) string {
+func sasText(p *lang.Printer, emojis []rune, names []string, decimals []int) string {
 	var b strings.Builder
 	if len(emojis) > 0 {
-		b.WriteString("Verifying: your Element should show these emoji:\n")
+		b.WriteString(p.T("matrix.sas_emoji") + "\n")
 		for i, e := range emojis {
 			if i > 0 {
 				b.WriteString("  ")
@@ -179,7 +183,7 @@ func sasText(emojis []rune, names []string, decimals []int) string {
 			}
 		}
 	} else {
-		b.WriteString("Verifying: your Element should show these numbers:\n")
+		b.WriteString(p.T("matrix.sas_numbers") + "\n")
 		for i, d := range decimals {
 			if i > 0 {
 				b.WriteString(" ")
@@ -187,7 +191,7 @@ func sasText(emojis []rune, names []string, decimals []int) string {
 			fmt.Fprintf(&b, "%d", d)
 		}
 	}
-	b.WriteString("\nPress \"They match\" in Element only if they are the same; if not, press \"They don't match\".")
+	b.WriteString("\n" + p.T("matrix.sas_confirm"))
 	return b.String()
 }
 

@@ -58,7 +58,8 @@ func CodeAndNext(p Params, t time.Time) (code, next string, validUntil time.Time
 		return "", "", time.Time{}, err
 	}
 	mac := p.newMAC()
-	code = p.generate(mac, counter)
+	sc := new(macScratch) // one allocation for both codes
+	code = p.generateWith(mac, counter, sc)
 	if counter == math.MaxUint64 {
 		return code, "", validUntil, nil
 	}
@@ -68,7 +69,7 @@ func CodeAndNext(p Params, t time.Time) (code, next string, validUntil time.Time
 		}
 	}
 	mac.Reset()
-	return code, p.generate(mac, counter+1), validUntil, nil
+	return code, p.generateWith(mac, counter+1, sc), validUntil, nil
 }
 
 // Verify reports whether code is a valid code of p at t, allowing skew
@@ -115,13 +116,14 @@ func VerifyCounter(p Params, code string, t time.Time, skew int) (counter uint64
 	}
 
 	mac := p.newMAC()
+	sc := new(macScratch)
 	// Every candidate is computed and compared, matched or not, so the time
 	// taken does not tell which window matched.
 	for c := first; ; c++ {
 		if c != first {
 			mac.Reset()
 		}
-		got := p.generate(mac, c)
+		got := p.generateWith(mac, c, sc)
 		if subtle.ConstantTimeCompare([]byte(got), want) == 1 && !matched {
 			counter, matched = c, true
 		}
@@ -171,11 +173,22 @@ func (p Params) newMAC() hash.Hash {
 // Reset of a crypto/hmac also saves its keyed state (two allocations a
 // single code does not need).
 func (p Params) generate(mac hash.Hash, counter uint64) string {
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], counter)
-	mac.Write(msg[:])
-	var buf [sha512.Size]byte
-	sum := mac.Sum(buf[:0])
+	var sc macScratch
+	return p.generateWith(mac, counter, &sc)
+}
+
+// macScratch holds what generate hands to the MAC. Both buffers escape
+// through the hash.Hash interface, so on the stack of generate they were
+// two allocations per code; callers that make several codes share one.
+type macScratch struct {
+	msg [8]byte
+	sum [sha512.Size]byte
+}
+
+func (p Params) generateWith(mac hash.Hash, counter uint64, sc *macScratch) string {
+	binary.BigEndian.PutUint64(sc.msg[:], counter)
+	mac.Write(sc.msg[:])
+	sum := mac.Sum(sc.sum[:0])
 	off := sum[len(sum)-1] & 0x0f
 	v := binary.BigEndian.Uint32(sum[off:]) & 0x7fffffff
 	var out [MaxDigits]byte

@@ -141,8 +141,9 @@ func TestBothMetaPagesBroken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Flip a byte inside each meta's checksummed fields.
-	for _, off := range []int64{40, int64(os.Getpagesize()) + 40} {
+	// Flip a byte inside each meta's checksummed fields (the second meta
+	// is the file's second page).
+	for _, off := range []int64{40, pageSize + 40} {
 		if _, err := f.WriteAt([]byte{0xAA}, off); err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func smashMarkedPage(t *testing.T, path string) {
 	if i < 0 {
 		t.Fatal("marker not found")
 	}
-	ps := os.Getpagesize()
+	ps := pageSize
 	page := i / ps * ps
 	garbage := make([]byte, ps)
 	rng := rand.New(rand.NewPCG(5, 6))
