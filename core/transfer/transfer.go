@@ -233,7 +233,7 @@ func (c *collector) add(n int, k otp.Key) {
 		p.Digits = otp.DefaultDigits
 	}
 	if err := p.Validate(); err != nil {
-		c.bad(n, k.Issuer, k.Account, err.Error())
+		c.bad(n, k.Issuer, k.Account, err.Error(), Detail{ID: "bad_settings"})
 		return
 	}
 	id := strings.ToLower(k.Issuer) + "\x00" + strings.ToLower(k.Account) + "\x00" + string(p.Kind) + "\x00" + string(p.Secret)
@@ -258,12 +258,12 @@ type fields struct {
 func (c *collector) addFields(n int, issuer, name string, k otp.Key, f fields) {
 	secret, err := decodeSecret(f.secret)
 	if err != nil {
-		c.bad(n, issuer, name, err.Error())
+		c.bad(n, issuer, name, err.Error(), Detail{ID: "bad_secret"})
 		return
 	}
 	algo, err := parseAlgorithm(f.algorithm)
 	if err != nil {
-		c.bad(n, issuer, name, err.Error())
+		c.bad(n, issuer, name, err.Error(), Detail{ID: "bad_settings"})
 		return
 	}
 	k.Params.Secret, k.Params.Algorithm = secret, algo
