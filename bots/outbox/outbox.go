@@ -296,13 +296,47 @@ func (o *Outbox) put(tx core.Tx, j Job) error {
 	return tx.Put(ref, sealed)
 }
 
-func (o *Outbox) sort() {
-	slices.SortFunc(o.jobs, func(a, b Job) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
+// sort orders the whole queue by due time, then sequence (the order jobs
+// run in); used after loading and after Hurry moves jobs in place.
+func (o *Outbox) sort() { slices.SortFunc(o.jobs, compareJobs) }
+
+// enqueue adds jobs to the ordered queue. A full sort on every add cost a
+// seventh of the CPU of a busy bot with 20,000 jobs waiting (each /code adds
+// its expiry edit and delete), while new jobs almost always fall due after
+// the ones waiting: so only the new ones are sorted, and merged into the
+// queue from where the first of them belongs.
+func (o *Outbox) enqueue(jobs ...Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	head := len(o.jobs)
+	o.jobs = append(o.jobs, jobs...)
+	tail := o.jobs[head:]
+	slices.SortFunc(tail, compareJobs)
+	if head == 0 || compareJobs(o.jobs[head-1], tail[0]) <= 0 {
+		return
+	}
+	at, _ := slices.BinarySearchFunc(o.jobs[:head], tail[0], compareJobs)
+	// Merge o.jobs[at:head] with the sorted new jobs into place.
+	older := slices.Clone(o.jobs[at:head])
+	newer := slices.Clone(tail)
+	out := o.jobs[at:at]
+	for len(older) > 0 && len(newer) > 0 {
+		if compareJobs(older[0], newer[0]) <= 0 {
+			out, older = append(out, older[0]), older[1:]
+		} else {
+			out, newer = append(out, newer[0]), newer[1:]
 		}
-		return compareSeq(a.seq, b.seq)
-	})
+	}
+	out = append(out, older...)
+	_ = append(out, newer...)
+}
+
+func compareJobs(a, b Job) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	return compareSeq(a.seq, b.seq)
 }
 
 func compareSeq(a, b uint64) int {
@@ -401,8 +435,7 @@ func (o *Outbox) add(ctx context.Context, jobs []Job, claim bool) ([]Job, error)
 			}
 		}
 	} else {
-		o.jobs = append(o.jobs, jobs...)
-		o.sort()
+		o.enqueue(jobs...)
 		select {
 		case o.wake <- struct{}{}:
 		default:
@@ -475,9 +508,7 @@ func (o *Outbox) Resolve(ctx context.Context, t Ticket, message string, extra ..
 		// Still queued in memory: the deletion runs while the process lives.
 		o.log.Warn("outbox: could not store a message id", "platform", o.opts.Platform, "err", err)
 	}
-	o.jobs = append(o.jobs, j)
-	o.jobs = append(o.jobs, extra...)
-	o.sort()
+	o.enqueue(append([]Job{j}, extra...)...)
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -589,8 +620,7 @@ func (o *Outbox) Now(ctx context.Context, j Job, run RunFunc) error {
 	o.mu.Lock()
 	delete(o.claimed, j.seq)
 	if keep != nil {
-		o.jobs = append(o.jobs, *keep)
-		o.sort()
+		o.enqueue(*keep)
 		select {
 		case o.wake <- struct{}{}:
 		default:
@@ -762,8 +792,7 @@ func (o *Outbox) runBatch(ctx context.Context, jobs []Job, run RunFunc) {
 	for _, j := range jobs {
 		delete(o.claimed, j.seq)
 	}
-	o.jobs = append(o.jobs, requeue...)
-	o.sort()
+	o.enqueue(requeue...)
 	o.pending()
 	o.mu.Unlock()
 }
