@@ -47,12 +47,22 @@ type app struct {
 // extra adjusts the command handler's options (serve adds the metrics
 // Observer, see ops.go).
 func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env, extra ...func(*commands.Options)) (*app, error) {
-	return openAppOn(ctx, cfg, log, getenv, nil, extra...)
+	return openAppWith(ctx, cfg, log, getenv, openStore, extra...)
 }
 
 // openAppOn is openApp on an already open store (nil: open the configured
 // one), which the app then does not close.
 func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env, store dataStore, extra ...func(*commands.Options)) (*app, error) {
+	if store == nil {
+		return openApp(ctx, cfg, log, getenv, extra...)
+	}
+	return openAppWith(ctx, cfg, log, getenv, func(context.Context, *config.Config) (dataStore, error) { return noClose{store}, nil }, extra...)
+}
+
+// openAppWith is openApp with the store opened by open (serve's bbolt
+// store checks itself in the background: openServeStore), once the
+// master key is known to be in place.
+func openAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv env, open func(context.Context, *config.Config) (dataStore, error), extra ...func(*commands.Options)) (*app, error) {
 	// A database without its master key cannot be opened by a new key:
 	// making one would only hide the loss (and a later backup would hold
 	// a key that opens nothing). Refuse, and say where the key must go.
@@ -74,12 +84,9 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 		log.Info("created a new master key; back it up, without it the database cannot be opened",
 			"file", datadir.At(cfg.DataDir).Key())
 	}
-	if store == nil {
-		if store, err = openStore(ctx, cfg); err != nil {
-			return nil, err // bolt's errors name the file and the problem
-		}
-	} else {
-		store = noClose{store}
+	store, err := open(ctx, cfg)
+	if err != nil {
+		return nil, err // bolt's errors name the file and the problem
 	}
 	if source == keyfile.FromFile {
 		// Finish or undo a key rotation that was interrupted (keyfile.Rotate).
@@ -90,6 +97,10 @@ func openAppOn(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv
 	}
 	clock := core.SystemClock{}
 	svc, err := core.NewServiceWith(ctx, store, key, clock, core.ServiceOptions{UnlockFor: cfg.Lock.UnlockFor.D(), Users: configUsers(cfg)})
+	if cs, ok := store.(*checkedStore); ok && errors.Is(err, core.ErrCorrupt) {
+		store.Close()
+		return nil, cs.verdict(err) // as bolt.Open's refusal reads
+	}
 	if err != nil {
 		store.Close()
 		if errors.Is(err, core.ErrWrongMasterKey) {

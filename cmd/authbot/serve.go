@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 	if cfg.Storage.Driver == config.DriverPostgres {
 		return serveWithLease(ctx, cfg, log, getenv, operator, withObserver) // lease.go
 	}
-	a, err := openApp(ctx, cfg, log, getenv, withObserver)
+	a, err := openAppWith(ctx, cfg, log, getenv, openServeStore, withObserver)
 	if err != nil {
 		return err
 	}
@@ -56,15 +56,25 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv env) 
 
 // serveApp runs the chat adapters and the operator's side services until
 // ctx ends or an adapter fails.
-func serveApp(ctx context.Context, a *app, operator *ops) error {
+func serveApp(ctx context.Context, a *app, operator *ops) (err error) {
 	cfg, log := a.cfg, a.log
+	checking, _ := a.store.(*checkedStore)
+	if checking != nil {
+		defer func() { err = checking.verdict(err) }()
+	}
 	a.metrics = operator.metrics // outbox jobs are counted too
 	// Invites handed out by someone no longer in the config (or removed)
-	// stop working.
-	if n, err := pruneInvites(ctx, a); err != nil {
-		log.Warn("could not prune invites", "err", err)
-	} else if n > 0 {
-		log.Info("invites of people no longer here removed", "count", n)
+	// stop working. It writes: on a bbolt file still being checked it runs
+	// once the check has passed (below), before anyone is answered.
+	prune := func(ctx context.Context) {
+		if n, err := pruneInvites(ctx, a); err != nil {
+			log.Warn("could not prune invites", "err", err)
+		} else if n > 0 {
+			log.Info("invites of people no longer here removed", "count", n)
+		}
+	}
+	if checking == nil {
+		prune(ctx)
 	}
 	if err := openClaim(ctx, a, operator.stderr); err != nil {
 		return err
@@ -102,13 +112,34 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 	// notice than one that exits.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if checking != nil {
+		checking.hold() // from here on the store answers only once checked
+	}
 	if err := operator.Start(ctx, a); err != nil {
 		return err
 	}
 	defer operator.Wait() // after cancel (deferred later, runs first)
 	defer cancel()
-	errs := make(chan error, len(runners))
+	errs := make(chan error, len(runners)+1)
 	var wg sync.WaitGroup
+	if checking != nil {
+		// The database's full check (storage/bolt CheckInBackground):
+		// damage found stops serve with bolt's core.ErrCorrupt error, the
+		// one Open gives before serving; until then nothing was written
+		// and nobody answered (checkedStore).
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := checking.Checked(ctx); err != nil {
+				if ctx.Err() == nil {
+					errs <- err
+					cancel()
+				}
+				return
+			}
+			prune(ctx)
+		}()
+	}
 	// Personal /code audit entries are buffered in memory; write them out
 	// now and then so a crash loses at most a few seconds of them.
 	// app.Close (deferred first, so run last) writes the rest.
@@ -131,7 +162,7 @@ func serveApp(ctx context.Context, a *app, operator *ops) error {
 	}
 	wg.Wait()
 	close(errs)
-	err := <-errs
+	err = <-errs
 	if err == nil {
 		log.Info("authbot stopped")
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
+	"time"
 
 	"github.com/authbot/authbot/config"
 	"github.com/authbot/authbot/core"
@@ -37,6 +39,81 @@ func openStore(ctx context.Context, cfg *config.Config) (dataStore, error) {
 		return pgStore{s}, nil
 	}
 	return bolt.Open(ctx, datadir.At(cfg.DataDir).DB(), bolt.Options{})
+}
+
+// openServeStore is openStore for serve: a bbolt file's full check runs in
+// the background (bolt.Options.CheckInBackground) beside the rest of
+// start-up, instead of before it; serveApp stops when it fails.
+func openServeStore(ctx context.Context, cfg *config.Config) (dataStore, error) {
+	if cfg.Storage.Driver == config.DriverPostgres {
+		return openStore(ctx, cfg)
+	}
+	s, err := bolt.Open(ctx, datadir.At(cfg.DataDir).DB(), bolt.Options{CheckInBackground: true})
+	if err != nil {
+		return nil, err
+	}
+	return &checkedStore{Store: s}, nil
+}
+
+// checkedStore is serve's bbolt store while its check may still be running.
+// bolt already holds writes (and Backup) back until the check has passed;
+// once serve is up (hold), reads wait too, so nobody is answered from a
+// file the check then finds damaged. Start-up's own reads (people, ids,
+// outbox) go ahead: they answer nobody, and bolt turns a damaged page they
+// touch into core.ErrCorrupt.
+type checkedStore struct {
+	*bolt.Store
+	held atomic.Bool
+}
+
+// hold makes every later transaction wait for the check.
+func (s *checkedStore) hold() { s.held.Store(true) }
+
+func (s *checkedStore) wait(ctx context.Context) error {
+	if !s.held.Load() {
+		return nil
+	}
+	return s.Checked(ctx)
+}
+
+// verdict is err, or the check's own error when err is the damage it
+// found met first by another part of serve: the operator then reads the
+// same refusal, naming the file and what is wrong, whichever part that was.
+const verdictWait = 10 * time.Second
+
+func (s *checkedStore) verdict(err error) error {
+	if !errors.Is(err, core.ErrCorrupt) {
+		return err
+	}
+	// The check is reading the same file and ends soon; the bound is only
+	// for a file so large that its check outlasts the operator's patience.
+	ctx, cancel := context.WithTimeout(context.Background(), verdictWait)
+	defer cancel()
+	if cerr := s.Checked(ctx); errors.Is(cerr, core.ErrCorrupt) {
+		return cerr
+	}
+	return err
+}
+
+func (s *checkedStore) View(ctx context.Context, fn func(core.Tx) error) error {
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
+	return s.Store.View(ctx, fn)
+}
+
+func (s *checkedStore) Update(ctx context.Context, fn func(core.Tx) error) error {
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+func (s *checkedStore) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte) error) error {
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
+	return s.Store.ForEach(ctx, fn)
 }
 
 // pgStore is a PostgreSQL store with Backup: the records are copied, in

@@ -76,6 +76,22 @@ type Options struct {
 	// ReadOnly opens the file without write access and with a shared lock,
 	// for backups and inspection alongside other read-only openers.
 	ReadOnly bool
+	// CheckInBackground makes Open check synchronously only what bbolt
+	// reads to open the file (both header pages, the freelist, the file
+	// size against the pages they claim) and run the full check (every
+	// page, tx.Check) in a goroutine, so a long-running process can start
+	// while it runs. Until the check has passed, Update and Backup wait
+	// for it: nothing is written over, or copied from, a file not yet
+	// proven sound. When it fails, every later View, Update and Backup
+	// returns its core.ErrCorrupt error (the same one Open would have
+	// returned) and Checked reports it; the file is left as it was.
+	// View before the end of the check runs at once (bbolt's panics and
+	// faults on damaged pages are still turned into core.ErrCorrupt).
+	CheckInBackground bool
+
+	// beforeCheck, when set, runs in the check's goroutine before the
+	// check starts (tests hold the check back with it).
+	beforeCheck func()
 }
 
 // Store is a core.Store over one bbolt file. It is safe for concurrent use:
@@ -84,6 +100,15 @@ type Store struct {
 	db       *bbolt.DB
 	path     string
 	readOnly bool
+	check    *backgroundCheck // nil: the file was checked in Open
+	onWait   func()           // tests: called when a write starts waiting for the check
+}
+
+// backgroundCheck is the state of Options.CheckInBackground's check.
+type backgroundCheck struct {
+	done   chan struct{} // closed when err is set
+	err    error
+	cancel context.CancelFunc // stops the check early (Close)
 }
 
 var _ core.Store = (*Store)(nil)
@@ -98,7 +123,10 @@ var _ core.Store = (*Store)(nil)
 // 1000-record file from 0.1 ms to 0.7 ms, small next to
 // process start, and it catches a damaged file before any write could make
 // things worse. A file that fails is reported as core.ErrCorrupt and is not
-// modified.
+// modified. With opts.CheckInBackground the same check runs after Open
+// returns, on the serving file, with writes held back until it passes
+// (see there); `authbot serve` uses it so that its start does not wait for
+// a whole-file read.
 //
 // Errors: ctx.Err() if ctx is done; ErrLocked if another process holds the
 // file; core.ErrCorrupt (wrapped, with the path and bbolt's reason) for a
@@ -122,12 +150,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 	}
 	fi, err := os.Stat(path)
+	var checkLater int64 // the size of an existing file whose check runs in the background
 	switch {
 	case err == nil && !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("open database %s: not a regular file", path)
 	case err == nil && fi.Size() > 0:
-		if err := verify(path, fi.Size(), opts.Timeout); err != nil {
+		if err := verify(path, fi.Size(), opts.Timeout, !opts.CheckInBackground); err != nil {
 			return nil, err
+		}
+		if opts.CheckInBackground {
+			checkLater = fi.Size()
 		}
 	case err != nil && (opts.ReadOnly || !errors.Is(err, fs.ErrNotExist)):
 		return nil, fmt.Errorf("open database: %w", err)
@@ -136,7 +168,83 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, path: path, readOnly: opts.ReadOnly}, nil
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	if checkLater > 0 {
+		s.startCheck(opts.beforeCheck)
+	}
+	return s, nil
+}
+
+// startCheck runs Options.CheckInBackground's check in a goroutine of
+// its own (guard's fault handling is per goroutine).
+func (s *Store) startCheck(before func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &backgroundCheck{done: make(chan struct{}), cancel: cancel}
+	s.check = c
+	go func() {
+		defer close(c.done)
+		if before != nil {
+			before()
+		}
+		c.err = guard(s.path, func() error {
+			return s.db.View(func(tx *bbolt.Tx) error {
+				if err := checkTx(ctx, tx, s.path); err != nil {
+					return err
+				}
+				// The check read every page through the serving mapping;
+				// drop them from this process's resident set (they stay
+				// in the page cache) so the bot's memory at rest is what
+				// serving touches, not the whole file.
+				dropResident(s.db, tx.Size())
+				return nil
+			})
+		})
+	}()
+}
+
+// Checked waits for Options.CheckInBackground's check and returns its
+// result: nil when the file is sound (or was checked in Open), the
+// core.ErrCorrupt error when it is not, ctx.Err() when ctx ends first.
+func (s *Store) Checked(ctx context.Context) error {
+	if s.check == nil {
+		return nil
+	}
+	select { // a result already there wins over a ctx also done
+	case <-s.check.done:
+		return s.check.err
+	default:
+	}
+	select {
+	case <-s.check.done:
+		return s.check.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// checkGate is what a transaction owes the background check: one that
+// writes (wait) waits for it; any fails once it has failed.
+func (s *Store) checkGate(ctx context.Context, wait bool) error {
+	c := s.check
+	if c == nil {
+		return nil
+	}
+	if wait {
+		if s.onWait != nil {
+			select {
+			case <-c.done:
+			default:
+				s.onWait()
+			}
+		}
+		return s.Checked(ctx)
+	}
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
 }
 
 // openBolt calls bbolt.Open with its faults and panics turned into errors.
@@ -182,8 +290,15 @@ func openErr(path string, err error) error {
 	return pathErr("open database", path, err)
 }
 
-// verify checks an existing file read-only, as described on Open.
-func verify(path string, size int64, timeout time.Duration) error {
+// verify checks an existing file read-only, as described on Open; with
+// full false only what opening it reads (both header pages, the freelist)
+// and its size, the rest being left to the background check.
+//
+// A read-only open of its own, even then: a fault or panic in bbolt.Open
+// leaves its memory map (and so the file's lock) behind until the process
+// exits, and a shared lock left by a failed check does not stop the next
+// try, where the exclusive one of a read-write open would.
+func verify(path string, size int64, timeout time.Duration, full bool) error {
 	// PreLoadFreelist reads the freelist here, in this goroutine where
 	// faults are caught, rather than later in tx.Check's own goroutine
 	// where a fault would crash the process.
@@ -193,32 +308,50 @@ func verify(path string, size int64, timeout time.Duration) error {
 	}
 	defer db.Close()
 	return guard(path, func() error {
-		return db.View(func(tx *bbolt.Tx) error {
-			if need := tx.Size(); need > size {
-				return corruptErr(path, fmt.Errorf("file is %d bytes but its pages need %d: truncated", size, need))
-			}
-			// Touch every page bbolt can reach, here where faults and
-			// panics are caught, so tx.Check below (which runs in a
-			// goroutine of its own) only reads pages already proven sound.
-			if err := walk(tx); err != nil {
-				return corruptErr(path, err)
-			}
-			var problems []string
-			for err := range tx.Check() {
-				if len(problems) < 3 {
-					problems = append(problems, err.Error())
-				}
-			}
-			if len(problems) > 0 {
-				return corruptErr(path, errors.New(strings.Join(problems, "; ")))
-			}
-			return nil
-		})
+		if err := checkSize(db, path, size); err != nil || !full {
+			return err
+		}
+		return db.View(func(tx *bbolt.Tx) error { return checkTx(context.Background(), tx, path) })
 	})
 }
 
-func walk(tx *bbolt.Tx) error {
+// checkSize fails a file shorter than the pages its header claims.
+func checkSize(db *bbolt.DB, path string, size int64) error {
+	return db.View(func(tx *bbolt.Tx) error {
+		if need := tx.Size(); need > size {
+			return corruptErr(path, fmt.Errorf("file is %d bytes but its pages need %d: truncated", size, need))
+		}
+		return nil
+	})
+}
+
+// checkTx reads every page of tx and runs bbolt's consistency check; call
+// it under guard. It stops early, with ctx.Err(), when ctx ends.
+func checkTx(ctx context.Context, tx *bbolt.Tx, path string) error {
+	// Touch every page bbolt can reach, here where faults and panics are
+	// caught, so tx.Check below (which runs in a goroutine of its own)
+	// only reads pages already proven sound.
+	if err := walk(ctx, tx); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return corruptErr(path, err)
+	}
+	var problems []string
+	for err := range tx.Check() {
+		if len(problems) < 3 {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return corruptErr(path, errors.New(strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+func walk(ctx context.Context, tx *bbolt.Tx) error {
 	var sum uint32
+	n := 0
 	var visit func(b *bbolt.Bucket, depth int) error
 	visit = func(b *bbolt.Bucket, depth int) error {
 		if depth > maxNesting {
@@ -226,6 +359,9 @@ func walk(tx *bbolt.Tx) error {
 		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if n++; n%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
 			sum = crc32.Update(sum, crc32.IEEETable, k)
 			if v != nil {
 				sum = crc32.Update(sum, crc32.IEEETable, v)
@@ -279,8 +415,13 @@ func pathErr(op, path string, err error) error {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close releases the file and its lock. Open transactions finish first.
+// Close releases the file and its lock. Open transactions finish first; a
+// background check still running is stopped.
 func (s *Store) Close() error {
+	if c := s.check; c != nil {
+		c.cancel()
+		<-c.done
+	}
 	if err := s.db.Close(); err != nil {
 		return pathErr("close database", s.path, err)
 	}
@@ -313,6 +454,9 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 	}
 	if fn == nil {
 		return errors.New("store: nil transaction function")
+	}
+	if err := s.checkGate(ctx, writable); err != nil {
+		return err
 	}
 	// inFn is true while fn runs: a panic then is the caller's own bug
 	// and is passed on untouched rather than reported as corruption.
@@ -360,6 +504,9 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 // the number of bytes written. The copy is itself a bbolt file.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := s.checkGate(ctx, true); err != nil {
 		return 0, err
 	}
 	var n int64
