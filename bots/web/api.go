@@ -172,6 +172,10 @@ type codesResponse struct {
 	Accounts []account `json:"accounts"`
 	// Idle is how many seconds without a touch end the page.
 	Idle int `json:"idle"`
+	// Lang and Strings (the page's own texts, see pageWords) come when
+	// the page asks for them, once, in its first request.
+	Lang    string            `json:"lang,omitempty"`
+	Strings map[string]string `json:"strings,omitempty"`
 }
 
 func toAccount(a *commands.PageAccount, now time.Time) account {
@@ -194,6 +198,13 @@ func (s *Server) apiCodes(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	now := s.cfg.Clock.Now()
 	out := codesResponse{Accounts: make([]account, len(list)), Idle: int(s.cfg.Idle / time.Second)}
+	var req struct {
+		Strings bool `json:"strings"`
+	}
+	if readJSON(r, &req) == nil && req.Strings {
+		out.Lang = c.pr.Tag().String()
+		out.Strings = pageStrings(c.pr, s.cfg.Idle)
+	}
 	for i := range list {
 		out.Accounts[i] = toAccount(&list[i], now)
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"golang.org/x/text/language"
 
@@ -62,4 +63,34 @@ func acceptLanguage(h string) string {
 		}
 	}
 	return ""
+}
+
+// pageWords are the page's own texts (app.js, index.html), each the
+// catalogue message "web.page."+name. The page gets them in the first
+// answer to /api/codes, not in index.html: inside Telegram the page's own
+// GET carries nothing about who opens it (the launch data rides in the
+// fragment), so only an authenticated answer knows the person's /language
+// choice. They are data set with textContent, never markup, and no inline
+// script is needed (the CSP allows none).
+var pageWords = []string{
+	"title", "heading", "search", "search_label", "loading", "footer",
+	"copy_label", "copied", "copy_failed", "ask", "new_code", "next_code",
+	"reason_placeholder", "reason_label", "send", "asked", "no_answer", "no_code",
+	"empty", "vault", "yours", "no_codes", "closed", "hidden", "idle_app", "idle_link",
+}
+
+// pageStrings renders pageWords for pr. A name or vault the page fills in
+// itself is left as the marker {name} / {vault}; the idle time, known
+// here, is worded with the language's plural rules.
+func pageStrings(pr *lang.Printer, idle time.Duration) map[string]string {
+	secs := int(idle / time.Second)
+	left := pr.N("web.page.idle_seconds", secs)
+	if secs%60 == 0 {
+		left = pr.N("web.page.idle_minutes", secs/60)
+	}
+	out := make(map[string]string, len(pageWords))
+	for _, w := range pageWords {
+		out[w] = pr.T("web.page."+w, "Name", "{name}", "Vault", "{vault}", "Time", left)
+	}
+	return out
 }

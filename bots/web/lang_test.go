@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/web/webtest"
@@ -66,6 +67,71 @@ func TestRefusalLanguage(t *testing.T) {
 			}
 			if tt.want != lang.English && want == cat.Printer(lang.English).T(tt.key) {
 				t.Fatalf("%s %s is the English text", tt.want, tt.key)
+			}
+		})
+	}
+}
+
+// TestPageStrings: the page's own words come once, on request, in the
+// person's language, every web.page message of the catalogue, with the
+// idle time worded by the language's plural rules.
+func TestPageStrings(t *testing.T) {
+	cat := lang.MustLoad()
+	var plain []string // the catalogue's page words, without the plural parts
+	for _, k := range cat.Keys() {
+		if name, ok := strings.CutPrefix(k, "web.page."); ok && name != "idle_seconds" && name != "idle_minutes" {
+			plain = append(plain, name)
+		}
+	}
+	tests := []struct {
+		code     string
+		idle     time.Duration
+		want     lang.Tag
+		idleWord string
+	}{
+		{"ru", 2 * time.Minute, lang.Russian, "2 минуты"},
+		{"ru", 5 * time.Second, lang.Russian, "5 секунд"},
+		{"uk", 21 * time.Second, lang.Ukrainian, "21 секунда"},
+		{"de", time.Minute, lang.German, "1 Minute"},
+		{"id", 90 * time.Second, lang.Indonesian, "90 detik"},
+		{"xx", 2 * time.Minute, lang.English, "2 minutes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code+" "+tt.idle.String(), func(t *testing.T) {
+			r := webtest.New(t, webtest.Options{Idle: tt.idle})
+			data := r.InitDataLang(1001, r.Clock.Now(), tt.code)
+			_, b := post(t, http.DefaultClient, r, "/api/codes", data, `{"strings":true}`)
+			var got struct {
+				Lang    string
+				Strings map[string]string
+			}
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Lang != tt.want.String() || len(got.Strings) != len(plain) {
+				t.Fatalf("lang %q with %d strings, want %s with %d (every web.page message)", got.Lang, len(got.Strings), tt.want, len(plain))
+			}
+			en := cat.Printer(lang.English)
+			for _, name := range plain {
+				s := got.Strings[name]
+				if s == "" || strings.Contains(s, "{{") {
+					t.Errorf("%s: %q", name, s)
+				}
+				if tt.want != lang.English && tt.want != lang.German && s == en.T("web.page."+name, "Name", "{name}", "Vault", "{vault}", "Time", "x") {
+					t.Errorf("%s is English: %q", name, s)
+				}
+			}
+			if !strings.Contains(got.Strings["copy_label"], "{name}") || !strings.Contains(got.Strings["vault"], "{vault}") {
+				t.Errorf("markers lost: %q %q", got.Strings["copy_label"], got.Strings["vault"])
+			}
+			for _, k := range []string{"idle_app", "idle_link"} {
+				if !strings.Contains(got.Strings[k], tt.idleWord) {
+					t.Errorf("%s %q does not say %q", k, got.Strings[k], tt.idleWord)
+				}
+			}
+			// Later refreshes do not carry them.
+			if _, b := post(t, http.DefaultClient, r, "/api/codes", data, `{}`); strings.Contains(string(b), `"strings"`) {
+				t.Errorf("strings sent unasked: %s", b)
 			}
 		})
 	}
