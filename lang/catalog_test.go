@@ -327,10 +327,11 @@ func BenchmarkT(b *testing.B) {
 // few that are the same word in a language are listed.
 func TestAdapterTextsTranslated(t *testing.T) {
 	c := MustLoad()
-	prefixes := []string{"matrix.", "telegram.", "console.", "transfer.detail.", "transfer.entry.", "import.entry", "key.reason.", "msg.delete_failed", "add.web_link", "import.variant."}
+	prefixes := []string{"matrix.", "telegram.", "console.", "transfer.detail.", "transfer.entry.", "import.entry", "key.reason.", "msg.delete_failed", "add.web_link", "import.variant.", "web.api.", "web.page."}
 	same := map[string][]Tag{
 		"matrix.option":     {German},     // "Option 2"
 		"import.entry_file": {Indonesian}, // "file “x”"
+		"web.page.heading":  {German},     // "Codes"
 	}
 	n := 0
 	for _, id := range c.Keys() {

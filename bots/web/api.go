@@ -15,6 +15,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/core/otp"
+	"github.com/authbot/authbot/lang"
 )
 
 //go:embed assets
@@ -86,11 +87,11 @@ func (s *Server) sameSite(next http.HandlerFunc) http.HandlerFunc {
 		site := r.Header.Get("Sec-Fetch-Site")
 		ok := site == "same-origin" || (site == "" && r.Header.Get("Origin") == s.origin)
 		if !ok {
-			writeError(w, http.StatusForbidden, "This request did not come from the page itself.")
+			writeError(w, http.StatusForbidden, s.printer(r.Context(), "", "", hint(r)).T("web.api.not_from_page"))
 			return
 		}
 		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); ct != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "Send JSON.")
+			writeError(w, http.StatusUnsupportedMediaType, s.printer(r.Context(), "", "", hint(r)).T("web.api.send_json"))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -102,6 +103,8 @@ func (s *Server) sameSite(next http.HandlerFunc) http.HandlerFunc {
 type caller struct {
 	person  string
 	session string // the cookie's session id, "" for Telegram launch data
+	// pr speaks the person's language.
+	pr *lang.Printer
 }
 
 // api wraps an API handler: same-site check, then who is asking.
@@ -110,7 +113,7 @@ func (s *Server) api(next func(w http.ResponseWriter, r *http.Request, c caller)
 		c, ok := s.authenticate(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `tma realm="authbot"`)
-			writeError(w, http.StatusUnauthorized, "This page is not open for you any more. Open it again from the bot (the menu button, /app, or a new /web link).")
+			writeError(w, http.StatusUnauthorized, s.printer(r.Context(), "", "", hint(r)).T("web.api.closed"))
 			return
 		}
 		next(w, r, c)
@@ -119,12 +122,12 @@ func (s *Server) api(next func(w http.ResponseWriter, r *http.Request, c caller)
 
 func (s *Server) authenticate(r *http.Request) (caller, bool) {
 	if raw, ok := trimAuth(r.Header.Get("Authorization"), "tma"); ok {
-		id, err := checkInitData(s.tgSecret, raw, s.cfg.Clock.Now(), s.cfg.InitDataMaxAge)
+		user, err := checkInitData(s.tgSecret, raw, s.cfg.Clock.Now(), s.cfg.InitDataMaxAge)
 		if err != nil {
 			s.log.Info("web: telegram launch data refused", "why", err.Error())
 			return caller{}, false
 		}
-		person, err := s.cfg.PersonFor(r.Context(), "telegram", strconv.FormatInt(id, 10))
+		person, err := s.cfg.PersonFor(r.Context(), "telegram", strconv.FormatInt(user.ID, 10))
 		if err != nil {
 			s.log.Warn("web: could not look up a telegram user", "err", err)
 			return caller{}, false
@@ -133,7 +136,7 @@ func (s *Server) authenticate(r *http.Request) (caller, bool) {
 			s.log.Info("web: launch data of a telegram user who is not a person")
 			return caller{}, false
 		}
-		return caller{person: person}, true
+		return caller{person: person, pr: s.printer(r.Context(), person, "telegram", user.LanguageCode)}, true
 	}
 	ck, err := r.Cookie(s.cookieName())
 	if err != nil {
@@ -143,7 +146,8 @@ func (s *Server) authenticate(r *http.Request) (caller, bool) {
 	if !ok {
 		return caller{}, false
 	}
-	return caller{person: person, session: ck.Value}, true
+	return caller{person: person, session: ck.Value,
+		pr: s.printer(r.Context(), person, "web", acceptLanguage(r.Header.Get("Accept-Language")))}, true
 }
 
 // account is one account in the page's JSON: never a secret.
@@ -168,6 +172,10 @@ type codesResponse struct {
 	Accounts []account `json:"accounts"`
 	// Idle is how many seconds without a touch end the page.
 	Idle int `json:"idle"`
+	// Lang and Strings (the page's own texts, see pageWords) come when
+	// the page asks for them, once, in its first request.
+	Lang    string            `json:"lang,omitempty"`
+	Strings map[string]string `json:"strings,omitempty"`
 }
 
 func toAccount(a *commands.PageAccount, now time.Time) account {
@@ -185,11 +193,18 @@ func toAccount(a *commands.PageAccount, now time.Time) account {
 func (s *Server) apiCodes(w http.ResponseWriter, r *http.Request, c caller) {
 	list, err := s.cfg.Codes.PageCodes(r.Context(), c.person)
 	if err != nil {
-		s.refuse(w, err)
+		s.refuse(w, c.pr, err)
 		return
 	}
 	now := s.cfg.Clock.Now()
 	out := codesResponse{Accounts: make([]account, len(list)), Idle: int(s.cfg.Idle / time.Second)}
+	var req struct {
+		Strings bool `json:"strings"`
+	}
+	if readJSON(r, &req) == nil && req.Strings {
+		out.Lang = c.pr.Tag().String()
+		out.Strings = pageStrings(c.pr, s.cfg.Idle)
+	}
 	for i := range list {
 		out.Accounts[i] = toAccount(&list[i], now)
 	}
@@ -226,12 +241,12 @@ func validID(id string) bool {
 func (s *Server) apiCode(w http.ResponseWriter, r *http.Request, c caller) {
 	var req idRequest
 	if err := readJSON(r, &req); err != nil || !validID(req.ID) {
-		writeError(w, http.StatusBadRequest, "That request is not one the page sends.")
+		writeError(w, http.StatusBadRequest, c.pr.T("web.api.bad_request"))
 		return
 	}
 	a, err := s.cfg.Codes.PageCode(r.Context(), c.person, req.ID)
 	if err != nil {
-		s.refuse(w, err)
+		s.refuse(w, c.pr, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toAccount(&a, s.cfg.Clock.Now()))
@@ -243,12 +258,12 @@ const maxReason = 200
 func (s *Server) apiApproval(w http.ResponseWriter, r *http.Request, c caller) {
 	var req idRequest
 	if err := readJSON(r, &req); err != nil || !validID(req.ID) {
-		writeError(w, http.StatusBadRequest, "That request is not one the page sends.")
+		writeError(w, http.StatusBadRequest, c.pr.T("web.api.bad_request"))
 		return
 	}
 	reason := strings.Join(strings.Fields(req.Reason), " ")
 	if reason == "" {
-		writeError(w, http.StatusBadRequest, "Say why you need the code, so the admins can decide.")
+		writeError(w, http.StatusBadRequest, c.pr.T("web.api.reason_needed"))
 		return
 	}
 	if len(reason) > maxReason {
@@ -280,16 +295,18 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, c caller) {
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
+	// Nobody is known before the link is spent: the browser's language.
+	pr := s.printer(r.Context(), "", "web", acceptLanguage(r.Header.Get("Accept-Language")))
 	var req struct {
 		Token string `json:"token"`
 	}
 	if err := readJSON(r, &req); err != nil || req.Token == "" || len(req.Token) > 64 {
-		writeError(w, http.StatusBadRequest, "That link is not complete. Send /web in the chat for a new one.")
+		writeError(w, http.StatusBadRequest, pr.T("web.api.link_incomplete"))
 		return
 	}
 	person, ok := s.spendLink(req.Token)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "That link was used already or has expired. Send /web in the chat for a new one.")
+		writeError(w, http.StatusUnauthorized, pr.T("web.api.link_spent"))
 		return
 	}
 	if s.cfg.LinkUsed != nil {
@@ -298,7 +315,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 	id, _, err := s.newSession(person)
 	if err != nil {
 		s.log.Warn("web: no session opened", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "Too many people have the page open. Try again in a few minutes.")
+		writeError(w, http.StatusServiceUnavailable, pr.T("web.api.too_many"))
 		return
 	}
 	http.SetCookie(w, s.cookie(id, int(s.cfg.SessionTTL/time.Second)))
@@ -311,11 +328,11 @@ func (s *Server) cookie(value string, maxAge int) *http.Cookie {
 }
 
 // refuse answers with the command language's sentence.
-func (s *Server) refuse(w http.ResponseWriter, err error) {
+func (s *Server) refuse(w http.ResponseWriter, pr *lang.Printer, err error) {
 	var pe *commands.PageError
 	if !errors.As(err, &pe) {
 		s.log.Error("web: request failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "Something went wrong on my side. Please try again.")
+		writeError(w, http.StatusInternalServerError, pr.T("web.api.failed"))
 		return
 	}
 	status := http.StatusConflict

@@ -81,42 +81,65 @@ func signature(secret []byte, dcs string) []byte {
 	return m.Sum(nil)
 }
 
-// checkInitData verifies raw launch data and returns the Telegram user id
-// it was issued to.
-func checkInitData(secret []byte, raw string, now time.Time, maxAge time.Duration) (int64, error) {
+// launchUser is the user field of launch data: who opened the app, and
+// the language their Telegram app is set to.
+type launchUser struct {
+	ID           int64  `json:"id"`
+	LanguageCode string `json:"language_code"`
+}
+
+// checkInitData verifies raw launch data and returns the Telegram user it
+// was issued to.
+func checkInitData(secret []byte, raw string, now time.Time, maxAge time.Duration) (launchUser, error) {
 	if secret == nil || raw == "" || len(raw) > maxInitData {
-		return 0, errInitDataFormat
+		return launchUser{}, errInitDataFormat
 	}
 	v, err := url.ParseQuery(raw)
 	if err != nil {
-		return 0, errInitDataFormat
+		return launchUser{}, errInitDataFormat
 	}
 	for _, vs := range v {
 		if len(vs) != 1 { // a repeated key would make the check string ambiguous
-			return 0, errInitDataFormat
+			return launchUser{}, errInitDataFormat
 		}
 	}
 	got, err := hex.DecodeString(v.Get("hash"))
 	if err != nil || len(got) != sha256.Size {
-		return 0, errInitDataFormat
+		return launchUser{}, errInitDataFormat
 	}
 	// hmac.Equal compares in constant time.
 	if !hmac.Equal(got, signature(secret, dataCheckString(v))) {
-		return 0, errInitDataHash
+		return launchUser{}, errInitDataHash
 	}
 	sec, err := strconv.ParseInt(v.Get("auth_date"), 10, 64)
 	if err != nil {
-		return 0, errInitDataFormat
+		return launchUser{}, errInitDataFormat
 	}
 	at := time.Unix(sec, 0)
 	if now.Sub(at) > maxAge || at.Sub(now) > clockSkew {
-		return 0, errInitDataStale
+		return launchUser{}, errInitDataStale
 	}
-	var user struct {
-		ID int64 `json:"id"`
-	}
+	var user launchUser
 	if err := json.Unmarshal([]byte(v.Get("user")), &user); err != nil || user.ID <= 0 {
-		return 0, errInitDataFormat
+		return launchUser{}, errInitDataFormat
 	}
-	return user.ID, nil
+	return user, nil
+}
+
+// launchLanguage is the language_code of launch data that has not been
+// checked (or failed the check): only for wording a refusal, never for
+// deciding who is asking.
+func launchLanguage(raw string) string {
+	if len(raw) > maxInitData {
+		return ""
+	}
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return ""
+	}
+	var user launchUser
+	if json.Unmarshal([]byte(v.Get("user")), &user) != nil {
+		return ""
+	}
+	return user.LanguageCode
 }

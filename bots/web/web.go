@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/lang"
 )
 
 // Codes is what the page needs from the command language;
@@ -105,6 +106,7 @@ const maxOpen = 10000
 type Server struct {
 	cfg    Config
 	log    *slog.Logger
+	cat    *lang.Catalog
 	origin string // scheme://host of PublicURL
 	secure bool   // PublicURL is https: cookies get Secure
 	// tgSecret is HMAC-SHA256(key "WebAppData", bot token), the key that
@@ -149,7 +151,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Idle <= 0 {
 		cfg.Idle = DefaultIdle
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, origin: u.Scheme + "://" + u.Host, secure: u.Scheme == "https",
+	cat, err := lang.Load()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, cat: cat, origin: u.Scheme + "://" + u.Host, secure: u.Scheme == "https",
 		links: map[string]grant{}, sessions: map[string]grant{}}
 	if cfg.BotToken != "" {
 		s.tgSecret = webAppSecret(cfg.BotToken)

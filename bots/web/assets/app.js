@@ -18,7 +18,37 @@
     ended: false
   };
 
+  // The page's words. The server sends them in the person's language
+  // (their /language choice, else their app's) with the first codes; these
+  // English ones are only for what can go wrong before that answer.
+  // Markers {name} and {vault} are filled here; plurals come worded.
+  var S = {
+    copy_label: 'Copy the code of {name}', copied: 'Copied', copy_failed: 'Copy failed: select the code instead',
+    ask: 'Ask for approval', new_code: 'New code', next_code: 'Next code', reason_placeholder: 'Why do you need it?',
+    reason_label: 'Reason', send: 'Send', asked: 'Asked.', no_answer: 'The bot did not answer. Check your connection.',
+    no_code: 'No code this time.', empty: 'No accounts yet. Add one in the chat: /add NAME KEY', vault: 'Vault {vault}',
+    yours: 'Your accounts', no_codes: 'The bot could not give codes just now.',
+    closed: 'This page is closed. Open it again from the bot.', hidden: 'Codes are hidden while the page is not shown.',
+    loading: 'Loading…', idle_app: 'Closed after a while without use. Open it again from the menu button.',
+    idle_link: 'Closed after a while without use. Send /web in the chat for a new link.'
+  };
+  var haveStrings = false;
+
   function $(id) { return document.getElementById(id); }
+
+  function applyStrings(lang, strings) {
+    if (!strings || typeof strings !== 'object') return;
+    Object.keys(strings).forEach(function (k) {
+      if (typeof strings[k] === 'string') S[k] = strings[k];
+    });
+    haveStrings = true;
+    if (typeof lang === 'string' && lang) document.documentElement.lang = lang;
+    if (S.title) document.title = S.title;
+    if (S.heading) $('heading').textContent = S.heading;
+    if (S.footer) $('footer').textContent = S.footer;
+    if (S.search) $('search').placeholder = S.search;
+    if (S.search_label) $('search').setAttribute('aria-label', S.search_label);
+  }
 
   function setStatus(text, isError) {
     var s = $('status');
@@ -160,9 +190,9 @@
   function codeButton(a, code) {
     var b = el('button', 'code', spaced(code));
     b.type = 'button';
-    b.setAttribute('aria-label', 'Copy the code of ' + a.name);
+    b.setAttribute('aria-label', S.copy_label.replace('{name}', function () { return a.name; }));
     b.addEventListener('click', function () {
-      copy(code).then(function (ok) { toast(ok ? 'Copied' : 'Copy failed: select the code instead'); });
+      copy(code).then(function (ok) { toast(ok ? S.copied : S.copy_failed); });
     });
     return b;
   }
@@ -176,13 +206,13 @@
     if (sub) who.appendChild(el('div', 'sub', sub));
 
     if (a.needs_approval) {
-      var ask = el('button', 'action', 'Ask for approval');
+      var ask = el('button', 'action', S.ask);
       ask.type = 'button';
       ask.addEventListener('click', function () { askForm(a, who, ask); });
       li.appendChild(who);
       li.appendChild(ask);
     } else if (a.kind === 'hotp') {
-      var next = el('button', 'action', 'New code');
+      var next = el('button', 'action', S.new_code);
       next.type = 'button';
       next.addEventListener('click', function () { newCode(a, li, next); });
       li.appendChild(who);
@@ -203,9 +233,9 @@
     var input = el('input');
     input.type = 'text';
     input.maxLength = 200;
-    input.placeholder = 'Why do you need it?';
-    input.setAttribute('aria-label', 'Reason');
-    var send = el('button', 'action', 'Send');
+    input.placeholder = S.reason_placeholder;
+    input.setAttribute('aria-label', S.reason_label);
+    var send = el('button', 'action', S.send);
     send.type = 'submit';
     f.appendChild(input);
     f.appendChild(send);
@@ -218,9 +248,9 @@
         if (res.status === 401) return ended(res.body && res.body.error);
         f.remove();
         var msg = res.body && (res.body.message || res.body.error);
-        who.appendChild(el('div', 'note', msg || 'Asked.'));
+        who.appendChild(el('div', 'note', msg || S.asked));
         button.disabled = true;
-      }, function () { send.disabled = false; setStatus('The bot did not answer. Check your connection.', true); });
+      }, function () { send.disabled = false; setStatus(S.no_answer, true); });
     });
     who.appendChild(f);
     input.focus();
@@ -232,14 +262,14 @@
       button.disabled = false;
       if (res.status === 401) return ended(res.body && res.body.error);
       if (!res.ok || !res.body || !res.body.code) {
-        setStatus((res.body && res.body.error) || 'No code this time.', true);
+        setStatus((res.body && res.body.error) || S.no_code, true);
         return;
       }
       var old = li.querySelector('button.code');
       if (old) old.remove();
       li.insertBefore(codeButton(a, res.body.code), button);
-      button.textContent = 'Next code';
-    }, function () { button.disabled = false; setStatus('The bot did not answer. Check your connection.', true); });
+      button.textContent = S.next_code;
+    }, function () { button.disabled = false; setStatus(S.no_answer, true); });
   }
 
   function render() {
@@ -247,7 +277,7 @@
     list.replaceChildren();
     state.rows = [];
     if (state.accounts.length === 0) {
-      setStatus('No accounts yet. Add one in the chat: /add NAME KEY');
+      setStatus(S.empty);
       return;
     }
     setStatus('');
@@ -264,7 +294,7 @@
     groups.sort(function (x, y) { return x === '' ? -1 : y === '' ? 1 : x.localeCompare(y); });
     groups.forEach(function (v) {
       var sec = el('section');
-      sec.appendChild(el('h2', '', v ? 'Vault ' + v : 'Your accounts'));
+      sec.appendChild(el('h2', '', v ? S.vault.replace('{vault}', function () { return v; }) : S.yours));
       var ul = el('ul');
       byVault[v].forEach(function (a) {
         var li = row(a);
@@ -320,14 +350,15 @@
     clearTimeout(state.refreshTimer);
     if (state.ended || state.hidden) return;
     var asked = performance.now();
-    api('/api/codes').then(function (res) {
+    api('/api/codes', haveStrings ? {} : { strings: true }).then(function (res) {
       if (state.ended || state.hidden) return;
       if (res.status === 401) return ended(res.body && res.body.error);
       if (!res.ok || !res.body) {
-        setStatus((res.body && res.body.error) || 'The bot could not give codes just now.', true);
+        setStatus((res.body && res.body.error) || S.no_codes, true);
         state.refreshTimer = setTimeout(refresh, 10000);
         return;
       }
+      if (res.body.strings) applyStrings(res.body.lang, res.body.strings);
       state.idle = res.body.idle || state.idle;
       state.accounts = res.body.accounts || [];
       state.accounts.forEach(function (a) {
@@ -336,7 +367,7 @@
       render();
       scheduleRefresh();
     }, function () {
-      setStatus('The bot did not answer. Check your connection.', true);
+      setStatus(S.no_answer, true);
       state.refreshTimer = setTimeout(refresh, 10000);
     });
   }
@@ -352,22 +383,14 @@
   function ended(message) {
     state.ended = true;
     blank();
-    setStatus(message || 'This page is closed. Open it again from the bot.', true);
-  }
-
-  function idleWords() {
-    var s = state.idle;
-    if (s % 60 === 0) return s / 60 + (s === 60 ? ' minute' : ' minutes');
-    return s + (s === 1 ? ' second' : ' seconds');
+    setStatus(message || S.closed, true);
   }
 
   function endIdle() {
     if (state.ended) return;
     var kind = state.auth.kind;
     if (kind === 'cookie') api('/api/logout').catch(function () {});
-    ended(kind === 'tma'
-      ? 'Closed after ' + idleWords() + ' without use. Open it again from the menu button.'
-      : 'Closed after ' + idleWords() + ' without use. Send /web in the chat for a new link.');
+    ended(kind === 'tma' ? S.idle_app : S.idle_link);
     if (kind === 'tma') postEvent('web_app_close');
   }
 
@@ -384,10 +407,10 @@
       if (state.ended) return;
       if (document.hidden) {
         blank();
-        setStatus('Codes are hidden while the page is not shown.');
+        setStatus(S.hidden);
       } else {
         touch();
-        setStatus('Loading…');
+        setStatus(S.loading);
         refresh();
       }
     });

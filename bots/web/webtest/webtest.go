@@ -122,11 +122,16 @@ func (l *lateLinks) NewLink(ctx context.Context, person string) (string, string,
 }
 
 // InitData returns launch data for userID signed with BotToken, issued at
-// authDate.
+// authDate, from a Telegram app set to English.
 func (r *Rig) InitData(userID int64, authDate time.Time) string {
+	return r.InitDataLang(userID, authDate, "en")
+}
+
+// InitDataLang is InitData from a Telegram app whose language_code is code.
+func (r *Rig) InitDataLang(userID int64, authDate time.Time, code string) string {
 	return web.SignInitData(BotToken, url.Values{
 		"query_id":  {"AAH-test"},
-		"user":      {`{"id":` + strconv.FormatInt(userID, 10) + `,"first_name":"Test","language_code":"en"}`},
+		"user":      {`{"id":` + strconv.FormatInt(userID, 10) + `,"first_name":"Test","language_code":` + strconv.Quote(code) + `}`},
 		"auth_date": {strconv.FormatInt(authDate.Unix(), 10)},
 	})
 }

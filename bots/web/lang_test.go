@@ -1,0 +1,138 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbot/authbot/bots/commands"
+	"github.com/authbot/authbot/bots/web/webtest"
+	"github.com/authbot/authbot/lang"
+)
+
+// TestRefusalLanguage: the API's refusals are in the language chat would
+// use: the stored /language choice, else Telegram's language_code, else
+// the browser's Accept-Language for a /web link, else English.
+func TestRefusalLanguage(t *testing.T) {
+	r := webtest.New(t, webtest.Options{People: map[int64]string{1001: "alice", 1002: "bob"}})
+	// bob chose German in chat; his Telegram app says Russian.
+	r.Handler.Handle(context.Background(), commands.Request{Person: "bob", Platform: "telegram", Chat: commands.Private, Text: "/language de"})
+	now := r.Clock.Now()
+	cat := lang.MustLoad()
+	tests := []struct {
+		name, path, auth, accept, body string
+		status                         int
+		want                           lang.Tag
+		key                            string
+	}{
+		{"telegram ru, not a person", "/api/codes", r.InitDataLang(9999, now, "ru"), "", "{}", http.StatusUnauthorized, lang.Russian, "web.api.closed"},
+		{"telegram pt-br", "/api/code", r.InitDataLang(1001, now, "pt-br"), "de", `{"id":"XYZ"}`, http.StatusBadRequest, lang.Portuguese, "web.api.bad_request"},
+		{"telegram pt", "/api/code", r.InitDataLang(1001, now, "pt"), "", `{"id":"XYZ"}`, http.StatusBadRequest, lang.Portuguese, "web.api.bad_request"},
+		{"stored choice over telegram", "/api/code", r.InitDataLang(1002, now, "ru"), "", `{"id":"XYZ"}`, http.StatusBadRequest, lang.German, "web.api.bad_request"},
+		{"telegram unknown language", "/api/code", r.InitDataLang(1001, now, "fr"), "tr", `{"id":"XYZ"}`, http.StatusBadRequest, lang.English, "web.api.bad_request"},
+		{"link, accept-language", "/api/login", "", "fr-FR, uk;q=0.8, ru;q=0.5", `{"token":"spent-or-never-made"}`, http.StatusUnauthorized, lang.Ukrainian, "web.api.link_spent"},
+		{"link, accept-language region", "/api/login", "", "es-MX", `{}`, http.StatusBadRequest, lang.Spanish, "web.api.link_incomplete"},
+		{"link, nothing supported", "/api/login", "", "fr, *;q=0.1", `{}`, http.StatusBadRequest, lang.English, "web.api.link_incomplete"},
+		{"cookie gone, accept-language", "/api/codes", "", "id", "{}", http.StatusUnauthorized, lang.Indonesian, "web.api.closed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, r.URL+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			if tt.auth != "" {
+				req.Header.Set("Authorization", "tma "+tt.auth)
+			}
+			if tt.accept != "" {
+				req.Header.Set("Accept-Language", tt.accept)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got struct{ Error string }
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			want := cat.Printer(tt.want).T(tt.key)
+			if resp.StatusCode != tt.status || got.Error != want {
+				t.Fatalf("%d %q, want %d %q", resp.StatusCode, got.Error, tt.status, want)
+			}
+			if tt.want != lang.English && want == cat.Printer(lang.English).T(tt.key) {
+				t.Fatalf("%s %s is the English text", tt.want, tt.key)
+			}
+		})
+	}
+}
+
+// TestPageStrings: the page's own words come once, on request, in the
+// person's language, every web.page message of the catalogue, with the
+// idle time worded by the language's plural rules.
+func TestPageStrings(t *testing.T) {
+	cat := lang.MustLoad()
+	var plain []string // the catalogue's page words, without the plural parts
+	for _, k := range cat.Keys() {
+		if name, ok := strings.CutPrefix(k, "web.page."); ok && name != "idle_seconds" && name != "idle_minutes" {
+			plain = append(plain, name)
+		}
+	}
+	tests := []struct {
+		code     string
+		idle     time.Duration
+		want     lang.Tag
+		idleWord string
+	}{
+		{"ru", 2 * time.Minute, lang.Russian, "2 минуты"},
+		{"ru", 5 * time.Second, lang.Russian, "5 секунд"},
+		{"uk", 21 * time.Second, lang.Ukrainian, "21 секунда"},
+		{"de", time.Minute, lang.German, "1 Minute"},
+		{"id", 90 * time.Second, lang.Indonesian, "90 detik"},
+		{"xx", 2 * time.Minute, lang.English, "2 minutes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code+" "+tt.idle.String(), func(t *testing.T) {
+			r := webtest.New(t, webtest.Options{Idle: tt.idle})
+			data := r.InitDataLang(1001, r.Clock.Now(), tt.code)
+			_, b := post(t, http.DefaultClient, r, "/api/codes", data, `{"strings":true}`)
+			var got struct {
+				Lang    string
+				Strings map[string]string
+			}
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Lang != tt.want.String() || len(got.Strings) != len(plain) {
+				t.Fatalf("lang %q with %d strings, want %s with %d (every web.page message)", got.Lang, len(got.Strings), tt.want, len(plain))
+			}
+			en := cat.Printer(lang.English)
+			for _, name := range plain {
+				s := got.Strings[name]
+				if s == "" || strings.Contains(s, "{{") {
+					t.Errorf("%s: %q", name, s)
+				}
+				if tt.want != lang.English && tt.want != lang.German && s == en.T("web.page."+name, "Name", "{name}", "Vault", "{vault}", "Time", "x") {
+					t.Errorf("%s is English: %q", name, s)
+				}
+			}
+			if !strings.Contains(got.Strings["copy_label"], "{name}") || !strings.Contains(got.Strings["vault"], "{vault}") {
+				t.Errorf("markers lost: %q %q", got.Strings["copy_label"], got.Strings["vault"])
+			}
+			for _, k := range []string{"idle_app", "idle_link"} {
+				if !strings.Contains(got.Strings[k], tt.idleWord) {
+					t.Errorf("%s %q does not say %q", k, got.Strings[k], tt.idleWord)
+				}
+			}
+			// Later refreshes do not carry them.
+			if _, b := post(t, http.DefaultClient, r, "/api/codes", data, `{}`); strings.Contains(string(b), `"strings"`) {
+				t.Errorf("strings sent unasked: %s", b)
+			}
+		})
+	}
+}
