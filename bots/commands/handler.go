@@ -53,7 +53,10 @@ type Handler struct {
 	opts Options
 	cmds map[string]*command
 
-	recovery *recovery.Base // nil if the embedded file failed to load
+	// recovery is the /recover knowledge base, parsed on first use: its
+	// 8 catalogues are a third of serve's start-up CPU and about a
+	// megabyte of heap that a bot nobody asks /recover never needs.
+	recovery func() *recovery.Base // nil Base if the embedded file failed to load
 	limiter  *limiter
 	importer *transfer.Importer // shared, so heavy key derivations run one at a time
 	qr       *qr.Decoder        // shared, so pictures are decoded one at a time
@@ -87,13 +90,16 @@ func New(svc *core.Service, opts Options) *Handler {
 		limits = *opts.RateLimits
 	}
 	h := &Handler{svc: svc, opts: opts, pending: map[string]pending{}, batches: map[batchKey]*batchState{}, limiter: newLimiter(limits), importer: transfer.NewImporter(), qr: qr.NewDecoder(), cat: lang.MustLoad()}
-	if base, err := recovery.Load(); err != nil {
-		// A test keeps the embedded file valid; should it still fail, the
-		// rest of the bot works and /recover says so.
-		opts.Log.Error("recovery guidance unavailable", "err", err)
-	} else {
-		h.recovery = base
-	}
+	log := opts.Log
+	h.recovery = sync.OnceValue(func() *recovery.Base {
+		base, err := recovery.Load()
+		if err != nil {
+			// A test keeps the embedded file valid; should it still
+			// fail, the rest of the bot works and /recover says so.
+			log.Error("recovery guidance unavailable", "err", err)
+		}
+		return base
+	})
 	h.cmds = map[string]*command{}
 	for _, c := range commandTable() {
 		h.cmds[c.name] = c

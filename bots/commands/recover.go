@@ -46,12 +46,13 @@ func (h *Handler) cmdRecover(ctx context.Context, req Request, args string) []Re
 	default:
 		return h.fail(req, err)
 	}
-	if h.recovery == nil {
+	base := h.recovery()
+	if base == nil {
 		return []Reply{{Parts: plain(req.printer().T("recover.unavailable")), failed: true}}
 	}
 	// The whole answer comes from core/recovery, so the screen-size and
 	// wording tests there measure exactly what the person reads.
-	g := h.recovery.Guide(h.printer(req).Tag(), st.Name, issuer, st)
+	g := base.Guide(h.printer(req).Tag(), st.Name, issuer, st)
 	return []Reply{{Parts: plain(g.Text()), Sensitive: st.HaveKey}}
 }
 
