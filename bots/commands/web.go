@@ -74,22 +74,28 @@ func (e *PageError) Error() string {
 
 func (e *PageError) Unwrap() error { return e.Err }
 
+// pageRequest is the page's request as the command language sees it:
+// worded in t, the language the page decided on (bots/web asks Language
+// first, so the person's /language choice is already in it).
+func (h *Handler) pageRequest(person string, t lang.Tag) Request {
+	return Request{Person: person, Platform: WebPlatform, Chat: Private, Lang: t.String(), LangForced: true, pr: h.cat.Printer(t)}
+}
+
 // pageErr turns a core error into the person's sentence.
-func (h *Handler) pageErr(err error) *PageError {
+func (h *Handler) pageErr(req Request, err error) *PageError {
 	var need *core.ApprovalNeededError
 	if errors.As(err, &need) {
 		return &PageError{Approval: true, Err: err,
-			Message: lang.MustLoad().Printer(lang.English).T("web.need_approval", "Vault", need.Vault)}
+			Message: req.printer().T("web.need_approval", "Vault", need.Vault)}
 	}
-	// The page speaks English (its own words are in bots/web).
-	msg, expected := h.describe(Request{}, err)
+	msg, expected := h.describe(req, err)
 	return &PageError{Message: msg, Failed: !expected, Err: err}
 }
 
-// limit spends one token of the /code class for person.
-func (h *Handler) limit(person string) *PageError {
-	if ok, wait := h.limiter.take(person, rateCode, h.opts.Clock.Now()); !ok {
-		return &PageError{Wait: wait, Message: limited(Request{}, rateCode, wait, false)[0].PlainText()}
+// limit spends one token of the /code class for the person.
+func (h *Handler) limit(req Request) *PageError {
+	if ok, wait := h.limiter.take(req.Person, rateCode, h.opts.Clock.Now()); !ok {
+		return &PageError{Wait: wait, Message: limited(req, rateCode, wait, false)[0].PlainText()}
 	}
 	return nil
 }
@@ -98,10 +104,11 @@ func (h *Handler) limit(person string) *PageError {
 // /code rate class, core's Codes (which audits every code it returns, as
 // /code does), and the accounts Codes leaves out (HOTP, vaults that need
 // approval) without a code. A person with no accounts gets an empty list.
-// Errors are *PageError.
-func (h *Handler) PageCodes(ctx context.Context, person string) ([]PageAccount, error) {
+// Errors are *PageError, worded in t.
+func (h *Handler) PageCodes(ctx context.Context, person string, t lang.Tag) ([]PageAccount, error) {
 	ctx = core.WithPlatform(ctx, WebPlatform)
-	if perr := h.limit(person); perr != nil {
+	req := h.pageRequest(person, t)
+	if perr := h.limit(req); perr != nil {
 		return nil, perr
 	}
 	codes, err := h.svc.Codes(ctx, person)
@@ -109,11 +116,11 @@ func (h *Handler) PageCodes(ctx context.Context, person string) ([]PageAccount, 
 		return []PageAccount{}, nil
 	}
 	if err != nil {
-		return nil, h.pageErr(err)
+		return nil, h.pageErr(req, err)
 	}
 	list, err := h.svc.List(ctx, person)
 	if err != nil {
-		return nil, h.pageErr(err)
+		return nil, h.pageErr(req, err)
 	}
 	byID := make(map[string]int, len(codes))
 	for i := range codes {
@@ -141,15 +148,16 @@ func pageAccount(s core.Summary) PageAccount {
 
 // PageCode is "/code #ID" for the web page: the one account's code, which
 // for HOTP advances its counter (the page's "new code" button) and in a
-// vault with approval needs a grant. Errors are *PageError.
-func (h *Handler) PageCode(ctx context.Context, person, id string) (PageAccount, error) {
+// vault with approval needs a grant. Errors are *PageError, worded in t.
+func (h *Handler) PageCode(ctx context.Context, person string, t lang.Tag, id string) (PageAccount, error) {
 	ctx = core.WithPlatform(ctx, WebPlatform)
-	if perr := h.limit(person); perr != nil {
+	req := h.pageRequest(person, t)
+	if perr := h.limit(req); perr != nil {
 		return PageAccount{}, perr
 	}
 	c, err := h.svc.Code(ctx, person, "#"+id)
 	if err != nil {
-		return PageAccount{}, h.pageErr(err)
+		return PageAccount{}, h.pageErr(req, err)
 	}
 	a := pageAccount(c.Account)
 	a.Code, a.ValidUntil, a.Period = c.Code, c.ValidUntil, c.Period
@@ -159,9 +167,12 @@ func (h *Handler) PageCode(ctx context.Context, person, id string) (PageAccount,
 // PageAskApproval is "/code #ID REASON" for the web page: it files the
 // request through the command itself. The first reply is for the person;
 // the others are addressed (Reply.To) to the vault's admins and must be
-// delivered by the chat adapters.
-func (h *Handler) PageAskApproval(ctx context.Context, person, id, reason string) []Reply {
-	return h.Handle(ctx, Request{Person: person, Platform: WebPlatform, Chat: Private, Text: "/code #" + id + " " + reason})
+// delivered by the chat adapters. The person's reply is worded in t; the
+// admins' in their own languages.
+func (h *Handler) PageAskApproval(ctx context.Context, person string, t lang.Tag, id, reason string) []Reply {
+	req := h.pageRequest(person, t)
+	req.Text = "/code #" + id + " " + reason
+	return h.Handle(ctx, req)
 }
 
 // cmdApp answers /app with a button that opens the Mini App (Telegram).

@@ -191,7 +191,7 @@ func toAccount(a *commands.PageAccount, now time.Time) account {
 }
 
 func (s *Server) apiCodes(w http.ResponseWriter, r *http.Request, c caller) {
-	list, err := s.cfg.Codes.PageCodes(r.Context(), c.person)
+	list, err := s.cfg.Codes.PageCodes(r.Context(), c.person, c.pr.Tag())
 	if err != nil {
 		s.refuse(w, c.pr, err)
 		return
@@ -244,7 +244,7 @@ func (s *Server) apiCode(w http.ResponseWriter, r *http.Request, c caller) {
 		writeError(w, http.StatusBadRequest, c.pr.T("web.api.bad_request"))
 		return
 	}
-	a, err := s.cfg.Codes.PageCode(r.Context(), c.person, req.ID)
+	a, err := s.cfg.Codes.PageCode(r.Context(), c.person, c.pr.Tag(), req.ID)
 	if err != nil {
 		s.refuse(w, c.pr, err)
 		return
@@ -269,7 +269,7 @@ func (s *Server) apiApproval(w http.ResponseWriter, r *http.Request, c caller) {
 	if len(reason) > maxReason {
 		reason = reason[:maxReason]
 	}
-	replies := s.cfg.Codes.PageAskApproval(r.Context(), c.person, req.ID, reason)
+	replies := s.cfg.Codes.PageAskApproval(r.Context(), c.person, c.pr.Tag(), req.ID, reason)
 	var mine []string
 	var others []commands.Reply
 	for _, rep := range replies {

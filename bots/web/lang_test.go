@@ -10,6 +10,7 @@ import (
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/web/webtest"
+	"github.com/authbot/authbot/core"
 	"github.com/authbot/authbot/lang"
 )
 
@@ -134,5 +135,54 @@ func TestPageStrings(t *testing.T) {
 				t.Errorf("strings sent unasked: %s", b)
 			}
 		})
+	}
+}
+
+// TestAnswersLanguage: the command language's own answers to the page
+// (approval needed, rate limited, approval asked) are in the page's
+// language too; the admins' request is in theirs.
+func TestAnswersLanguage(t *testing.T) {
+	var delivered []commands.Reply
+	r := webtest.New(t, webtest.Options{
+		RateLimits: &commands.RateLimits{Code: commands.Rate{PerMinute: 1, Burst: 2}},
+		Deliver:    func(_ context.Context, rs []commands.Reply) { delivered = append(delivered, rs...) },
+	})
+	ctx := context.Background()
+	if _, err := r.Svc.CreateVault(ctx, "alice", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	r.Add("alice", "ops/root", webtest.TOTP([]byte("ops secret 12345")), "")
+	if _, err := r.Svc.AddMember(ctx, "alice", "ops", "bob", core.RoleCodesOnly); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Svc.SetApproval(ctx, "alice", "ops", true); err != nil {
+		t.Fatal(err)
+	}
+	r.Handler.Handle(ctx, commands.Request{Person: "alice", Platform: "telegram", Chat: commands.Private, Text: "/language es"})
+	bob := r.InitDataLang(1002, r.Clock.Now(), "uk")
+	st, got := codes(t, http.DefaultClient, r, bob)
+	if st != http.StatusOK || len(got.Accounts) != 1 {
+		t.Fatalf("bob: %d %+v", st, got)
+	}
+	id := got.Accounts[0].ID
+	uk := lang.MustLoad().Printer(lang.Ukrainian)
+	resp, b := post(t, http.DefaultClient, r, "/api/code", bob, `{"id":"`+id+`"}`)
+	if want, _ := json.Marshal(uk.T("web.need_approval", "Vault", "ops")); resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), string(want)) {
+		t.Fatalf("approval needed: %d %s, want %s", resp.StatusCode, b, want)
+	}
+	cyrillic := func(s string) bool {
+		return strings.ContainsAny(s, "абвгдеєжзиіїйклмнопрстуфхцчшщьюя")
+	}
+	resp, b = post(t, http.DefaultClient, r, "/api/codes", bob, "{}")
+	if resp.StatusCode != http.StatusTooManyRequests || !cyrillic(string(b)) {
+		t.Fatalf("over the limit: %d %s", resp.StatusCode, b)
+	}
+	r.Clock.Advance(time.Minute)
+	resp, b = post(t, http.DefaultClient, r, "/api/approval", bob, `{"id":"`+id+`","reason":"deploy fix"}`)
+	if resp.StatusCode != http.StatusOK || !cyrillic(string(b)) || strings.Contains(string(b), "asked the admins") {
+		t.Fatalf("ask for approval: %d %s", resp.StatusCode, b)
+	}
+	if len(delivered) != 1 || delivered[0].To != "alice" || cyrillic(delivered[0].PlainText()) || !strings.Contains(delivered[0].PlainText(), "deploy fix") {
+		t.Fatalf("admins' request, in alice's Spanish: %+v", delivered)
 	}
 }

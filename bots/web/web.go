@@ -44,12 +44,12 @@ import (
 	"github.com/authbot/authbot/lang"
 )
 
-// Codes is what the page needs from the command language;
-// *commands.Handler has it.
+// Codes is what the page needs from the command language, its answers
+// worded in the language the page decided on; *commands.Handler has it.
 type Codes interface {
-	PageCodes(ctx context.Context, person string) ([]commands.PageAccount, error)
-	PageCode(ctx context.Context, person, id string) (commands.PageAccount, error)
-	PageAskApproval(ctx context.Context, person, id, reason string) []commands.Reply
+	PageCodes(ctx context.Context, person string, t lang.Tag) ([]commands.PageAccount, error)
+	PageCode(ctx context.Context, person string, t lang.Tag, id string) (commands.PageAccount, error)
+	PageAskApproval(ctx context.Context, person string, t lang.Tag, id, reason string) []commands.Reply
 }
 
 // Clock tells the time (core.Clock fits).
