@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
 	"io/fs"
 	"math"
@@ -47,9 +48,21 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "assets")
 	files := http.FileServerFS(static)
+	page := template.Must(template.ParseFS(static, "index.html"))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		// First words in the browser's language (nobody is known yet: inside
+		// Telegram the launch data rides in the fragment); app.js switches
+		// to the person's choice with the first codes.
+		pr := s.cat.Printer(lang.Match(acceptLanguage(r.Header.Get("Accept-Language"))))
 		w.Header().Set("Cache-Control", "no-store")
-		http.ServeFileFS(w, r, static, "index.html")
+		w.Header().Set("Vary", "Accept-Language")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := page.Execute(w, struct {
+			Lang string
+			S    map[string]string
+		}{pr.Tag().String(), pageStrings(pr, s.cfg.Idle)}); err != nil {
+			s.log.Warn("web: page not written", "err", err)
+		}
 	})
 	mux.HandleFunc("GET /app.js", func(w http.ResponseWriter, r *http.Request) { files.ServeHTTP(w, r) })
 	mux.HandleFunc("GET /app.css", func(w http.ResponseWriter, r *http.Request) { files.ServeHTTP(w, r) })

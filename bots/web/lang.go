@@ -75,7 +75,7 @@ func acceptLanguage(h string) string {
 var pageWords = []string{
 	"title", "heading", "search", "search_label", "loading", "footer",
 	"copy_label", "copied", "copy_failed", "ask", "new_code", "next_code",
-	"reason_placeholder", "reason_label", "send", "asked", "no_answer", "no_code",
+	"reason_placeholder", "reason_label", "send", "asked", "no_answer", "no_code", "noscript",
 	"empty", "vault", "yours", "no_codes", "closed", "hidden", "idle_app", "idle_link",
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -184,5 +185,44 @@ func TestAnswersLanguage(t *testing.T) {
 	}
 	if len(delivered) != 1 || delivered[0].To != "alice" || cyrillic(delivered[0].PlainText()) || !strings.Contains(delivered[0].PlainText(), "deploy fix") {
 		t.Fatalf("admins' request, in alice's Spanish: %+v", delivered)
+	}
+}
+
+// TestPageFirstWords: the page itself comes in the browser's language
+// (its <html lang>, heading, noscript), before anyone is known.
+func TestPageFirstWords(t *testing.T) {
+	r := webtest.New(t, webtest.Options{})
+	cat := lang.MustLoad()
+	for _, tt := range []struct {
+		accept string
+		want   lang.Tag
+	}{{"tr-TR,tr;q=0.9,en;q=0.8", lang.Turkish}, {"pt-BR", lang.Portuguese}, {"", lang.English}, {"zh-CN", lang.English}} {
+		req, err := http.NewRequest(http.MethodGet, r.URL+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.accept != "" {
+			req.Header.Set("Accept-Language", tt.accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := cat.Printer(tt.want)
+		page := string(b)
+		for _, want := range []string{`<html lang="` + tt.want.String() + `">`, ">" + p.T("web.page.heading") + "<",
+			">" + p.T("web.page.noscript") + "<", ">" + p.T("web.page.loading") + "<"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%q: page lacks %q:\n%s", tt.accept, want, page)
+			}
+		}
+		if resp.Header.Get("Vary") != "Accept-Language" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%q: headers %v", tt.accept, resp.Header)
+		}
 	}
 }
