@@ -64,6 +64,8 @@ type harness struct {
 	h    *fakeHandler
 	bot  *telegram.Bot
 	stop func() error
+	// stopWith stops Run with a cause (stop is stopWith(nil): a shutdown).
+	stopWith func(cause error) error
 }
 
 func start(t *testing.T, h *fakeHandler, tweak func(*telegram.Config)) *harness {
@@ -88,14 +90,14 @@ func start(t *testing.T, h *fakeHandler, tweak func(*telegram.Config)) *harness 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- b.Run(ctx) }()
 	var once sync.Once
 	var runErr error
-	stop := func() error {
+	stopWith := func(cause error) error {
 		once.Do(func() {
-			cancel()
+			cancel(cause)
 			select {
 			case runErr = <-errc:
 			case <-time.After(30 * time.Second):
@@ -104,8 +106,9 @@ func start(t *testing.T, h *fakeHandler, tweak func(*telegram.Config)) *harness 
 		})
 		return runErr
 	}
+	stop := func() error { return stopWith(nil) }
 	t.Cleanup(func() { _ = stop() })
-	return &harness{t: t, api: api, h: h, bot: b, stop: stop}
+	return &harness{t: t, api: api, h: h, bot: b, stop: stop, stopWith: stopWith}
 }
 
 // wait polls the fake for a call, failing the test after a deadline.
@@ -456,6 +459,65 @@ func TestGracefulShutdownWaits(t *testing.T) {
 	}
 	if hs.api.Pending() != 0 {
 		t.Error("the handled update was not confirmed at shutdown")
+	}
+}
+
+// handover is the cause a lost lease cancels with (postgres.ErrLeaseLost
+// has the same method).
+type handover struct{}
+
+func (handover) Error() string            { return "lease lost" }
+func (handover) AnotherMayBeActive() bool { return true }
+
+// TestNoPollAfterHandover: a shutdown confirms the handled updates with one
+// last getUpdates; a stop because another process may be active now (a
+// lost lease) must not poll again, since the new active process polls.
+func TestNoPollAfterHandover(t *testing.T) {
+	tests := []struct {
+		name      string
+		cause     error
+		confirmed bool
+	}{
+		{"shutdown", nil, true},
+		{"handover", fmt.Errorf("serve: %w", handover{}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The handler holds the update until the stop has begun, so
+			// only the stop's own confirmation could confirm it.
+			release := make(chan struct{})
+			h := &fakeHandler{reply: func(commands.Request) []commands.Reply {
+				<-release
+				return []commands.Reply{{Parts: []commands.Part{{Text: "finished"}}}}
+			}}
+			hs := start(t, h, nil)
+			hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/code x")
+			deadline := time.Now().Add(10 * time.Second)
+			for len(h.requests()) == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond) // waiting for the handler to start, not for time logic
+			}
+			stopped := make(chan error, 1)
+			go func() { stopped <- hs.stopWith(tt.cause) }()
+			time.Sleep(100 * time.Millisecond) // let the stop begin: the poll loop ends first
+			polls := len(hs.api.CallsTo("getUpdates"))
+			close(release)
+			if err := <-stopped; err != nil {
+				t.Fatal(err)
+			}
+			if len(hs.api.CallsTo("sendMessage")) != 1 {
+				t.Fatal("the in-flight reply was not sent")
+			}
+			after := len(hs.api.CallsTo("getUpdates")) - polls
+			if tt.confirmed && hs.api.Pending() != 0 {
+				t.Error("the handled update was not confirmed at shutdown")
+			}
+			if !tt.confirmed && after > 0 {
+				t.Errorf("%d getUpdates after a handover", after)
+			}
+			if !tt.confirmed && hs.api.Pending() == 0 {
+				t.Error("a handover confirmed the update (it polled once more)")
+			}
+		})
 	}
 }
 

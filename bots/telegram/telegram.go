@@ -283,7 +283,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-time.After(b.cfg.ShutdownGrace):
 		b.log.Warn("telegram: shutdown grace over, abandoning in-flight updates")
 	}
-	if b.cfg.Webhook == nil && err == nil {
+	if b.cfg.Webhook == nil && err == nil && !handedOver(ctx) {
 		b.confirm(workCtx)
 	}
 	cancelWork()
@@ -291,6 +291,17 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.client.CloseIdleConnections()
 	b.log.Info("telegram: stopped", "handled", b.handlerCnt.Load())
 	return err
+}
+
+// handedOver reports whether ctx ended because another process may be
+// active now (a lost lease, whose cause says AnotherMayBeActive). Then the
+// last confirming getUpdates must not run: it would poll beside the new
+// active process, and its progress write would wait on a store that is
+// fenced or down. The updates stay unconfirmed and the new process
+// handles them (at least once, as after a crash).
+func handedOver(ctx context.Context) bool {
+	var h interface{ AnotherMayBeActive() bool }
+	return errors.As(context.Cause(ctx), &h) && h.AnotherMayBeActive()
 }
 
 // hello calls getMe until it works (the API may be unreachable at start),

@@ -75,8 +75,17 @@ func (s *Store) NewLease(o LeaseOptions) *Lease {
 func (l *Lease) Holder() string { return l.holder }
 
 // ErrLeaseLost is the cause of an active context cancelled because the
-// lease could not be renewed in time or was taken over.
-var ErrLeaseLost = errors.New("the lease was lost: another authbot may be active")
+// lease could not be renewed in time or was taken over. It says so to the
+// adapters through AnotherMayBeActive: a process that lost the lease must
+// not poll Telegram once more on its way out (the new active one polls).
+var ErrLeaseLost error = leaseLost{}
+
+type leaseLost struct{}
+
+func (leaseLost) Error() string { return "the lease was lost: another authbot may be active" }
+
+// AnotherMayBeActive marks the stop as a handover, not a shutdown.
+func (leaseLost) AnotherMayBeActive() bool { return true }
 
 // Hold waits (as standby) until this process holds the lease, then sets
 // the store's fence and returns a context for the active work. That
