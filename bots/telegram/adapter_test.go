@@ -431,6 +431,19 @@ func TestInFlightUpdateNotLost(t *testing.T) {
 	}
 }
 
+// waitHandling waits until h has been asked something (a handler that
+// blocks: there is no reply to wait for).
+func waitHandling(t *testing.T, h *fakeHandler) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.requests()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler was never called")
+		}
+		time.Sleep(10 * time.Millisecond) // polling for the handler to start, not for time logic
+	}
+}
+
 func TestGracefulShutdownWaits(t *testing.T) {
 	release := make(chan struct{})
 	h := &fakeHandler{reply: func(r commands.Request) []commands.Reply {
@@ -439,10 +452,7 @@ func TestGracefulShutdownWaits(t *testing.T) {
 	}}
 	hs := start(t, h, nil)
 	hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/code x")
-	deadline := time.Now().Add(10 * time.Second)
-	for len(h.requests()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitHandling(t, h)
 	stopped := make(chan error, 1)
 	go func() { stopped <- hs.stop() }()
 	select {
@@ -492,10 +502,7 @@ func TestNoPollAfterHandover(t *testing.T) {
 			}}
 			hs := start(t, h, nil)
 			hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/code x")
-			deadline := time.Now().Add(10 * time.Second)
-			for len(h.requests()) == 0 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond) // waiting for the handler to start, not for time logic
-			}
+			waitHandling(t, h)
 			stopped := make(chan error, 1)
 			go func() { stopped <- hs.stopWith(tt.cause) }()
 			time.Sleep(100 * time.Millisecond) // let the stop begin: the poll loop ends first

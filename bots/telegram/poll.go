@@ -113,13 +113,7 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			// One poll per reply instead of two when people ask one at
 			// a time (BenchmarkLoad/seq). The wait is the re-poll pause
 			// below: a slow handler (an import) still lets new updates in.
-			t := time.NewTimer(20 * time.Millisecond)
-			select {
-			case <-progress:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
+			pause(ctx, progress)
 			n, progress = b.track.state()
 		}
 		dispatched = false
@@ -200,16 +194,22 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			// Only unfinished updates came back: wait for one to finish,
 			// or a moment to pick up new ones, instead of spinning. The
 			// pause bounds re-polling to 50/s while a handler is stuck.
-			t := time.NewTimer(20 * time.Millisecond)
-			select {
-			case <-progress:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
+			pause(ctx, progress)
 		}
 	}
 	return nil
+}
+
+// pause waits for a handed-out update to finish, or the re-poll pause
+// (20 ms) to pass, whichever comes first.
+func pause(ctx context.Context, progress <-chan struct{}) {
+	t := time.NewTimer(20 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-progress:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // finishPolled is called when a polled update has been handled.

@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbot/authbot/internal/testkit/damage"
 
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
 	"github.com/authbot/authbot/config"
@@ -113,27 +114,5 @@ func TestServeStopsOnDamageFoundAfterStart(t *testing.T) {
 // with random bytes: the bbolt page holding it, whether bbolt's pages are
 // that size or smaller.
 func smashPageWith(t *testing.T, path string, marker []byte) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(b, marker)
-	if i < 0 {
-		t.Fatal("marker not found")
-	}
-	ps := os.Getpagesize()
-	garbage := make([]byte, ps)
-	rng := rand.New(rand.NewPCG(5, 6))
-	for j := range garbage {
-		garbage[j] = byte(rng.Uint32())
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(garbage, int64(i/ps*ps)); err != nil {
-		t.Fatal(err)
-	}
+	damage.SmashPage(t, path, marker, os.Getpagesize())
 }

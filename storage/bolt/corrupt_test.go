@@ -11,8 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authbot/authbot/core"
+	"github.com/authbot/authbot/internal/testkit/damage"
+
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/authbot/authbot/core"
 )
 
 // marker makes one record's bytes findable in the file.
@@ -154,29 +157,7 @@ func TestBothMetaPagesBroken(t *testing.T) {
 
 // smashMarkedPage overwrites the page holding the marked record with
 // random bytes, through its own file handle.
-func smashMarkedPage(t *testing.T, path string) {
-	t.Helper()
-	b := readFile(t, path)
-	i := bytes.Index(b, marker)
-	if i < 0 {
-		t.Fatal("marker not found")
-	}
-	ps := pageSize
-	page := i / ps * ps
-	garbage := make([]byte, ps)
-	rng := rand.New(rand.NewPCG(5, 6))
-	for j := range garbage {
-		garbage[j] = byte(rng.Uint32())
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(garbage, int64(page)); err != nil {
-		t.Fatal(err)
-	}
-}
+func smashMarkedPage(t *testing.T, path string) { damage.SmashPage(t, path, marker, pageSize) }
 
 func TestPageOverwrittenBeforeOpen(t *testing.T) {
 	path := fillDB(t)
