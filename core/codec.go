@@ -131,15 +131,6 @@ func (d *decoder) raw() []byte {
 	return d.b[d.pos-n : d.pos : d.pos]
 }
 
-func (d *decoder) bytes() []byte {
-	n := d.span()
-	if d.err != nil {
-		return nil
-	}
-	d.pos += n
-	return append([]byte(nil), d.b[d.pos-n:d.pos]...)
-}
-
 func (d *decoder) time() time.Time {
 	switch d.byte() {
 	case 0:

@@ -81,16 +81,6 @@ func (c *keyCache) drop(owner string) {
 	}
 }
 
-// dropAll forgets every key (master key rotation).
-func (c *keyCache) dropAll() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.clearLocked()
-}
-
 func (c *keyCache) clearLocked() {
 	for _, e := range c.m {
 		seal.Zero(&e.key)
