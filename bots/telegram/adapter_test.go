@@ -303,17 +303,22 @@ func TestRetries(t *testing.T) {
 	}
 }
 
-func TestExpiryEditAndDelete(t *testing.T) {
-	h := &fakeHandler{reply: func(r commands.Request) []commands.Reply {
-		now := time.Now()
-		return []commands.Reply{{
-			Parts:          []commands.Part{{Text: "github: "}, {Text: "654321", Code: true}},
-			Buttons:        [][]commands.Button{{{Label: "Refresh", Data: "/code github"}}},
-			CodeValidUntil: now.Add(300 * time.Millisecond),
-			ExpiresAt:      now.Add(800 * time.Millisecond),
-			Sensitive:      true,
-		}}
+// expiringCode is the reply core gives to /code github: the code, a
+// Refresh button, and an expiry soon enough for a test to watch the edit
+// (300 ms) and the delete (800 ms). label is the account's shown name.
+func expiringCode(label string) []commands.Reply {
+	now := time.Now()
+	return []commands.Reply{{
+		Parts:          []commands.Part{{Text: label + ": "}, {Text: "654321", Code: true}},
+		Buttons:        [][]commands.Button{{{Label: "Refresh", Data: "/code github"}}},
+		CodeValidUntil: now.Add(300 * time.Millisecond),
+		ExpiresAt:      now.Add(800 * time.Millisecond),
+		Sensitive:      true,
 	}}
+}
+
+func TestExpiryEditAndDelete(t *testing.T) {
+	h := &fakeHandler{reply: func(commands.Request) []commands.Reply { return expiringCode("github") }}
 	hs := start(t, h, nil)
 	n := hs.api.NumCalls()
 	hs.api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, "/code github")

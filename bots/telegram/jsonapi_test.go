@@ -13,20 +13,13 @@ import (
 // multipart, and what the fake reads of them is what the form carried.
 func TestJSONBodies(t *testing.T) {
 	h := &fakeHandler{reply: func(r commands.Request) []commands.Reply {
-		now := time.Now()
 		switch r.Text {
 		case "/qr":
 			return []commands.Reply{{Image: &commands.File{Name: "qr.png", Data: []byte("png"), Caption: "scan <me>"}}}
 		case "/add":
 			return []commands.Reply{{Parts: []commands.Part{{Text: "Added."}}, DeleteRequest: true}}
 		}
-		return []commands.Reply{{
-			Parts:          []commands.Part{{Text: "github <x>: "}, {Text: "654321", Code: true}},
-			Buttons:        [][]commands.Button{{{Label: "Refresh", Data: "/code github"}}},
-			CodeValidUntil: now.Add(300 * time.Millisecond),
-			ExpiresAt:      now.Add(800 * time.Millisecond),
-			Sensitive:      true,
-		}}
+		return expiringCode("github <x>")
 	}}
 	hs := start(t, h, nil)
 	n := hs.api.NumCalls()

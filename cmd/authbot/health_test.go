@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 // TestServeHealthzReportsTelegram: serve's /healthz names the Telegram
 // adapter and its last good getUpdates, turns 503 while the Bot API
 // fails, and 200 again once it answers.
 func TestServeHealthzReportsTelegram(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s := serveTelegram(t, "123456:healthz-adapter-test", 100*time.Millisecond, fmt.Sprintf("metrics:\n  listen: %s\n", addr))
 	api, stderr := s.api, s.log
 	healthz := func() (int, string) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,15 +48,4 @@ func serveTelegram(t *testing.T, token string, longPoll time.Duration, extra str
 		}
 	})
 	return s
-}
-
-// freeAddr is a 127.0.0.1 address nothing listened on a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authbot/authbot/bots/telegram/telegramtest"
+	"github.com/authbot/authbot/internal/testkit"
 )
 
 // TestServeWebPage: serve with a web section listens, sets the Mini App
@@ -16,7 +17,7 @@ import (
 // whose token buys a Secure __Host- session cookie; without the section
 // nothing listens.
 func TestServeWebPage(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s := serveTelegram(t, "123456:serve-web-test", 200*time.Millisecond, fmt.Sprintf("web:\n  listen: %s\n  public_url: https://codes.example.org\n", addr))
 	api, stderr := s.api, s.log
 	if _, _, ok := api.WaitCall(0, 20*time.Second, telegramtest.Method("setChatMenuButton", 0)); !ok {

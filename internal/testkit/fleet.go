@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,12 @@ func (s *Server) Role() string {
 	b, _ := io.ReadAll(resp.Body)
 	first, _, _ := strings.Cut(string(b), "\n") // adapter lines follow
 	return strings.TrimSpace(first)
+}
+
+// FreeAddr returns a loopback host:port that was free a moment ago.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(tb)))
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago.
