@@ -1,15 +1,11 @@
 package otp
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"math"
 	"strings"
 	"time"
@@ -42,7 +38,10 @@ func Code(p Params, t time.Time) (code string, validUntil time.Time, err error) 
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return p.generate(p.newMAC(), counter), validUntil, nil
+	var hk hmacKey
+	hk.init(p.Algorithm, p.Secret)
+	defer hk.wipe()
+	return p.generate(&hk, counter), validUntil, nil
 }
 
 // CodeAndNext is Code together with the code of the step after t's (for
@@ -57,9 +56,10 @@ func CodeAndNext(p Params, t time.Time) (code, next string, validUntil time.Time
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	mac := p.newMAC()
-	sc := new(macScratch) // one allocation for both codes
-	code = p.generateWith(mac, counter, sc)
+	var hk hmacKey
+	hk.init(p.Algorithm, p.Secret)
+	defer hk.wipe()
+	code = p.generate(&hk, counter)
 	if counter == math.MaxUint64 {
 		return code, "", validUntil, nil
 	}
@@ -68,8 +68,7 @@ func CodeAndNext(p Params, t time.Time) (code, next string, validUntil time.Time
 			return code, "", validUntil, nil
 		}
 	}
-	mac.Reset()
-	return code, p.generateWith(mac, counter+1, sc), validUntil, nil
+	return code, p.generate(&hk, counter+1), validUntil, nil
 }
 
 // Verify reports whether code is a valid code of p at t, allowing skew
@@ -115,15 +114,13 @@ func VerifyCounter(p Params, code string, t time.Time, skew int) (counter uint64
 		first = 0
 	}
 
-	mac := p.newMAC()
-	sc := new(macScratch)
+	var hk hmacKey
+	hk.init(p.Algorithm, p.Secret)
+	defer hk.wipe()
 	// Every candidate is computed and compared, matched or not, so the time
 	// taken does not tell which window matched.
 	for c := first; ; c++ {
-		if c != first {
-			mac.Reset()
-		}
-		got := p.generateWith(mac, c, sc)
+		got := p.generate(&hk, c)
 		if subtle.ConstantTimeCompare([]byte(got), want) == 1 && !matched {
 			counter, matched = c, true
 		}
@@ -149,46 +146,16 @@ func (p Params) counterAt(t time.Time) (uint64, time.Time, error) {
 	return uint64(c), time.Unix((c+1)*period, 0).In(t.Location()), nil
 }
 
-// newMAC keys an HMAC with p's secret bytes as they are. The codes used to
-// go through pquerna/otp, which takes the key as base32 text: every code
-// then made an immutable string copy of the secret (which cannot be
-// zeroed) and decoded it again. RFC 4226 is an HMAC and a truncation, so
-// the standard library does it directly, as rsc/2fa does; the tests check
-// the RFC vectors and agreement with pquerna/otp. Validate has vouched for
-// the algorithm.
-func (p Params) newMAC() hash.Hash {
-	switch p.Algorithm {
-	case SHA256:
-		return hmac.New(sha256.New, p.Secret)
-	case SHA512:
-		return hmac.New(sha512.New, p.Secret)
-	}
-	return hmac.New(sha1.New, p.Secret)
-}
-
 // generate computes the code of counter (RFC 4226 section 5.3; Steam Guard
-// writes the same 31-bit value in its alphabet, least significant first).
-// The TOTP counter is worked out by counterAt in integers. mac must be
-// fresh from newMAC or Reset: a fresh one is used as it is, since the first
-// Reset of a crypto/hmac also saves its keyed state (two allocations a
-// single code does not need).
-func (p Params) generate(mac hash.Hash, counter uint64) string {
-	var sc macScratch
-	return p.generateWith(mac, counter, &sc)
-}
-
-// macScratch holds what generate hands to the MAC. Both buffers escape
-// through the hash.Hash interface, so on the stack of generate they were
-// two allocations per code; callers that make several codes share one.
-type macScratch struct {
-	msg [8]byte
-	sum [sha512.Size]byte
-}
-
-func (p Params) generateWith(mac hash.Hash, counter uint64, sc *macScratch) string {
-	binary.BigEndian.PutUint64(sc.msg[:], counter)
-	mac.Write(sc.msg[:])
-	sum := mac.Sum(sc.sum[:0])
+// writes the same 31-bit value in its alphabet, least significant first)
+// from p's secret bytes as they are, keyed into hk. The codes used to go
+// through pquerna/otp, which takes the key as base32 text (an immutable
+// copy of the secret per code); RFC 4226 is an HMAC and a truncation, so
+// it is done directly, as rsc/2fa does. The TOTP counter is worked out by
+// counterAt in integers.
+func (p Params) generate(hk *hmacKey, counter uint64) string {
+	var buf [sha512.Size]byte
+	sum := hk.sumCounter(counter, &buf)
 	off := sum[len(sum)-1] & 0x0f
 	v := binary.BigEndian.Uint32(sum[off:]) & 0x7fffffff
 	var out [MaxDigits]byte
@@ -197,12 +164,14 @@ func (p Params) generateWith(mac hash.Hash, counter uint64, sc *macScratch) stri
 			out[i] = steamAlphabet[v%uint32(len(steamAlphabet))]
 			v /= uint32(len(steamAlphabet))
 		}
+		clear(buf[:])
 		return string(out[:p.Digits])
 	}
 	for i := p.Digits - 1; i >= 0; i-- {
 		out[i] = byte('0' + v%10)
 		v /= 10
 	}
+	clear(buf[:])
 	return string(out[:p.Digits])
 }
 
