@@ -228,23 +228,32 @@ func open(k *Key, domain string, sealed, ad []byte, adParts []string) ([]byte, e
 		return nil, ErrAuth
 	}
 	nonce, ct := sealed[1:1+nonceSize], sealed[1+nonceSize:]
-	// A fresh buffer, never in place: sealed belongs to the caller.
-	p, err := aead.Open(make([]byte, 0, len(ct)-chacha20poly1305.Overhead), nonce, ct, fullAD(sealed[0], domain, ad, adParts))
+	// A fresh buffer, never in place: sealed belongs to the caller. The
+	// associated data and the plaintext share one allocation (both escape
+	// through the cipher.AEAD interface): the plaintext after the ad,
+	// capped so that appending to it cannot reach past its end.
+	n := adLen(domain, ad, adParts)
+	pn := len(ct) - chacha20poly1305.Overhead
+	buf := make([]byte, n+pn)
+	fad := appendAD(buf[:0:n], sealed[0], domain, ad, adParts)
+	p, err := aead.Open(buf[n:n:n+pn], nonce, ct, fad)
 	if err != nil {
 		return nil, ErrAuth
 	}
 	return p, nil
 }
 
-// fullAD is format || domain || caller's ad (ad, then adParts): the format
-// byte so a record cannot be downgraded to another format, the domain as
-// explained above.
-func fullAD(format byte, domain string, ad []byte, adParts []string) []byte {
+// adLen is the length of fullAD's result.
+func adLen(domain string, ad []byte, adParts []string) int {
 	n := 1 + len(domain) + len(ad)
 	for _, p := range adParts {
 		n += len(p)
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// appendAD appends format || domain || ad || adParts to b.
+func appendAD(b []byte, format byte, domain string, ad []byte, adParts []string) []byte {
 	b = append(b, format)
 	b = append(b, domain...)
 	b = append(b, ad...)
@@ -252,6 +261,13 @@ func fullAD(format byte, domain string, ad []byte, adParts []string) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// fullAD is format || domain || caller's ad (ad, then adParts): the format
+// byte so a record cannot be downgraded to another format, the domain as
+// explained above.
+func fullAD(format byte, domain string, ad []byte, adParts []string) []byte {
+	return appendAD(make([]byte, 0, adLen(domain, ad, adParts)), format, domain, ad, adParts)
 }
 
 // Derive returns a sub-key of master for one purpose ("owner-ids",

@@ -350,3 +350,33 @@ func BenchmarkSeal200B(b *testing.B) {
 		}
 	}
 }
+
+// TestOpenSharedBuffer checks open's one allocation for the associated
+// data and the plaintext: the plaintext is capped at its length (an append
+// by the caller cannot overwrite anything), parts open what Seal sealed
+// with the joined ad, and an open takes two allocations (the AEAD and the
+// shared buffer).
+func TestOpenSharedBuffer(t *testing.T) {
+	k, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("x"), 200)
+	sealed, err := Seal(&k, msg, []byte("acct|owner|id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenParts(&k, sealed, "acct|", "owner|", "id")
+	if err != nil || !bytes.Equal(p, msg) {
+		t.Fatalf("OpenParts = %q, %v", p, err)
+	}
+	if cap(p) != len(p) {
+		t.Errorf("plaintext cap %d, len %d: appending would write past it", cap(p), len(p))
+	}
+	if _, err := OpenParts(&k, sealed, "acct|", "owner|", "other"); !errors.Is(err, ErrAuth) {
+		t.Errorf("other ad: %v, want ErrAuth", err)
+	}
+	if n := testing.AllocsPerRun(50, func() { _, _ = OpenParts(&k, sealed, "acct|", "owner|", "id") }); n > 2 {
+		t.Errorf("OpenParts allocates %v times, want 2", n)
+	}
+}
