@@ -303,38 +303,66 @@ func (s *Service) personKeyInto(out *seal.Key, tx Tx, owner string, create bool)
 // takes the key from s.keys when the record is the one cached, else
 // unwraps it and caches it. hit is false with ErrNotFound for no record.
 func (s *Service) cachedPersonKey(p Peeker, out *seal.Key, ref Ref, owner string) (hit bool, err error) {
-	var st struct {
-		hit    bool
-		unwrap error
-	}
-	err = p.Peek(ref, func(wrapped []byte) error {
-		if s.keys.get(owner, wrapped, out) {
-			st.hit = true
-			return nil
-		}
-		if st.unwrap = seal.UnwrapTo(out, &s.master, wrapped, "person|", owner); st.unwrap == nil {
-			s.keys.put(owner, wrapped, out)
-			st.hit = true
-		}
-		return nil
-	})
+	pk := personPeeks.Get().(*personPeek)
+	pk.s, pk.out, pk.owner = s, out, owner
+	err = p.Peek(ref, pk.fn)
+	hit, unwrap := pk.hit, pk.unwrap
+	pk.release()
 	switch {
 	case err != nil:
 		return false, err
-	case st.unwrap != nil:
-		return false, &CorruptRecordError{What: "person key", Err: st.unwrap}
+	case unwrap != nil:
+		return false, &CorruptRecordError{What: "person key", Err: unwrap}
 	}
-	return st.hit, nil
+	return hit, nil
+}
+
+// personPeek is the state of cachedPersonKey's Peek callback. A closure
+// escapes through the Peeker interface (two allocations per /code, the
+// closure and what it captured); a pooled state with its callback bound
+// once takes none. It holds a pointer to the caller's key, never key
+// bytes, and is cleared before it goes back.
+type personPeek struct {
+	s      *Service
+	out    *seal.Key
+	owner  string
+	hit    bool
+	unwrap error
+	fn     func(wrapped []byte) error // pk.peek, bound once
+}
+
+var personPeeks = sync.Pool{New: func() any {
+	pk := new(personPeek)
+	pk.fn = pk.peek
+	return pk
+}}
+
+func (pk *personPeek) peek(wrapped []byte) error {
+	if pk.s.keys.get(pk.owner, wrapped, pk.out) {
+		pk.hit = true
+		return nil
+	}
+	if pk.unwrap = seal.UnwrapTo(pk.out, &pk.s.master, wrapped, "person|", pk.owner); pk.unwrap == nil {
+		pk.s.keys.put(pk.owner, wrapped, pk.out)
+		pk.hit = true
+	}
+	return nil
+}
+
+func (pk *personPeek) release() {
+	fn := pk.fn
+	*pk = personPeek{fn: fn}
+	personPeeks.Put(pk)
 }
 
 // loadIndex reads and opens v's index; a vault with no index yet has none.
 func (v *vault) loadIndex() error {
 	if p, ok := v.tx.(Peeker); ok && v.cache != nil {
-		hit := false
-		err := p.Peek(v.indexRef(), func(sealed []byte) error {
-			v.index, hit = v.cache.get(v.kIndex+"|"+v.owner, sealed)
-			return nil
-		})
+		ip := indexPeeks.Get().(*indexPeek)
+		ip.v = v
+		err := p.Peek(v.indexRef(), ip.fn)
+		hit := ip.hit
+		ip.release()
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -363,6 +391,32 @@ func (v *vault) loadIndex() error {
 	v.cache.put(v.kIndex+"|"+v.owner, sealed, v.index)
 	v.indexShared = true
 	return nil
+}
+
+// indexPeek is loadIndex's Peek callback state, pooled like personPeek:
+// a closure would be an allocation per /code.
+type indexPeek struct {
+	v   *vault
+	hit bool
+	fn  func(sealed []byte) error // ip.peek, bound once
+}
+
+var indexPeeks = sync.Pool{New: func() any {
+	ip := new(indexPeek)
+	ip.fn = ip.peek
+	return ip
+}}
+
+func (ip *indexPeek) peek(sealed []byte) error {
+	v := ip.v
+	v.index, ip.hit = v.cache.get(v.kIndex+"|"+v.owner, sealed)
+	return nil
+}
+
+func (ip *indexPeek) release() {
+	fn := ip.fn
+	*ip = indexPeek{fn: fn}
+	indexPeeks.Put(ip)
 }
 
 func (v *vault) account(id string) (*Account, error) {
