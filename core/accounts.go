@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authbot/authbot/core/otp"
@@ -258,39 +259,29 @@ func (s *Service) Resolve(ctx context.Context, person, query string) (Summary, e
 // *ApprovalNeededError (a vault that needs an admin's approval),
 // ErrCounterExhausted (HOTP).
 func (s *Service) Code(ctx context.Context, person, query string) (Code, error) {
-	// One struct for what the read transaction hands out: the closure
-	// escapes (it goes through the Store interface), and each variable it
-	// captured separately was an allocation of its own.
-	var st struct {
-		out    Code
-		write  bool
-		logged string // the account name for the audit log
-	}
-	err := s.view(ctx, person, func(sp *spaces) error {
-		v, e, err := sp.find(query)
-		if err != nil {
-			return err
-		}
-		if e.Kind == otp.HOTP || v.shared() {
-			st.write, st.out.Account = true, v.sum(e)
-			return nil
-		}
-		a, err := v.account(e.ID)
-		if err != nil {
-			return err
-		}
-		st.out, err = s.code(a)
-		st.logged = v.auditName(a.Label)
-		return err
-	})
+	// The read transaction's state is pooled (codeOp): a closure escapes
+	// through the Store interface, and so did what it captured, the spaces
+	// opened and the account decoded.
+	op := codeOps.Get().(*codeOp)
+	op.s, op.person, op.query = s, person, query
+	err := s.store.View(ctx, op.fn)
+	out, write, logged := op.out, op.write, op.logged
+	op.release()
 	if err != nil {
-		return st.out, err
+		return out, err
 	}
-	if !st.write {
-		return st.out, s.bufferAudit(ctx, Event{Type: EventCode, Person: person, Account: st.logged})
+	if !write {
+		return out, s.bufferAudit(ctx, Event{Type: EventCode, Person: person, Account: logged})
 	}
-	id := st.out.Account.ID
-	err = s.update(ctx, person, false, func(sp *spaces) error {
+	return s.codeWritten(ctx, person, out.Account.ID)
+}
+
+// codeWritten is Code for HOTP and shared-vault accounts: the code is made
+// in a write transaction (the counter moves, the audit entry is written)
+// before it is shown.
+func (s *Service) codeWritten(ctx context.Context, person, id string) (Code, error) {
+	var st struct{ out Code }
+	err := s.update(ctx, person, false, func(sp *spaces) error {
 		v, e, err := sp.find("#" + id)
 		if err != nil {
 			return err
@@ -319,6 +310,57 @@ func (s *Service) Code(ctx context.Context, person, query string) (Code, error) 
 		return s.auditTx(ctx, sp.tx, Event{Type: EventCode, Person: person, Vault: v.name, Account: v.auditName(a.Label)})
 	})
 	return st.out, err
+}
+
+// codeOp is what Code's read transaction works in: the spaces it opens
+// (the person's data key among them) and the account it decodes live here
+// instead of in allocations of their own. It goes back to codeOps cleared,
+// the key bytes with it; the account's secret is then referenced from
+// nowhere in the pool.
+type codeOp struct {
+	s             *Service
+	person, query string
+
+	out    Code
+	write  bool   // HOTP or shared: the code is made in a write transaction
+	logged string // the account name for the audit log
+
+	sp spaces
+	a  Account
+	fn func(tx Tx) error // op.view, bound once
+}
+
+var codeOps = sync.Pool{New: func() any {
+	op := new(codeOp)
+	op.fn = op.view
+	return op
+}}
+
+func (op *codeOp) view(tx Tx) error {
+	sp := &op.sp
+	if err := op.s.openSpacesInto(sp, tx, op.person, false); err != nil {
+		return err
+	}
+	v, e, err := sp.find(op.query)
+	if err != nil {
+		return err
+	}
+	if e.Kind == otp.HOTP || v.shared() {
+		op.write, op.out.Account = true, v.sum(e)
+		return nil
+	}
+	if err := v.accountInto(e.ID, &op.a); err != nil {
+		return err
+	}
+	op.out, err = op.s.code(&op.a)
+	op.logged = v.auditName(op.a.Label)
+	return err
+}
+
+func (op *codeOp) release() {
+	fn := op.fn
+	*op = codeOp{fn: fn}
+	codeOps.Put(op)
 }
 
 func (s *Service) code(a *Account) (Code, error) {

@@ -420,25 +420,35 @@ func (ip *indexPeek) release() {
 }
 
 func (v *vault) account(id string) (*Account, error) {
+	a := new(Account)
+	if err := v.accountInto(id, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// accountInto is account decoding into *a (Code's pooled state), which it
+// overwrites.
+func (v *vault) accountInto(id string, a *Account) error {
 	sealed, err := v.tx.Get(v.accountRef(id))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			// The index names an account that is not there: damage, not absence.
-			return nil, &CorruptRecordError{What: "account", Err: err}
+			return &CorruptRecordError{What: "account", Err: err}
 		}
-		return nil, err
+		return err
 	}
 	// The parts of accountAD, joined by seal: no string per /code.
 	plain, err := seal.OpenParts(&v.key, sealed, "account|", v.owner, "|", id)
 	if err != nil {
-		return nil, &CorruptRecordError{What: "account", Err: err}
+		return &CorruptRecordError{What: "account", Err: err}
 	}
-	var a Account
-	if err := decodeAccount(plain, id, &a); err != nil {
-		return nil, &CorruptRecordError{What: "account", Err: err}
+	*a = Account{}
+	if err := decodeAccount(plain, id, a); err != nil {
+		return &CorruptRecordError{What: "account", Err: err}
 	}
 	a.Vault = v.name
-	return &a, nil
+	return nil
 }
 
 // putAccount writes a and refreshes its index entry (not the index itself).

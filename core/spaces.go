@@ -48,22 +48,32 @@ func (sp *spaces) vaultNamed(name string) *vault {
 // with nothing stored (without create), ErrLocked, a *CorruptRecordError,
 // or a Store error.
 func (s *Service) openSpaces(tx Tx, person string, create bool) (*spaces, error) {
+	sp := new(spaces)
+	if err := s.openSpacesInto(sp, tx, person, create); err != nil {
+		return nil, err
+	}
+	return sp, nil
+}
+
+// openSpacesInto is openSpaces into *sp (Code's pooled state), which it
+// overwrites.
+func (s *Service) openSpacesInto(sp *spaces, tx Tx, person string, create bool) error {
 	owner, err := s.ownerOf(tx, person, create)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if owner == "" {
-		return nil, ErrNoAccounts
+		return ErrNoAccounts
 	}
-	sp := &spaces{tx: tx, person: person}
+	*sp = spaces{tx: tx, person: person}
 	sp.own = &sp.ownVault
 	if err := s.openVaultInto(sp.own, tx, owner, create); err != nil {
-		return nil, err
+		return err
 	}
 	own := sp.own
 	ids, err := tx.List(kindVaultKey, owner)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, id := range ids {
 		v, err := s.openShared(tx, &own.key, person, owner, id)
@@ -71,12 +81,12 @@ func (s *Service) openSpaces(tx Tx, person string, create bool) (*spaces, error)
 			continue // a key left from before a removal: opens nothing current
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sp.shared = append(sp.shared, v)
 	}
 	sortVaults(sp.shared)
-	return sp, nil
+	return nil
 }
 
 func (s *Service) view(ctx context.Context, person string, fn func(sp *spaces) error) error {
