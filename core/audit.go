@@ -228,7 +228,7 @@ func appendAudit(tx Tx, key seal.Key, events []Event) error {
 	block := auditBlock{Prev: head.Hash, Events: events}
 	head.Blocks++
 	id := auditID(head.Blocks)
-	sealed, err := sealJSON(&key, auditAD(id), block)
+	sealed, err := sealAuditBlock(&key, auditAD(id), &block)
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func (s *Service) readAudit(tx Tx, f AuditFilter) ([]Event, error) {
 			return nil, err
 		}
 		var b auditBlock
-		if err := openJSON(&key, sealed, auditAD(id), "audit record", &b); err != nil {
+		if err := openAuditBlock(&key, sealed, auditAD(id), "audit record", &b); err != nil {
 			return nil, err
 		}
 		if b.Prev != prev || len(b.Events) == 0 {

@@ -39,7 +39,7 @@ import (
 //	vaultkey       member    vault id                    vaultkey|member|id       member's data key (wrap), or boxed to their public key
 //	vault-account  vault id  account id                  account|vault id|id (!)  vault key                binary Account
 //	vault-index    vault id  "accounts"                  index|vault id (!)       vault key                binary index
-//	audit          -         block number, %016x         audit|id                 root→audit               JSON auditBlock
+//	audit          -         block number, %016x         audit|id                 root→audit               auditBlock (auditcodec.go)
 //	progress       -         ids("progress:"+name)       progress|id              root→progress            JSON [][2]int64
 //	outbox         platform  job sequence                outbox|platform|id       root→outbox              bots/outbox's jobs
 //

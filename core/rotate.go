@@ -530,7 +530,7 @@ func rewriteAudit(tx Tx, oldK, newK seal.Key, edit func(*Event)) (int, error) {
 			return 0, err
 		}
 		var b auditBlock
-		if err := openJSON(&oldK, sealed, auditAD(id), "audit record", &b); err != nil {
+		if err := openAuditBlock(&oldK, sealed, auditAD(id), "audit record", &b); err != nil {
 			return 0, err
 		}
 		if b.Prev != prevOld {
@@ -543,7 +543,7 @@ func rewriteAudit(tx Tx, oldK, newK seal.Key, edit func(*Event)) (int, error) {
 				edit(&b.Events[i])
 			}
 		}
-		if sealed, err = sealJSON(&newK, auditAD(id), b); err != nil {
+		if sealed, err = sealAuditBlock(&newK, auditAD(id), &b); err != nil {
 			return 0, err
 		}
 		if err := tx.Put(auditRef(id), sealed); err != nil {
