@@ -313,10 +313,10 @@ func (s *Service) codeWritten(ctx context.Context, person, id string) (Code, err
 }
 
 // codeOp is what Code's read transaction works in: the spaces it opens
-// (the person's data key among them) and the account it decodes live here
-// instead of in allocations of their own. It goes back to codeOps cleared,
-// the key bytes with it; the account's secret is then referenced from
-// nowhere in the pool.
+// (the person's data key among them), the account record's plaintext and
+// the parameters decoded from it live here instead of in allocations of
+// their own. It goes back to codeOps cleared, the key bytes with it, and
+// the plaintext buffer zeroed: no secret is then reachable from the pool.
 type codeOp struct {
 	s             *Service
 	person, query string
@@ -326,13 +326,23 @@ type codeOp struct {
 	logged string // the account name for the audit log
 
 	sp spaces
-	a  Account
-	fn func(tx Tx) error // op.view, bound once
+	// The account being read (peekAccount's arguments and results).
+	v   *vault
+	id  string
+	a   Account // only ID and OTP: the secret is inside buf
+	buf []byte  // scratch for the record's plaintext, zeroed on release
+
+	fn     func(tx Tx) error         // op.view, bound once
+	peekFn func(sealed []byte) error // op.openAccount, bound once
 }
+
+// maxCodeBuf bounds the plaintext buffer a codeOp keeps between uses: an
+// account with many recovery codes gets a buffer of its own.
+const maxCodeBuf = 1 << 10
 
 var codeOps = sync.Pool{New: func() any {
 	op := new(codeOp)
-	op.fn = op.view
+	op.fn, op.peekFn = op.view, op.openAccount
 	return op
 }}
 
@@ -349,29 +359,79 @@ func (op *codeOp) view(tx Tx) error {
 		op.write, op.out.Account = true, v.sum(e)
 		return nil
 	}
-	if err := v.accountInto(e.ID, &op.a); err != nil {
+	if err := op.readAccount(tx, v, e.ID); err != nil {
 		return err
 	}
-	op.out, err = op.s.code(&op.a)
-	op.logged = v.auditName(op.a.Label)
+	// The index entry holds the names and counts the account record does
+	// (both are written in the same transaction): the reply takes them
+	// from there, so the record's names are never copied.
+	op.out, err = op.s.codeOf(&op.a.OTP, v.sum(e))
+	op.logged = v.auditName(e.Label)
 	return err
 }
 
+// readAccount opens the account id of v into op.a and op.buf: read in
+// place where the store allows it (no copy of the record), else copied.
+func (op *codeOp) readAccount(tx Tx, v *vault, id string) error {
+	op.v, op.id = v, id
+	var err error
+	if p, ok := tx.(Peeker); ok {
+		err = p.Peek(v.accountRef(id), op.peekFn)
+	} else {
+		var sealed []byte
+		if sealed, err = tx.Get(v.accountRef(id)); err == nil {
+			err = op.openAccount(sealed)
+		}
+	}
+	if errors.Is(err, ErrNotFound) {
+		// The index names an account that is not there: damage, not absence.
+		return &CorruptRecordError{What: "account", Err: err}
+	}
+	return err
+}
+
+// openAccount opens and decodes the sealed account record op.v, op.id
+// into op.a, the plaintext in op.buf. sealed may be the store's own
+// memory: it is only read.
+func (op *codeOp) openAccount(sealed []byte) error {
+	v := op.v
+	// The parts of accountAD, joined by seal: no string per /code.
+	plain, buf, err := seal.OpenPartsIn(op.buf[:0], &v.key, sealed, "account|", v.owner, "|", op.id)
+	op.buf = buf
+	if err != nil {
+		return &CorruptRecordError{What: "account", Err: err}
+	}
+	op.a = Account{}
+	if err := decodeAccountOTP(plain, op.id, &op.a); err != nil {
+		return &CorruptRecordError{What: "account", Err: err}
+	}
+	return nil
+}
+
 func (op *codeOp) release() {
-	fn := op.fn
-	*op = codeOp{fn: fn}
+	fn, peekFn, buf := op.fn, op.peekFn, op.buf
+	clear(buf[:cap(buf)]) // the account's plaintext, its secret with it
+	if cap(buf) > maxCodeBuf {
+		buf = nil
+	}
+	*op = codeOp{fn: fn, peekFn: peekFn, buf: buf[:0]}
 	codeOps.Put(op)
 }
 
 func (s *Service) code(a *Account) (Code, error) {
+	return s.codeOf(&a.OTP, a.summary())
+}
+
+// codeOf is the current code of the account p belongs to, shown as sum.
+func (s *Service) codeOf(p *otp.Params, sum Summary) (Code, error) {
 	// One keyed HMAC for both codes: the next one is a second counter.
-	c, next, until, err := otp.CodeAndNext(a.OTP, s.now())
+	c, next, until, err := otp.CodeAndNext(*p, s.now())
 	if err != nil {
-		return Code{}, fmt.Errorf("code for account %s: %w", a.ID, err)
+		return Code{}, fmt.Errorf("code for account %s: %w", sum.ID, err)
 	}
-	out := Code{Account: a.summary(), Code: c, ValidUntil: until}
-	if a.OTP.Kind != otp.HOTP {
-		out.Period = time.Duration(a.OTP.Period) * time.Second
+	out := Code{Account: sum, Code: c, ValidUntil: until}
+	if p.Kind != otp.HOTP {
+		out.Period = time.Duration(p.Period) * time.Second
 		out.Next = next
 	}
 	return out, nil

@@ -39,9 +39,15 @@ type decoder struct {
 	s   string
 	pos int
 	err error
+	// skip: strings are checked and passed over, not copied (str returns
+	// ""), for /code, which takes the names from the index.
+	skip bool
 }
 
 func newDecoder(b []byte) *decoder { return &decoder{b: b, s: string(b)} }
+
+// newSkipDecoder is a decoder that copies no strings (see skip).
+func newSkipDecoder(b []byte) *decoder { return &decoder{b: b, skip: true} }
 
 func (d *decoder) fail() { d.err, d.pos = errRecordFormat, len(d.b) }
 
@@ -95,7 +101,29 @@ func (d *decoder) str() string {
 		return ""
 	}
 	d.pos += n
+	if d.skip {
+		return ""
+	}
 	return d.s[d.pos-n : d.pos]
+}
+
+// strIs reads a string and reports whether it is want, copying nothing.
+func (d *decoder) strIs(want string) bool {
+	n := d.span()
+	if d.err != nil {
+		return false
+	}
+	d.pos += n
+	return string(d.b[d.pos-n:d.pos]) == want
+}
+
+// name reads a string that is a kind's or algorithm's name: a copy even
+// when skipping strings (they are rare: the common ones are codes).
+func (d *decoder) name() string {
+	if !d.skip {
+		return d.str()
+	}
+	return string(d.raw())
 }
 
 // fixed returns the next n bytes as a slice of the decoded buffer.
@@ -112,7 +140,7 @@ func (d *decoder) fixed(n int) []byte {
 func (d *decoder) kind(code uint64) otp.Kind {
 	switch {
 	case code == 0:
-		return otp.Kind(d.str())
+		return otp.Kind(d.name())
 	case code < uint64(len(kindCodes)):
 		return kindCodes[code]
 	}

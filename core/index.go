@@ -231,16 +231,29 @@ func encodeAccount(a *Account) []byte {
 // decodeAccount decodes the record stored under id into a. A version 1
 // record carries its id itself, which must then be id.
 func decodeAccount(plain []byte, id string, a *Account) error {
-	d := newDecoder(plain)
+	return decodeAccountWith(newDecoder(plain), id, a)
+}
+
+// decodeAccountOTP is decodeAccount for /code: the whole record is read
+// and checked the same way, but only a.ID and a.OTP are filled in, the
+// secret inside plain, and no string is copied (the names a code is shown
+// with come from the index, which holds the same ones), so it allocates
+// nothing.
+func decodeAccountOTP(plain []byte, id string, a *Account) error {
+	return decodeAccountWith(newSkipDecoder(plain), id, a)
+}
+
+func decodeAccountWith(d *decoder, id string, a *Account) error {
 	switch v := d.byte(); v {
 	case accountV1:
-		if a.ID = d.str(); a.ID != id {
+		if !d.strIs(id) {
 			d.fail()
 		}
+		a.ID = id
 		a.Label, a.Issuer, a.User = d.str(), d.str(), d.str()
-		a.OTP.Kind = otp.Kind(d.str())
+		a.OTP.Kind = otp.Kind(d.name())
 		a.OTP.Secret = d.raw() // plain is ours alone: no copy
-		a.OTP.Algorithm = otp.Algorithm(d.str())
+		a.OTP.Algorithm = otp.Algorithm(d.name())
 	case accountVersion:
 		a.ID = id
 		flags := d.uint()
@@ -253,7 +266,7 @@ func decodeAccount(plain []byte, id string, a *Account) error {
 		if ac := (flags >> 2) & 3; ac != 0 {
 			a.OTP.Algorithm = algCodes[ac]
 		} else {
-			a.OTP.Algorithm = otp.Algorithm(d.str())
+			a.OTP.Algorithm = otp.Algorithm(d.name())
 		}
 	default:
 		return fmt.Errorf("%w: account version %d", errRecordFormat, v)
@@ -262,7 +275,12 @@ func decodeAccount(plain []byte, id string, a *Account) error {
 	a.OTP.Period = d.small(1 << 31)
 	a.OTP.Counter = d.uint()
 	a.Added, a.Confirmed = d.time(), d.time()
-	if n := d.small(maxRecoveryCodes); n > 0 {
+	if n := d.small(maxRecoveryCodes); n > 0 && d.skip {
+		for range n {
+			d.str()
+			d.time()
+		}
+	} else if n > 0 {
 		a.RecoveryCodes = make([]RecoveryCode, n)
 		for i := range a.RecoveryCodes {
 			a.RecoveryCodes[i] = RecoveryCode{Code: d.str(), Used: d.time()}

@@ -427,8 +427,7 @@ func (v *vault) account(id string) (*Account, error) {
 	return a, nil
 }
 
-// accountInto is account decoding into *a (Code's pooled state), which it
-// overwrites.
+// accountInto is account decoding into *a, which it overwrites.
 func (v *vault) accountInto(id string, a *Account) error {
 	sealed, err := v.tx.Get(v.accountRef(id))
 	if err != nil {

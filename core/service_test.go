@@ -473,6 +473,13 @@ func TestCodecsReadVersion1(t *testing.T) {
 	if err := decodeAccount(e.b, "fedcba9876543210", &Account{}); err == nil {
 		t.Error("a v1 record under another id decoded")
 	}
+	var ao Account
+	if err := decodeAccountOTP(e.b, "0123456789abcdef", &ao); err != nil || !sameOTP(ao.OTP, a.OTP) || ao.ID != a.ID {
+		t.Errorf("v1 account for a code: %+v, %v", ao, err)
+	}
+	if err := decodeAccountOTP(e.b, "fedcba9876543210", &Account{}); err == nil {
+		t.Error("a v1 record under another id decoded for a code")
+	}
 	if n := len(encodeAccount(&a)); n >= len(e.b) {
 		t.Errorf("v2 account %d bytes, v1 %d", n, len(e.b))
 	}
@@ -513,14 +520,40 @@ func TestAccountCodecRoundTripAndDamage(t *testing.T) {
 		if err := decodeAccount(b[:cut], in.ID, &Account{}); err == nil {
 			t.Fatalf("truncated to %d bytes decoded", cut)
 		}
+		if err := decodeAccountOTP(b[:cut], in.ID, &Account{}); err == nil {
+			t.Fatalf("truncated to %d bytes decoded for a code", cut)
+		}
 	}
+	// For a code: the same parameters, the secret inside b, no names, no
+	// allocation.
+	var c Account
+	if err := decodeAccountOTP(b, in.ID, &c); err != nil || !sameOTP(c.OTP, out.OTP) || c.ID != in.ID ||
+		c.Label != "" || c.Issuer != "" || c.User != "" || c.RecoveryCodes != nil {
+		t.Fatalf("for a code: %+v, %v", c, err)
+	}
+	if &c.OTP.Secret[0] != &b[bytes.Index(b, in.OTP.Secret)] {
+		t.Error("the secret was copied out of the plaintext")
+	}
+	if n := testing.AllocsPerRun(50, func() { _ = decodeAccountOTP(b, in.ID, &c) }); n != 0 {
+		t.Errorf("decodeAccountOTP allocates %v times, want 0", n)
+	}
+}
+
+// sameOTP compares OTP parameters, the secret by its bytes.
+func sameOTP(a, b otp.Params) bool {
+	return a.Kind == b.Kind && a.Algorithm == b.Algorithm && a.Digits == b.Digits && a.Period == b.Period &&
+		a.Counter == b.Counter && bytes.Equal(a.Secret, b.Secret)
 }
 
 func FuzzDecodeAccount(f *testing.F) {
 	f.Add(encodeAccount(&Account{ID: "a", Label: "b", OTP: otp.Params{Kind: otp.TOTP, Secret: []byte("x")}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var a Account
-		if decodeAccount(b, "a", &a) != nil {
+		var a, c Account
+		err, cerr := decodeAccount(b, "a", &a), decodeAccountOTP(b, "a", &c)
+		if (err == nil) != (cerr == nil) || err == nil && !sameOTP(a.OTP, c.OTP) {
+			t.Fatalf("decodeAccount %v and decodeAccountOTP %v disagree: %+v, %+v", err, cerr, a.OTP, c.OTP)
+		}
+		if err != nil {
 			return
 		}
 		var again Account

@@ -380,3 +380,63 @@ func TestOpenSharedBuffer(t *testing.T) {
 		t.Errorf("OpenParts allocates %v times, want 2", n)
 	}
 }
+
+// TestOpenPartsIn: a buffer large enough is used and returned for the next
+// open (one allocation left, the AEAD), a small one is replaced, and a
+// failed open leaves no plaintext in the buffer.
+func TestOpenPartsIn(t *testing.T) {
+	k, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("s"), 200)
+	sealed, err := Seal(&k, msg, []byte("acct|owner|id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := bytes.Clone(sealed)
+	tests := []struct {
+		name    string
+		scratch int // capacity given
+		ad      string
+		wantErr bool
+		reused  bool
+	}{
+		{"room", 512, "id", false, true},
+		{"no room", 16, "id", false, false},
+		{"nil", 0, "id", false, false},
+		{"wrong ad", 512, "other", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var scratch []byte
+			if tc.scratch > 0 {
+				scratch = make([]byte, 0, tc.scratch)
+			}
+			p, buf, err := OpenPartsIn(scratch, &k, sealed, "acct|", "owner|", tc.ad)
+			if tc.wantErr {
+				if !errors.Is(err, ErrAuth) || p != nil {
+					t.Fatalf("OpenPartsIn = %q, %v; want ErrAuth", p, err)
+				}
+				if bytes.Contains(buf[:cap(buf)], []byte("ssss")) {
+					t.Error("a failed open left plaintext in the buffer")
+				}
+			} else if err != nil || !bytes.Equal(p, msg) {
+				t.Fatalf("OpenPartsIn = %q, %v", p, err)
+			}
+			if got := tc.scratch > 0 && &buf[:1][0] == &scratch[:1][0]; got != tc.reused {
+				t.Errorf("scratch reused %v, want %v", got, tc.reused)
+			}
+			if !tc.wantErr && cap(p) != len(p) {
+				t.Errorf("plaintext cap %d, len %d", cap(p), len(p))
+			}
+			if !bytes.Equal(sealed, orig) {
+				t.Error("the sealed record changed")
+			}
+		})
+	}
+	buf := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(50, func() { _, buf, _ = OpenPartsIn(buf, &k, sealed, "acct|", "owner|", "id") }); n > 1 {
+		t.Errorf("OpenPartsIn with room allocates %v times, want 1 (the AEAD)", n)
+	}
+}
