@@ -24,6 +24,7 @@ type indexCache struct {
 type cachedIndex struct {
 	sealed  []byte
 	entries []indexEntry // shared by readers: never modified (see mutableIndex)
+	sorted  bool         // labelsSorted(entries)
 	cost    int
 }
 
@@ -83,20 +84,23 @@ func (c *indexCache) dropOwners() {
 	clear(c.owners)
 }
 
-func (c *indexCache) get(key string, sealed []byte) ([]indexEntry, bool) {
+// get returns the entries decoded from sealed, and whether they are
+// sorted by label (labelsSorted).
+func (c *indexCache) get(key string, sealed []byte) (entries []indexEntry, sorted, ok bool) {
 	if c == nil {
-		return nil, false
+		return nil, false, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
 	if !ok || !bytes.Equal(e.sealed, sealed) {
-		return nil, false
+		return nil, false, false
 	}
-	return e.entries, true
+	return e.entries, e.sorted, true
 }
 
-func (c *indexCache) put(key string, sealed []byte, entries []indexEntry) {
+// put keeps entries, decoded from sealed; sorted is labelsSorted(entries).
+func (c *indexCache) put(key string, sealed []byte, entries []indexEntry, sorted bool) {
 	if c == nil {
 		return
 	}
@@ -120,15 +124,58 @@ func (c *indexCache) put(key string, sealed []byte, entries []indexEntry) {
 		delete(c.m, k)
 		c.bytes -= e.cost
 	}
-	c.m[key] = cachedIndex{sealed: sealed, entries: entries, cost: cost}
+	c.m[key] = cachedIndex{sealed: sealed, entries: entries, sorted: sorted, cost: cost}
 	c.bytes += cost
 }
 
 // mutableIndex gives v its own copy of an index shared with the cache
-// before anything changes it.
+// before anything changes it; it is then no longer known to be sorted.
 func (v *vault) mutableIndex() {
+	v.labelsSorted = false
 	if v.indexShared {
 		v.index = slices.Clone(v.index)
 		v.indexShared = false
 	}
+}
+
+// labelsSorted reports whether every label in entries is ASCII and the
+// entries are in ascending order of their lower-case labels, as saveIndex
+// writes them: an exact label can then be found by binary search
+// (findLabel) instead of a comparison with every entry, which was the
+// largest part of a /code's own work besides the HMAC and the AEAD.
+func labelsSorted(entries []indexEntry) bool {
+	for i := range entries {
+		if !isASCII(entries[i].Label) || i > 0 && compareASCIIFold(entries[i-1].Label, entries[i].Label) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// compareASCIIFold compares a and b as their ASCII lower-case forms.
+func compareASCIIFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
+		if ca != cb {
+			return int(ca) - int(cb)
+		}
+	}
+	return len(a) - len(b)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// findLabel returns the position of the first entry whose label is q in
+// any case, in an index whose labelsSorted holds; q is lower-case ASCII.
+// For ASCII strings strings.EqualFold is exactly this comparison.
+func (v *vault) findLabel(q string) (int, bool) {
+	i, found := slices.BinarySearchFunc(v.index, q, func(e indexEntry, q string) int {
+		return compareASCIIFold(e.Label, q)
+	})
+	return i, found
 }

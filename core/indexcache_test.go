@@ -21,11 +21,11 @@ func TestIndexCacheStaysWithinItsBudget(t *testing.T) {
 	cost := indexCost("index|owner0000", sealed, entries)
 	for i := range 500 {
 		key := fmt.Sprintf("index|owner%04d", i)
-		c.put(key, sealed, entries)
+		c.put(key, sealed, entries, false)
 		if c.bytes > c.maxBytes {
 			t.Fatalf("after %d puts the cache holds %d bytes, budget %d", i+1, c.bytes, c.maxBytes)
 		}
-		if _, ok := c.get(key, sealed); !ok {
+		if _, _, ok := c.get(key, sealed); !ok {
 			t.Fatalf("the entry just put is not there")
 		}
 	}
@@ -45,12 +45,12 @@ func TestIndexCacheReplaceAndOversize(t *testing.T) {
 	c := newIndexCache()
 	c.maxBytes = 64 << 10
 	a, b := []byte("sealed-a"), []byte("sealed-b")
-	c.put("k", a, testEntries(3))
-	c.put("k", b, testEntries(5))
-	if _, ok := c.get("k", a); ok {
+	c.put("k", a, testEntries(3), false)
+	c.put("k", b, testEntries(5), false)
+	if _, _, ok := c.get("k", a); ok {
 		t.Error("a replaced version is still served")
 	}
-	if e, ok := c.get("k", b); !ok || len(e) != 5 {
+	if e, _, ok := c.get("k", b); !ok || len(e) != 5 {
 		t.Errorf("get = %d entries, %v", len(e), ok)
 	}
 	if want := indexCost("k", b, testEntries(5)); c.bytes != want {
@@ -58,13 +58,13 @@ func TestIndexCacheReplaceAndOversize(t *testing.T) {
 	}
 	// A vault bigger than a quarter of the budget is not kept, and a
 	// smaller version of it is dropped.
-	c.put("k", b, testEntries(200))
-	if _, ok := c.get("k", b); ok || c.bytes != 0 || len(c.m) != 0 {
+	c.put("k", b, testEntries(200), false)
+	if _, _, ok := c.get("k", b); ok || c.bytes != 0 || len(c.m) != 0 {
 		t.Errorf("oversized vault cached: %d bytes, %d vaults", c.bytes, len(c.m))
 	}
 	var nilCache *indexCache
-	nilCache.put("k", a, nil)
-	if _, ok := nilCache.get("k", a); ok {
+	nilCache.put("k", a, nil, false)
+	if _, _, ok := nilCache.get("k", a); ok {
 		t.Error("a nil cache hit")
 	}
 }

@@ -181,6 +181,9 @@ type vault struct {
 
 	cache       *indexCache
 	indexShared bool // index is the cache's copy: call mutableIndex before changing it
+	// labelsSorted: index holds only ASCII labels in lower-case order
+	// (labelsSorted), so findIn may binary-search it.
+	labelsSorted bool
 }
 
 func (v *vault) shared() bool { return v.meta != nil }
@@ -388,7 +391,8 @@ func (v *vault) loadIndex() error {
 	if v.index, err = decodeIndex(plain); err != nil {
 		return &CorruptRecordError{What: "account index", Err: err}
 	}
-	v.cache.put(v.kIndex+"|"+v.owner, sealed, v.index)
+	v.labelsSorted = labelsSorted(v.index)
+	v.cache.put(v.kIndex+"|"+v.owner, sealed, v.index, v.labelsSorted)
 	v.indexShared = true
 	return nil
 }
@@ -409,7 +413,7 @@ var indexPeeks = sync.Pool{New: func() any {
 
 func (ip *indexPeek) peek(sealed []byte) error {
 	v := ip.v
-	v.index, ip.hit = v.cache.get(v.kIndex+"|"+v.owner, sealed)
+	v.index, v.labelsSorted, ip.hit = v.cache.get(v.kIndex+"|"+v.owner, sealed)
 	return nil
 }
 

@@ -185,10 +185,17 @@ func findIn(vaults []*vault, q, query string) (*vault, *indexEntry, error) {
 		}
 		return nil, nil, ErrNoAccounts
 	}
-	// The common case, an exact label in the first vault, needs no list.
-	for i := range vaults[0].index {
-		if strings.EqualFold(vaults[0].index[i].Label, q) {
-			return vaults[0], &vaults[0].index[i], nil
+	// The common case, an exact label in the first vault, needs no list,
+	// and in an index as saveIndex writes it no scan either.
+	if first := vaults[0]; first.labelsSorted && isASCII(q) {
+		if i, ok := first.findLabel(q); ok {
+			return first, &first.index[i], nil
+		}
+	} else {
+		for i := range first.index {
+			if strings.EqualFold(first.index[i].Label, q) {
+				return first, &first.index[i], nil
+			}
 		}
 	}
 	collect := func(ok func(e *indexEntry) bool) []match {

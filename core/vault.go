@@ -447,7 +447,7 @@ func (v *vault) resealUnder(key seal.Key) error {
 	old := v.key
 	defer seal.Zero(&old)
 	v.key = key
-	v.index, v.indexShared = nil, false
+	v.index, v.indexShared, v.labelsSorted = nil, false, false
 	for _, a := range accounts {
 		// putAccount re-seals under the new key and recomputes the
 		// fingerprint.
