@@ -21,6 +21,12 @@ const maxAuditField = 300
 // cleanAuditText drops control and format characters, turns invalid
 // UTF-8 into U+FFFD and bounds the length.
 func cleanAuditText(s string) string {
+	if len(s) <= maxAuditField && isPrintableASCII(s) {
+		// Nothing to drop or bound (labels, names, platforms, almost
+		// always): no pass of strings.Map over every field of every
+		// event written.
+		return s
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -39,6 +45,16 @@ func cleanAuditText(s string) string {
 		s = s[:n] + "…"
 	}
 	return s
+}
+
+// isPrintableASCII reports whether s holds only ' ' to '~'.
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // clean is e with every text field cleaned for the log.

@@ -41,3 +41,30 @@ func TestAuditCannotBeForged(t *testing.T) {
 		t.Fatalf("plain fields changed: %+v", p)
 	}
 }
+
+// TestCleanAuditTextPlainASCII: printable ASCII within the bound is kept
+// as it is (the fast path), anything else still goes through the rule.
+func TestCleanAuditTextPlainASCII(t *testing.T) {
+	all := make([]byte, 0, '~'-' '+1)
+	for c := byte(' '); c <= '~'; c++ {
+		all = append(all, c)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"alice", "alice"},
+		{string(all), string(all)},
+		{strings.Repeat("a", maxAuditField), strings.Repeat("a", maxAuditField)},
+		{strings.Repeat("a", maxAuditField+1), strings.Repeat("a", maxAuditField) + "…"},
+		{"a\tb", "a b"},
+		{"a\x7fb", "ab"},
+		{"caf\u00e9\u00ad", "caf\u00e9"},
+		{"\xff", "\uFFFD"},
+	} {
+		if got := cleanAuditText(tc.in); got != tc.want {
+			t.Errorf("cleanAuditText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(20, func() { _ = cleanAuditText("account37") }); n != 0 {
+		t.Errorf("cleaning a plain label allocates %v times", n)
+	}
+}
