@@ -1,8 +1,10 @@
 // Package bolt implements core.Store over a bbolt file.
 //
-// It only ever sees sealed bytes and opaque ids. Layout: one top-level bucket
-// per Ref.Kind, inside it one bucket per Ref.Owner (the empty owner maps to
-// a reserved name no opaque id can be), and keys are Ref.IDs.
+// It only ever sees sealed bytes and opaque ids. Layout (layout.go): one
+// top-level bucket per Ref.Kind, keyed by an order-keeping encoding of
+// (Ref.Owner, Ref.ID). Files in the older nested layout (a bucket per
+// owner inside each kind's) are read as they are by a read-only Open and
+// converted, in one transaction, by a read-write one.
 //
 // The file is the one copy of everyone's 2FA backup keys, so this package
 // never turns a damaged or locked file into an empty database: a file that
@@ -13,7 +15,6 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -47,17 +49,13 @@ func (e *lockedError) Error() string {
 }
 func (e *lockedError) Is(target error) bool { return target == ErrLocked }
 
-// ownerlessBucket holds records whose Ref.Owner is empty (bbolt refuses
-// empty bucket names). Owners are opaque ids in base64url, which never
-// contain a NUL byte, so this name cannot collide with one.
-const ownerlessBucket = "\x00"
-
 // maxNameLen bounds kinds, owners and ids. Real ones are short words and
 // 22-character opaque ids; bbolt's own key limit is 32 KiB.
 const maxNameLen = 1024
 
 // maxNesting bounds the recursion of the open-time check so a hostile file
-// with absurdly nested buckets cannot exhaust the stack. Our layout nests 2.
+// with absurdly nested buckets cannot exhaust the stack. Our layout nests 1
+// (the old nested one 2).
 const maxNesting = 16
 
 // pageSize is the page size of files Open creates (existing files keep the
@@ -92,6 +90,8 @@ type Options struct {
 	// beforeCheck, when set, runs in the check's goroutine before the
 	// check starts (tests hold the check back with it).
 	beforeCheck func()
+	// onMigratePut: see Store.
+	onMigratePut func(n int) error
 }
 
 // Store is a core.Store over one bbolt file. It is safe for concurrent use:
@@ -102,6 +102,13 @@ type Store struct {
 	readOnly bool
 	check    *backgroundCheck // nil: the file was checked in Open
 	onWait   func()           // tests: called when a write starts waiting for the check
+	// flat is set once the file is known to be in the flat layout (it
+	// never goes back); until then each transaction looks at its snapshot.
+	flat     atomic.Bool
+	pageSize int // the file's
+	// onMigratePut (tests) runs before each record's put in the layout
+	// conversion; its error aborts it.
+	onMigratePut func(n int) error
 }
 
 // backgroundCheck is the state of Options.CheckInBackground's check.
@@ -168,9 +175,17 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly, onMigratePut: opts.onMigratePut, pageSize: db.Info().PageSize}
 	if checkLater > 0 {
+		// The layout is converted once the check has passed (a damaged
+		// file is never rewritten); until then views read the nested
+		// layout and writes wait.
 		s.startCheck(opts.beforeCheck)
+		return s, nil
+	}
+	if err := s.setLayout(!opts.ReadOnly); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -199,6 +214,9 @@ func (s *Store) startCheck(before func()) {
 				return nil
 			})
 		})
+		if c.err == nil {
+			c.err = s.setLayout(!s.readOnly)
+		}
 	}()
 }
 
@@ -461,6 +479,9 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 	// inFn is true while fn runs: a panic then is the caller's own bug
 	// and is passed on untouched rather than reported as corruption.
 	var inFn, fnFailed bool
+	// Read before the transaction starts: set, it was set after the
+	// conversion's commit, so this snapshot is flat too.
+	flat := s.flat.Load()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -471,7 +492,7 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 		}
 	}()
 	body := func(btx *bbolt.Tx) error {
-		t := &tx{btx: btx, path: s.path}
+		t := &tx{btx: btx, path: s.path, flat: flat || isFlat(btx), pageSize: s.pageSize}
 		defer func() { t.done = true }()
 		inFn = true
 		ferr := fn(t)
@@ -521,255 +542,4 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		err = fmt.Errorf("backup %s: %w", s.path, err)
 	}
 	return n, err
-}
-
-// tx implements core.Tx over one bbolt transaction.
-type tx struct {
-	btx  *bbolt.Tx
-	path string
-	err  error // sticky: set when a page turned out damaged
-	done bool
-}
-
-// do runs one operation, turning a bbolt panic into a sticky corrupt error.
-func (t *tx) do(op func() error) (err error) {
-	if t.done {
-		return errors.New("store: transaction used after it ended")
-	}
-	if t.err != nil {
-		return t.err
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			t.err = corruptErr(t.path, panicReason(r))
-			err = t.err
-		}
-	}()
-	return op()
-}
-
-func checkRef(ref core.Ref) error {
-	switch {
-	case ref.Kind == "" || ref.ID == "":
-		return errors.New("store: ref needs a kind and an id")
-	case len(ref.Kind) > maxNameLen || len(ref.Owner) > maxNameLen || len(ref.ID) > maxNameLen:
-		return fmt.Errorf("store: ref part longer than %d bytes", maxNameLen)
-	case ref.Owner == ownerlessBucket:
-		return errors.New("store: reserved owner name")
-	}
-	return nil
-}
-
-func ownerKey(owner string) []byte {
-	if owner == "" {
-		return []byte(ownerlessBucket)
-	}
-	return []byte(owner)
-}
-
-// bucket returns the owner bucket of ref, or nil if it does not exist.
-func (t *tx) bucket(kind, owner string) *bbolt.Bucket {
-	kb := t.btx.Bucket([]byte(kind))
-	if kb == nil {
-		return nil
-	}
-	return kb.Bucket(ownerKey(owner))
-}
-
-// Get returns a copy of the record, or core.ErrNotFound.
-func (t *tx) Get(ref core.Ref) ([]byte, error) {
-	if err := checkRef(ref); err != nil {
-		return nil, err
-	}
-	var out []byte
-	err := t.do(func() error {
-		b := t.bucket(ref.Kind, ref.Owner)
-		if b == nil {
-			return core.ErrNotFound
-		}
-		v := b.Get([]byte(ref.ID))
-		if v == nil {
-			return core.ErrNotFound
-		}
-		// bbolt's slice points into the memory map and is only valid
-		// inside this transaction; the caller gets its own copy.
-		out = bytes.Clone(v)
-		return nil
-	})
-	return out, err
-}
-
-// Peek calls fn with the record itself, without a copy; fn must not keep
-// or change it (it points into the memory map). core uses it to check a
-// cached index against the stored bytes without copying them.
-func (t *tx) Peek(ref core.Ref, fn func(sealed []byte) error) error {
-	if err := checkRef(ref); err != nil {
-		return err
-	}
-	return t.do(func() error {
-		b := t.bucket(ref.Kind, ref.Owner)
-		if b == nil {
-			return core.ErrNotFound
-		}
-		v := b.Get([]byte(ref.ID))
-		if v == nil {
-			return core.ErrNotFound
-		}
-		return fn(v)
-	})
-}
-
-var _ core.Peeker = (*tx)(nil)
-
-// Put stores a copy of sealed under ref, replacing any previous value.
-func (t *tx) Put(ref core.Ref, sealed []byte) error {
-	if err := checkRef(ref); err != nil {
-		return err
-	}
-	if len(sealed) == 0 {
-		// A sealed record is never empty; storing nothing is a bug.
-		return errors.New("store: empty record")
-	}
-	return t.do(func() error {
-		kb, err := t.btx.CreateBucketIfNotExists([]byte(ref.Kind))
-		if err != nil {
-			return fmt.Errorf("put: %w", err)
-		}
-		ob := kb.Bucket(ownerKey(ref.Owner))
-		if ob == nil {
-			if ob, err = kb.CreateBucket(ownerKey(ref.Owner)); err != nil {
-				return fmt.Errorf("put: %w", err)
-			}
-			// Everything in a bucket made in this transaction arrives in
-			// it, so bbolt can fill its pages to the brim when it writes
-			// them (at its default of half, the 50 accounts of a new
-			// person took twice the pages). The handle, and so the
-			// setting, lasts for this transaction only: later writes
-			// into a full page split it at bbolt's default again.
-			ob.FillPercent = 1.0
-		}
-		// bbolt keeps the slice until commit; copy so the caller may
-		// reuse its buffer.
-		if err := ob.Put([]byte(ref.ID), bytes.Clone(sealed)); err != nil {
-			return fmt.Errorf("put: %w", err)
-		}
-		return nil
-	})
-}
-
-// Delete removes the record, or returns core.ErrNotFound. An owner left
-// with no records of the kind disappears from Owners.
-func (t *tx) Delete(ref core.Ref) error {
-	if err := checkRef(ref); err != nil {
-		return err
-	}
-	return t.do(func() error {
-		b := t.bucket(ref.Kind, ref.Owner)
-		if b == nil || b.Get([]byte(ref.ID)) == nil {
-			return core.ErrNotFound
-		}
-		if err := b.Delete([]byte(ref.ID)); err != nil {
-			return fmt.Errorf("delete: %w", err)
-		}
-		if k, _ := b.Cursor().First(); k == nil {
-			if err := t.btx.Bucket([]byte(ref.Kind)).DeleteBucket(ownerKey(ref.Owner)); err != nil {
-				return fmt.Errorf("delete: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// List returns the ids under kind and owner in byte order; none is not an
-// error.
-func (t *tx) List(kind, owner string) ([]string, error) {
-	if err := checkRef(core.Ref{Kind: kind, Owner: owner, ID: "-"}); err != nil {
-		return nil, err
-	}
-	var ids []string
-	err := t.do(func() error {
-		b := t.bucket(kind, owner)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if v != nil { // nil marks a nested bucket, not ours
-				ids = append(ids, string(k))
-			}
-		}
-		return nil
-	})
-	return ids, err
-}
-
-// Owners returns the non-empty owners with at least one record under kind,
-// in byte order. See core.Tx.
-func (t *tx) Owners(kind string) ([]string, error) {
-	if err := checkRef(core.Ref{Kind: kind, ID: "-"}); err != nil {
-		return nil, err
-	}
-	var owners []string
-	err := t.do(func() error {
-		kb := t.btx.Bucket([]byte(kind))
-		if kb == nil {
-			return nil
-		}
-		c := kb.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if v != nil || string(k) == ownerlessBucket {
-				continue
-			}
-			if ob := kb.Bucket(k); ob != nil {
-				if first, _ := ob.Cursor().First(); first != nil {
-					owners = append(owners, string(k))
-				}
-			}
-		}
-		return nil
-	})
-	return owners, err
-}
-
-// ForEach calls fn with every record, in (kind, owner, id) byte order,
-// from one read transaction; authbot migrate uses it to copy a whole
-// store. Records of the empty owner come first within their kind (as
-// PostgreSQL's empty bytea sorts first). sealed is valid only during fn.
-func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte) error) error {
-	return s.View(ctx, func(ctx2 core.Tx) error {
-		t := ctx2.(*tx)
-		return t.do(func() error {
-			return t.btx.ForEach(func(kind []byte, kb *bbolt.Bucket) error {
-				visit := func(owner string, ob *bbolt.Bucket) error {
-					c := ob.Cursor()
-					for k, v := c.First(); k != nil; k, v = c.Next() {
-						if v == nil {
-							continue
-						}
-						if err := fn(core.Ref{Kind: string(kind), Owner: owner, ID: string(k)}, v); err != nil {
-							return err
-						}
-					}
-					return nil
-				}
-				if ob := kb.Bucket([]byte(ownerlessBucket)); ob != nil {
-					if err := visit("", ob); err != nil {
-						return err
-					}
-				}
-				c := kb.Cursor()
-				for k, v := c.First(); k != nil; k, v = c.Next() {
-					if v != nil || string(k) == ownerlessBucket {
-						continue
-					}
-					if ob := kb.Bucket(k); ob != nil {
-						if err := visit(string(k), ob); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
-			})
-		})
-	})
 }
