@@ -1,10 +1,11 @@
 // Package bolt implements core.Store over a bbolt file.
 //
 // It only ever sees sealed bytes and opaque ids. Layout (layout.go): one
-// top-level bucket per Ref.Kind, keyed by an order-keeping encoding of
-// (Ref.Owner, Ref.ID). Files in the older nested layout (a bucket per
-// owner inside each kind's) are read as they are by a read-only Open and
-// converted, in one transaction, by a read-write one.
+// top-level bucket per Ref.Kind, keyed by the owner's number (from an
+// owner dictionary kept in the same file) and Ref.ID. Files in the older
+// nested layout (a bucket per owner inside each kind's) are read as they
+// are by a read-only Open and converted, in one transaction, by a
+// read-write one once they have passed the check.
 //
 // The file is the one copy of everyone's 2FA backup keys, so this package
 // never turns a damaged or locked file into an empty database: a file that

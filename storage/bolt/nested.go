@@ -66,16 +66,36 @@ func (t *tx) nestedOwners(kind string) []string {
 	if kb == nil {
 		return nil
 	}
+	owners := nestedOwnersOf(kb)
+	if len(owners) > 0 && owners[0] == "" {
+		owners = owners[1:]
+	}
+	return owners
+}
+
+// nestedOwnersOf returns the owners with at least one record in nested
+// kind bucket kb, in byte order, the empty owner first.
+func nestedOwnersOf(kb *bbolt.Bucket) []string {
 	var owners []string
+	hasRecord := func(ob *bbolt.Bucket) bool {
+		c := ob.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v != nil {
+				return true
+			}
+		}
+		return false
+	}
+	if ob := kb.Bucket([]byte(ownerlessBucket)); ob != nil && hasRecord(ob) {
+		owners = append(owners, "")
+	}
 	c := kb.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if v != nil || string(k) == ownerlessBucket {
 			continue
 		}
-		if ob := kb.Bucket(k); ob != nil {
-			if first, _ := ob.Cursor().First(); first != nil {
-				owners = append(owners, string(k))
-			}
+		if ob := kb.Bucket(k); ob != nil && hasRecord(ob) {
+			owners = append(owners, string(k))
 		}
 	}
 	return owners
@@ -85,7 +105,7 @@ func (t *tx) nestedOwners(kind string) []string {
 // (kind, owner, id) order, the empty owner first within its kind.
 func nestedForEach(btx *bbolt.Tx, fn func(ref core.Ref, sealed []byte) error) error {
 	return btx.ForEach(func(kind []byte, kb *bbolt.Bucket) error {
-		if string(kind) == metaBucket {
+		if isReserved(kind) {
 			return nil
 		}
 		return nestedForEachKind(string(kind), kb, fn)

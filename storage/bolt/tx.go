@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -25,7 +26,14 @@ type tx struct {
 	// transaction, and /code looks up a few records of the same kinds.
 	kinds [4]kindSlot
 	nextK int
-	key   [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
+	// dict is the owner dictionary's buckets once opened (dictOpen);
+	// nums caches owner numbers looked up or assigned here (a /code
+	// reads several records of one person).
+	dict     dict
+	dictOpen bool
+	nums     [4]numSlot
+	nextN    int
+	key      [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
 }
 
 type kindSlot struct {
@@ -36,6 +44,14 @@ type kindSlot struct {
 	appendOnly, started bool
 	last                []byte
 	bytes               int // put in this transaction (keys, values, headers)
+}
+
+// numSlot is a cached owner number; ok false caches "no number".
+type numSlot struct {
+	owner string
+	num   uint32
+	ok    bool
+	used  bool
 }
 
 // do runs one operation, turning a bbolt panic into a sticky corrupt error.
@@ -63,7 +79,7 @@ func checkRef(ref core.Ref) error {
 		return fmt.Errorf("store: ref part longer than %d bytes", maxNameLen)
 	case ref.Owner == ownerlessBucket:
 		return errors.New("store: reserved owner name")
-	case ref.Kind == metaBucket:
+	case strings.HasPrefix(ref.Kind, reservedPrefix):
 		return errors.New("store: reserved kind name")
 	}
 	return nil
@@ -100,17 +116,79 @@ func (t *tx) kindBucket(kind string) *bbolt.Bucket {
 	return s.b
 }
 
+// openDict opens the dictionary's buckets, creating them when create is
+// set (a write); a read of a file without them finds no owners.
+func (t *tx) openDict(create bool) error {
+	if t.dictOpen && (t.dict.owners != nil || !create) {
+		return nil
+	}
+	if create {
+		d, err := createDict(t.btx)
+		if err != nil {
+			return err
+		}
+		t.dict = d
+	} else {
+		t.dict = dict{owners: t.btx.Bucket([]byte(ownersBucket)), numbers: t.btx.Bucket([]byte(numbersBucket))}
+	}
+	t.dictOpen = true
+	return nil
+}
+
+// ownerNum returns owner's number; ok is false when it has none. With
+// create set (Put) an owner without one is given the next.
+func (t *tx) ownerNum(owner string, create bool) (num uint32, ok bool, err error) {
+	if owner == "" {
+		return 0, true, nil
+	}
+	for i := range t.nums {
+		if s := &t.nums[i]; s.used && s.owner == owner && (s.ok || !create) {
+			return s.num, s.ok, nil
+		}
+	}
+	if err := t.openDict(create); err != nil {
+		return 0, false, err
+	}
+	num, ok, err = t.dict.lookup(owner, t.key[:0])
+	if err != nil {
+		return 0, false, corruptErr(t.path, err)
+	}
+	if !ok && create {
+		if num, err = t.dict.assign(owner); err != nil {
+			return 0, false, err
+		}
+		ok = true
+	}
+	t.cacheNum(owner, num, ok)
+	return num, ok, nil
+}
+
+func (t *tx) cacheNum(owner string, num uint32, ok bool) {
+	for i := range t.nums {
+		if s := &t.nums[i]; s.used && s.owner == owner {
+			*s = numSlot{owner: owner, num: num, ok: ok, used: true}
+			return
+		}
+	}
+	t.nums[t.nextN] = numSlot{owner: owner, num: num, ok: ok, used: true}
+	t.nextN = (t.nextN + 1) % len(t.nums)
+}
+
 // lookup returns the stored bytes of ref (nil: none), valid in this
 // transaction only.
-func (t *tx) lookup(ref core.Ref) []byte {
+func (t *tx) lookup(ref core.Ref) ([]byte, error) {
 	if !t.flat {
-		return t.nestedGet(ref)
+		return t.nestedGet(ref), nil
 	}
 	b := t.kindBucket(ref.Kind)
 	if b == nil {
-		return nil
+		return nil, nil
 	}
-	return b.Get(appendKey(t.key[:0], ref.Owner, ref.ID))
+	num, ok, err := t.ownerNum(ref.Owner, false)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return b.Get(appendKey(t.key[:0], num, ref.ID)), nil
 }
 
 // Get returns a copy of the record, or core.ErrNotFound.
@@ -120,7 +198,10 @@ func (t *tx) Get(ref core.Ref) ([]byte, error) {
 	}
 	var out []byte
 	err := t.do(func() error {
-		v := t.lookup(ref)
+		v, err := t.lookup(ref)
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			return core.ErrNotFound
 		}
@@ -140,7 +221,10 @@ func (t *tx) Peek(ref core.Ref, fn func(sealed []byte) error) error {
 		return err
 	}
 	return t.do(func() error {
-		v := t.lookup(ref)
+		v, err := t.lookup(ref)
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			return core.ErrNotFound
 		}
@@ -167,8 +251,12 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 		if err != nil {
 			return fmt.Errorf("put: %w", err)
 		}
+		num, _, err := t.ownerNum(ref.Owner, true)
+		if err != nil {
+			return fmt.Errorf("put: %w", err)
+		}
 		// bbolt keeps key and value until commit: both are our own.
-		key := appendKey(nil, ref.Owner, ref.ID)
+		key := appendKey(make([]byte, 0, numLen+len(ref.ID)), num, ref.ID)
 		t.noteFill(s, key, len(key)+len(sealed))
 		if err := s.b.Put(key, bytes.Clone(sealed)); err != nil {
 			return fmt.Errorf("put: %w", err)
@@ -181,12 +269,12 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 // it splits the pages this transaction wrote, at commit. It is 1 (pages
 // filled to the brim) when every key put in this transaction so far went
 // after the bucket's last key (appends: nothing will be written between
-// them later), or when the transaction put at least a page's worth of
-// records (an import: one person's accounts, contiguous under their owner
-// prefix, then fill whole pages of their own instead of leaving a trail of
-// half-empty ones; at bbolt's default of half, a new person's 50 accounts
-// took twice the pages). Otherwise, a few records put among existing ones,
-// it stays at bbolt's default, so a full page is not split into a full one
+// them later; a new owner's records always are, its number being the
+// highest), or when the transaction put at least a page's worth of
+// records (an import: one person's accounts, contiguous under their
+// number, then fill whole pages of their own instead of leaving a trail of
+// half-empty ones). Otherwise, a few records put among existing ones, it
+// stays at bbolt's default, so a full page is not split into a full one
 // and a nearly empty one for each record. The handle, and so the setting,
 // lasts for this transaction only.
 func (t *tx) noteFill(s *kindSlot, key []byte, size int) {
@@ -211,7 +299,8 @@ func (t *tx) noteFill(s *kindSlot, key []byte, size int) {
 }
 
 // Delete removes the record, or returns core.ErrNotFound. An owner left
-// with no records of the kind disappears from Owners.
+// with no records of the kind disappears from Owners; one left with no
+// records at all also from the owner dictionary.
 func (t *tx) Delete(ref core.Ref) error {
 	if err := checkRef(ref); err != nil {
 		return err
@@ -221,16 +310,55 @@ func (t *tx) Delete(ref core.Ref) error {
 	}
 	return t.do(func() error {
 		b := t.kindBucket(ref.Kind)
-		key := appendKey(t.key[:0], ref.Owner, ref.ID)
-		if b == nil || b.Get(key) == nil {
+		if b == nil {
+			return core.ErrNotFound
+		}
+		num, ok, err := t.ownerNum(ref.Owner, false)
+		if err != nil {
+			return err
+		}
+		key := appendKey(t.key[:0], num, ref.ID)
+		if !ok || b.Get(key) == nil {
 			return core.ErrNotFound
 		}
 		if err := b.Delete(key); err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
-		return nil
+		if num == 0 || hasNum(b, num, t.key[:0]) {
+			return nil
+		}
+		return t.forgetIfGone(ref.Owner, num)
 	})
 }
+
+// forgetIfGone drops owner's dictionary entries when no kind holds a
+// record of its number any more.
+func (t *tx) forgetIfGone(owner string, num uint32) error {
+	gone := true
+	err := t.btx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+		if !isReserved(name) && hasNum(b, num, t.key[:0]) {
+			gone = false
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if !gone {
+		return nil
+	}
+	if err := t.openDict(true); err != nil {
+		return err
+	}
+	if err := t.dict.forget(owner, num); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	t.cacheNum(owner, 0, false)
+	return nil
+}
+
+var errStop = errors.New("stop")
 
 // List returns the ids under kind and owner in byte order; none is not an
 // error.
@@ -248,10 +376,14 @@ func (t *tx) List(kind, owner string) ([]string, error) {
 		if b == nil {
 			return nil
 		}
-		prefix := appendOwner(t.key[:0], owner)
+		num, ok, err := t.ownerNum(owner, false)
+		if err != nil || !ok {
+			return err
+		}
+		prefix := appendNum(t.key[:0], num)
 		c := b.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ids = append(ids, string(k[len(prefix):]))
+			ids = append(ids, string(k[numLen:]))
 		}
 		return nil
 	})
@@ -274,19 +406,17 @@ func (t *tx) Owners(kind string) ([]string, error) {
 		if b == nil {
 			return nil
 		}
-		// One seek per owner: from an owner's first key straight past
-		// its last.
-		c := b.Cursor()
-		var next []byte
-		for k, _ := c.First(); k != nil; k, _ = c.Seek(next) {
-			owner, idAt, err := splitKey(k)
-			if err != nil {
-				return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
+		if err := t.openDict(false); err != nil {
+			return err
+		}
+		found, err := ownersOf(b, t.dict)
+		if err != nil {
+			return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
+		}
+		for _, o := range found {
+			if o.name != "" {
+				owners = append(owners, o.name)
 			}
-			if owner != "" {
-				owners = append(owners, owner)
-			}
-			next = append(append(next[:0], k[:idAt-len(ownerEnd)]...), ownerAfter...)
 		}
 		return nil
 	})
@@ -304,21 +434,27 @@ func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte
 			if !t.flat {
 				return nestedForEach(t.btx, fn)
 			}
+			if err := t.openDict(false); err != nil {
+				return err
+			}
 			return t.btx.ForEach(func(kind []byte, kb *bbolt.Bucket) error {
-				if string(kind) == metaBucket {
+				if isReserved(kind) {
 					return nil
 				}
+				owners, err := ownersOf(kb, t.dict)
+				if err != nil {
+					return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
+				}
 				c := kb.Cursor()
-				for k, v := c.First(); k != nil; k, v = c.Next() {
-					if v == nil { // a nested bucket, not ours
-						continue
-					}
-					owner, idAt, err := splitKey(k)
-					if err != nil {
-						return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
-					}
-					if err := fn(core.Ref{Kind: string(kind), Owner: owner, ID: string(k[idAt:])}, v); err != nil {
-						return err
+				for _, o := range owners {
+					prefix := appendNum(t.key[:0], o.num)
+					for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+						if v == nil { // a nested bucket, not ours
+							continue
+						}
+						if err := fn(core.Ref{Kind: string(kind), Owner: o.name, ID: string(k[numLen:])}, v); err != nil {
+							return err
+						}
 					}
 				}
 				return nil
