@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -15,7 +14,7 @@ import (
 )
 
 // The flat layout: one top-level bucket per Ref.Kind, and in it one key
-// per record, the owner's number (4 bytes, big-endian) then Ref.ID. Beside
+// per record, the owner's number (appendNum: 1 to 5 bytes) then Ref.ID. Beside
 // the kinds, three reserved buckets: metaBucket records the layout,
 // ownersBucket maps an owner to its number and numbersBucket the number
 // back to the owner. Files without the layout marker are in the older
@@ -24,10 +23,11 @@ import (
 //
 // Why a number rather than the owner itself: owners are opaque ~30-byte
 // ids, and every record of an owner would repeat theirs (the file grew by
-// that much per record). A fixed-width prefix is prefix-free, so an
-// owner's records are one run of keys found by a seek, and numbers are
-// handed out in increasing order, so a new owner's records are appended
-// after every other key and bbolt can fill their pages to the brim.
+// that much per record). The number's encoding is prefix-free and keeps
+// order, so an owner's records are one run of keys found by a seek, and
+// numbers are handed out in increasing order, so a new owner's records
+// are appended after every other key and bbolt can fill their pages to
+// the brim.
 // Compared with a bucket per owner, a lookup opens one bucket instead of
 // two, and the records of many small owners share pages instead of each
 // owner rounding up to pages of its own.
@@ -51,27 +51,85 @@ const (
 	layoutFlat     = "flat-1"
 )
 
-// numLen is the width of an owner number in a record key.
-const numLen = 4
-
 func isReserved(name []byte) bool { return bytes.HasPrefix(name, []byte(reservedPrefix)) }
 
-// appendNum appends the 4-byte big-endian owner number to dst.
-func appendNum(dst []byte, num uint32) []byte { return binary.BigEndian.AppendUint32(dst, num) }
+// maxNumLen is the longest encoding of an owner number.
+const maxNumLen = 5
+
+// appendNum appends the encoding of an owner number to dst: its length in
+// the first byte's leading one bits, then the number big-endian in the
+// rest, always in the fewest bytes (0-127 in one byte, up to 16,383 in
+// two, up to 2,097,151 in three, up to 268,435,455 in four, the rest of
+// 32 bits in five). Byte order of encodings is the numbers' order, and no
+// encoding is a prefix of another; the short forms keep the first hundred
+// (one byte) and sixteen thousand (two) owners' keys as short as can be:
+// measured, the 4-byte fixed form made an account record, with its
+// header, 2 bytes too long for 13 of them to share a 2 KiB page.
+func appendNum(dst []byte, num uint32) []byte {
+	switch {
+	case num < 1<<7:
+		return append(dst, byte(num))
+	case num < 1<<14:
+		return append(dst, 0x80|byte(num>>8), byte(num))
+	case num < 1<<21:
+		return append(dst, 0xC0|byte(num>>16), byte(num>>8), byte(num))
+	case num < 1<<28:
+		return append(dst, 0xE0|byte(num>>24), byte(num>>16), byte(num>>8), byte(num))
+	}
+	return append(dst, 0xF0, byte(num>>24), byte(num>>16), byte(num>>8), byte(num))
+}
+
+var errBadNum = errors.New("owner number badly encoded")
+
+// readNum decodes the owner number at the start of b and returns its
+// length. The bytes come from the file: a short, over-long (not the
+// fewest bytes) or unknown form is an error, since keys in such a form
+// would sort out of order.
+func readNum(b []byte) (num uint32, n int, err error) {
+	if len(b) == 0 {
+		return 0, 0, errBadNum
+	}
+	first := b[0]
+	switch {
+	case first < 0x80:
+		return uint32(first), 1, nil
+	case first < 0xC0:
+		n, num = 2, uint32(first&0x3F)
+	case first < 0xE0:
+		n, num = 3, uint32(first&0x1F)
+	case first < 0xF0:
+		n, num = 4, uint32(first&0x0F)
+	case first == 0xF0:
+		n = 5
+	default:
+		return 0, 0, errBadNum
+	}
+	if len(b) < n {
+		return 0, 0, errBadNum
+	}
+	for _, c := range b[1:n] {
+		num = num<<8 | uint32(c)
+	}
+	if len(appendNum(make([]byte, 0, maxNumLen), num)) != n {
+		return 0, 0, errBadNum
+	}
+	return num, n, nil
+}
 
 // appendKey appends the flat key of (num, id) to dst.
 func appendKey(dst []byte, num uint32, id string) []byte {
 	return append(appendNum(dst, num), id...)
 }
 
-var errBadKey = errors.New("record key shorter than an owner number and an id")
+var errBadKey = errors.New("record key without an owner number and an id")
 
 // splitKey returns the owner number of a flat key and its id.
 func splitKey(k []byte) (num uint32, id []byte, err error) {
-	if len(k) <= numLen {
+	num, n, err := readNum(k)
+	if err != nil || n == len(k) {
 		return 0, nil, errBadKey
 	}
-	return binary.BigEndian.Uint32(k), k[numLen:], nil
+	return num, k[n:], nil
 }
 
 // isFlat reports whether the snapshot of btx is in the flat layout.
@@ -218,7 +276,7 @@ func createDict(btx *bbolt.Tx) (dict, error) {
 	return dict{owners: ob, numbers: nb}, nil
 }
 
-var errDictDamaged = errors.New("owner dictionary entry of the wrong size")
+var errDictDamaged = errors.New("owner dictionary entry is not an owner number")
 
 // lookup returns the number of a non-empty owner; ok is false when it has
 // none.
@@ -230,10 +288,11 @@ func (d dict) lookup(owner string, scratch []byte) (num uint32, ok bool, err err
 	if v == nil {
 		return 0, false, nil
 	}
-	if len(v) != numLen {
+	num, n, err := readNum(v)
+	if err != nil || n != len(v) {
 		return 0, false, errDictDamaged
 	}
-	return binary.BigEndian.Uint32(v), true, nil
+	return num, true, nil
 }
 
 // assign gives a non-empty owner the next number and records both ways.
@@ -246,7 +305,7 @@ func (d dict) assign(owner string) (uint32, error) {
 		return 0, errors.New("owner dictionary: owner numbers used up")
 	}
 	num := uint32(seq)
-	key := appendNum(make([]byte, 0, numLen), num)
+	key := appendNum(make([]byte, 0, maxNumLen), num)
 	// Numbers only grow: every new entry is the bucket's last key.
 	d.numbers.FillPercent = 1.0
 	if err := d.numbers.Put(key, []byte(owner)); err != nil {
@@ -295,8 +354,8 @@ func hasNum(b *bbolt.Bucket, num uint32, scratch []byte) bool {
 func numsOf(b *bbolt.Bucket) ([]uint32, error) {
 	var nums []uint32
 	c := b.Cursor()
-	var next [numLen]byte
-	for k, _ := c.First(); k != nil; k, _ = c.Seek(next[:]) {
+	var next []byte
+	for k, _ := c.First(); k != nil; k, _ = c.Seek(next) {
 		num, _, err := splitKey(k)
 		if err != nil {
 			return nil, err
@@ -305,7 +364,7 @@ func numsOf(b *bbolt.Bucket) ([]uint32, error) {
 		if num == math.MaxUint32 {
 			break
 		}
-		binary.BigEndian.PutUint32(next[:], num+1)
+		next = appendNum(next[:0], num+1)
 	}
 	return nums, nil
 }
@@ -324,7 +383,7 @@ func ownersOf(b *bbolt.Bucket, d dict) ([]ownerNum, error) {
 		return nil, err
 	}
 	out := make([]ownerNum, 0, len(nums))
-	var scratch [numLen]byte
+	var scratch [maxNumLen]byte
 	for _, num := range nums {
 		name, err := d.owner(num, scratch[:])
 		if err != nil {

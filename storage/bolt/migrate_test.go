@@ -364,14 +364,14 @@ func dictEntries(t *testing.T, path string) (owners map[string]uint32, numbers m
 	err = db.View(func(btx *bbolt.Tx) error {
 		if b := btx.Bucket([]byte(ownersBucket)); b != nil {
 			_ = b.ForEach(func(k, v []byte) error {
-				num, _, _ := splitKey(append(v, 'x'))
+				num, _, _ := readNum(v)
 				owners[string(k)] = num
 				return nil
 			})
 		}
 		if b := btx.Bucket([]byte(numbersBucket)); b != nil {
 			_ = b.ForEach(func(k, v []byte) error {
-				num, _, _ := splitKey(append(k, 'x'))
+				num, _, _ := readNum(k)
 				numbers[num] = string(v)
 				return nil
 			})
@@ -502,5 +502,40 @@ func TestOwnerDictionary(t *testing.T) {
 	}
 	if owners, _ := dictEntries(t, path); len(owners) != 3 {
 		t.Fatalf("owners = %v, want aaron, bob and dave only", owners)
+	}
+}
+
+// TestOwnerNumbers: the encoding keeps order, is prefix-free, round-trips,
+// and refuses the forms it never writes.
+func TestOwnerNumbers(t *testing.T) {
+	nums := []uint32{0, 1, 127, 128, 255, 256, 16383, 16384, 1<<21 - 1, 1 << 21, 1<<28 - 1, 1 << 28, 1<<32 - 1}
+	var prev []byte
+	for i, num := range nums {
+		enc := appendNum(nil, num)
+		got, n, err := readNum(append(enc, 'x'))
+		if err != nil || got != num || n != len(enc) {
+			t.Errorf("readNum(appendNum(%d)) = %d, %d, %v", num, got, n, err)
+		}
+		if i > 0 && (bytes.Compare(prev, enc) >= 0 || bytes.HasPrefix(enc, prev)) {
+			t.Errorf("appendNum(%d) = %x does not sort after, or starts with, %x", num, enc, prev)
+		}
+		prev = enc
+	}
+	for _, bad := range [][]byte{
+		nil,
+		{0x80},                   // short
+		{0x80, 0x05},             // 5 in two bytes: over-long
+		{0xC0, 0x00, 0x7F},       // over-long
+		{0xF0, 0x00, 0x00, 0x10}, // short
+		{0xF0, 0x00, 0xFF, 0xFF, 0xFF},
+		{0xF8, 1, 2, 3, 4, 5},
+		{0xFF},
+	} {
+		if num, n, err := readNum(bad); err == nil {
+			t.Errorf("readNum(%x) = %d, %d, want an error", bad, num, n)
+		}
+	}
+	if _, _, err := splitKey([]byte{0x01}); err == nil {
+		t.Error("splitKey of a number without an id succeeded")
 	}
 }

@@ -26,14 +26,15 @@ type tx struct {
 	// transaction, and /code looks up a few records of the same kinds.
 	kinds [4]kindSlot
 	nextK int
-	// dict is the owner dictionary's buckets once opened (dictOpen);
+	// dict is the owner dictionary's buckets once opened (openDict);
 	// nums caches owner numbers looked up or assigned here (a /code
 	// reads several records of one person).
-	dict     dict
-	dictOpen bool
-	nums     [4]numSlot
-	nextN    int
-	key      [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
+	dict       dict
+	ownersOpen bool // dict.owners was looked up (nil: the file has none)
+	dictMade   bool // both dictionary buckets exist (created if need be)
+	nums       [4]numSlot
+	nextN      int
+	key        [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
 }
 
 type kindSlot struct {
@@ -116,22 +117,29 @@ func (t *tx) kindBucket(kind string) *bbolt.Bucket {
 	return s.b
 }
 
-// openDict opens the dictionary's buckets, creating them when create is
-// set (a write); a read of a file without them finds no owners.
-func (t *tx) openDict(create bool) error {
-	if t.dictOpen && (t.dict.owners != nil || !create) {
+// openDict opens the dictionary's owners bucket (with numbers set, also
+// the numbers bucket), creating both when create is set (a write); a read
+// of a file without them finds no owners. A lookup opens only the owners
+// bucket: each bucket opened costs bbolt a few allocations per
+// transaction.
+func (t *tx) openDict(create, numbers bool) error {
+	if create {
+		if !t.dictMade {
+			d, err := createDict(t.btx)
+			if err != nil {
+				return err
+			}
+			t.dict, t.dictMade = d, true
+		}
 		return nil
 	}
-	if create {
-		d, err := createDict(t.btx)
-		if err != nil {
-			return err
-		}
-		t.dict = d
-	} else {
-		t.dict = dict{owners: t.btx.Bucket([]byte(ownersBucket)), numbers: t.btx.Bucket([]byte(numbersBucket))}
+	if !t.ownersOpen {
+		t.dict.owners = t.btx.Bucket([]byte(ownersBucket))
+		t.ownersOpen = true
 	}
-	t.dictOpen = true
+	if numbers && t.dict.numbers == nil {
+		t.dict.numbers = t.btx.Bucket([]byte(numbersBucket))
+	}
 	return nil
 }
 
@@ -146,7 +154,7 @@ func (t *tx) ownerNum(owner string, create bool) (num uint32, ok bool, err error
 			return s.num, s.ok, nil
 		}
 	}
-	if err := t.openDict(create); err != nil {
+	if err := t.openDict(create, false); err != nil {
 		return 0, false, err
 	}
 	num, ok, err = t.dict.lookup(owner, t.key[:0])
@@ -256,7 +264,7 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 			return fmt.Errorf("put: %w", err)
 		}
 		// bbolt keeps key and value until commit: both are our own.
-		key := appendKey(make([]byte, 0, numLen+len(ref.ID)), num, ref.ID)
+		key := appendKey(make([]byte, 0, maxNumLen+len(ref.ID)), num, ref.ID)
 		t.noteFill(s, key, len(key)+len(sealed))
 		if err := s.b.Put(key, bytes.Clone(sealed)); err != nil {
 			return fmt.Errorf("put: %w", err)
@@ -348,7 +356,7 @@ func (t *tx) forgetIfGone(owner string, num uint32) error {
 	if !gone {
 		return nil
 	}
-	if err := t.openDict(true); err != nil {
+	if err := t.openDict(true, true); err != nil {
 		return err
 	}
 	if err := t.dict.forget(owner, num); err != nil {
@@ -383,7 +391,7 @@ func (t *tx) List(kind, owner string) ([]string, error) {
 		prefix := appendNum(t.key[:0], num)
 		c := b.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ids = append(ids, string(k[numLen:]))
+			ids = append(ids, string(k[len(prefix):]))
 		}
 		return nil
 	})
@@ -406,7 +414,7 @@ func (t *tx) Owners(kind string) ([]string, error) {
 		if b == nil {
 			return nil
 		}
-		if err := t.openDict(false); err != nil {
+		if err := t.openDict(false, true); err != nil {
 			return err
 		}
 		found, err := ownersOf(b, t.dict)
@@ -434,7 +442,7 @@ func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte
 			if !t.flat {
 				return nestedForEach(t.btx, fn)
 			}
-			if err := t.openDict(false); err != nil {
+			if err := t.openDict(false, true); err != nil {
 				return err
 			}
 			return t.btx.ForEach(func(kind []byte, kb *bbolt.Bucket) error {
@@ -452,7 +460,7 @@ func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte
 						if v == nil { // a nested bucket, not ours
 							continue
 						}
-						if err := fn(core.Ref{Kind: string(kind), Owner: o.name, ID: string(k[numLen:])}, v); err != nil {
+						if err := fn(core.Ref{Kind: string(kind), Owner: o.name, ID: string(k[len(prefix):])}, v); err != nil {
 							return err
 						}
 					}
