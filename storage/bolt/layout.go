@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -14,7 +15,8 @@ import (
 )
 
 // The flat layout: one top-level bucket per Ref.Kind, and in it one key
-// per record, the owner's number (appendNum: 1 to 5 bytes) then Ref.ID. Beside
+// per record, the owner's number (appendNum: 1 to 5 bytes) then Ref.ID
+// (appendID: 16 hex digits as 8 bytes). Beside
 // the kinds, three reserved buckets: metaBucket records the layout,
 // ownersBucket maps an owner to its number and numbersBucket the number
 // back to the owner. Files without the layout marker are in the older
@@ -118,12 +120,84 @@ func readNum(b []byte) (num uint32, n int, err error) {
 
 // appendKey appends the flat key of (num, id) to dst.
 func appendKey(dst []byte, num uint32, id string) []byte {
-	return append(appendNum(dst, num), id...)
+	return appendID(appendNum(dst, num), id)
+}
+
+// An id follows the owner number in a key. core's ids are mostly 16
+// lowercase hex digits (newID: 8 random bytes); those are stored as their
+// 8 bytes after the tag idPacked, 7 bytes shorter (measured: 13 account
+// records to a 2 KiB page instead of 12). Any other id is stored as it
+// is, after the tag idEscaped when it starts with a byte that is a tag.
+// Every id has one form, and packed ids keep their order among
+// themselves, but not against others: List and ForEach sort what they
+// read (already in order unless an owner has both forms).
+const (
+	idPacked  = 0x00
+	idEscaped = 0x01
+	packedLen = 16 // hex digits
+)
+
+func packable(id string) bool {
+	if len(id) != packedLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
+// appendID appends the stored form of a non-empty id to dst.
+func appendID(dst []byte, id string) []byte {
+	switch {
+	case packable(id):
+		dst = append(dst, idPacked)
+		for i := 0; i < len(id); i += 2 {
+			dst = append(dst, unhex(id[i])<<4|unhex(id[i+1]))
+		}
+		return dst
+	case id != "" && id[0] <= idEscaped:
+		dst = append(dst, idEscaped)
+	}
+	return append(dst, id...)
+}
+
+var errBadID = errors.New("record key with a badly stored id")
+
+// readID returns the id stored as b. The bytes come from the file: any
+// form appendID would not have written is an error (a record stored so
+// could be listed but never found).
+func readID(b []byte) (string, error) {
+	switch {
+	case len(b) == 0:
+	case b[0] == idPacked:
+		if len(b) == 1+packedLen/2 {
+			return hex.EncodeToString(b[1:]), nil
+		}
+	case b[0] == idEscaped:
+		if len(b) > 1 && b[1] <= idEscaped {
+			return string(b[1:]), nil
+		}
+	default:
+		if id := string(b); !packable(id) {
+			return id, nil
+		}
+	}
+	return "", errBadID
 }
 
 var errBadKey = errors.New("record key without an owner number and an id")
 
-// splitKey returns the owner number of a flat key and its id.
+// splitKey returns the owner number of a flat key and its stored id.
 func splitKey(k []byte) (num uint32, id []byte, err error) {
 	num, n, err := readNum(k)
 	if err != nil || n == len(k) {
@@ -231,6 +305,8 @@ func migrateTx(btx *bbolt.Tx, onPut func(n int) error) error {
 		if err != nil {
 			return err
 		}
+		// Packed ids sort apart from the others: put in key order.
+		slices.SortFunc(recs, func(a, b rec) int { return bytes.Compare(a.key, b.key) })
 		if err := btx.DeleteBucket(kind); err != nil {
 			return fmt.Errorf("kind %q: %w", kind, err)
 		}

@@ -23,7 +23,8 @@ import (
 func nestedRecs() map[core.Ref][]byte {
 	recs := map[core.Ref][]byte{}
 	owners := []string{"", "zed", "Aa", "a\x00", "a\x00b", "\xff", "\xff\x00", "dGhpcyBpcyBhbiBvcGFxdWUgaWQ", "owner0"}
-	ids := []string{"1", "\x00", "a\x00", "\xff", "\xff\xff", "id\x00\xff", "0123456789abcdef"}
+	ids := []string{"1", "\x00", "a\x00", "\xff", "\xff\xff", "id\x00\xff", "0123456789abcdef", // (appendID's forms:)
+		"fedcba9876543210", "0123456789ABCDEF", "0123456789abcde", "0123456789abcdef0", "\x01", "\x01\x01", "\x02", "g"}
 	for _, kind := range []string{"account", "index", "person"} {
 		for oi, o := range owners {
 			for ii, id := range ids {
@@ -141,8 +142,11 @@ func wantView(t *testing.T, got storeView, recs map[core.Ref][]byte) {
 	refs := slices.SortedFunc(maps.Keys(recs), cmpRef)
 	var each []string
 	owners := map[string][]string{}
+	lists := map[string][]string{}
 	for _, r := range refs {
 		each = append(each, fmt.Sprintf("%q %q %q = %q", r.Kind, r.Owner, r.ID, recs[r]))
+		list := fmt.Sprintf("%q %q", r.Kind, r.Owner)
+		lists[list] = append(lists[list], r.ID)
 		if r.Owner != "" && !slices.Contains(owners[r.Kind], r.Owner) {
 			owners[r.Kind] = append(owners[r.Kind], r.Owner)
 		}
@@ -153,6 +157,11 @@ func wantView(t *testing.T, got storeView, recs map[core.Ref][]byte) {
 	for _, kind := range []string{"account", "index", "person"} {
 		if !slices.Equal(got.owners[kind], owners[kind]) {
 			t.Errorf("Owners(%q) = %q, want %q", kind, got.owners[kind], owners[kind])
+		}
+	}
+	for list, ids := range lists {
+		if !slices.Equal(got.lists[list], ids) {
+			t.Errorf("List(%s) = %q, want %q", list, got.lists[list], ids)
 		}
 	}
 	for ref, v := range recs {
@@ -537,5 +546,34 @@ func TestOwnerNumbers(t *testing.T) {
 	}
 	if _, _, err := splitKey([]byte{0x01}); err == nil {
 		t.Error("splitKey of a number without an id succeeded")
+	}
+}
+
+// TestIDForms: ids round-trip through the forms keys store them in, and
+// forms appendID never writes are refused.
+func TestIDForms(t *testing.T) {
+	for _, id := range []string{"0123456789abcdef", "ffffffffffffffff", "0000000000000000", "0123456789ABCDEF",
+		"0123456789abcde", "0123456789abcdef0", "accounts", "\x00", "\x01", "\x01\x00", "\x02", "\xff", "a\x00b"} {
+		stored := appendID(nil, id)
+		got, err := readID(stored)
+		if err != nil || got != id {
+			t.Errorf("readID(appendID(%q)) = %q, %v", id, got, err)
+		}
+		if packable(id) && len(stored) != 9 {
+			t.Errorf("appendID(%q) = %x, want 9 bytes", id, stored)
+		}
+	}
+	for _, bad := range [][]byte{
+		nil,
+		{idPacked},
+		{idPacked, 1, 2, 3, 4, 5, 6, 7},       // short
+		{idPacked, 1, 2, 3, 4, 5, 6, 7, 8, 9}, // long
+		{idEscaped},
+		{idEscaped, 'a'},           // needless escape
+		[]byte("0123456789abcdef"), // a packable id unpacked
+	} {
+		if id, err := readID(bad); err == nil {
+			t.Errorf("readID(%x) = %q, want an error", bad, id)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -264,7 +265,7 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 			return fmt.Errorf("put: %w", err)
 		}
 		// bbolt keeps key and value until commit: both are our own.
-		key := appendKey(make([]byte, 0, maxNumLen+len(ref.ID)), num, ref.ID)
+		key := appendKey(make([]byte, 0, maxNumLen+1+len(ref.ID)), num, ref.ID)
 		t.noteFill(s, key, len(key)+len(sealed))
 		if err := s.b.Put(key, bytes.Clone(sealed)); err != nil {
 			return fmt.Errorf("put: %w", err)
@@ -391,7 +392,14 @@ func (t *tx) List(kind, owner string) ([]string, error) {
 		prefix := appendNum(t.key[:0], num)
 		c := b.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ids = append(ids, string(k[len(prefix):]))
+			id, err := readID(k[len(prefix):])
+			if err != nil {
+				return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
+			}
+			ids = append(ids, id)
+		}
+		if !slices.IsSorted(ids) { // both forms of id (appendID)
+			slices.Sort(ids)
 		}
 		return nil
 	})
@@ -454,13 +462,26 @@ func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte
 					return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
 				}
 				c := kb.Cursor()
+				var run []record
 				for _, o := range owners {
 					prefix := appendNum(t.key[:0], o.num)
+					run = run[:0]
 					for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 						if v == nil { // a nested bucket, not ours
 							continue
 						}
-						if err := fn(core.Ref{Kind: string(kind), Owner: o.name, ID: string(k[len(prefix):])}, v); err != nil {
+						id, err := readID(k[len(prefix):])
+						if err != nil {
+							return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
+						}
+						run = append(run, record{id, v})
+					}
+					// Both forms of id (appendID) sort apart.
+					if !slices.IsSortedFunc(run, cmpRecord) {
+						slices.SortFunc(run, cmpRecord)
+					}
+					for _, r := range run {
+						if err := fn(core.Ref{Kind: string(kind), Owner: o.name, ID: r.id}, r.sealed); err != nil {
 							return err
 						}
 					}
@@ -470,3 +491,11 @@ func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte
 		})
 	})
 }
+
+// record is one of an owner's records as ForEach reads them.
+type record struct {
+	id     string
+	sealed []byte
+}
+
+func cmpRecord(a, b record) int { return strings.Compare(a.id, b.id) }
