@@ -128,6 +128,22 @@ func (c *Catalog) bundleFor(t Tag) *langBundle {
 	return lb
 }
 
+// Release forgets the bundles of every language but English, so the
+// memory they hold (a few hundred KB each, English's messages included)
+// can be reclaimed: serve builds all eight for Telegram's command menus
+// at start, and most processes then speak one or two of them. The next
+// printer for a released language builds its bundle again (a few ms, as
+// at the first use). Printers made before keep the bundle they have.
+func (c *Catalog) Release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for t := range c.langs {
+		if t != English {
+			delete(c.langs, t)
+		}
+	}
+}
+
 // Err reports whether language t's file failed to parse (then English
 // answers for all of it).
 func (c *Catalog) Err(t Tag) error { return c.bundleFor(t).err }

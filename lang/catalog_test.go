@@ -355,3 +355,34 @@ func TestAdapterTextsTranslated(t *testing.T) {
 		t.Errorf("only %d adapter texts found: the prefixes no longer match the catalogue", n)
 	}
 }
+
+// TestRelease: a released language's bundle is built again on next use,
+// with the same words, and a printer made before keeps printing.
+func TestRelease(t *testing.T) {
+	c, err := parse(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.Printer(Russian)
+	want := before.T("lang.set", "Language", Russian.Name())
+	en := c.Printer(English).T("lang.set", "Language", English.Name())
+	c.Release()
+	c.mu.Lock()
+	var kept []Tag
+	for tag := range c.langs {
+		kept = append(kept, tag)
+	}
+	c.mu.Unlock()
+	if !slices.Equal(kept, []Tag{English}) {
+		t.Errorf("after Release the catalogue holds %v, want [en]", kept)
+	}
+	if got := before.T("lang.set", "Language", Russian.Name()); got != want {
+		t.Errorf("old printer: %q, want %q", got, want)
+	}
+	if got := c.Printer(Russian).T("lang.set", "Language", Russian.Name()); got != want {
+		t.Errorf("new printer: %q, want %q", got, want)
+	}
+	if got := c.Printer(English).T("lang.set", "Language", English.Name()); got != en || got == want {
+		t.Errorf("English: %q, want %q (and not the Russian %q)", got, en, want)
+	}
+}

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -28,6 +29,9 @@ type AdapterHealth struct {
 	what    string    // what was asked last ("getUpdates", "sync")
 	lastOK  time.Time // zero: never reached
 	lastBad time.Time
+	// first is closed by the first good answer since the last reset
+	// (WaitReached).
+	first chan struct{}
 }
 
 // Reached records a good answer from the platform to what, at t.
@@ -35,6 +39,11 @@ func (a *AdapterHealth) Reached(t time.Time, what string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.ok, a.what, a.lastOK = true, label(what), t
+	select {
+	case <-a.first:
+	default:
+		close(a.first)
+	}
 }
 
 // Failed records that asking what failed at t.
@@ -49,6 +58,14 @@ func (a *AdapterHealth) reset() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.ok, a.what, a.lastOK, a.lastBad = false, "", time.Time{}, time.Time{}
+	a.first = make(chan struct{})
+}
+
+// reachedCh is closed once the adapter has had a good answer.
+func (a *AdapterHealth) reachedCh() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.first
 }
 
 // AdapterState is one adapter as /healthz reports it.
@@ -99,6 +116,27 @@ func (m *Metrics) Adapter(name string) *AdapterHealth {
 	}
 	a.reset()
 	return a
+}
+
+// WaitReached returns once every adapter registered so far has had a good
+// answer from its platform (Telegram's getMe, Matrix's login): serve's
+// start-up is then nearly over (memlimit.go). It returns ctx's error if
+// ctx ends first; at once when no adapter is registered.
+func (m *Metrics) WaitReached(ctx context.Context) error {
+	m.health.mu.Lock()
+	var chans []<-chan struct{}
+	for _, a := range m.health.all {
+		chans = append(chans, a.reachedCh())
+	}
+	m.health.mu.Unlock()
+	for _, ch := range chans {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Adapters returns the adapters' states, by name.

@@ -194,3 +194,71 @@ func TestHealthzAdapters(t *testing.T) {
 		t.Errorf("Adapter did not reset: %+v", m.Adapters())
 	}
 }
+
+// TestWaitReached: serve's start-up is over once every registered adapter
+// has had a good answer; a failure is not one, and a reset (the next
+// activation under the lease) starts over.
+func TestWaitReached(t *testing.T) {
+	now := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		setup func(m *Metrics)
+		want  bool // returns before ctx ends
+	}{
+		{"no adapter", func(*Metrics) {}, true},
+		{"one reached", func(m *Metrics) { m.Adapter("telegram").Reached(now, "getMe") }, true},
+		{"reached then failed", func(m *Metrics) {
+			a := m.Adapter("telegram")
+			a.Reached(now, "getMe")
+			a.Failed(now, "getUpdates")
+		}, true},
+		{"only failed", func(m *Metrics) { m.Adapter("telegram").Failed(now, "getMe") }, false},
+		{"one of two", func(m *Metrics) {
+			m.Adapter("telegram").Reached(now, "getMe")
+			m.Adapter("matrix")
+		}, false},
+		{"both", func(m *Metrics) {
+			m.Adapter("telegram").Reached(now, "getMe")
+			m.Adapter("matrix").Reached(now, "sync")
+		}, true},
+		{"reset after reached", func(m *Metrics) {
+			m.Adapter("telegram").Reached(now, "getMe")
+			m.Adapter("telegram") // the next activation
+		}, false},
+		{"reached twice", func(m *Metrics) {
+			a := m.Adapter("telegram")
+			a.Reached(now, "getMe")
+			a.Reached(now, "getUpdates")
+		}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := New(1)
+			c.setup(m)
+			ctx, cancel := context.WithCancel(context.Background())
+			if !c.want {
+				cancel() // an already ended ctx: WaitReached must not wait
+			}
+			defer cancel()
+			err := m.WaitReached(ctx)
+			if c.want && err != nil {
+				t.Fatalf("WaitReached: %v, want nil", err)
+			}
+			if !c.want && !errors.Is(err, context.Canceled) {
+				t.Fatalf("WaitReached: %v, want context.Canceled", err)
+			}
+		})
+	}
+}
+
+// TestWaitReachedWakes: a waiter returns when the answer comes.
+func TestWaitReachedWakes(t *testing.T) {
+	m := New(1)
+	a := m.Adapter("telegram")
+	done := make(chan error, 1)
+	go func() { done <- m.WaitReached(context.Background()) }()
+	a.Reached(time.Now(), "getMe")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -122,7 +122,17 @@ func serveApp(ctx context.Context, a *app, operator *ops) (err error) {
 	defer cancel()
 	errs := make(chan error, len(runners)+1)
 	var wg sync.WaitGroup
-	if checking != nil {
+	// Once start-up is over, what only it needed is given back
+	// (memlimit.go); with a background check, only after it passed.
+	checked := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		settle(ctx, a, checked)
+	}()
+	if checking == nil {
+		close(checked)
+	} else {
 		// The database's full check (storage/bolt CheckInBackground):
 		// damage found stops serve with bolt's core.ErrCorrupt error, the
 		// one Open gives before serving; until then nothing was written
@@ -138,6 +148,7 @@ func serveApp(ctx context.Context, a *app, operator *ops) (err error) {
 				return
 			}
 			prune(ctx)
+			close(checked)
 		}()
 	}
 	// Personal /code audit entries are buffered in memory; write them out
