@@ -59,7 +59,8 @@ if [ -z "${QUICK:-}" ]; then
 	$GO test -tags "$TAGS" -run '^$' -bench '^Benchmark(Load|CodeLatency)$' -benchtime 1x -count 1 \
 		-timeout 20m ./bots/telegram | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
 	# Start-up and idle RSS of serve over 1,000 people (issue 21 item 4):
-	# ms from exec to the first getUpdates, VmRSS and RssAnon at rest.
+	# ms from exec to the first getUpdates, VmRSS and RssAnon at rest,
+	# VmRSS after 24 /code (served).
 	$GO test -tags "$TAGS" -run '^$' -bench '^BenchmarkServeStart$' -benchtime 5x -count 1 \
 		-timeout 10m ./cmd/authbot | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$OUT"
 fi

@@ -47,14 +47,20 @@ import (
 // /recover base: VmRSS 53.8 -> 49.6 MB, RssAnon 14.2 -> 13.0 MB.
 //
 // Releasing start-up's memory (memlimit.go), the make-build binary, same
-// machine (2 cores shared, load average 6-18): VmRSS 39.6 -> 13.9 MB
-// (14.4 at 60 s idle); RssAnon 13.8 -> 7.2 MB. At rest: code 3.0 MB and
+// machine (2 cores shared, load average 6-18), both at 10 s idle: VmRSS
+// 32.4 -> 13.9 MB (14.4 at 60 s idle; the old binary had 39.6 at 3 s);
+// RssAnon 12.5 -> 7.2 MB. At rest: code 3.0 MB and
 // read-only data 3.2 MB of the binary (were 9.5 and 9.9), its data 0.7,
 // Go heap arena 4.5 (was 11.3), other runtime memory and stacks 2.4, the
-// database map under 0.1 (was 6.3). A dynamically linked build (cgo, as
-// testkit.Authbot builds) measures 23-31 MB on this kernel (6.18): its
-// page cache holds the file in 2 MiB folios, and touching one page maps a
-// whole folio.
+// database map under 0.1 (was 6.3). Serving brings much of it back:
+// after 24 people's /code in the 8 languages (MB-VmRSS-served) VmRSS is
+// 35 MB (the old binary: 33.3): heap arena 11.5 (the 8 bundles parsed again, and garbage the GC
+// has not yet returned), read-only data 9.2 and code 4.9 of the binary,
+// 6.3 of the database map (each page fault maps 64 KiB around it, and
+// every person's records are on pages of their own). A dynamically linked
+// build (cgo, as testkit.Authbot builds) measures 23-31 MB at rest on
+// this kernel (6.18): its page cache holds the file in 2 MiB folios, and
+// touching one page maps a whole folio.
 const (
 	startPeople   = 1000
 	startAccounts = 50
@@ -79,7 +85,7 @@ func BenchmarkServeStart(b *testing.B) {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 
 	var startSum time.Duration
-	var rssSum, anonSum, runs int
+	var rssSum, anonSum, servedSum, runs int
 	for b.Loop() {
 		runs++
 		from := api.NumCalls()
@@ -105,6 +111,7 @@ func BenchmarkServeStart(b *testing.B) {
 		}
 		rssSum += st["VmRSS"]
 		anonSum += st["RssAnon"]
+		servedSum += servedRSS(b, api, p)
 		if err := p.Stop(b, syscall.SIGTERM, 10*time.Second); err != nil {
 			b.Fatalf("serve: %v\n%s", err, p.Log())
 		}
@@ -113,6 +120,37 @@ func BenchmarkServeStart(b *testing.B) {
 	b.ReportMetric(float64(startSum.Microseconds())/1000/float64(runs), "ms/start")
 	b.ReportMetric(float64(rssSum)/1024/float64(runs), "MB-VmRSS")
 	b.ReportMetric(float64(anonSum)/1024/float64(runs), "MB-RssAnon")
+	b.ReportMetric(float64(servedSum)/1024/float64(runs), "MB-VmRSS-served")
+}
+
+// servedCodes people ask for a code after the idle measurement, in the
+// languages below in turn: what serving brings back of what start-up gave
+// back (memlimit.go) is VmRSS after their replies, MB-VmRSS-served.
+const servedCodes = 24
+
+var servedLanguages = []string{"en", "ru", "de", "pt-br", "es", "uk", "tr", "id"}
+
+// servedRSS sends the servedCodes /code messages to p, waits for as many
+// replies and returns VmRSS in kB.
+func servedRSS(b *testing.B, api *telegramtest.Server, p *testkit.Proc) int {
+	b.Helper()
+	from := api.NumCalls()
+	for k := range servedCodes {
+		id := int64(2001 + k*(startPeople/servedCodes))
+		api.SendText(telegramtest.Private(id), telegramtest.User{ID: id, LanguageCode: servedLanguages[k%len(servedLanguages)]}, "/code Service07")
+	}
+	for range servedCodes {
+		_, i, ok := api.WaitCall(from, 30*time.Second, func(c telegramtest.Call) bool { return c.Method == "sendMessage" })
+		if !ok {
+			b.Fatalf("%d /code replies, want %d:\n%s", len(api.CallsTo("sendMessage")), servedCodes, p.Log())
+		}
+		from = i + 1
+	}
+	if v := os.Getenv("AUTHBOT_START_SMAPS"); v != "" {
+		raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", p.Cmd.Process.Pid))
+		os.WriteFile(v+".served", raw, 0o600)
+	}
+	return procStatus(b, p.Cmd.Process.Pid)["VmRSS"]
 }
 
 // releaseBinary builds ./cmd/authbot as `make build` does (no cgo,
