@@ -108,8 +108,7 @@ type Store struct {
 	onWait   func()           // tests: called when a write starts waiting for the check
 	// flat is set once the file is known to be in the flat layout (it
 	// never goes back); until then each transaction looks at its snapshot.
-	flat     atomic.Bool
-	pageSize int // the file's
+	flat atomic.Bool
 	// onMigratePut (tests) runs before each record's put in the layout
 	// conversion; its error aborts it.
 	onMigratePut func(n int) error
@@ -179,7 +178,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly, onMigratePut: opts.onMigratePut, pageSize: db.Info().PageSize}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly, onMigratePut: opts.onMigratePut}
 	if checkLater > 0 {
 		// The layout is converted once the check has passed (a damaged
 		// file is never rewritten); until then views read the nested
@@ -511,7 +510,7 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 		}
 	}()
 	body := func(btx *bbolt.Tx) error {
-		t := &tx{btx: btx, path: s.path, flat: flat || isFlat(btx), pageSize: s.pageSize}
+		t := &tx{btx: btx, path: s.path, flat: flat || isFlat(btx)}
 		defer func() { t.done = true }()
 		inFn = true
 		ferr := fn(t)

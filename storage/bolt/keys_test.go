@@ -2,7 +2,12 @@ package bolt
 
 import (
 	"bytes"
+	"context"
 	"testing"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/authbot/authbot/core"
 )
 
 // FuzzKeyForms: whatever bytes a file holds, a key part that reads as an
@@ -31,4 +36,45 @@ func FuzzKeyForms(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFillPercent: a kind bucket's pages are filled to the brim only when
+// every record this transaction put sorts after the bucket's last one
+// before it (a new owner's, in any order of ids); a record among existing
+// ones puts it back to bbolt's default for the rest of the transaction.
+func TestFillPercent(t *testing.T) {
+	s := openT(t, dbPath(t), Options{})
+	ctx := context.Background()
+	fillAfter := func(refs ...core.Ref) float64 {
+		var got float64
+		err := s.Update(ctx, func(ctx core.Tx) error {
+			for _, r := range refs {
+				if err := ctx.Put(r, []byte("v")); err != nil {
+					return err
+				}
+			}
+			got = ctx.(*tx).kindBucket("k").FillPercent
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a := func(id string) core.Ref { return core.Ref{Kind: "k", Owner: "a", ID: id} }
+	b := func(id string) core.Ref { return core.Ref{Kind: "k", Owner: "b", ID: id} }
+	for _, tc := range []struct {
+		name string
+		refs []core.Ref
+		want float64
+	}{
+		{"new bucket, ids in any order", []core.Ref{a("5"), a("1"), a("9")}, 1.0},
+		{"new owner after the others", []core.Ref{b("7"), b("2")}, 1.0},
+		{"among existing records", []core.Ref{a("3")}, bbolt.DefaultFillPercent},
+		{"appends, then one among", []core.Ref{b("8"), a("4")}, bbolt.DefaultFillPercent},
+	} {
+		if got := fillAfter(tc.refs...); got != tc.want {
+			t.Errorf("%s: FillPercent %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -15,12 +15,11 @@ import (
 
 // tx implements core.Tx over one bbolt transaction.
 type tx struct {
-	btx      *bbolt.Tx
-	path     string
-	err      error // sticky: set when a page turned out damaged
-	done     bool
-	flat     bool // the snapshot is in the flat layout; false: nested, read-only
-	pageSize int
+	btx  *bbolt.Tx
+	path string
+	err  error // sticky: set when a page turned out damaged
+	done bool
+	flat bool // the snapshot is in the flat layout; false: nested, read-only
 
 	// kinds caches the kind buckets this transaction has opened: bbolt
 	// reopens a bucket (and allocates for it) on every lookup in a read
@@ -36,16 +35,22 @@ type tx struct {
 	nums       [4]numSlot
 	nextN      int
 	key        [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
+	fills      []fill   // kinds written (Put), for noteFill
 }
 
 type kindSlot struct {
 	name string
 	b    *bbolt.Bucket
-	// For Put: whether every key put so far in this transaction went
-	// after the bucket's last key (appends), and that key.
-	appendOnly, started bool
-	last                []byte
-	bytes               int // put in this transaction (keys, values, headers)
+}
+
+// fill is what noteFill knows of a kind bucket this transaction wrote to.
+type fill struct {
+	kind string
+	// after is the bucket's last key when this transaction first put
+	// into it (nil: it was empty); appends is whether every key put
+	// since sorts after it.
+	after   []byte
+	appends bool
 }
 
 // numSlot is a cached owner number; ok false caches "no number".
@@ -266,7 +271,7 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 		}
 		// bbolt keeps key and value until commit: both are our own.
 		key := appendKey(make([]byte, 0, maxNumLen+1+len(ref.ID)), num, ref.ID)
-		t.noteFill(s, key, len(key)+len(sealed))
+		t.noteFill(s.b, ref.Kind, key)
 		if err := s.b.Put(key, bytes.Clone(sealed)); err != nil {
 			return fmt.Errorf("put: %w", err)
 		}
@@ -276,34 +281,35 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 
 // noteFill sets the kind bucket's FillPercent, which bbolt applies when
 // it splits the pages this transaction wrote, at commit. It is 1 (pages
-// filled to the brim) when every key put in this transaction so far went
-// after the bucket's last key (appends: nothing will be written between
-// them later; a new owner's records always are, its number being the
-// highest), or when the transaction put at least a page's worth of
-// records (an import: one person's accounts, contiguous under their
-// number, then fill whole pages of their own instead of leaving a trail of
-// half-empty ones). Otherwise, a few records put among existing ones, it
-// stays at bbolt's default, so a full page is not split into a full one
-// and a nearly empty one for each record. The handle, and so the setting,
+// filled to the brim) when every key put into the bucket in this
+// transaction sorts after the bucket's last key before it (appends:
+// nothing will be written between them later). A new owner's records
+// always are, whatever their ids, its number being the highest: an
+// import's accounts then fill whole pages instead of leaving a trail of
+// half-empty ones. Otherwise, records put among existing ones, it stays at
+// bbolt's default, so a full page is not split into a full one and a
+// nearly empty one for each record (BenchmarkDBSize, ten imports of 100
+// accounts by one person: 625 bytes per account when any import of a
+// page's worth was put at 1, 500 so). The handle, and so the setting,
 // lasts for this transaction only.
-func (t *tx) noteFill(s *kindSlot, key []byte, size int) {
-	if !s.started {
-		s.started, s.appendOnly = true, true
-		if last, _ := s.b.Cursor().Last(); last != nil {
-			s.last = bytes.Clone(last)
+func (t *tx) noteFill(b *bbolt.Bucket, kind string, key []byte) {
+	i := slices.IndexFunc(t.fills, func(f fill) bool { return f.kind == kind })
+	if i < 0 {
+		f := fill{kind: kind, appends: true}
+		if last, _ := b.Cursor().Last(); last != nil {
+			f.after = bytes.Clone(last)
 		}
+		t.fills = append(t.fills, f)
+		i = len(t.fills) - 1
 	}
-	s.bytes += size + 16 // bbolt's leaf element header
-	if s.appendOnly && s.last != nil && bytes.Compare(key, s.last) <= 0 {
-		s.appendOnly = false
+	f := &t.fills[i]
+	if f.appends && f.after != nil && bytes.Compare(key, f.after) <= 0 {
+		f.appends = false
 	}
-	if s.appendOnly {
-		s.last = key
-	}
-	if s.appendOnly || s.bytes >= t.pageSize {
-		s.b.FillPercent = 1.0
+	if f.appends {
+		b.FillPercent = 1.0
 	} else {
-		s.b.FillPercent = bbolt.DefaultFillPercent
+		b.FillPercent = bbolt.DefaultFillPercent
 	}
 }
 
