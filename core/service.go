@@ -231,7 +231,8 @@ func (s *Service) openVaultInto(v *vault, tx Tx, owner string, create bool) erro
 		v.key, v.locked = k, true
 		return v.loadIndex()
 	}
-	created, err := s.personKeyInto(&v.key, tx, owner, create)
+	// Not personKeyInto: the unlocked keys were just looked at.
+	created, err := s.storedPersonKeyInto(&v.key, tx, owner, create)
 	if err != nil {
 		return err
 	}
@@ -258,6 +259,12 @@ func (s *Service) personKeyInto(out *seal.Key, tx Tx, owner string, create bool)
 		*out = k
 		return false, nil
 	}
+	return s.storedPersonKeyInto(out, tx, owner, create)
+}
+
+// storedPersonKeyInto is personKeyInto without the unlocked keys: the
+// master-wrapped record, or a new key with create.
+func (s *Service) storedPersonKeyInto(out *seal.Key, tx Tx, owner string, create bool) (created bool, err error) {
 	ref := personRef(owner)
 	if p, ok := tx.(Peeker); ok && s.keys != nil {
 		switch hit, err := s.cachedPersonKey(p, out, ref, owner); {
