@@ -94,8 +94,12 @@ func (b *Bot) setMenu(ctx context.Context) error {
 	if err := b.setMenuFor(ctx, "", b.cfg.Menu); err != nil {
 		return err
 	}
-	codes := make([]string, 0, len(b.cfg.Menus))
-	for code := range b.cfg.Menus {
+	menus := b.cfg.Menus
+	if b.cfg.LoadMenus != nil {
+		menus = b.cfg.LoadMenus()
+	}
+	codes := make([]string, 0, len(menus))
+	for code := range menus {
 		codes = append(codes, code)
 	}
 	sort.Strings(codes) // one order, so restarts send the same calls
@@ -104,7 +108,7 @@ func (b *Bot) setMenu(ctx context.Context) error {
 			b.log.Warn("telegram: menu language skipped, Telegram takes two-letter codes only", "language", code)
 			continue
 		}
-		if err := b.setMenuFor(ctx, code, b.cfg.Menus[code]); err != nil {
+		if err := b.setMenuFor(ctx, code, menus[code]); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"html"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,10 +32,16 @@ func TestLanguageEndToEnd(t *testing.T) {
 	for _, m := range commands.Menu() {
 		menu = append(menu, telegram.MenuItem{Command: m.Command, Description: m.Description})
 	}
+	var loads atomic.Int32
 	hs := start(t, nil, func(c *telegram.Config) {
 		c.Handler = directory{h, map[int64]string{alice: "alice", bob: "bob"}}
 		c.Menu = menu
-		c.Menus = menus
+		// As serve gives them: built by the adapter, after the first
+		// getUpdates is asked for.
+		c.LoadMenus = func() map[string][]telegram.MenuItem {
+			loads.Add(1)
+			return menus
+		}
 	})
 	cat := lang.MustLoad()
 
@@ -53,6 +60,9 @@ func TestLanguageEndToEnd(t *testing.T) {
 		if c.Error != "" {
 			t.Errorf("setMyCommands %q refused: %s", c.Fields["language_code"], c.Error)
 		}
+	}
+	if n := loads.Load(); n != 1 {
+		t.Errorf("LoadMenus called %d times, want once", n)
 	}
 
 	ask := func(user telegramtest.User, text string) string {

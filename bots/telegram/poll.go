@@ -136,6 +136,7 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 		// The record loses finished updates before this poll confirms
 		// them to Telegram.
 		b.prog.flush(ctx)
+		b.listen()
 		ups, err := b.getUpdates(ctx, b.track.offset(), timeout, pollLimit, b.track.seen())
 		if err != nil {
 			if ctx.Err() != nil {

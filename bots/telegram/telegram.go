@@ -108,6 +108,10 @@ type Config struct {
 	// language_code, shown to people whose app is in that language. Menu
 	// is the list for everyone else.
 	Menus map[string][]MenuItem
+	// LoadMenus, if set, gives Menus instead: Run calls it once, in the
+	// background after getMe, so building the lists (every language's
+	// catalogue) does not delay the first getUpdates.
+	LoadMenus func() map[string][]MenuItem
 	// MenuApp, if set, is the https URL of the Mini App the bot's menu
 	// button opens (setChatMenuButton with a web_app).
 	MenuApp string
@@ -161,7 +165,14 @@ type Bot struct {
 	seenHooks  *recentIDs
 	handlerCnt atomic.Int64 // handled updates, for tests and logs
 	lifeJobs   *jobBatch    // lifecycle jobs, stored in group commits
+	// listening is closed once updates are asked for (the first
+	// getUpdates, or setWebhook): the menus wait for it (decorate).
+	listening     chan struct{}
+	listeningOnce sync.Once
 }
+
+// listen marks that updates are being asked for.
+func (b *Bot) listen() { b.listeningOnce.Do(func() { close(b.listening) }) }
 
 // New checks cfg and builds the adapter; it does no I/O. Run starts it.
 func New(cfg Config) (*Bot, error) {
@@ -207,7 +218,7 @@ func New(cfg Config) (*Bot, error) {
 	if base == "" {
 		base = "https://api.telegram.org"
 	}
-	b := &Bot{cfg: cfg, log: cfg.Log, client: cfg.HTTPClient, baseURL: base, seenHooks: newRecentIDs(4096)}
+	b := &Bot{cfg: cfg, log: cfg.Log, client: cfg.HTTPClient, baseURL: base, seenHooks: newRecentIDs(4096), listening: make(chan struct{})}
 	api, err := bot.New(cfg.Token,
 		bot.WithServerURL(base),
 		bot.WithSkipGetMe(), // Run calls getMe itself, with retries
@@ -262,10 +273,16 @@ func (b *Bot) Run(ctx context.Context) error {
 	// The outbox stops with ctx: what has not run stays stored for the
 	// next start (jobs that in-flight updates add are stored too).
 	var schedWG sync.WaitGroup
-	schedWG.Add(1)
+	schedWG.Add(2)
 	go func() {
 		defer schedWG.Done()
 		b.outbox.Run(ctx, b.runJob)
+	}()
+	// The menus are cosmetic: they follow the first getUpdates (nine calls
+	// and seven catalogues were the last thing before it).
+	go func() {
+		defer schedWG.Done()
+		b.decorate(ctx)
 	}()
 
 	var err error
@@ -304,8 +321,7 @@ func handedOver(ctx context.Context) bool {
 	return errors.As(context.Cause(ctx), &h) && h.AnotherMayBeActive()
 }
 
-// hello calls getMe until it works (the API may be unreachable at start),
-// then sets the command menu.
+// hello calls getMe until it works (the API may be unreachable at start).
 func (b *Bot) hello(ctx context.Context) error {
 	delay := 500 * time.Millisecond
 	for {
@@ -330,14 +346,27 @@ func (b *Bot) hello(ctx context.Context) error {
 		}
 		delay = min(delay*2, 30*time.Second)
 	}
-	if err := b.setMenu(ctx); err != nil {
-		// A missing menu is cosmetic: keep serving.
+	return nil
+}
+
+// decorate sets the command menus and the menu button, once updates are
+// being asked for. A missing menu is cosmetic: failures are logged and the
+// bot keeps serving.
+func (b *Bot) decorate(ctx context.Context) {
+	select {
+	case <-b.listening:
+	case <-ctx.Done():
+		return
+	}
+	if err := b.setMenu(ctx); err != nil && ctx.Err() == nil {
 		b.log.Warn("telegram: setMyCommands failed", "err", safeErr(err))
 	}
-	if err := b.setMenuButton(ctx); err != nil {
+	if ctx.Err() != nil {
+		return
+	}
+	if err := b.setMenuButton(ctx); err != nil && ctx.Err() == nil {
 		b.log.Warn("telegram: setChatMenuButton failed", "err", safeErr(err))
 	}
-	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

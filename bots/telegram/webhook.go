@@ -105,6 +105,7 @@ func (b *Bot) serveWebhook(ctx, workCtx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	b.listen()
 
 	err = b.do(ctx, "setWebhook", func(ctx context.Context) error {
 		_, err := b.api.SetWebhook(ctx, &bot.SetWebhookParams{

@@ -26,24 +26,28 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	}
 	// The menu in every other language authbot speaks, under Telegram's
 	// two-letter code ("pt" for pt-BR): a person sees it in their app's
-	// language.
-	menus := map[string][]telegram.MenuItem{}
-	for _, t := range lang.All()[1:] {
-		code, _, _ := strings.Cut(string(t), "-")
-		for _, m := range commands.MenuIn(t) {
-			menus[code] = append(menus[code], telegram.MenuItem{Command: m.Command, Description: m.Description})
+	// language. Built by the adapter in the background (seven catalogues
+	// to read), after the first getUpdates.
+	menus := func() map[string][]telegram.MenuItem {
+		menus := map[string][]telegram.MenuItem{}
+		for _, t := range lang.All()[1:] {
+			code, _, _ := strings.Cut(string(t), "-")
+			for _, m := range commands.MenuIn(t) {
+				menus[code] = append(menus[code], telegram.MenuItem{Command: m.Command, Description: m.Description})
+			}
 		}
+		return menus
 	}
 	cfg := telegram.Config{
 		Token:  tc.Token,
 		APIURL: tc.APIURL,
 		// Who a sender is, and where a person is reached, the handler
 		// says (core's people directory, commands.Directory).
-		Handler:  crashHook(a.handler, a.getenv),
-		Outbox:   box,
-		Menu:     menu,
-		Menus:    menus,
-		Progress: a.svc,
+		Handler:   crashHook(a.handler, a.getenv),
+		Outbox:    box,
+		Menu:      menu,
+		LoadMenus: menus,
+		Progress:  a.svc,
 		// A reply for someone not on Telegram (an approval request for a
 		// Matrix-only admin) goes to the platform they are on.
 		Elsewhere: a.reach.from(telegram.Platform),
