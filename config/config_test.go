@@ -29,6 +29,13 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown key", "telegarm:\n  token: x\n", "telegarm"},
+		// Decoding the checked tree has no KnownFields: checkKeys alone
+		// refuses unknown keys, at every depth.
+		{"unknown key of a person", "users:\n  - {name: a, telegram: 1}\n  - {name: b, telegarm: 2}\n", "users[1].telegarm: unknown key; did you mean telegram?"},
+		{"unknown key under a pointer", "telegram:\n  webhook: {listen: \":8443\", urll: \"https://x.example\"}\n", "telegram.webhook.urll"},
+		{"unknown key in a rate", "rate_limits:\n  code: {per_minute: 5, brust: 3}\n", "rate_limits.code.brust"},
+		{"not a person", "users:\n  - alice\n", "users"},
+		{"telegram id as a name", "users:\n  - {name: a, telegram: \"@alice\"}\n", "users[0].telegram: want a numeric id"},
 		{"bad level", "log:\n  level: loud\n", "log.level"},
 		{"bad duration", "codes:\n  delete_after: soon\n", "not a duration"},
 		{"bad token", "telegram:\n  token: nocolon\nusers: [{name: a, telegram: 1}]\n", "telegram.token"},

@@ -18,50 +18,77 @@ import (
 // string alignment distance (already used for command suggestions) ranks
 // the candidates.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[int]string) error {
+	k := keyChecker{lines: lines, structs: map[reflect.Type]*structKeys{}}
+	return k.check(n, t, path)
+}
+
+// keyChecker is one checkKeys walk. A struct's keys are listed once per
+// type, not once per mapping: 1,000 people are 1,000 User mappings.
+type keyChecker struct {
+	lines   map[int]string
+	structs map[reflect.Type]*structKeys
+}
+
+// structKeys are the YAML keys of a struct type, in field order (for the
+// "known here" list and the nearest-key suggestion).
+type structKeys struct {
+	types map[string]reflect.Type
+	names []string
+}
+
+func (k *keyChecker) keysOf(t reflect.Type) *structKeys {
+	if sk, ok := k.structs[t]; ok {
+		return sk
+	}
+	sk := &structKeys{types: map[string]reflect.Type{}}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		sk.types[tag] = f.Type
+		sk.names = append(sk.names, tag)
+	}
+	k.structs[t] = sk
+	return sk
+}
+
+func (k *keyChecker) check(n *yaml.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {
-			if err := checkKeys(c, t, path, lines); err != nil {
+			if err := k.check(c, t, path); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if n.Line > 0 && path != "" {
-		if _, ok := lines[n.Line]; !ok {
-			lines[n.Line] = path
+		if _, ok := k.lines[n.Line]; !ok {
+			k.lines[n.Line] = path
 		}
 	}
 	switch {
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
-		fields := map[string]reflect.Type{}
-		var names []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if tag == "" || tag == "-" || !f.IsExported() {
-				continue
-			}
-			fields[tag] = f.Type
-			names = append(names, tag)
-		}
+		sk := k.keysOf(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			key := join(path, k.Value)
-			ft, ok := fields[k.Value]
+			kn, v := n.Content[i], n.Content[i+1]
+			key := join(path, kn.Value)
+			ft, ok := sk.types[kn.Value]
 			if !ok {
-				return unknownKey(key, k.Value, names)
+				return unknownKey(key, kn.Value, sk.names)
 			}
-			lines[k.Line] = key
-			if err := checkKeys(v, ft, key, lines); err != nil {
+			k.lines[kn.Line] = key
+			if err := k.check(v, ft, key); err != nil {
 				return err
 			}
 		}
 	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
 		for i, c := range n.Content {
-			if err := checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), lines); err != nil {
+			if err := k.check(c, t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
