@@ -21,8 +21,8 @@ type Progress interface {
 	SaveProgress(ctx context.Context, name string, items map[int64]int) error
 }
 
-// progressName names the adapter's record.
-const progressName = "telegram"
+// ProgressName names the adapter's record (the name it gives Progress).
+const ProgressName = "telegram"
 
 // maxCrashes is how many starts may find one update still in progress:
 // the first crash is forgiven (the update is handled again: a power cut
@@ -73,7 +73,7 @@ func newProgress(ctx context.Context, store Progress, log interface{ Warn(string
 	if store == nil {
 		return p
 	}
-	loaded, err := store.LoadProgress(ctx, progressName)
+	loaded, err := store.LoadProgress(ctx, ProgressName)
 	if err != nil {
 		log.Warn("telegram: could not read the updates in progress", "err", err)
 		return p
@@ -180,7 +180,7 @@ func (p *progress) flush(ctx context.Context) {
 	p.mu.Unlock()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := p.store.SaveProgress(cctx, progressName, items); err != nil {
+	if err := p.store.SaveProgress(cctx, ProgressName, items); err != nil {
 		p.mu.Lock()
 		p.dirty = true
 		p.mu.Unlock()

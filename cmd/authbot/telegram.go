@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 
 	"github.com/authbot/authbot/bots/commands"
 	"github.com/authbot/authbot/bots/telegram"
@@ -47,7 +48,7 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 		Outbox:    box,
 		Menu:      menu,
 		LoadMenus: menus,
-		Progress:  a.svc,
+		Progress:  startProgress(ctx, a),
 		// A reply for someone not on Telegram (an approval request for a
 		// Matrix-only admin) goes to the platform they are on.
 		Elsewhere: a.reach.from(telegram.Platform),
@@ -83,4 +84,43 @@ func newTelegram(ctx context.Context, a *app) (runner, error) {
 	name := b.Username
 	a.names.telegram.Store(&name)
 	return b, nil
+}
+
+// startProgress is the Progress the adapter gets. On a bbolt file whose
+// check is still running, the adapter's record of updates in progress is
+// read now, while serve is being built: from when serve is up every read
+// waits for the check (checkedStore), and the first getUpdates would wait
+// with it, though reading the record answers nobody. A damaged page it
+// touches is still core.ErrCorrupt. bbolt is one process's file, so
+// nothing else writes the record meanwhile; PostgreSQL (a standby may
+// build the app before it holds the lease) reads it when Run asks.
+func startProgress(ctx context.Context, a *app) telegram.Progress {
+	if _, checking := a.store.(*checkedStore); !checking {
+		return a.svc
+	}
+	items, err := a.svc.LoadProgress(ctx, telegram.ProgressName)
+	return &readProgress{Progress: a.svc, name: telegram.ProgressName, items: items, err: err}
+}
+
+// readProgress answers the first load of name with what was read before;
+// later loads and every save go to the store.
+type readProgress struct {
+	telegram.Progress
+	mu    sync.Mutex
+	name  string
+	used  bool
+	items map[int64]int
+	err   error
+}
+
+func (p *readProgress) LoadProgress(ctx context.Context, name string) (map[int64]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.used || name != p.name {
+		return p.Progress.LoadProgress(ctx, name)
+	}
+	p.used = true
+	items, err := p.items, p.err
+	p.items, p.err = nil, nil
+	return items, err
 }
