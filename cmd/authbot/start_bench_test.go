@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,8 +32,9 @@ import (
 //
 // Reported per start: ms/start, from exec to the first getUpdates reaching
 // the fake (Go runtime start, config, master key, bbolt open and check,
-// core's start-up, the Telegram adapter's getMe and set-up calls); and,
-// after startIdle of long polls with nothing to answer, the process's
+// core's start-up, the Telegram adapter's getMe); ms-CPU/start, the CPU
+// the process had used by then (the background bbolt check's included);
+// and, after startIdle of long polls with nothing to answer, the process's
 // resident set (MB-VmRSS) and the anonymous part of it (MB-RssAnon: heap,
 // stacks; the rest is the binary's and the database's file pages).
 // startIdle outlasts serve's settleAfter (memlimit.go), so what is
@@ -61,6 +63,16 @@ import (
 // build (cgo, as testkit.Authbot builds) measures 23-31 MB at rest on
 // this kernel (6.18): its page cache holds the file in 2 MiB folios, and
 // touching one page maps a whole folio.
+//
+// Start-up (the make-build binary of main before and after: the menus
+// after the first getUpdates, one YAML parse of the config, the progress
+// record read before serve holds reads for the check; 3 interleaved runs
+// of 5 starts, AUTHBOT_START_IDLE=1s, load average 7.5-13.5): ms/start
+// 377, 267, 458 -> 139, 412, 228; ms-CPU/start 220, 220, 218 -> 114,
+// 148, 128. Of what is left (traced, CPU): exec and package init ~40 ms
+// (maunium.net/go/mautrix/id's regexps the largest init, 4-14 ms), config
+// ~20 (yaml.v3 parsing 1,000 people, cold), core's open ~35 with the
+// check beside it, three GC cycles ~25, getMe ~8.
 const (
 	startPeople   = 1000
 	startAccounts = 50
@@ -84,7 +96,7 @@ func BenchmarkServeStart(b *testing.B) {
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 
-	var startSum time.Duration
+	var startSum, cpuSum time.Duration
 	var rssSum, anonSum, servedSum, runs int
 	for b.Loop() {
 		runs++
@@ -96,6 +108,7 @@ func BenchmarkServeStart(b *testing.B) {
 			b.Fatalf("no getUpdates within 30 s of start:\n%s", p.Log())
 		}
 		startSum += c.At.Sub(t0)
+		cpuSum += procCPU(b, p.Cmd.Process.Pid)
 		b.StopTimer()
 		// Idle: the bot only long-polls. Real time on purpose: what is
 		// measured is the process at rest, not time logic.
@@ -118,6 +131,7 @@ func BenchmarkServeStart(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(startSum.Microseconds())/1000/float64(runs), "ms/start")
+	b.ReportMetric(float64(cpuSum.Microseconds())/1000/float64(runs), "ms-CPU/start")
 	b.ReportMetric(float64(rssSum)/1024/float64(runs), "MB-VmRSS")
 	b.ReportMetric(float64(anonSum)/1024/float64(runs), "MB-RssAnon")
 	b.ReportMetric(float64(servedSum)/1024/float64(runs), "MB-VmRSS-served")
@@ -215,6 +229,38 @@ func seedStart(b *testing.B, cfgPath string) {
 		}
 	}
 }
+
+// procCPU is the CPU time (user and system, all threads) pid has used,
+// from /proc/<pid>/stat, read as soon as its first getUpdates arrives.
+// It is in clock ticks (10 ms), so only an average over starts means
+// much; unlike ms/start it hardly moves with the machine's load.
+func procCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// fields are counted from after its closing one (field 3 is first).
+	_, rest, ok := strings.Cut(string(raw), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		b.Fatalf("unreadable /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // utime, stime: fields 14 and 15
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, what /proc counts CPU time in: 100 on Linux
+// (fixed by the kernel's ABI whatever CONFIG_HZ is).
+const clockTicks = 100
 
 // procStatus reads the kB fields of /proc/<pid>/status (VmRSS, RssAnon,
 // VmHWM, ...).
