@@ -510,7 +510,11 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 		}
 	}()
 	body := func(btx *bbolt.Tx) error {
-		t := &tx{btx: btx, path: s.path, flat: flat || isFlat(btx)}
+		lay := layoutFlat2
+		if !flat {
+			lay = layoutOf(btx)
+		}
+		t := &tx{btx: btx, path: s.path, layout: lay}
 		defer func() { t.done = true }()
 		inFn = true
 		ferr := fn(t)

@@ -53,7 +53,7 @@ func TestFillPercent(t *testing.T) {
 					return err
 				}
 			}
-			got = ctx.(*tx).kindBucket("k").FillPercent
+			got = ctx.(*tx).rec.FillPercent
 			return nil
 		})
 		if err != nil {

@@ -7,50 +7,68 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/authbot/authbot/core"
 )
 
-// The flat layout: one top-level bucket per Ref.Kind, and in it one key
-// per record, the owner's number (appendNum: 1 to 5 bytes) then Ref.ID
-// (appendID: 16 hex digits as 8 bytes). Beside
-// the kinds, three reserved buckets: metaBucket records the layout,
-// ownersBucket maps an owner to its number and numbersBucket the number
-// back to the owner. Files without the layout marker are in the older
-// nested layout (nested.go), which a read-write Open converts in one
+// The flat-2 layout: every record in one bucket, recordsBucket, under the
+// key kind code (1 byte) || owner number (appendNum: 1 to 5 bytes) ||
+// Ref.ID (appendID: 16 hex digits as 8 bytes). The kind and owner
+// dictionaries live in the same bucket under the reserved kind code
+// dictCode:
+//
+//	dictCode 'k' kind          -> its code (1 to maxKinds, one byte)
+//	dictCode 'n' owner number  -> the owner
+//	dictCode 'o' owner         -> its number
+//
+// Beside it, metaBucket records the layout. Files with "flat-1" there are
+// in the layout before it (flat1.go: a bucket per kind, the owner
+// dictionary in buckets of its own), files without a marker in the nested
+// layout before that (nested.go); a read-write Open converts either in one
 // transaction.
+//
+// Why one bucket: bbolt allocates for every bucket a transaction opens and
+// for every Get (a fresh cursor whose stack grows from nothing). A /code
+// read five records of four kinds and the owner dictionary: five bucket
+// opens and five cursors, 20 of its 24 allocations. Here a transaction
+// opens one bucket and seeks with one cursor, whose stack keeps its
+// capacity from one seek to the next.
 //
 // Why a number rather than the owner itself: owners are opaque ~30-byte
 // ids, and every record of an owner would repeat theirs (the file grew by
 // that much per record). The number's encoding is prefix-free and keeps
-// order, so an owner's records are one run of keys found by a seek, and
-// numbers are handed out in increasing order, so a new owner's records
-// are appended after every other key and bbolt can fill their pages to
-// the brim.
-// Compared with a bucket per owner, a lookup opens one bucket instead of
-// two, and the records of many small owners share pages instead of each
-// owner rounding up to pages of its own.
+// order, so an owner's records of a kind are one run of keys found by a
+// seek, and numbers are handed out in increasing order, so a new owner's
+// records are appended after every other key of their kind and bbolt can
+// fill their pages to the brim.
 //
 // The empty owner is number 0 and has no dictionary entry; the others
-// count up from 1 (numbersBucket's bbolt sequence) and a number is never
+// count up from 1 (recordsBucket's bbolt sequence) and a number is never
 // handed out twice. When an owner's last record of every kind is deleted
-// its dictionary entries go too: a forgotten person leaves no trace.
+// its dictionary entries go too: a forgotten person leaves no trace. A
+// kind keeps its code once given one (kinds are core's few words, not a
+// person's).
 //
 // Owners and ForEach return owners in byte order, as the nested layout
 // did; they sort what they find, since numbers follow arrival, not names.
 
 const (
-	// reservedPrefix starts the names of the buckets that are not kinds;
-	// checkRef refuses kinds that start so.
+	// reservedPrefix starts the names of the buckets that are not kinds
+	// in the older layouts; checkRef refuses kinds that start so.
 	reservedPrefix = "\x00authbot"
 	metaBucket     = reservedPrefix
-	ownersBucket   = reservedPrefix + "-owners"
-	numbersBucket  = reservedPrefix + "-numbers"
+	recordsBucket  = reservedPrefix + "-records"
 	layoutKey      = "layout"
-	layoutFlat     = "flat-1"
+	flat1Marker    = "flat-1"
+	flat2Marker    = "flat-2"
+
+	dictCode   = 0x00 // the kind code of the dictionaries' keys
+	dictKind   = 'k'
+	dictNumber = 'n'
+	dictOwner  = 'o'
+	maxKinds   = 255
 )
 
 func isReserved(name []byte) bool { return bytes.HasPrefix(name, []byte(reservedPrefix)) }
@@ -197,276 +215,195 @@ func readID(b []byte) (string, error) {
 
 var errBadKey = errors.New("record key without an owner number and an id")
 
-// splitKey returns the owner number of a flat key and its stored id.
-func splitKey(k []byte) (num uint32, id []byte, err error) {
-	num, n, err := readNum(k)
-	if err != nil || n == len(k) {
-		return 0, nil, errBadKey
-	}
-	return num, k[n:], nil
-}
+// layout is the layout of a file's snapshot.
+type layout uint8
 
-// isFlat reports whether the snapshot of btx is in the flat layout.
-func isFlat(btx *bbolt.Tx) bool {
+const (
+	layoutNested layout = iota
+	layoutFlat1
+	layoutFlat2
+)
+
+func layoutOf(btx *bbolt.Tx) layout {
 	mb := btx.Bucket([]byte(metaBucket))
-	return mb != nil && string(mb.Get([]byte(layoutKey))) == layoutFlat
+	if mb == nil {
+		return layoutNested
+	}
+	switch string(mb.Get([]byte(layoutKey))) {
+	case flat2Marker:
+		return layoutFlat2
+	case flat1Marker:
+		return layoutFlat1
+	}
+	return layoutNested
 }
 
 // setLayout finds the file's layout and, when migrate is set (a read-write
-// store whose file has passed its check), converts a nested file to the
-// flat layout in one transaction: a crash or error before its commit leaves
+// store whose file has passed its check), converts an older file to
+// flat-2 in one transaction: a crash or error before its commit leaves
 // the file as it was.
 func (s *Store) setLayout(migrate bool) error {
-	var flat bool
+	var lay layout
 	err := guard(s.path, func() error {
-		return s.db.View(func(btx *bbolt.Tx) error { flat = isFlat(btx); return nil })
+		return s.db.View(func(btx *bbolt.Tx) error { lay = layoutOf(btx); return nil })
 	})
 	if err != nil {
 		return err
 	}
-	if !flat && migrate {
+	if lay != layoutFlat2 && migrate {
 		err = guard(s.path, func() error {
 			return s.db.Update(func(btx *bbolt.Tx) error {
-				if isFlat(btx) {
+				from := layoutOf(btx)
+				if from == layoutFlat2 {
 					return nil
 				}
-				return migrateTx(btx, s.onMigratePut)
+				return migrateTx(btx, from, s.onMigratePut)
 			})
 		})
-		if err != nil {
-			if errors.Is(err, core.ErrCorrupt) {
-				return err
-			}
-			return pathErr("convert the database to the flat layout", s.path, err)
+		switch {
+		case err == nil:
+		case errors.Is(err, core.ErrCorrupt):
+			return err
+		case errors.Is(err, errFlat1Damaged):
+			return corruptErr(s.path, err)
+		default:
+			return pathErr("convert the database to the flat-2 layout", s.path, err)
 		}
-		flat = true
+		lay = layoutFlat2
 	}
-	s.flat.Store(flat)
+	s.flat.Store(lay == layoutFlat2)
 	return nil
 }
 
-// migrateTx rewrites every kind bucket of btx from the nested layout to
-// the flat one, builds the owner dictionary and records the layout. onPut
-// (tests) runs before each record's put; its error aborts the transaction.
-func migrateTx(btx *bbolt.Tx, onPut func(n int) error) error {
-	var kinds [][]byte
+var errTooManyKinds = fmt.Errorf("store: more than %d kinds", maxKinds)
+
+// migrateTx rewrites every record of btx, in layout from, into flat-2's
+// records bucket, with both dictionaries, drops the old buckets and
+// records the layout. Kind codes and owner numbers are given in byte
+// order of the names, so the keys' order is the records' (kind, owner)
+// order and every put is an append: the pages are filled to the brim.
+// onPut (tests) runs before each record's put; its error aborts the
+// transaction.
+func migrateTx(btx *bbolt.Tx, from layout, onPut func(n int) error) error {
+	type rec struct {
+		ref    core.Ref
+		sealed []byte
+	}
+	var recs []rec
+	collect := func(ref core.Ref, sealed []byte) error {
+		recs = append(recs, rec{ref, bytes.Clone(sealed)})
+		return nil
+	}
+	var err error
+	if from == layoutFlat1 {
+		err = flat1ForEach(btx, collect)
+	} else {
+		err = nestedForEach(btx, collect)
+	}
+	if err != nil {
+		return err
+	}
+	var kinds, owners []string
+	for _, r := range recs {
+		kinds = append(kinds, r.ref.Kind)
+		if r.ref.Owner != "" {
+			owners = append(owners, r.ref.Owner)
+		}
+	}
+	slices.Sort(kinds)
+	kinds = slices.Compact(kinds)
+	slices.Sort(owners)
+	owners = slices.Compact(owners)
+	if len(kinds) > maxKinds {
+		return errTooManyKinds
+	}
+	if len(owners) >= math.MaxUint32 {
+		return errors.New("store: too many owners")
+	}
+
+	var old [][]byte
 	if err := btx.ForEach(func(name []byte, _ *bbolt.Bucket) error {
-		if !isReserved(name) {
-			kinds = append(kinds, bytes.Clone(name))
+		if string(name) != metaBucket {
+			old = append(old, bytes.Clone(name))
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	// Number the owners of every kind in byte order, so each kind's
-	// records, read in (owner, id) order, arrive in key order too and
-	// the new buckets' pages can be filled to the brim.
-	nums := map[string]uint32{}
-	var owners []string
-	for _, kind := range kinds {
-		kb := btx.Bucket(kind)
-		if kb == nil {
-			continue
-		}
-		for _, o := range nestedOwnersOf(kb) {
-			if _, ok := nums[o]; !ok {
-				nums[o] = 0
-				owners = append(owners, o)
-			}
+	for _, name := range old {
+		if err := btx.DeleteBucket(name); err != nil {
+			return fmt.Errorf("bucket %q: %w", name, err)
 		}
 	}
-	slices.Sort(owners)
-	d, err := createDict(btx)
+	rb, err := btx.CreateBucket([]byte(recordsBucket))
 	if err != nil {
 		return err
 	}
-	for _, o := range owners {
-		if o == "" {
-			continue // number 0, no entry
-		}
-		num, err := d.assign(o)
-		if err != nil {
-			return err
-		}
-		nums[o] = num
+	rb.FillPercent = 1.0 // appends only, see above
+
+	type kv struct {
+		key, val []byte
+		record   bool
 	}
+	puts := make([]kv, 0, len(recs)+len(kinds)+2*len(owners))
+	codes := make(map[string]byte, len(kinds))
+	for i, k := range kinds {
+		code := byte(i + 1)
+		codes[k] = code
+		puts = append(puts, kv{key: dictKey(nil, dictKind, k), val: []byte{code}})
+	}
+	nums := make(map[string]uint32, len(owners)+1)
+	for i, o := range owners {
+		num := uint32(i + 1)
+		nums[o] = num
+		enc := appendNum(nil, num)
+		puts = append(puts,
+			kv{key: dictKey(nil, dictOwner, o), val: enc},
+			kv{key: numberKey(nil, num), val: []byte(o)})
+	}
+	for _, r := range recs {
+		key := recordKey(nil, codes[r.ref.Kind], nums[r.ref.Owner], r.ref.ID)
+		puts = append(puts, kv{key: key, val: r.sealed, record: true})
+	}
+	slices.SortFunc(puts, func(a, b kv) int { return bytes.Compare(a.key, b.key) })
 	n := 0
-	for _, kind := range kinds {
-		kb := btx.Bucket(kind)
-		if kb == nil {
-			continue
-		}
-		type rec struct{ key, val []byte }
-		var recs []rec
-		err := nestedForEachKind(string(kind), kb, func(ref core.Ref, sealed []byte) error {
-			recs = append(recs, rec{appendKey(nil, nums[ref.Owner], ref.ID), bytes.Clone(sealed)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		// Packed ids sort apart from the others: put in key order.
-		slices.SortFunc(recs, func(a, b rec) int { return bytes.Compare(a.key, b.key) })
-		if err := btx.DeleteBucket(kind); err != nil {
-			return fmt.Errorf("kind %q: %w", kind, err)
-		}
-		nb, err := btx.CreateBucket(kind)
-		if err != nil {
-			return fmt.Errorf("kind %q: %w", kind, err)
-		}
-		nb.FillPercent = 1.0 // appends only, see above
-		for _, r := range recs {
+	for _, p := range puts {
+		if p.record {
 			if onPut != nil {
 				if err := onPut(n); err != nil {
 					return err
 				}
 			}
 			n++
-			if err := nb.Put(r.key, r.val); err != nil {
-				return fmt.Errorf("kind %q: %w", kind, err)
-			}
 		}
+		if err := rb.Put(p.key, p.val); err != nil {
+			return err
+		}
+	}
+	if err := rb.SetSequence(uint64(len(owners))); err != nil {
+		return err
 	}
 	mb, err := btx.CreateBucketIfNotExists([]byte(metaBucket))
 	if err != nil {
 		return err
 	}
-	return mb.Put([]byte(layoutKey), []byte(layoutFlat))
+	return mb.Put([]byte(layoutKey), []byte(flat2Marker))
 }
 
-// dict is the owner dictionary of one transaction: nil buckets when the
-// file has none yet (a read transaction never creates them).
-type dict struct {
-	owners, numbers *bbolt.Bucket
+// dictKey appends the key of a dictionary entry to dst.
+func dictKey(dst []byte, which byte, name string) []byte {
+	return append(append(dst, dictCode, which), name...)
 }
 
-func createDict(btx *bbolt.Tx) (dict, error) {
-	ob, err := btx.CreateBucketIfNotExists([]byte(ownersBucket))
-	if err != nil {
-		return dict{}, fmt.Errorf("owner dictionary: %w", err)
-	}
-	nb, err := btx.CreateBucketIfNotExists([]byte(numbersBucket))
-	if err != nil {
-		return dict{}, fmt.Errorf("owner dictionary: %w", err)
-	}
-	return dict{owners: ob, numbers: nb}, nil
+// recordKey appends the key of a record to dst.
+func recordKey(dst []byte, code byte, num uint32, id string) []byte {
+	return appendKey(append(dst, code), num, id)
 }
 
 var errDictDamaged = errors.New("owner dictionary entry is not an owner number")
-
-// lookup returns the number of a non-empty owner; ok is false when it has
-// none.
-func (d dict) lookup(owner string, scratch []byte) (num uint32, ok bool, err error) {
-	if d.owners == nil {
-		return 0, false, nil
-	}
-	v := d.owners.Get(append(scratch[:0], owner...))
-	if v == nil {
-		return 0, false, nil
-	}
-	num, n, err := readNum(v)
-	if err != nil || n != len(v) {
-		return 0, false, errDictDamaged
-	}
-	return num, true, nil
-}
-
-// assign gives a non-empty owner the next number and records both ways.
-func (d dict) assign(owner string) (uint32, error) {
-	seq, err := d.numbers.NextSequence()
-	if err != nil {
-		return 0, fmt.Errorf("owner dictionary: %w", err)
-	}
-	if seq > math.MaxUint32 {
-		return 0, errors.New("owner dictionary: owner numbers used up")
-	}
-	num := uint32(seq)
-	key := appendNum(make([]byte, 0, maxNumLen), num)
-	// Numbers only grow: every new entry is the bucket's last key.
-	d.numbers.FillPercent = 1.0
-	if err := d.numbers.Put(key, []byte(owner)); err != nil {
-		return 0, fmt.Errorf("owner dictionary: %w", err)
-	}
-	if err := d.owners.Put([]byte(owner), key); err != nil {
-		return 0, fmt.Errorf("owner dictionary: %w", err)
-	}
-	return num, nil
-}
-
-// owner returns the owner of num (0: the empty owner).
-func (d dict) owner(num uint32, scratch []byte) (string, error) {
-	if num == 0 {
-		return "", nil
-	}
-	if d.numbers != nil {
-		if v := d.numbers.Get(appendNum(scratch[:0], num)); v != nil {
-			return string(v), nil
-		}
-	}
-	return "", fmt.Errorf("owner number %d has no dictionary entry", num)
-}
-
-// forget removes both entries of owner, whose number is num.
-func (d dict) forget(owner string, num uint32) error {
-	if err := d.owners.Delete([]byte(owner)); err != nil {
-		return fmt.Errorf("owner dictionary: %w", err)
-	}
-	if err := d.numbers.Delete(appendNum(nil, num)); err != nil {
-		return fmt.Errorf("owner dictionary: %w", err)
-	}
-	return nil
-}
-
-// hasNum reports whether kind bucket b holds a record of owner number num.
-func hasNum(b *bbolt.Bucket, num uint32, scratch []byte) bool {
-	prefix := appendNum(scratch[:0], num)
-	k, _ := b.Cursor().Seek(prefix)
-	return k != nil && bytes.HasPrefix(k, prefix)
-}
-
-// numsOf returns the owner numbers with records in kind bucket b, in
-// number order: one seek per owner, from its first key straight past its
-// last.
-func numsOf(b *bbolt.Bucket) ([]uint32, error) {
-	var nums []uint32
-	c := b.Cursor()
-	var next []byte
-	for k, _ := c.First(); k != nil; k, _ = c.Seek(next) {
-		num, _, err := splitKey(k)
-		if err != nil {
-			return nil, err
-		}
-		nums = append(nums, num)
-		if num == math.MaxUint32 {
-			break
-		}
-		next = appendNum(next[:0], num+1)
-	}
-	return nums, nil
-}
 
 // ownerNum is an owner with its number.
 type ownerNum struct {
 	name string
 	num  uint32
-}
-
-// ownersOf returns the owners with records in kind bucket b, in byte order
-// of their names, the empty owner first.
-func ownersOf(b *bbolt.Bucket, d dict) ([]ownerNum, error) {
-	nums, err := numsOf(b)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ownerNum, 0, len(nums))
-	var scratch [maxNumLen]byte
-	for _, num := range nums {
-		name, err := d.owner(num, scratch[:])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ownerNum{name, num})
-	}
-	slices.SortFunc(out, func(a, b ownerNum) int { return strings.Compare(a.name, b.name) })
-	return out, nil
 }

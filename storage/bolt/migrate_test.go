@@ -85,6 +85,81 @@ func writeNested(t *testing.T, path string, recs map[core.Ref][]byte) {
 	}
 }
 
+// writeFlat1 writes recs to a new file at path in the flat-1 layout
+// (storage/bolt before flat-2): a bucket per kind, keys owner number ||
+// id in flat-1's forms (appendKey), the owner dictionary in its two
+// buckets with numbers given in reverse byte order of the owners (as
+// arrival may give them), the layout marker; 2 KiB pages. Only the key
+// forms come from the code under test (FuzzKeyForms and TestIDForms pin
+// them).
+func writeFlat1(t *testing.T, path string, recs map[core.Ref][]byte) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{PageSize: 2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owners []string
+	for ref := range recs {
+		if ref.Owner != "" {
+			owners = append(owners, ref.Owner)
+		}
+	}
+	slices.Sort(owners)
+	owners = slices.Compact(owners)
+	slices.Reverse(owners)
+	nums := map[string]uint32{"": 0}
+	err = db.Update(func(btx *bbolt.Tx) error {
+		ob, err := btx.CreateBucket([]byte(ownersBucket))
+		if err != nil {
+			return err
+		}
+		nb, err := btx.CreateBucket([]byte(numbersBucket))
+		if err != nil {
+			return err
+		}
+		for _, o := range owners {
+			seq, err := nb.NextSequence()
+			if err != nil {
+				return err
+			}
+			nums[o] = uint32(seq)
+			if err := ob.Put([]byte(o), appendNum(nil, uint32(seq))); err != nil {
+				return err
+			}
+			if err := nb.Put(appendNum(nil, uint32(seq)), []byte(o)); err != nil {
+				return err
+			}
+		}
+		for ref, v := range recs {
+			kb, err := btx.CreateBucketIfNotExists([]byte(ref.Kind))
+			if err != nil {
+				return err
+			}
+			if err := kb.Put(appendKey(nil, nums[ref.Owner], ref.ID), v); err != nil {
+				return err
+			}
+		}
+		mb, err := btx.CreateBucket([]byte(metaBucket))
+		if err != nil {
+			return err
+		}
+		return mb.Put([]byte(layoutKey), []byte(flat1Marker))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// oldLayouts are the layouts a read-write Open converts, with a writer
+// of files in each.
+var oldLayouts = []struct {
+	name  string
+	write func(t *testing.T, path string, recs map[core.Ref][]byte)
+}{{"nested", writeNested}, {"flat-1", writeFlat1}}
+
 // storeView is everything core can read from a store.
 type storeView struct {
 	each   []string // ForEach, in order
@@ -191,57 +266,61 @@ func fileFlat(t *testing.T, path string) bool {
 	}
 	defer db.Close()
 	var flat bool
-	_ = db.View(func(btx *bbolt.Tx) error { flat = isFlat(btx); return nil })
+	_ = db.View(func(btx *bbolt.Tx) error { flat = layoutOf(btx) == layoutFlat2; return nil })
 	return flat
 }
 
-// TestMigrate: an old nested file reads the same before its conversion
+// TestMigrate: an old file (nested or flat-1) reads the same before its conversion
 // (read-only open, which converts nothing), after it, and after a second
 // open, which writes nothing.
 func TestMigrate(t *testing.T) {
-	path := dbPath(t)
-	recs := nestedRecs()
-	writeNested(t, path, recs)
-	old := readFile(t, path)
+	for _, lay := range oldLayouts {
+		t.Run(lay.name, func(t *testing.T) {
+			path := dbPath(t)
+			recs := nestedRecs()
+			lay.write(t, path, recs)
+			old := readFile(t, path)
 
-	ro := openT(t, path, Options{ReadOnly: true})
-	before := viewAll(t, ro, recs)
-	wantView(t, before, recs)
-	if err := ro.Update(context.Background(), func(core.Tx) error { return nil }); err == nil {
-		t.Error("Update on a read-only store succeeded")
-	}
-	if err := ro.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, readFile(t, path)) || fileFlat(t, path) {
-		t.Fatal("a read-only open changed the old file")
-	}
+			ro := openT(t, path, Options{ReadOnly: true})
+			before := viewAll(t, ro, recs)
+			wantView(t, before, recs)
+			if err := ro.Update(context.Background(), func(core.Tx) error { return nil }); err == nil {
+				t.Error("Update on a read-only store succeeded")
+			}
+			if err := ro.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(old, readFile(t, path)) || fileFlat(t, path) {
+				t.Fatal("a read-only open changed the old file")
+			}
 
-	s := openT(t, path, Options{})
-	after := viewAll(t, s, recs)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !fileFlat(t, path) {
-		t.Fatal("a read-write open left the file in the nested layout")
-	}
-	wantView(t, after, recs)
-	if !slices.Equal(before.each, after.each) || !maps.EqualFunc(before.lists, after.lists, slices.Equal) ||
-		!maps.EqualFunc(before.owners, after.owners, slices.Equal) || !maps.Equal(before.gets, after.gets) {
-		t.Fatal("the converted file reads differently from the old one")
-	}
+			s := openT(t, path, Options{})
+			after := viewAll(t, s, recs)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !fileFlat(t, path) {
+				t.Fatal("a read-write open left the file in the nested layout")
+			}
+			wantView(t, after, recs)
+			if !slices.Equal(before.each, after.each) || !maps.EqualFunc(before.lists, after.lists, slices.Equal) ||
+				!maps.EqualFunc(before.owners, after.owners, slices.Equal) || !maps.Equal(before.gets, after.gets) {
+				t.Fatal("the converted file reads differently from the old one")
+			}
 
-	converted := readFile(t, path)
-	s = openT(t, path, Options{})
-	again := viewAll(t, s, recs)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(converted, readFile(t, path)) {
-		t.Error("a second open of a converted file wrote to it")
-	}
-	if !slices.Equal(again.each, after.each) {
-		t.Error("the second open reads differently")
+			converted := readFile(t, path)
+			s = openT(t, path, Options{})
+			again := viewAll(t, s, recs)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(converted, readFile(t, path)) {
+				t.Error("a second open of a converted file wrote to it")
+			}
+			if !slices.Equal(again.each, after.each) {
+				t.Error("the second open reads differently")
+			}
+		})
 	}
 }
 
@@ -249,39 +328,43 @@ func TestMigrate(t *testing.T) {
 // record) leaves the old file byte for byte as it was, and a later open
 // converts it.
 func TestMigrateAborted(t *testing.T) {
-	path := dbPath(t)
-	recs := nestedRecs()
-	writeNested(t, path, recs)
-	old := readFile(t, path)
-	fail := errors.New("power cut")
-	for _, opts := range []Options{{}, {CheckInBackground: true}} {
-		opts.onMigratePut = func(n int) error {
-			if n == 100 {
-				return fail
+	for _, lay := range oldLayouts {
+		t.Run(lay.name, func(t *testing.T) {
+			path := dbPath(t)
+			recs := nestedRecs()
+			lay.write(t, path, recs)
+			old := readFile(t, path)
+			fail := errors.New("power cut")
+			for _, opts := range []Options{{}, {CheckInBackground: true}} {
+				opts.onMigratePut = func(n int) error {
+					if n == 100 {
+						return fail
+					}
+					return nil
+				}
+				s, err := Open(context.Background(), path, opts)
+				if err == nil {
+					err = s.Checked(context.Background())
+					if cerr := s.Close(); cerr != nil {
+						t.Fatal(cerr)
+					}
+				}
+				if !errors.Is(err, fail) || !strings.Contains(err.Error(), path) {
+					t.Fatalf("background %v: err = %v, want the conversion's failure naming the file", opts.CheckInBackground, err)
+				}
+				if !bytes.Equal(old, readFile(t, path)) {
+					t.Fatalf("background %v: an aborted conversion changed the file", opts.CheckInBackground)
+				}
 			}
-			return nil
-		}
-		s, err := Open(context.Background(), path, opts)
-		if err == nil {
-			err = s.Checked(context.Background())
-			if cerr := s.Close(); cerr != nil {
-				t.Fatal(cerr)
+			s := openT(t, path, Options{})
+			wantView(t, viewAll(t, s, recs), recs)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
 			}
-		}
-		if !errors.Is(err, fail) || !strings.Contains(err.Error(), path) {
-			t.Fatalf("background %v: err = %v, want the conversion's failure naming the file", opts.CheckInBackground, err)
-		}
-		if !bytes.Equal(old, readFile(t, path)) {
-			t.Fatalf("background %v: an aborted conversion changed the file", opts.CheckInBackground)
-		}
-	}
-	s := openT(t, path, Options{})
-	wantView(t, viewAll(t, s, recs), recs)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !fileFlat(t, path) {
-		t.Fatal("the open after an aborted conversion did not convert")
+			if !fileFlat(t, path) {
+				t.Fatal("the open after an aborted conversion did not convert")
+			}
+		})
 	}
 }
 
@@ -289,15 +372,19 @@ func TestMigrateAborted(t *testing.T) {
 // and not converted, whether the check runs in Open or in the background
 // (wantCorrupt and wantCorruptLater also check the bytes are unchanged).
 func TestMigrateNotOnDamage(t *testing.T) {
-	for _, background := range []bool{false, true} {
-		path := dbPath(t)
-		writeNested(t, path, nestedRecs())
-		smashMarkedPage(t, path)
-		if background {
-			wantCorruptLater(t, path)
-		} else {
-			wantCorrupt(t, path)
-		}
+	for _, lay := range oldLayouts {
+		t.Run(lay.name, func(t *testing.T) {
+			for _, background := range []bool{false, true} {
+				path := dbPath(t)
+				lay.write(t, path, nestedRecs())
+				smashMarkedPage(t, path)
+				if background {
+					wantCorruptLater(t, path)
+				} else {
+					wantCorrupt(t, path)
+				}
+			}
+		})
 	}
 }
 
@@ -335,28 +422,32 @@ func TestMigrateAfterBackgroundCheck(t *testing.T) {
 // TestRestoredOldBackupConverts: a backup of an old file (the copy is a
 // bbolt file in the same layout) converts when opened read-write.
 func TestRestoredOldBackupConverts(t *testing.T) {
-	path := dbPath(t)
-	recs := nestedRecs()
-	writeNested(t, path, recs)
-	ro := openT(t, path, Options{ReadOnly: true})
-	var buf bytes.Buffer
-	if _, err := ro.Backup(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	if err := ro.Close(); err != nil {
-		t.Fatal(err)
-	}
-	restored := dbPath(t)
-	if err := os.WriteFile(restored, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := openT(t, restored, Options{})
-	wantView(t, viewAll(t, s, recs), recs)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !fileFlat(t, restored) {
-		t.Fatal("the restored old backup was not converted")
+	for _, lay := range oldLayouts {
+		t.Run(lay.name, func(t *testing.T) {
+			path := dbPath(t)
+			recs := nestedRecs()
+			lay.write(t, path, recs)
+			ro := openT(t, path, Options{ReadOnly: true})
+			var buf bytes.Buffer
+			if _, err := ro.Backup(context.Background(), &buf); err != nil {
+				t.Fatal(err)
+			}
+			if err := ro.Close(); err != nil {
+				t.Fatal(err)
+			}
+			restored := dbPath(t)
+			if err := os.WriteFile(restored, buf.Bytes(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := openT(t, restored, Options{})
+			wantView(t, viewAll(t, s, recs), recs)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !fileFlat(t, restored) {
+				t.Fatal("the restored old backup was not converted")
+			}
+		})
 	}
 }
 
@@ -371,21 +462,21 @@ func dictEntries(t *testing.T, path string) (owners map[string]uint32, numbers m
 	defer db.Close()
 	owners, numbers = map[string]uint32{}, map[uint32]string{}
 	err = db.View(func(btx *bbolt.Tx) error {
-		if b := btx.Bucket([]byte(ownersBucket)); b != nil {
-			_ = b.ForEach(func(k, v []byte) error {
+		b := btx.Bucket([]byte(recordsBucket))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			switch {
+			case bytes.HasPrefix(k, []byte{dictCode, dictOwner}):
 				num, _, _ := readNum(v)
-				owners[string(k)] = num
-				return nil
-			})
-		}
-		if b := btx.Bucket([]byte(numbersBucket)); b != nil {
-			_ = b.ForEach(func(k, v []byte) error {
-				num, _, _ := readNum(k)
+				owners[string(k[2:])] = num
+			case bytes.HasPrefix(k, []byte{dictCode, dictNumber}):
+				num, _, _ := readNum(k[2:])
 				numbers[num] = string(v)
-				return nil
-			})
-		}
-		return nil
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)

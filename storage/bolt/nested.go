@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"errors"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -12,7 +11,7 @@ import (
 // The nested layout of files written before the flat one (layout.go): one
 // top-level bucket per kind, inside it one bucket per owner (the empty
 // owner under ownerlessBucket), keys are ids. A read-write Open converts
-// it to the flat layout; a read-only Open reads it through the functions
+// it to flat-2; a read-only Open reads it through the functions
 // here, which only read.
 
 // ownerlessBucket holds, in the nested layout, records whose Ref.Owner is
@@ -20,8 +19,6 @@ import (
 // base64url, which never contain a NUL byte, so this name cannot collide
 // with one; checkRef still refuses it as an owner.
 const ownerlessBucket = "\x00"
-
-var errNestedWrite = errors.New("store: the database is in the old nested layout; open it read-write once to convert it")
 
 func nestedOwnerKey(owner string) []byte {
 	if owner == "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -15,39 +16,42 @@ import (
 
 // tx implements core.Tx over one bbolt transaction.
 type tx struct {
-	btx  *bbolt.Tx
-	path string
-	err  error // sticky: set when a page turned out damaged
-	done bool
-	flat bool // the snapshot is in the flat layout; false: nested, read-only
+	btx    *bbolt.Tx
+	path   string
+	err    error // sticky: set when a page turned out damaged
+	done   bool
+	layout layout // of the snapshot; only flat-2 is written, the others are read as they are
 
-	// kinds caches the kind buckets this transaction has opened: bbolt
-	// reopens a bucket (and allocates for it) on every lookup in a read
-	// transaction, and /code looks up a few records of the same kinds.
+	// rec is the records bucket once looked up (recOpen; nil: a read
+	// found none) and cur its one cursor: every read is a Seek on it,
+	// which keeps its stack's capacity, where each Get makes a cursor
+	// whose stack grows from nothing.
+	rec     *bbolt.Bucket
+	recOpen bool
+	cur     *bbolt.Cursor
+	// kinds and nums cache kind codes and owner numbers looked up or
+	// given here (a /code reads several records of one person).
 	kinds [4]kindSlot
 	nextK int
-	// dict is the owner dictionary's buckets once opened (openDict);
-	// nums caches owner numbers looked up or assigned here (a /code
-	// reads several records of one person).
-	dict       dict
-	ownersOpen bool // dict.owners was looked up (nil: the file has none)
-	dictMade   bool // both dictionary buckets exist (created if need be)
-	nums       [4]numSlot
-	nextN      int
-	key        [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
-	fills      []fill   // kinds written (Put), for noteFill
+	nums  [4]numSlot
+	nextN int
+	key   [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
+	fills []fill   // kinds written (Put), for noteFill
 }
 
+// kindSlot is a cached kind code; ok false caches "no code".
 type kindSlot struct {
 	name string
-	b    *bbolt.Bucket
+	code byte
+	ok   bool
+	used bool
 }
 
-// fill is what noteFill knows of a kind bucket this transaction wrote to.
+// fill is what noteFill knows of a kind this transaction wrote to.
 type fill struct {
-	kind string
-	// after is the bucket's last key when this transaction first put
-	// into it (nil: it was empty); appends is whether every key put
+	code byte
+	// after is the kind's last key when this transaction first put a
+	// record of it (nil: it had none); appends is whether every key put
 	// since sorts after it.
 	after   []byte
 	appends bool
@@ -92,61 +96,124 @@ func checkRef(ref core.Ref) error {
 	return nil
 }
 
-// slot returns the cached slot of kind, opening (create: creating) the
-// bucket when not cached; nil when the kind has no bucket.
-func (t *tx) slot(kind string, create bool) (*kindSlot, error) {
-	for i := range t.kinds {
-		if s := &t.kinds[i]; s.b != nil && s.name == kind {
-			return s, nil
-		}
+// records returns the records bucket, opening it on first use (create:
+// creating it, a write); nil when a read finds none.
+func (t *tx) records(create bool) (*bbolt.Bucket, error) {
+	if t.rec != nil || (t.recOpen && !create) {
+		return t.rec, nil
 	}
-	var b *bbolt.Bucket
 	if create {
-		var err error
-		if b, err = t.btx.CreateBucketIfNotExists([]byte(kind)); err != nil {
+		b, err := t.btx.CreateBucketIfNotExists([]byte(recordsBucket))
+		if err != nil {
 			return nil, err
 		}
-	} else if b = t.btx.Bucket([]byte(kind)); b == nil {
-		return nil, nil
+		t.rec = b
+	} else {
+		t.rec = t.btx.Bucket([]byte(recordsBucket))
+	}
+	t.recOpen = true
+	if t.rec != nil {
+		t.cur = t.rec.Cursor()
+	}
+	return t.rec, nil
+}
+
+// seekExact returns the value under key (nil: none), valid in this
+// transaction only. The records bucket must be open.
+func (t *tx) seekExact(key []byte) []byte {
+	k, v := t.cur.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v // nil for a nested bucket, not ours
+}
+
+var errKindDamaged = errors.New("kind dictionary entry is not a kind code")
+
+// kindCode returns kind's code; ok is false when it has none. With create
+// set (Put) a kind without one is given one.
+func (t *tx) kindCode(kind string, create bool) (code byte, ok bool, err error) {
+	for i := range t.kinds {
+		if s := &t.kinds[i]; s.used && s.name == kind && (s.ok || !create) {
+			return s.code, s.ok, nil
+		}
+	}
+	rb, err := t.records(create)
+	if err != nil || rb == nil {
+		return 0, false, err
+	}
+	if v := t.seekExact(dictKey(t.key[:0], dictKind, kind)); v != nil {
+		if len(v) != 1 || v[0] == dictCode {
+			return 0, false, corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, errKindDamaged))
+		}
+		code, ok = v[0], true
+	} else if create {
+		if code, err = t.newKindCode(); err != nil {
+			return 0, false, err
+		}
+		if err := rb.Put(dictKey(nil, dictKind, kind), []byte{code}); err != nil {
+			return 0, false, fmt.Errorf("kind dictionary: %w", err)
+		}
+		ok = true
 	}
 	s := &t.kinds[t.nextK]
-	t.nextK = (t.nextK + 1) % len(t.kinds)
-	*s = kindSlot{name: kind, b: b}
-	return s, nil
-}
-
-func (t *tx) kindBucket(kind string) *bbolt.Bucket {
-	s, _ := t.slot(kind, false)
-	if s == nil {
-		return nil
-	}
-	return s.b
-}
-
-// openDict opens the dictionary's owners bucket (with numbers set, also
-// the numbers bucket), creating both when create is set (a write); a read
-// of a file without them finds no owners. A lookup opens only the owners
-// bucket: each bucket opened costs bbolt a few allocations per
-// transaction.
-func (t *tx) openDict(create, numbers bool) error {
-	if create {
-		if !t.dictMade {
-			d, err := createDict(t.btx)
-			if err != nil {
-				return err
-			}
-			t.dict, t.dictMade = d, true
+	for i := range t.kinds {
+		if t.kinds[i].used && t.kinds[i].name == kind {
+			s = &t.kinds[i]
 		}
-		return nil
 	}
-	if !t.ownersOpen {
-		t.dict.owners = t.btx.Bucket([]byte(ownersBucket))
-		t.ownersOpen = true
+	if s == &t.kinds[t.nextK] {
+		t.nextK = (t.nextK + 1) % len(t.kinds)
 	}
-	if numbers && t.dict.numbers == nil {
-		t.dict.numbers = t.btx.Bucket([]byte(numbersBucket))
+	*s = kindSlot{name: kind, code: code, ok: ok, used: true}
+	return code, ok, nil
+}
+
+// kindEntry is a kind with its code.
+type kindEntry struct {
+	name string
+	code byte
+}
+
+// allKinds returns the kinds with a code, in byte order of their names.
+func (t *tx) allKinds() ([]kindEntry, error) {
+	if rb, err := t.records(false); err != nil || rb == nil {
+		return nil, err
 	}
-	return nil
+	prefix := dictKey(t.key[:0], dictKind, "")
+	var out []kindEntry
+	var seen [maxKinds + 1]bool
+	for k, v := t.cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = t.cur.Next() {
+		if len(v) != 1 || v[0] == dictCode || seen[v[0]] {
+			return nil, corruptErr(t.path, errKindDamaged)
+		}
+		seen[v[0]] = true
+		out = append(out, kindEntry{string(k[len(prefix):]), v[0]})
+	}
+	return out, nil
+}
+
+// newKindCode returns the lowest code no kind has.
+func (t *tx) newKindCode() (byte, error) {
+	kinds, err := t.allKinds()
+	if err != nil {
+		return 0, err
+	}
+	var taken [maxKinds + 1]bool
+	for _, k := range kinds {
+		taken[k.code] = true
+	}
+	for code := 1; code <= maxKinds; code++ {
+		if !taken[code] {
+			return byte(code), nil
+		}
+	}
+	return 0, errTooManyKinds
+}
+
+// numberKey appends the key of owner number num's dictionary entry.
+func numberKey(dst []byte, num uint32) []byte {
+	return appendNum(append(dst, dictCode, dictNumber), num)
 }
 
 // ownerNum returns owner's number; ok is false when it has none. With
@@ -160,18 +227,33 @@ func (t *tx) ownerNum(owner string, create bool) (num uint32, ok bool, err error
 			return s.num, s.ok, nil
 		}
 	}
-	if err := t.openDict(create, false); err != nil {
+	rb, err := t.records(create)
+	if err != nil || rb == nil {
 		return 0, false, err
 	}
-	num, ok, err = t.dict.lookup(owner, t.key[:0])
-	if err != nil {
-		return 0, false, corruptErr(t.path, err)
-	}
-	if !ok && create {
-		if num, err = t.dict.assign(owner); err != nil {
-			return 0, false, err
+	if v := t.seekExact(dictKey(t.key[:0], dictOwner, owner)); v != nil {
+		n := 0
+		if num, n, err = readNum(v); err != nil || n != len(v) || num == 0 {
+			return 0, false, corruptErr(t.path, errDictDamaged)
 		}
 		ok = true
+	} else if create {
+		seq, err := rb.NextSequence()
+		if err != nil {
+			return 0, false, fmt.Errorf("owner dictionary: %w", err)
+		}
+		if seq > math.MaxUint32 {
+			return 0, false, errors.New("owner dictionary: out of owner numbers")
+		}
+		num, ok = uint32(seq), true
+		// bbolt keeps keys and values until commit: all our own.
+		enc := appendNum(nil, num)
+		if err := rb.Put(numberKey(nil, num), []byte(owner)); err != nil {
+			return 0, false, fmt.Errorf("owner dictionary: %w", err)
+		}
+		if err := rb.Put(dictKey(nil, dictOwner, owner), enc); err != nil {
+			return 0, false, fmt.Errorf("owner dictionary: %w", err)
+		}
 	}
 	t.cacheNum(owner, num, ok)
 	return num, ok, nil
@@ -188,21 +270,84 @@ func (t *tx) cacheNum(owner string, num uint32, ok bool) {
 	t.nextN = (t.nextN + 1) % len(t.nums)
 }
 
+// ownerName returns the owner of num (0: the empty owner).
+func (t *tx) ownerName(num uint32) (string, error) {
+	if num == 0 {
+		return "", nil
+	}
+	if v := t.seekExact(numberKey(t.key[:0], num)); v != nil {
+		return string(v), nil
+	}
+	return "", fmt.Errorf("owner number %d has no dictionary entry", num)
+}
+
+// numsOf returns the owner numbers with records of kind code, in number
+// order: one seek per owner, from its first key straight past its last.
+func (t *tx) numsOf(code byte) ([]uint32, error) {
+	var nums []uint32
+	next := append(t.key[:0], code)
+	for k, _ := t.cur.Seek(next); len(k) > 0 && k[0] == code; k, _ = t.cur.Seek(next) {
+		num, n, err := readNum(k[1:])
+		if err != nil || 1+n == len(k) {
+			return nil, errBadKey
+		}
+		nums = append(nums, num)
+		if num == math.MaxUint32 {
+			break
+		}
+		next = appendNum(append(t.key[:0], code), num+1)
+	}
+	return nums, nil
+}
+
+// ownersOf returns the owners with records of kind code, in byte order of
+// their names, the empty owner first.
+func (t *tx) ownersOf(code byte) ([]ownerNum, error) {
+	nums, err := t.numsOf(code)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ownerNum, 0, len(nums))
+	for _, num := range nums {
+		name, err := t.ownerName(num)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ownerNum{name, num})
+	}
+	slices.SortFunc(out, func(a, b ownerNum) int { return strings.Compare(a.name, b.name) })
+	return out, nil
+}
+
+// hasNum reports whether kind code holds a record of owner number num.
+func (t *tx) hasNum(code byte, num uint32) bool {
+	prefix := appendNum(append(t.key[:0], code), num)
+	k, _ := t.cur.Seek(prefix)
+	return bytes.HasPrefix(k, prefix)
+}
+
 // lookup returns the stored bytes of ref (nil: none), valid in this
 // transaction only.
 func (t *tx) lookup(ref core.Ref) ([]byte, error) {
-	if !t.flat {
+	switch t.layout {
+	case layoutNested:
 		return t.nestedGet(ref), nil
+	case layoutFlat1:
+		v, err := flat1Lookup(t.btx, ref)
+		if err != nil {
+			return nil, corruptErr(t.path, err)
+		}
+		return v, nil
 	}
-	b := t.kindBucket(ref.Kind)
-	if b == nil {
-		return nil, nil
+	code, ok, err := t.kindCode(ref.Kind, false)
+	if err != nil || !ok {
+		return nil, err
 	}
 	num, ok, err := t.ownerNum(ref.Owner, false)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return b.Get(appendKey(t.key[:0], num, ref.ID)), nil
+	return t.seekExact(recordKey(t.key[:0], code, num, ref.ID)), nil
 }
 
 // Get returns a copy of the record, or core.ErrNotFound.
@@ -248,6 +393,8 @@ func (t *tx) Peek(ref core.Ref, fn func(sealed []byte) error) error {
 
 var _ core.Peeker = (*tx)(nil)
 
+var errOldLayoutWrite = errors.New("store: the database is in an older layout; open it read-write once to convert it")
+
 // Put stores a copy of sealed under ref, replacing any previous value.
 func (t *tx) Put(ref core.Ref, sealed []byte) error {
 	if err := checkRef(ref); err != nil {
@@ -257,11 +404,15 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 		// A sealed record is never empty; storing nothing is a bug.
 		return errors.New("store: empty record")
 	}
-	if !t.flat {
-		return errNestedWrite
+	if t.layout != layoutFlat2 {
+		return errOldLayoutWrite
 	}
 	return t.do(func() error {
-		s, err := t.slot(ref.Kind, true)
+		rb, err := t.records(true)
+		if err != nil {
+			return fmt.Errorf("put: %w", err)
+		}
+		code, _, err := t.kindCode(ref.Kind, true)
 		if err != nil {
 			return fmt.Errorf("put: %w", err)
 		}
@@ -270,47 +421,62 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 			return fmt.Errorf("put: %w", err)
 		}
 		// bbolt keeps key and value until commit: both are our own.
-		key := appendKey(make([]byte, 0, maxNumLen+1+len(ref.ID)), num, ref.ID)
-		t.noteFill(s.b, ref.Kind, key)
-		if err := s.b.Put(key, bytes.Clone(sealed)); err != nil {
+		key := recordKey(make([]byte, 0, 1+maxNumLen+1+len(ref.ID)), code, num, ref.ID)
+		if num != 0 {
+			t.noteFill(code, key)
+		}
+		if err := rb.Put(key, bytes.Clone(sealed)); err != nil {
 			return fmt.Errorf("put: %w", err)
 		}
 		return nil
 	})
 }
 
-// noteFill sets the kind bucket's FillPercent, which bbolt applies when
-// it splits the pages this transaction wrote, at commit. It is 1 (pages
-// filled to the brim) when every key put into the bucket in this
-// transaction sorts after the bucket's last key before it (appends:
-// nothing will be written between them later). A new owner's records
-// always are, whatever their ids, its number being the highest: an
-// import's accounts then fill whole pages instead of leaving a trail of
-// half-empty ones. Otherwise, records put among existing ones, it stays at
-// bbolt's default, so a full page is not split into a full one and a
-// nearly empty one for each record (BenchmarkDBSize, ten imports of 100
-// accounts by one person: 625 bytes per account when any import of a
-// page's worth was put at 1, 500 so). The handle, and so the setting,
-// lasts for this transaction only.
-func (t *tx) noteFill(b *bbolt.Bucket, kind string, key []byte) {
-	i := slices.IndexFunc(t.fills, func(f fill) bool { return f.kind == kind })
+// noteFill sets the records bucket's FillPercent, which bbolt applies
+// when it splits the pages this transaction wrote, at commit. It is 1
+// (pages filled to the brim) when every record put in this transaction
+// sorts after the last record of its kind before it (appends: nothing
+// will be written between them later). A new owner's records always do,
+// whatever their ids, its number being the highest: an import's accounts
+// then fill whole pages instead of leaving a trail of half-empty ones.
+// Otherwise, records put among existing ones, it stays at bbolt's
+// default, so a full page is not split into a full one and a nearly empty
+// one for each record (BenchmarkDBSize, ten imports of 100 accounts by
+// one person: 625 bytes per account when any import of a page's worth
+// was put at 1, 500 so). The handle, and so the setting, lasts for this
+// transaction only. Dictionary entries do not count: a new owner's is
+// put among the others, but there is one per owner, not per record.
+func (t *tx) noteFill(code byte, key []byte) {
+	i := slices.IndexFunc(t.fills, func(f fill) bool { return f.code == code })
 	if i < 0 {
-		f := fill{kind: kind, appends: true}
-		if last, _ := b.Cursor().Last(); last != nil {
-			f.after = bytes.Clone(last)
-		}
-		t.fills = append(t.fills, f)
+		t.fills = append(t.fills, fill{code: code, after: t.lastOf(code), appends: true})
 		i = len(t.fills) - 1
 	}
-	f := &t.fills[i]
-	if f.appends && f.after != nil && bytes.Compare(key, f.after) <= 0 {
+	if f := &t.fills[i]; f.appends && f.after != nil && bytes.Compare(key, f.after) <= 0 {
 		f.appends = false
 	}
-	if f.appends {
-		b.FillPercent = 1.0
-	} else {
-		b.FillPercent = bbolt.DefaultFillPercent
+	t.rec.FillPercent = 1.0
+	for _, f := range t.fills {
+		if !f.appends {
+			t.rec.FillPercent = bbolt.DefaultFillPercent
+		}
 	}
+}
+
+// lastOf returns a copy of the last key of kind code (nil: it has none).
+func (t *tx) lastOf(code byte) []byte {
+	var k []byte
+	if code == maxKinds {
+		k, _ = t.cur.Last()
+	} else if k, _ = t.cur.Seek(append(t.key[:0], code+1)); k == nil {
+		k, _ = t.cur.Last()
+	} else {
+		k, _ = t.cur.Prev()
+	}
+	if len(k) == 0 || k[0] != code {
+		return nil
+	}
+	return bytes.Clone(k)
 }
 
 // Delete removes the record, or returns core.ErrNotFound. An owner left
@@ -320,26 +486,29 @@ func (t *tx) Delete(ref core.Ref) error {
 	if err := checkRef(ref); err != nil {
 		return err
 	}
-	if !t.flat {
-		return errNestedWrite
+	if t.layout != layoutFlat2 {
+		return errOldLayoutWrite
 	}
 	return t.do(func() error {
-		b := t.kindBucket(ref.Kind)
-		if b == nil {
+		code, ok, err := t.kindCode(ref.Kind, false)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return core.ErrNotFound
 		}
 		num, ok, err := t.ownerNum(ref.Owner, false)
 		if err != nil {
 			return err
 		}
-		key := appendKey(t.key[:0], num, ref.ID)
-		if !ok || b.Get(key) == nil {
+		key := recordKey(t.key[:0], code, num, ref.ID)
+		if !ok || t.seekExact(key) == nil {
 			return core.ErrNotFound
 		}
-		if err := b.Delete(key); err != nil {
+		if err := t.rec.Delete(key); err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
-		if num == 0 || hasNum(b, num, t.key[:0]) {
+		if num == 0 || t.hasNum(code, num) {
 			return nil
 		}
 		return t.forgetIfGone(ref.Owner, num)
@@ -349,31 +518,24 @@ func (t *tx) Delete(ref core.Ref) error {
 // forgetIfGone drops owner's dictionary entries when no kind holds a
 // record of its number any more.
 func (t *tx) forgetIfGone(owner string, num uint32) error {
-	gone := true
-	err := t.btx.ForEach(func(name []byte, b *bbolt.Bucket) error {
-		if !isReserved(name) && hasNum(b, num, t.key[:0]) {
-			gone = false
-			return errStop
+	kinds, err := t.allKinds()
+	if err != nil {
+		return err
+	}
+	for _, k := range kinds {
+		if t.hasNum(k.code, num) {
+			return nil
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return err
 	}
-	if !gone {
-		return nil
+	if err := t.rec.Delete(dictKey(t.key[:0], dictOwner, owner)); err != nil {
+		return fmt.Errorf("delete: owner dictionary: %w", err)
 	}
-	if err := t.openDict(true, true); err != nil {
-		return err
-	}
-	if err := t.dict.forget(owner, num); err != nil {
-		return fmt.Errorf("delete: %w", err)
+	if err := t.rec.Delete(numberKey(t.key[:0], num)); err != nil {
+		return fmt.Errorf("delete: owner dictionary: %w", err)
 	}
 	t.cacheNum(owner, 0, false)
 	return nil
 }
-
-var errStop = errors.New("stop")
 
 // List returns the ids under kind and owner in byte order; none is not an
 // error.
@@ -383,21 +545,30 @@ func (t *tx) List(kind, owner string) ([]string, error) {
 	}
 	var ids []string
 	err := t.do(func() error {
-		if !t.flat {
+		switch t.layout {
+		case layoutNested:
 			ids = t.nestedList(kind, owner)
 			return nil
-		}
-		b := t.kindBucket(kind)
-		if b == nil {
+		case layoutFlat1:
+			var err error
+			if ids, err = flat1List(t.btx, kind, owner); err != nil {
+				return corruptErr(t.path, err)
+			}
 			return nil
+		}
+		code, ok, err := t.kindCode(kind, false)
+		if err != nil || !ok {
+			return err
 		}
 		num, ok, err := t.ownerNum(owner, false)
 		if err != nil || !ok {
 			return err
 		}
-		prefix := appendNum(t.key[:0], num)
-		c := b.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		prefix := appendNum(append(t.key[:0], code), num)
+		for k, v := t.cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = t.cur.Next() {
+			if v == nil { // a nested bucket, not ours
+				continue
+			}
 			id, err := readID(k[len(prefix):])
 			if err != nil {
 				return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
@@ -420,18 +591,22 @@ func (t *tx) Owners(kind string) ([]string, error) {
 	}
 	var owners []string
 	err := t.do(func() error {
-		if !t.flat {
+		switch t.layout {
+		case layoutNested:
 			owners = t.nestedOwners(kind)
 			return nil
-		}
-		b := t.kindBucket(kind)
-		if b == nil {
+		case layoutFlat1:
+			var err error
+			if owners, err = flat1Owners(t.btx, kind); err != nil {
+				return corruptErr(t.path, err)
+			}
 			return nil
 		}
-		if err := t.openDict(false, true); err != nil {
+		code, ok, err := t.kindCode(kind, false)
+		if err != nil || !ok {
 			return err
 		}
-		found, err := ownersOf(b, t.dict)
+		found, err := t.ownersOf(code)
 		if err != nil {
 			return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
 		}
@@ -453,32 +628,36 @@ func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte
 	return s.View(ctx, func(ctx2 core.Tx) error {
 		t := ctx2.(*tx)
 		return t.do(func() error {
-			if !t.flat {
+			switch t.layout {
+			case layoutNested:
 				return nestedForEach(t.btx, fn)
-			}
-			if err := t.openDict(false, true); err != nil {
+			case layoutFlat1:
+				err := flat1ForEach(t.btx, fn)
+				if errors.Is(err, errFlat1Damaged) {
+					return corruptErr(t.path, err)
+				}
 				return err
 			}
-			return t.btx.ForEach(func(kind []byte, kb *bbolt.Bucket) error {
-				if isReserved(kind) {
-					return nil
-				}
-				owners, err := ownersOf(kb, t.dict)
+			kinds, err := t.allKinds()
+			if err != nil {
+				return err
+			}
+			var run []record
+			for _, kind := range kinds {
+				owners, err := t.ownersOf(kind.code)
 				if err != nil {
-					return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
+					return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind.name, err))
 				}
-				c := kb.Cursor()
-				var run []record
 				for _, o := range owners {
-					prefix := appendNum(t.key[:0], o.num)
+					prefix := appendNum(append(t.key[:0], kind.code), o.num)
 					run = run[:0]
-					for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+					for k, v := t.cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = t.cur.Next() {
 						if v == nil { // a nested bucket, not ours
 							continue
 						}
 						id, err := readID(k[len(prefix):])
 						if err != nil {
-							return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, err))
+							return corruptErr(t.path, fmt.Errorf("kind %q: %w", kind.name, err))
 						}
 						run = append(run, record{id, v})
 					}
@@ -487,13 +666,13 @@ func (s *Store) ForEach(ctx context.Context, fn func(ref core.Ref, sealed []byte
 						slices.SortFunc(run, cmpRecord)
 					}
 					for _, r := range run {
-						if err := fn(core.Ref{Kind: string(kind), Owner: o.name, ID: r.id}, r.sealed); err != nil {
+						if err := fn(core.Ref{Kind: kind.name, Owner: o.name, ID: r.id}, r.sealed); err != nil {
 							return err
 						}
 					}
 				}
-				return nil
-			})
+			}
+			return nil
 		})
 	})
 }
