@@ -28,7 +28,7 @@ type tx struct {
 	// whose stack grows from nothing.
 	rec     *bbolt.Bucket
 	recOpen bool
-	cur     *bbolt.Cursor
+	cur     bbolt.Cursor // a copy of rec.Cursor(): one allocation fewer than keeping bbolt's pointer
 	// kinds and nums cache kind codes and owner numbers looked up or
 	// given here (a /code reads several records of one person).
 	kinds [4]kindSlot
@@ -113,7 +113,7 @@ func (t *tx) records(create bool) (*bbolt.Bucket, error) {
 	}
 	t.recOpen = true
 	if t.rec != nil {
-		t.cur = t.rec.Cursor()
+		t.cur = *t.rec.Cursor()
 	}
 	return t.rec, nil
 }
