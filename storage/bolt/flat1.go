@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -200,16 +199,7 @@ func flat1OwnersOf(b *bbolt.Bucket, d flat1Dict) ([]ownerNum, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ownerNum, 0, len(nums))
-	for _, num := range nums {
-		name, err := d.owner(num)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ownerNum{name, num})
-	}
-	slices.SortFunc(out, func(a, b ownerNum) int { return strings.Compare(a.name, b.name) })
-	return out, nil
+	return namedOwners(nums, d.owner)
 }
 
 // splitKey returns the owner number of a flat-1 key and its stored id.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -406,4 +407,20 @@ var errDictDamaged = errors.New("owner dictionary entry is not an owner number")
 type ownerNum struct {
 	name string
 	num  uint32
+}
+
+// namedOwners names each owner number through name and returns them in
+// byte order of their names (the order Owners and ForEach give), the
+// empty owner first: numbers follow arrival, not names.
+func namedOwners(nums []uint32, name func(uint32) (string, error)) ([]ownerNum, error) {
+	out := make([]ownerNum, 0, len(nums))
+	for _, num := range nums {
+		n, err := name(num)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ownerNum{n, num})
+	}
+	slices.SortFunc(out, func(a, b ownerNum) int { return strings.Compare(a.name, b.name) })
+	return out, nil
 }

@@ -307,16 +307,7 @@ func (t *tx) ownersOf(code byte) ([]ownerNum, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ownerNum, 0, len(nums))
-	for _, num := range nums {
-		name, err := t.ownerName(num)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ownerNum{name, num})
-	}
-	slices.SortFunc(out, func(a, b ownerNum) int { return strings.Compare(a.name, b.name) })
-	return out, nil
+	return namedOwners(nums, t.ownerName)
 }
 
 // hasNum reports whether kind code holds a record of owner number num.
