@@ -92,3 +92,63 @@ func BenchmarkOpenNoCheck(b *testing.B) {
 		db.Close()
 	}
 }
+
+// BenchmarkViewPeek3 is the storage part of a /code: one read transaction
+// that finds three records (a person's key, their index, one account)
+// among the 1,000 of benchDB, through this package's Store.
+func BenchmarkViewPeek3(b *testing.B) {
+	s, refs := benchDB(b)
+	ctx := context.Background()
+	want := [3]core.Ref{refs[3], refs[503], refs[997]}
+	n := 0
+	fn := func(v []byte) error { n += len(v); return nil }
+	view := func(tx core.Tx) error {
+		p := tx.(core.Peeker)
+		for _, r := range want {
+			if err := p.Peek(r, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.View(ctx, view); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBoltViewSeek3 is the same reads with bbolt alone: what any
+// read of three records costs before this package does anything (Begin,
+// the bucket, a cursor and three seeks).
+func BenchmarkBoltViewSeek3(b *testing.B) {
+	s, _ := benchDB(b)
+	var keys [][]byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket([]byte(recordsBucket)).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil || len(keys) < 1000 {
+		b.Fatal(len(keys), err)
+	}
+	want := [3][]byte{keys[3], keys[len(keys)/2], keys[len(keys)-3]}
+	n := 0
+	view := func(tx *bbolt.Tx) error {
+		c := tx.Bucket([]byte(recordsBucket)).Cursor()
+		for _, k := range want {
+			_, v := c.Seek(k)
+			n += len(v)
+		}
+		return nil
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.db.View(view); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

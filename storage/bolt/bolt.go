@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -113,6 +114,9 @@ type Store struct {
 	// onMigratePut (tests) runs before each record's put in the layout
 	// conversion; its error aborts it.
 	onMigratePut func(n int) error
+
+	dict    *dictCache // see dictCache
+	writeMu sync.Mutex // held by a write until dict has caught up with it
 }
 
 // backgroundCheck is the state of Options.CheckInBackground's check.
@@ -179,7 +183,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly, onMigratePut: opts.onMigratePut}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly, onMigratePut: opts.onMigratePut, dict: newDictCache()}
 	if checkLater > 0 {
 		// The layout is converted once the check has passed (a damaged
 		// file is never rewritten); until then views read the nested
@@ -510,13 +514,20 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 			err = corruptErr(s.path, panicReason(r))
 		}
 	}()
+	// The dictionary cache's generation is read before the snapshot is
+	// taken (dictCache says why).
+	gen := s.dict.gen.Load()
+	var forgot []string
 	body := func(btx *bbolt.Tx) error {
 		lay := layoutFlat2
 		if !flat {
 			lay = layoutOf(btx)
 		}
 		t := &tx{btx: btx, path: s.path, layout: lay}
-		defer func() { t.done = true }()
+		if !writable && lay == layoutFlat2 {
+			t.dict, t.gen = s.dict, gen
+		}
+		defer func() { t.done, forgot = true, t.forgot }()
 		inFn = true
 		ferr := fn(t)
 		inFn = false
@@ -529,7 +540,7 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 		return ferr
 	}
 	if writable {
-		err = s.db.Update(body)
+		err = s.update(body, &forgot)
 	} else {
 		err = s.db.View(body)
 	}
@@ -541,6 +552,17 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(core.Tx) error) 
 		op = "update"
 	}
 	return pathErr(op, s.path, err)
+}
+
+// update runs body in a write transaction and then takes the owners it
+// forgot out of the dictionary cache, holding writeMu throughout: the next
+// write could give them back new numbers. A panic in body is passed on
+// with the lock released.
+func (s *Store) update(body func(*bbolt.Tx) error, forgot *[]string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	defer func() { s.dict.forget(*forgot) }()
+	return s.db.Update(body)
 }
 
 // Backup writes a consistent copy of the whole database to w while the

@@ -37,6 +37,13 @@ type tx struct {
 	nextN int
 	key   [96]byte // scratch for lookup keys (never for Put's, bbolt keeps those)
 	fills []fill   // kinds written (Put), for noteFill
+
+	// dict is the Store's cache of the dictionaries (reads only: nil in a
+	// write) and gen its generation when this snapshot was taken; forgot
+	// is the owners this write took out of the owner dictionary.
+	dict   *dictCache
+	gen    uint64
+	forgot []string
 }
 
 // kindSlot is a cached kind code; ok false caches "no code".
@@ -142,11 +149,19 @@ func (t *tx) kindCode(kind string, create bool) (code byte, ok bool, err error) 
 	if err != nil || rb == nil {
 		return 0, false, err
 	}
+	if t.dict != nil {
+		if code, ok := t.dict.kind(kind); ok {
+			return code, true, nil
+		}
+	}
 	if v := t.seekExact(dictKey(t.key[:0], dictKind, kind)); v != nil {
 		if len(v) != 1 || v[0] == dictCode {
 			return 0, false, corruptErr(t.path, fmt.Errorf("kind %q: %w", kind, errKindDamaged))
 		}
 		code, ok = v[0], true
+		if t.dict != nil {
+			t.dict.addKind(t.gen, kind, code)
+		}
 	} else if create {
 		if code, err = t.newKindCode(); err != nil {
 			return 0, false, err
@@ -231,12 +246,20 @@ func (t *tx) ownerNum(owner string, create bool) (num uint32, ok bool, err error
 	if err != nil || rb == nil {
 		return 0, false, err
 	}
+	if t.dict != nil {
+		if num, ok := t.dict.owner(owner); ok {
+			return num, true, nil
+		}
+	}
 	if v := t.seekExact(dictKey(t.key[:0], dictOwner, owner)); v != nil {
 		n := 0
 		if num, n, err = readNum(v); err != nil || n != len(v) || num == 0 {
 			return 0, false, corruptErr(t.path, errDictDamaged)
 		}
 		ok = true
+		if t.dict != nil {
+			t.dict.addOwner(t.gen, owner, num)
+		}
 	} else if create {
 		seq, err := rb.NextSequence()
 		if err != nil {
@@ -531,6 +554,7 @@ func (t *tx) forgetIfGone(owner string, num uint32) error {
 		return fmt.Errorf("delete: owner dictionary: %w", err)
 	}
 	t.cacheNum(owner, 0, false)
+	t.forgot = append(t.forgot, owner)
 	return nil
 }
 
