@@ -10,7 +10,14 @@ import (
 
 // Layout of the account index.
 //
-// Version 2 (written now): version byte, entry count, then per entry a
+// Version 3 (written now): as version 2, but the strings label, issuer and
+// user are each either spelled out or a reference to the same field of an
+// earlier entry (see strRef). One person's accounts mostly repeat a few
+// user names (the same e-mail address at every service): spelled out they
+// were a third of the index, and 50 accounts' index took two pairs of 2
+// KiB pages where one pair and a half now do (issue 21).
+//
+// Version 2 (still read): version byte, entry count, then per entry a
 // flags number (bit 0: confirmed; bit 1: the id is 16 lower-case hex
 // digits, stored as its 8 bytes; bit 2: the fingerprint is canonical
 // base64url of 16 bytes, stored as those bytes; bits 3-4: the kind, 0 for
@@ -18,8 +25,8 @@ import (
 // issuer, user, the kind's string when its code is 0, the fingerprint (16
 // bytes, or a string) and the numbers recovery codes, recovery codes left.
 // The ids and fingerprints of authbot's own making take half the bytes of
-// their text, and kinds a byte less than their name: a fifth of the index
-// (issue 21). The sealing around it is the same.
+// their text, and kinds a byte less than their name: a fifth of the index.
+// The sealing around each version is the same.
 //
 // Version 1 (still read): version byte, entry count, then per entry the
 // strings id, label, issuer, user, kind, fingerprint and the numbers flags
@@ -28,7 +35,8 @@ import (
 // See codec.go for why it is binary.
 const (
 	indexV1      = 1
-	indexVersion = 2
+	indexV2      = 2
+	indexVersion = 3
 )
 
 const (
@@ -99,6 +107,7 @@ func encodeIndex(entries []indexEntry) []byte {
 	e := encoder{b: make([]byte, 0, n)}
 	e.byte(indexVersion)
 	e.uint(uint64(len(entries)))
+	var refs stringRefs
 	for i := range entries {
 		x := &entries[i]
 		id, idOK := hexID(x.ID)
@@ -120,9 +129,9 @@ func encodeIndex(entries []indexEntry) []byte {
 		} else {
 			e.str(x.ID)
 		}
-		e.str(x.Label)
-		e.str(x.Issuer)
-		e.str(x.User)
+		refs.put(&e, fieldLabel, x.Label, i)
+		refs.put(&e, fieldIssuer, x.Issuer, i)
+		refs.put(&e, fieldUser, x.User, i)
 		if kc == 0 {
 			e.str(string(x.Kind))
 		}
@@ -140,7 +149,7 @@ func encodeIndex(entries []indexEntry) []byte {
 func decodeIndex(plain []byte) ([]indexEntry, error) {
 	d := newDecoder(plain)
 	v := d.byte()
-	if v != indexVersion && v != indexV1 {
+	if v != indexVersion && v != indexV2 && v != indexV1 {
 		return nil, fmt.Errorf("%w: account index version %d", errRecordFormat, v)
 	}
 	// Each entry takes at least 9 bytes: a damaged count cannot make us
@@ -161,7 +170,13 @@ func decodeIndex(plain []byte) ([]indexEntry, error) {
 			} else {
 				x.ID = d.str()
 			}
-			x.Label, x.Issuer, x.User = d.str(), d.str(), d.str()
+			if v == indexV2 {
+				x.Label, x.Issuer, x.User = d.str(), d.str(), d.str()
+			} else {
+				x.Label = d.strRef(entries[:i], fieldLabel)
+				x.Issuer = d.strRef(entries[:i], fieldIssuer)
+				x.User = d.strRef(entries[:i], fieldUser)
+			}
 			x.Kind = d.kind(flags >> entryKindShift)
 			if flags&entryRawFP != 0 {
 				x.Fingerprint = base64.RawURLEncoding.EncodeToString(d.fixed(16))
@@ -179,6 +194,79 @@ func decodeIndex(plain []byte) ([]indexEntry, error) {
 		return nil, err
 	}
 	return entries, nil
+}
+
+// The string fields of an index entry that version 3 may refer back to.
+const (
+	fieldLabel = iota
+	fieldIssuer
+	fieldUser
+	numRefFields
+)
+
+func (x *indexEntry) field(f int) string {
+	switch f {
+	case fieldLabel:
+		return x.Label
+	case fieldIssuer:
+		return x.Issuer
+	}
+	return x.User
+}
+
+// stringRefs remembers, per field, the last entry that held each string,
+// for encodeIndex.
+type stringRefs [numRefFields]map[string]int
+
+// put appends field f of entry i, whose value is s: a uvarint h, then for
+// even h the h/2 bytes of s, while an odd h says s is the same field's
+// value h/2 entries back. The nearest earlier entry is referred to, so a
+// string repeated from one entry to the next takes one byte, and so does
+// one last seen up to 63 entries back. The empty string is always spelled
+// out (one byte either way).
+func (r *stringRefs) put(e *encoder, f int, s string, i int) {
+	if s == "" {
+		e.uint(0)
+		return
+	}
+	if r[f] == nil {
+		r[f] = map[string]int{}
+	}
+	if last, ok := r[f][s]; ok {
+		e.uint(uint64(i-last)<<1 | 1)
+	} else {
+		e.uint(uint64(len(s)) << 1)
+		e.b = append(e.b, s...)
+	}
+	r[f][s] = i
+}
+
+// strRef reads what stringRefs.put wrote for field f of the entry after
+// prev (the entries decoded so far). A reference shares the earlier
+// entry's string: no copy.
+func (d *decoder) strRef(prev []indexEntry, f int) string {
+	h := d.uint()
+	if h&1 == 0 {
+		n := h >> 1
+		if d.err == nil && n > uint64(len(d.b)-d.pos) {
+			d.fail()
+		}
+		if d.err != nil {
+			return ""
+		}
+		d.pos += int(n)
+		return d.s[d.pos-int(n) : d.pos]
+	}
+	back := h >> 1
+	if back == 0 || back > uint64(len(prev)) {
+		d.fail()
+		return ""
+	}
+	s := prev[len(prev)-int(back)].field(f)
+	if s == "" {
+		d.fail() // put spells the empty string out: one form per record
+	}
+	return s
 }
 
 // Layout of an account record.

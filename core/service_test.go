@@ -407,6 +407,10 @@ func TestIndexCodecRoundTripAndDamage(t *testing.T) {
 		// newID and OpaqueID forms, stored as their bytes; an unknown kind spelled out.
 		{Summary: Summary{ID: "0123456789abcdef", Label: "steam", Kind: otp.Steam}, Fingerprint: "AAECAwQFBgcICQoLDA0ODw"},
 		{Summary: Summary{ID: "0123456789ABCDEF", Label: "odd", Kind: "motp"}, Fingerprint: "AAECAwQFBgcICQoLDA0ODx"},
+		// Repeated issuer and users: references to earlier entries.
+		{Summary: Summary{ID: "c3", Label: "binance-2", Issuer: "Binance", User: "bob@example.org", Kind: otp.TOTP}, Fingerprint: "fp3"},
+		{Summary: Summary{ID: "d4", Label: "vpn-2", User: "ann@example.org", Kind: otp.TOTP}, Fingerprint: "fp4"},
+		{Summary: Summary{ID: "e5", Label: "mail", Issuer: "Binance", User: "ann@example.org", Kind: otp.TOTP}, Fingerprint: "fp5"},
 	}
 	b := encodeIndex(in)
 	out, err := decodeIndex(b)
@@ -423,6 +427,46 @@ func TestIndexCodecRoundTripAndDamage(t *testing.T) {
 	}
 	if _, err := decodeIndex(append(bytes.Clone(b), 0)); err == nil {
 		t.Fatal("trailing byte accepted")
+	}
+	if n := bytes.Count(b, []byte("ann@example.org")); n != 1 {
+		t.Errorf("a user repeated in three entries is spelled out %d times, want 1", n)
+	}
+}
+
+// TestIndexStringReferences: a version 3 reference must name an earlier
+// entry's non-empty string; any other is damage.
+func TestIndexStringReferences(t *testing.T) {
+	entry := func(e *encoder, label, issuer []byte) {
+		e.uint(entryHexID | 1<<entryKindShift)
+		e.b = append(e.b, make([]byte, 8)...)
+		e.b = append(e.b, label...)
+		e.b = append(e.b, issuer...)
+		e.uint(0) // user
+		e.str("fp")
+		e.uint(0)
+		e.uint(0)
+	}
+	index := func(label, issuer []byte) []byte {
+		e := &encoder{}
+		e.byte(indexVersion)
+		e.uint(2)
+		entry(e, []byte{2 << 1, 'g', 'h'}, []byte{0})
+		entry(e, label, issuer)
+		return e.b
+	}
+	got, err := decodeIndex(index([]byte{1<<1 | 1}, []byte{0}))
+	if err != nil || len(got) != 2 || got[1].Label != "gh" || got[1].Issuer != "" {
+		t.Fatalf("a reference to the entry before: %+v, %v", got, err)
+	}
+	for name, fields := range map[string][2][]byte{
+		"zero entries back":      {{0<<1 | 1}, {0}},
+		"before the first entry": {{2<<1 | 1}, {0}},
+		"far beyond the entries": {{0xff, 0xff, 0x03}, {0}},
+		"to an empty string":     {{0}, {1<<1 | 1}},
+	} {
+		if _, err := decodeIndex(index(fields[0], fields[1])); err == nil {
+			t.Errorf("a reference %s decoded", name)
+		}
 	}
 }
 
@@ -447,6 +491,30 @@ func TestCodecsReadVersion1(t *testing.T) {
 	}
 	if again, err := decodeIndex(encodeIndex(idx)); err != nil || !slices.Equal(again, idx) || len(encodeIndex(idx)) >= len(e.b) {
 		t.Errorf("v1 index re-encoded: %+v, %v (%d bytes, v1 %d)", again, err, len(encodeIndex(idx)), len(e.b))
+	}
+
+	// Version 2 (before string references): every string spelled out.
+	e = encoder{}
+	e.byte(indexV2)
+	e.uint(2)
+	for _, label := range []string{"binance", "github"} {
+		e.uint(entryConfirmed | entryHexID | entryRawFP | 1<<entryKindShift)
+		e.b = append(e.b, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef)
+		e.str(label)
+		e.str("Binance")
+		e.str("ann@example.org")
+		e.b = append(e.b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+		e.uint(3)
+		e.uint(2)
+	}
+	idx, err = decodeIndex(e.b)
+	want2 := want
+	want2.Label = "github"
+	if err != nil || !slices.Equal(idx, []indexEntry{want, want2}) {
+		t.Fatalf("v2 index: %+v, %v", idx, err)
+	}
+	if again, err := decodeIndex(encodeIndex(idx)); err != nil || !slices.Equal(again, idx) || len(encodeIndex(idx)) >= len(e.b) {
+		t.Errorf("v2 index re-encoded: %+v, %v (%d bytes, v2 %d)", again, err, len(encodeIndex(idx)), len(e.b))
 	}
 
 	e = encoder{}
