@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/authbot/authbot/core/seal"
 )
 
 // People added at runtime.
@@ -197,9 +195,9 @@ func (s *Service) addIdentity(tx Tx, name, by string, id Identity) error {
 		return err
 	}
 	if !ok {
-		// A new invitee: a new random storage id, never one derived from
-		// the name (owners.go).
-		owner, err := seal.NewID()
+		// A new invitee: a new storage id, never one derived from the
+		// name (owners.go).
+		owner, err := newOwnerID(tx)
 		if err != nil {
 			return err
 		}
