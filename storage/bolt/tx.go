@@ -460,12 +460,14 @@ func (t *tx) Put(ref core.Ref, sealed []byte) error {
 // was put at 1, 500 so). The handle, and so the setting, lasts for this
 // transaction only. Dictionary entries do not count (a new owner's is
 // put among the others, but there is one per owner, not per record), nor
-// do records of the empty owner: core's registries of people (person,
-// people, keypair) are keyed by random ids, and with one FillPercent for
-// every kind a new person's import would put its accounts' pages at
-// bbolt's default too (BenchmarkDBSize 1000x50: 452 B/account instead of
-// 277; their own pages, split full and nearly empty, cost the 277 against
-// flat-1's 267, where each kind's bucket had its own setting).
+// do records of the empty owner: core's people records are keyed by a
+// keyed hash of the name, and with one FillPercent for every kind a new
+// person's import would put its accounts' pages at bbolt's default too
+// (BenchmarkDBSize 1000x50: 452 B/account instead of 277; their own
+// pages, split full and nearly empty, cost the 277 against flat-1's 267,
+// where each kind's bucket had its own setting, until core's owner ids,
+// and so the keys of person and keypair records and of the owner
+// dictionary, came to follow each other).
 func (t *tx) noteFill(code byte, key []byte) {
 	i := slices.IndexFunc(t.fills, func(f fill) bool { return f.code == code })
 	if i < 0 {
