@@ -23,7 +23,7 @@ import (
 // are migrated in place: at start-up every people record without an owner
 // gets the id its records already live under, and a config user with no
 // people record adopts that id the first time they are seen, but only when
-// data exists under it. Runtime people always get a random id when they
+// data exists under it. Runtime people always get a new id when they
 // join, so an invite can never adopt anyone's data.
 
 // LocalPerson is the person of `authbot chat` and `authbot import`.
@@ -122,7 +122,7 @@ func nextOwnerSeq(seq []byte) bool {
 }
 
 // ownerOf returns person's owner id inside tx. A person never seen gets
-// "" without create, and with create a new random id kept in a new people
+// "" without create, and with create a new id kept in a new people
 // record (Config: first seen without an invite). Errors: a Store error or
 // a *CorruptRecordError.
 func (s *Service) ownerOf(tx Tx, person string, create bool) (string, error) {

@@ -47,7 +47,7 @@ import (
 // master key rotation replaces (rotate.go re-seals every such record).
 // "ids(x)" is seal.OpaqueID under the lookup key: a keyed hash, so the
 // file holds no names and no record can be found without the key. A vault
-// id is ids("vault:"+lower name); an owner id is random (owners.go), or
+// id is ids("vault:"+lower name); an owner id is new (newOwnerID), or
 // ids("person:"+name) in databases from before random ids (legacyOwner).
 // A secret's fingerprint in an index is OpaqueID(data or vault key,
 // "secret:"+secret).
