@@ -31,7 +31,7 @@ micro=(
 	"core/otp    ^BenchmarkCodeTOTP$/^SHA1$"
 	"core/seal   ^BenchmarkOpen200B$"
 	"core        ^Benchmark(Code|AuditFlush)$"
-	"storage/bolt ^BenchmarkOpen(No)?Check$"
+	"storage/bolt ^Benchmark(Open(No)?Check|BoltViewSeek3|ViewPeek3)$"
 )
 for m in "${micro[@]}"; do
 	read -r pkg _ <<<"$m"
@@ -88,6 +88,7 @@ function median(a, n,   i, j, t) {
 /^BenchmarkOpen200B/       { open[++no] = $3 }
 /^BenchmarkCode(-[0-9]+)?[ \t]/ { code[++nc] = $3; for (i = 4; i < NF; i++) if ($(i + 1) == "allocs/op") allocs = $i }
 /^BenchmarkAuditFlush(-[0-9]+)?[ \t]/ { flush[++nf] = $3 }
+/^BenchmarkBoltViewSeek3(-[0-9]+)?[ \t]/ { bolt[++nb] = $3 }
 END {
 	if (!nt || !no || !nc) exit
 	t = median(totp, nt); o = median(open, no); c = median(code, nc)
@@ -97,5 +98,11 @@ END {
 	if (nf) {
 		f = median(flush, nf) / 256
 		printf "  of which the audit flush share %.0f ns; without it %.0f ns = %.1f x floor\n", f, c - f, (c - f) / (t + o)
+	}
+	# What bbolt alone takes to read the three records of a /code (Begin, the
+	# bucket, a cursor, three seeks), before authbot does anything.
+	if (nb) {
+		v = median(bolt, nb)
+		printf "  bbolt alone reading three records (BoltViewSeek3) %.0f ns = %.1f x floor\n", v, v / (t + o)
 	}
 }' "$OUT"
