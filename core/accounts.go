@@ -31,7 +31,8 @@ type Code struct {
 	// countdown ring); zero for HOTP.
 	Period time.Duration
 	// Next is the code that follows at ValidUntil (TOTP and Steam), so a
-	// person with seconds left can type that one instead; "" for HOTP.
+	// person with seconds left can type that one instead: set when less
+	// than NextCodeWithin is left; "" otherwise and for HOTP.
 	Next string
 }
 
@@ -424,18 +425,30 @@ func (s *Service) code(a *Account) (Code, error) {
 
 // codeOf is the current code of the account p belongs to, shown as sum.
 func (s *Service) codeOf(p *otp.Params, sum Summary) (Code, error) {
-	// One keyed HMAC for both codes: the next one is a second counter.
-	c, next, until, err := otp.CodeAndNext(*p, s.now())
+	now := s.now()
+	c, until, err := otp.Code(*p, now)
 	if err != nil {
 		return Code{}, fmt.Errorf("code for account %s: %w", sum.ID, err)
 	}
 	out := Code{Account: sum, Code: c, ValidUntil: until}
 	if p.Kind != otp.HOTP {
 		out.Period = time.Duration(p.Period) * time.Second
-		out.Next = next
+		// The next code only when it is wanted: it was a second HMAC,
+		// a third of BenchmarkCode's floor, for every code.
+		if until.Sub(now) < NextCodeWithin {
+			if next, _, err := otp.Code(*p, until); err == nil {
+				out.Next = next // none past the end of time
+			}
+		}
 	}
 	return out, nil
 }
+
+// NextCodeWithin is how little time a code must have left for Code to come
+// with the next one (Code.Next): a person with a few seconds left types
+// that one instead. bots/commands offers it under 5 s; the second more
+// covers the moments between making the code and the reply.
+const NextCodeWithin = 6 * time.Second
 
 // Codes returns the current codes of all time-based accounts, and the HOTP
 // accounts with an empty Code (their counter only moves on request).

@@ -630,3 +630,33 @@ func FuzzDecodeAccount(f *testing.F) {
 		}
 	})
 }
+
+// A code comes with the next one only when less than NextCodeWithin is
+// left, and that one is the code of the next time step.
+func TestCodeNextOnlyNearTheEnd(t *testing.T) {
+	svc, _, clock, _ := newTestService(t)
+	mustAdd(t, svc, "alice", "binance", totpKey("Binance", rfcSecret))
+	step := time.Unix(1_800_000_000, 0) // a step starts here (30 s steps)
+	for _, c := range []struct {
+		at       time.Duration // into the step
+		wantNext bool
+	}{
+		{0, false},
+		{30*time.Second - NextCodeWithin, false}, // exactly NextCodeWithin left
+		{30*time.Second - NextCodeWithin + time.Millisecond, true},
+		{29 * time.Second, true},
+	} {
+		clock.Set(step.Add(c.at))
+		got, err := svc.Code(context.Background(), "alice", "binance")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := totp.GenerateCode(otp.EncodeSecret(rfcSecret), step.Add(30*time.Second))
+		switch {
+		case !c.wantNext && got.Next != "":
+			t.Errorf("%v into the step: next code %q given", c.at, got.Next)
+		case c.wantNext && got.Next != want:
+			t.Errorf("%v into the step: next code %q, want %q", c.at, got.Next, want)
+		}
+	}
+}

@@ -91,7 +91,8 @@ func (h *Handler) secondsLeft(c core.Code) int {
 }
 
 // nextCodeUnder: a code with fewer seconds left than this comes with the
-// next one, since typing it takes a few seconds.
+// next one, since typing it takes a few seconds. core gives the next code
+// under core.NextCodeWithin, which must be longer (TestNextCodeOffered).
 const nextCodeUnder = 5
 
 func (h *Handler) codeReply(req Request, c core.Code) Reply {
