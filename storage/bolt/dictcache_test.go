@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/authbot/authbot/core"
@@ -22,11 +21,7 @@ func TestDictCacheFollowsAForgottenOwner(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := openT(t, dbPath(t), Options{})
 			alice := core.Ref{Kind: "account", Owner: "alice", ID: "0123456789abcdef"}
 			bob := core.Ref{Kind: "account", Owner: "bob", ID: "0123456789abcdef"}
 			put := func(ref core.Ref, v string) {
@@ -90,11 +85,7 @@ func TestDictCacheFollowsAForgottenOwner(t *testing.T) {
 // finds what a later write adds.
 func TestDictCacheMissThenWrite(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "authbot.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openT(t, dbPath(t), Options{})
 	ref := core.Ref{Kind: "index", Owner: "carol", ID: "x"}
 	read := func() error {
 		return s.View(ctx, func(tx core.Tx) error { _, err := tx.Get(ref); return err })
