@@ -118,3 +118,49 @@ func TestServeCrashLoopEnds(t *testing.T) {
 	// bob, who sent nothing bad, is served too.
 	e.sayWant(bob, "/list", "")
 }
+
+// TestServeCrashInSpan: the poison update arrives while the bot long-polls,
+// so the record covers it only by its span (its handler starts without a
+// write of its own), and bob writes while the bot is down, into the same
+// span. The next start cannot tell which of the two the crashed run had
+// fetched: it handles them one at a time, so the second crash names the
+// poison alone. The third start skips the poison, tells alice, and
+// answers bob.
+func TestServeCrashInSpan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	api := telegramtest.New(token)
+	defer api.Close()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, api.URL(), 0, "2m")
+	e := e2e{t, api}
+	const poison = "/poison"
+
+	p := startCrashing(t, cfg, poison)
+	e.say(alice, "/add github "+githubKey) // the bot has seen an id: a span follows it
+	api.SendText(telegramtest.Private(alice), telegramtest.User{ID: alice}, poison)
+	waitExit(t, p) // first crash
+	api.SendText(telegramtest.Private(bob), telegramtest.User{ID: bob}, "/list")
+
+	n := api.NumCalls()
+	p = startCrashing(t, cfg, poison)
+	waitExit(t, p) // the poison, handled alone: second crash
+	for _, c := range api.Calls()[n:] {
+		if sendTo(bob)(c) {
+			t.Fatalf("bob was answered beside the poison: %q", c.Fields["text"])
+		}
+	}
+
+	n = api.NumCalls()
+	startCrashing(t, cfg, poison)
+	e.wait(n, func(c telegramtest.Call) bool {
+		return sendTo(alice)(c) && strings.Contains(c.Fields["text"], "could not handle")
+	})
+	c, _ := e.wait(n, sendTo(bob))
+	if strings.Contains(c.Fields["text"], "could not handle") {
+		t.Fatalf("bob's update was skipped: %q", c.Fields["text"])
+	}
+	code := e.sayWant(alice, "/code github", "<code>")
+	checkCode(t, code.Fields["text"], githubKey, 30, code.At)
+}

@@ -98,6 +98,8 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 	}
 	b.track = newTracker()
 	b.prog = newProgress(ctx, b.cfg.Progress, b.log)
+	written := closedChan
+	defer func() { <-written }() // no write outlives Run
 	backoff := time.Duration(0)
 	// live: a poll has answered since the start, so what comes now was
 	// sent just now (the first answer may bring a backlog with old dates).
@@ -134,8 +136,11 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			timeout = 0
 		}
 		// The record loses finished updates before this poll confirms
-		// them to Telegram.
-		b.prog.flush(ctx)
+		// them, and covers the ids it may bring before they arrive: the
+		// write runs while the poll waits, so their handlers need none.
+		<-written // the last one first: one background write at a time
+		b.prog.expect(b.track.seen())
+		written = b.prog.flushAsync(ctx)
 		b.listen()
 		ups, err := b.getUpdates(ctx, b.track.offset(), timeout, pollLimit, b.track.seen())
 		if err != nil {
@@ -180,8 +185,15 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			b.sampleClock(ctx, fresh) // a long poll's answer: sent just now
 		}
 		live = true
+		if len(fresh) > 0 {
+			<-written // the span the poll was written for
+		}
 		// Durably in progress before any handler runs.
-		skip := b.prog.begin(ctx, fresh, low)
+		skip, solo := b.prog.begin(ctx, fresh, low)
+		if solo != nil {
+			b.handleSolo(ctx, workCtx, fresh, skip, solo)
+			continue
+		}
 		for _, u := range fresh {
 			if skip[u.ID] {
 				b.skipUpdate(workCtx, u)
@@ -199,6 +211,38 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// closedChan is a write already done.
+var closedChan = func() <-chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// handleSolo handles the first answer after a crash that left suspects
+// (see span) one update at a time, each recorded just before its
+// handler, so that a crash counts only the update that was running.
+// Nothing else is in flight: it is the run's first answer. Updates not
+// started when ctx ends stay unconfirmed and come back next run.
+func (b *Bot) handleSolo(ctx, workCtx context.Context, fresh []*models.Update, skip map[int64]bool, solo map[int64]int) {
+	for _, u := range fresh {
+		if ctx.Err() != nil {
+			return
+		}
+		if skip[u.ID] {
+			b.skipUpdate(workCtx, u)
+			b.track.finish(u.ID)
+			continue
+		}
+		b.prog.startSolo(ctx, u.ID, solo[u.ID])
+		done := make(chan struct{})
+		b.disp.submit(workCtx, chatKey(u), u, func(id int64) {
+			b.finishPolled(id)
+			close(done)
+		})
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // pause waits for a handed-out update to finish, or the re-poll pause
@@ -228,6 +272,7 @@ func (b *Bot) confirm(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	b.prog.expect(0) // no more polls: nothing can arrive uncovered
 	b.prog.flush(cctx)
 	if _, err := b.getUpdates(cctx, b.track.offset(), 0, 1, math.MaxInt64); err != nil {
 		b.log.Warn("telegram: could not confirm the last updates; they will be handled again", "err", safeErr(err))

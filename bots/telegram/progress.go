@@ -50,21 +50,56 @@ func (b *Bot) skippedText(ctx context.Context, u *models.Update) string {
 // progress is the in-memory side of the record.
 //
 // Writes: the record is written once when the run starts (to count this
-// start), once per poll that brought new updates (before they are
-// handled), and before a poll that confirms finished ones. A finished
-// update leaves the record no later than Telegram forgets it, so a crash
-// never leaves a done update looking in progress.
+// start), before each poll (finished updates leave it, and it covers the
+// ids the poll may bring: see span), and before handlers run for updates
+// it does not cover yet (the first poll of a run, an id outside the
+// span). A finished update leaves the record no later than Telegram
+// forgets it, so a crash never leaves a done update looking in progress.
 type progress struct {
 	store Progress
 	log   interface {
 		Warn(msg string, args ...any)
 	}
 
-	mu    sync.Mutex
-	prior map[int64]int // from earlier runs, not fetched again yet
-	cur   map[int64]int // being handled now
-	dirty bool
+	flushMu sync.Mutex // one write at a time, in the order taken
+
+	mu      sync.Mutex
+	prior   map[int64]int // from earlier runs, not fetched again yet
+	cur     map[int64]int // being handled now
+	old     span          // an earlier run's span, until this run's first answer
+	next    span          // what this run's next poll may bring (written ahead)
+	durable span          // next as of the last write that succeeded
+	dirty   bool
 }
+
+// span is a run of update ids the record covers before they are fetched.
+// Telegram numbers updates one after another, so before a poll the record
+// can already hold the ids that poll may bring: they are in progress from
+// the moment they arrive, and their handlers start without a write of
+// their own. The concrete ids replace the span at the next write.
+//
+// A start that finds a span does not know which of its ids the crashed
+// run had fetched: the first answer (Telegram sends every unconfirmed
+// update again, from the oldest on) brings those, mixed with ones that
+// came while the bot was down. Those are suspects: each is recorded with
+// the span's count and handled alone (solo), so a crash names the one
+// that caused it, and an innocent update that only shared the span is
+// never counted as crashed. A span alone never makes an update skipped.
+type span struct {
+	lo int64 // first id; 0: no span
+	n  int   // starts that found it
+}
+
+// spanWidth is how many ids a span covers: one poll's worth (a poll's
+// new ids all fall within pollLimit of the highest id seen).
+const spanWidth = pollLimit
+
+func (s span) has(id int64) bool { return s.lo > 0 && id >= s.lo && id < s.lo+spanWidth }
+
+// In the stored record a span is the item -lo → n (update ids are
+// positive): no change to the Progress interface or the record's format,
+// and an older build reads it as an id that never comes and drops it.
+func (s span) key() int64 { return -s.lo }
 
 // newProgress loads the record and counts this start; nil store gives a
 // progress that records nothing.
@@ -79,25 +114,36 @@ func newProgress(ctx context.Context, store Progress, log interface{ Warn(string
 		return p
 	}
 	for id, n := range loaded {
-		p.prior[id] = n + 1 // this start found it in progress
+		switch {
+		case id > 0:
+			p.prior[id] = n + 1 // this start found it in progress
+		case id < 0 && -id > p.old.lo: // one span is written; keep the newest
+			p.old = span{lo: -id, n: n + 1}
+		}
 	}
-	if len(p.prior) > 0 {
+	if len(p.prior) > 0 || p.old.lo > 0 {
 		p.dirty = true
 		p.flush(ctx)
 	}
 	return p
 }
 
-// begin records fresh updates as in progress and returns the ones to
-// skip: updates that were in progress at maxCrashes starts. Ids below the
+// begin records fresh updates as in progress and says which to skip:
+// updates that were in progress at maxCrashes starts. Ids below the
 // lowest fetched are confirmed and leave the record (polling: Telegram
-// answers from the oldest unconfirmed update on).
+// answers from the oldest unconfirmed update on). An update the durable
+// span covers needs no write here; any other is written before begin
+// returns.
+//
+// When the updates include suspects of an earlier run's span, nothing is
+// recorded: solo holds the count of every update to handle, and each is
+// to be handled alone, recorded by startSolo just before.
 //
 // low is the lowest id of the poll's answer (0 in webhook mode, where
-// there is no order to prune by).
-func (p *progress) begin(ctx context.Context, ups []*models.Update, low int64) (skip map[int64]bool) {
+// there is no order to prune by and no span).
+func (p *progress) begin(ctx context.Context, ups []*models.Update, low int64) (skip map[int64]bool, solo map[int64]int) {
 	if p.store == nil || len(ups) == 0 {
-		return nil
+		return nil, nil
 	}
 	p.mu.Lock()
 	if low > 0 {
@@ -107,41 +153,103 @@ func (p *progress) begin(ctx context.Context, ups []*models.Update, low int64) (
 			}
 		}
 	}
+	old := p.old
+	p.old = span{} // this answer brings every id of it the crashed run fetched
+	if low == 0 {
+		old = span{}
+	}
+	suspects := false
+	for _, u := range ups {
+		if _, ok := p.prior[u.ID]; !ok && old.has(u.ID) {
+			suspects = true
+			break
+		}
+	}
+	if suspects {
+		solo = map[int64]int{}
+	}
+	write := false
 	for _, u := range ups {
 		n, ok := p.prior[u.ID]
 		delete(p.prior, u.ID)
-		if ok && n >= maxCrashes {
+		switch {
+		case ok && n >= maxCrashes:
 			if skip == nil {
 				skip = map[int64]bool{}
 			}
 			skip[u.ID] = true
 			continue
+		case !ok && old.has(u.ID):
+			n = min(old.n, maxCrashes-1) // in progress at most at the last crash
+		}
+		if suspects {
+			solo[u.ID] = n
+			continue
 		}
 		p.cur[u.ID] = n
+		write = write || ok || !p.durable.has(u.ID)
 	}
-	// Bound what earlier runs left (webhook mode has no order to prune by).
-	if len(p.prior) > 2*pollLimit {
-		ids := make([]int64, 0, len(p.prior))
-		for id := range p.prior {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		for _, id := range ids[:len(ids)-2*pollLimit] {
-			delete(p.prior, id)
-		}
+	p.boundPrior()
+	p.dirty = true
+	p.mu.Unlock()
+	if write {
+		p.flush(ctx)
 	}
+	return skip, solo
+}
+
+// boundPrior bounds what earlier runs left (webhook mode has no order to
+// prune by). Called with mu held.
+func (p *progress) boundPrior() {
+	if len(p.prior) <= 2*pollLimit {
+		return
+	}
+	ids := make([]int64, 0, len(p.prior))
+	for id := range p.prior {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids[:len(ids)-2*pollLimit] {
+		delete(p.prior, id)
+	}
+}
+
+// startSolo records one update of a solo batch as in progress, durably,
+// before its handler runs.
+func (p *progress) startSolo(ctx context.Context, id int64, n int) {
+	if p.store == nil {
+		return
+	}
+	p.mu.Lock()
+	p.cur[id] = n
 	p.dirty = true
 	p.mu.Unlock()
 	p.flush(ctx)
-	return skip
+}
+
+// expect sets the span the next write carries: the ids after seen, the
+// highest fetched (0: none yet, so no span). It waits for the first
+// answer, which settles an earlier run's span.
+func (p *progress) expect(seen int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	next := span{}
+	if seen > 0 && p.old.lo == 0 {
+		next = span{lo: seen + 1}
+	}
+	if next != p.next {
+		p.next = next
+		p.dirty = true
+	}
 }
 
 // confirmedAll drops what earlier runs left when a poll from the start
 // found nothing unconfirmed.
 func (p *progress) confirmedAll() {
 	p.mu.Lock()
-	if len(p.prior) > 0 {
+	if len(p.prior) > 0 || p.old.lo > 0 {
 		p.prior = map[int64]int{}
+		p.old = span{}
 		p.dirty = true
 	}
 	p.mu.Unlock()
@@ -159,33 +267,61 @@ func (p *progress) finish(id int64) {
 
 // flush writes the record if it changed. A failed write is logged: the
 // update is still handled (at-least-once delivery matters more than the
-// crash-loop guard).
+// crash-loop guard), but no update is taken as covered by the span until
+// a write succeeds.
 func (p *progress) flush(ctx context.Context) {
 	if p.store == nil {
 		return
 	}
+	// Writes in the order their contents were taken: a slower older one
+	// must not land last.
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
 	p.mu.Lock()
 	if !p.dirty {
 		p.mu.Unlock()
 		return
 	}
-	items := make(map[int64]int, len(p.cur)+len(p.prior))
+	items := make(map[int64]int, len(p.cur)+len(p.prior)+1)
 	for id, n := range p.prior {
 		items[id] = n
 	}
 	for id, n := range p.cur {
 		items[id] = n
 	}
+	sp := p.next
+	for _, s := range []span{p.old, p.next} {
+		if s.lo > 0 {
+			items[s.key()] = s.n
+		}
+	}
 	p.dirty = false
 	p.mu.Unlock()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := p.store.SaveProgress(cctx, ProgressName, items); err != nil {
-		p.mu.Lock()
+	err := p.store.SaveProgress(cctx, ProgressName, items)
+	p.mu.Lock()
+	if err != nil {
 		p.dirty = true
-		p.mu.Unlock()
+		p.durable = span{}
+	} else {
+		p.durable = sp
+	}
+	p.mu.Unlock()
+	if err != nil {
 		p.log.Warn("telegram: could not record the updates in progress", "err", err)
 	}
+}
+
+// flushAsync is flush in the background (while a poll waits); the
+// channel is closed when the write is done.
+func (p *progress) flushAsync(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.flush(ctx)
+	}()
+	return done
 }
 
 // skipUpdate tells the sender of an update that crashed the bot twice

@@ -69,7 +69,7 @@ func (b *Bot) WebhookHandler(workCtx context.Context) http.Handler {
 			return
 		}
 		b.sampleClock(r.Context(), []*models.Update{u})
-		if b.prog.begin(r.Context(), []*models.Update{u}, 0)[u.ID] {
+		if skip, _ := b.prog.begin(r.Context(), []*models.Update{u}, 0); skip[u.ID] { // no span, no solo: no order
 			b.skipUpdate(workCtx, u)
 			w.WriteHeader(http.StatusOK)
 			return
