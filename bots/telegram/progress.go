@@ -53,8 +53,11 @@ func (b *Bot) skippedText(ctx context.Context, u *models.Update) string {
 // start), before each poll (finished updates leave it, and it covers the
 // ids the poll may bring: see span), and before handlers run for updates
 // it does not cover yet (the first poll of a run, an id outside the
-// span). A finished update leaves the record no later than Telegram
-// forgets it, so a crash never leaves a done update looking in progress.
+// span). A finished update leaves the record with the write beside the
+// poll that confirms it; should that write be lost, the update is
+// confirmed all the same, never comes back, and the next start drops it
+// (it is below the first answer's lowest id), so a done update is never
+// handled as one that crashed.
 type progress struct {
 	store Progress
 	log   interface {
