@@ -135,12 +135,13 @@ func (b *Bot) poll(ctx, workCtx context.Context) error {
 			// Unfinished updates come back at once; do not long-poll.
 			timeout = 0
 		}
-		// The record loses finished updates before this poll confirms
-		// them, and covers the ids it may bring before they arrive: the
-		// write runs while the poll waits, so their handlers need none.
+		// The record covers the ids this poll may bring before they
+		// arrive: the write, when the span must move, runs while the
+		// poll waits, so their handlers need none.
 		<-written // the last one first: one background write at a time
-		b.prog.expect(b.track.seen())
-		written = b.prog.flushAsync(ctx)
+		if b.prog.expect(b.track.seen()) {
+			written = b.prog.flushAsync(ctx)
+		}
 		b.listen()
 		ups, err := b.getUpdates(ctx, b.track.offset(), timeout, pollLimit, b.track.seen())
 		if err != nil {
@@ -272,7 +273,7 @@ func (b *Bot) confirm(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	b.prog.expect(0) // no more polls: nothing can arrive uncovered
+	b.prog.endSpan()
 	b.prog.flush(cctx)
 	if _, err := b.getUpdates(cctx, b.track.offset(), 0, 1, math.MaxInt64); err != nil {
 		b.log.Warn("telegram: could not confirm the last updates; they will be handled again", "err", safeErr(err))

@@ -50,14 +50,13 @@ func (b *Bot) skippedText(ctx context.Context, u *models.Update) string {
 // progress is the in-memory side of the record.
 //
 // Writes: the record is written once when the run starts (to count this
-// start), before each poll (finished updates leave it, and it covers the
-// ids the poll may bring: see span), and before handlers run for updates
-// it does not cover yet (the first poll of a run, an id outside the
-// span). A finished update leaves the record with the write beside the
-// poll that confirms it; should that write be lost, the update is
-// confirmed all the same, never comes back, and the next start drops it
-// (it is below the first answer's lowest id), so a done update is never
-// handled as one that crashed.
+// start), before a poll whose ids the span does not cover yet (beside the
+// poll: see span), before handlers run for updates it does not cover (the
+// first poll of a run, an id outside the span), and at a graceful stop.
+// A finished update leaves the record at the next write, not before the
+// poll that confirms it: once confirmed it never comes back, and the next
+// start drops it (it is below the first answer's lowest id), so a done
+// update is never handled as one that crashed.
 type progress struct {
 	store Progress
 	log   interface {
@@ -79,7 +78,10 @@ type progress struct {
 // Telegram numbers updates one after another, so before a poll the record
 // can already hold the ids that poll may bring: they are in progress from
 // the moment they arrive, and their handlers start without a write of
-// their own. The concrete ids replace the span at the next write.
+// their own. The concrete ids join the record at its next write. A span
+// reaches well past the next poll, so one write serves many polls: the
+// ids it covers that were handled and confirmed never come back, so
+// covering them too costs nothing.
 //
 // A start that finds a span does not know which of its ids the crashed
 // run had fetched: the first answer (Telegram sends every unconfirmed
@@ -93,9 +95,10 @@ type span struct {
 	n  int   // starts that found it
 }
 
-// spanWidth is how many ids a span covers: one poll's worth (a poll's
-// new ids all fall within pollLimit of the highest id seen).
-const spanWidth = pollLimit
+// spanWidth is how many ids a span covers: ten polls' worth (a poll's new
+// ids all fall within pollLimit of the highest id seen), so a steady
+// stream of updates moves it once per ~900.
+const spanWidth = 10 * pollLimit
 
 func (s span) has(id int64) bool { return s.lo > 0 && id >= s.lo && id < s.lo+spanWidth }
 
@@ -230,18 +233,29 @@ func (p *progress) startSolo(ctx context.Context, id int64, n int) {
 	p.flush(ctx)
 }
 
-// expect sets the span the next write carries: the ids after seen, the
-// highest fetched (0: none yet, so no span). It waits for the first
-// answer, which settles an earlier run's span.
-func (p *progress) expect(seen int64) {
+// expect makes the record's span cover what the next poll may bring: the
+// pollLimit ids after seen, the highest fetched. It reports whether that
+// takes a write (the durable span does not cover them yet). Until the
+// first answer settles an earlier run's span, and before any id is seen,
+// there is nothing to cover.
+func (p *progress) expect(seen int64) (write bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	next := span{}
-	if seen > 0 && p.old.lo == 0 {
-		next = span{lo: seen + 1}
+	if seen <= 0 || p.old.lo > 0 || p.durable.has(seen+1) && p.durable.has(seen+pollLimit) {
+		return false
 	}
-	if next != p.next {
-		p.next = next
+	p.next = span{lo: seen + 1}
+	p.dirty = true
+	return true
+}
+
+// endSpan drops the span from the next write: no poll follows, so nothing
+// can arrive uncovered.
+func (p *progress) endSpan() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next.lo > 0 {
+		p.next = span{}
 		p.dirty = true
 	}
 }

@@ -128,8 +128,8 @@ func TestProgressStartReadsSpan(t *testing.T) {
 			write: true, afterward: map[int64]int{5: 1, 6: 0}},
 		{name: "concrete at two crashes", stored: map[int64]int{5: 1}, answer: []int64{5, 6},
 			skip: []int64{5}, write: true, afterward: map[int64]int{6: 0}},
-		{name: "span: fetched ids are suspects", stored: map[int64]int{-5: 0}, answer: []int64{5, 6, 300},
-			solo: map[int64]int{5: 1, 6: 1, 300: 0}, afterward: map[int64]int{-5: 1}},
+		{name: "span: fetched ids are suspects", stored: map[int64]int{-5: 0}, answer: []int64{5, 6, 5 + spanWidth},
+			solo: map[int64]int{5: 1, 6: 1, 5 + spanWidth: 0}, afterward: map[int64]int{-5: 1}},
 		{name: "span found at two starts is not a skip", stored: map[int64]int{-5: 1}, answer: []int64{5},
 			solo: map[int64]int{5: 1}, afterward: map[int64]int{-5: 2}},
 		{name: "span beside concrete ids", stored: map[int64]int{3: 1, 4: 0, -5: 0}, answer: []int64{3, 4, 5},
@@ -171,19 +171,25 @@ func TestProgressStartReadsSpan(t *testing.T) {
 }
 
 // TestProgressSpanInRun walks one run and its crashes through the span:
-// ids it covers start without a write, the next write names them, an id
-// past it (Telegram picked a new id after a week idle) or after a failed
-// write is written first, and a poison update the span alone covered is
-// skipped after two crashes while an innocent one beside it is not.
+// ids it covers start without a write, and the polls after them need none
+// either until the span must move; an id past it (Telegram picked a new id
+// after a week idle) or after a failed write is written first; a poison
+// update the span alone covered is skipped after two crashes while an
+// innocent one beside it is not; a graceful stop leaves nothing.
 func TestProgressSpanInRun(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	db := &memProgress{}
 	p := newProgress(ctx, db, log)
+	if p.expect(0) {
+		t.Fatal("a span before any id was seen")
+	}
 	p.begin(ctx, ups(10), 10) // the run's first answer: written first
 	p.finish(10)
-	p.expect(10)
-	p.flush(ctx) // before the next poll
+	if !p.expect(10) {
+		t.Fatal("no span written before the second poll")
+	}
+	p.flush(ctx) // beside that poll
 	if want := map[int64]int{-11: 0}; !maps.Equal(db.items, want) {
 		t.Fatalf("record %v, want %v", db.items, want)
 	}
@@ -192,9 +198,14 @@ func TestProgressSpanInRun(t *testing.T) {
 		t.Fatalf("covered ids: skip %v solo %v, %d writes", skip, solo, db.saves-saves)
 	}
 	p.finish(11)
-	p.expect(12)
+	if p.expect(12) {
+		t.Fatal("the span was moved while it still covers the next poll")
+	}
+	if last := int64(10 + spanWidth - pollLimit); p.expect(last) || !p.expect(last+1) {
+		t.Fatal("the span does not move exactly when the next poll reaches past it")
+	}
 	p.flush(ctx)
-	if want := map[int64]int{12: 0, -13: 0}; !maps.Equal(db.items, want) {
+	if want := map[int64]int{12: 0, -(12 + spanWidth - pollLimit): 0}; !maps.Equal(db.items, want) {
 		t.Fatalf("record %v, want %v", db.items, want)
 	}
 	saves = db.saves
@@ -205,24 +216,29 @@ func TestProgressSpanInRun(t *testing.T) {
 	// A failed write leaves no span to trust.
 	p.finish(12)
 	p.finish(9000)
-	p.expect(9000)
 	db.fail = true
+	if !p.expect(9000) {
+		t.Fatal("the span was not moved past a jump")
+	}
 	p.flush(ctx)
 	db.fail = false
 	saves = db.saves
 	p.begin(ctx, ups(9001), 9001)
-	if db.saves != saves+1 || db.items[9001] != 0 {
+	if db.saves != saves+1 || db.items[9001] != 0 || db.items[-9001] != 0 {
 		t.Fatalf("after a failed write, 9001 was not written first: %v", db.items)
 	}
 	p.finish(9001)
-	p.expect(9001)
-	p.flush(ctx)
+	if p.expect(9001) {
+		t.Fatal("the span was not trusted after a write that worked")
+	}
 	p.begin(ctx, ups(9002, 9003), 9002) // 9002 poison, 9003 innocent, both covered
 
-	// Crash 1. Start 2: both suspects; solo, the poison first.
+	// Crash 1. Start 2: both suspects (an id past the span is not); solo,
+	// the poison first.
+	past := int64(9001 + spanWidth)
 	p = newProgress(ctx, db, log)
-	_, solo := p.begin(ctx, ups(9002, 9003, 9002+spanWidth), 9002)
-	if want := map[int64]int{9002: 1, 9003: 1, 9002 + spanWidth: 0}; !maps.Equal(solo, want) {
+	_, solo := p.begin(ctx, ups(9002, 9003, past), 9002)
+	if want := map[int64]int{9002: 1, 9003: 1, past: 0}; !maps.Equal(solo, want) {
 		t.Fatalf("solo %v, want %v", solo, want)
 	}
 	p.startSolo(ctx, 9002, solo[9002])
@@ -231,14 +247,15 @@ func TestProgressSpanInRun(t *testing.T) {
 	}
 	// Crash 2. Start 3: the poison is skipped, the innocent one is not.
 	p = newProgress(ctx, db, log)
-	skip, solo := p.begin(ctx, ups(9002, 9003, 9002+spanWidth), 9002)
+	skip, solo := p.begin(ctx, ups(9002, 9003, past), 9002)
 	if !skip[9002] || len(skip) != 1 || solo != nil {
 		t.Fatalf("skip %v solo %v, want only 9002 skipped", skip, solo)
 	}
-	// A graceful stop leaves no span.
 	p.finish(9003)
-	p.finish(9002 + spanWidth)
-	p.expect(0)
+	p.finish(past)
+	p.expect(past)
+	p.flush(ctx)
+	p.endSpan()
 	p.flush(ctx)
 	if len(db.items) != 0 {
 		t.Fatalf("record %v after a graceful stop", db.items)
